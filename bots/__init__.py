@@ -1,0 +1,1 @@
+"""Keerpunt's bots: the Matrix bot service and the visitor-session HTTP API."""

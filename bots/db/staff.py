@@ -1,0 +1,57 @@
+"""Staff accounts and their roles."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from asyncpg import Record
+from mautrix.util.async_db import Database
+
+from ..ids import UserID
+
+Role = Literal["counsellor", "outreach", "partner"]
+ROLES: tuple[Role, ...] = ("counsellor", "outreach", "partner")
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user_id: UserID
+    role: Role
+    partner_id: str | None
+    added_at: int
+
+    @classmethod
+    def from_row(cls, row: Record) -> StaffMember:
+        return cls(UserID(row["user_id"]), row["role"], row["partner_id"], row["added_at"])
+
+
+class StaffStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, user_id: UserID, role: Role, partner_id: str | None = None) -> StaffMember:
+        now = int(time.time())
+        await self.db.execute(
+            "INSERT INTO staff (user_id, role, partner_id, added_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (user_id) DO UPDATE SET role=excluded.role, partner_id=excluded.partner_id",
+            user_id,
+            role,
+            partner_id,
+            now,
+        )
+        member = await self.get(user_id)
+        assert member is not None
+        return member
+
+    async def get(self, user_id: UserID) -> StaffMember | None:
+        row = await self.db.fetchrow("SELECT * FROM staff WHERE user_id=$1", user_id)
+        return StaffMember.from_row(row) if row else None
+
+    async def all(self, role: Role | None = None) -> list[StaffMember]:
+        if role is None:
+            rows = await self.db.fetch("SELECT * FROM staff ORDER BY added_at, user_id")
+        else:
+            rows = await self.db.fetch("SELECT * FROM staff WHERE role=$1 ORDER BY added_at, user_id", role)
+        return [StaffMember.from_row(row) for row in rows]

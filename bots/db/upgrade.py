@@ -1,0 +1,23 @@
+"""Numbered schema upgrade steps. Never edit a released step; add a new one."""
+
+from mautrix.util.async_db import Connection, UpgradeTable
+
+upgrade_table = UpgradeTable(database_name="Keerpunt bots")
+
+
+@upgrade_table.register(description="Staff and system rooms")
+async def upgrade_v1(conn: Connection) -> None:
+    await conn.execute(
+        """CREATE TABLE system_room (
+            kind    TEXT PRIMARY KEY,
+            room_id TEXT NOT NULL UNIQUE
+        )"""
+    )
+    await conn.execute(
+        """CREATE TABLE staff (
+            user_id    TEXT PRIMARY KEY,
+            role       TEXT NOT NULL,
+            partner_id TEXT,
+            added_at   BIGINT NOT NULL
+        )"""
+    )

@@ -1,0 +1,135 @@
+"""Staff rooms owned by the system bot: the queue room and the staff Space.
+
+Idempotent: each room carries a ``nl.keerpunt.room`` state event with its kind, so after a
+crash between createRoom and the database write the room is found again instead of being
+created twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from keerpunt.config import Config
+
+from .db.staff import Role, StaffStore
+from .db.system_room import SystemRoomStore
+from .ids import RoomID, UserID
+from .synapse_admin import SynapseAdmin, SynapseError
+from .texts import text
+
+log = logging.getLogger(__name__)
+
+ROOM_KIND_EVENT = "nl.keerpunt.room"
+ENCRYPTION = {"algorithm": "m.megolm.v1.aes-sha2", "rotation_period_msgs": 100, "rotation_period_ms": 604800000}
+# Which staff rooms each role belongs to.
+ROLE_ROOMS: dict[Role, tuple[str, ...]] = {
+    "counsellor": ("space", "queue"),
+    "outreach": ("space",),
+    "partner": (),
+}
+
+
+def encryption_state() -> dict[str, Any]:
+    return {"type": "m.room.encryption", "state_key": "", "content": dict(ENCRYPTION)}
+
+
+def staff_power_levels(bot: UserID) -> dict[str, Any]:
+    return {
+        "users": {bot: 100},
+        "users_default": 0,
+        "events_default": 0,
+        "state_default": 100,
+        "invite": 100,
+        "kick": 100,
+        "ban": 100,
+        "redact": 50,
+        "events": {"m.reaction": 0, "m.room.redaction": 0},
+    }
+
+
+class StaffRooms:
+    def __init__(self, config: Config, admin: SynapseAdmin, rooms: SystemRoomStore, staff: StaffStore) -> None:
+        self.config = config
+        self.admin = admin
+        self.rooms = rooms
+        self.staff = staff
+        self.bot = UserID(config.bot_user_id)
+
+    async def ensure(self) -> dict[str, RoomID]:
+        space = await self._ensure_room("space")
+        queue = await self._ensure_room("queue")
+        await self._link(space, queue)
+        for member in await self.staff.all():
+            await self.add_member(member.user_id, member.role)
+        return {"space": space, "queue": queue}
+
+    async def add_member(self, user_id: UserID, role: Role) -> None:
+        for kind in ROLE_ROOMS[role]:
+            room_id = await self.rooms.get(kind)
+            if room_id is None:
+                continue  # the bots create the rooms at start and then add every staff member
+            members = await self.admin.joined_members(room_id)
+            if user_id not in members:
+                await self.admin.force_join(room_id, user_id)
+                log.info("Added %s (%s) to the %s room", user_id, role, kind)
+
+    async def _find_existing(self, kind: str) -> RoomID | None:
+        joined = await self.admin.request("GET", "/_matrix/client/v3/joined_rooms")
+        for room_id in joined.get("joined_rooms", []):
+            try:
+                state = await self.admin.request(
+                    "GET", f"/_matrix/client/v3/rooms/{quote(room_id)}/state/{ROOM_KIND_EVENT}"
+                )
+            except SynapseError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            if state.get("kind") == kind:
+                return RoomID(room_id)
+        return None
+
+    async def _ensure_room(self, kind: str) -> RoomID:
+        room_id = await self.rooms.get(kind)
+        if room_id is not None:
+            return room_id
+        room_id = await self._find_existing(kind)
+        if room_id is None:
+            room_id = await self._create(kind)
+        await self.rooms.put(kind, room_id)
+        return room_id
+
+    async def _create(self, kind: str) -> RoomID:
+        lang = self.config.languages.default
+        creation: dict[str, Any] = {"m.federate": False}
+        if kind == "space":
+            creation["type"] = "m.space"
+        body = {
+            "preset": "private_chat",
+            "visibility": "private",
+            "name": text(lang, f"rooms.{kind}.name"),
+            "topic": text(lang, f"rooms.{kind}.topic"),
+            "creation_content": creation,
+            "initial_state": [
+                encryption_state(),
+                {"type": "m.room.history_visibility", "state_key": "", "content": {"history_visibility": "joined"}},
+                {"type": "m.room.guest_access", "state_key": "", "content": {"guest_access": "forbidden"}},
+                {"type": ROOM_KIND_EVENT, "state_key": "", "content": {"kind": kind}},
+            ],
+            "power_level_content_override": staff_power_levels(self.bot),
+        }
+        data = await self.admin.request("POST", "/_matrix/client/v3/createRoom", body)
+        log.info("Created the %s room %s", kind, data["room_id"])
+        return RoomID(data["room_id"])
+
+    async def _link(self, space: RoomID, child: RoomID) -> None:
+        via = {"via": [self.config.homeserver.server_name]}
+        await self.admin.request(
+            "PUT", f"/_matrix/client/v3/rooms/{quote(space)}/state/m.space.child/{quote(child)}", via
+        )
+        await self.admin.request(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{quote(child)}/state/m.space.parent/{quote(space)}",
+            {**via, "canonical": True},
+        )

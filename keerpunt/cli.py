@@ -1,0 +1,115 @@
+"""The `keerpunt` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .config import EXIT_CONFIG, Config, ConfigError, check_secret_files, load_config
+
+DEFAULT_CONFIG = "keerpunt.yaml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="keerpunt", description="Keerpunt help platform")
+    parser.add_argument(
+        "--config",
+        help=f"path to keerpunt.yaml (default: ./{DEFAULT_CONFIG} if it exists, else the shipped example)",
+    )
+    parser.add_argument("--data-dir", help="data directory (overrides data_dir from the config)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create secrets and render Synapse's configuration into the data dir")
+    sub.add_parser("dev", help="run Synapse, the bots and the portal locally (the embedded default)")
+    run = sub.add_parser("run", help="run one production process")
+    run.add_argument("process", choices=["bots", "portal"])
+    staff = sub.add_parser("staff", help="manage staff accounts")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="create a staff account; prints a one-time password once")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["counsellor", "outreach", "partner"])
+    add.add_argument("--partner", help="partner id from the partner directory (role partner only)")
+    sub.add_parser("example-config", help="print the commented example keerpunt.yaml")
+    return parser
+
+
+def _config_path(args: argparse.Namespace) -> str | None:
+    if args.config:
+        return str(args.config)
+    return DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("KEERPUNT_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("aiohttp.access",):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "example-config":
+        from .config import example_text
+
+        sys.stdout.write(example_text())
+        return 0
+    _setup_logging()
+    config_path = _config_path(args)
+    try:
+        config = load_config(config_path, data_dir=args.data_dir)
+        return _dispatch(args, config, config_path)
+    except ConfigError as exc:
+        print(f"keerpunt: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None) -> int:
+    from .synapse_config import init_synapse
+
+    if args.command == "init":
+        path = init_synapse(config)
+        check_secret_files(config)
+        print(f"Synapse configuration written to {path}")
+        return 0
+    if args.command == "dev":
+        if config.mode != "dev":
+            raise ConfigError("mode", "`keerpunt dev` needs mode: dev")
+        from .devstack import run_dev
+
+        return asyncio.run(run_dev(config, config_path))
+    if args.command == "run":
+        check_secret_files(config)
+        from .service import run_service
+
+        if args.process == "bots":
+            from bots.service import BotsService
+
+            return run_service(BotsService(config))
+        from portal.service import PortalService
+
+        return run_service(PortalService(config))
+    if args.command == "staff":
+        return _staff_add(config, args)
+    raise AssertionError(args.command)
+
+
+def _staff_add(config: Config, args: argparse.Namespace) -> int:
+    from .staff import StaffError, add_staff
+
+    if args.partner and args.role != "partner":
+        print("keerpunt: --partner is only for --role partner", file=sys.stderr)
+        return 2
+    check_secret_files(config)
+    try:
+        new = asyncio.run(add_staff(config, args.name, args.role, args.partner))
+    except StaffError as exc:
+        print(f"keerpunt: {exc}", file=sys.stderr)
+        return 1
+    print(f"Created {new.user_id} ({new.role}).")
+    print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
+    return 0

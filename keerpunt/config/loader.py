@@ -1,0 +1,225 @@
+"""Load keerpunt.yaml over the shipped example into frozen dataclasses.
+
+Every error names the dotted key (``bots.api.port: expected an integer, got 'x'``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+
+import yaml
+
+from .errors import ConfigError
+from .model import Config
+
+T = TypeVar("T")
+
+# Values that only make sense as examples. Outside dev they refuse to start.
+PLACEHOLDER_MARKERS = ("CHANGE_ME", "example.org", "example.com", "example.net")
+
+
+def example_text() -> str:
+    return resources.files("keerpunt.config").joinpath("example.yaml").read_text("utf-8")
+
+
+def _read_yaml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError("", f"{origin} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("", f"{origin} must hold a mapping of keys at the top level")
+    return data
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _join(prefix: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:  # noqa: PLR0911, C901 - one branch per type
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key)
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            choices = ", ".join(repr(a) for a in allowed)
+            raise ConfigError(key, f"unknown value {value!r}; use one of {choices}")
+        return value
+    if origin in (Union, types.UnionType):
+        errors = []
+        for arg in get_args(tp):
+            try:
+                return _convert(arg, value, key)
+            except ConfigError as exc:
+                errors.append(exc.problem)
+        raise ConfigError(key, " or ".join(errors))
+    if tp is type(None):
+        if value is not None:
+            raise ConfigError(key, f"expected nothing, got {value!r}")
+        return None
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(key, f"expected a list, got {_describe(value)}")
+        (item_type, _ellipsis) = get_args(tp)
+        return tuple(_convert(item_type, item, _join(key, i)) for i, item in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"expected true or false, got {_describe(value)}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"expected a whole number, got {_describe(value)}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, f"expected a number, got {_describe(value)}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"expected text, got {_describe(value)}")
+        return value
+    raise TypeError(f"unsupported config type {tp!r} at {key}")  # a bug in model.py
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _build(cls: type[T], value: Any, key: str) -> T:
+    if not isinstance(value, Mapping):
+        raise ConfigError(key or "(top level)", f"expected a mapping, got {_describe(value)}")
+    hints = get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for name in value:
+        if name in fields:
+            continue
+        if f"{name}_file" in fields:
+            raise ConfigError(
+                _join(key, name),
+                f"secrets cannot be set inline; write it to a file and set {name}_file",
+            )
+        raise ConfigError(_join(key, name), f"unknown key; known keys here: {', '.join(sorted(fields))}")
+    kwargs = {}
+    for name in fields:
+        if name not in value:
+            raise ConfigError(_join(key, name), "missing")
+        kwargs[name] = _convert(hints[name], value[name], _join(key, name))
+    return cls(**kwargs)
+
+
+def build_config(data: Mapping[str, Any]) -> Config:
+    """Convert an already merged mapping; used by tests and by :func:`load_config`."""
+    config = _build(Config, data, "")
+    _validate(config)
+    return config
+
+
+def load_config(path: str | Path | None = None, *, data_dir: str | None = None) -> Config:
+    """Load the example, lay ``path`` over it, and validate.
+
+    ``data_dir`` (from ``--data-dir``) overrides the file's value.
+    """
+    data = _read_yaml(example_text(), "the shipped example config")
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError("", f"cannot read config file {p}: {exc.strerror}") from None
+        data = _merge(data, _read_yaml(text, str(p)))
+    if data_dir is not None:
+        data["data_dir"] = data_dir
+    return build_config(data)
+
+
+def _walk(obj: Any, key: str) -> typing.Iterator[tuple[str, Any]]:
+    if dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            yield from _walk(getattr(obj, f.name), _join(key, f.name))
+    elif isinstance(obj, tuple):
+        for i, item in enumerate(obj):
+            yield from _walk(item, _join(key, i))
+    else:
+        yield key, obj
+
+
+def _validate(config: Config) -> None:
+    if config.synapse.user_ips_max_age_days > 7 or config.synapse.user_ips_max_age_days < 1:
+        raise ConfigError("synapse.user_ips_max_age_days", "must be between 1 and 7 days")
+    if config.retention.case_room_days < 1:
+        raise ConfigError("retention.case_room_days", "must be at least 1 day")
+    for key, value in _walk(config, ""):
+        if key.endswith("port") and isinstance(value, int) and not 0 < value < 65536:
+            raise ConfigError(key, f"{value} is not a TCP port")
+        if key.endswith("_url") and isinstance(value, str) and value:
+            if not value.startswith(("http://", "https://")):
+                raise ConfigError(key, f"expected an http(s) URL, got {value!r}")
+    if config.mode == "production":
+        _refuse_placeholders(config)
+
+
+def _refuse_placeholders(config: Config) -> None:
+    for key, value in _walk(config, ""):
+        if isinstance(value, str) and any(m in value for m in PLACEHOLDER_MARKERS):
+            raise ConfigError(key, f"placeholder {value!r} is not allowed in production; set a real value")
+    if config.homeserver.server_name in ("localhost", "127.0.0.1"):
+        raise ConfigError("homeserver.server_name", "'localhost' is a placeholder; set your public domain")
+    if config.synapse.database == "sqlite":
+        raise ConfigError("synapse.database", "production needs PostgreSQL; set a postgresql:// URL")
+    if not config.bots.database.startswith("postgresql://"):
+        raise ConfigError("bots.database", "production needs PostgreSQL; set a postgresql:// URL")
+
+
+def secret_file_keys(config: Config) -> list[tuple[str, str]]:
+    """All non-empty ``*_file`` settings as (dotted key, path)."""
+    return [
+        (key, value)
+        for key, value in _walk(config, "")
+        if key.endswith("_file") and isinstance(value, str) and value
+    ]
+
+
+def check_secret_files(config: Config) -> None:
+    """Every configured secret file must exist, be readable and not be empty."""
+    for key, value in secret_file_keys(config):
+        path = config.path(value)
+        try:
+            content = path.read_text("utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(key, f"cannot read secret file {path}: {exc.strerror}") from None
+        if not content:
+            raise ConfigError(key, f"secret file {path} is empty")
+        if config.mode == "production" and any(m in content for m in PLACEHOLDER_MARKERS):
+            raise ConfigError(key, f"secret file {path} still holds a placeholder")
+
+
+def read_secret(config: Config, relative: str) -> str:
+    return config.path(relative).read_text("utf-8").strip()
+
+
+__all__ = ["build_config", "check_secret_files", "load_config", "read_secret"]

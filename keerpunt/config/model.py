@@ -1,0 +1,104 @@
+"""Typed, frozen view of keerpunt.yaml. Defaults live only in example.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Mode = Literal["dev", "production"]
+Language = Literal["nl", "en"]
+
+
+@dataclass(frozen=True)
+class HomeserverConfig:
+    server_name: str
+    public_url: str
+    internal_url: str
+    registration_shared_secret_file: str
+
+
+@dataclass(frozen=True)
+class SynapseConfig:
+    bind_address: str
+    port: int
+    database: str
+    database_password_file: str
+    federation_allowlist: tuple[str, ...]
+    retention_max_lifetime_days: int
+    user_ips_max_age_days: int
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    host: str
+    port: int
+    allowed_origins: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RateLimitConfig:
+    per_client_per_hour: int
+    global_per_minute: int
+
+
+@dataclass(frozen=True)
+class BotsConfig:
+    localpart: str
+    display_name: str
+    database: str
+    database_password_file: str
+    store_dir: str
+    api: ApiConfig
+    rate_limit: RateLimitConfig
+
+
+@dataclass(frozen=True)
+class ContactConfig:
+    email: str
+    privacy_email: str
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    host: str
+    port: int
+    public_url: str
+    api_url: str
+    quick_exit_url: str
+    contact: ContactConfig
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    case_room_days: int
+
+
+@dataclass(frozen=True)
+class LanguagesConfig:
+    default: Language
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: Mode
+    data_dir: str
+    homeserver: HomeserverConfig
+    synapse: SynapseConfig
+    bots: BotsConfig
+    portal: PortalConfig
+    retention: RetentionConfig
+    languages: LanguagesConfig
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    def path(self, relative: str) -> Path:
+        """Resolve a path from the config against the data directory."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.data_path / p
+
+    @property
+    def bot_user_id(self) -> str:
+        return f"@{self.bots.localpart}:{self.homeserver.server_name}"

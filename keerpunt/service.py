@@ -1,0 +1,83 @@
+"""One lifecycle for every Keerpunt process (after mautrix-python's util/program.py).
+
+Synchronous prepare (config, logging) happens in the CLI; ``start()`` opens databases and
+starts background tasks; the process runs until SIGTERM/SIGINT; ``stop()`` undoes ``start()``
+in reverse, bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 15.0
+
+
+class Service(ABC):
+    name = "service"
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+
+async def _run(service: Service, stop_timeout: float) -> int:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await service.start()
+    except Exception:
+        log.exception("%s failed to start", service.name)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(service.stop(), stop_timeout)
+        return 1
+    log.info("%s started", service.name)
+    await stopping.wait()
+    log.info("%s stopping", service.name)
+    try:
+        await asyncio.wait_for(service.stop(), stop_timeout)
+    except TimeoutError:
+        log.error("%s did not stop within %.0fs", service.name, stop_timeout)
+        return 1
+    return 0
+
+
+def run_service(service: Service, stop_timeout: float = STOP_TIMEOUT) -> int:
+    return asyncio.run(_run(service, stop_timeout))
+
+
+async def backoff_loop(
+    name: str,
+    step: Callable[[], Awaitable[None]],
+    *,
+    initial: float = 0.5,
+    cap: float = 30.0,
+) -> None:
+    """Run ``step`` forever; on failure back off exponentially up to ``cap`` and log recovery."""
+    delay = initial
+    failing = False
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; retrying in %.1fs", name, delay)
+            failing = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, cap)
+            continue
+        if failing:
+            log.info("%s recovered", name)
+            failing = False
+        delay = initial

@@ -1,0 +1,190 @@
+"""Render Synapse's configuration from the layered files in synapse-config/.
+
+Layers, in order: 00-defaults, the values computed from keerpunt.yaml, 10-keerpunt (what we
+enforce), 20-<variant> (dev or production) and, for the test harness only, 30-test.
+Secrets are generated once as files and referenced by ``*_path`` keys.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from .config import Config, ConfigError
+
+Variant = Literal["dev", "production"]
+
+CONFIG_DIR = Path(
+    os.environ.get("KEERPUNT_SYNAPSE_CONFIG_DIR", Path(__file__).resolve().parent.parent / "synapse-config")
+)
+LOG_FILTER_MODULE = "keerpunt_logfilter.py"
+
+
+def synapse_dir(config: Config) -> Path:
+    return config.path("synapse")
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _layer(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((CONFIG_DIR / name).read_text("utf-8"))
+    return data or {}
+
+
+def database_section(config: Config, sdir: Path) -> dict[str, Any]:
+    url = config.synapse.database
+    if url == "sqlite":
+        return {"name": "sqlite3", "args": {"database": str(sdir / "homeserver.db")}}
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError("synapse.database", "expected 'sqlite' or a postgresql:// URL")
+    if parts.password:
+        raise ConfigError("synapse.database", "no password in the URL; use synapse.database_password_file")
+    args: dict[str, Any] = {
+        "user": unquote(parts.username or "synapse"),
+        "database": parts.path.lstrip("/") or "synapse",
+        "host": parts.hostname or "localhost",
+        "port": parts.port or 5432,
+        "cp_min": 5,
+        "cp_max": 10,
+    }
+    if config.synapse.database_password_file:
+        args["passfile"] = str(sdir / "pgpass")
+    return {"name": "psycopg2", "args": args}
+
+
+def computed_layer(config: Config, variant: Variant, sdir: Path) -> dict[str, Any]:
+    secrets_dir = sdir / "secrets"
+    resources = ["client"]
+    federating = bool(config.synapse.federation_allowlist)
+    if federating:
+        resources.append("federation")
+    listener: dict[str, Any] = {
+        "port": config.synapse.port,
+        "bind_addresses": [config.synapse.bind_address],
+        "type": "http",
+        "tls": False,
+        "x_forwarded": variant == "production",
+        "resources": [{"names": resources, "compress": False}],
+    }
+    lifetime = f"{config.synapse.retention_max_lifetime_days}d"
+    return {
+        "server_name": config.homeserver.server_name,
+        "public_baseurl": config.homeserver.public_url.rstrip("/") + "/",
+        "pid_file": str(sdir / "homeserver.pid"),
+        "listeners": [listener],
+        "database": database_section(config, sdir),
+        "log_config": str(sdir / "log.yaml"),
+        "media_store_path": str(sdir / "media_store"),
+        "signing_key_path": str(secrets_dir / "signing.key"),
+        "registration_shared_secret_path": str(config.path(config.homeserver.registration_shared_secret_file)),
+        "macaroon_secret_key_path": str(secrets_dir / "macaroon_secret_key"),
+        "form_secret_path": str(secrets_dir / "form_secret"),
+        "federation_domain_whitelist": list(config.synapse.federation_allowlist),
+        "user_ips_max_age": f"{config.synapse.user_ips_max_age_days}d",
+        "retention": {
+            "default_policy": {"min_lifetime": "1d", "max_lifetime": lifetime},
+            "allowed_lifetime_max": lifetime,
+        },
+    }
+
+
+def render_homeserver(config: Config, variant: Variant, *, test: bool = False) -> dict[str, Any]:
+    sdir = synapse_dir(config)
+    rendered = _layer("00-defaults.yaml")
+    rendered = merge(rendered, computed_layer(config, variant, sdir))
+    rendered = merge(rendered, _layer("10-keerpunt.yaml"))
+    rendered = merge(rendered, _layer(f"20-{variant}.yaml"))
+    if test:
+        rendered = merge(rendered, _layer("30-test.yaml"))
+    return rendered
+
+
+def render_log_config(config: Config, variant: Variant) -> dict[str, Any]:
+    log = _layer("log.yaml")
+    log["handlers"]["file"]["filename"] = str(synapse_dir(config) / "homeserver.log")
+    if variant == "production":
+        del log["handlers"]["file"]
+        log["root"]["handlers"] = ["console"]
+    else:
+        del log["handlers"]["console"]
+        log["root"]["handlers"] = ["file"]
+    return log
+
+
+def _write_secret(path: Path, value: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = value.encode() if isinstance(value, str) else value
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def ensure_secrets(config: Config) -> None:
+    """Generate Synapse's secrets once; never overwrite an existing one."""
+    sdir = synapse_dir(config)
+    wanted: dict[Path, Any] = {
+        config.path(config.homeserver.registration_shared_secret_file): lambda: secrets.token_urlsafe(48),
+        sdir / "secrets" / "macaroon_secret_key": lambda: secrets.token_urlsafe(48),
+        sdir / "secrets" / "form_secret": lambda: secrets.token_urlsafe(48),
+        sdir / "secrets" / "signing.key": _signing_key,
+    }
+    for path, make in wanted.items():
+        if not path.exists():
+            _write_secret(path, make())
+
+
+def _signing_key() -> str:
+    from signedjson.key import encode_signing_key_base64, generate_signing_key
+
+    key = generate_signing_key("a_" + secrets.token_hex(2))
+    return f"ed25519 {key.version} {encode_signing_key_base64(key)}\n"
+
+
+def _write_pgpass(config: Config, sdir: Path) -> None:
+    if config.synapse.database == "sqlite" or not config.synapse.database_password_file:
+        return
+    password = config.path(config.synapse.database_password_file).read_text("utf-8").strip()
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    target = sdir / "pgpass"
+    target.unlink(missing_ok=True)
+    _write_secret(target, f"*:*:*:*:{escaped}\n")
+
+
+def init_synapse(config: Config, *, variant: Variant | None = None, test: bool = False) -> Path:
+    """Render Synapse's config into <data_dir>/synapse and create missing secrets.
+
+    Returns the path of homeserver.yaml. Safe to run again: secrets are kept, the
+    configuration is rendered anew from the current keerpunt.yaml.
+    """
+    variant = variant or ("production" if config.mode == "production" else "dev")
+    sdir = synapse_dir(config)
+    sdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (sdir / "media_store").mkdir(exist_ok=True)
+    ensure_secrets(config)
+    _write_pgpass(config, sdir)
+    homeserver = render_homeserver(config, variant, test=test)
+    (sdir / "homeserver.yaml").write_text(
+        "# Rendered by `keerpunt init` from synapse-config/ and keerpunt.yaml. Do not edit:\n"
+        "# change the layers or keerpunt.yaml and run `keerpunt init` again.\n"
+        + yaml.safe_dump(homeserver, sort_keys=True),
+        "utf-8",
+    )
+    (sdir / "log.yaml").write_text(yaml.safe_dump(render_log_config(config, variant), sort_keys=False), "utf-8")
+    shutil.copyfile(CONFIG_DIR / LOG_FILTER_MODULE, sdir / LOG_FILTER_MODULE)
+    return sdir / "homeserver.yaml"

@@ -1,0 +1,1 @@
+"""Keerpunt's knowledge portal (aiohttp + jinja2)."""
