@@ -1,0 +1,172 @@
+"""Every rendered Synapse variant keeps the hardened settings of SECURITY.md item 7."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from keerpunt.config import Config
+from keerpunt.synapse_config import CONFIG_DIR, init_synapse
+from keerpunt.testing import make_test_config
+
+VARIANTS = [
+    ("dev", False, {}),
+    ("dev", True, {}),
+    ("production", False, {}),
+    ("production", False, {"synapse": {"federation_allowlist": ["partner.example.net"]}}),
+]
+
+
+def _days(value: str) -> float:
+    match = re.fullmatch(r"(\d+)([smhdwy])", str(value))
+    assert match, f"not a Synapse duration: {value!r}"
+    unit = {"s": 1 / 86400, "m": 1 / 1440, "h": 1 / 24, "d": 1, "w": 7, "y": 365}[match[2]]
+    return int(match[1]) * unit
+
+
+def _render(tmp_path: Path, variant: str, test: bool, overrides: dict[str, Any]) -> tuple[Config, dict[str, Any]]:
+    config = make_test_config(tmp_path, overrides)
+    path = init_synapse(config, variant=variant, test=test)  # type: ignore[arg-type]
+    return config, yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(params=VARIANTS, ids=["dev", "dev+test", "production", "production+partner"])
+def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Config, dict[str, Any]]:
+    variant, test, overrides = request.param
+    return _render(tmp_path, variant, test, overrides)
+
+
+def test_every_layer_file_parses() -> None:
+    layers = sorted(CONFIG_DIR.glob("*.yaml"))
+    assert {p.name for p in layers} >= {"00-defaults.yaml", "10-keerpunt.yaml", "20-dev.yaml", "20-production.yaml", "30-test.yaml", "log.yaml"}
+    for path in layers:
+        assert isinstance(yaml.safe_load(path.read_text()), dict), path
+
+
+def test_registration_guests_presence_and_directory_are_off(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    assert hs["enable_registration"] is False
+    assert hs["allow_guest_access"] is False
+    assert hs["presence"]["enabled"] is False
+    assert hs["user_directory"]["enabled"] is False
+
+
+def test_profiles_are_only_for_room_mates_with_auth(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    assert hs["require_auth_for_profile_requests"] is True
+    assert hs["limit_profile_requests_to_users_who_share_rooms"] is True
+    assert hs["include_profile_data_on_invite"] is False
+
+
+def test_push_previews_and_stats_leak_nothing(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    assert hs["push"]["include_content"] is False
+    assert hs["url_preview_enabled"] is False
+    assert hs["report_stats"] is False
+    assert hs["trusted_key_servers"] == []
+
+
+def test_rooms_are_encrypted_by_default(rendered: tuple[Config, dict[str, Any]]) -> None:
+    assert rendered[1]["encryption_enabled_by_default_for_room_type"] == "all"
+
+
+def test_metadata_retention_is_short(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    assert _days(hs["user_ips_max_age"]) <= 7
+    assert _days(hs["redaction_retention_period"]) <= 1
+    assert _days(hs["forgotten_room_retention_period"]) <= 1
+    assert _days(hs["delete_stale_devices_after"]) <= 365
+
+
+def test_retention_is_on_with_a_default_maximum(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, hs = rendered
+    assert hs["retention"]["enabled"] is True
+    assert _days(hs["retention"]["default_policy"]["max_lifetime"]) == config.synapse.retention_max_lifetime_days
+    assert hs["retention"]["purge_jobs"]
+
+
+def test_federation_is_limited_to_the_partner_allowlist(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, hs = rendered
+    assert hs["federation_domain_whitelist"] == list(config.synapse.federation_allowlist)
+    resources = {name for r in hs["listeners"][0]["resources"] for name in r["names"]}
+    assert ("federation" in resources) == bool(config.synapse.federation_allowlist)
+    assert hs["allow_public_rooms_over_federation"] is False
+
+
+def test_secrets_are_files_not_inline(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    for key in ("registration_shared_secret", "macaroon_secret_key", "form_secret"):
+        assert key not in hs
+        secret = Path(hs[f"{key}_path"])
+        assert secret.is_file() and len(secret.read_text().strip()) >= 32
+        assert secret.stat().st_mode & 0o077 == 0, f"{secret} is readable by others"
+    assert Path(hs["signing_key_path"]).read_text().startswith("ed25519 ")
+
+
+def test_rendering_again_keeps_the_secrets(tmp_path: Path) -> None:
+    config = make_test_config(tmp_path)
+    first = yaml.safe_load(init_synapse(config).read_text())
+    before = Path(first["macaroon_secret_key_path"]).read_text()
+    init_synapse(config)
+    assert Path(first["macaroon_secret_key_path"]).read_text() == before
+
+
+def test_only_the_test_variant_raises_rate_limits(tmp_path: Path) -> None:
+    _, plain = _render(tmp_path / "a", "dev", False, {})
+    _, test = _render(tmp_path / "b", "dev", True, {})
+    assert "rc_message" not in plain
+    assert test["rc_message"]["per_second"] >= 100
+
+
+def test_production_listener_trusts_the_proxy_and_dev_does_not(tmp_path: Path) -> None:
+    _, dev = _render(tmp_path / "a", "dev", False, {})
+    _, prod = _render(tmp_path / "b", "production", False, {})
+    assert dev["listeners"][0]["x_forwarded"] is False
+    assert prod["listeners"][0]["x_forwarded"] is True
+    assert dev["listeners"][0]["bind_addresses"] == ["127.0.0.1"]
+
+
+def test_postgres_database_uses_a_passfile_not_an_inline_password(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("s3:cr\\et\n")
+    _, hs = _render(
+        tmp_path,
+        "production",
+        False,
+        {"synapse": {"database": "postgresql://synapse@db:5432/synapse", "database_password_file": str(tmp_path / "pw")}},
+    )
+    args = hs["database"]["args"]
+    assert hs["database"]["name"] == "psycopg2"
+    assert (args["host"], args["port"], args["user"], args["database"]) == ("db", 5432, "synapse", "synapse")
+    assert "password" not in args
+    assert Path(args["passfile"]).read_text() == "*:*:*:*:s3\\:cr\\\\et\n"
+
+
+def test_log_config_parses_and_scrubs_every_handler(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    log = yaml.safe_load(Path(hs["log_config"]).read_text())
+    assert log["handlers"], "no handler"
+    for handler in log["handlers"].values():
+        assert "scrub_access" in handler["filters"]
+    assert set(log["root"]["handlers"]) <= set(log["handlers"])
+
+
+def test_access_log_filter_blanks_ip_and_user_agent(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    sys.path.insert(0, str(Path(hs["log_config"]).parent))
+    try:
+        import keerpunt_logfilter
+    finally:
+        sys.path.pop(0)
+    args = ("203.0.113.9", "8008", "@a:b", *([0.1] * 6), 0, 10, "200", "GET", "/x", "HTTP/1.1", "Sneaky/1.0", 0)
+    record = logging.LogRecord("synapse.access.http.8008", logging.INFO, "f", 1, "%s " * 17, args, None)
+    assert keerpunt_logfilter.ScrubAccessLog().filter(record)
+    text = record.getMessage()
+    assert "203.0.113.9" not in text and "Sneaky" not in text and "/x" in text
+    other = logging.LogRecord("synapse.access.http.8008", logging.DEBUG, "f", 1, "%s - Received", ("203.0.113.9",), None)
+    assert not keerpunt_logfilter.ScrubAccessLog().filter(other)
