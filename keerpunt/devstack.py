@@ -126,12 +126,19 @@ async def run_dev(config: Config, config_path: str | None) -> int:
             env={"PYTHONPATH": str(sdir)},
             log_path=logs / "synapse.out",
         )
-        await _until(stopping, wait_http(f"{config.homeserver.internal_url}/_matrix/client/versions", timeout=120, child=synapse))
+        await _until(
+            stopping, wait_http(f"{config.homeserver.internal_url}/_matrix/client/versions", within=120, child=synapse)
+        )
         bots = await group.start("bots", [*_self_argv(config_path, config), "run", "bots"], log_path=logs / "bots.log")
-        await _until(stopping, wait_http(f"http://{config.bots.api.host}:{config.bots.api.port}/api/v1/health", timeout=120, child=bots))
+        await _until(
+            stopping,
+            wait_http(f"http://{config.bots.api.host}:{config.bots.api.port}/api/v1/health", within=120, child=bots),
+        )
         accounts = await _until(stopping, ensure_demo_accounts(config))
-        portal = await group.start("portal", [*_self_argv(config_path, config), "run", "portal"], log_path=logs / "portal.log")
-        await _until(stopping, wait_http(f"http://{config.portal.host}:{config.portal.port}/", timeout=60, child=portal))
+        portal = await group.start(
+            "portal", [*_self_argv(config_path, config), "run", "portal"], log_path=logs / "portal.log"
+        )
+        await _until(stopping, wait_http(f"http://{config.portal.host}:{config.portal.port}/", within=60, child=portal))
         stack_path = write_dev_stack(config, accounts, await _queue_room(config))
         print(_banner(config, stack_path, accounts, time.monotonic() - started), flush=True)
         exit_waiter = asyncio.ensure_future(group.first_exit())
@@ -139,7 +146,10 @@ async def run_dev(config: Config, config_path: str | None) -> int:
         done, _ = await asyncio.wait({exit_waiter, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
         if exit_waiter in done:
             child = exit_waiter.result()
-            print(f"{child.name} stopped unexpectedly (code {child.process.returncode}); see {child.log_path}", file=sys.stderr)
+            print(
+                f"{child.name} stopped unexpectedly (code {child.process.returncode}); see {child.log_path}",
+                file=sys.stderr,
+            )
             code = 1
         for waiter in (exit_waiter, stop_waiter):
             waiter.cancel()

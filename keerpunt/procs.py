@@ -48,7 +48,7 @@ class ProcessGroup:
         log_path: Path | None = None,
     ) -> Child:
         full_env = {**os.environ, **(env or {})}
-        stdout = open(log_path, "ab") if log_path else None  # noqa: SIM115 - handed to the child
+        stdout = open(log_path, "ab") if log_path else None  # noqa: SIM115, ASYNC230 - local log file for the child
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -67,8 +67,8 @@ class ProcessGroup:
         log.debug("started %s (pid %d)", name, process.pid)
         return child
 
-    async def stop(self, timeout: float = 15.0) -> None:
-        """Stop children in reverse order of start: SIGTERM, then SIGKILL after ``timeout``."""
+    async def stop(self, grace: float = 15.0) -> None:
+        """Stop children in reverse order of start: SIGTERM, then SIGKILL after ``grace`` seconds."""
         for child in reversed(self.children):
             proc = child.process
             if proc.returncode is not None:
@@ -76,9 +76,9 @@ class ProcessGroup:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(proc.wait(), timeout)
+                await asyncio.wait_for(proc.wait(), grace)
             except TimeoutError:
-                log.warning("%s did not stop within %.0fs; killing it", child.name, timeout)
+                log.warning("%s did not stop within %.0fs; killing it", child.name, grace)
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
@@ -95,7 +95,7 @@ class ProcessGroup:
         return waiters[next(iter(done))]
 
 
-async def wait_http(url: str, *, timeout: float, child: Child | None = None) -> float:
+async def wait_http(url: str, *, within: float, child: Child | None = None) -> float:
     """Poll ``url`` until it answers 200; fail early if ``child`` exits. Returns seconds waited."""
     started = time.monotonic()
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
@@ -107,6 +107,6 @@ async def wait_http(url: str, *, timeout: float, child: Child | None = None) -> 
                 async with http.get(url) as resp:
                     if resp.status == 200:
                         return time.monotonic() - started
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
+            if time.monotonic() - started > within:
+                raise TimeoutError(f"{url} did not answer within {within:.0f}s")
             await asyncio.sleep(0.1)

@@ -68,4 +68,3 @@ async def add_staff(config: Config, name: str, role: Role, partner_id: str | Non
             return NewStaff(reg.user_id, password, role)
     finally:
         await db.stop()
-

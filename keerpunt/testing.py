@@ -64,9 +64,7 @@ def create_postgres_database(admin_url: str, prefix: str = "keerpunt_test") -> s
     async def create() -> None:
         conn = await asyncpg.connect(admin_url)
         try:
-            await conn.execute(
-                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
-            )
+            await conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
         finally:
             await conn.close()
 
@@ -132,10 +130,12 @@ class SynapseProcess:
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Synapse exited with {self.process.returncode}; see {sdir / 'synapse.out'}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/_matrix/client/versions", timeout=2) as resp:  # noqa: S310
-                    if resp.status == 200:
-                        return
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/_matrix/client/versions", timeout=2) as resp,  # noqa: S310
+            ):
+                if resp.status == 200:
+                    return
             if time.monotonic() > deadline:
                 self.stop()
                 raise TimeoutError("Synapse did not answer in time")
@@ -152,7 +152,9 @@ class SynapseProcess:
             self.process.wait()
 
 
-def start_synapse(data_dir: Path, *, postgres_admin_url: str | None = None, overrides: dict[str, Any] | None = None) -> SynapseProcess:
+def start_synapse(
+    data_dir: Path, *, postgres_admin_url: str | None = None, overrides: dict[str, Any] | None = None
+) -> SynapseProcess:
     """Render and start a test Synapse; SQLite unless ``postgres_admin_url`` is given."""
     database_url = None
     merged = dict(overrides or {})
@@ -166,4 +168,4 @@ def start_synapse(data_dir: Path, *, postgres_admin_url: str | None = None, over
     return proc
 
 
-__all__ = ["SynapseProcess", "free_port", "load_config", "start_synapse", "make_test_config"]
+__all__ = ["SynapseProcess", "free_port", "load_config", "make_test_config", "start_synapse"]

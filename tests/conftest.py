@@ -66,7 +66,9 @@ def tmp_root() -> Iterator[Path]:
 @pytest.fixture(scope="session", params=backends())
 def synapse(request: pytest.FixtureRequest, tmp_root: Path) -> Iterator[SynapseProcess]:
     backend = request.param
-    proc = start_synapse(tmp_root / f"synapse-{backend}", postgres_admin_url=POSTGRES_URL if backend == "postgres" else None)
+    proc = start_synapse(
+        tmp_root / f"synapse-{backend}", postgres_admin_url=POSTGRES_URL if backend == "postgres" else None
+    )
     yield proc
     proc.stop()
     if proc.database_url:

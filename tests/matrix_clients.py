@@ -33,7 +33,9 @@ class ClientFactory:
     async def admin(self, token: str | None = None) -> SynapseAdmin:
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        return SynapseAdmin(self.synapse.url, session=self._http, shared_secret=self.synapse.shared_secret, access_token=token)
+        return SynapseAdmin(
+            self.synapse.url, session=self._http, shared_secret=self.synapse.shared_secret, access_token=token
+        )
 
     async def user(self, prefix: str = "user", *, admin: bool = False) -> TestUser:
         localpart = f"{prefix}-{secrets.token_hex(6)}"

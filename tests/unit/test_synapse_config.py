@@ -44,7 +44,14 @@ def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Config, di
 
 def test_every_layer_file_parses() -> None:
     layers = sorted(CONFIG_DIR.glob("*.yaml"))
-    assert {p.name for p in layers} >= {"00-defaults.yaml", "10-keerpunt.yaml", "20-dev.yaml", "20-production.yaml", "30-test.yaml", "log.yaml"}
+    assert {p.name for p in layers} >= {
+        "00-defaults.yaml",
+        "10-keerpunt.yaml",
+        "20-dev.yaml",
+        "20-production.yaml",
+        "30-test.yaml",
+        "log.yaml",
+    }
     for path in layers:
         assert isinstance(yaml.safe_load(path.read_text()), dict), path
 
@@ -138,7 +145,12 @@ def test_postgres_database_uses_a_passfile_not_an_inline_password(tmp_path: Path
         tmp_path,
         "production",
         False,
-        {"synapse": {"database": "postgresql://synapse@db:5432/synapse", "database_password_file": str(tmp_path / "pw")}},
+        {
+            "synapse": {
+                "database": "postgresql://synapse@db:5432/synapse",
+                "database_password_file": str(tmp_path / "pw"),
+            }
+        },
     )
     args = hs["database"]["args"]
     assert hs["database"]["name"] == "psycopg2"
@@ -168,5 +180,7 @@ def test_access_log_filter_blanks_ip_and_user_agent(rendered: tuple[Config, dict
     assert keerpunt_logfilter.ScrubAccessLog().filter(record)
     text = record.getMessage()
     assert "203.0.113.9" not in text and "Sneaky" not in text and "/x" in text
-    other = logging.LogRecord("synapse.access.http.8008", logging.DEBUG, "f", 1, "%s - Received", ("203.0.113.9",), None)
+    other = logging.LogRecord(
+        "synapse.access.http.8008", logging.DEBUG, "f", 1, "%s - Received", ("203.0.113.9",), None
+    )
     assert not keerpunt_logfilter.ScrubAccessLog().filter(other)

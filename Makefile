@@ -1,0 +1,49 @@
+# The README's two commands are `make dev` and `make test`; everything else is a step of them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.keerpunt-installed
+
+.PHONY: setup setup-browser dev test lint unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+# Python packages (and npm packages when the project has a lockfile).
+setup: $(STAMP)
+	@if [ -f package-lock.json ]; then $(MAKE) --no-print-directory node_modules/.package-lock.json; fi
+	@if [ -f widget/package-lock.json ]; then $(MAKE) --no-print-directory -C widget build; fi
+
+# Debian's Chromium for the browser tests (never a downloaded browser).
+setup-browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+		else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
+
+# Set-up + run: Synapse (SQLite), the bots and the portal on loopback.
+dev: setup
+	$(BIN)/keerpunt dev
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Set-up + every test (unit, integration against a real Synapse, browser) + lint.
+test: setup setup-browser lint
+	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+bench: setup
+	$(BIN)/python bench/dev_startup.py
+
+clean:
+	rm -rf $(VENV) node_modules .keerpunt

@@ -1,0 +1,89 @@
+"""compose.yaml parses, every file it mounts or builds from exists, Synapse is on PostgreSQL."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from keerpunt.config import load_config
+from keerpunt.synapse_config import render_homeserver
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((REPO / "compose.yaml").read_text()))
+
+
+def _bind_sources(service: dict[str, Any]) -> list[str]:
+    sources = []
+    for volume in service.get("volumes", []):
+        source = volume.split(":")[0] if isinstance(volume, str) else volume["source"]
+        if source.startswith(("./", "/")):
+            sources.append(source)
+    return sources
+
+
+def test_compose_has_the_production_services() -> None:
+    services = _compose()["services"]
+    assert {"proxy", "postgres", "synapse", "bots", "portal"} <= set(services)
+    assert services["synapse"]["image"].startswith("matrixdotorg/synapse:v")
+
+
+def test_every_mounted_file_and_build_context_exists() -> None:
+    compose = _compose()
+    for name, service in compose["services"].items():
+        for source in _bind_sources(service):
+            assert (REPO / source).exists(), f"{name} mounts missing {source}"
+        build = service.get("build")
+        if build:
+            context = build if isinstance(build, str) else build.get("context", ".")
+            assert (REPO / context / "Dockerfile").exists(), f"{name} builds from a missing Dockerfile"
+    assert (REPO / "Dockerfile").exists()
+
+
+def test_no_inline_secrets_in_compose() -> None:
+    compose = _compose()
+    for name, service in compose["services"].items():
+        env = service.get("environment", {})
+        items = env.items() if isinstance(env, dict) else (e.split("=", 1) for e in env)
+        for key, _value in items:
+            if any(word in key.upper() for word in ("PASSWORD", "SECRET", "TOKEN")):
+                assert key.upper().endswith("_FILE"), f"{name}: {key} must point at a file"
+    for secret in compose["secrets"].values():
+        assert set(secret) == {"file"}
+
+
+def test_synapse_in_compose_runs_on_postgresql() -> None:
+    compose = _compose()
+    synapse = compose["services"]["synapse"]
+    depends = synapse["depends_on"]
+    assert "postgres" in depends
+    # The production config has placeholders (it refuses to start as shipped); render it
+    # with the mode switched to dev only to inspect the database section.
+    raw = yaml.safe_load((REPO / "deploy" / "keerpunt.yaml").read_text())
+    assert raw["mode"] == "production"
+    assert raw["synapse"]["database"].startswith("postgresql://")
+    assert raw["bots"]["database"].startswith("postgresql://")
+    dev_view = REPO / "deploy" / "keerpunt.yaml"
+    text = dev_view.read_text().replace("mode: production", "mode: dev")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        path = Path(tmpdir) / "keerpunt.yaml"
+        path.write_text(text)
+        rendered = render_homeserver(load_config(path, data_dir=tmpdir), "production")
+    assert rendered["database"]["name"] == "psycopg2"
+    assert rendered["database"]["args"]["host"] == "postgres"
+    assert "password" not in rendered["database"]["args"]
+
+
+def test_synapse_and_keerpunt_share_the_rendered_config_path() -> None:
+    compose = _compose()
+    synapse = compose["services"]["synapse"]
+    assert synapse["environment"]["SYNAPSE_CONFIG_PATH"] == "/data/synapse/homeserver.yaml"
+    assert "synapse-data:/data/synapse" in synapse["volumes"]
+    assert "synapse-data:/data/synapse" in compose["services"]["init"]["volumes"]
+    raw = yaml.safe_load((REPO / "deploy" / "keerpunt.yaml").read_text())
+    assert raw["data_dir"] == "/data"
