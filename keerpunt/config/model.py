@@ -67,6 +67,8 @@ class PortalConfig:
     api_url: str
     quick_exit_url: str
     contact: ContactConfig
+    content_dir: str
+    frame_ancestors: tuple[str, ...]
 
 
 @dataclass(frozen=True)
