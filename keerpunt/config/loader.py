@@ -178,6 +178,9 @@ def _validate(config: Config) -> None:
             raise ConfigError(key, f"{value} is not a TCP port")
         if key.endswith("_url") and isinstance(value, str) and value and not value.startswith(("http://", "https://")):
             raise ConfigError(key, f"expected an http(s) URL, got {value!r}")
+    from ..hours import OpeningHours  # validates every range and date, naming the key
+
+    OpeningHours(config.hours)
     if config.mode == "production":
         _refuse_placeholders(config)
 

@@ -34,6 +34,7 @@ class ApiConfig:
     host: str
     port: int
     allowed_origins: tuple[str, ...]
+    trust_forwarded_for: bool
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,21 @@ class LanguagesConfig:
 
 
 @dataclass(frozen=True)
+class HoursConfig:
+    timezone: str
+    monday: tuple[str, ...]
+    tuesday: tuple[str, ...]
+    wednesday: tuple[str, ...]
+    thursday: tuple[str, ...]
+    friday: tuple[str, ...]
+    saturday: tuple[str, ...]
+    sunday: tuple[str, ...]
+    closed_on_public_holidays: bool
+    closed_dates: tuple[str, ...]
+    special_hours: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode
     data_dir: str
@@ -91,6 +107,7 @@ class Config:
     portal: PortalConfig
     retention: RetentionConfig
     languages: LanguagesConfig
+    hours: HoursConfig
 
     @property
     def data_path(self) -> Path:
