@@ -106,9 +106,7 @@ class SynapseAdmin:
             raise RuntimeError("registration needs the registration shared secret")
         nonce = (await self.request("GET", "/_synapse/admin/v1/register", auth=False))["nonce"]
         # Synapse's MAC: HMAC-SHA1 over the fields joined by NUL bytes.
-        message = b"\x00".join(
-            part.encode() for part in (nonce, localpart, password, "admin" if admin else "notadmin")
-        )
+        message = b"\x00".join(part.encode() for part in (nonce, localpart, password, "admin" if admin else "notadmin"))
         mac = hmac.new(self.shared_secret.encode(), message, hashlib.sha1).hexdigest()
         body: dict[str, Any] = {
             "nonce": nonce,
@@ -168,4 +166,3 @@ class SynapseAdmin:
     async def joined_members(self, room_id: RoomID) -> list[str]:
         data = await self.request("GET", f"/_synapse/admin/v1/rooms/{quote(room_id)}/members")
         return list(data.get("members", []))
-
