@@ -1,0 +1,15 @@
+"""The triage dialog: definition (YAML) and the pure rules that read a visitor's reply."""
+
+from .definition import Option, Question, TriageDefinition, load_definition
+from .engine import Answer, Outcome, TriageState, interpret
+
+__all__ = [
+    "Answer",
+    "Option",
+    "Outcome",
+    "Question",
+    "TriageDefinition",
+    "TriageState",
+    "interpret",
+    "load_definition",
+]

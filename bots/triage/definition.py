@@ -1,0 +1,109 @@
+"""Load and validate the triage definition (bots/triage/definition.yaml or a configured file)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from keerpunt.config import ConfigError
+
+from ..texts import LANGUAGES, Language
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: dict[Language, str]
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: dict[Language, str]
+    options: tuple[Option, ...]
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class TriageDefinition:
+    questions: tuple[Question, ...]
+    skip: Option
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def index(self, question_id: str) -> int:
+        return next(i for i, q in enumerate(self.questions) if q.id == question_id)
+
+
+def _texts(node: Any, key: str) -> dict[Language, str]:
+    if not isinstance(node, dict) or set(node) != set(LANGUAGES):
+        raise ConfigError(key, f"needs exactly the languages {', '.join(LANGUAGES)}")
+    for lang, value in node.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{key}.{lang}", "needs a non-empty text")
+    return {lang: node[lang].strip() for lang in LANGUAGES}
+
+
+def _id(node: dict[str, Any], key: str) -> str:
+    value = str(node.get("id", ""))
+    if not ID_RE.match(value):
+        raise ConfigError(f"{key}.id", f"{value!r} is not an id (a-z, 0-9 and -, at most 32)")
+    return value
+
+
+def _option(node: Any, key: str) -> Option:
+    if not isinstance(node, dict):
+        raise ConfigError(key, "expected a mapping with id and label")
+    unknown = set(node) - {"id", "label", "urgent"}
+    if unknown:
+        raise ConfigError(f"{key}.{sorted(unknown)[0]}", "unknown key")
+    urgent = node.get("urgent", False)
+    if not isinstance(urgent, bool):
+        raise ConfigError(f"{key}.urgent", "expected true or false")
+    return Option(_id(node, key), _texts(node.get("label"), f"{key}.label"), urgent)
+
+
+def parse_definition(data: Any, origin: str = "triage") -> TriageDefinition:
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list) or not data["questions"]:
+        raise ConfigError(f"{origin}.questions", "needs a list of questions")
+    questions = []
+    seen: set[str] = set()
+    for i, node in enumerate(data["questions"]):
+        key = f"{origin}.questions[{i}]"
+        if not isinstance(node, dict):
+            raise ConfigError(key, "expected a mapping")
+        qid = _id(node, key)
+        if qid in seen:
+            raise ConfigError(f"{key}.id", f"duplicate question id {qid!r}")
+        seen.add(qid)
+        raw_options = node.get("options")
+        if not isinstance(raw_options, list) or len(raw_options) < 2:
+            raise ConfigError(f"{key}.options", "needs at least two options")
+        options = tuple(_option(o, f"{key}.options[{j}]") for j, o in enumerate(raw_options))
+        if len({o.id for o in options}) != len(options):
+            raise ConfigError(f"{key}.options", "option ids must be unique")
+        questions.append(Question(qid, _texts(node.get("text"), f"{key}.text"), options))
+    skip = _option(data.get("skip"), f"{origin}.skip")
+    return TriageDefinition(tuple(questions), skip)
+
+
+def load_definition(path: str | Path | None = None) -> TriageDefinition:
+    """The shipped definition, or the file at ``path``."""
+    if path:
+        text = Path(path).read_text("utf-8")
+        origin = str(path)
+    else:
+        text = resources.files(__package__).joinpath("definition.yaml").read_text("utf-8")
+        origin = "triage"
+    return parse_definition(yaml.safe_load(text), origin)
