@@ -1,72 +1,61 @@
-"""The portal application. (Foundation version: the full portal is issue 6.)"""
+"""The portal application: cached pages, search, static files and the dev /api/ proxy."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
+from pathlib import Path
 
-import aiohttp
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from keerpunt.config import Config
 
-log = logging.getLogger(__name__)
+from .headers import security_headers
+from .i18n import ROUTES
+from .pages import cache_pages, error_pages, render_all
+from .proxy import http_client, make_proxy
+from .render import Renderer
+from .site import Site, load_site
+from .sitemap import robots, sitemap
+from .static import StaticFiles
+from .views import Views
 
 CONFIG_KEY = web.AppKey("config", Config)
-HTTP_KEY = web.AppKey("http", aiohttp.ClientSession)
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
-    ),
-}
-
-HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host", "content-length"}
+VIEWS_KEY = web.AppKey("views", Views)
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+def content_dir(config: Config) -> Path | None:
+    """``portal.content_dir`` resolved against the data directory; None for the shipped content."""
+    return config.path(config.portal.content_dir) if config.portal.content_dir else None
 
 
-async def home(request: web.Request) -> web.Response:
-    return web.Response(text="<!doctype html><title>Keerpunt</title><h1>Keerpunt</h1>", content_type="text/html")
-
-
-async def proxy_api(request: web.Request) -> web.StreamResponse:
-    """Forward /api/ to the bots' session API (dev only; a reverse proxy does this in production)."""
-    config = request.app[CONFIG_KEY]
-    http = request.app[HTTP_KEY]
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
-    body = await request.read()
-    async with http.request(
-        request.method, config.portal.api_url.rstrip("/") + request.rel_url.raw_path_qs, headers=headers, data=body
-    ) as upstream:
-        payload = await upstream.read()
-        out = web.Response(status=upstream.status, body=payload)
-        for name, value in upstream.headers.items():
-            if name.lower() not in HOP_HEADERS and name.lower() != "content-encoding":
-                out.headers[name] = value
-        return out
-
-
-def create_app(config: Config) -> web.Application:
-    app = web.Application(middlewares=[security_headers])
+def create_app(config: Config, site: Site | None = None) -> web.Application:
+    """Build the portal. Loads and checks all content first unless ``site`` is given."""
+    if site is None:
+        site = load_site(content_dir(config))
+    base_headers = security_headers(config)
+    renderer = Renderer(config, site, StaticFiles())
+    rendered = render_all(renderer)
+    views = Views(
+        renderer=renderer,
+        pages=cache_pages(rendered, base_headers, config.languages.default),
+        errors=error_pages(renderer, base_headers),
+        base_headers=base_headers,
+        default=config.languages.default,
+        sitemap=sitemap(renderer, rendered),
+        robots=robots(renderer),
+    )
+    app = web.Application(middlewares=[views.middleware])
     app[CONFIG_KEY] = config
-
-    async def http_client(app: web.Application) -> AsyncIterator[None]:
-        app[HTTP_KEY] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), auto_decompress=False)
-        yield
-        await app[HTTP_KEY].close()
-
+    app[VIEWS_KEY] = views
     app.cleanup_ctx.append(http_client)
-    app.router.add_get("/", home)
-    app.router.add_route("*", "/api/{tail:.*}", proxy_api)
+    router = app.router
+    router.add_route("*", "/api/{tail:.*}", make_proxy(config))
+    router.add_get("/static/{name:.+}", renderer.static.handle)
+    router.add_get("/sitemap.xml", views.sitemap_xml)
+    router.add_get("/robots.txt", views.robots_txt)
+    router.add_get("/", views.page)
+    for language in ("nl", "en"):
+        router.add_get(f"/{language}", views.add_slash)
+        router.add_get(ROUTES["search"][language], views.search)
+        router.add_get(f"/{language}/{{tail:.+}}", views.page)
+        router.add_get(f"/{language}/", views.page)
     return app

@@ -1,0 +1,179 @@
+"""Every fixed page of the site, rendered once at start-up into the page cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .cache import PRIVATE, PUBLIC, CachedPage
+from .content import AUDIENCES, LANGUAGES, PAGE_KEYS, TOPICS, Language
+from .i18n import url
+from .markup import render_markdown
+from .render import Renderer
+from .site import Entry
+
+# Self-check statements that on their own point to the serious result (see self-check.js).
+SERIOUS = ("afraid", "threatened")
+
+
+@dataclass(frozen=True)
+class PageHTML:
+    path: str
+    language: Language
+    html: str
+    cache: str
+    alternates: Mapping[Language, str]
+
+
+def _page(
+    r: Renderer, template: str, lang: Language, path: str, alternates: Mapping[Language, str], **context: Any
+) -> PageHTML:
+    cache = context.pop("cache", PUBLIC)
+    html = r.render(template, lang, path, alternates=alternates, **context)
+    return PageHTML(path, lang, html, cache, alternates)
+
+
+def _both(name: str, **parts: str) -> dict[Language, str]:
+    return {lang: url(name, lang, **parts) for lang in LANGUAGES}
+
+
+def _home(r: Renderer, lang: Language) -> Iterator[PageHTML]:
+    t = r.site.translations[lang]
+    yield _page(
+        r, "home.html", lang, url("home", lang), _both("home"), title=t("home.title"), campaigns=r.site.campaigns
+    )
+
+
+def _audiences(r: Renderer, lang: Language) -> Iterator[PageHTML]:
+    t = r.site.translations[lang]
+    for audience in AUDIENCES:
+        yield _page(
+            r,
+            "audience.html",
+            lang,
+            url("audience", lang, audience=audience),
+            _both("audience", audience=audience),
+            title=t(f"audiences.{audience}.title"),
+            description=t(f"audiences.{audience}.lead"),
+            audience=audience,
+            entries=r.site.for_audience(lang, audience),
+        )
+
+
+def _topics(r: Renderer, lang: Language) -> Iterator[PageHTML]:
+    t = r.site.translations[lang]
+    counts = {topic: len(r.site.for_topic(lang, topic)) for topic in TOPICS}
+    yield _page(r, "topics.html", lang, url("topics", lang), _both("topics"), title=t("topics.title"), counts=counts)
+    for topic in TOPICS:
+        entries = r.site.for_topic(lang, topic)
+        if entries:
+            alternates = {o: url("topic", o, topic=topic) for o in LANGUAGES if r.site.for_topic(o, topic)}
+            path = url("topic", lang, topic=topic)
+            yield _page(
+                r, "topic.html", lang, path, alternates, title=t(f"topics.names.{topic}"), topic=topic, entries=entries
+            )
+
+
+def _article(r: Renderer, entry: Entry) -> PageHTML:
+    a = entry.article
+    translation = r.site.translation(entry)
+    alternates = {a.language: entry.path}
+    if translation is not None:
+        alternates[translation.article.language] = translation.path
+    return _page(
+        r,
+        "page.html" if a.is_page else "article.html",
+        a.language,
+        entry.path,
+        alternates,
+        title=a.title,
+        description=a.summary,
+        entry=entry,
+        related=r.site.related(entry),
+        retention_days=r.config.retention.case_room_days,
+    )
+
+
+def _campaigns(r: Renderer, lang: Language) -> Iterator[PageHTML]:
+    for campaign in r.site.campaigns:
+        text = campaign.texts[lang]
+        yield _page(
+            r,
+            "campaign.html",
+            lang,
+            url("campaign", lang, slug=campaign.slug),
+            _both("campaign", slug=campaign.slug),
+            title=text.title,
+            description=text.summary,
+            campaign=campaign,
+            text=text,
+            body=render_markdown(text.body),
+            reading=[r.site.by_key[(lang, key)] for key in campaign.articles],
+        )
+
+
+def _selfcheck_and_chat(r: Renderer, lang: Language) -> Iterator[PageHTML]:
+    t = r.site.translations[lang]
+    yield _page(
+        r,
+        "selfcheck.html",
+        lang,
+        url("selfcheck", lang),
+        _both("selfcheck"),
+        title=t("selfcheck.title"),
+        description=t("selfcheck.lead"),
+        questions=t.get("selfcheck.questions"),
+        serious=SERIOUS,
+        signals=r.site.by_key.get((lang, "signals-young")),
+    )
+    yield _page(
+        r,
+        "chat.html",
+        lang,
+        url("chat", lang),
+        _both("chat"),
+        title=t("chat.title"),
+        description=t("chat.lead"),
+        cache=PRIVATE,
+        indexable=False,
+        chat_info=r.site.by_key.get((lang, "chat")),
+    )
+
+
+def render_all(r: Renderer) -> list[PageHTML]:
+    rendered: list[PageHTML] = []
+    for lang in LANGUAGES:
+        for part in (_home, _audiences, _topics, _campaigns, _selfcheck_and_chat):
+            rendered.extend(part(r, lang))
+    rendered.extend(_article(r, entry) for entry in r.site.articles)
+    paths = {p.path for p in rendered}
+    missing = [url(key, lang) for key in PAGE_KEYS for lang in LANGUAGES if url(key, lang) not in paths]
+    if missing:
+        raise AssertionError(f"fixed pages missing: {missing}")  # load_articles checks this first
+    return rendered
+
+
+def cache_pages(rendered: list[PageHTML], base_headers: Mapping[str, str], default: Language) -> dict[str, CachedPage]:
+    pages = {p.path: CachedPage.build(p.html, p.language, base_headers, cache=p.cache) for p in rendered}
+    pages["/"] = pages[url("home", default)]
+    return pages
+
+
+def error_pages(r: Renderer, base_headers: Mapping[str, str]) -> dict[tuple[int, Language], CachedPage]:
+    out = {}
+    for lang in LANGUAGES:
+        t = r.site.translations[lang]
+        for status, key in ((404, "not_found"), (500, "server")):
+            html = r.render(
+                "error.html",
+                lang,
+                url("home", lang),
+                title=t(f"errors.{key}_title"),
+                alternates=_both("home"),
+                status=status,
+                key=key,
+                indexable=False,
+            )
+            out[(status, lang)] = CachedPage.build(html, lang, base_headers, status=status, cache=PRIVATE)
+    return out

@@ -1,0 +1,77 @@
+"""Jinja2 (autoescape on, undefined names are errors) and the context every page shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from keerpunt.config import Config
+
+from .content import AUDIENCES, LANGUAGES, TOPICS, Language
+from .i18n import other, url
+from .site import Site
+from .static import StaticFiles
+
+
+def make_environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("portal", "templates"),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class Renderer:
+    def __init__(self, config: Config, site: Site, static: StaticFiles) -> None:
+        self.config = config
+        self.site = site
+        self.static = static
+        self.env = make_environment()
+        self.public_url = config.portal.public_url.rstrip("/")
+
+    def date(self, value: dt.date, language: Language) -> str:
+        t = self.site.translations[language]
+        months = t.get("dates.months")
+        return t("dates.format", day=value.day, month=months[value.month - 1], year=value.year)
+
+    def render(
+        self,
+        template: str,
+        language: Language,
+        path: str,
+        *,
+        title: str,
+        description: str = "",
+        alternates: Mapping[Language, str] | None = None,
+        **context: Any,
+    ) -> str:
+        t = self.site.translations[language]
+        alternates = dict(alternates if alternates is not None else {language: path})
+        switch_to = other(language)
+        shared = {
+            "lang": language,
+            "t": t,
+            "path": path,
+            "title": title,
+            "description": description or t("site.description"),
+            "canonical": self.public_url + path,
+            "alternates": {lang: self.public_url + p for lang, p in alternates.items()},
+            "switch_url": alternates.get(switch_to, url("home", switch_to)),
+            "switch_lang": switch_to,
+            "url": lambda name, **parts: url(name, language, **parts),
+            "static": self.static.url,
+            "date": lambda value: self.date(value, language),
+            "quick_exit_url": self.config.portal.quick_exit_url,
+            "contact": self.config.portal.contact,
+            "audiences": AUDIENCES,
+            "topics": TOPICS,
+            "languages": LANGUAGES,
+            "site": self.site,
+            "emergency": self.site.by_key.get((language, "emergency")),
+        }
+        return self.env.get_template(template).render(shared | context)

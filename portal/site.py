@@ -1,0 +1,111 @@
+"""The site's content, loaded and checked once at start-up: articles, campaigns, search."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+
+from .campaigns import Campaign, load_campaigns
+from .content import LANGUAGES, Article, ContentError, Language, load_articles
+from .i18n import Translations, load_translations, url
+from .markup import plain_text, render_markdown
+from .search import Document, SearchIndex
+
+RELATED = 3
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An article with its rendered body and its address."""
+
+    article: Article
+    html: Markup
+    text: str
+    path: str
+
+
+@dataclass
+class Site:
+    articles: list[Entry]
+    campaigns: list[Campaign]
+    translations: Mapping[Language, Translations]
+    by_path: dict[str, Entry] = field(default_factory=dict)
+    by_key: dict[tuple[Language, str], Entry] = field(default_factory=dict)
+    indexes: dict[Language, SearchIndex] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for entry in self.articles:
+            a = entry.article
+            self.by_path[entry.path] = entry
+            self.by_key[(a.language, a.translation_key)] = entry
+        for language in LANGUAGES:
+            docs = [
+                Document(e.path, e.article.title, e.article.summary, e.text)
+                for e in self.articles
+                if e.article.language == language
+            ]
+            self.indexes[language] = SearchIndex(language, docs)
+
+    def listed(self, language: Language) -> list[Entry]:
+        """The articles of a language (without the fixed pages), by title."""
+        entries = [e for e in self.articles if e.article.language == language and not e.article.is_page]
+        return sorted(entries, key=lambda e: e.article.title.casefold())
+
+    def page(self, language: Language, key: str) -> Entry:
+        return self.by_key[(language, key)]
+
+    def translation(self, entry: Entry) -> Entry | None:
+        other = next(lang for lang in LANGUAGES if lang != entry.article.language)
+        return self.by_key.get((other, entry.article.translation_key))
+
+    def for_audience(self, language: Language, audience: str) -> list[Entry]:
+        """Articles for an audience; those written only for it first."""
+        entries = [e for e in self.listed(language) if audience in e.article.audience]
+        return sorted(entries, key=lambda e: len(e.article.audience))
+
+    def for_topic(self, language: Language, topic: str) -> list[Entry]:
+        return [e for e in self.listed(language) if topic in e.article.topics]
+
+    def related(self, entry: Entry, limit: int = RELATED) -> list[Entry]:
+        a = entry.article
+
+        def score(other: Entry) -> int:
+            b = other.article
+            return 2 * len(set(a.topics) & set(b.topics)) + len(set(a.audience) & set(b.audience))
+
+        others = [e for e in self.listed(a.language) if e is not entry]
+        ranked = sorted(others, key=lambda e: (-score(e), e.article.title.casefold()))
+        return [e for e in ranked if score(e) > 0][:limit]
+
+    def campaign(self, slug: str) -> Campaign | None:
+        return next((c for c in self.campaigns if c.slug == slug), None)
+
+
+def article_path(article: Article) -> str:
+    if article.is_page:
+        return url(article.translation_key, article.language)
+    return url("article", article.language, slug=article.slug)
+
+
+def load_site(content_dir: Path | None = None) -> Site:
+    """Load and check everything; a ContentError names the file and field at fault."""
+    folder = content_dir or DEFAULT_CONTENT_DIR
+    articles = load_articles(folder)
+    entries = []
+    for article in articles:
+        html = render_markdown(article.body)
+        entries.append(Entry(article, html, plain_text(html), article_path(article)))
+    campaigns = load_campaigns(folder)
+    keys = {(a.language, a.translation_key) for a in articles}
+    for i, campaign in enumerate(campaigns):
+        for j, key in enumerate(campaign.articles):
+            missing = [lang for lang in LANGUAGES if (lang, key) not in keys]
+            if missing:
+                raise ContentError(
+                    folder / "campaigns.yaml", f"campaigns[{i}].articles[{j}]", f"no {missing[0]} article {key!r}"
+                )
+    return Site(entries, campaigns, load_translations())

@@ -1,0 +1,127 @@
+"""Request handlers. Pages come from the cache; only search renders per request."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from .cache import LRU, PRIVATE, CachedPage
+from .content import LANGUAGES, Language
+from .highlight import mark, snippet
+from .i18n import language_of_path, url
+from .render import Renderer
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY = 120
+SEARCH_CACHE = 256
+RESULTS = 20
+
+
+@dataclass
+class Views:
+    renderer: Renderer
+    pages: Mapping[str, CachedPage]
+    errors: Mapping[tuple[int, Language], CachedPage]
+    base_headers: Mapping[str, str]
+    default: Language
+    sitemap: bytes
+    robots: bytes
+
+    def __post_init__(self) -> None:
+        self.searches = LRU(SEARCH_CACHE)
+        # Fixed pages also answer at their article address (content links use it).
+        self.moved = {
+            url("article", e.article.language, slug=e.article.slug): e.path
+            for e in self.renderer.site.articles
+            if e.article.is_page
+        }
+
+    async def page(self, request: web.Request) -> web.Response:
+        cached = self.pages.get(request.path)
+        if cached is not None:
+            return cached.respond(request)
+        target = self.moved.get(request.path)
+        if target is not None:
+            raise web.HTTPMovedPermanently(target)
+        raise web.HTTPNotFound()
+
+    async def add_slash(self, request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently(request.path + "/")
+
+    def _language(self, request: web.Request) -> Language:
+        return language_of_path(request.path, self.default)
+
+    async def search(self, request: web.Request) -> web.Response:
+        language = self._language(request)
+        query = " ".join(request.query.get("q", "").split())
+        key = f"{language}\n{query}"
+        cached = self.searches.get(key)
+        if cached is None:
+            html = self.render_search(language, query)
+            cached = CachedPage.build(html, language, self.base_headers, cache=PRIVATE)
+            if len(query) <= MAX_QUERY:
+                self.searches.put(key, cached)
+        return cached.respond(request)
+
+    def render_search(self, language: Language, query: str) -> str:
+        site = self.renderer.site
+        t = site.translations[language]
+        too_long = len(query) > MAX_QUERY
+        results = []
+        if query and not too_long:
+            index = site.indexes[language]
+            stem = index.analyzer.stem
+            for hit in index.search(query, RESULTS):
+                entry = site.by_path[hit.key]
+                results.append(
+                    {
+                        "entry": entry,
+                        "title": mark(entry.article.title, hit.stems, stem),
+                        "summary": mark(entry.article.summary, hit.stems, stem),
+                        "snippet": snippet(entry.text, hit.stems, stem),
+                    }
+                )
+        return self.renderer.render(
+            "search.html",
+            language,
+            url("search", language),
+            title=t("search.title"),
+            alternates={lang: url("search", lang) for lang in LANGUAGES},
+            query=query,
+            too_long=too_long,
+            results=results,
+            indexable=False,
+        )
+
+    async def sitemap_xml(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.sitemap, content_type="application/xml", charset="utf-8")
+
+    async def robots_txt(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.robots, content_type="text/plain", charset="utf-8")
+
+    def error(self, status: int, request: web.Request) -> web.Response:
+        return self.errors[(status, self._language(request))].respond(request)
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Site-styled 404 and 500, and the security headers on every response."""
+        try:
+            response = await handler(request)
+        except web.HTTPNotFound:
+            if request.path.startswith("/api/"):
+                raise
+            response = self.error(404, request)
+        except web.HTTPException as exc:
+            exc.headers.update(self.base_headers)
+            raise
+        except Exception:
+            log.exception("error while answering %s %s", request.method, request.path)
+            response = self.error(500, request)
+        if "Content-Security-Policy" not in response.headers:
+            response.headers.update(self.base_headers)
+        return response
