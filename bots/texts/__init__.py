@@ -1,6 +1,7 @@
 """Everything the bots say, in Dutch and English, from YAML files beside this module.
 
-Code holds keys; the sentences live in nl.yaml and en.yaml (Jinja2 syntax for values).
+Code holds keys; the sentences live in ``nl.yaml``/``en.yaml`` and per-area files such as
+``triage.nl.yaml`` (Jinja2 syntax for values). A key may be defined in one file only.
 """
 
 from __future__ import annotations
@@ -21,18 +22,25 @@ _env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_ne
 
 @cache
 def catalogue(language: Language) -> dict[str, str]:
-    raw = resources.files(__name__).joinpath(f"{language}.yaml").read_text("utf-8")
-    data = yaml.safe_load(raw)
     flat: dict[str, str] = {}
 
-    def walk(prefix: str, node: Any) -> None:
+    def walk(prefix: str, node: Any, origin: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), value)
-        else:
-            flat[prefix] = str(node).strip()
+                walk(f"{prefix}.{key}" if prefix else str(key), value, origin)
+            return
+        if prefix in flat:
+            raise ValueError(f"text key {prefix!r} is defined twice ({origin})")
+        flat[prefix] = str(node).strip()
 
-    walk("", data)
+    folder = resources.files(__name__)
+    names = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name == f"{language}.yaml" or entry.name.endswith(f".{language}.yaml")
+    )
+    for name in names:
+        walk("", yaml.safe_load(folder.joinpath(name).read_text("utf-8")) or {}, name)
     return flat
 
 
