@@ -1,0 +1,43 @@
+/**
+ * The page's configuration, written by the portal into
+ * `<script type="application/json" id="keerpunt-config">` (a data block, never executed).
+ */
+import { isLanguage, type Language } from "./i18n";
+import { httpUrl, originOf } from "../shared/protocol";
+
+export interface WidgetConfig {
+  language: Language;
+  api: string;
+  homeserver: string;
+  quickExitUrl: string;
+  portalUrl: string;
+  hours: Partial<Record<Language, string>>;
+  /** The embedding page's origin, only when the portal checked it against the allowlist. */
+  host: string | null;
+}
+
+export function readConfig(doc: Document): WidgetConfig {
+  let raw: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(doc.getElementById("keerpunt-config")?.textContent ?? "{}");
+    if (typeof parsed === "object" && parsed !== null) raw = parsed as Record<string, unknown>;
+  } catch {
+    raw = {};
+  }
+  const hours: Partial<Record<Language, string>> = {};
+  if (typeof raw.hours === "object" && raw.hours !== null) {
+    for (const [lang, text] of Object.entries(raw.hours as Record<string, unknown>)) {
+      if (isLanguage(lang) && typeof text === "string") hours[lang] = text;
+    }
+  }
+  return {
+    language: isLanguage(raw.language) ? raw.language : "nl",
+    api: typeof raw.api === "string" && raw.api.startsWith("/") ? raw.api.replace(/\/+$/, "") : "/api/v1",
+    homeserver: httpUrl(raw.homeserver)?.replace(/\/+$/, "") ?? "",
+    // Without a configured neutral site, leave to a blank page rather than stay.
+    quickExitUrl: httpUrl(raw.quick_exit_url) ?? "about:blank",
+    portalUrl: typeof raw.portal_url === "string" && raw.portal_url.startsWith("/") ? raw.portal_url : "/",
+    hours,
+    host: typeof raw.host === "string" ? originOf(raw.host) : null,
+  };
+}

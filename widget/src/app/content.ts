@@ -1,0 +1,51 @@
+/** Structured content from the bots, validated before use (anything malformed is ignored). */
+
+export interface PromptOption {
+  id: string;
+  label: string;
+}
+
+export interface Prompt {
+  id: string;
+  options: PromptOption[];
+}
+
+export interface QueueInfo {
+  position: number | null;
+  minutes: number | null;
+}
+
+const MAX_OPTIONS = 12;
+
+function shortText(value: unknown, limit: number): string | null {
+  return typeof value === "string" && value.trim() && value.length <= limit ? value : null;
+}
+
+/** `nl.keerpunt.prompt`: `{"id", "options": [{"id", "label"}]}`. */
+export function parsePrompt(value: unknown): Prompt | null {
+  if (typeof value !== "object" || value === null) return null;
+  const raw = value as Record<string, unknown>;
+  const id = shortText(raw.id, 64);
+  if (!id || !Array.isArray(raw.options) || raw.options.length === 0) return null;
+  const options: PromptOption[] = [];
+  for (const option of raw.options.slice(0, MAX_OPTIONS)) {
+    if (typeof option !== "object" || option === null) continue;
+    const o = option as Record<string, unknown>;
+    const oid = shortText(o.id, 64);
+    const label = shortText(o.label, 200);
+    if (oid && label) options.push({ id: oid, label });
+  }
+  return options.length ? { id, options } : null;
+}
+
+function count(value: unknown): number | null {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 100000 ? value : null;
+}
+
+/** `nl.keerpunt.queue`: `{"position", "wait_minutes"}` (either may be missing). */
+export function parseQueue(value: unknown): QueueInfo | null {
+  if (typeof value !== "object" || value === null) return null;
+  const raw = value as Record<string, unknown>;
+  const info = { position: count(raw.position), minutes: count(raw.wait_minutes ?? raw.minutes) };
+  return info.position === null && info.minutes === null ? null : info;
+}

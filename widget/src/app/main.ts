@@ -1,0 +1,419 @@
+/**
+ * The chat app (in the iframe, or as a full page at /chat/). This entry is small: the start
+ * screen, quick exit and the language switch. The Matrix SDK and Rust crypto load only when the
+ * visitor presses "Start" (see session.ts).
+ */
+import "./styles.css";
+import { endSession, logout, startSession, type SessionInfo, type StartRequest } from "./api";
+import { readConfig } from "./config";
+import { translate, type Language } from "./i18n";
+import { ShiftCounter } from "./keys";
+import { isExiting, quickExit } from "./quickexit";
+import { el, MessageList, Screens, t } from "./ui";
+import type { ChatSession, SessionCallbacks } from "./session";
+import { PROTOCOL, parseHostMessage, type AppToHost } from "../shared/protocol";
+
+const config = readConfig(document);
+const embedded = window.parent !== window && config.host !== null;
+const root = document.getElementById("kp-app") ?? document.body.appendChild(el("main", { id: "kp-app" }));
+root.replaceChildren();
+const screens = new Screens(root, config.language, embedded);
+
+// Outreach links carry a code; read it once and drop it from the address bar and history entry.
+const params = new URLSearchParams(location.search);
+const invite = params.get("invite");
+const campaign = params.get("campaign");
+if (invite || campaign) {
+  params.delete("invite");
+  params.delete("campaign");
+  history.replaceState(null, "", `${location.pathname}${params.size ? `?${params}` : ""}`);
+}
+
+let session: ChatSession | null = null;
+let credentials: SessionInfo | null = null;
+let active = false;
+
+function postToHost(message: AppToHost): boolean {
+  if (!embedded || !config.host) return false;
+  window.parent.postMessage(message, config.host);
+  return true;
+}
+
+// ---- quick exit ---------------------------------------------------------------------------
+const exitLink = document.getElementById("kp-quick-exit");
+
+function exitNow(): void {
+  quickExit({
+    url: config.quickExitUrl,
+    api: config.api,
+    cover: () => {
+      screens.cover.hidden = false;
+      document.documentElement.classList.add("kp-exiting");
+    },
+    credentials: () => (credentials ? { homeserver: credentials.homeserver, token: credentials.access_token } : null),
+    wipe: () => {
+      active = false;
+      session?.stop();
+      session = null;
+      credentials = null;
+      messages.clear();
+      root.replaceChildren(screens.cover);
+    },
+    leaveTop: (url) => postToHost({ protocol: PROTOCOL, action: "quick-exit", url }),
+    replace: (url) => location.replace(url),
+  });
+}
+
+exitLink?.addEventListener("click", (event) => {
+  event.preventDefault();
+  exitNow();
+});
+const shift = new ShiftCounter(exitNow);
+window.addEventListener("keydown", (e) => shift.keydown(e), true);
+window.addEventListener("keyup", (e) => shift.keyup(e), true);
+
+window.addEventListener("beforeunload", (event) => {
+  if (!active || isExiting()) return;
+  event.preventDefault();
+  event.returnValue = translate(screens.lang, "leave_warning");
+});
+// Whatever way the page goes (tab closed, host navigated away), the conversation goes with it.
+window.addEventListener("pagehide", () => {
+  if (credentials && !isExiting()) leaveQuietly("closed");
+});
+// Restored from the back/forward cache: the conversation ended on pagehide; start afresh.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) location.reload();
+});
+
+window.addEventListener("message", (event) => {
+  const message = parseHostMessage(event, config.host, embedded ? window.parent : null);
+  if (message?.action === "focus") {
+    const visible = [...screens.screens.values()].find((s) => !s.hidden);
+    (visible?.querySelector<HTMLElement>("textarea, h1, h2") ?? exitLink)?.focus();
+  }
+});
+
+// ---- screens --------------------------------------------------------------------------------
+const startButton = t("button", "start_button", { type: "button", class: "kp-primary" });
+const hoursLine = el("p", { class: "kp-hours" });
+screens.add(
+  "start",
+  el(
+    "section",
+    { "aria-labelledby": "kp-start-h" },
+    t("h1", "start_heading", { id: "kp-start-h", tabindex: "-1" }),
+    el(
+      "ul",
+      { class: "kp-facts" },
+      t("li", "start_who"),
+      t("li", "start_anonymous"),
+      t("li", "start_encrypted"),
+      t("li", "start_quick_exit"),
+      t("li", "start_traces"),
+    ),
+    hoursLine,
+    startButton,
+    t("p", "danger", { class: "kp-danger" }),
+  ),
+);
+
+screens.add(
+  "connecting",
+  el(
+    "section",
+    { role: "status" },
+    t("h1", "connecting", { tabindex: "-1" }),
+    el("div", { class: "kp-spinner", "aria-hidden": "true" }),
+  ),
+);
+
+const closedText = el("p", {});
+const portalLink = t("a", "closed_portal", { href: config.portalUrl, target: "_top" });
+screens.add(
+  "closed",
+  el(
+    "section",
+    {},
+    t("h1", "closed_heading", { tabindex: "-1" }),
+    closedText,
+    t("p", "danger", { class: "kp-danger" }),
+    el("p", {}, portalLink),
+  ),
+);
+
+const errorText = el("p", { tabindex: "-1", class: "kp-error-text" });
+const retryButton = t("button", "retry", { type: "button", class: "kp-primary" });
+screens.add("error", el("section", { role: "alert" }, errorText, retryButton, t("p", "danger", { class: "kp-danger" })));
+
+// The chat.
+const banner = el("p", { class: "kp-banner", role: "status", hidden: "" });
+const queueLine = el("p", { class: "kp-queue", role: "status" });
+const typingLine = el("p", { class: "kp-typing", "aria-hidden": "true" });
+const input = el("textarea", {
+  id: "kp-input",
+  rows: "2",
+  maxlength: "4000",
+  autocomplete: "off",
+  autocorrect: "off",
+  autocapitalize: "off",
+  spellcheck: "false",
+  enterkeyhint: "send",
+});
+const sendButton = t("button", "send", { type: "submit", class: "kp-primary" });
+const form = el(
+  "form",
+  { class: "kp-composer" },
+  t("label", "composer_label", { for: "kp-input", class: "kp-visually-hidden" }),
+  input,
+  sendButton,
+);
+const endButton = t("button", "end_button", { type: "button", class: "kp-secondary" });
+const dialogYes = t("button", "end_confirm_yes", { type: "button", class: "kp-danger-button" });
+const dialogNo = t("button", "end_confirm_no", { type: "button", class: "kp-secondary" });
+const dialog = el(
+  "dialog",
+  { "aria-labelledby": "kp-end-h", "aria-describedby": "kp-end-p" },
+  t("h2", "end_confirm_heading", { id: "kp-end-h" }),
+  t("p", "end_confirm_text", { id: "kp-end-p" }),
+  el("div", { class: "kp-actions" }, dialogNo, dialogYes),
+);
+
+const messages = new MessageList(
+  screens,
+  (prompt, option, label, group) => {
+    for (const b of group.querySelectorAll("button")) b.disabled = true;
+    input.focus();
+    void sendText(label, { prompt, option });
+  },
+  (key) => {
+    void session?.retry(key).catch(() => undefined);
+  },
+);
+screens.add(
+  "chat",
+  el(
+    "section",
+    { class: "kp-chat", "aria-labelledby": "kp-chat-h" },
+    t("h1", "chat_heading", { id: "kp-chat-h", tabindex: "-1", class: "kp-visually-hidden" }),
+    banner,
+    queueLine,
+    messages.list,
+    typingLine,
+    form,
+    el("div", { class: "kp-chat-actions" }, endButton),
+    dialog,
+  ),
+);
+
+const newChatButton = t("button", "new_chat", { type: "button", class: "kp-primary" });
+screens.add(
+  "ended",
+  el("section", {}, t("h1", "ended_heading", { tabindex: "-1" }), t("p", "ended_text"), newChatButton),
+);
+
+root.append(screens.header, ...screens.screens.values(), screens.cover);
+screens.apply(config.language);
+showHours();
+screens.show("start", null);
+
+function showHours(): void {
+  const hours = config.hours[screens.lang];
+  hoursLine.hidden = !hours;
+  if (hours) screens.setText(hoursLine, "start_hours", { hours });
+}
+
+screens.langButton.addEventListener("click", () => {
+  const next: Language = screens.lang === "nl" ? "en" : "nl";
+  screens.apply(next);
+  showHours();
+});
+screens.minimiseButton?.addEventListener("click", () => postToHost({ protocol: PROTOCOL, action: "minimise" }));
+
+// ---- starting -------------------------------------------------------------------------------
+function showError(key: "error_busy" | "error_start" | "error_browser"): void {
+  screens.setText(errorText, key);
+  screens.show("error", errorText);
+}
+
+function formatOpening(iso: string | null): string | null {
+  if (!iso) return null;
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return null;
+  return new Intl.DateTimeFormat(screens.lang === "nl" ? "nl-NL" : "en-GB", {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZone: "Europe/Amsterdam",
+  }).format(when);
+}
+
+const callbacks: SessionCallbacks = {
+  message: (view) => messages.upsert(view),
+  remove: (key) => messages.remove(key),
+  memberJoined: () => messages.system("counsellor_joined"),
+  memberLeft: () => messages.system("counsellor_left"),
+  typing: (names) => {
+    if (names.length) screens.setText(typingLine, "typing", { who: names[0] ?? "" });
+    else typingLine.textContent = "";
+  },
+  connection: (ok) => {
+    banner.hidden = false;
+    screens.setText(banner, ok ? "connection_back" : "connection_lost");
+    if (ok) setTimeout(() => (banner.hidden = true), 4000);
+  },
+  queue: (info) => {
+    const parts: string[] = [];
+    if (info.position !== null) parts.push(translate(screens.lang, "queue_position", { position: info.position }));
+    if (info.minutes !== null) parts.push(translate(screens.lang, "queue_wait", { minutes: info.minutes }));
+    queueLine.textContent = parts.join(" ");
+  },
+  untrusted: () => {
+    banner.hidden = false;
+    screens.setText(banner, "untrusted");
+  },
+  ended: () => finish(),
+};
+
+async function start(): Promise<void> {
+  screens.show("connecting");
+  const request: StartRequest = { language: screens.lang, entry: invite ? "outreach" : "widget" };
+  if (invite) request.invite = invite.slice(0, 128);
+  if (campaign) request.campaign = campaign.slice(0, 64);
+  // Load the SDK while the API creates the account and the room.
+  const loading = import("./session");
+  loading.catch(() => undefined);
+  const result = await startSession(config.api, request);
+  if (result.kind === "busy") return showError("error_busy");
+  if (result.kind === "failed") return showError("error_start");
+  if (result.kind === "closed") {
+    const when = formatOpening(result.opensAt);
+    if (when) screens.setText(closedText, "closed_text", { when });
+    else screens.setText(closedText, "closed_unknown");
+    return screens.show("closed");
+  }
+  credentials = result.session;
+  active = true;
+  if (config.homeserver && result.session.homeserver !== config.homeserver) {
+    // The page's CSP only allows the configured homeserver; anything else cannot work.
+    return showError("error_start");
+  }
+  let module: typeof import("./session");
+  try {
+    module = await loading;
+  } catch {
+    return showError("error_browser");
+  }
+  messages.clear();
+  screens.show("chat", null);
+  try {
+    session = await module.ChatSession.open(result.session, screens.lang, callbacks, {
+      bot: translate(screens.lang, "bot"),
+      staff: translate(screens.lang, "counsellor"),
+    });
+  } catch (error) {
+    if (error instanceof module.UntrustedError) return;
+    leaveQuietly("failed");
+    return showError("error_start");
+  }
+  if (isExiting()) return;
+  root.classList.add("kp-ready");
+  input.focus();
+}
+
+startButton.addEventListener("click", () => void start());
+retryButton.addEventListener("click", () => void start());
+newChatButton.addEventListener("click", () => location.reload());
+
+// ---- chatting -------------------------------------------------------------------------------
+let typingTimer: ReturnType<typeof setTimeout> | null = null;
+
+async function sendText(body: string, reply?: { prompt: string; option: string }): Promise<void> {
+  if (!session) return;
+  banner.hidden = true;
+  session.typing(false);
+  try {
+    await session.send(body, reply);
+  } catch {
+    /* the message shows as not sent, with a retry button */
+  }
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const body = input.value.trim();
+  if (!body || !session) return;
+  input.value = "";
+  void sendText(body);
+});
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    form.requestSubmit();
+  }
+});
+input.addEventListener("input", () => {
+  if (!session) return;
+  if (!typingTimer) session.typing(true);
+  if (typingTimer) clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => {
+    typingTimer = null;
+    session?.typing(false);
+  }, 3000);
+});
+
+// ---- ending ---------------------------------------------------------------------------------
+endButton.addEventListener("click", () => {
+  dialog.showModal();
+  dialogNo.focus();
+});
+dialogNo.addEventListener("click", () => {
+  dialog.close();
+  endButton.focus();
+});
+dialogYes.addEventListener("click", () => {
+  dialog.close();
+  void endChat();
+});
+
+async function endChat(): Promise<void> {
+  const creds = credentials;
+  if (creds) {
+    try {
+      const response = await endSession(config.api, creds.access_token, "visitor", false);
+      if (!response.ok) throw new Error(String(response.status));
+    } catch {
+      await logout(creds.homeserver, creds.access_token).catch(() => undefined);
+    }
+  }
+  finish();
+}
+
+/** Leave without waiting: used when the page goes away or a start failed half-way. */
+function leaveQuietly(reason: string): void {
+  const creds = credentials;
+  if (!creds) return;
+  credentials = null;
+  active = false;
+  endSession(config.api, creds.access_token, reason, true).catch(() => undefined);
+  logout(creds.homeserver, creds.access_token).catch(() => undefined);
+  session?.stop();
+  session = null;
+  messages.clear();
+}
+
+function finish(): void {
+  active = false;
+  credentials = null;
+  session?.stop();
+  session = null;
+  messages.clear();
+  queueLine.textContent = "";
+  typingLine.textContent = "";
+  banner.hidden = true;
+  screens.show("ended");
+}
+
+postToHost({ protocol: PROTOCOL, action: "ready" });

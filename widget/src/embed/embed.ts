@@ -1,0 +1,147 @@
+/**
+ * The embed script: one <script src="https://<keerpunt>/widget/embed.js" async> on any page.
+ *
+ * It adds a launcher button and nothing else. Only when the visitor clicks does it create an
+ * iframe with the chat app from the Keerpunt origin (the script's own origin). It listens to a
+ * closed set of postMessage actions from that iframe only (origin and window checked).
+ * Elements with a `data-keerpunt-chat` attribute (e.g. a link to the chat page) open it too.
+ */
+import { launcher_close, launcher_label, launcher_title } from "../app/locales/nl.json";
+import * as en from "../app/locales/en.json";
+import { PROTOCOL, parseAppMessage, type HostToApp } from "../shared/protocol";
+
+type Texts = { launcher_label: string; launcher_title: string; launcher_close: string };
+const TEXTS: Record<string, Texts> = {
+  nl: { launcher_label, launcher_title, launcher_close },
+  en: { launcher_label: en.launcher_label, launcher_title: en.launcher_title, launcher_close: en.launcher_close },
+};
+
+function css(el: HTMLElement, rules: Record<string, string>): void {
+  // CSSOM assignments are allowed under a strict style-src; style attributes and <style> are not.
+  for (const [name, value] of Object.entries(rules)) el.style.setProperty(name, value, "important");
+}
+
+function init(script: HTMLScriptElement): void {
+  const src = new URL(script.src, location.href);
+  const origin = src.origin;
+  const base = new URL("../", src).href; // …/widget/embed.js → the Keerpunt site root
+  const wanted = (script.dataset.lang || document.documentElement.lang || "nl").slice(0, 2).toLowerCase();
+  const lang = wanted in TEXTS ? wanted : "nl";
+  const texts = TEXTS[lang] as Texts;
+  const doc = document;
+
+  const button = doc.createElement("button");
+  button.type = "button";
+  button.textContent = texts.launcher_label;
+  button.setAttribute("aria-haspopup", "dialog");
+  button.setAttribute("aria-expanded", "false");
+  css(button, {
+    position: "fixed",
+    right: "16px",
+    bottom: "16px",
+    "z-index": "2147483000",
+    padding: "12px 18px",
+    "min-height": "44px",
+    border: "2px solid #ffffff",
+    "border-radius": "24px",
+    background: "#0b4f8a",
+    color: "#ffffff",
+    font: "600 16px/1.2 system-ui, sans-serif",
+    cursor: "pointer",
+    "box-shadow": "0 2px 8px rgba(0,0,0,.35)",
+  });
+
+  let frame: HTMLIFrameElement | null = null;
+
+  function post(message: HostToApp): void {
+    frame?.contentWindow?.postMessage(message, origin);
+  }
+
+  function layout(el: HTMLIFrameElement): void {
+    const small = window.innerWidth < 520;
+    css(el, {
+      position: "fixed",
+      "z-index": "2147483001",
+      border: small ? "0" : "1px solid #5c5c5c",
+      "border-radius": small ? "0" : "12px",
+      background: "#ffffff",
+      right: small ? "0" : "16px",
+      bottom: small ? "0" : "16px",
+      width: small ? "100vw" : "400px",
+      height: small ? "100%" : "min(680px, calc(100vh - 32px))",
+      "box-shadow": "0 4px 24px rgba(0,0,0,.35)",
+    });
+  }
+
+  function open(): void {
+    if (!frame) {
+      frame = doc.createElement("iframe");
+      const url = new URL("chat/", base);
+      url.searchParams.set("lang", lang);
+      url.searchParams.set("embed", "1");
+      url.searchParams.set("host", location.origin);
+      frame.src = url.href;
+      frame.title = texts.launcher_title;
+      frame.setAttribute("referrerpolicy", "no-referrer");
+      frame.setAttribute("allow", "");
+      layout(frame);
+      doc.body.appendChild(frame);
+      window.addEventListener("resize", () => frame && layout(frame));
+    }
+    frame.hidden = false;
+    css(frame, { display: "block" });
+    button.hidden = true;
+    css(button, { display: "none" });
+    button.setAttribute("aria-expanded", "true");
+    frame.focus();
+    post({ protocol: PROTOCOL, action: "focus" });
+  }
+
+  function minimise(): void {
+    if (!frame) return;
+    css(frame, { display: "none" });
+    css(button, { display: "block" });
+    button.hidden = false;
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  }
+
+  function quickExit(url: string): void {
+    // Hide everything at once, leave without a Referer, and replace this history entry.
+    const cover = doc.createElement("div");
+    css(cover, { position: "fixed", inset: "0", background: "#ffffff", "z-index": "2147483647" });
+    doc.documentElement.appendChild(cover);
+    const meta = doc.createElement("meta");
+    meta.name = "referrer";
+    meta.content = "no-referrer";
+    doc.head.appendChild(meta);
+    location.replace(url);
+  }
+
+  window.addEventListener("message", (event) => {
+    const message = parseAppMessage(event, origin, frame?.contentWindow);
+    if (!message) return;
+    if (message.action === "quick-exit") quickExit(message.url);
+    else if (message.action === "minimise") minimise();
+    else post({ protocol: PROTOCOL, action: "focus" });
+  });
+
+  button.addEventListener("click", open);
+  doc.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target.closest("[data-keerpunt-chat]") : null;
+    if (target) {
+      event.preventDefault();
+      open();
+    }
+  });
+  doc.body.appendChild(button);
+  if (script.dataset.open === "true") open();
+}
+
+const current = document.currentScript;
+const script =
+  current instanceof HTMLScriptElement ? current : document.querySelector<HTMLScriptElement>("script[src*='/widget/embed']");
+if (script) {
+  if (document.body) init(script);
+  else document.addEventListener("DOMContentLoaded", () => init(script));
+}
