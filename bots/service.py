@@ -1,66 +1,156 @@
-"""The bots process: the system bot and the visitor-session HTTP API."""
+"""The bots process: the system bot and the visitor-session HTTP API.
+
+Start order matters (DESIGN.md rule 1): the bot's device is cross-signed before it joins,
+creates or sends anything —
+
+database → bot account/session → nio client with its persistent crypto store and uploaded
+device keys → cross-signing identity (created once) and device signature, verified through
+``/keys/query`` (refuse to run otherwise) → repair half-created cases → staff rooms → first
+full sync handled → background tasks (sync, outbox, retention) → session API. The health
+endpoint answers only once all of that is done.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import aiohttp
 from aiohttp import web
 
 from keerpunt.config import Config, read_secret
-from keerpunt.service import Service
+from keerpunt.service import Service, backoff_loop
 
-from .account import BotSession, ensure_bot_session
+from .account import BotSession, ensure_bot_session, store_dir
+from .clock import Clock, SystemClock
+from .crypto.cross_signing import CrossSigningKeys, ensure_device_cross_signed
+from .crypto.trust import TrustPolicy
 from .db import Database, create_database
+from .db.bot_state import BotStateStore
+from .db.case import CaseStore
+from .db.handled_event import HandledEventStore
+from .db.outbox import OutboxStore
+from .db.pending_event import PendingEventStore
+from .db.pinned_identity import PinnedIdentityStore
 from .db.staff import StaffStore
 from .db.system_room import SystemRoomStore
-from .ids import RoomID
+from .events import EventRouter
+from .greeting import GreetingHandler
+from .ids import RoomID, UserID
+from .matrix.client import BotClient, open_client
+from .matrix.outbox import OutboxSender
+from .matrix.sync import SyncLoop
 from .provision import StaffRooms
+from .retention import RetentionTask
+from .sessions.api import SessionsApi
+from .sessions.domain import SessionManager
+from .sessions.ratelimit import SessionRateLimiter
 from .synapse_admin import SynapseAdmin
 
 log = logging.getLogger(__name__)
+
+FIRST_SYNC_ATTEMPTS = 8
 
 
 class BotsService(Service):
     name = "bots"
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         self.config = config
+        self.clock: Clock = clock or SystemClock()
         self.db: Database | None = None
         self.http: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
         self.session: BotSession | None = None
+        self.client: BotClient | None = None
+        self.cross_signing: CrossSigningKeys | None = None
         self.rooms: dict[str, RoomID] = {}
+        self.sessions: SessionManager | None = None
+        self.sender: OutboxSender | None = None
+        self.sync: SyncLoop | None = None
+        self.retention: RetentionTask | None = None
+        self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         cfg = self.config
-        self.db = create_database(cfg)
-        await self.db.start()
+        self.db = db = create_database(cfg)
+        await db.start()
         self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         shared_secret = read_secret(cfg, cfg.homeserver.registration_shared_secret_file)
         admin = SynapseAdmin(cfg.homeserver.internal_url, session=self.http, shared_secret=shared_secret, attempts=10)
-        self.session = await ensure_bot_session(cfg, admin)
-        admin.access_token = self.session.access_token
-        await admin.override_ratelimit(self.session.user_id)
-        staff_rooms = StaffRooms(cfg, admin, SystemRoomStore(self.db), StaffStore(self.db))
-        self.rooms = await staff_rooms.ensure()
-        self.runner = web.AppRunner(self.make_app(), access_log=None)
+        self.session = session = await ensure_bot_session(cfg, admin)
+        admin.access_token = session.access_token
+        await admin.override_ratelimit(session.user_id)
+
+        # Crypto first: nothing may be created, joined or sent by an unsigned device.
+        sdir = store_dir(cfg)
+        self.client = client = await open_client(cfg.homeserver.internal_url, session, sdir)
+        self.cross_signing = await ensure_device_cross_signed(admin, session.user_id, session.device_id, sdir)
+        log.info("Device %s is cross-signed by %s", session.device_id, session.user_id)
+
+        cases, outbox = CaseStore(db), OutboxStore(db)
+        trust = TrustPolicy(admin, PinnedIdentityStore(db), self.clock)
+        self.sessions = SessionManager(
+            admin,
+            cases,
+            self.clock,
+            bot=UserID(session.user_id),
+            server_name=cfg.homeserver.server_name,
+            case_room_days=cfg.retention.case_room_days,
+        )
+        system_rooms = SystemRoomStore(db)
+        await self.sessions.repair(set((await system_rooms.all()).values()))
+        self.rooms = await StaffRooms(cfg, admin, system_rooms, StaffStore(db)).ensure()
+
+        handled = HandledEventStore(db)
+        self.sender = OutboxSender(client, outbox, trust, self.clock)
+        greeting = GreetingHandler(db, cases, handled, outbox, self.sender, self.clock)
+        router = EventRouter(client, cases, handled, PendingEventStore(db), trust, greeting, self.clock)
+        self.sync = SyncLoop(client, BotStateStore(db), router, trust)
+        await self.sync.load()
+        await self._first_sync()
+        self.retention = RetentionTask(admin, cases, outbox, self.clock)
+        self.tasks = [
+            asyncio.create_task(backoff_loop("sync", self.sync.step), name="bots-sync"),
+            asyncio.create_task(self.sender.run(), name="bots-outbox"),
+            asyncio.create_task(backoff_loop("retention", self.retention.step), name="bots-retention"),
+        ]
+
+        limits = cfg.bots.rate_limit
+        limiter = SessionRateLimiter(limits.per_client_per_hour, limits.global_per_minute, self.clock)
+        api = SessionsApi(cfg, self.sessions, limiter)
+        self.runner = web.AppRunner(api.make_app(), access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, cfg.bots.api.host, cfg.bots.api.port)
         await site.start()
         log.info("Session API listening on %s:%d", cfg.bots.api.host, cfg.bots.api.port)
 
-    def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=16 * 1024)
-        app.router.add_get("/api/v1/health", self.health)
-        return app
-
-    async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+    async def _first_sync(self) -> None:
+        assert self.sync is not None
+        delay = 0.5
+        for attempt in range(1, FIRST_SYNC_ATTEMPTS + 1):
+            try:
+                await self.sync.step()
+                return
+            except Exception:
+                if attempt == FIRST_SYNC_ATTEMPTS:
+                    raise
+                log.exception("The first sync failed; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
 
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks = []
+        if self.client is not None:
+            await self.client.close()  # closes HTTP only: the device is never logged out
         if self.http is not None:
             await self.http.close()
         if self.db is not None:

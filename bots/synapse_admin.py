@@ -1,8 +1,10 @@
 """The few Synapse admin and client calls Keerpunt makes outside the bots' Matrix client.
 
 Account creation goes through shared-secret registration (HMAC over a nonce), which returns
-an access token and a device, so nobody needs /login. Calls are retried with backoff on
-connection errors and 5xx/429 answers.
+an access token and a device, so nobody needs /login. Idempotent calls are retried with
+backoff on connection errors and 5xx/429 answers; calls that create something
+(``retry=False``) are tried once and the caller repairs. Every call is timed under a short
+label in :data:`bots.timing.TIMINGS`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +22,19 @@ from urllib.parse import quote
 import aiohttp
 
 from .ids import DeviceID, RoomID, UserID
+from .timing import TIMINGS
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def call_label(method: str, path: str) -> str:
+    """A short, ID-free name for a call: ``PUT /_matrix/client/v3/rooms/*/send/*/*``."""
+    parts = []
+    for part in path.split("?", 1)[0].split("/"):
+        parts.append("*" if part[:1] in "!@$#%" or "%" in part else part)
+    return f"{method} {'/'.join(parts)}"
 
 
 class SynapseError(Exception):
@@ -65,19 +77,25 @@ class SynapseAdmin:
         *,
         token: str | None = None,
         auth: bool = True,
+        retry: bool = True,
+        label: str | None = None,
     ) -> dict[str, Any]:
         headers = {}
         bearer = token or self.access_token
         if auth and bearer:
             headers["Authorization"] = f"Bearer {bearer}"
+        name = label or call_label(method, path)
+        attempts = self.attempts if retry else 1
         delay = 0.2
-        for attempt in range(1, self.attempts + 1):
+        for attempt in range(1, attempts + 1):
+            started = time.perf_counter()
             try:
                 async with self.session.request(method, self.base_url + path, json=body, headers=headers) as resp:
                     data = await resp.json(content_type=None) if resp.content_length != 0 else {}
+                    TIMINGS.record(name, time.perf_counter() - started)
                     if resp.status < 400:
                         return data or {}
-                    if resp.status in RETRY_STATUSES and attempt < self.attempts:
+                    if resp.status in RETRY_STATUSES and attempt < attempts:
                         retry_ms = (data or {}).get("retry_after_ms")
                         await asyncio.sleep(min(retry_ms / 1000, 10) if retry_ms else delay)
                         delay = min(delay * 2, 5)
@@ -85,7 +103,7 @@ class SynapseAdmin:
                     data = data or {}
                     raise SynapseError(resp.status, data.get("errcode", "?"), data.get("error", ""))
             except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-                if attempt == self.attempts:
+                if attempt == attempts:
                     raise
                 log.info("Synapse not reachable (%s), retrying in %.1fs", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
@@ -104,7 +122,7 @@ class SynapseAdmin:
         """Create an account with the shared secret; returns its first access token and device."""
         if not self.shared_secret:
             raise RuntimeError("registration needs the registration shared secret")
-        nonce = (await self.request("GET", "/_synapse/admin/v1/register", auth=False))["nonce"]
+        nonce = (await self.request("GET", "/_synapse/admin/v1/register", auth=False, label="register nonce"))["nonce"]
         # Synapse's MAC: HMAC-SHA1 over the fields joined by NUL bytes.
         message = b"\x00".join(part.encode() for part in (nonce, localpart, password, "admin" if admin else "notadmin"))
         mac = hmac.new(self.shared_secret.encode(), message, hashlib.sha1).hexdigest()
@@ -117,16 +135,14 @@ class SynapseAdmin:
         }
         if displayname is not None:
             body["displayname"] = displayname
-        data = await self.request("POST", "/_synapse/admin/v1/register", body, auth=False)
-        registration = Registration(UserID(data["user_id"]), data["access_token"], DeviceID(data["device_id"]))
         if device_name is not None:
-            await self.request(
-                "PUT",
-                f"/_matrix/client/v3/devices/{quote(registration.device_id)}",
-                {"display_name": device_name},
-                token=registration.access_token,
-            )
-        return registration
+            # Not part of the MAC; Synapse passes it on to the device it creates.
+            body["initial_device_display_name"] = device_name
+        # Not retried: the nonce is single-use, and a lost answer may hide a created account.
+        data = await self.request(
+            "POST", "/_synapse/admin/v1/register", body, auth=False, retry=False, label="register"
+        )
+        return Registration(UserID(data["user_id"]), data["access_token"], DeviceID(data["device_id"]))
 
     async def user_exists(self, user_id: str) -> bool:
         try:
@@ -166,3 +182,27 @@ class SynapseAdmin:
     async def joined_members(self, room_id: RoomID) -> list[str]:
         data = await self.request("GET", f"/_synapse/admin/v1/rooms/{quote(room_id)}/members")
         return list(data.get("members", []))
+
+    async def create_room(self, body: Mapping[str, Any]) -> RoomID:
+        """createRoom as the token's user. Tried once: a retry could create a second room."""
+        data = await self.request("POST", "/_matrix/client/v3/createRoom", body, retry=False, label="createRoom")
+        return RoomID(data["room_id"])
+
+    async def whoami(self, token: str) -> UserID:
+        data = await self.request("GET", "/_matrix/client/v3/account/whoami", token=token, label="whoami")
+        return UserID(data["user_id"])
+
+    async def delete_room(self, room_id: RoomID, *, purge: bool = True) -> str:
+        """Start Synapse's background shutdown-and-purge of a room; returns the delete ID."""
+        data = await self.request(
+            "DELETE", f"/_synapse/admin/v2/rooms/{quote(room_id)}", {"purge": purge, "block": False}
+        )
+        return str(data["delete_id"])
+
+    async def delete_status(self, delete_id: str) -> str:
+        data = await self.request("GET", f"/_synapse/admin/v2/rooms/delete_status/{quote(delete_id)}")
+        return str(data.get("status", ""))
+
+    async def room_state(self, room_id: RoomID) -> list[dict[str, Any]]:
+        data = await self.request("GET", f"/_synapse/admin/v1/rooms/{quote(room_id)}/state")
+        return list(data.get("state", []))

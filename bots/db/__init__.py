@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, cast
 
 from mautrix.util.async_db import Database
 from mautrix.util.logging import TraceLogger
@@ -39,4 +42,13 @@ def create_database(config: Config, url: str | None = None) -> Database:
     return Database.create(target, upgrade_table=upgrade_table, db_args=db_args, log=log)
 
 
-__all__ = ["Database", "create_database", "database_url", "upgrade_table"]
+@asynccontextmanager
+async def transaction(db: Database) -> AsyncIterator[None]:
+    """One transaction; store calls made inside it (same task) use its connection."""
+    # mautrix declares acquire() as a coroutine; it is an async context manager.
+    acquire = cast(AbstractAsyncContextManager[Any], db.acquire())
+    async with acquire as conn, conn.transaction():
+        yield
+
+
+__all__ = ["Database", "create_database", "database_url", "transaction", "upgrade_table"]

@@ -1,0 +1,1 @@
+"""The bots' end-to-end encryption additions to matrix-nio: cross-signing and device trust."""

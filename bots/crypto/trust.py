@@ -1,0 +1,247 @@
+"""Which devices the bots trust: those cross-signed by their owner (DESIGN.md rule 3).
+
+A device is trusted when ``/keys/query`` shows the chain device → self-signing key → master
+key, every link signed, and the master key is the one pinned for that user the first time
+the bots saw it (trust on first use, kept in the database). The bots share room keys only
+with trusted devices of room members and ignore messages from any other device.
+
+In matrix-nio's terms: before each send every device of the room's members is marked
+verified (trusted) or blacklisted (anything else); nio then shares the room key only with
+the verified ones, and rotates it when a mark changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from signedjson.key import decode_verify_key_bytes
+from signedjson.sign import SignatureVerifyException, verify_signed_json
+from unpaddedbase64 import decode_base64
+
+from ..clock import Clock, millis
+from ..db.pinned_identity import PinnedIdentityStore
+from ..ids import DeviceID, UserID
+
+if TYPE_CHECKING:
+    from nio import AsyncClient
+
+    from ..synapse_admin import SynapseAdmin
+
+log = logging.getLogger(__name__)
+
+# An untrusted device seen in the cache is looked up again when the entry is older than this.
+RECHECK_UNTRUSTED_AFTER = 2.0
+
+
+def _single_ed25519(key_obj: dict[str, Any] | None, usage: str, user_id: str) -> str | None:
+    """The one Ed25519 public key of a cross-signing key object, if it is well formed."""
+    if not isinstance(key_obj, dict) or key_obj.get("user_id") != user_id:
+        return None
+    if usage not in (key_obj.get("usage") or []):
+        return None
+    keys = key_obj.get("keys")
+    if not isinstance(keys, dict) or len(keys) != 1:
+        return None
+    ((key_id, public),) = keys.items()
+    if not isinstance(public, str) or key_id != f"ed25519:{public}":
+        return None
+    return public
+
+
+def signed_by(obj: dict[str, Any], signer: str, public: str, key_name: str | None = None) -> bool:
+    """Whether ``obj`` carries a valid signature by ``signer``'s Ed25519 key ``public``.
+
+    Cross-signing keys are named by their public key; a device key by the device ID
+    (``key_name``).
+    """
+    try:
+        verify_key = decode_verify_key_bytes(f"ed25519:{key_name or public}", decode_base64(public))
+        verify_signed_json(dict(obj), signer, verify_key)
+    except (SignatureVerifyException, ValueError, TypeError, KeyError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class UserKeys:
+    """One user's keys as ``/keys/query`` returned them."""
+
+    user_id: UserID
+    master: dict[str, Any] | None = None
+    self_signing: dict[str, Any] | None = None
+    devices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    identity_changed: bool = False
+
+    @property
+    def master_public(self) -> str | None:
+        return _single_ed25519(self.master, "master", self.user_id)
+
+    @property
+    def self_signing_public(self) -> str | None:
+        """The self-signing key, only if the master key signed it."""
+        master = self.master_public
+        ssk = _single_ed25519(self.self_signing, "self_signing", self.user_id)
+        if master is None or ssk is None or self.self_signing is None:
+            return None
+        return ssk if signed_by(self.self_signing, self.user_id, master) else None
+
+
+def parse_keys_query(data: dict[str, Any]) -> dict[UserID, UserKeys]:
+    users: set[str] = set(data.get("device_keys") or {}) | set(data.get("master_keys") or {})
+    out: dict[UserID, UserKeys] = {}
+    for user in users:
+        out[UserID(user)] = UserKeys(
+            UserID(user),
+            (data.get("master_keys") or {}).get(user),
+            (data.get("self_signing_keys") or {}).get(user),
+            dict((data.get("device_keys") or {}).get(user) or {}),
+        )
+    return out
+
+
+def device_cross_signed(
+    user: UserKeys,
+    device_id: str,
+    *,
+    expected_master: str | None = None,
+    curve25519: str | None = None,
+    ed25519: str | None = None,
+) -> bool:
+    """Whether ``device_id`` is signed by its owner's self-signing key, itself signed by the master.
+
+    ``expected_master`` pins the master key; ``curve25519``/``ed25519`` (when given) must
+    match the device's published keys.
+    """
+    if user.identity_changed:
+        return False
+    master = user.master_public
+    if master is None or (expected_master is not None and master != expected_master):
+        return False
+    ssk = user.self_signing_public
+    device = user.devices.get(device_id)
+    if ssk is None or not isinstance(device, dict):
+        return False
+    if device.get("user_id") != user.user_id or device.get("device_id") != device_id:
+        return False
+    keys = device.get("keys") or {}
+    own_ed25519 = keys.get(f"ed25519:{device_id}")
+    if not isinstance(own_ed25519, str):
+        return False
+    if curve25519 is not None and keys.get(f"curve25519:{device_id}") != curve25519:
+        return False
+    if ed25519 is not None and own_ed25519 != ed25519:
+        return False
+    return signed_by(device, user.user_id, own_ed25519, device_id) and signed_by(device, user.user_id, ssk)
+
+
+@dataclass
+class _Entry:
+    keys: UserKeys
+    fetched: float
+
+
+class TrustPolicy:
+    """Decides and applies device trust; caches ``/keys/query`` per user.
+
+    ``forget`` drops users whose device list changed (from sync), so the next decision
+    looks them up again.
+    """
+
+    def __init__(self, api: SynapseAdmin, pins: PinnedIdentityStore, clock: Clock) -> None:
+        self.api = api
+        self.pins = pins
+        self.clock = clock
+        self._cache: dict[UserID, _Entry] = {}
+
+    def forget(self, users: Iterable[str]) -> None:
+        for user in users:
+            self._cache.pop(UserID(user), None)
+
+    async def refresh(self, users: Iterable[UserID]) -> None:
+        wanted = sorted(set(users))
+        if not wanted:
+            return
+        body: dict[str, Any] = {"device_keys": {u: [] for u in wanted}}
+        data = await self.api.request("POST", "/_matrix/client/v3/keys/query", body, label="keys/query (trust)")
+        parsed = parse_keys_query(data)
+        now = time.monotonic()
+        for user in wanted:
+            keys = parsed.get(user, UserKeys(user))
+            master = keys.master_public
+            if master is not None:
+                pinned = await self.pins.pin(user, master, millis(self.clock))
+                if pinned != master:
+                    log.warning("The cross-signing identity of %s changed; its devices are no longer trusted", user)
+                    keys = replace(keys, identity_changed=True)
+            self._cache[user] = _Entry(keys, now)
+
+    async def _keys(self, user: UserID) -> _Entry:
+        entry = self._cache.get(user)
+        if entry is None:
+            await self.refresh([user])
+            entry = self._cache[user]
+        return entry
+
+    async def trusted_sender(self, user: UserID, curve25519: str, ed25519: str | None) -> DeviceID | None:
+        """The cross-signed device of ``user`` owning these keys, or None.
+
+        Used for incoming messages: the keys are those of the Megolm session the message was
+        encrypted with. A miss is looked up once more (the sender may have just signed).
+        """
+        entry = await self._keys(user)
+        found = self._find(entry.keys, curve25519, ed25519)
+        if found is None and time.monotonic() - entry.fetched > 0.05:
+            await self.refresh([user])
+            found = self._find(self._cache[user].keys, curve25519, ed25519)
+        return found
+
+    @staticmethod
+    def _find(keys: UserKeys, curve25519: str, ed25519: str | None) -> DeviceID | None:
+        for device_id in keys.devices:
+            if device_cross_signed(keys, device_id, curve25519=curve25519, ed25519=ed25519):
+                return DeviceID(device_id)
+        return None
+
+    async def apply(self, client: AsyncClient, users: Iterable[str]) -> None:
+        """Mark every known device of ``users`` verified (cross-signed) or blacklisted in nio."""
+        assert client.olm is not None
+        members = sorted({UserID(u) for u in users})
+        await self.refresh([user for user in members if self._stale(client, user)])
+        for user in members:
+            keys = self._cache[user].keys
+            for device in client.device_store.active_user_devices(user):
+                if device.id == client.device_id and user == client.user_id:
+                    continue
+                trusted = device_cross_signed(keys, device.id, curve25519=device.curve25519, ed25519=device.ed25519)
+                _mark(client, device, trusted=trusted)
+
+    def _stale(self, client: AsyncClient, user: UserID) -> bool:
+        """Whether ``user`` must be looked up again: unknown, a new device, or untrusted for a while."""
+        entry = self._cache.get(user)
+        if entry is None:
+            return True
+        old = time.monotonic() - entry.fetched > RECHECK_UNTRUSTED_AFTER
+        for device in client.device_store.active_user_devices(user):
+            if device.id not in entry.keys.devices:
+                return True
+            if old and not device_cross_signed(entry.keys, device.id):
+                return True
+        return False
+
+
+def _mark(client: AsyncClient, device: Any, *, trusted: bool) -> None:
+    """Set nio's flags; nio rotates the room key of shared rooms when a flag changes."""
+    if trusted:
+        if client.olm.is_device_blacklisted(device):
+            client.unblacklist_device(device)
+        if not client.olm.is_device_verified(device):
+            client.verify_device(device)
+    else:
+        if client.olm.is_device_verified(device):
+            client.unverify_device(device)
+        if not client.olm.is_device_blacklisted(device):
+            client.blacklist_device(device)

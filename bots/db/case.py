@@ -1,0 +1,172 @@
+"""Visitor cases: one row per anonymous conversation, from 'creating' to 'closed'.
+
+The row is written before anything is created in Synapse and every later step is recorded,
+so a crash half-way is repaired at the next start (see ``bots.sessions.domain``). It holds
+no IP address and no access token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mautrix.util.async_db import Database
+
+from ..ids import RoomID, UserID
+
+CaseState = Literal["creating", "open", "closed"]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    number: str
+    state: CaseState
+    language: str
+    entry: str
+    campaign: str | None
+    invite: str | None
+    visitor: UserID | None
+    room_id: RoomID | None
+    created_at: int
+    opened_at: int | None
+    greeted_at: int | None
+    closed_at: int | None
+    close_reason: str | None
+    erased_at: int | None
+    purge_after: int | None
+    purged_at: int | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Case:
+        return cls(
+            id=row["id"],
+            number=row["number"],
+            state=row["state"],
+            language=row["language"],
+            entry=row["entry"],
+            campaign=row["campaign"],
+            invite=row["invite"],
+            visitor=UserID(row["visitor"]) if row["visitor"] else None,
+            room_id=RoomID(row["room_id"]) if row["room_id"] else None,
+            created_at=row["created_at"],
+            opened_at=row["opened_at"],
+            greeted_at=row["greeted_at"],
+            closed_at=row["closed_at"],
+            close_reason=row["close_reason"],
+            erased_at=row["erased_at"],
+            purge_after=row["purge_after"],
+            purged_at=row["purged_at"],
+        )
+
+
+class CaseStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def numbers_in_use(self) -> set[str]:
+        rows = await self.db.fetch("SELECT number FROM visitor_case WHERE state IN ('creating', 'open')")
+        return {row["number"] for row in rows}
+
+    async def insert(
+        self,
+        case_id: str,
+        number: str,
+        *,
+        language: str,
+        entry: str,
+        campaign: str | None,
+        invite: str | None,
+        now: int,
+    ) -> None:
+        """Insert a 'creating' case; raises the driver's unique violation if the number is taken."""
+        await self.db.execute(
+            "INSERT INTO visitor_case (id, number, state, language, entry, campaign, invite, created_at) "
+            "VALUES ($1, $2, 'creating', $3, $4, $5, $6, $7)",
+            case_id,
+            number,
+            language,
+            entry,
+            campaign,
+            invite,
+            now,
+        )
+
+    async def get(self, case_id: str) -> Case | None:
+        row = await self.db.fetchrow("SELECT * FROM visitor_case WHERE id=$1", case_id)
+        return Case.from_row(row) if row else None
+
+    async def by_room(self, room_id: RoomID) -> Case | None:
+        row = await self.db.fetchrow("SELECT * FROM visitor_case WHERE room_id=$1", room_id)
+        return Case.from_row(row) if row else None
+
+    async def by_visitor(self, visitor: UserID) -> Case | None:
+        row = await self.db.fetchrow("SELECT * FROM visitor_case WHERE visitor=$1", visitor)
+        return Case.from_row(row) if row else None
+
+    async def in_state(self, state: CaseState) -> list[Case]:
+        rows = await self.db.fetch("SELECT * FROM visitor_case WHERE state=$1 ORDER BY created_at", state)
+        return [Case.from_row(row) for row in rows]
+
+    async def room_ids(self) -> set[RoomID]:
+        rows = await self.db.fetch("SELECT room_id FROM visitor_case WHERE room_id IS NOT NULL")
+        return {RoomID(row["room_id"]) for row in rows}
+
+    async def set_visitor(self, case_id: str, visitor: UserID) -> None:
+        await self.db.execute("UPDATE visitor_case SET visitor=$2 WHERE id=$1 AND state='creating'", case_id, visitor)
+
+    async def open(self, case_id: str, room_id: RoomID, now: int) -> None:
+        await self.db.execute(
+            "UPDATE visitor_case SET room_id=$2, state='open', opened_at=$3 WHERE id=$1 AND state='creating'",
+            case_id,
+            room_id,
+            now,
+        )
+
+    async def delete_creating(self, case_id: str) -> None:
+        await self.db.execute("DELETE FROM visitor_case WHERE id=$1 AND state='creating'", case_id)
+
+    async def mark_greeted(self, case_id: str, language: str, now: int) -> bool:
+        """Record the greeting; False when the case was greeted before (exactly once)."""
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET greeted_at=$2, language=$3 "
+            "WHERE id=$1 AND state='open' AND greeted_at IS NULL RETURNING id",
+            case_id,
+            now,
+            language,
+        )
+        return row is not None
+
+    async def close(self, case_id: str, reason: str, now: int, purge_after: int) -> bool:
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET state='closed', closed_at=$2, close_reason=$3, purge_after=$4 "
+            "WHERE id=$1 AND state='open' RETURNING id",
+            case_id,
+            now,
+            reason,
+            purge_after,
+        )
+        return row is not None
+
+    async def mark_erased(self, case_id: str, now: int) -> None:
+        await self.db.execute("UPDATE visitor_case SET erased_at=$2 WHERE id=$1", case_id, now)
+
+    async def closed_not_erased(self) -> list[Case]:
+        rows = await self.db.fetch(
+            "SELECT * FROM visitor_case WHERE state='closed' AND erased_at IS NULL AND visitor IS NOT NULL"
+        )
+        return [Case.from_row(row) for row in rows]
+
+    async def due_for_purge(self, now: int) -> list[Case]:
+        rows = await self.db.fetch(
+            "SELECT * FROM visitor_case WHERE state='closed' AND purged_at IS NULL AND purge_after <= $1 "
+            "ORDER BY purge_after",
+            now,
+        )
+        return [Case.from_row(row) for row in rows]
+
+    async def mark_purged(self, case_id: str, now: int) -> None:
+        await self.db.execute("UPDATE visitor_case SET purged_at=$2 WHERE id=$1", case_id, now)
+
+    async def count(self) -> int:
+        return int(await self.db.fetchval("SELECT COUNT(*) FROM visitor_case") or 0)

@@ -1,0 +1,33 @@
+"""Trust on first use: the master cross-signing key first seen for each user.
+
+A later, different master key for the same user is an identity change; the trust policy
+then stops trusting that user's devices (see ``bots.crypto.trust``).
+"""
+
+from __future__ import annotations
+
+from mautrix.util.async_db import Database
+
+from ..ids import UserID
+
+
+class PinnedIdentityStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, user_id: UserID) -> str | None:
+        value = await self.db.fetchval("SELECT master_key FROM pinned_identity WHERE user_id=$1", user_id)
+        return str(value) if value is not None else None
+
+    async def pin(self, user_id: UserID, master_key: str, now: int) -> str:
+        """Pin ``master_key`` unless a key is pinned already; return the pinned key."""
+        await self.db.execute(
+            "INSERT INTO pinned_identity (user_id, master_key, pinned_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT (user_id) DO NOTHING",
+            user_id,
+            master_key,
+            now,
+        )
+        pinned = await self.get(user_id)
+        assert pinned is not None
+        return pinned

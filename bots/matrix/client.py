@@ -1,0 +1,75 @@
+"""The system bot's matrix-nio client: one stable device with a persistent crypto store.
+
+The device and its access token come from ``session.json`` (``bots.account``); the Olm
+account, sessions and room keys live in ``<store_dir>/crypto`` (SQLite), pickled with a key
+kept in a secret file beside it. The client never logs out: on shutdown it only closes its
+HTTP connections, so the next start is the same device with the same keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from nio import AsyncClient, AsyncClientConfig, KeysUploadError
+
+from ..account import BotSession
+from ..timing import TIMINGS
+
+log = logging.getLogger(__name__)
+
+PICKLE_KEY_FILE = "crypto_pickle_key"
+
+
+class BotClient(AsyncClient):  # type: ignore[misc]  # nio ships no type hints
+    """An AsyncClient whose every request is timed (see ``bots.timing``)."""
+
+    async def _send(self, response_class: type, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await super()._send(response_class, *args, **kwargs)
+        finally:
+            TIMINGS.record(f"nio {response_class.__name__}", time.perf_counter() - started)
+
+
+def _pickle_key(store_dir: Path) -> str:
+    path = store_dir / PICKLE_KEY_FILE
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return key
+
+
+async def open_client(homeserver: str, session: BotSession, store_dir: Path) -> BotClient:
+    """Restore the bot's device from its store and make sure its keys are uploaded."""
+    crypto = store_dir / "crypto"
+    crypto.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config = AsyncClientConfig(
+        encryption_enabled=True,
+        # The bots persist the sync token themselves, only after a batch is fully handled.
+        store_sync_tokens=False,
+        pickle_key=_pickle_key(store_dir),
+        # Surface connection failures to the caller's backoff instead of retrying forever.
+        max_timeouts=2,
+        request_timeout=30,
+    )
+    client = BotClient(homeserver, session.user_id, device_id=session.device_id, store_path=str(crypto), config=config)
+    client.restore_login(session.user_id, session.device_id, session.access_token)
+    if client.olm is None:
+        raise RuntimeError("matrix-nio was installed without encryption support (pip install matrix-nio[e2e])")
+    if client.should_upload_keys:
+        resp = await client.keys_upload()
+        if isinstance(resp, KeysUploadError):
+            await client.close()
+            raise RuntimeError(f"uploading the bot's device keys failed: {resp.message}")
+        log.info("Uploaded the device keys of %s", session.device_id)
+    return client

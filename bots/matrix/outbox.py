@@ -1,0 +1,102 @@
+"""Sends what the handlers queued, in order, with each message's own stable transaction ID.
+
+A message is sent only into a room nio knows (from sync). Before each send the trust policy
+marks the devices of the room's members verified (cross-signed) or blacklisted, so the
+room key reaches only devices their owner signed. A failure keeps the message queued and is
+retried with the same transaction ID, so Synapse stores it once however often it is tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from nio import OlmUnverifiedDeviceError, RoomSendError, RoomSendResponse
+
+from ..clock import Clock, millis
+from ..crypto.trust import TrustPolicy
+from ..db.outbox import OutboxMessage, OutboxStore
+from .client import BotClient
+
+log = logging.getLogger(__name__)
+
+# Errors after which a message can never be delivered (room gone, bot not in it).
+PERMANENT_ERRORS = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN"})
+RETRY_INITIAL = 0.5
+RETRY_CAP = 30.0
+IDLE_WAKEUP = 30.0
+
+
+class OutboxSender:
+    def __init__(self, client: BotClient, store: OutboxStore, trust: TrustPolicy, clock: Clock) -> None:
+        self.client = client
+        self.store = store
+        self.trust = trust
+        self.clock = clock
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Background task: flush whenever woken; back off (capped) while sends fail."""
+        delay = RETRY_INITIAL
+        failing = False
+        while True:
+            self._wake.clear()
+            try:
+                done = await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Sending queued messages failed; retrying in %.1fs", delay)
+                done = False
+            if done:
+                if failing:
+                    log.info("Sending queued messages recovered")
+                failing, delay = False, RETRY_INITIAL
+                wait = IDLE_WAKEUP
+            else:
+                failing, wait, delay = True, delay, min(delay * 2, RETRY_CAP)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def flush(self) -> bool:
+        """Send every pending message in order; False if one must be retried later."""
+        for message in await self.store.pending():
+            if not await self.send(message):
+                return False
+        return True
+
+    async def send(self, message: OutboxMessage) -> bool:
+        """Try to deliver one message; True when it is settled (sent, or impossible to send)."""
+        client = self.client
+        room = client.rooms.get(message.room_id)
+        if room is None:
+            return False  # not seen in sync yet; the next batch brings it
+        if message.content is None:
+            await self.store.mark_failed(message.txn_id)
+            return True
+        await self.store.attempted(message.txn_id)
+        if room.encrypted:
+            if not room.members_synced:
+                await client.joined_members(message.room_id)
+            if client.should_query_keys:
+                await client.keys_query()
+            await self.trust.apply(client, list(room.users))
+        try:
+            resp = await client.room_send(message.room_id, message.event_type, message.content, tx_id=message.txn_id)
+        except OlmUnverifiedDeviceError:
+            log.info("A device appeared while sending; trying again")
+            return False
+        if isinstance(resp, RoomSendResponse):
+            await self.store.mark_sent(message.txn_id, resp.event_id, millis(self.clock))
+            return True
+        assert isinstance(resp, RoomSendError)
+        if resp.status_code in PERMANENT_ERRORS:
+            log.warning("Giving up a queued message: %s", resp.status_code)
+            await self.store.mark_failed(message.txn_id)
+            return True
+        log.info("Sending a queued message failed (%s); it stays queued", resp.status_code)
+        return False

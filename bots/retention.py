@@ -1,0 +1,61 @@
+"""Retention: purge the rooms of closed cases once ``retention.case_room_days`` have passed.
+
+Uses Synapse's admin API (``DELETE /_synapse/admin/v2/rooms/<room>`` with ``purge: true``)
+and waits for the background purge to finish before recording it; an unfinished or failed
+purge is simply tried again next round. The time source is injectable (tests move it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from .clock import Clock, millis
+from .db.case import CaseStore
+from .db.outbox import OutboxStore
+from .synapse_admin import SynapseAdmin
+
+log = logging.getLogger(__name__)
+
+CHECK_INTERVAL = 600.0
+PURGE_WAIT = 60.0
+
+
+class RetentionTask:
+    def __init__(self, admin: SynapseAdmin, cases: CaseStore, outbox: OutboxStore, clock: Clock) -> None:
+        self.admin = admin
+        self.cases = cases
+        self.outbox = outbox
+        self.clock = clock
+
+    async def run_once(self) -> int:
+        """Purge every case room that is due; return how many were purged."""
+        purged = 0
+        for case in await self.cases.due_for_purge(millis(self.clock)):
+            assert case.room_id is not None
+            await self.outbox.drop_room(case.room_id)
+            delete_id = await self.admin.delete_room(case.room_id, purge=True)
+            status = await self._wait(delete_id)
+            if status != "complete":
+                log.warning("Purging the room of case %s ended as %r; trying again later", case.number, status)
+                continue
+            await self.cases.mark_purged(case.id, millis(self.clock))
+            log.info("Purged the room of closed case %s", case.number)
+            purged += 1
+        return purged
+
+    async def _wait(self, delete_id: str) -> str:
+        deadline = time.monotonic() + PURGE_WAIT
+        status = ""
+        while time.monotonic() < deadline:
+            status = await self.admin.delete_status(delete_id)
+            if status in ("complete", "failed"):
+                return status
+            await asyncio.sleep(0.2)
+        return status
+
+    async def step(self) -> None:
+        """One round for ``backoff_loop``: purge what is due, then wait."""
+        await self.run_once()
+        await asyncio.sleep(CHECK_INTERVAL)

@@ -1,0 +1,179 @@
+"""The session API (the HTTP edge): ``POST /api/v1/sessions`` and ``POST /api/v1/sessions/end``.
+
+Statuses, each with a JSON body ``{"error": "<code>"}`` and nothing else:
+
+- 201 session created (DESIGN.md's contract, plus ``open``); 204 session ended
+- 400 ``bad_request``: not JSON, not an object, unknown or missing field, wrong type or value
+- 401 ``unauthorized``: ``end`` without a valid visitor token
+- 403 ``forbidden``: a POST whose ``Origin`` is not allowed (or missing, unless
+  ``Sec-Fetch-Site: same-origin``)
+- 413 ``too_large``: a body over 4 KiB; 415 ``unsupported_media_type``: not application/json
+- 429 ``rate_limited`` with ``Retry-After``; 503 ``unavailable``: Synapse failed (nothing kept)
+- 500 ``internal``: a bug, logged once with its traceback, never shown
+
+No cookies are read or set; GET has no side effects; the access log is off and the client
+address is only ever handed to the rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from keerpunt.config import Config
+
+from ..texts import text
+from .domain import NotAVisitor, SessionManager, SessionUnavailable, VisitorNames
+from .ratelimit import SessionRateLimiter
+from .validation import MAX_BODY_BYTES, ApiError, parse_end, parse_json_object, parse_start
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+GENERIC_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "unavailable",
+}
+COMMON_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+def json_error(status: int, code: str | None = None, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": code or GENERIC_CODES.get(status, "error")}, status=status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place where errors become HTTP answers."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_error(exc.status, exc.code, exc.headers)
+    except web.HTTPException as exc:  # routing (404/405) and aiohttp's own body limit (413)
+        return json_error(exc.status)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("Session API %s %s failed", request.method, request.path)
+        return json_error(500, "internal")
+
+
+def client_address(request: web.Request, trust_forwarded_for: bool) -> str | None:
+    """The client's address for the rate limiter only: the TCP peer, or the proxy's last hop."""
+    if trust_forwarded_for:
+        forwarded = request.headers.getall("X-Forwarded-For", [])
+        hops = [hop.strip() for value in forwarded for hop in value.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return str(peer[0]) if peer else None
+
+
+class SessionsApi:
+    def __init__(self, config: Config, manager: SessionManager, limiter: SessionRateLimiter) -> None:
+        self.config = config
+        self.manager = manager
+        self.limiter = limiter
+        self.allowed_origins = frozenset(config.bots.api.allowed_origins)
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self.headers_middleware, error_middleware])
+        app.router.add_get("/api/v1/health", self.health)
+        app.router.add_post("/api/v1/sessions", self.start_session)
+        app.router.add_post("/api/v1/sessions/end", self.end_session)
+        app.router.add_route("OPTIONS", "/api/v1/sessions", self.preflight)
+        app.router.add_route("OPTIONS", "/api/v1/sessions/end", self.preflight)
+        return app
+
+    @web.middleware
+    async def headers_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Origin check for POST, CORS for allowed origins, safe headers on every answer."""
+        origin = request.headers.get("Origin")
+        if request.method == "POST" and not self._origin_ok(request, origin):
+            response: web.StreamResponse = json_error(403)
+        else:
+            response = await handler(request)
+        response.headers.update(COMMON_HEADERS)
+        if origin is not None and origin in self.allowed_origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        response.headers.popall("Set-Cookie", None)
+        return response
+
+    def _origin_ok(self, request: web.Request, origin: str | None) -> bool:
+        if origin is None:
+            return request.headers.get("Sec-Fetch-Site") == "same-origin"
+        return origin in self.allowed_origins
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        if request.headers.get("Origin") not in self.allowed_origins:
+            return json_error(403)
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": "POST",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            },
+        )
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def _json_body(self, request: web.Request, *, allow_empty: bool) -> dict[str, object]:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise ApiError(413, "too_large")
+        raw = await request.read()
+        if allow_empty and not raw.strip():
+            return {}
+        if request.content_type != "application/json":
+            raise ApiError(415, "unsupported_media_type")
+        return parse_json_object(raw)
+
+    async def start_session(self, request: web.Request) -> web.Response:
+        start = parse_start(await self._json_body(request, allow_empty=False))
+        self.limiter.check(client_address(request, self.config.bots.api.trust_forwarded_for))
+        names = VisitorNames(text(start.language, "visitor.display_name"), text(start.language, "visitor.device_name"))
+        try:
+            new = await self.manager.start(start, names)
+        except SessionUnavailable:
+            raise ApiError(503, "unavailable") from None
+        body = {
+            "homeserver": self.config.homeserver.public_url,
+            "user_id": new.user_id,
+            "access_token": new.access_token,
+            "device_id": new.device_id,
+            "room_id": new.room_id,
+            "bot": self.config.bot_user_id,
+            "case": new.case_number,
+            # Opening hours arrive with the queue (issue 4); until then the chat is always open.
+            "open": True,
+        }
+        return web.json_response(body, status=201)
+
+    async def end_session(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthorized")
+        reason = parse_end(await self._json_body(request, allow_empty=True))
+        try:
+            await self.manager.end(token.strip(), reason)
+        except NotAVisitor:
+            raise ApiError(401, "unauthorized") from None
+        return web.Response(status=204)

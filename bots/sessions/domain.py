@@ -1,0 +1,199 @@
+"""Visitor sessions: create, end and repair (the rules; no HTTP, no SQL, no sentences).
+
+Creating a session is a sequence of steps, each recorded before the next one starts:
+
+1. the case row (state ``creating``, a free case number),
+2. the visitor's user ID, then the account (shared-secret registration),
+3. the case room (createRoom as the bot, visitor invited), then ``open``.
+
+If a step fails the earlier ones are undone at once; if the process dies, ``repair`` at the
+next start undoes every case still ``creating`` (the visitor never got its token, so there
+is nothing to finish): no room without a case, no case without a room, no orphan account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sqlite3
+from dataclasses import dataclass
+
+import aiohttp
+from asyncpg import UniqueViolationError
+
+from ..clock import Clock, millis
+from ..db.case import Case, CaseStore
+from ..ids import DeviceID, RoomID, UserID
+from ..synapse_admin import SynapseAdmin, SynapseError
+from .rooms import case_room_body
+from .validation import EndReason, StartRequest
+
+log = logging.getLogger(__name__)
+
+DAY_MS = 86_400_000
+NUMBER_ATTEMPTS = 30
+
+
+class SessionUnavailable(Exception):
+    """Synapse or the database failed while creating a session; nothing was left behind."""
+
+
+class NotAVisitor(Exception):
+    """The token is invalid or does not belong to a visitor with a case."""
+
+
+@dataclass(frozen=True)
+class VisitorNames:
+    display_name: str
+    device_name: str
+
+
+@dataclass(frozen=True)
+class NewSession:
+    case_number: str
+    user_id: UserID
+    access_token: str
+    device_id: DeviceID
+    room_id: RoomID
+
+
+def _random_number(digits: int) -> str:
+    return str(secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1))
+
+
+def visitor_localpart() -> str:
+    """128 random bits; no time, no address, nothing about the visitor."""
+    return f"visitor-{secrets.token_hex(16)}"
+
+
+class SessionManager:
+    def __init__(
+        self,
+        admin: SynapseAdmin,
+        cases: CaseStore,
+        clock: Clock,
+        *,
+        bot: UserID,
+        server_name: str,
+        case_room_days: int,
+    ) -> None:
+        self.admin = admin
+        self.cases = cases
+        self.clock = clock
+        self.bot = bot
+        self.server_name = server_name
+        self.case_room_days = case_room_days
+
+    async def _insert_case(self, req: StartRequest) -> tuple[str, str]:
+        case_id = secrets.token_hex(12)
+        in_use = await self.cases.numbers_in_use()
+        for attempt in range(NUMBER_ATTEMPTS):
+            digits = 4 + attempt // 10  # four digits while they last
+            number = _random_number(digits)
+            if number in in_use:
+                continue
+            try:
+                await self.cases.insert(
+                    case_id,
+                    number,
+                    language=req.language,
+                    entry=req.entry,
+                    campaign=req.campaign,
+                    invite=req.invite,
+                    now=millis(self.clock),
+                )
+            except (sqlite3.IntegrityError, UniqueViolationError):
+                in_use.add(number)  # taken by a concurrent session; draw again
+                continue
+            return case_id, number
+        raise SessionUnavailable("no free case number")
+
+    async def start(self, req: StartRequest, names: VisitorNames) -> NewSession:
+        case_id, number = await self._insert_case(req)
+        localpart = visitor_localpart()
+        visitor = UserID(f"@{localpart}:{self.server_name}")
+        room_id: RoomID | None = None
+        try:
+            await self.cases.set_visitor(case_id, visitor)
+            reg = await self.admin.register(
+                localpart, secrets.token_urlsafe(32), displayname=names.display_name, device_name=names.device_name
+            )
+            room_id = await self.admin.create_room(case_room_body(self.bot, visitor))
+            await self.cases.open(case_id, room_id, millis(self.clock))
+        except BaseException as exc:
+            log.warning("Creating case %s failed (%s); undoing it", number, type(exc).__name__)
+            await asyncio.shield(self._undo(case_id, visitor, [room_id] if room_id else []))
+            if isinstance(exc, SynapseError | aiohttp.ClientError | TimeoutError | OSError):
+                raise SessionUnavailable(str(exc)) from exc
+            raise
+        log.info("Case %s opened", number)
+        return NewSession(number, reg.user_id, reg.access_token, reg.device_id, room_id)
+
+    async def _undo(self, case_id: str, visitor: UserID | None, rooms: list[RoomID]) -> bool:
+        """Undo a half-created case; True when nothing is left. Failures are left for repair."""
+        try:
+            for room_id in rooms:
+                await self.admin.delete_room(room_id, purge=True)
+            if visitor is not None:
+                await self._deactivate(visitor)
+            await self.cases.delete_creating(case_id)
+        except Exception:
+            log.exception("Undoing a half-created case failed; it is repaired at the next start")
+            return False
+        return True
+
+    async def _deactivate(self, visitor: UserID) -> None:
+        try:
+            await self.admin.deactivate(visitor, erase=True)
+        except SynapseError as exc:
+            if exc.status != 404:  # never registered: nothing to undo
+                raise
+
+    async def end(self, token: str, reason: EndReason) -> None:
+        """The visitor ends the chat: close the case, erase the account, schedule the purge."""
+        try:
+            user = await self.admin.whoami(token)
+        except SynapseError as exc:
+            if exc.status in (401, 403):
+                raise NotAVisitor from exc
+            raise
+        case = await self.cases.by_visitor(user)
+        if case is None or case.state == "creating":
+            raise NotAVisitor
+        now = millis(self.clock)
+        if case.state == "open":
+            await self.cases.close(case.id, reason, now, now + self.case_room_days * DAY_MS)
+            log.info("Case %s closed by the visitor (%s)", case.number, reason)
+        await self._erase(case)
+
+    async def _erase(self, case: Case) -> None:
+        assert case.visitor is not None
+        await self._deactivate(case.visitor)
+        await self.cases.mark_erased(case.id, millis(self.clock))
+
+    async def repair(self, known_rooms: set[RoomID]) -> None:
+        """Undo every case left ``creating`` and finish every erase left undone."""
+        creating = await self.cases.in_state("creating")
+        if creating:
+            orphans = await self._orphan_rooms({c.visitor for c in creating if c.visitor}, known_rooms)
+            for case in creating:
+                rooms = [case.room_id] if case.room_id else orphans.get(case.visitor, []) if case.visitor else []
+                if await self._undo(case.id, case.visitor, rooms):
+                    log.info("Repaired half-created case %s (%d room(s) removed)", case.number, len(rooms))
+        for case in await self.cases.closed_not_erased():
+            await self._erase(case)
+            log.info("Finished erasing the visitor of closed case %s", case.number)
+
+    async def _orphan_rooms(self, visitors: set[UserID], known: set[RoomID]) -> dict[UserID, list[RoomID]]:
+        """Rooms the bot is in that no case knows, by the visitor they were made for."""
+        known = known | await self.cases.room_ids()
+        joined = await self.admin.request("GET", "/_matrix/client/v3/joined_rooms")
+        found: dict[UserID, list[RoomID]] = {}
+        for room_id in joined.get("joined_rooms", []):
+            if room_id in known:
+                continue
+            for event in await self.admin.room_state(RoomID(room_id)):
+                if event.get("type") == "m.room.member" and event.get("state_key") in visitors:
+                    found.setdefault(UserID(event["state_key"]), []).append(RoomID(room_id))
+        return found
