@@ -1,0 +1,246 @@
+"""Serve the chat widget: its built files under ``/widget/`` and the chat app's page at ``/chat/``.
+
+``widget/dist`` comes from ``make -C widget build``: hashed assets (cached for a year), the
+embed script at a stable name (``embed.js``, revalidated, for host pages) and a hashed copy
+for the portal's own pages, each with precompressed ``.br``/``.gz`` siblings, and
+``keerpunt-widget.json`` naming the files. The chat page is the only place whose CSP allows
+``'wasm-unsafe-eval'`` (the Rust crypto) and a ``connect-src`` to the homeserver. It is
+``no-store`` and may be framed only by the portal itself and ``portal.frame_ancestors``.
+
+Hook it into the portal with ``add_widget_routes(app, config)``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from keerpunt.config import Config
+
+log = logging.getLogger(__name__)
+
+DIST = Path(__file__).resolve().parent.parent / "widget" / "dist"
+MANIFEST = "keerpunt-widget.json"
+LANGUAGES = ("nl", "en")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, max-age=300, must-revalidate"
+# Vite's `name-<8 chars>.ext` and postbuild's `embed.<12 hex>.js`.
+HASHED = re.compile(r"(?:-[A-Za-z0-9_-]{8}|\.[0-9a-f]{12})\.[a-z0-9]+$")
+TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".wasm": "application/wasm",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+    ".png": "image/png",
+}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    embed: str
+    chat_script: str
+    chat_css: tuple[str, ...]
+
+
+def load_manifest(dist: Path) -> Manifest | None:
+    try:
+        data = json.loads((dist / MANIFEST).read_text("utf-8"))
+        return Manifest(
+            embed=str(data["embed"]),
+            chat_script=str(data["chat"]["script"]),
+            chat_css=tuple(str(c) for c in data["chat"]["css"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("chat widget not built (%s); run `make -C widget build`", type(exc).__name__)
+        return None
+
+
+def origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass
+class Widget:
+    config: Config
+    dist: Path = DIST
+    manifest: Manifest | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    frame_origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.manifest = load_manifest(self.dist)
+        if self.manifest is not None:
+            for path in self.dist.rglob("*"):
+                rel = path.relative_to(self.dist).as_posix()
+                if path.is_file() and not rel.startswith(".") and rel != MANIFEST and path.suffix not in (".br", ".gz"):
+                    self.files[rel] = path
+        portal = origin(self.config.portal.public_url)
+        extra = [o for o in (origin(a) for a in self.config.portal.frame_ancestors) if o]
+        self.frame_origins = tuple(dict.fromkeys([*([portal] if portal else []), *extra]))
+
+    @property
+    def embed_url(self) -> str | None:
+        """The hashed embed script for the portal's own pages (None until the widget is built)."""
+        return f"/widget/{self.manifest.embed}" if self.manifest else None
+
+    # -- files -----------------------------------------------------------------------------
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["path"]
+        path = self.files.get(name)
+        if path is None:
+            raise web.HTTPNotFound()
+        headers = {
+            "Content-Type": TYPES.get(path.suffix, "application/octet-stream"),
+            "Cache-Control": IMMUTABLE if HASHED.search(name) else REVALIDATE,
+            "X-Content-Type-Options": "nosniff",
+            # The embed script is loaded by other sites' pages; the rest only by ours.
+            "Cross-Origin-Resource-Policy": "cross-origin" if name.startswith("embed") else "same-origin",
+        }
+        # FileResponse sends the precompressed .br/.gz sibling when Accept-Encoding allows it
+        # (keeping our Content-Type), with ETag, Last-Modified and ranges.
+        return web.FileResponse(path, headers=headers)
+
+    # -- the chat page -----------------------------------------------------------------------
+    def content_security_policy(self) -> str:
+        homeserver = origin(self.config.homeserver.public_url) or ""
+        ancestors = " ".join(["'self'", *self.frame_origins])
+        return "; ".join(
+            [
+                "default-src 'self'",
+                # The Rust crypto is WebAssembly: compiling it needs 'wasm-unsafe-eval' (never 'unsafe-eval').
+                "script-src 'self' 'wasm-unsafe-eval'",
+                "style-src 'self'",
+                "img-src 'self'",
+                "font-src 'self'",
+                f"connect-src 'self' {homeserver}".strip(),
+                "worker-src 'none'",
+                "frame-src 'none'",
+                "form-action 'none'",
+                "object-src 'none'",
+                "base-uri 'none'",
+                f"frame-ancestors {ancestors}",
+            ]
+        )
+
+    def page_headers(self) -> dict[str, str]:
+        headers = {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": self.content_security_policy(),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        }
+        if self.config.portal.public_url.startswith("https://"):
+            headers["Strict-Transport-Security"] = "max-age=63072000"
+        return headers
+
+    def page_config(self, language: str, host: str | None, hours: dict[str, str]) -> dict[str, Any]:
+        return {
+            "language": language,
+            "api": "/api/v1",
+            "homeserver": self.config.homeserver.public_url.rstrip("/"),
+            "quick_exit_url": self.config.portal.quick_exit_url,
+            "portal_url": f"/{language}/",
+            "hours": hours,
+            "host": host,
+        }
+
+    async def chat_page(self, request: web.Request) -> web.Response:
+        language = request.query.get("lang", "")
+        if language not in LANGUAGES:
+            language = self.config.languages.default
+        host = origin(request.query.get("host", ""))
+        if host not in self.frame_origins:
+            host = None
+        texts = page_texts(self.dist, language)
+        exit_url = html.escape(self.config.portal.quick_exit_url)
+        head = []
+        body_main = f"<p>{html.escape(texts['unavailable'])}</p>"
+        if self.manifest is not None:
+            head = [f'<link rel="stylesheet" href="/widget/{html.escape(css)}">' for css in self.manifest.chat_css]
+            head.append(f'<script type="module" src="/widget/{html.escape(self.manifest.chat_script)}"></script>')
+            body_main = f"<noscript><p>{html.escape(texts['noscript'])}</p></noscript>"
+        data = json.dumps(self.page_config(language, host, {}), ensure_ascii=True).replace("<", "\\u003c")
+        page = "\n".join(
+            [
+                "<!doctype html>",
+                f'<html lang="{language}">',
+                "<head>",
+                '<meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                '<meta name="referrer" content="no-referrer">',
+                '<meta name="robots" content="noindex">',
+                f"<title>{html.escape(texts['title'])}</title>",
+                *head,
+                "</head>",
+                "<body>",
+                f'<a class="kp-quick-exit" id="kp-quick-exit" href="{exit_url}" rel="noreferrer" target="_top">'
+                f"{html.escape(texts['quick_exit'])}</a>",
+                f'<main id="kp-app">{body_main}</main>',
+                f'<script type="application/json" id="keerpunt-config">{data}</script>',
+                "</body>",
+                "</html>",
+            ]
+        )
+        return web.Response(body=page.encode("utf-8"), headers=self.page_headers())
+
+    async def chat_redirect(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMovedPermanently("/chat/" + (f"?{request.query_string}" if request.query_string else ""))
+
+
+FALLBACK_TEXTS = {
+    "nl": {
+        "title": "Keerpunt – anoniem chatten",
+        "quick_exit": "Snel weg",
+        "noscript": "Voor de beveiligde chat is JavaScript nodig.",
+        "unavailable": "De chat is nu niet beschikbaar.",
+    },
+    "en": {
+        "title": "Keerpunt – anonymous chat",
+        "quick_exit": "Quick exit",
+        "noscript": "The secure chat needs JavaScript.",
+        "unavailable": "The chat is not available right now.",
+    },
+}
+
+
+def page_texts(dist: Path, language: str) -> dict[str, str]:
+    """The few texts the server writes into the page, from the widget's translation files."""
+    texts = dict(FALLBACK_TEXTS[language])
+    source = dist.parent / "src" / "app" / "locales" / f"{language}.json"
+    try:
+        catalogue = json.loads(source.read_text("utf-8"))
+    except (OSError, ValueError):
+        return texts
+    for ours, theirs in (("title", "page_title"), ("quick_exit", "quick_exit")):
+        if isinstance(catalogue.get(theirs), str):
+            texts[ours] = catalogue[theirs]
+    return texts
+
+
+WIDGET_KEY = web.AppKey("widget", Widget)
+
+
+def add_widget_routes(app: web.Application, config: Config, dist: Path = DIST) -> Widget:
+    """Serve ``/widget/…`` and ``/chat/``; returns the Widget (``embed_url`` for templates)."""
+    widget = Widget(config, dist)
+    app[WIDGET_KEY] = widget
+    app.router.add_get("/widget/{path:.+}", widget.file)
+    app.router.add_get("/chat/", widget.chat_page)
+    app.router.add_get("/chat", widget.chat_redirect)
+    return widget

@@ -1,0 +1,141 @@
+"""Search finds articles by Dutch and English word forms, ranks them and highlights matches."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from portal.highlight import mark, snippet
+from portal.search import Document, SearchIndex
+from portal.site import Site
+
+Client = TestClient[web.Request, web.Application]
+
+
+def keys(site: Site, language: str, query: str) -> list[str]:
+    return [hit.key for hit in site.indexes[language].search(query)]  # type: ignore[index]
+
+
+def test_uitgebuit_finds_the_article_about_uitbuiting(site: Site) -> None:
+    found = keys(site, "nl", "uitgebuit")
+    assert found[0] == "/nl/artikel/wat-is-criminele-uitbuiting"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("geronseld", "/nl/artikel/zo-word-je-geronseld"),  # participle → ronselen, ronselaar
+        ("geldezels", "/nl/artikel/geldezel-je-rekening-uitlenen"),  # plural
+        ("schulden", "/nl/artikel/schulden-bij-criminelen"),
+        ("uitbuting", "/nl/artikel/wat-is-criminele-uitbuiting"),  # one typo
+    ],
+)
+def test_dutch_word_forms_find_their_article(site: Site, query: str, expected: str) -> None:
+    found = keys(site, "nl", query)
+    assert expected in found[:3], found[:5]
+
+
+def test_accents_do_not_matter(site: Site) -> None:
+    assert keys(site, "nl", "beëindigen") == keys(site, "nl", "beeindigen") != []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("recruited", "/en/article/how-recruitment-works"),
+        ("recruiting", "/en/article/how-recruitment-works"),
+        ("exploited", "/en/article/what-is-criminal-exploitation"),
+        ("mules", "/en/article/money-mules-lending-your-bank-account"),
+        ("recruted", "/en/article/how-recruitment-works"),  # one typo
+    ],
+)
+def test_english_word_forms_find_their_article(site: Site, query: str, expected: str) -> None:
+    assert expected in keys(site, "en", query)[:3]
+
+
+def test_search_stays_in_the_language_of_the_page(site: Site) -> None:
+    assert all(k.startswith("/nl/") for k in keys(site, "nl", "politie police"))
+    assert all(k.startswith("/en/") for k in keys(site, "en", "police politie"))
+
+
+def test_title_matches_rank_above_body_matches() -> None:
+    index = SearchIndex(
+        "en",
+        [
+            Document("body", "Something else", "Nothing here", "recruitment " + "filler words " * 30),
+            Document("title", "How recruitment works", "A summary", "filler words " * 30),
+        ],
+    )
+    assert [h.key for h in index.search("recruited")] == ["title", "body"]
+
+
+def test_documents_covering_more_of_the_query_rank_higher() -> None:
+    index = SearchIndex(
+        "nl",
+        [
+            Document("one", "Schulden", "over schulden", "schulden schulden schulden"),
+            Document("both", "Schulden en dreiging", "bedreigd", "schulden en bedreigingen"),
+            *(Document(f"other{i}", "Iets anders", "niets", "helemaal niets") for i in range(4)),
+        ],
+    )
+    hits = index.search("schulden bedreigd")
+    assert [h.key for h in hits] == ["both", "one"]
+
+
+def test_unknown_words_and_empty_queries_find_nothing(site: Site) -> None:
+    assert keys(site, "nl", "xyzzyqwv") == []
+    assert keys(site, "nl", "") == []
+    assert keys(site, "nl", "!!! ???") == []
+
+
+def test_highlighting_marks_word_forms_and_escapes_everything_else(site: Site) -> None:
+    stem = site.indexes["nl"].analyzer.stem
+    stems = {stem("uitgebuit")}
+    marked = mark("Ben je <b>uitgebuit</b>? Uitbuiting is strafbaar.", stems, stem)
+    assert str(marked) == "Ben je &lt;b&gt;<mark>uitgebuit</mark>&lt;/b&gt;? <mark>Uitbuiting</mark> is strafbaar."
+
+
+def test_snippets_show_the_passage_with_the_matches() -> None:
+    text = " ".join(["woord"] * 100 + ["geldezel"] + ["woord"] * 100)
+    result = str(snippet(text, {"geldezel", "ldezel"}, lambda w: "ldezel" if w == "geldezel" else w))
+    assert "<mark>geldezel</mark>" in result
+    assert result.startswith("… ") and result.endswith(" …")
+    assert len(result.split()) < 45
+
+
+async def test_the_search_page_lists_highlighted_results(client: Client) -> None:
+    response = await client.get("/nl/zoeken", params={"q": "uitgebuit"})
+    assert response.status == 200
+    page = await response.text()
+    assert 'href="/nl/artikel/wat-is-criminele-uitbuiting"' in page
+    assert re.search(r"<mark>[Uu]itbuiting</mark>", page)
+    assert 'value="uitgebuit"' in page
+    assert response.headers["Cache-Control"] == "no-store"
+    assert '<meta name="robots" content="noindex">' in page
+
+
+async def test_the_english_search_page_finds_recruitment(client: Client) -> None:
+    page = await (await client.get("/en/search", params={"q": "recruited"})).text()
+    assert 'href="/en/article/how-recruitment-works"' in page
+    assert "<mark>recruitment</mark>" in page.lower() or "<mark>Recruitment</mark>" in page
+
+
+async def test_the_search_page_escapes_the_query(client: Client) -> None:
+    page = await (await client.get("/nl/zoeken", params={"q": '"><script>alert(1)</script>'})).text()
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+async def test_the_search_page_without_results_offers_the_chat(client: Client) -> None:
+    page = await (await client.get("/nl/zoeken", params={"q": "xyzzyqwv"})).text()
+    assert "Niets gevonden" in page
+    assert 'href="/nl/chat"' in page
+
+
+async def test_an_overlong_query_is_refused_politely(client: Client) -> None:
+    response = await client.get("/en/search", params={"q": "word " * 100})
+    assert response.status == 200
+    assert "too long" in await response.text()
