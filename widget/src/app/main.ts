@@ -79,7 +79,7 @@ window.addEventListener("beforeunload", (event) => {
 });
 // Whatever way the page goes (tab closed, host navigated away), the conversation goes with it.
 window.addEventListener("pagehide", () => {
-  if (credentials && !isExiting()) leaveQuietly("closed");
+  if (credentials && !isExiting()) leaveQuietly("quick_exit");
 });
 // Restored from the back/forward cache: the conversation ended on pagehide; start afresh.
 window.addEventListener("pageshow", (event) => {
@@ -315,7 +315,8 @@ async function start(): Promise<void> {
     });
   } catch (error) {
     if (error instanceof module.UntrustedError) return;
-    leaveQuietly("failed");
+    console.warn("keerpunt: the chat could not start:", error instanceof Error ? error.message : error);
+    leaveQuietly("ended");
     return showError("error_start");
   }
   if (isExiting()) return;
@@ -382,7 +383,7 @@ async function endChat(): Promise<void> {
   const creds = credentials;
   if (creds) {
     try {
-      const response = await endSession(config.api, creds.access_token, "visitor", false);
+      const response = await endSession(config.api, creds.access_token, "ended", false);
       if (!response.ok) throw new Error(String(response.status));
     } catch {
       await logout(creds.homeserver, creds.access_token).catch(() => undefined);
@@ -391,14 +392,18 @@ async function endChat(): Promise<void> {
   finish();
 }
 
-/** Leave without waiting: used when the page goes away or a start failed half-way. */
-function leaveQuietly(reason: string): void {
+/**
+ * Leave without waiting: the page goes away (tab closed, host page navigated, the portal's own
+ * quick exit removed the frame) or a start failed half-way. Only the end request: a logout sent
+ * at the same moment could beat it and leave the bots unable to find the case; ending
+ * deactivates the account, which revokes the token anyway.
+ */
+function leaveQuietly(reason: "ended" | "quick_exit"): void {
   const creds = credentials;
   if (!creds) return;
   credentials = null;
   active = false;
   endSession(config.api, creds.access_token, reason, true).catch(() => undefined);
-  logout(creds.homeserver, creds.access_token).catch(() => undefined);
   session?.stop();
   session = null;
   messages.clear();

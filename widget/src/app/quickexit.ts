@@ -21,6 +21,13 @@ export interface ExitContext {
 
 let exiting = false;
 
+/**
+ * The bots find the visitor's case through its token (`/whoami`), so the end request must reach
+ * them before the logout kills the token. We wait for its answer (the page is already covered and
+ * emptied) but never longer than this; by then the bots have long done their `/whoami`.
+ */
+export const END_WAIT_MS = 400;
+
 export function isExiting(): boolean {
   return exiting;
 }
@@ -30,23 +37,32 @@ export function quickExit(ctx: ExitContext): void {
   exiting = true;
   ctx.cover();
   const creds = ctx.credentials();
-  if (creds) {
-    // End first (the bots close the case and tell the counsellor), then log the device out.
-    endSession(ctx.api, creds.token, "quick_exit", true).catch(() => undefined);
-    logout(creds.homeserver, creds.token).catch(() => undefined);
-  }
   try {
     ctx.wipe();
-  } finally {
-    wipeStorage();
-    const embedded = ctx.leaveTop(ctx.url);
-    if (embedded) {
+  } catch {
+    /* never let a failing wipe stop the exit */
+  }
+  wipeStorage();
+  let left = false;
+  const leave = (): void => {
+    if (left) return;
+    left = true;
+    if (creds) logout(creds.homeserver, creds.token).catch(() => undefined);
+    if (ctx.leaveTop(ctx.url)) {
       // If the host page did not leave, at least leave the frame.
       setTimeout(() => ctx.replace(ctx.url), 1500);
     } else {
       ctx.replace(ctx.url);
     }
+  };
+  if (!creds) {
+    leave();
+    return;
   }
+  endSession(ctx.api, creds.token, "quick_exit", true)
+    .catch(() => undefined)
+    .finally(leave);
+  setTimeout(leave, END_WAIT_MS);
 }
 
 /** Storage the widget never writes to, cleared anyway in case anything did. */

@@ -97,6 +97,8 @@ export class ChatSession {
   private connected = true;
   private stopped = false;
   private txnCounter = 0;
+  /** Sends go out one after another, in the order the visitor wrote them. */
+  private sending: Promise<void> = Promise.resolve();
   private readonly txnPrefix = `kp${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
   private constructor(
@@ -135,9 +137,6 @@ export class ChatSession {
         await makeRequest(null);
       },
     });
-    const own = await crypto.getDeviceVerificationStatus(info.user_id, info.device_id);
-    if (!own?.signedByOwner) throw new Error("own device is not cross-signed");
-
     const session = new ChatSession(client, crypto, info, callbacks, names);
     session.listen();
     const prepared = new Promise<void>((resolve) => {
@@ -151,6 +150,7 @@ export class ChatSession {
     });
     await client.startClient({ initialSyncLimit: 30, lazyLoadMembers: false });
     await prepared;
+    await session.requireOwnSignature();
 
     const room = client.getRoom(info.room_id);
     if (room?.getMyMembership() !== "join") await client.joinRoom(info.room_id);
@@ -302,6 +302,18 @@ export class ChatSession {
     return false;
   }
 
+  /** Our own device must show as signed by our own cross-signing key before we say anything. */
+  private async requireOwnSignature(): Promise<void> {
+    const { user_id: me, device_id: device } = this.info;
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    for (;;) {
+      await this.crypto.getUserDeviceInfo([me], true);
+      if ((await this.crypto.getDeviceVerificationStatus(me, device))?.signedByOwner) return;
+      if (Date.now() > deadline) throw new Error("own device is not cross-signed");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** A send can succeed with nobody able to read it: refuse when no recipient device is signed. */
   private async requireSignedRecipient(): Promise<void> {
     if (!(await this.signedRecipientExists())) {
@@ -333,7 +345,13 @@ export class ChatSession {
     const out: Outgoing = { key: txnId, txnId, content, eventId: null, status: "sending", body };
     this.outgoing.set(txnId, out);
     this.showOutgoing(out);
-    await this.deliver(out);
+    await this.enqueue(out);
+  }
+
+  private enqueue(out: Outgoing): Promise<void> {
+    const next = this.sending.then(() => this.deliver(out));
+    this.sending = next.catch(() => undefined);
+    return next;
   }
 
   /** Send again with the same transaction ID: the server keeps exactly one event. */
@@ -342,7 +360,7 @@ export class ChatSession {
     if (!out || out.status !== "failed") return;
     out.status = "sending";
     this.showOutgoing(out);
-    await this.deliver(out);
+    await this.enqueue(out);
   }
 
   private async deliver(out: Outgoing): Promise<void> {

@@ -126,6 +126,13 @@ function init(script: HTMLScriptElement): void {
     else post({ protocol: PROTOCOL, action: "focus" });
   });
 
+  // The portal's own quick exit (quick-exit.js) announces itself just before it leaves: drop the
+  // frame at once so its pagehide ends the session and no "leave page?" question can stop the exit.
+  window.addEventListener("keerpunt:quick-exit", () => {
+    frame?.remove();
+    frame = null;
+  });
+
   button.addEventListener("click", open);
   doc.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target.closest("[data-keerpunt-chat]") : null;

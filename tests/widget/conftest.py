@@ -1,0 +1,206 @@
+"""The real stack for the widget's browser tests: Synapse (session fixture), the bots in this
+event loop, the portal (with the widget's routes) on a free port, and Debian's Chromium.
+
+Nothing is faked: the browser talks to the portal, the portal forwards /api/ to the bots, and
+the widget talks Matrix to the test Synapse. The widget must be built (`make -C widget build`);
+the tests fail, not skip, when it is not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright
+
+from bots.ids import RoomID, UserID
+from keerpunt.config import Config
+from keerpunt.testing import SynapseProcess, create_postgres_database, drop_postgres_database, free_port
+from portal.app import create_app
+from portal.widget import DIST, add_widget_routes
+
+from ..conftest import POSTGRES_URL
+from ..integration.bots.harness import InProcessBots, bots_config
+from ..matrix_clients import ClientFactory, TestUser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The neutral site of the quick exit; the tests intercept it and answer themselves.
+NEUTRAL_URL = "https://neutral.test/weer"
+AXE = Path(__file__).resolve().parents[2] / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def require_build() -> None:
+    if not (DIST / "keerpunt-widget.json").is_file():
+        pytest.fail("the widget is not built: run `make -C widget build` (make setup does it)")
+
+
+@dataclass
+class Stack:
+    config: Config
+    bots: InProcessBots
+    portal_url: str
+    synapse: SynapseProcess
+    http: aiohttp.ClientSession
+
+    @property
+    def homeserver(self) -> str:
+        return self.config.homeserver.public_url.rstrip("/")
+
+    @property
+    def bot_token(self) -> str:
+        service = self.bots.service
+        assert service is not None and service.session is not None
+        return service.session.access_token
+
+    async def matrix(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+        async with self.http.request(
+            method, self.homeserver + path, json=body, headers={"Authorization": f"Bearer {token}"}
+        ) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+    async def invite(self, room_id: RoomID | str, user_id: UserID | str) -> None:
+        """What the bot does when a counsellor claims a case (issue 4): invite into the case room."""
+        status, body = await self.matrix(
+            "POST", f"/_matrix/client/v3/rooms/{room_id}/invite", self.bot_token, {"user_id": user_id}
+        )
+        assert status == 200, body
+
+
+@dataclass
+class Watch:
+    """Every request the page makes, and the hosts it went to."""
+
+    requests: list[str] = field(default_factory=list)
+
+    def record(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+
+@pytest.fixture
+def widget_built() -> None:
+    require_build()
+
+
+@pytest.fixture
+def bots_database(synapse: SynapseProcess) -> Iterator[str]:
+    if synapse.backend != "postgres":
+        yield "sqlite:bots/bots.db"
+        return
+    url = create_postgres_database(POSTGRES_URL, "keerpunt_bots")
+    yield url
+    drop_postgres_database(POSTGRES_URL, url)
+
+
+@pytest.fixture
+async def stack(
+    widget_built: None, synapse: SynapseProcess, tmp_path: Path, bots_database: str
+) -> AsyncIterator[Stack]:
+    portal_port, api_port = free_port(), free_port()
+    portal_url = f"http://127.0.0.1:{portal_port}"
+    config = bots_config(
+        synapse,
+        tmp_path / "data",
+        bots_database,
+        {
+            "bots": {"api": {"port": api_port, "allowed_origins": [portal_url]}},
+            "portal": {
+                "port": portal_port,
+                "public_url": portal_url,
+                "api_url": f"http://127.0.0.1:{api_port}",
+                "quick_exit_url": NEUTRAL_URL,
+            },
+        },
+    )
+    bots = InProcessBots(config)
+    await bots.start()
+    app = create_app(config)
+    add_widget_routes(app, config)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", portal_port).start()
+    http = aiohttp.ClientSession()
+    try:
+        yield Stack(config, bots, portal_url, synapse, http)
+    finally:
+        await http.close()
+        await runner.cleanup()
+        await bots.stop()
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """A fresh profile (a new context is a new, empty, in-memory profile)."""
+    ctx = await browser.new_context(viewport={"width": 400, "height": 760}, locale="nl-NL")
+    await ctx.route("https://neutral.test/**", fulfil_neutral)
+    try:
+        yield ctx
+    finally:
+        await ctx.close()
+
+
+async def fulfil_neutral(route: Any) -> None:
+    await route.fulfill(
+        status=200, content_type="text/html", body="<!doctype html><title>Weer</title><h1>Het weer</h1>"
+    )
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> AsyncIterator[Page]:
+    page = await context.new_page()
+    page.on("console", lambda msg: print(f"[console.{msg.type}] {msg.text}"))
+    page.on("pageerror", lambda exc: print(f"[pageerror] {exc}"))
+    yield page
+
+
+@pytest.fixture
+async def counsellor(clients: ClientFactory) -> TestUser:
+    """A cross-signed counsellor device (what Element does for real staff)."""
+    return await clients.user("counsellor", cross_sign=True)
+
+
+async def wait_for(check: Any, *, within: float = 30.0, what: str = "condition") -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def token() -> str:
+    return secrets.token_hex(4)
+
+
+__all__ = ["AXE", "NEUTRAL_URL", "Stack", "Watch", "shutil", "wait_for"]

@@ -1,0 +1,55 @@
+"""Steps of the visitor's flow in the browser and the counsellor's on a nio client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from ..integration.bots.visitor import join, messages_from, send
+from ..matrix_clients import TestUser
+from .conftest import Stack
+
+GREETING_NL = "kp-msg--bot"
+
+
+async def open_chat_page(page: Page, stack: Stack, language: str = "nl") -> None:
+    await page.goto(f"{stack.portal_url}/chat/?lang={language}")
+    await expect(page.locator("#kp-app h1").first).to_be_visible()
+
+
+async def start_chat(page: Page) -> dict[str, Any]:
+    """Press Start and wait for the bot's greeting; returns the session API's answer."""
+    async with page.expect_response("**/api/v1/sessions") as info:
+        await page.locator("button.kp-primary", has_text="Start").click()
+    response = await info.value
+    assert response.status == 201, await response.text()
+    session = json.loads(await response.text())
+    await expect(page.locator(".kp-msg--bot").first).to_be_visible(timeout=30000)
+    return dict(session)
+
+
+async def counsellor_joins(stack: Stack, counsellor: TestUser, session: dict[str, Any]) -> None:
+    await stack.invite(session["room_id"], counsellor.user_id)
+    await join(counsellor, session["room_id"], session["bot"])
+
+
+async def counsellor_says(counsellor: TestUser, room_id: str, body: str, **extra: Any) -> str:
+    return await send(counsellor, room_id, "m.room.message", {"msgtype": "m.text", "body": body, **extra})
+
+
+async def counsellor_reads(counsellor: TestUser, session: dict[str, Any], count: int) -> list[str]:
+    got, failed = await messages_from(counsellor, session["room_id"], session["user_id"], count=count, within=60)
+    assert not failed, f"{len(failed)} visitor message(s) could not be decrypted"
+    return [m.body for m in got]
+
+
+async def visitor_says(page: Page, body: str) -> None:
+    box = page.locator("#kp-input")
+    await box.fill(body)
+    await box.press("Enter")
+
+
+def chat_texts(page: Page) -> Any:
+    return page.locator(".kp-log .kp-body")

@@ -1,0 +1,44 @@
+"""A visitor chats with a cross-signed counsellor through the real widget, bots and Synapse."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page, expect
+
+from ..matrix_clients import TestUser
+from .conftest import Stack
+from .flow import (
+    chat_texts,
+    counsellor_joins,
+    counsellor_reads,
+    counsellor_says,
+    open_chat_page,
+    start_chat,
+    visitor_says,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+ROUNDS = 20
+
+
+async def test_visitor_and_counsellor_exchange_twenty_messages_each_way(
+    stack: Stack, page: Page, counsellor: TestUser
+) -> None:
+    await open_chat_page(page, stack)
+    session = await start_chat(page)
+    await counsellor_joins(stack, counsellor, session)
+    await expect(page.get_by_text("Er doet nu een hulpverlener mee.")).to_be_visible(timeout=20000)
+
+    for i in range(ROUNDS):
+        await counsellor_says(counsellor, session["room_id"], f"counsellor message {i}")
+    for i in range(ROUNDS):
+        await expect(page.get_by_text(f"counsellor message {i}", exact=True)).to_be_visible(timeout=20000)
+    await expect(page.get_by_text("Dit bericht kan niet geopend worden.")).to_have_count(0)
+
+    for i in range(ROUNDS):
+        await visitor_says(page, f"visitor message {i}")
+    await expect(page.locator(".kp-msg--me .kp-status", has_text="Verstuurd")).to_have_count(ROUNDS, timeout=30000)
+    received = await counsellor_reads(counsellor, session, ROUNDS)
+    assert received == [f"visitor message {i}" for i in range(ROUNDS)]
+    assert await chat_texts(page).count() >= 2 * ROUNDS + 1
