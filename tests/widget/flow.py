@@ -53,3 +53,28 @@ async def visitor_says(page: Page, body: str) -> None:
 
 def chat_texts(page: Page) -> Any:
     return page.locator(".kp-log .kp-body")
+
+
+async def case_of(stack: Stack, user_id: str) -> Any:
+    from bots.db.case import CaseStore
+    from bots.ids import UserID
+
+    return await CaseStore(stack.bots.db).by_visitor(UserID(user_id))
+
+
+async def whoami_status(stack: Stack, access_token: str) -> int:
+    status, _ = await stack.matrix("GET", "/_matrix/client/v3/account/whoami", access_token)
+    return status
+
+
+STORAGE_PROBE = """async () => ({
+  local: localStorage.length,
+  session: sessionStorage.length,
+  idb: (await indexedDB.databases()).map((d) => d.name),
+  caches: await caches.keys(),
+  cookie: document.cookie,
+})"""
+
+
+async def storage_of(page: Page) -> dict[str, Any]:
+    return dict(await page.evaluate(STORAGE_PROBE))

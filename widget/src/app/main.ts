@@ -57,7 +57,7 @@ function exitNow(): void {
       session = null;
       credentials = null;
       messages.clear();
-      root.replaceChildren(screens.cover);
+      root.replaceChildren();
     },
     leaveTop: (url) => postToHost({ protocol: PROTOCOL, action: "quick-exit", url }),
     replace: (url) => location.replace(url),
@@ -212,7 +212,8 @@ screens.add(
   el("section", {}, t("h1", "ended_heading", { tabindex: "-1" }), t("p", "ended_text"), newChatButton),
 );
 
-root.append(screens.header, ...screens.screens.values(), screens.cover);
+root.append(screens.header, ...screens.screens.values());
+document.body.append(screens.cover);
 screens.apply(config.language);
 showHours();
 screens.show("start", null);
