@@ -25,6 +25,8 @@ from keerpunt.testing import SynapseProcess
 
 @dataclass
 class TestUser:
+    __test__ = False  # a helper, not a test class (pytest would try to collect it)
+
     registration: Registration
     password: str
     client: AsyncClient
