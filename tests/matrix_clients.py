@@ -25,7 +25,7 @@ from keerpunt.testing import SynapseProcess
 
 @dataclass
 class TestUser:
-    __test__ = False  # a helper, not a test class (pytest would try to collect it)
+    __test__ = False  # not a test class, even when a test module imports it
 
     registration: Registration
     password: str

@@ -26,7 +26,34 @@ PICKLE_KEY_FILE = "crypto_pickle_key"
 
 
 class BotClient(AsyncClient):  # type: ignore[misc]  # nio ships no type hints
-    """An AsyncClient whose every request is timed (see ``bots.timing``)."""
+    """An AsyncClient whose crypto store changes per sync batch are atomic, and whose requests are timed.
+
+    nio saves an Olm session as soon as a to-device message is decrypted and the Megolm key
+    it carried a moment later, each in its own SQLite commit. A SIGKILL between the two
+    loses the room key for good: the message is delivered again after the restart (the
+    sync token was not persisted), but the saved Olm session can no longer decrypt it.
+    Committing everything nio stores while handling one sync response in one transaction
+    closes that window: after a kill either nothing of the batch was stored (and the replay
+    decrypts it again) or all of it was (and the replay's Olm failure costs nothing).
+    """
+
+    async def _handle_sync(self, response: Any) -> None:
+        store = self.store
+        if store is None:
+            await super()._handle_sync(response)
+            return
+        # nio's sync handling does not yield to the event loop (no callbacks are
+        # registered), so no other task's store writes can slip into this transaction.
+        failure: Exception | None = None
+        with store.database.atomic():  # nio's own atomic writes nest as savepoints
+            try:
+                await super()._handle_sync(response)
+            except Exception as exc:
+                # Commit anyway: nio's memory already holds these sessions, and a rollback
+                # would leave the store behind it.
+                failure = exc
+        if failure is not None:
+            raise failure
 
     async def _send(self, response_class: type, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()

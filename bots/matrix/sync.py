@@ -107,12 +107,19 @@ class SyncLoop:
         self.trust.forget(resp.device_list.left)
         for room_id, info in resp.rooms.join.items():
             events = list(info.timeline.events)
-            if info.timeline.limited and self.token and info.timeline.prev_batch:
+            if self._gap(info.timeline) and self.token:
                 events = await self._backfill(RoomID(room_id), info.timeline.prev_batch, self.token) + events
             for event in events:
                 await self.handler.on_room_event(RoomID(room_id), event)
         await self.handler.after_batch()
         await self._maintain_keys()
+
+    @staticmethod
+    def _gap(timeline: Any) -> bool:
+        """A limited timeline left events out, unless it starts at the room's creation."""
+        if not timeline.limited or not timeline.prev_batch:
+            return False
+        return not any(getattr(e, "source", {}).get("type") == "m.room.create" for e in timeline.events)
 
     async def _backfill(self, room_id: RoomID, prev_batch: str, since: str) -> list[Event]:
         """Events between ``since`` and the start of a limited timeline, oldest first."""

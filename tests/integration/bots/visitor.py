@@ -20,6 +20,9 @@ from unpaddedbase64 import decode_base64
 from ...matrix_clients import ClientFactory, TestUser
 from .harness import ORIGIN
 
+# Large enough that a burst of messages never makes the visitor's timeline "limited".
+TIMELINE_FILTER = {"room": {"timeline": {"limit": 500}}}
+
 
 async def post_session(
     api: str,
@@ -143,7 +146,7 @@ async def messages_from(
     failed: dict[str, MegolmEvent] = {}
     deadline = time.monotonic() + within
     while len(got) < count and time.monotonic() < deadline:
-        resp = await client.sync(timeout=500)
+        resp = await client.sync(timeout=500, sync_filter=TIMELINE_FILTER)
         room = getattr(resp, "rooms", None)
         events = room.join[room_id].timeline.events if room is not None and room_id in room.join else []
         for event in events:

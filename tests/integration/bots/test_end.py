@@ -1,0 +1,86 @@
+"""Ending a session: the case closes, the account is erased, the room is purged when due."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+
+from bots.db.case import CaseStore
+from bots.ids import RoomID
+from bots.sessions.domain import DAY_MS
+
+from ...matrix_clients import ClientFactory
+from .harness import FakeClock, InProcessBots
+from .visitor import post_session, start_and_greet
+
+pytestmark = pytest.mark.integration
+
+
+async def _admin(clients: ClientFactory, method: str, path: str) -> tuple[int, Any]:
+    operator = await clients.user("operator", admin=True)
+    headers = {"Authorization": f"Bearer {operator.registration.access_token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, clients.synapse.url + path, headers=headers) as resp,
+    ):
+        return resp.status, await resp.json(content_type=None)
+
+
+async def _end(api: str, token: str | None, body: Any = None) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    status, data, _ = await post_session(api, body, headers=headers, path="/api/v1/sessions/end")
+    return status, data
+
+
+async def test_end_closes_the_case_and_erases_the_account(bots: InProcessBots, clients: ClientFactory) -> None:
+    session, visitor, _ = await start_and_greet(clients, bots.api, bots.user_id)
+    assert await _end(bots.api, None) == (401, {"error": "unauthorized"})
+    assert await _end(bots.api, session["access_token"], {"reason": "later"}) == (400, {"error": "bad_request"})
+    status, user = await _admin(clients, "GET", f"/_synapse/admin/v2/users/{quote(visitor.user_id)}")
+    assert status == 200 and user["deactivated"] is False
+
+    assert await _end(bots.api, session["access_token"], {"reason": "quick_exit"}) == (204, None)
+    status, user = await _admin(clients, "GET", f"/_synapse/admin/v2/users/{quote(visitor.user_id)}")
+    assert status == 200
+    assert user["deactivated"] is True
+    assert user["erased"] is True
+    case = await CaseStore(bots.db).by_room(RoomID(session["room_id"]))
+    assert case is not None and case.state == "closed" and case.close_reason == "quick_exit"
+    assert case.closed_at is not None and case.purge_after == case.closed_at + 30 * DAY_MS
+    assert case.erased_at is not None
+    # The token is gone with the account; a second call changes nothing.
+    assert await _end(bots.api, session["access_token"]) == (401, {"error": "unauthorized"})
+
+
+async def test_end_refuses_tokens_of_anyone_but_a_visitor(bots: InProcessBots, clients: ClientFactory) -> None:
+    counsellor = await clients.user("counsellor")
+    assert await _end(bots.api, counsellor.registration.access_token) == (401, {"error": "unauthorized"})
+    assert await _end(bots.api, "not-a-token") == (401, {"error": "unauthorized"})
+    status, user = await _admin(clients, "GET", f"/_synapse/admin/v2/users/{quote(counsellor.user_id)}")
+    assert status == 200 and user["deactivated"] is False
+
+
+async def test_the_room_is_purged_once_the_retention_period_has_passed(
+    bots: InProcessBots, clients: ClientFactory
+) -> None:
+    session, _visitor, _ = await start_and_greet(clients, bots.api, bots.user_id)
+    room = session["room_id"]
+    assert await _end(bots.api, session["access_token"]) == (204, None)
+    assert bots.service is not None and bots.service.retention is not None
+    retention = bots.service.retention
+    assert isinstance(bots.clock, FakeClock)
+    bots.clock.advance(29 * 86400)
+    assert await retention.run_once() == 0
+    status, _ = await _admin(clients, "GET", f"/_synapse/admin/v1/rooms/{quote(room)}")
+    assert status == 200, "purged too early"
+
+    bots.clock.advance(1 * 86400 + 60)
+    assert await retention.run_once() == 1
+    status, _ = await _admin(clients, "GET", f"/_synapse/admin/v1/rooms/{quote(room)}")
+    assert status == 404
+    case = await CaseStore(bots.db).by_room(RoomID(room))
+    assert case is not None and case.purged_at is not None
+    assert await retention.run_once() == 0

@@ -1,0 +1,107 @@
+"""A crash or a failing step while creating a session leaves nothing half-created."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+
+from bots.db.case import CaseStore
+from bots.ids import RoomID, UserID
+from bots.sessions.rooms import case_room_body
+from bots.synapse_admin import SynapseAdmin, SynapseError
+
+from ...matrix_clients import ClientFactory
+from .counts import counts
+from .harness import InProcessBots, wait_until
+from .visitor import post_session
+
+pytestmark = pytest.mark.integration
+
+VALID = {"language": "nl", "entry": "widget"}
+
+
+async def _admin(clients: ClientFactory, path: str) -> tuple[int, Any]:
+    operator = await clients.user("operator", admin=True)
+    headers = {"Authorization": f"Bearer {operator.registration.access_token}"}
+    async with aiohttp.ClientSession() as http, http.get(clients.synapse.url + path, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+async def test_a_failing_create_room_undoes_the_account_and_the_case(
+    bots: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert bots.service is not None and bots.service.sessions is not None
+    admin = bots.service.sessions.admin
+    registered: list[UserID] = []
+    real_register = admin.register
+
+    async def register(*args: Any, **kwargs: Any) -> Any:
+        reg = await real_register(*args, **kwargs)
+        registered.append(reg.user_id)
+        return reg
+
+    async def create_room(body: Any) -> RoomID:
+        raise SynapseError(502, "M_UNKNOWN", "bad gateway")
+
+    monkeypatch.setattr(admin, "register", register)
+    monkeypatch.setattr(admin, "create_room", create_room)
+    before = await counts(clients, bots)
+    status, body, _ = await post_session(bots.api, VALID)
+    assert (status, body) == (503, {"error": "unavailable"})
+    after = await counts(clients, bots)
+    assert (after.cases, after.rooms, after.active_accounts) == (before.cases, before.rooms, before.active_accounts)
+    (visitor,) = registered
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(visitor)}")
+    assert status == 200 and user["deactivated"] is True and user["erased"] is True
+
+
+async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
+    bots: InProcessBots, clients: ClientFactory
+) -> None:
+    assert bots.service is not None and bots.service.session is not None
+    bot_token = bots.service.session.access_token
+    server = clients.synapse.server_name
+    cases = CaseStore(bots.db)
+    now = 1_700_000_000_000
+
+    # 1. The process died right after writing the case.
+    await cases.insert("crash-1", "9001", language="nl", entry="widget", campaign=None, invite=None, now=now)
+    # 2. … after recording the visitor's ID, before registering the account.
+    await cases.insert("crash-2", "9002", language="nl", entry="widget", campaign=None, invite=None, now=now)
+    await cases.set_visitor("crash-2", UserID(f"@visitor-{secrets.token_hex(16)}:{server}"))
+    # 3. … after createRoom returned, before the room was recorded.
+    await cases.insert("crash-3", "9003", language="en", entry="widget", campaign=None, invite=None, now=now)
+    localpart = f"visitor-{secrets.token_hex(16)}"
+    visitor = UserID(f"@{localpart}:{server}")
+    await cases.set_visitor("crash-3", visitor)
+    async with aiohttp.ClientSession() as http:
+        admin = SynapseAdmin(clients.synapse.url, session=http, shared_secret=clients.synapse.shared_secret)
+        await admin.register(localpart, secrets.token_urlsafe(16))
+        admin.access_token = bot_token
+        orphan = await admin.create_room(case_room_body(UserID(bots.user_id), visitor))
+    # 4. A closed case whose account was not erased yet.
+    open_session = await post_session(bots.api, VALID)
+    assert open_session[0] == 201
+    closed = await cases.by_visitor(UserID(open_session[1]["user_id"]))
+    assert closed is not None
+    await cases.close(closed.id, "ended", now, now)
+
+    await bots.restart()
+    cases = CaseStore(bots.db)
+    for case_id in ("crash-1", "crash-2", "crash-3"):
+        assert await cases.get(case_id) is None
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(visitor)}")
+    assert status == 200 and user["deactivated"] is True and user["erased"] is True
+
+    async def purged() -> bool:
+        return (await _admin(clients, f"/_synapse/admin/v1/rooms/{quote(orphan)}"))[0] == 404
+
+    await wait_until(purged, what="the orphan room to be purged")
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(open_session[1]['user_id'])}")
+    assert user["deactivated"] is True and user["erased"] is True
+    again = await cases.get(closed.id)
+    assert again is not None and again.erased_at is not None
