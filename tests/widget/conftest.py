@@ -9,8 +9,6 @@ the tests fail, not skip, when it is not.
 from __future__ import annotations
 
 import asyncio
-import secrets
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,12 +41,53 @@ CHROMIUM_ARGS = [
 ]
 # The neutral site of the quick exit; the tests intercept it and answer themselves.
 NEUTRAL_URL = "https://neutral.test/weer"
+# A partner's page that embeds the widget (allowed in frame-ancestors) lives on 127.0.0.2, a
+# foreign site on 127.0.0.3: other origins, still loopback (Chromium's private network rules
+# would block a made-up public host from loading the widget from 127.0.0.1).
+HOST_IP = "127.0.0.2"
+EVIL_IP = "127.0.0.3"
 AXE = Path(__file__).resolve().parents[2] / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def require_build() -> None:
     if not (DIST / "keerpunt-widget.json").is_file():
         pytest.fail("the widget is not built: run `make -C widget build` (make setup does it)")
+
+
+class Sites:
+    """Plain pages on other origins (a partner's site, a foreign site), set by each test."""
+
+    def __init__(self) -> None:
+        self.pages: dict[tuple[str, str], str] = {}
+        self.origins: dict[str, str] = {}
+        self.runners: list[web.AppRunner] = []
+
+    async def start(self) -> None:
+        for name, ip in (("host", HOST_IP), ("evil", EVIL_IP)):
+            app = web.Application()
+            app.router.add_get("/{path:.*}", self.handle)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, ip, 0)
+            await site.start()
+            port = runner.addresses[0][1]
+            self.origins[name] = f"http://{ip}:{port}"
+            self.runners.append(runner)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        origin = f"http://{request.host}"
+        body = self.pages.get((origin, request.path))
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=body, content_type="text/html")
+
+    def serve(self, name: str, path: str, body: str) -> str:
+        self.pages[(self.origins[name], path)] = body
+        return self.origins[name] + path
+
+    async def stop(self) -> None:
+        for runner in self.runners:
+            await runner.cleanup()
 
 
 @dataclass
@@ -58,6 +97,7 @@ class Stack:
     portal_url: str
     synapse: SynapseProcess
     http: aiohttp.ClientSession
+    sites: Sites
 
     @property
     def homeserver(self) -> str:
@@ -112,6 +152,8 @@ def bots_database(synapse: SynapseProcess) -> Iterator[str]:
 async def stack(
     widget_built: None, synapse: SynapseProcess, tmp_path: Path, bots_database: str
 ) -> AsyncIterator[Stack]:
+    sites = Sites()
+    await sites.start()
     portal_port, api_port = free_port(), free_port()
     portal_url = f"http://127.0.0.1:{portal_port}"
     config = bots_config(
@@ -125,6 +167,7 @@ async def stack(
                 "public_url": portal_url,
                 "api_url": f"http://127.0.0.1:{api_port}",
                 "quick_exit_url": NEUTRAL_URL,
+                "frame_ancestors": [sites.origins["host"]],
             },
         },
     )
@@ -137,9 +180,10 @@ async def stack(
     await web.TCPSite(runner, "127.0.0.1", portal_port).start()
     http = aiohttp.ClientSession()
     try:
-        yield Stack(config, bots, portal_url, synapse, http)
+        yield Stack(config, bots, portal_url, synapse, http, sites)
     finally:
         await http.close()
+        await sites.stop()
         await runner.cleanup()
         await bots.stop()
 
@@ -197,10 +241,3 @@ async def wait_for(check: Any, *, within: float = 30.0, what: str = "condition")
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
         await asyncio.sleep(0.05)
-
-
-def token() -> str:
-    return secrets.token_hex(4)
-
-
-__all__ = ["AXE", "NEUTRAL_URL", "Stack", "Watch", "shutil", "wait_for"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Dialog, Page, expect
 
 from ..integration.bots.visitor import join, messages_from, send
 from ..matrix_clients import TestUser
@@ -78,3 +78,14 @@ STORAGE_PROBE = """async () => ({
 
 async def storage_of(page: Page) -> dict[str, Any]:
     return dict(await page.evaluate(STORAGE_PROBE))
+
+
+def record_dialogs(page: Page) -> list[str]:
+    seen: list[str] = []
+
+    async def on_dialog(dialog: Dialog) -> None:
+        seen.append(dialog.type)
+        await dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    return seen

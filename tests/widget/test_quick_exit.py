@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Dialog, Page, Route, expect
+from playwright.async_api import BrowserContext, Page, Route, expect
 
 from ..matrix_clients import TestUser
 from .conftest import NEUTRAL_URL, Stack, wait_for
@@ -15,6 +15,7 @@ from .flow import (
     counsellor_joins,
     counsellor_says,
     open_chat_page,
+    record_dialogs,
     start_chat,
     storage_of,
     visitor_says,
@@ -53,17 +54,6 @@ async def neutral(context: BrowserContext) -> Neutral:
     await context.unroute("https://neutral.test/**")
     await context.route("https://neutral.test/**", watcher.handle)
     return watcher
-
-
-def record_dialogs(page: Page) -> list[str]:
-    seen: list[str] = []
-
-    async def on_dialog(dialog: Dialog) -> None:
-        seen.append(dialog.type)
-        await dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    return seen
 
 
 async def chat_with_secret(page: Page, stack: Stack, counsellor: TestUser) -> dict[str, Any]:
