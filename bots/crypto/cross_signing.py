@@ -18,6 +18,7 @@ created once and never replaced automatically.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -93,7 +94,7 @@ class CrossSigningKeys:
 
     def sign_device(self, device_keys: dict[str, Any]) -> dict[str, Any]:
         """Return ``device_keys`` (as from /keys/query) signed with the self-signing key."""
-        body = {k: v for k, v in device_keys.items() if k != "unsigned"}
+        body = copy.deepcopy({k: v for k, v in device_keys.items() if k != "unsigned"})  # sign_json mutates
         return dict(sign_json(body, self.user_id, self.self_signing))
 
     def to_json(self) -> str:
