@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.async_api import Page, expect
 
@@ -25,6 +27,10 @@ ROUNDS = 20
 async def test_visitor_and_counsellor_exchange_twenty_messages_each_way(
     stack: Stack, page: Page, counsellor: TestUser
 ) -> None:
+    requests: list[str] = []
+    page.context.on("request", lambda r: requests.append(r.url))
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     await open_chat_page(page, stack)
     session = await start_chat(page)
     await counsellor_joins(stack, counsellor, session)
@@ -42,3 +48,14 @@ async def test_visitor_and_counsellor_exchange_twenty_messages_each_way(
     received = await counsellor_reads(counsellor, session, ROUNDS)
     assert received == [f"visitor message {i}" for i in range(ROUNDS)]
     assert await chat_texts(page).count() >= 2 * ROUNDS + 1
+
+    # Nobody but the Keerpunt origin and the homeserver was asked for anything (SECURITY.md D.10),
+    # and the page's CSP never had to block anything.
+    allowed = {origin(stack.portal_url), origin(stack.homeserver)}
+    assert {origin(u) for u in requests} <= allowed, sorted({origin(u) for u in requests} - allowed)
+    assert violations == []
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -198,7 +198,7 @@ screens.add(
     t("h1", "chat_heading", { id: "kp-chat-h", tabindex: "-1", class: "kp-visually-hidden" }),
     banner,
     queueLine,
-    messages.list,
+    messages.region,
     typingLine,
     form,
     el("div", { class: "kp-chat-actions" }, endButton),
@@ -216,7 +216,7 @@ root.append(screens.header, ...screens.screens.values());
 document.body.append(screens.cover);
 screens.apply(config.language);
 showHours();
-screens.show("start", null);
+screens.show("start", false);
 
 function showHours(): void {
   const hours = config.hours[screens.lang];

@@ -265,8 +265,12 @@ export class ChatSession {
     }
     const type = event.getType();
     const content = event.getContent() as Record<string, unknown>;
-    const prompt = parsePrompt(type === "nl.keerpunt.prompt" ? content : content["nl.keerpunt.prompt"]);
-    const queue = parseQueue(content["nl.keerpunt.queue"]);
+    // Buttons and queue news are the bot's alone: from anyone else they are just text.
+    const fromBot = from === "bot";
+    const prompt = fromBot
+      ? parsePrompt(type === "nl.keerpunt.prompt" ? content : content["nl.keerpunt.prompt"])
+      : null;
+    const queue = fromBot ? parseQueue(content["nl.keerpunt.queue"]) : null;
     if (queue) this.callbacks.queue(queue);
     if (type !== EventType.RoomMessage && type !== "nl.keerpunt.prompt") {
       this.shown.delete(key);

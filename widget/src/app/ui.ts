@@ -65,9 +65,10 @@ export class Screens {
     return section;
   }
 
-  /** Show one screen and move focus to its heading (or `focus` when given). */
-  show(name: ScreenName, focus?: HTMLElement | null): void {
+  /** Show one screen and move focus to its heading (or to `focus`; `false`: leave focus alone). */
+  show(name: ScreenName, focus?: HTMLElement | null | false): void {
     for (const [n, s] of this.screens) s.hidden = n !== name;
+    if (focus === false) return;
     const target = focus ?? this.screens.get(name)?.querySelector<HTMLElement>("h1, h2");
     target?.focus();
   }
@@ -95,6 +96,8 @@ export class Screens {
 
 /** The message list: one <li> per message key, updated in place. */
 export class MessageList {
+  /** The live region (role=log) around the list, so the list keeps its list semantics. */
+  readonly region: HTMLElement;
   readonly list: HTMLOListElement;
   private readonly items = new Map<string, HTMLLIElement>();
 
@@ -103,7 +106,12 @@ export class MessageList {
     private readonly onOption: (prompt: string, option: string, label: string, group: HTMLElement) => void,
     private readonly onRetry: (key: string) => void,
   ) {
-    this.list = el("ol", { class: "kp-log", role: "log", "aria-live": "polite", "data-t-label": "chat_heading" });
+    this.list = el("ol", { class: "kp-log" });
+    this.region = el(
+      "div",
+      { class: "kp-log-region", role: "log", "aria-live": "polite", "aria-relevant": "additions", "data-t-label": "chat_heading" },
+      this.list,
+    );
   }
 
   system(key: Key, vars: Record<string, string | number> = {}): void {

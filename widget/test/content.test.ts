@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { parsePrompt, parseQueue } from "../src/app/content";
+import { parseSession } from "../src/app/api";
+import en from "../src/app/locales/en.json";
+import nl from "../src/app/locales/nl.json";
+
+describe("structured content", () => {
+  it("keeps well-formed prompt options and drops the rest", () => {
+    expect(
+      parsePrompt({ id: "who", options: [{ id: "me", label: "Ik" }, { id: 3, label: "x" }, { id: "x", label: "" }] }),
+    ).toEqual({ id: "who", options: [{ id: "me", label: "Ik" }] });
+    expect(parsePrompt({ id: "who", options: [] })).toBeNull();
+    expect(parsePrompt("who")).toBeNull();
+  });
+
+  it("reads the queue position and wait", () => {
+    expect(parseQueue({ position: 2, wait_minutes: 10 })).toEqual({ position: 2, minutes: 10 });
+    expect(parseQueue({ position: -1 })).toBeNull();
+  });
+
+  it("accepts only a complete session answer", () => {
+    const ok = {
+      homeserver: "https://matrix.keerpunt.nl/",
+      user_id: "@v:k",
+      access_token: "t",
+      device_id: "D",
+      room_id: "!r:k",
+      bot: "@keerpunt:k",
+      case: "4821",
+    };
+    expect(parseSession(ok)?.homeserver).toBe("https://matrix.keerpunt.nl");
+    expect(parseSession({ ...ok, access_token: 5 })).toBeNull();
+    expect(parseSession({ ...ok, homeserver: "javascript:x" })).toBeNull();
+  });
+});
+
+describe("translations", () => {
+  it("have the same keys in Dutch and English, none empty", () => {
+    expect(Object.keys(en).sort()).toEqual(Object.keys(nl).sort());
+    for (const value of [...Object.values(nl), ...Object.values(en)]) expect(value.trim()).not.toBe("");
+  });
+});
