@@ -17,6 +17,7 @@ from .site import Site, load_site
 from .sitemap import robots, sitemap
 from .static import StaticFiles
 from .views import Views
+from .widget import add_widget_routes
 
 CONFIG_KEY = web.AppKey("config", Config)
 VIEWS_KEY = web.AppKey("views", Views)
@@ -58,4 +59,5 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
         router.add_get(ROUTES["search"][language], views.search)
         router.add_get(f"/{language}/{{tail:.+}}", views.page)
         router.add_get(f"/{language}/", views.page)
+    add_widget_routes(app, config)  # /widget/… (the built chat widget) and /chat/ (its page)
     return app

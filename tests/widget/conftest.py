@@ -23,7 +23,7 @@ from bots.ids import RoomID, UserID
 from keerpunt.config import Config
 from keerpunt.testing import SynapseProcess, create_postgres_database, drop_postgres_database, free_port
 from portal.app import create_app
-from portal.widget import DIST, add_widget_routes
+from portal.widget import DIST
 
 from ..conftest import POSTGRES_URL
 from ..integration.bots.harness import InProcessBots, bots_config
@@ -173,8 +173,7 @@ async def stack(
     )
     bots = InProcessBots(config)
     await bots.start()
-    app = create_app(config)
-    add_widget_routes(app, config)
+    app = create_app(config)  # the portal serves the widget itself (portal/widget.py)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", portal_port).start()
