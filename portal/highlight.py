@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 
 from markupsafe import Markup, escape
 
-from .search import WORD
+from .search import WORD, Tokens
 
 SNIPPET_WORDS = 32
 
@@ -26,25 +26,25 @@ def mark(text: str, stems: Collection[str], stem: Callable[[str], str]) -> Marku
     return Markup("".join(out))  # noqa: S704 - every piece of text above is escaped
 
 
-def snippet(text: str, stems: Collection[str], stem: Callable[[str], str]) -> Markup:
+def snippet(text: str, tokens: Tokens, stems: Collection[str], stem: Callable[[str], str]) -> Markup:
     """The stretch of ``text`` with the most matched words, marked, with ellipses."""
-    words = list(WORD.finditer(text))
-    if not words:
+    count = len(tokens.stems)
+    if not count:
         return Markup("")
-    hits = [1 if stem(w.group()) in stems else 0 for w in words]
-    best_start, best_count, count = 0, -1, 0
-    for i, hit in enumerate(hits):
-        count += hit
-        if i >= SNIPPET_WORDS:
-            count -= hits[i - SNIPPET_WORDS]
-        start = max(0, i - SNIPPET_WORDS + 1)
-        if count > best_count:
-            best_start, best_count = start, count
-    # Begin a little before the first hit so the sentence reads naturally.
-    first_hit = next((i for i in range(best_start, len(words)) if hits[i]), best_start)
-    begin = max(0, min(best_start, first_hit - 4))
-    end = min(len(words), begin + SNIPPET_WORDS)
-    piece = text[words[begin].start() : words[end - 1].end()]
+    hits = [i for i, s in enumerate(tokens.stems) if s in stems]
+    first = 0
+    if hits:
+        # The window of SNIPPET_WORDS words holding the most hits starts at one of the hits.
+        best, right = 0, 0
+        for left, position in enumerate(hits):
+            while right < len(hits) and hits[right] < position + SNIPPET_WORDS:
+                right += 1
+            if right - left > best:
+                best, first = right - left, position
+    # Begin a few words before the first hit so the sentence reads naturally.
+    begin = max(0, min(first - 4, count - SNIPPET_WORDS))
+    end = min(count, begin + SNIPPET_WORDS)
+    piece = text[tokens.starts[begin] : tokens.ends[end - 1]]
     lead = Markup("… ") if begin > 0 else Markup("")
-    tail = Markup(" …") if end < len(words) else Markup("")
+    tail = Markup(" …") if end < count else Markup("")
     return lead + mark(piece, stems, stem) + tail

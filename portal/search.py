@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,6 +56,20 @@ class Hit:
     stems: frozenset[str]  # the document's stems that matched, for highlighting
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """A text's words with their positions and stems, computed once per document."""
+
+    starts: list[int]
+    ends: list[int]
+    stems: list[str]
+
+    @classmethod
+    def of(cls, text: str, stem: Callable[[str], str]) -> Tokens:
+        words = list(WORD.finditer(text))
+        return cls([w.start() for w in words], [w.end() for w in words], [stem(w.group()) for w in words])
+
+
 class Analyzer:
     def __init__(self, language: Language) -> None:
         self._stemmer = snowballstemmer.stemmer(STEMMER_NAMES[language])
@@ -80,7 +94,9 @@ class SearchIndex:
         self.postings: dict[str, dict[int, list[int]]] = defaultdict(dict)
         self.lengths: list[list[int]] = []
         fields = list(FIELD_WEIGHTS)
+        self.body_tokens: dict[str, Tokens] = {}
         for number, doc in enumerate(self.docs):
+            self.body_tokens[doc.key] = Tokens.of(doc.body, self.analyzer.stem)
             lengths = []
             for f, field in enumerate(fields):
                 stems = self.analyzer.stems(getattr(doc, field))

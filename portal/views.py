@@ -83,7 +83,7 @@ class Views:
                         "entry": entry,
                         "title": mark(entry.article.title, hit.stems, stem),
                         "summary": mark(entry.article.summary, hit.stems, stem),
-                        "snippet": snippet(entry.text, hit.stems, stem),
+                        "snippet": snippet(entry.text, index.body_tokens[hit.key], hit.stems, stem),
                     }
                 )
         return self.renderer.render(

@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from portal.highlight import mark, snippet
-from portal.search import Document, SearchIndex
+from portal.search import Document, SearchIndex, Tokens
 from portal.site import Site
 
 Client = TestClient[web.Request, web.Application]
@@ -100,7 +100,8 @@ def test_highlighting_marks_word_forms_and_escapes_everything_else(site: Site) -
 
 def test_snippets_show_the_passage_with_the_matches() -> None:
     text = " ".join(["woord"] * 100 + ["geldezel"] + ["woord"] * 100)
-    result = str(snippet(text, {"geldezel", "ldezel"}, lambda w: "ldezel" if w == "geldezel" else w))
+    stem = lambda w: "ldezel" if w == "geldezel" else w  # noqa: E731
+    result = str(snippet(text, Tokens.of(text, stem), {"ldezel"}, stem))
     assert "<mark>geldezel</mark>" in result
     assert result.startswith("… ") and result.endswith(" …")
     assert len(result.split()) < 45
@@ -139,3 +140,9 @@ async def test_an_overlong_query_is_refused_politely(client: Client) -> None:
     response = await client.get("/en/search", params={"q": "word " * 100})
     assert response.status == 200
     assert "too long" in await response.text()
+
+
+def test_snippets_pick_the_densest_stretch() -> None:
+    text = " ".join(["schuld"] + ["woord"] * 60 + ["schuld", "bedreigd", "schuld"] + ["woord"] * 60)
+    result = str(snippet(text, Tokens.of(text, str), {"schuld", "bedreigd"}, str))
+    assert result.count("<mark>") == 3
