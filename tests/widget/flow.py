@@ -39,9 +39,14 @@ async def counsellor_says(counsellor: TestUser, room_id: str, body: str, **extra
     return await send(counsellor, room_id, "m.room.message", {"msgtype": "m.text", "body": body, **extra})
 
 
-async def counsellor_reads(counsellor: TestUser, session: dict[str, Any], count: int) -> list[str]:
+async def counsellor_reads(
+    counsellor: TestUser, session: dict[str, Any], count: int, *, receipt: bool = False
+) -> list[str]:
     got, failed = await messages_from(counsellor, session["room_id"], session["user_id"], count=count, within=60)
     assert not failed, f"{len(failed)} visitor message(s) could not be decrypted"
+    if receipt and got:
+        last = got[-1].event_id
+        await counsellor.client.room_read_markers(session["room_id"], fully_read_event=last, read_event=last)
     return [m.body for m in got]
 
 

@@ -11,6 +11,7 @@ import {
   ClientEvent,
   createClient,
   EventType,
+  HttpApiEvent,
   MatrixEventEvent,
   MemoryCryptoStore,
   MemoryStore,
@@ -197,6 +198,10 @@ export class ChatSession {
       if (room.roomId === this.info.room_id) this.updateReadState();
     });
     c.on(RoomStateEvent.Members, (event, _state, member) => this.onMembership(event, member));
+    // The token stopped working: the case was closed and the account erased.
+    c.on(HttpApiEvent.SessionLoggedOut, () => {
+      if (!this.stopped) this.callbacks.ended();
+    });
     c.on(ClientEvent.Sync, (state) => {
       if (this.stopped) return;
       if (state === SyncState.Error || state === SyncState.Reconnecting) {

@@ -1,0 +1,233 @@
+"""What the chat widget costs a visitor: bytes and time, in Debian's Chromium against the real stack.
+
+Usage: .venv/bin/python bench/widget.py [--runs N]   (build the widget first: make -C widget build)
+
+Starts a test Synapse (SQLite), the bots and the portal on free loopback ports, and a partner
+page on 127.0.0.2 that embeds the widget with one <script> tag. Measures:
+
+- bytes from the Keerpunt origin before the first click (the embed script, compressed);
+- compressed bytes from the Keerpunt origin and the homeserver from the click until the
+  bot's greeting is visible;
+- time from pressing Start to the greeting being visible on the full-page chat (/chat/):
+  cold cache (fresh browser profile), warm cache (same profile, a new session), and with the
+  network throttled to 5 Mbit/s (Chromium's Network.emulateNetworkConditions, 20 ms latency);
+- embedded: launcher click to greeting, Start pressed as soon as it shows (cold cache).
+
+Byte counts are encoded body sizes as Chromium reports them (after compression, before
+decoding). Every session is a real one (account, room, cross-signing, encrypted start event).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bots.service import BotsService
+from keerpunt.testing import start_synapse
+from portal.app import create_app
+from portal.widget import DIST
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOST_IP = "127.0.0.2"
+THROTTLE = {"offline": False, "latency": 20, "downloadThroughput": 5_000_000 / 8, "uploadThroughput": 5_000_000 / 8}
+
+
+class Bytes:
+    """Encoded (compressed) body bytes per origin, from Chromium's own accounting."""
+
+    def __init__(self) -> None:
+        self.pending: list[Awaitable[Any]] = []
+        self.items: list[tuple[str, int]] = []
+
+    def watch(self, context: BrowserContext) -> None:
+        context.on("requestfinished", self._finished)
+
+    def _finished(self, request: Request) -> None:
+        async def size() -> None:
+            sizes = await request.sizes()
+            self.items.append((request.url, int(sizes["responseBodySize"])))
+
+        self.pending.append(asyncio.ensure_future(size()))
+
+    async def settle(self) -> None:
+        await asyncio.gather(*self.pending, return_exceptions=True)
+        self.pending.clear()
+
+    async def take(self, *prefixes: str) -> tuple[int, list[tuple[str, int]]]:
+        await self.settle()
+        mine = [(u, n) for u, n in self.items if u.startswith(prefixes)]
+        self.items.clear()
+        return sum(n for _, n in mine), mine
+
+
+async def start_chat(page: Page) -> float:
+    """Press Start on the (already shown) start screen; seconds until the greeting shows."""
+    t0 = time.perf_counter()
+    await page.locator("button.kp-primary", has_text="Start").click()
+    await page.locator(".kp-msg--bot").first.wait_for(timeout=120_000)
+    return time.perf_counter() - t0
+
+
+async def full_page(context: BrowserContext, portal: str, throttle: bool = False) -> float:
+    page = await context.new_page()
+    if throttle:
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Network.enable")
+        await cdp.send("Network.emulateNetworkConditions", THROTTLE)
+    await page.goto(f"{portal}/chat/")
+    await page.locator("button.kp-primary", has_text="Start").wait_for()
+    seconds = await start_chat(page)
+    await page.close()  # pagehide ends the session, as when a visitor closes the tab
+    return seconds
+
+
+async def fresh(browser: Browser) -> BrowserContext:
+    return await browser.new_context(viewport={"width": 400, "height": 760})
+
+
+async def runs(n: int, one: Callable[[], Awaitable[float]]) -> list[float]:
+    return [await one() for _ in range(n)]
+
+
+def summary(name: str, values: list[float]) -> str:
+    return f"  {name:34s} median {statistics.median(values):5.2f} s  (min {min(values):.2f}, max {max(values):.2f})"
+
+
+async def bench(n: int) -> None:
+    if not (DIST / "keerpunt-widget.json").is_file():
+        raise SystemExit("build the widget first: make -C widget build")
+    tmp = Path(tempfile.mkdtemp(prefix="keerpunt-bench-widget-"))
+    # The partner page first: its origin must be in portal.frame_ancestors.
+    host_page = ""
+
+    async def serve_host(_request: web.Request) -> web.Response:
+        return web.Response(text=host_page, content_type="text/html")
+
+    host_app = web.Application()
+    host_app.router.add_get("/", serve_host)
+    host_runner = web.AppRunner(host_app, access_log=None)
+    await host_runner.setup()
+    await web.TCPSite(host_runner, HOST_IP, 0).start()
+    host = f"http://{HOST_IP}:{host_runner.addresses[0][1]}/"
+    synapse = start_synapse(
+        tmp / "stack",
+        overrides={
+            "bots": {"rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000}},
+            "portal": {"frame_ancestors": [host.rstrip("/")]},
+        },
+    )
+    config = synapse.config
+    portal = config.portal.public_url
+    homeserver = config.homeserver.public_url
+    bots = BotsService(config)
+    runner: web.AppRunner | None = None
+    try:
+        await bots.start()
+        runner = web.AppRunner(create_app(config), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, config.portal.host, config.portal.port).start()
+        host_page = (
+            '<!doctype html><html lang="nl"><title>Partner</title><h1>Partner</h1>'
+            f'<script src="{portal}/widget/embed.js" async></script></html>'
+        )
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            # Bytes: before the first click, and from the click to the greeting (cold cache).
+            before: list[int] = []
+            after: list[int] = []
+            embedded: list[float] = []
+            for _ in range(n):
+                context = await fresh(browser)
+                counter = Bytes()
+                counter.watch(context)
+                page = await context.new_page()
+                await page.goto(host)
+                await page.get_by_role("button", name="Chat anoniem").wait_for()
+                await page.wait_for_load_state("networkidle")
+                total, _ = await counter.take(portal)
+                before.append(total)
+                t0 = time.perf_counter()
+                await page.get_by_role("button", name="Chat anoniem").click()
+                frame = page.frame_locator('iframe[title="Keerpunt chat"]')
+                await frame.locator("button.kp-primary", has_text="Start").click()
+                await frame.locator(".kp-msg--bot").first.wait_for(timeout=120_000)
+                embedded.append(time.perf_counter() - t0)
+                await page.wait_for_timeout(500)
+                total, items = await counter.take(portal, homeserver)
+                after.append(total)
+                await context.close()
+            largest = sorted(items, key=lambda i: -i[1])[:4]
+
+            cold = await runs(n, lambda: _in_fresh(browser, lambda c: full_page(c, portal)))
+            context = await fresh(browser)
+            await full_page(context, portal)  # fill the cache
+            warm = await runs(n, lambda: full_page(context, portal))
+            await context.close()
+            throttled_cold = await runs(n, lambda: _in_fresh(browser, lambda c: full_page(c, portal, throttle=True)))
+            context = await fresh(browser)
+            await full_page(context, portal)
+            throttled_warm = await runs(n, lambda: full_page(context, portal, throttle=True))
+            await context.close()
+            await browser.close()
+
+        print(f"chat widget, {n} runs each")
+        print(f"  bytes before the first click (Keerpunt origin, compressed): {statistics.median(before):.0f} B")
+        print(
+            "  bytes from the click to the greeting (Keerpunt + homeserver, compressed): "
+            f"{statistics.median(after) / 1024:.0f} KiB"
+        )
+        for url, size in largest:
+            print(f"    {size / 1024:8.0f} KiB  {url.rsplit('/', 1)[-1][:60]}")
+        print("time to the greeting:")
+        print(summary("embedded, launcher click, cold", embedded))
+        print(summary("full page, Start click, cold", cold))
+        print(summary("full page, Start click, warm", warm))
+        print(summary("5 Mbit/s, Start click, cold", throttled_cold))
+        print(summary("5 Mbit/s, Start click, warm", throttled_warm))
+    finally:
+        await host_runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
+        await bots.stop()
+        synapse.stop()
+
+
+async def _in_fresh(browser: Browser, one: Callable[[BrowserContext], Awaitable[float]]) -> float:
+    context = await fresh(browser)
+    try:
+        return await one(context)
+    finally:
+        await context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(bench(args.runs))
+
+
+if __name__ == "__main__":
+    main()
