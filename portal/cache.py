@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -53,21 +52,16 @@ class CachedPage:
         return web.Response(status=self.status, body=self.body, headers=self.headers)
 
 
-class LRU:
-    """A small bounded cache (search result pages), oldest entry out first."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[str, CachedPage] = OrderedDict()
-
-    def get(self, key: str) -> CachedPage | None:
-        page = self.items.get(key)
-        if page is not None:
-            self.items.move_to_end(key)
-        return page
-
-    def put(self, key: str, page: CachedPage) -> None:
-        self.items[key] = page
-        self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
+def fresh_response(html: str, language: str, base_headers: Mapping[str, str], request: web.Request) -> web.Response:
+    """A page rendered for this request only (search): never stored, gzipped quickly if accepted."""
+    body = html.encode("utf-8")
+    headers = {
+        **base_headers,
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Language": language,
+        "Cache-Control": PRIVATE,
+        "Vary": "Accept-Encoding",
+    }
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        return web.Response(body=gzip.compress(body, compresslevel=5), headers={**headers, "Content-Encoding": "gzip"})
+    return web.Response(body=body, headers=headers)

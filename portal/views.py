@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from .cache import LRU, PRIVATE, CachedPage
+from .cache import CachedPage, fresh_response
 from .content import LANGUAGES, Language
 from .highlight import mark, snippet
 from .i18n import language_of_path, url
@@ -18,7 +18,6 @@ from .render import Renderer
 log = logging.getLogger(__name__)
 
 MAX_QUERY = 120
-SEARCH_CACHE = 256
 RESULTS = 20
 
 
@@ -33,7 +32,6 @@ class Views:
     robots: bytes
 
     def __post_init__(self) -> None:
-        self.searches = LRU(SEARCH_CACHE)
         # Fixed pages also answer at their article address (content links use it).
         self.moved = {
             url("article", e.article.language, slug=e.article.slug): e.path
@@ -57,16 +55,12 @@ class Views:
         return language_of_path(request.path, self.default)
 
     async def search(self, request: web.Request) -> web.Response:
+        # Rendered for every request (under a millisecond) and never cached, not even in
+        # memory: what someone searched for stays nowhere on the server.
         language = self._language(request)
         query = " ".join(request.query.get("q", "").split())
-        key = f"{language}\n{query}"
-        cached = self.searches.get(key)
-        if cached is None:
-            html = self.render_search(language, query)
-            cached = CachedPage.build(html, language, self.base_headers, cache=PRIVATE)
-            if len(query) <= MAX_QUERY:
-                self.searches.put(key, cached)
-        return cached.respond(request)
+        html = self.render_search(language, query)
+        return fresh_response(html, language, self.base_headers, request)
 
     def render_search(self, language: Language, query: str) -> str:
         site = self.renderer.site
