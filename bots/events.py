@@ -1,14 +1,17 @@
 """Routes the room events of each sync batch to the handler of their concern.
 
-Only case rooms are routed for now (staff rooms follow with the queue). For an event in a
-case room:
+Two kinds of rooms are routed: case rooms (one per visitor) and the staff queue room. For
+an event in either:
 
 - still encrypted (its room key has not arrived): parked in ``pending_event`` and tried
   again after every batch; after ``GIVE_UP_MS`` it is recorded as undecryptable;
-- state and membership: not messages, nothing to answer;
+- state: only the visitor leaving a case room matters (the card and counsellor are told);
 - sent unencrypted, or from a device its owner has not cross-signed (DESIGN.md rule 3):
-  recorded as ignored, never acted on;
-- otherwise, from the visitor: the greeting handler.
+  recorded as ignored, never acted on — except a reaction in the queue room: clients send
+  ``m.reaction`` in the clear, so a 👍 on a card counts from any device of a staff member
+  (it only claims; room keys still reach cross-signed devices only);
+- otherwise, from the visitor: the visitor handler (greeting, triage); from anyone else
+  (staff, or a stranger in the queue room): the command handler.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from typing import Any
 from nio import EncryptionError, Event, MegolmEvent
 
 from .clock import Clock, millis
+from .commands.handler import CommandHandler, Where
 from .crypto.trust import TrustPolicy
 from .db.case import Case, CaseStore
 from .db.handled_event import HandledEventStore
 from .db.pending_event import PendingEventStore
-from .greeting import GreetingHandler
+from .db.queue_case import Departure
 from .ids import EventID, RoomID, UserID
 from .matrix.client import BotClient
+from .triage.handler import VisitorHandler
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,22 @@ def _is_state(event: Event) -> bool:
     return isinstance(event.source, dict) and "state_key" in event.source
 
 
+def _left(event: Event, user: UserID | None) -> bool:
+    """Whether ``event`` is ``user`` leaving (or being removed from) the room."""
+    source: dict[str, Any] = event.source if isinstance(event.source, dict) else {}
+    raw = source.get("content")
+    content: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return (
+        user is not None
+        and source.get("type") == "m.room.member"
+        and source.get("state_key") == user
+        and content.get("membership") in ("leave", "ban")
+    )
+
+
+Target = Case | RoomID  # a case room's case, or the queue room
+
+
 class EventRouter:
     def __init__(
         self,
@@ -45,23 +66,37 @@ class EventRouter:
         handled: HandledEventStore,
         pending: PendingEventStore,
         trust: TrustPolicy,
-        greeting: GreetingHandler,
+        visitor: VisitorHandler,
         clock: Clock,
+        *,
+        staff: CommandHandler,
+        queue_room: RoomID,
     ) -> None:
         self.client = client
         self.cases = cases
         self.handled = handled
         self.pending = pending
         self.trust = trust
-        self.greeting = greeting
+        self.visitor = visitor
+        self.staff = staff
+        self.queue_room = queue_room
         self.clock = clock
         self._failures: dict[str, int] = {}
 
+    async def _target(self, room_id: RoomID) -> Target | None:
+        if room_id == self.queue_room:
+            return room_id
+        return await self.cases.by_room(room_id)
+
     async def on_room_event(self, room_id: RoomID, event: Event) -> None:
-        if event.sender == self.client.user_id or _is_state(event):
+        if event.sender == self.client.user_id:
             return
-        case = await self.cases.by_room(room_id)
-        if case is None:
+        target = await self._target(room_id)
+        if target is None:
+            return
+        if _is_state(event):
+            if isinstance(target, Case) and _left(event, target.visitor):
+                await self._visitor_left(target, EventID(event.event_id))
             return
         event_id = EventID(event.event_id)
         if await self.handled.seen(event_id):
@@ -69,38 +104,50 @@ class EventRouter:
         if isinstance(event, MegolmEvent):
             await self.pending.add(event_id, room_id, event.source, millis(self.clock))
             return
-        await self._guarded(case, event)
+        await self._guarded(room_id, target, event)
 
-    async def _guarded(self, case: Case, event: Event) -> None:
+    async def _visitor_left(self, case: Case, event_id: EventID) -> None:
+        if await self.handled.seen(event_id):
+            return
+        # The session API closes the case (with its reason) before it erases the account.
+        reason: Departure = "left"
+        if case.state == "closed" and case.close_reason in ("ended", "quick_exit"):
+            reason = "quick_exit" if case.close_reason == "quick_exit" else "ended"
+        await self.visitor.on_visitor_left(case, event_id, reason)
+
+    async def _guarded(self, room_id: RoomID, target: Target, event: Event) -> None:
         """Handle one event; one that keeps failing is recorded as failed, not retried forever."""
         try:
-            await self._handle(case, event)
+            await self._handle(room_id, target, event)
         except Exception:
             count = self._failures.get(event.event_id, 0) + 1
             self._failures[event.event_id] = count
             if count < FAILURES_BEFORE_SKIP:
                 raise
             log.exception("Handling an event failed %d times; skipping it", count)
-            assert case.room_id is not None
-            await self.handled.record(EventID(event.event_id), case.room_id, "failed", millis(self.clock))
+            await self.handled.record(EventID(event.event_id), room_id, "failed", millis(self.clock))
         else:
             self._failures.pop(event.event_id, None)
 
-    async def _handle(self, case: Case, event: Event) -> None:
-        assert case.room_id is not None
+    async def _handle(self, room_id: RoomID, target: Target, event: Event) -> None:
         event_id = EventID(event.event_id)
-        if not getattr(event, "decrypted", False):
-            await self.handled.record(event_id, case.room_id, "ignored_unencrypted", millis(self.clock))
-            return
-        if not await self._from_trusted_device(case.room_id, event):
-            log.info("Ignoring a message from a device its owner has not cross-signed (case %s)", case.number)
-            await self.handled.record(event_id, case.room_id, "ignored_untrusted", millis(self.clock))
-            return
         event_type, content = _type_and_content(event)
-        if event.sender == case.visitor:
-            await self.greeting.on_visitor_event(case, event_id, event_type, content)
-        else:  # counsellors arrive with the queue (issue 4)
-            await self.handled.record(event_id, case.room_id, "handled", millis(self.clock))
+        case = target if isinstance(target, Case) else None
+        sender = UserID(event.sender)
+        if not getattr(event, "decrypted", False):
+            if case is None and event_type == "m.reaction":
+                await self.staff.on_staff_event(Where(room_id, None), event_id, sender, event_type, content)
+                return
+            await self.handled.record(event_id, room_id, "ignored_unencrypted", millis(self.clock))
+            return
+        if not await self._from_trusted_device(room_id, event):
+            log.info("Ignoring a message from a device its owner has not cross-signed")
+            await self.handled.record(event_id, room_id, "ignored_untrusted", millis(self.clock))
+            return
+        if case is not None and sender == case.visitor:
+            await self.visitor.on_visitor_event(case, event_id, event_type, content)
+        else:
+            await self.staff.on_staff_event(Where(room_id, case), event_id, sender, event_type, content)
 
     async def _from_trusted_device(self, room_id: RoomID, event: Event) -> bool:
         sender_key = getattr(event, "sender_key", None)
@@ -131,9 +178,9 @@ class EventRouter:
                     await self.handled.record(parked.event_id, parked.room_id, "undecryptable", now)
                     await self.pending.remove(parked.event_id)
                 continue
-            case = await self.cases.by_room(parked.room_id)
-            if case is not None and not await self.handled.seen(parked.event_id):
-                await self._guarded(case, decrypted)
+            target = await self._target(parked.room_id)
+            if target is not None and not await self.handled.seen(parked.event_id):
+                await self._guarded(parked.room_id, target, decrypted)
             await self.pending.remove(parked.event_id)
 
 

@@ -6,8 +6,8 @@ creates or sends anything —
 database → bot account/session → nio client with its persistent crypto store and uploaded
 device keys → cross-signing identity (created once) and device signature, verified through
 ``/keys/query`` (refuse to run otherwise) → repair half-created cases → staff rooms → first
-full sync handled → background tasks (sync, outbox, retention) → session API. The health
-endpoint answers only once all of that is done.
+full sync handled → background tasks (sync, outbox, queue worker, retention) → session API.
+The health endpoint answers only once all of that is done.
 """
 
 from __future__ import annotations
@@ -20,33 +20,41 @@ import aiohttp
 from aiohttp import web
 
 from keerpunt.config import Config, read_secret
+from keerpunt.hours import OpeningHours
 from keerpunt.service import Service, backoff_loop
 
 from .account import BotSession, ensure_bot_session, store_dir
 from .clock import Clock, SystemClock
+from .commands.handler import CommandHandler
 from .crypto.cross_signing import CrossSigningKeys, ensure_device_cross_signed
 from .crypto.trust import TrustPolicy
 from .db import Database, create_database
 from .db.bot_state import BotStateStore
 from .db.case import CaseStore
+from .db.case_log import CaseLogStore
 from .db.handled_event import HandledEventStore
-from .db.outbox import OutboxStore
 from .db.pending_event import PendingEventStore
 from .db.pinned_identity import PinnedIdentityStore
+from .db.queue_case import QueueStore
 from .db.staff import StaffStore
+from .db.staff_post import StaffPostStore
 from .db.system_room import SystemRoomStore
 from .events import EventRouter
-from .greeting import GreetingHandler
 from .ids import RoomID, UserID
 from .matrix.client import BotClient, open_client
 from .matrix.outbox import OutboxSender
 from .matrix.sync import SyncLoop
 from .provision import StaffRooms
+from .queue.domain import QueueDomain
+from .queue.rooms import StaffMatrix
+from .queue.worker import NotifyingOutbox, QueueWorker
 from .retention import RetentionTask
 from .sessions.api import SessionsApi
 from .sessions.domain import SessionManager
 from .sessions.ratelimit import SessionRateLimiter
 from .synapse_admin import SynapseAdmin
+from .triage import load_definition
+from .triage.handler import VisitorHandler
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +67,7 @@ class BotsService(Service):
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
+        self.hours = OpeningHours(config.hours)
         self.db: Database | None = None
         self.http: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
@@ -70,6 +79,7 @@ class BotsService(Service):
         self.sender: OutboxSender | None = None
         self.sync: SyncLoop | None = None
         self.retention: RetentionTask | None = None
+        self.queue: QueueWorker | None = None
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -89,7 +99,7 @@ class BotsService(Service):
         self.cross_signing = await ensure_device_cross_signed(admin, session.user_id, session.device_id, sdir)
         log.info("Device %s is cross-signed by %s", session.device_id, session.user_id)
 
-        cases, outbox = CaseStore(db), OutboxStore(db)
+        cases, outbox = CaseStore(db), NotifyingOutbox(db)
         trust = TrustPolicy(admin, PinnedIdentityStore(db), self.clock)
         self.sessions = SessionManager(
             admin,
@@ -101,30 +111,127 @@ class BotsService(Service):
         )
         system_rooms = SystemRoomStore(db)
         await self.sessions.repair(set((await system_rooms.all()).values()))
-        self.rooms = await StaffRooms(cfg, admin, system_rooms, StaffStore(db)).ensure()
+        staff = StaffStore(db)
+        self.rooms = await StaffRooms(cfg, admin, system_rooms, staff).ensure()
 
         handled = HandledEventStore(db)
-        self.sender = OutboxSender(client, outbox, trust, self.clock)
-        greeting = GreetingHandler(db, cases, handled, outbox, self.sender, self.clock)
-        router = EventRouter(client, cases, handled, PendingEventStore(db), trust, greeting, self.clock)
+        self.sender = sender = OutboxSender(client, outbox, trust, self.clock)
+        self.queue, router = self._wire_queue(db, admin, cases, outbox, staff, handled, trust)
+        worker = self.queue
+        outbox.listeners.append(worker.wake)
         self.sync = SyncLoop(client, BotStateStore(db), router, trust)
         await self.sync.load()
         await self._first_sync()
         self.retention = RetentionTask(admin, cases, outbox, self.clock)
         self.tasks = [
             asyncio.create_task(backoff_loop("sync", self.sync.step), name="bots-sync"),
-            asyncio.create_task(self.sender.run(), name="bots-outbox"),
+            asyncio.create_task(sender.run(), name="bots-outbox"),
+            asyncio.create_task(worker.run(), name="bots-queue"),
             asyncio.create_task(backoff_loop("retention", self.retention.step), name="bots-retention"),
         ]
 
         limits = cfg.bots.rate_limit
         limiter = SessionRateLimiter(limits.per_client_per_hour, limits.global_per_minute, self.clock)
-        api = SessionsApi(cfg, self.sessions, limiter)
+        api = SessionsApi(cfg, self.sessions, limiter, hours=self.hours, clock=self.clock, ended=worker.wake)
         self.runner = web.AppRunner(api.make_app(), access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, cfg.bots.api.host, cfg.bots.api.port)
         await site.start()
         log.info("Session API listening on %s:%d", cfg.bots.api.host, cfg.bots.api.port)
+
+    def _wire_queue(
+        self,
+        db: Database,
+        admin: SynapseAdmin,
+        cases: CaseStore,
+        outbox: NotifyingOutbox,
+        staff: StaffStore,
+        handled: HandledEventStore,
+        trust: TrustPolicy,
+    ) -> tuple[QueueWorker, EventRouter]:
+        """Triage, the queue and the counsellor commands, wired to the event router."""
+        cfg = self.config
+        assert self.client is not None and self.sender is not None and self.sessions is not None
+        queue, posts, case_log = QueueStore(db), StaffPostStore(db), CaseLogStore(db)
+        definition = load_definition()
+        staff_language = cfg.languages.default
+        domain = QueueDomain(
+            cases=cases,
+            queue=queue,
+            log=case_log,
+            posts=posts,
+            outbox=outbox,
+            definition=definition,
+            settings=cfg.queue,
+            staff_language=staff_language,
+            case_room_days=cfg.retention.case_room_days,
+        )
+        matrix = StaffMatrix(admin, UserID(cfg.bot_user_id), cfg.homeserver.server_name, self.rooms["space"])
+        sender = self.sender
+        worker = QueueWorker(
+            db,
+            cases=cases,
+            queue=queue,
+            posts=posts,
+            outbox=outbox,
+            domain=domain,
+            matrix=matrix,
+            definition=definition,
+            hours=self.hours,
+            settings=cfg.queue,
+            staff_language=staff_language,
+            queue_room=self.rooms["queue"],
+            portal_url=cfg.portal.public_url,
+            clock=self.clock,
+            sent=sender.wake,
+            erase=self.sessions.erase,
+        )
+
+        def changed() -> None:
+            sender.wake()
+            worker.wake()
+
+        visitor = VisitorHandler(
+            db,
+            cases=cases,
+            queue=queue,
+            log=case_log,
+            handled=handled,
+            outbox=outbox,
+            domain=domain,
+            definition=definition,
+            hours=self.hours,
+            portal_url=cfg.portal.public_url,
+            clock=self.clock,
+            changed=changed,
+        )
+        commands = CommandHandler(
+            db,
+            cases=cases,
+            queue=queue,
+            staff=staff,
+            handled=handled,
+            outbox=outbox,
+            domain=domain,
+            definition=definition,
+            settings=cfg.queue,
+            staff_language=staff_language,
+            clock=self.clock,
+            changed=changed,
+            redact=matrix.redact,
+        )
+        router = EventRouter(
+            self.client,
+            cases,
+            handled,
+            PendingEventStore(db),
+            trust,
+            visitor,
+            self.clock,
+            staff=commands,
+            queue_room=self.rooms["queue"],
+        )
+        return worker, router
 
     async def _first_sync(self) -> None:
         assert self.sync is not None

@@ -32,8 +32,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Tests must not depend on the hour they run at: the chat is open around the clock unless a
+# test sets its own hours.
+ALWAYS_OPEN: dict[str, Any] = {
+    **{day: ["00:00-24:00"] for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")},
+    "closed_on_public_holidays": False,
+    "closed_dates": [],
+    "special_hours": [],
+}
+
+
 def make_test_config(data_dir: Path, overrides: dict[str, Any] | None = None) -> Config:
-    """A dev-mode config on free loopback ports in ``data_dir``."""
+    """A dev-mode config on free loopback ports in ``data_dir``, open around the clock."""
     synapse_port, api_port, portal_port = free_port(), free_port(), free_port()
     hs = f"http://127.0.0.1:{synapse_port}"
     portal = f"http://127.0.0.1:{portal_port}"
@@ -46,6 +56,7 @@ def make_test_config(data_dir: Path, overrides: dict[str, Any] | None = None) ->
             "synapse": {"port": synapse_port},
             "bots": {"api": {"port": api_port, "allowed_origins": [portal]}},
             "portal": {"port": portal_port, "public_url": portal, "api_url": f"http://127.0.0.1:{api_port}"},
+            "hours": ALWAYS_OPEN,
         },
     )
     if overrides:

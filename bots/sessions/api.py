@@ -2,7 +2,12 @@
 
 Statuses, each with a JSON body ``{"error": "<code>"}`` and nothing else:
 
-- 201 session created (DESIGN.md's contract, plus ``open``); 204 session ended
+- 201 session created (DESIGN.md's contract, plus ``"open": true``); 204 session ended
+- 200 ``{"open": false, "opens_at": "<ISO 8601 with offset>" | null}``: the chat is closed
+  (outside the opening hours of ``hours:``). Nothing is created then — no account, no room,
+  no case, nothing stored, and the rate limit is not charged — so there is nothing to clean
+  up; the widget shows when the chat opens (``opens_at`` is null when no opening is
+  configured within a year). Bad input is still a 400 first.
 - 400 ``bad_request``: not JSON, not an object, unknown or missing field, wrong type or value
 - 401 ``unauthorized``: ``end`` without a valid visitor token
 - 403 ``forbidden``: a POST whose ``Origin`` is not allowed (or missing, unless
@@ -20,11 +25,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from keerpunt.config import Config
+from keerpunt.hours import OpeningHours
 
+from ..clock import Clock
 from ..texts import text
 from .domain import NotAVisitor, SessionManager, SessionUnavailable, VisitorNames
 from .ratelimit import SessionRateLimiter
@@ -85,10 +93,22 @@ def client_address(request: web.Request, trust_forwarded_for: bool) -> str | Non
 
 
 class SessionsApi:
-    def __init__(self, config: Config, manager: SessionManager, limiter: SessionRateLimiter) -> None:
+    def __init__(
+        self,
+        config: Config,
+        manager: SessionManager,
+        limiter: SessionRateLimiter,
+        *,
+        hours: OpeningHours,
+        clock: Clock,
+        ended: Callable[[], None] = lambda: None,
+    ) -> None:
         self.config = config
         self.manager = manager
         self.limiter = limiter
+        self.hours = hours
+        self.clock = clock
+        self.ended = ended
         self.allowed_origins = frozenset(config.bots.api.allowed_origins)
 
     def make_app(self) -> web.Application:
@@ -147,6 +167,11 @@ class SessionsApi:
 
     async def start_session(self, request: web.Request) -> web.Response:
         start = parse_start(await self._json_body(request, allow_empty=False))
+        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+        if not self.hours.is_open(now):
+            opening = self.hours.next_opening(now)
+            opens_at = opening.isoformat(timespec="seconds") if opening is not None else None
+            return web.json_response({"open": False, "opens_at": opens_at}, status=200)
         self.limiter.check(client_address(request, self.config.bots.api.trust_forwarded_for))
         names = VisitorNames(text(start.language, "visitor.display_name"), text(start.language, "visitor.device_name"))
         try:
@@ -161,7 +186,6 @@ class SessionsApi:
             "room_id": new.room_id,
             "bot": self.config.bot_user_id,
             "case": new.case_number,
-            # Opening hours arrive with the queue (issue 4); until then the chat is always open.
             "open": True,
         }
         return web.json_response(body, status=201)
@@ -176,4 +200,5 @@ class SessionsApi:
             await self.manager.end(token.strip(), reason)
         except NotAVisitor:
             raise ApiError(401, "unauthorized") from None
+        self.ended()  # the queue tells the card and the counsellor
         return web.Response(status=204)

@@ -167,6 +167,10 @@ class SessionManager:
             log.info("Case %s closed by the visitor (%s)", case.number, reason)
         await self._erase(case)
 
+    async def erase(self, case: Case) -> None:
+        """Deactivate and erase the visitor's account of a closed case (e.g. after a counsellor closed it)."""
+        await self._erase(case)
+
     async def _erase(self, case: Case) -> None:
         assert case.visitor is not None
         await self._deactivate(case.visitor)

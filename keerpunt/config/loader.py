@@ -6,6 +6,7 @@ Every error names the dotted key (``bots.api.port: expected an integer, got 'x'`
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -178,11 +179,34 @@ def _validate(config: Config) -> None:
             raise ConfigError(key, f"{value} is not a TCP port")
         if key.endswith("_url") and isinstance(value, str) and value and not value.startswith(("http://", "https://")):
             raise ConfigError(key, f"expected an http(s) URL, got {value!r}")
+    _validate_queue(config)
     from ..hours import OpeningHours  # validates every range and date, naming the key
 
     OpeningHours(config.hours)
     if config.mode == "production":
         _refuse_placeholders(config)
+
+
+OUTCOME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+def _validate_queue(config: Config) -> None:
+    queue = config.queue
+    for name in ("urgent_reminder_minutes", "reminder_minutes", "default_handling_minutes"):
+        if getattr(queue, name) <= 0:
+            raise ConfigError(f"queue.{name}", "must be more than 0 minutes")
+    for name in ("position_update_minutes", "erase_after_minutes"):
+        if getattr(queue, name) < 0:
+            raise ConfigError(f"queue.{name}", "cannot be negative")
+    if queue.estimate_history < 1:
+        raise ConfigError("queue.estimate_history", "must be at least 1")
+    if not queue.outcomes:
+        raise ConfigError("queue.outcomes", "needs at least one outcome")
+    for i, outcome in enumerate(queue.outcomes):
+        if not OUTCOME_RE.match(outcome):
+            raise ConfigError(f"queue.outcomes[{i}]", f"{outcome!r} is not an id (a-z, 0-9 and -, at most 32)")
+    if len(set(queue.outcomes)) != len(queue.outcomes):
+        raise ConfigError("queue.outcomes", "every outcome must be listed once")
 
 
 def _refuse_placeholders(config: Config) -> None:

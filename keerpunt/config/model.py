@@ -98,6 +98,17 @@ class HoursConfig:
 
 
 @dataclass(frozen=True)
+class QueueConfig:
+    urgent_reminder_minutes: float
+    reminder_minutes: float
+    outcomes: tuple[str, ...]
+    position_update_minutes: float
+    default_handling_minutes: float
+    estimate_history: int
+    erase_after_minutes: float
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode
     data_dir: str
@@ -108,6 +119,7 @@ class Config:
     retention: RetentionConfig
     languages: LanguagesConfig
     hours: HoursConfig
+    queue: QueueConfig
 
     @property
     def data_path(self) -> Path:

@@ -25,7 +25,7 @@ from bots.db import Database, create_database
 from bots.service import BotsService
 from keerpunt.config import Config
 from keerpunt.config.loader import _merge
-from keerpunt.testing import SynapseProcess, free_port, make_test_config
+from keerpunt.testing import ALWAYS_OPEN, SynapseProcess, free_port, make_test_config
 
 ORIGIN = "http://portal.test"
 
@@ -58,6 +58,8 @@ def bots_overrides(synapse: SynapseProcess, database: str, extra: dict[str, Any]
             "api": {"port": free_port(), "allowed_origins": [ORIGIN]},
             "rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000},
         },
+        # Also in the config file of a bots subprocess: tests do not depend on the hour.
+        "hours": ALWAYS_OPEN,
     }
     return _merge(base, extra or {})
 

@@ -26,6 +26,7 @@ ALLOWED_STATE = {
     "m.room.history_visibility",
     "m.room.guest_access",
     "m.room.encryption",
+    "m.space.parent",  # the staff Space holds case rooms in the queue (issue 4)
 }
 
 
@@ -130,6 +131,8 @@ def _check_state(event: dict[str, Any], visitor: str) -> None:
         assert content["history_visibility"] == "joined"
     elif kind == "m.room.guest_access":
         assert content["guest_access"] == "forbidden"
+    elif kind == "m.space.parent":
+        assert set(content) <= {"via", "canonical"}
     elif kind == "m.room.join_rules":
         assert content["join_rule"] == "invite"
     elif kind == "m.room.power_levels":

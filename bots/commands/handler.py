@@ -1,0 +1,265 @@
+"""Counsellor commands and 👍 reactions (the edge): parse, authorise, run, answer.
+
+Only staff (the ``staff`` table, roles set with ``keerpunt staff add``) may use commands;
+anyone else gets ``commands.not_staff``. The event's handled record, what the command
+changes and the answer are written in one transaction, so a command is run exactly once.
+Answers are notices replying to the command, in the room (and thread) where it was given.
+In a case room the visitor reads along: a command that worked is answered by what the
+visitor is told (and by the card in the queue room), so only problems get a staff reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mautrix.util.async_db import Database
+
+from keerpunt.config.model import QueueConfig
+
+from ..clock import Clock, millis
+from ..db import transaction
+from ..db.case import Case, CaseStore
+from ..db.handled_event import HandledEventStore
+from ..db.outbox import OutboxStore
+from ..db.queue_case import QueueStore
+from ..db.staff import StaffStore
+from ..ids import EventID, RoomID, UserID
+from ..queue.cards import QueueLine, render_queue
+from ..queue.domain import QueueDomain
+from ..queue.messages import notice_reply
+from ..queue_order import Waiting, ordered
+from ..texts import Language, text
+from ..triage import TriageDefinition
+from .table import COMMANDS, CommandError, Parsed, is_command, parse
+
+log = logging.getLogger(__name__)
+
+THUMBS_UP = "👍"
+
+
+@dataclass(frozen=True)
+class Where:
+    """The room a staff event came from: the queue room (``case`` None) or a case room."""
+
+    room_id: RoomID
+    case: Case | None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where in the room: the event itself and the thread or reply it belongs to."""
+
+    event_id: EventID
+    thread_root: EventID | None
+    replying_to: EventID | None
+
+    @classmethod
+    def of(cls, event_id: EventID, content: dict[str, Any]) -> Context:
+        relates = content.get("m.relates_to")
+        relates = relates if isinstance(relates, dict) else {}
+        root = relates.get("event_id") if relates.get("rel_type") == "m.thread" else None
+        in_reply = relates.get("m.in_reply_to")
+        replying = in_reply.get("event_id") if isinstance(in_reply, dict) else None
+        return cls(
+            event_id,
+            EventID(root) if isinstance(root, str) else None,
+            EventID(replying) if isinstance(replying, str) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: str
+    reply_to: EventID
+    thread_root: EventID | None = None
+
+
+def help_text(language: Language, outcomes: tuple[str, ...]) -> str:
+    """``!help``, generated from the command table."""
+    lines = [text(language, "commands.help_header")]
+    for command in COMMANDS.values():
+        about = text(language, command.help_key, outcomes=", ".join(outcomes))
+        lines.append(text(language, "commands.help_line", usage=command.usage, help=about))
+    return "\n".join(lines)
+
+
+class CommandHandler:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cases: CaseStore,
+        queue: QueueStore,
+        staff: StaffStore,
+        handled: HandledEventStore,
+        outbox: OutboxStore,
+        domain: QueueDomain,
+        definition: TriageDefinition,
+        settings: QueueConfig,
+        staff_language: Language,
+        clock: Clock,
+        changed: Callable[[], None],
+        redact: Callable[[RoomID, EventID], Awaitable[None]],
+    ) -> None:
+        self.db = db
+        self.cases = cases
+        self.queue = queue
+        self.staff = staff
+        self.handled = handled
+        self.outbox = outbox
+        self.domain = domain
+        self.definition = definition
+        self.settings = settings
+        self.language = staff_language
+        self.clock = clock
+        self.changed = changed
+        self.redact = redact
+
+    async def on_staff_event(
+        self, where: Where, event_id: EventID, sender: UserID, event_type: str, content: dict[str, Any]
+    ) -> None:
+        now = millis(self.clock)
+        moved_note = False
+        async with transaction(self.db):
+            if not await self.handled.record(event_id, where.room_id, "handled", now):
+                return
+            context = Context.of(event_id, content)
+            answer: Answer | None = None
+            if event_type == "m.reaction":
+                answer = await self._reaction(where, sender, content, now)
+            elif event_type == "m.room.message":
+                body = content.get("body")
+                if isinstance(body, str) and is_command(body):
+                    answer, moved_note = await self._command(where, sender, body, context, now)
+            if answer is not None:
+                reply = notice_reply(answer.body, answer.reply_to, thread_root=answer.thread_root)
+                await self.outbox.enqueue(where.room_id, "m.room.message", reply, now)
+        self.changed()
+        if moved_note:
+            await self.redact(where.room_id, event_id)
+
+    # Commands
+
+    async def _command(
+        self, where: Where, sender: UserID, body: str, context: Context, now: int
+    ) -> tuple[Answer | None, bool]:
+        def answer(reply: str) -> Answer:
+            return Answer(reply, context.event_id, context.thread_root)
+
+        member = await self.staff.get(sender)
+        if member is None:
+            return answer(text(self.language, "commands.not_staff")), False
+        try:
+            parsed = parse(body)
+            if member.role not in parsed.command.roles:
+                raise CommandError("commands.not_staff")
+            if parsed.command.where == "case" and where.case is None:
+                raise CommandError("queue.staff.only_in_case_room")
+            reply = await self._run(parsed, where, sender, context, now)
+        except CommandError as exc:
+            return answer(text(self.language, exc.key, **exc.values)), False
+        moved = parsed.command.name == "note" and where.case is not None
+        return (answer(reply) if reply else None), moved
+
+    async def _run(self, parsed: Parsed, where: Where, sender: UserID, context: Context, now: int) -> str | None:
+        name, values = parsed.command.name, parsed.values
+        lang = self.language
+        if name == "help":
+            return help_text(lang, self.settings.outcomes)
+        if name == "queue":
+            return await self._queue_list(now)
+        if name == "claim":
+            case = await self._case(values.get("case"), where, context)
+            await self.domain.claim(case, sender, now)
+            return None if where.case else text(lang, "queue.staff.claimed", number=case.number)
+        if name == "release":
+            assert where.case is not None
+            await self.domain.release(where.case, sender, now)
+            return None
+        if name == "transfer":
+            case = await self._case(values["case"], where, context)
+            target = UserID(values["user"])
+            member = await self.staff.get(target)
+            if member is None or member.role != "counsellor":
+                raise CommandError("queue.staff.not_a_counsellor", user=target)
+            await self.domain.transfer(case, sender, target, now)
+            # In a case room the visitor is told; in the queue room the thread and this reply say it.
+            return (
+                None if where.case else text(lang, "queue.staff.transfer_done", number=case.number, counsellor=target)
+            )
+        if name == "close":
+            assert where.case is not None
+            await self.domain.close(where.case, sender, self._outcome(values.get("outcome")), now)
+            return None
+        if name == "note":
+            case = await self._case(values["case"], where, context)
+            await self.domain.note(case, sender, values["text"], now)
+            key = "queue.staff.note_moved" if where.case is not None else "queue.staff.note_saved"
+            return text(lang, key, number=case.number)
+        raise AssertionError(f"command {name} has no handler")  # a test keeps the table and this in step
+
+    def _outcome(self, given: str | None) -> str:
+        outcomes = self.settings.outcomes
+        listed = ", ".join(outcomes)
+        if given is None:
+            raise CommandError("queue.staff.outcome_missing", example=outcomes[0], outcomes=listed)
+        if given not in outcomes:
+            raise CommandError("queue.staff.outcome_unknown", outcome=given, outcomes=listed)
+        return given
+
+    async def _case(self, number: str | None, where: Where, context: Context) -> Case:
+        """The case named by number, else the case room's, else the card this is a reply to."""
+        if number is not None:
+            q = await self.queue.by_number(number)
+            case = await self.cases.get(q.case_id) if q else None
+            if case is None:
+                raise CommandError("queue.staff.unknown_case", number=number)
+            return case
+        if where.case is not None:
+            return where.case
+        for event_id in (context.thread_root, context.replying_to):
+            q = await self.queue.by_card(event_id) if event_id else None
+            case = await self.cases.get(q.case_id) if q else None
+            if case is not None:
+                return case
+        raise CommandError("queue.staff.which_case")
+
+    async def _queue_list(self, now: int) -> str:
+        waiting = {q.case_id: q for q in await self.queue.in_stage("waiting")}
+        order = ordered(
+            Waiting(q.case_id, q.urgent, (q.waiting_since or q.greeted_at) / 1000) for q in waiting.values()
+        )
+        lines = []
+        for item in order:
+            q = waiting[item.case]
+            case = await self.cases.get(item.case)
+            assert case is not None
+            answers = await self.queue.answers(item.case)
+            lines.append(QueueLine(case.number, q.urgent, q.waiting_since or q.greeted_at, answers))
+        claimed = len(await self.queue.in_stage("claimed"))
+        return render_queue(lines, claimed, self.definition, self.language, now)
+
+    # 👍 on a card
+
+    async def _reaction(self, where: Where, sender: UserID, content: dict[str, Any], now: int) -> Answer | None:
+        relates = content.get("m.relates_to")
+        if where.case is not None or not isinstance(relates, dict) or relates.get("rel_type") != "m.annotation":
+            return None
+        key, target = relates.get("key"), relates.get("event_id")
+        if not isinstance(key, str) or not key.startswith(THUMBS_UP) or not isinstance(target, str):
+            return None
+        q = await self.queue.by_card(EventID(target))
+        case = await self.cases.get(q.case_id) if q else None
+        if case is None:
+            return None
+        member = await self.staff.get(sender)
+        if member is None or member.role not in COMMANDS["claim"].roles:
+            return Answer(text(self.language, "commands.not_staff"), EventID(target))
+        try:
+            await self.domain.claim(case, sender, now)
+        except CommandError as exc:
+            return Answer(text(self.language, exc.key, **exc.values), EventID(target))
+        return None  # the summary in the card's thread mentions the new counsellor

@@ -1,0 +1,146 @@
+"""The case card and other staff views of a case, rendered from enumerated values only. Pure.
+
+Everything on a card is an id looked up in the triage definition or the text catalogue (an
+option label, an entry kind, a stage, a departure) or a number, a time or a staff Matrix
+ID: never anything a visitor typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from ..db.queue_case import Departure, Stage
+from ..moments import from_millis, minutes_between, phrase
+from ..texts import Language, catalogue, text
+from ..triage import TriageDefinition
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    number: str
+    stage: Stage
+    urgent: bool
+    answers: Mapping[str, str]
+    entry: str
+    campaign: str | None
+    waiting_since: int | None
+    claimed_by: str | None
+    outcome: str | None
+    departure: Departure | None
+
+
+def field_name(language: Language, question_id: str) -> str:
+    key = f"queue.card.fields.{question_id}"
+    return text(language, key) if key in catalogue(language) else question_id
+
+
+def answer_label(definition: TriageDefinition, language: Language, question_id: str, answers: Mapping[str, str]) -> str:
+    option_id = answers.get(question_id)
+    if option_id is None:
+        return text(language, "queue.card.unanswered")
+    if option_id == definition.skip.id:
+        return text(language, "queue.card.skipped")
+    question = definition.question(question_id)
+    option = question.option(option_id) if question else None
+    return option.label[language] if option else text(language, "queue.card.unanswered")
+
+
+def answer_lines(definition: TriageDefinition, language: Language, answers: Mapping[str, str]) -> list[str]:
+    return [
+        text(
+            language,
+            "queue.card.line",
+            name=field_name(language, q.id),
+            value=answer_label(definition, language, q.id, answers),
+        )
+        for q in definition.questions
+    ]
+
+
+def short_answers(definition: TriageDefinition, language: Language, answers: Mapping[str, str]) -> str:
+    """The chosen options on one line (for ``!queue``), skipping unanswered questions."""
+    chosen = [
+        answer_label(definition, language, q.id, answers)
+        for q in definition.questions
+        if q.id in answers and answers[q.id] != definition.skip.id
+    ]
+    return " · ".join(chosen) or text(language, "queue.card.unanswered")
+
+
+def status_text(language: Language, facts: CaseFacts) -> str:
+    if facts.stage == "claimed":
+        return text(language, "queue.card.status.claimed", counsellor=facts.claimed_by)
+    if facts.stage == "closed":
+        if facts.claimed_by is None:
+            return text(language, "queue.card.status.closed_unclaimed")
+        return text(language, "queue.card.status.closed", counsellor=facts.claimed_by, outcome=facts.outcome)
+    return text(language, f"queue.card.status.{facts.stage}")
+
+
+def entry_text(language: Language, entry: str, campaign: str | None) -> str:
+    key = f"queue.card.entry.{entry}"
+    label = text(language, key) if key in catalogue(language) else entry
+    return text(language, "queue.card.campaign", entry=label, campaign=campaign) if campaign else label
+
+
+def render_card(
+    facts: CaseFacts, definition: TriageDefinition, language: Language, zone: ZoneInfo, now: datetime
+) -> str:
+    title = "queue.card.title_urgent" if facts.urgent else "queue.card.title"
+    lines = [text(language, title, number=facts.number)]
+
+    def line(field: str, value: str) -> None:
+        lines.append(text(language, "queue.card.line", name=text(language, f"queue.card.fields.{field}"), value=value))
+
+    line("status", status_text(language, facts))
+    lines += answer_lines(definition, language, facts.answers)
+    line("entry", entry_text(language, facts.entry, facts.campaign))
+    if facts.waiting_since is not None:
+        line("since", phrase(language, from_millis(facts.waiting_since, zone), now))
+    if facts.departure is not None:
+        lines.append(text(language, f"queue.card.departure.{facts.departure}"))
+    if facts.stage == "waiting":
+        lines.append(text(language, "queue.card.how_to_claim", number=facts.number))
+    return "\n".join(lines)
+
+
+def summary_text(facts: CaseFacts, definition: TriageDefinition, language: Language) -> str:
+    """The triage summary posted in the card's thread when a counsellor claims the case."""
+    answers = "\n".join(f"- {line}" for line in answer_lines(definition, language, facts.answers))
+    return text(language, "queue.staff.summary", counsellor=facts.claimed_by, number=facts.number, answers=answers)
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    number: str
+    urgent: bool
+    waiting_since: int
+    answers: Mapping[str, str]
+
+
+def render_queue(
+    waiting: list[QueueLine], claimed: int, definition: TriageDefinition, language: Language, now_ms: int
+) -> str:
+    """``!queue``: waiting cases in queue order (the caller orders them), then a count of claimed ones."""
+    if not waiting:
+        lines = [text(language, "queue.staff.queue_empty")]
+    else:
+        lines = [text(language, "queue.staff.queue_header", count=len(waiting))]
+        for position, item in enumerate(waiting, start=1):
+            lines.append(
+                text(
+                    language,
+                    "queue.staff.queue_line",
+                    position=position,
+                    number=item.number,
+                    urgent=item.urgent,
+                    minutes=minutes_between(item.waiting_since, now_ms),
+                    answers=short_answers(definition, language, item.answers),
+                )
+            )
+    if claimed:
+        lines.append(text(language, "queue.staff.queue_claimed", count=claimed))
+    return "\n".join(lines)

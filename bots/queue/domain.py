@@ -1,0 +1,252 @@
+"""The queue's rules: entering the queue, claiming, releasing, transferring, closing, leaving.
+
+Every method runs inside the caller's database transaction (the one that also records the
+handled event) and only writes to the database: the case's stage, its event log, outbox
+rows for the visitor, and staff posts under the card. What must happen in Synapse besides
+sending (card edits, invites and kicks, the Space link) follows from the stored state and
+is applied by the queue worker. A problem the user should hear about is raised as a
+``CommandError`` *before* anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keerpunt.config.model import QueueConfig
+
+from ..commands.table import CommandError
+from ..db.case import Case, CaseStore
+from ..db.case_log import CaseLogStore
+from ..db.outbox import OutboxStore
+from ..db.queue_case import Departure, QueueCase, QueueStore
+from ..db.staff_post import StaffPostStore
+from ..ids import UserID
+from ..moments import minutes_between
+from ..queue_order import Waiting, estimate_wait_minutes, positions
+from ..texts import LANGUAGES, Language, text
+from ..triage import TriageDefinition
+from .cards import CaseFacts, summary_text
+from .messages import place_message, staff_text, visitor_message
+
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+CLOSED_BY_COUNSELLOR = "counsellor"
+
+
+def as_language(value: str, fallback: Language = "nl") -> Language:
+    for language in LANGUAGES:
+        if value == language:
+            return language
+    return fallback
+
+
+@dataclass(frozen=True)
+class Place:
+    position: int
+    minutes: int
+
+
+class QueueDomain:
+    def __init__(
+        self,
+        *,
+        cases: CaseStore,
+        queue: QueueStore,
+        log: CaseLogStore,
+        posts: StaffPostStore,
+        outbox: OutboxStore,
+        definition: TriageDefinition,
+        settings: QueueConfig,
+        staff_language: Language,
+        case_room_days: int,
+    ) -> None:
+        self.cases = cases
+        self.queue = queue
+        self.log = log
+        self.posts = posts
+        self.outbox = outbox
+        self.definition = definition
+        self.settings = settings
+        self.staff_language = staff_language
+        self.case_room_days = case_room_days
+
+    # Reading
+
+    def reminder_ms(self, urgent: bool) -> int:
+        minutes = self.settings.urgent_reminder_minutes if urgent else self.settings.reminder_minutes
+        return max(1, int(minutes * MINUTE_MS))
+
+    async def facts(self, case: Case, q: QueueCase) -> CaseFacts:
+        return CaseFacts(
+            number=case.number,
+            stage=q.stage,
+            urgent=q.urgent,
+            answers=await self.queue.answers(case.id),
+            entry=case.entry,
+            campaign=case.campaign,
+            waiting_since=q.waiting_since,
+            claimed_by=q.claimed_by,
+            outcome=q.outcome,
+            departure=q.departure,
+        )
+
+    async def places(self) -> dict[str, Place]:
+        """Every waiting case's place and estimated wait."""
+        waiting = await self.queue.in_stage("waiting")
+        order = positions(Waiting(q.case_id, q.urgent, (q.waiting_since or q.greeted_at) / 1000) for q in waiting)
+        if not order:
+            return {}
+        handling = [ms / 1000 for ms in await self.queue.recent_handling_ms(self.settings.estimate_history)]
+        on_duty = max(1, await self.queue.counsellors_busy())
+        default = self.settings.default_handling_minutes * 60
+        return {
+            case_id: Place(position, estimate_wait_minutes(position, handling, on_duty, default))
+            for case_id, position in order.items()
+        }
+
+    # Visitor side
+
+    async def tell_place(self, case: Case, now: int, *, lead: str | None = None) -> None:
+        """Tell the visitor their place (after ``lead``); just ``lead`` if they are not waiting."""
+        assert case.room_id is not None
+        language = as_language(case.language)
+        place = (await self.places()).get(case.id)
+        if place is None:
+            if lead:
+                await self.outbox.enqueue(case.room_id, "m.room.message", visitor_message(lead, "queue.status"), now)
+            return
+        content = place_message(language, place.position, place.minutes, lead=lead)
+        await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
+        await self.queue.notified(case.id, place.position, now)
+
+    async def _tell_visitor(self, case: Case, key: str, now: int) -> None:
+        assert case.room_id is not None
+        body = text(as_language(case.language), key)
+        await self.outbox.enqueue(case.room_id, "m.room.message", visitor_message(body, key), now)
+
+    async def _tell_staff_in_room(self, case: Case, key: str, now: int) -> None:
+        assert case.room_id is not None
+        content = {"msgtype": "m.notice", "body": text(self.staff_language, key), "m.mentions": {}}
+        await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
+
+    async def _thread(self, case: Case, body: str, now: int, *, mention: str | None = None) -> None:
+        await self.posts.add(case.id, "thread", staff_text(body, mention=mention), now)
+
+    # Transitions
+
+    async def enter_queue(self, case: Case, now: int) -> QueueCase | None:
+        q = await self.queue.get(case.id)
+        if q is None:
+            return None
+        entered = await self.queue.enter_queue(case.id, now, now + self.reminder_ms(q.urgent))
+        if entered is not None:
+            await self.log.add(case.id, "queued", now)
+        return entered
+
+    async def mark_urgent(self, case: Case, now: int) -> None:
+        q = await self.queue.get(case.id)
+        if q is None or q.urgent:
+            return
+        await self.queue.mark_urgent(case.id)
+        await self.log.add(case.id, "urgent", now)
+        if q.stage == "waiting":
+            due = now + self.reminder_ms(True)
+            if q.reminder_due is None or due < q.reminder_due:
+                await self.queue.set_reminder(case.id, due)
+
+    def _refusal(self, case: Case, q: QueueCase, counsellor: UserID) -> CommandError:
+        """Why ``counsellor`` cannot have this case now."""
+        if q.stage == "claimed":
+            if q.claimed_by == counsellor:
+                return CommandError("queue.staff.yours_already", number=case.number)
+            return CommandError("queue.staff.taken", number=case.number, counsellor=str(q.claimed_by))
+        if q.stage == "triage":
+            return CommandError("queue.staff.in_triage", number=case.number)
+        return CommandError("queue.staff.closed_case", number=case.number)
+
+    async def claim(self, case: Case, counsellor: UserID, now: int) -> QueueCase:
+        claimed = await self.queue.claim(case.id, counsellor, now)
+        if claimed is None:
+            q = await self.queue.get(case.id)
+            assert q is not None
+            raise self._refusal(case, q, counsellor)
+        await self.log.add(case.id, "claimed", now, counsellor)
+        await self._tell_visitor(case, "queue.visitor.claimed", now)
+        facts = await self.facts(case, claimed)
+        await self._thread(case, summary_text(facts, self.definition, self.staff_language), now, mention=counsellor)
+        return claimed
+
+    async def release(self, case: Case, counsellor: UserID, now: int) -> None:
+        q = await self.queue.get(case.id)
+        assert q is not None
+        released = await self.queue.release(case.id, counsellor, now + self.reminder_ms(q.urgent))
+        if released is None:
+            raise CommandError("queue.staff.not_yours", number=case.number)
+        await self.log.add(case.id, "released", now, counsellor)
+        await self._thread(
+            case, text(self.staff_language, "queue.staff.released", counsellor=counsellor, number=case.number), now
+        )
+        if released.departure is None:
+            await self.tell_place(case, now, lead=text(as_language(case.language), "queue.visitor.released"))
+
+    async def transfer(self, case: Case, actor: UserID, to: UserID, now: int) -> None:
+        q = await self.queue.get(case.id)
+        assert q is not None
+        if q.stage not in ("waiting", "claimed"):
+            raise self._refusal(case, q, to)
+        if q.claimed_by == to:
+            raise CommandError("queue.staff.transfer_done", number=case.number, counsellor=to)
+        moved = await self.queue.transfer(case.id, q.stage, q.claimed_by, to, now)
+        if moved is None:  # it changed hands in the meantime
+            fresh = await self.queue.get(case.id)
+            assert fresh is not None
+            raise self._refusal(case, fresh, actor)
+        await self.log.add(case.id, "transferred", now, actor, to)
+        body = text(self.staff_language, "queue.staff.transferred", actor=actor, number=case.number, counsellor=to)
+        await self._thread(case, body, now, mention=to)
+        if q.stage == "waiting":
+            await self._thread(
+                case, summary_text(await self.facts(case, moved), self.definition, self.staff_language), now
+            )
+        if moved.departure is None:
+            key = "queue.visitor.transferred" if q.stage == "claimed" else "queue.visitor.claimed"
+            await self._tell_visitor(case, key, now)
+
+    async def close(self, case: Case, counsellor: UserID, outcome: str, now: int) -> None:
+        closed = await self.queue.close(case.id, counsellor, outcome, now)
+        if closed is None:
+            q = await self.queue.get(case.id)
+            assert q is not None
+            if q.stage == "closed":
+                raise CommandError("queue.staff.closed_case", number=case.number)
+            raise CommandError("queue.staff.not_yours", number=case.number)
+        await self.log.add(case.id, "closed", now, counsellor, outcome)
+        if closed.departure is None:
+            await self._tell_visitor(case, "queue.visitor.closed", now)
+        await self.cases.close(case.id, CLOSED_BY_COUNSELLOR, now, now + self.case_room_days * DAY_MS)
+
+    async def depart(self, case: Case, departure: Departure, now: int) -> None:
+        """The visitor left (or ended, or fled): the card says so, a counsellor in the room is told."""
+        moved = await self.queue.depart(case.id, departure, now)
+        if moved is None:
+            return  # unknown case or told before
+        await self.log.add(case.id, "departed", now, None, departure)
+        if moved.stage == "claimed":
+            await self._tell_staff_in_room(case, f"queue.staff.visitor_{departure}", now)
+
+    async def note(self, case: Case, counsellor: UserID, note: str, now: int) -> None:
+        body = text(self.staff_language, "queue.staff.note", counsellor=counsellor, text=note)
+        await self._thread(case, body, now)
+        await self.log.add(case.id, "note", now, counsellor)
+
+    async def remind(self, case: Case, q: QueueCase, now: int) -> bool:
+        """Ping the queue room about a case nobody claimed; False if this reminder was sent before."""
+        assert q.reminder_due is not None
+        if not await self.queue.next_reminder(case.id, q.reminder_due, now + self.reminder_ms(q.urgent)):
+            return False
+        key = "queue.staff.reminder_urgent" if q.urgent else "queue.staff.reminder"
+        minutes = minutes_between(q.waiting_since or q.greeted_at, now)
+        body = text(self.staff_language, key, number=case.number, minutes=minutes)
+        await self.posts.add(case.id, "reply", staff_text(body, mention_room=q.urgent), now)
+        await self.log.add(case.id, "reminder", now)
+        return True

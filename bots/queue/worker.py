@@ -1,0 +1,309 @@
+"""The queue worker: makes Synapse and the visitors catch up with what the database decided.
+
+One named background task. Each round it looks at the stored state only, so a restart (or
+a SIGKILL) simply carries on where the last round stopped:
+
+- departures: cases the visitor ended through the session API → the card and counsellor;
+- cards: post the card once (its outbox transaction ID is stored with the case, so never
+  twice), learn its event ID when sent, and edit it (``m.replace``) when its version moved;
+- staff posts (summary, notes, reminders) → the outbox, under the card, once it exists;
+- room access: the claiming counsellor is moderator and invited, a previous one kicked;
+- the staff Space: case rooms in the queue or claimed are children, others are not;
+- reminders whose due time has passed (stored due times, so timers survive restarts);
+- new places in the queue, told to waiting visitors (throttled) while the chat is open;
+- "we are closed now" to visitors still waiting or in triage when the opening hours end;
+- erasing visitor accounts a while after a counsellor closed their case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from mautrix.util.async_db import Database
+
+from keerpunt.config.model import QueueConfig
+from keerpunt.hours import OpeningHours
+
+from ..clock import Clock, millis
+from ..db import transaction
+from ..db.case import Case, CaseStore
+from ..db.outbox import OutboxStore
+from ..db.queue_case import DEPARTURES, QueueCase, QueueStore
+from ..db.staff_post import StaffPostStore
+from ..ids import EventID, RoomID
+from ..texts import Language
+from ..triage import TriageDefinition
+from ..triage.handler import closed_text
+from .cards import render_card
+from .domain import CLOSED_BY_COUNSELLOR, MINUTE_MS, QueueDomain, as_language
+from .messages import card_content, card_edit, place_message, under_card, visitor_message
+from .rooms import StaffMatrix
+from .throttle import position_update_due
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT = 2.0
+BUSY_WAIT = 0.25
+RETRY_CAP = 30.0
+
+
+class NotifyingOutbox(OutboxStore):
+    """The outbox store, telling a listener whenever a message was sent (a card's event ID is known)."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.listeners: list[Callable[[], None]] = []
+
+    async def mark_sent(self, txn_id: str, event_id: EventID, now: int) -> None:
+        await super().mark_sent(txn_id, event_id, now)
+        for listener in self.listeners:
+            listener()
+
+
+class QueueWorker:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cases: CaseStore,
+        queue: QueueStore,
+        posts: StaffPostStore,
+        outbox: OutboxStore,
+        domain: QueueDomain,
+        matrix: StaffMatrix,
+        definition: TriageDefinition,
+        hours: OpeningHours,
+        settings: QueueConfig,
+        staff_language: Language,
+        queue_room: RoomID,
+        portal_url: str,
+        clock: Clock,
+        sent: Callable[[], None],
+        erase: Callable[[Case], Awaitable[None]],
+    ) -> None:
+        self.db = db
+        self.cases = cases
+        self.queue = queue
+        self.posts = posts
+        self.outbox = outbox
+        self.domain = domain
+        self.matrix = matrix
+        self.definition = definition
+        self.hours = hours
+        self.settings = settings
+        self.staff_language = staff_language
+        self.queue_room = queue_room
+        self.portal_url = portal_url
+        self.clock = clock
+        self.sent = sent
+        self.erase = erase
+        self._wake = asyncio.Event()
+        self._was_open: bool | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        delay = BUSY_WAIT
+        failing = False
+        while True:
+            self._wake.clear()
+            try:
+                busy = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("A queue round failed; retrying in %.1fs", delay)
+                failing, wait, delay = True, delay, min(delay * 2, RETRY_CAP)
+            else:
+                if failing:
+                    log.info("The queue worker recovered")
+                failing, delay = False, BUSY_WAIT
+                wait = BUSY_WAIT if busy else IDLE_WAIT
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def step(self) -> bool:
+        """One round; True when something is still on its way (come back soon)."""
+        now = millis(self.clock)
+        await self._departures(now)
+        busy = await self._cards(now)
+        busy = await self._posts(now) or busy
+        await self._access()
+        await self._space()
+        await self._reminders(now)
+        open_now = self.hours.is_open(self._moment(now))
+        if open_now:
+            await self._places(now)
+        await self._hours(now, open_now)
+        await self._erase(now)
+        return busy
+
+    @staticmethod
+    def _moment(now: int) -> datetime:
+        return datetime.fromtimestamp(now / 1000, tz=UTC)
+
+    async def _case(self, case_id: str) -> Case:
+        case = await self.cases.get(case_id)
+        assert case is not None
+        return case
+
+    async def _departures(self, now: int) -> None:
+        for case_id, reason in await self.queue.ended_by_visitor():
+            if reason in DEPARTURES:
+                async with transaction(self.db):
+                    await self.domain.depart(await self._case(case_id), reason, now)
+                self.sent()
+
+    async def _cards(self, now: int) -> bool:
+        busy = False
+        for q in await self.queue.cards_to_show():
+            case = await self._case(q.case_id)
+            if q.card_txn is None:
+                if q.waiting_since is None:  # never in the queue: no card
+                    await self.queue.card_edited(q.case_id, q.card_version)
+                    continue
+                content = card_content(await self._render(case, q, now), case.number, q.stage)
+                async with transaction(self.db):
+                    txn = await self.outbox.enqueue(self.queue_room, "m.room.message", content, now)
+                    await self.queue.card_enqueued(q.case_id, txn, q.card_version)
+                self.sent()
+                busy = True
+            elif q.card_event_id is None:
+                busy = await self._card_sent(q) or busy
+            elif q.card_version > q.card_shown:
+                body = await self._render(case, q, now)
+                async with transaction(self.db):
+                    edit = card_edit(body, case.number, q.stage, q.card_event_id)
+                    await self.outbox.enqueue(self.queue_room, "m.room.message", edit, now)
+                    await self.queue.card_edited(q.case_id, q.card_version)
+                self.sent()
+        return busy
+
+    async def _card_sent(self, q: QueueCase) -> bool:
+        """Learn the card's event ID from the outbox; True while it is still on its way."""
+        assert q.card_txn is not None
+        message = await self.outbox.get(q.card_txn)
+        if message is not None and message.state == "sent" and message.event_id:
+            await self.queue.card_sent(q.case_id, message.event_id)
+            self.wake()  # edits and posts can follow now
+            return False
+        if message is None or message.state == "failed":
+            log.error("The card of a case could not be posted in the queue room; check the bot's membership there")
+            return False
+        return True
+
+    async def _render(self, case: Case, q: QueueCase, now: int) -> str:
+        facts = await self.domain.facts(case, q)
+        return render_card(facts, self.definition, self.staff_language, self.hours.zone, self._moment(now))
+
+    async def _posts(self, now: int) -> bool:
+        busy = False
+        cards: dict[str, QueueCase | None] = {}
+        for post in await self.posts.waiting():
+            if post.case_id not in cards:
+                cards[post.case_id] = await self.queue.get(post.case_id)
+            q = cards[post.case_id]
+            if q is None or post.content is None:
+                continue
+            if q.card_event_id is None:
+                if q.card_txn is None and q.waiting_since is None and q.stage == "closed":
+                    await self.posts.handed_over(post.seq, "dropped")  # there will never be a card
+                else:
+                    busy = True
+                continue
+            content = under_card(post.content, post.relation, q.card_event_id)
+            async with transaction(self.db):
+                txn = await self.outbox.enqueue(self.queue_room, "m.room.message", content, now)
+                await self.posts.handed_over(post.seq, txn)
+            self.sent()
+        return busy
+
+    async def _access(self) -> None:
+        for q in await self.queue.access_to_apply():
+            case = await self._case(q.case_id)
+            if case.room_id is None or case.purged_at is not None:
+                await self.queue.access_applied(q.case_id, q.claimed_by)
+                continue
+            await self.matrix.give_access(case.room_id, q.claimed_by, q.room_counsellor)
+            await self.queue.access_applied(q.case_id, q.claimed_by)
+            log.info("Room access of case %s applied", case.number)
+
+    async def _space(self) -> None:
+        for q in await self.queue.space_to_apply():
+            case = await self._case(q.case_id)
+            if case.room_id is not None and case.purged_at is None:
+                await self.matrix.link(case.room_id, q.wants_space)
+            await self.queue.space_applied(q.case_id, q.wants_space)
+
+    async def _reminders(self, now: int) -> None:
+        for q in await self.queue.due_reminders(now):
+            async with transaction(self.db):
+                sent = await self.domain.remind(await self._case(q.case_id), q, now)
+            if sent:
+                log.info("Reminded the queue room of a case waiting unclaimed")
+                self.wake()
+
+    async def _places(self, now: int) -> None:
+        places = await self.domain.places()
+        if not places:
+            return
+        interval = int(self.settings.position_update_minutes * MINUTE_MS)
+        for q in await self.queue.in_stage("waiting"):
+            place = places.get(q.case_id)
+            if place is None or not q.triage_done or q.departure is not None:
+                continue
+            due = position_update_due(
+                position=place.position,
+                told_position=q.notified_position,
+                told_at=q.notified_at,
+                now=now,
+                min_interval_ms=interval,
+            )
+            if not due:
+                continue
+            case = await self._case(q.case_id)
+            assert case.room_id is not None
+            async with transaction(self.db):
+                if await self.queue.notify_once(q.case_id, q.notified_position, place.position, now):
+                    content = place_message(as_language(case.language), place.position, place.minutes)
+                    await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
+            self.sent()
+
+    async def _hours(self, now: int, open_now: bool) -> None:
+        was_open, self._was_open = self._was_open, open_now
+        if open_now:
+            if was_open is not True:
+                await self.queue.reset_closed_notices()
+            return
+        moment = self._moment(now)
+        for q in await self.queue.in_stage("triage", "waiting"):
+            if q.closed_notice_at is not None or q.departure is not None:
+                continue
+            case = await self._case(q.case_id)
+            assert case.room_id is not None
+            language = as_language(case.language)
+            content: dict[str, Any] = visitor_message(
+                closed_text(language, self.hours, moment, self.portal_url), "queue.hours_closed"
+            )
+            async with transaction(self.db):
+                await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
+                await self.queue.closed_notice(q.case_id, now)
+            self.sent()
+            log.info("Told a waiting visitor that the chat has closed")
+
+    async def _erase(self, now: int) -> None:
+        grace = int(self.settings.erase_after_minutes * MINUTE_MS)
+        for case in await self.cases.closed_not_erased():
+            if (
+                case.close_reason == CLOSED_BY_COUNSELLOR
+                and case.closed_at is not None
+                and case.closed_at + grace <= now
+            ):
+                await self.erase(case)
+                log.info("Erased the visitor of case %s after its close", case.number)

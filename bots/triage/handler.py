@@ -1,0 +1,170 @@
+"""The visitor's side of a case room: the greeting, the triage dialog, then the queue.
+
+Each visitor event is handled in one transaction with its handled-event record, so a crash
+and the replayed batch never answer twice and never lose a step:
+
+- the first event (``nl.keerpunt.start`` or any message) → the greeting, then the first
+  question after a short intro; outside opening hours the "we are closed" message instead of
+  questions, and the case goes straight into the queue so nobody is forgotten;
+- a reply to a question (``nl.keerpunt.reply``, the option's number or its label) → the
+  option id is stored (never the text) and the next question asked; "yes, in danger" → the
+  112 message at once and the case into the queue at the head, while the questions go on;
+- a gentle re-ask once for something short that is not an answer; a longer message or a
+  second miss ends triage and the visitor goes to the queue without being blocked;
+- after triage (or once a counsellor took over) messages are for the counsellor: no answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from mautrix.util.async_db import Database
+
+from keerpunt.hours import OpeningHours
+
+from ..clock import Clock, millis
+from ..db import transaction
+from ..db.case import Case, CaseStore
+from ..db.case_log import CaseLogStore
+from ..db.handled_event import HandledEventStore
+from ..db.outbox import OutboxStore
+from ..db.queue_case import Departure, QueueCase, QueueStore
+from ..greeting import START_EVENT, greeting_content, start_language
+from ..ids import EventID
+from ..moments import phrase
+from ..queue.domain import QueueDomain, as_language
+from ..queue.messages import visitor_message
+from ..texts import Language, text
+from .definition import TriageDefinition
+from .engine import Outcome, TriageState, interpret
+from .prompts import question_content, reply_parts
+
+log = logging.getLogger(__name__)
+
+
+def closed_text(language: Language, hours: OpeningHours, now: datetime, portal: str) -> str:
+    """We are closed: when we open again, the emergency numbers, the portal."""
+    opening = hours.next_opening(now)
+    opens = phrase(language, opening, now) if opening is not None else ""
+    return text(language, "queue.visitor.hours_closed", opens=opens, portal=portal)
+
+
+class VisitorHandler:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cases: CaseStore,
+        queue: QueueStore,
+        log: CaseLogStore,
+        handled: HandledEventStore,
+        outbox: OutboxStore,
+        domain: QueueDomain,
+        definition: TriageDefinition,
+        hours: OpeningHours,
+        portal_url: str,
+        clock: Clock,
+        changed: Callable[[], None],
+    ) -> None:
+        self.db = db
+        self.cases = cases
+        self.queue = queue
+        self.log = log
+        self.handled = handled
+        self.outbox = outbox
+        self.domain = domain
+        self.definition = definition
+        self.hours = hours
+        self.portal_url = portal_url
+        self.clock = clock
+        self.changed = changed
+
+    async def on_visitor_event(self, case: Case, event_id: EventID, event_type: str, content: dict[str, Any]) -> None:
+        assert case.room_id is not None
+        now = millis(self.clock)
+        async with transaction(self.db):
+            if not await self.handled.record(event_id, case.room_id, "handled", now):
+                return  # handled before (a replayed batch after a restart)
+            q = await self.queue.get(case.id)
+            if q is None:
+                await self._greet(case, event_type, content, now)
+            elif not q.triage_done and event_type != START_EVENT:
+                await self._answer(await self._fresh(case), q, event_type, content, now)
+        self.changed()
+
+    async def on_visitor_left(self, case: Case, event_id: EventID, departure: Departure) -> None:
+        """The visitor left the room (or ended the chat): the card and the counsellor are told."""
+        assert case.room_id is not None
+        now = millis(self.clock)
+        async with transaction(self.db):
+            if not await self.handled.record(event_id, case.room_id, "handled", now):
+                return
+            await self.domain.depart(case, departure, now)
+        self.changed()
+
+    async def _fresh(self, case: Case) -> Case:
+        fresh = await self.cases.get(case.id)
+        assert fresh is not None
+        return fresh
+
+    async def _send(self, case: Case, content: dict[str, Any], now: int) -> None:
+        assert case.room_id is not None
+        await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
+
+    async def _greet(self, case: Case, event_type: str, content: dict[str, Any], now: int) -> None:
+        language = start_language(event_type, content, case.language)
+        if await self.cases.mark_greeted(case.id, language, now):
+            await self._send(case, greeting_content(language), now)
+        await self.queue.insert(case.id, now)
+        await self.log.add(case.id, "greeted", now)
+        case = await self._fresh(case)
+        moment = datetime.fromtimestamp(now / 1000, tz=UTC)
+        if not self.hours.is_open(moment):
+            body = closed_text(language, self.hours, moment, self.portal_url)
+            await self._send(case, visitor_message(body, "queue.hours_closed"), now)
+            await self.queue.closed_notice(case.id, now)
+            await self.queue.save_triage(case.id, 0, 0, True)
+            await self.domain.enter_queue(case, now)
+            return
+        first = self.definition.questions[0]
+        await self._send(
+            case, question_content(self.definition, first, language, lead=text(language, "triage.intro")), now
+        )
+
+    async def _answer(self, case: Case, q: QueueCase, event_type: str, content: dict[str, Any], now: int) -> None:
+        body, reply = reply_parts(event_type, content)
+        if body is None and reply is None:
+            return  # not a message (a reaction, a receipt-like event): nothing to read
+        language = as_language(case.language)
+        state = TriageState(q.triage_index, await self.queue.answers(case.id), q.triage_reasks, q.triage_done)
+        question = state.current(self.definition)
+        if question is None:
+            return
+        answer = interpret(self.definition, state, body=body, reply=reply)
+        state.apply(self.definition, answer)
+        if answer.outcome in (Outcome.ANSWERED, Outcome.SKIPPED):
+            option = answer.option or self.definition.skip.id
+            await self.queue.add_answer(case.id, question.id, option, now)
+            await self.log.add(case.id, "answered", now, None, f"{question.id}={option}")
+        elif answer.outcome is Outcome.FREE_TEXT:
+            await self.log.add(case.id, "triage_stopped", now)
+        await self.queue.save_triage(case.id, state.index, state.reasks, state.done)
+        if answer.urgent:
+            # At once, in this same turn, before anything else: then the case jumps the queue.
+            await self._send(case, visitor_message(text(language, "triage.urgent"), "triage.urgent"), now)
+            await self.domain.mark_urgent(case, now)
+            if q.stage == "triage":
+                await self.domain.enter_queue(case, now)
+        if state.done:
+            if q.stage == "triage":
+                await self.domain.enter_queue(case, now)
+            if q.stage in ("triage", "waiting"):
+                await self.domain.tell_place(case, now, lead=text(language, "triage.done"))
+            return
+        following = state.current(self.definition)
+        assert following is not None
+        lead = text(language, "triage.reask") if answer.outcome is Outcome.REASK else None
+        await self._send(case, question_content(self.definition, following, language, lead=lead), now)
