@@ -18,6 +18,7 @@ import logging
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from asyncpg import UniqueViolationError
@@ -113,30 +114,52 @@ class SessionManager:
         case_id, number = await self._insert_case(req)
         localpart = visitor_localpart()
         visitor = UserID(f"@{localpart}:{self.server_name}")
-        room_id: RoomID | None = None
-        try:
-            await self.cases.set_visitor(case_id, visitor)
-            reg = await self.admin.register(
+        await self.cases.set_visitor(case_id, visitor)
+        # The account and the room are made at the same time: the visitor's ID is known
+        # before the account exists, and Synapse accepts an invite for it. Registration
+        # (a bcrypt hash) is the slowest step, so this saves a whole createRoom.
+        register = asyncio.ensure_future(
+            self.admin.register(
                 localpart, secrets.token_urlsafe(32), displayname=names.display_name, device_name=names.device_name
             )
-            room_id = await self.admin.create_room(case_room_body(self.bot, visitor))
+        )
+        create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
+        try:
+            reg, room_id = await asyncio.gather(register, create)
             await self.cases.open(case_id, room_id, millis(self.clock))
         except BaseException as exc:
             log.warning("Creating case %s failed (%s); undoing it", number, type(exc).__name__)
-            await asyncio.shield(self._undo(case_id, visitor, [room_id] if room_id else []))
+            await asyncio.shield(self._settle_and_undo(case_id, visitor, register, create))
             if isinstance(exc, SynapseError | aiohttp.ClientError | TimeoutError | OSError):
                 raise SessionUnavailable(str(exc)) from exc
             raise
         log.info("Case %s opened", number)
         return NewSession(number, reg.user_id, reg.access_token, reg.device_id, room_id)
 
-    async def _undo(self, case_id: str, visitor: UserID | None, rooms: list[RoomID]) -> bool:
+    async def _settle_and_undo(
+        self, case_id: str, visitor: UserID, register: asyncio.Future[Any], create: asyncio.Future[RoomID]
+    ) -> None:
+        """Wait until both calls have answered (so what exists is known), then undo.
+
+        A call that was cancelled may still have succeeded in Synapse: then the case stays
+        ``creating`` and the next start's repair removes whatever was made.
+        """
+        await asyncio.wait([register, create])
+        created = create.result() if not create.cancelled() and create.exception() is None else None
+        uncertain = register.cancelled() or create.cancelled()
+        await self._undo(case_id, visitor, [created] if created else [], keep_case=uncertain)
+
+    async def _undo(
+        self, case_id: str, visitor: UserID | None, rooms: list[RoomID], *, keep_case: bool = False
+    ) -> bool:
         """Undo a half-created case; True when nothing is left. Failures are left for repair."""
         try:
             for room_id in rooms:
                 await self.admin.delete_room(room_id, purge=True)
             if visitor is not None:
                 await self._deactivate(visitor)
+            if keep_case:
+                return False
             await self.cases.delete_creating(case_id)
         except Exception:
             log.exception("Undoing a half-created case failed; it is repaired at the next start")

@@ -105,3 +105,34 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     assert user["deactivated"] is True and user["erased"] is True
     again = await cases.get(closed.id)
     assert again is not None and again.erased_at is not None
+
+
+async def test_a_failing_registration_undoes_the_room_and_the_case(
+    bots: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert bots.service is not None and bots.service.sessions is not None
+    admin = bots.service.sessions.admin
+    created: list[RoomID] = []
+    real_create = admin.create_room
+
+    async def create_room(body: Any) -> RoomID:
+        room = await real_create(body)
+        created.append(room)
+        return room
+
+    async def register(*args: Any, **kwargs: Any) -> Any:
+        raise SynapseError(500, "M_UNKNOWN", "database is down")
+
+    monkeypatch.setattr(admin, "create_room", create_room)
+    monkeypatch.setattr(admin, "register", register)
+    before = await counts(clients, bots)
+    status, body, _ = await post_session(bots.api, VALID)
+    assert (status, body) == (503, {"error": "unavailable"})
+    (room,) = created
+
+    async def purged() -> bool:
+        return (await _admin(clients, f"/_synapse/admin/v1/rooms/{quote(room)}"))[0] == 404
+
+    await wait_until(purged, what="the room of the failed session to be purged")
+    after = await counts(clients, bots)
+    assert (after.cases, after.rooms, after.accounts) == (before.cases, before.rooms, before.accounts)
