@@ -284,7 +284,10 @@ async function start(): Promise<void> {
   if (invite) request.invite = invite.slice(0, 128);
   if (campaign) request.campaign = campaign.slice(0, 64);
   // Load the SDK while the API creates the account and the room.
-  const loading = import("./session");
+  const loading = import("./session").then((m) => {
+    m.warmUp();
+    return m;
+  });
   loading.catch(() => undefined);
   const result = await startSession(config.api, request);
   if (result.kind === "busy") return showError("error_busy");

@@ -32,6 +32,7 @@ import {
   type CryptoApi,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { logger } from "matrix-js-sdk/lib/logger.js";
+import { initAsync } from "@matrix-org/matrix-sdk-crypto-wasm";
 import type { SessionInfo } from "./api";
 import { parsePrompt, parseQueue, type Prompt, type QueueInfo } from "./content";
 
@@ -91,6 +92,14 @@ interface Outgoing {
   body: string;
 }
 
+/**
+ * Fetch and compile the crypto wasm now (while the session API creates the account and room);
+ * `initRustCrypto` later finds it ready. Safe to call more than once.
+ */
+export function warmUp(): void {
+  initAsync().catch(() => undefined);
+}
+
 export class ChatSession {
   private readonly retryDecrypt = new Set<MatrixEvent>();
   private readonly outgoing = new Map<string, Outgoing>();
@@ -132,12 +141,6 @@ export class ChatSession {
     const crypto = client.getCrypto();
     if (!crypto) throw new Error("crypto did not start");
     crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
-    // The first upload of a fresh account's cross-signing keys needs no interactive auth.
-    await crypto.bootstrapCrossSigning({
-      authUploadDeviceSigningKeys: async (makeRequest) => {
-        await makeRequest(null);
-      },
-    });
     const session = new ChatSession(client, crypto, info, callbacks, names);
     session.listen();
     const prepared = new Promise<void>((resolve) => {
@@ -149,12 +152,19 @@ export class ChatSession {
       };
       client.on(ClientEvent.Sync, onSync);
     });
-    await client.startClient({ initialSyncLimit: 30, lazyLoadMembers: false });
-    await prepared;
+    // Three independent round trips at once: cross-signing (the first upload of a fresh
+    // account's keys needs no interactive auth), the first sync, and joining the case room
+    // (we were invited in createRoom). Nothing is sent before all three are done.
+    await Promise.all([
+      crypto.bootstrapCrossSigning({
+        authUploadDeviceSigningKeys: async (makeRequest) => {
+          await makeRequest(null);
+        },
+      }),
+      client.startClient({ initialSyncLimit: 30, lazyLoadMembers: false }).then(() => prepared),
+      client.joinRoom(info.room_id),
+    ]);
     await session.requireOwnSignature();
-
-    const room = client.getRoom(info.room_id);
-    if (room?.getMyMembership() !== "join") await client.joinRoom(info.room_id);
     // The room key goes only to members in local state: wait for us and the bot to be there.
     await until(() => {
       const r = client.getRoom(info.room_id);
