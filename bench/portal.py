@@ -12,8 +12,10 @@ wrk, one thread:
   cached: index look-up and rendering each time), a static file, and nginx serving the
   article bytes;
 - requests/second at ``--connections`` (median of ``--runs`` runs of ``--duration`` seconds,
-  targets interleaved so background noise hits all alike), and p99 latency at that load and at
-  a moderate fixed load of 4 connections (Debian's wrk has no ``-R`` rate option).
+  targets interleaved so background noise hits all alike), requests per CPU-second the server
+  process used (read from /proc: a ratio that other load on the machine barely moves), and p99
+  latency at that load and at a moderate fixed load of 4 connections (Debian's wrk has no
+  ``-R`` rate option).
 
 On a machine with 2 or more CPUs the server under test is pinned to CPU 1 and wrk to CPU 0
 (``taskset``), so server and load generator do not steal each other's core; ``--no-pin`` turns
@@ -80,6 +82,7 @@ http {{
 @dataclass
 class Result:
     rps: list[float]
+    per_cpu: list[float]
     p99_ms: list[float]
     p99_moderate_ms: float = 0.0
 
@@ -121,21 +124,36 @@ def parse_latency(text: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (nginx's worker), from /proc."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except OSError:
+        pass
+    return total
+
+
 def wrk(
     wrk_bin: str, cpu: int | None, url: str, connections: int, duration: int, script: Path | None
-) -> tuple[float, float]:
+) -> tuple[float, float, int]:
     argv = [wrk_bin, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     if script is not None:
         argv += ["-s", str(script)]
     out = subprocess.run(pinned(cpu, [*argv, url]), capture_output=True, text=True, check=True, timeout=duration + 30)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
+    count = re.search(r"(\d+) requests in", out.stdout)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
-    if not rps or errors:
+    if not rps or not count or errors:
         raise SystemExit(f"bench/portal.py: wrk failed for {url}:\n{out.stdout}{out.stderr}")
-    return float(rps.group(1)), parse_latency(out.stdout)
+    return float(rps.group(1)), parse_latency(out.stdout), int(count.group(1))
 
 
-def start_portal(stack: ExitStack, tmp: Path, cpu: int | None) -> str:
+def start_portal(stack: ExitStack, tmp: Path, cpu: int | None) -> tuple[str, int]:
     port = free_port()
     secret = tmp / "data" / "synapse" / "secrets" / "registration_shared_secret"
     secret.parent.mkdir(parents=True)
@@ -144,15 +162,16 @@ def start_portal(stack: ExitStack, tmp: Path, cpu: int | None) -> str:
     config.write_text(f"data_dir: {tmp / 'data'}\nportal:\n  port: {port}\n  public_url: http://127.0.0.1:{port}\n")
     env = {**os.environ, "KEERPUNT_LOG_LEVEL": "WARNING"}
     argv = [sys.executable, "-m", "keerpunt", "--config", str(config), "run", "portal"]
-    stack.callback(stop, subprocess.Popen(pinned(cpu, argv), env=env))
+    proc = subprocess.Popen(pinned(cpu, argv), env=env)  # taskset execs: same pid
+    stack.callback(stop, proc)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/")
-    return base
+    return base, proc.pid
 
 
 def start_nginx(
     stack: ExitStack, nginx_bin: str, tmp: Path, cpu: int | None, body: bytes, headers: dict[str, str]
-) -> str:
+) -> tuple[str, int]:
     port = free_port()
     (tmp / "www").mkdir()
     (tmp / "www" / "article.html").write_bytes(body)
@@ -168,7 +187,7 @@ def start_nginx(
     stack.callback(stop, proc)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + ARTICLE)
-    return base
+    return base, proc.pid
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -194,41 +213,46 @@ def main() -> int:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="keerpunt-bench-")))
         (tmp / "portal").mkdir()
-        portal_base = start_portal(stack, tmp / "portal", server_cpu)
+        portal_base, portal_pid = start_portal(stack, tmp / "portal", server_cpu)
         body, headers = fetch(portal_base + ARTICLE)
         page = body.decode()
         css = re.search(r'href="(/static/site\.[0-9a-f]+\.css)"', page)
         assert css, "no stylesheet link in the article page"
         (tmp / "nginx").mkdir()
-        nginx_base = start_nginx(stack, nginx_bin, tmp / "nginx", server_cpu, body, headers)
+        nginx_base, nginx_pid = start_nginx(stack, nginx_bin, tmp / "nginx", server_cpu, body, headers)
         lua = tmp / "fresh-search.lua"
         lua.write_text(FRESH_SEARCH_LUA)
 
-        targets: dict[str, tuple[str, Path | None]] = {
-            "portal: article page": (portal_base + ARTICLE, None),
-            "portal: search (rendered per request)": (portal_base + "/", lua),
-            "portal: static file (CSS)": (portal_base + css.group(1), None),
-            "nginx: same article bytes": (nginx_base + ARTICLE, None),
+        targets: dict[str, tuple[str, Path | None, int]] = {
+            "portal: article page": (portal_base + ARTICLE, None, portal_pid),
+            "portal: search (rendered per request)": (portal_base + "/", lua, portal_pid),
+            "portal: static file (CSS)": (portal_base + css.group(1), None, portal_pid),
+            "nginx: same article bytes": (nginx_base + ARTICLE, None, nginx_pid),
         }
-        results = {name: Result([], []) for name in targets}
+        results = {name: Result([], [], []) for name in targets}
         print(f"article page: {len(body)} bytes; pinned: {'server CPU 1, wrk CPU 0' if pin else 'no'}; "
               f"{args.runs} x {args.duration}s at {args.connections} connections", flush=True)  # fmt: skip
         for run in range(args.runs):
-            for name, (url, script) in targets.items():
-                rps, p99 = wrk(wrk_bin, load_cpu, url, args.connections, args.duration, script)
+            for name, (url, script, pid) in targets.items():
+                before = cpu_seconds(pid)
+                rps, p99, count = wrk(wrk_bin, load_cpu, url, args.connections, args.duration, script)
+                per_cpu = count / max(cpu_seconds(pid) - before, 0.01)
                 results[name].rps.append(rps)
                 results[name].p99_ms.append(p99)
-                print(f"  run {run + 1}: {name:<38} {rps:>9.0f} req/s  p99 {p99:6.2f} ms", flush=True)
-        for name, (url, script) in targets.items():
-            _rps, p99 = wrk(wrk_bin, load_cpu, url, MODERATE, args.duration, script)
+                results[name].per_cpu.append(per_cpu)
+                print(f"  run {run + 1}: {name:<38} {rps:>9.0f} req/s  p99 {p99:6.2f} ms  "
+                      f"{per_cpu:>9.0f} req/CPU-s", flush=True)  # fmt: skip
+        for name, (url, script, _pid) in targets.items():
+            _rps, p99, _count = wrk(wrk_bin, load_cpu, url, MODERATE, args.duration, script)
             results[name].p99_moderate_ms = p99
 
     print()
-    print(f"| target | req/s (median) | p99 at {args.connections} conn. | p99 at {MODERATE} conn. |")
-    print("| --- | ---: | ---: | ---: |")
+    print(f"| target | req/s (median) | req per server CPU-second | p99 at {args.connections} conn. "
+          f"| p99 at {MODERATE} conn. |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, r in results.items():
-        print(f"| {name} | {statistics.median(r.rps):,.0f} | {statistics.median(r.p99_ms):.2f} ms | "
-              f"{r.p99_moderate_ms:.2f} ms |")  # fmt: skip
+        print(f"| {name} | {statistics.median(r.rps):,.0f} | {statistics.median(r.per_cpu):,.0f} "
+              f"| {statistics.median(r.p99_ms):.2f} ms | {r.p99_moderate_ms:.2f} ms |")  # fmt: skip
     article = statistics.median(results["portal: article page"].rps)
     nginx_rps = statistics.median(results["nginx: same article bytes"].rps)
     static = statistics.median(results["portal: static file (CSS)"].rps)
@@ -238,6 +262,10 @@ def main() -> int:
     print(f"article page portal/nginx: {article / nginx_rps:.2f} of the medians, {paired:.2f} median of the "
           "per-round ratios (target >= 0.5)")  # fmt: skip
     print(f"article page portal/portal static file: {article / static:.2f}")
+    efficiency = statistics.median(results["portal: article page"].per_cpu) / statistics.median(
+        results["nginx: same article bytes"].per_cpu
+    )
+    print(f"article page portal/nginx in requests per server CPU-second (insensitive to other load): {efficiency:.2f}")
     p99 = results["portal: article page"].p99_moderate_ms
     print(f"article page p99 at moderate load ({MODERATE} connections): {p99:.2f} ms  (target < 20 ms)")
     return 0
