@@ -135,8 +135,7 @@ class Observer:
         return await self.send(room_id, "m.room.message", {"msgtype": "m.text", "body": body, **extra})
 
     async def send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
-        if event_type != "m.reaction":
-            await trust_strictly(self.user, room_id)
+        await trust_strictly(self.user, room_id)
         resp = await self.user.client.room_send(room_id, event_type, content)
         assert isinstance(resp, RoomSendResponse), resp
         return str(resp.event_id)
