@@ -81,12 +81,25 @@ class Bytes:
         return sum(n for _, n in mine), mine
 
 
+PHASES: dict[str, list[float]] = {"api": [], "widget": [], "bot": []}
+# The widget's performance marks: Start pressed, session API answered, start event sent.
+READ_MARKS = """() => {
+  const t = (name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
+  return [t("kp-start"), t("kp-api"), t("kp-start-sent"), performance.now()];
+}"""
+
+
 async def start_chat(page: Page) -> float:
     """Press Start on the (already shown) start screen; seconds until the greeting shows."""
     t0 = time.perf_counter()
     await page.locator("button.kp-primary", has_text="Start").click()
     await page.locator(".kp-msg--bot").first.wait_for(timeout=120_000)
-    return time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    start, api, sent, now = await page.evaluate(READ_MARKS)
+    PHASES["api"].append((api - start) / 1000)
+    PHASES["widget"].append((sent - api) / 1000)
+    PHASES["bot"].append((now - sent) / 1000)
+    return seconds
 
 
 async def full_page(context: BrowserContext, portal: str, throttle: bool = False) -> float:
@@ -180,7 +193,10 @@ async def bench(n: int) -> None:
                 await context.close()
             largest = sorted(items, key=lambda i: -i[1])[:4]
 
+            for values in PHASES.values():
+                values.clear()
             cold = await runs(n, lambda: _in_fresh(browser, lambda c: full_page(c, portal)))
+            phases = {name: list(values) for name, values in PHASES.items()}
             context = await fresh(browser)
             await full_page(context, portal)  # fill the cache
             warm = await runs(n, lambda: full_page(context, portal))
@@ -206,6 +222,10 @@ async def bench(n: int) -> None:
         print(summary("full page, Start click, warm", warm))
         print(summary("5 Mbit/s, Start click, cold", throttled_cold))
         print(summary("5 Mbit/s, Start click, warm", throttled_warm))
+        print("where the cold full-page time goes:")
+        print(summary("session API (account + room)", phases["api"]))
+        print(summary("widget (SDK, crypto, sync, join)", phases["widget"]))
+        print(summary("start event sent -> greeting shown", phases["bot"]))
     finally:
         await host_runner.cleanup()
         if runner is not None:

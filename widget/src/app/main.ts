@@ -279,6 +279,7 @@ const callbacks: SessionCallbacks = {
 };
 
 async function start(): Promise<void> {
+  performance.mark("kp-start"); // for bench/widget.py: where the time to the greeting goes
   screens.show("connecting");
   const request: StartRequest = { language: screens.lang, entry: invite ? "outreach" : "widget" };
   if (invite) request.invite = invite.slice(0, 128);
@@ -290,6 +291,7 @@ async function start(): Promise<void> {
   });
   loading.catch(() => undefined);
   const result = await startSession(config.api, request);
+  performance.mark("kp-api");
   if (result.kind === "busy") return showError("error_busy");
   if (result.kind === "failed") return showError("error_start");
   if (result.kind === "closed") {

@@ -172,6 +172,7 @@ export class ChatSession {
     }, "the room and its members");
     await session.requireSignedRecipient();
     await session.sendRaw(START_EVENT, { language });
+    performance.mark("kp-start-sent");
     return session;
   }
 
