@@ -17,6 +17,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from keerpunt.config import Config
+from keerpunt.hours import WEEKDAYS, OpeningHours
 
 log = logging.getLogger(__name__)
 
@@ -149,14 +151,22 @@ class Widget:
             headers["Strict-Transport-Security"] = "max-age=63072000"
         return headers
 
-    def page_config(self, language: str, host: str | None, hours: dict[str, str]) -> dict[str, Any]:
+    def page_config(self, language: str, host: str | None, now: datetime) -> dict[str, Any]:
+        opening = OpeningHours(self.config.hours)
+        open_now = opening.is_open(now)
+        next_opening = None if open_now else opening.next_opening(now)
         return {
             "language": language,
             "api": "/api/v1",
             "homeserver": self.config.homeserver.public_url.rstrip("/"),
             "quick_exit_url": self.config.portal.quick_exit_url,
             "portal_url": f"/{language}/",
-            "hours": hours,
+            "hours": {
+                lang: weekly_hours(opening, self.config.hours.closed_on_public_holidays, lang, self.dist)
+                for lang in LANGUAGES
+            },
+            "open_now": open_now,
+            "opens_at": next_opening.isoformat() if next_opening else None,
             "host": host,
         }
 
@@ -175,7 +185,8 @@ class Widget:
             head = [f'<link rel="stylesheet" href="/widget/{html.escape(css)}">' for css in self.manifest.chat_css]
             head.append(f'<script type="module" src="/widget/{html.escape(self.manifest.chat_script)}"></script>')
             body_main = f"<noscript><p>{html.escape(texts['noscript'])}</p></noscript>"
-        data = json.dumps(self.page_config(language, host, {}), ensure_ascii=True).replace("<", "\\u003c")
+        page_config = self.page_config(language, host, datetime.now(UTC))
+        data = json.dumps(page_config, ensure_ascii=True).replace("<", "\\u003c")
         page = "\n".join(
             [
                 "<!doctype html>",
@@ -219,17 +230,48 @@ FALLBACK_TEXTS = {
 }
 
 
+def catalogue(dist: Path, language: str) -> dict[str, Any]:
+    """The widget's translation file for a language (empty when missing)."""
+    source = dist.parent / "src" / "app" / "locales" / f"{language}.json"
+    try:
+        data = json.loads(source.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def weekly_hours(opening: OpeningHours, holidays_closed: bool, language: str, dist: Path) -> str:
+    """``ma-vr 09:00-21:00, za 12:00-18:00. Op feestdagen is de chat dicht.``: equal days grouped."""
+    texts = catalogue(dist, language)
+    names = str(texts.get("hours_days", "")).split(",")
+    if len(names) != len(WEEKDAYS):
+        names = [d[:2] for d in WEEKDAYS]
+    spans = [
+        ", ".join(f"{r.start:%H:%M}\u2013{r.end:%H:%M}" if r.end else f"{r.start:%H:%M}\u201324:00" for r in day)
+        for day in opening.weekly
+    ]
+    groups: list[tuple[int, int, str]] = []
+    for i, span in enumerate(spans):
+        if groups and groups[-1][2] == span and groups[-1][1] == i - 1:
+            groups[-1] = (groups[-1][0], i, span)
+        else:
+            groups.append((i, i, span))
+    parts = [f"{names[a]}\u2013{names[b]} {span}" if b > a else f"{names[a]} {span}" for a, b, span in groups if span]
+    text = ", ".join(parts) + "." if parts else ""
+    if holidays_closed and isinstance(texts.get("hours_holidays"), str):
+        text = f"{text} {texts['hours_holidays']}".strip()
+    return text
+
+
 def page_texts(dist: Path, language: str) -> dict[str, str]:
     """The few texts the server writes into the page, from the widget's translation files."""
     texts = dict(FALLBACK_TEXTS[language])
-    source = dist.parent / "src" / "app" / "locales" / f"{language}.json"
-    try:
-        catalogue = json.loads(source.read_text("utf-8"))
-    except (OSError, ValueError):
+    catalogue_ = catalogue(dist, language)
+    if not catalogue_:
         return texts
     for ours, theirs in (("title", "page_title"), ("quick_exit", "quick_exit")):
-        if isinstance(catalogue.get(theirs), str):
-            texts[ours] = catalogue[theirs]
+        if isinstance(catalogue_.get(theirs), str):
+            texts[ours] = catalogue_[theirs]
     return texts
 
 

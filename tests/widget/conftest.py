@@ -21,6 +21,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Request, async_p
 
 from bots.ids import RoomID, UserID
 from keerpunt.config import Config
+from keerpunt.config.loader import _merge
 from keerpunt.testing import SynapseProcess, create_postgres_database, drop_postgres_database, free_port
 from portal.app import create_app
 from portal.widget import DIST
@@ -149,8 +150,14 @@ def bots_database(synapse: SynapseProcess) -> Iterator[str]:
 
 
 @pytest.fixture
+def extra_config() -> dict[str, Any]:
+    """Config overrides for one test's stack (override this fixture in a test module)."""
+    return {}
+
+
+@pytest.fixture
 async def stack(
-    widget_built: None, synapse: SynapseProcess, tmp_path: Path, bots_database: str
+    widget_built: None, synapse: SynapseProcess, tmp_path: Path, bots_database: str, extra_config: dict[str, Any]
 ) -> AsyncIterator[Stack]:
     sites = Sites()
     await sites.start()
@@ -160,16 +167,19 @@ async def stack(
         synapse,
         tmp_path / "data",
         bots_database,
-        {
-            "bots": {"api": {"port": api_port, "allowed_origins": [portal_url]}},
-            "portal": {
-                "port": portal_port,
-                "public_url": portal_url,
-                "api_url": f"http://127.0.0.1:{api_port}",
-                "quick_exit_url": NEUTRAL_URL,
-                "frame_ancestors": [sites.origins["host"]],
+        _merge(
+            {
+                "bots": {"api": {"port": api_port, "allowed_origins": [portal_url]}},
+                "portal": {
+                    "port": portal_port,
+                    "public_url": portal_url,
+                    "api_url": f"http://127.0.0.1:{api_port}",
+                    "quick_exit_url": NEUTRAL_URL,
+                    "frame_ancestors": [sites.origins["host"]],
+                },
             },
-        },
+            extra_config,
+        ),
     )
     bots = InProcessBots(config)
     await bots.start()

@@ -146,3 +146,38 @@ async def test_without_a_build_the_chat_page_says_it_is_unavailable(make_client:
     assert resp.status == 200
     assert "De chat is nu niet beschikbaar." in await resp.text()
     assert (await client.get("/widget/embed.js")).status == 404
+
+
+EXAMPLE_HOURS = {
+    "hours": {
+        "timezone": "Europe/Amsterdam",
+        "monday": ["09:00-21:00"],
+        "tuesday": ["09:00-21:00"],
+        "wednesday": ["09:00-21:00"],
+        "thursday": ["09:00-21:00"],
+        "friday": ["09:00-21:00"],
+        "saturday": ["12:00-18:00"],
+        "sunday": [],
+        "closed_on_public_holidays": True,
+        "closed_dates": [],
+        "special_hours": [],
+    }
+}
+
+
+def test_start_screen_gets_the_weekly_hours_and_the_next_opening_when_closed(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from portal.widget import Widget
+
+    widget = Widget(make_test_config(tmp_path, EXAMPLE_HOURS))
+    sunday_noon = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
+    config = widget.page_config("nl", None, sunday_noon)
+    assert config["hours"] == {
+        "nl": "ma\u2013vr 09:00\u201321:00, za 12:00\u201318:00. Op feestdagen is de chat dicht.",
+        "en": "Mon\u2013Fri 09:00\u201321:00, Sat 12:00\u201318:00. The chat is closed on public holidays.",
+    }
+    assert config["open_now"] is False
+    assert config["opens_at"] == "2026-11-30T09:00:00+01:00"
+    monday = widget.page_config("en", None, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    assert monday["open_now"] is True and monday["opens_at"] is None

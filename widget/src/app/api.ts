@@ -12,7 +12,7 @@ export interface SessionInfo {
 
 export type StartResult =
   | { kind: "started"; session: SessionInfo }
-  | { kind: "closed"; opensAt: string | null }
+  | { kind: "closed"; opensAt: string | null; session: SessionInfo | null }
   | { kind: "busy"; retryAfter: number | null }
   | { kind: "failed" };
 
@@ -69,7 +69,10 @@ export async function startSession(api: string, request: StartRequest): Promise<
     return { kind: "failed" };
   }
   const d = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
-  if (d.open === false) return { kind: "closed", opensAt: typeof d.opens_at === "string" ? d.opens_at : null };
+  if (d.open === false) {
+    const opensAt = typeof d.opens_at === "string" ? d.opens_at : null;
+    return { kind: "closed", opensAt, session: response.ok ? parseSession(data) : null };
+  }
   if (!response.ok) return { kind: "failed" };
   const session = parseSession(data);
   return session ? { kind: "started", session } : { kind: "failed" };

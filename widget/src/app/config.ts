@@ -12,6 +12,9 @@ export interface WidgetConfig {
   quickExitUrl: string;
   portalUrl: string;
   hours: Partial<Record<Language, string>>;
+  /** From the configured opening hours when the page was made (the session API has the last word). */
+  openNow: boolean;
+  opensAt: string | null;
   /** The embedding page's origin, only when the portal checked it against the allowlist. */
   host: string | null;
 }
@@ -38,6 +41,8 @@ export function readConfig(doc: Document): WidgetConfig {
     quickExitUrl: httpUrl(raw.quick_exit_url) ?? "about:blank",
     portalUrl: typeof raw.portal_url === "string" && raw.portal_url.startsWith("/") ? raw.portal_url : "/",
     hours,
+    openNow: raw.open_now !== false,
+    opensAt: typeof raw.opens_at === "string" ? raw.opens_at : null,
     host: typeof raw.host === "string" ? originOf(raw.host) : null,
   };
 }

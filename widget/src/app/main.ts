@@ -97,6 +97,7 @@ window.addEventListener("message", (event) => {
 // ---- screens --------------------------------------------------------------------------------
 const startButton = t("button", "start_button", { type: "button", class: "kp-primary" });
 const hoursLine = el("p", { class: "kp-hours" });
+const closedNowLine = el("p", { class: "kp-closed-now", hidden: "" });
 screens.add(
   "start",
   el(
@@ -113,6 +114,7 @@ screens.add(
       t("li", "start_traces"),
     ),
     hoursLine,
+    closedNowLine,
     startButton,
     t("p", "danger", { class: "kp-danger" }),
   ),
@@ -222,6 +224,9 @@ function showHours(): void {
   const hours = config.hours[screens.lang];
   hoursLine.hidden = !hours;
   if (hours) screens.setText(hoursLine, "start_hours", { hours });
+  const when = config.openNow ? null : formatOpening(config.opensAt);
+  closedNowLine.hidden = !when;
+  if (when) screens.setText(closedNowLine, "closed_now", { when });
 }
 
 screens.langButton.addEventListener("click", () => {
@@ -295,6 +300,10 @@ async function start(): Promise<void> {
   if (result.kind === "busy") return showError("error_busy");
   if (result.kind === "failed") return showError("error_start");
   if (result.kind === "closed") {
+    if (result.session) {
+      credentials = result.session;
+      leaveQuietly("ended"); // no chat now: do not leave an account behind
+    }
     const when = formatOpening(result.opensAt);
     if (when) screens.setText(closedText, "closed_text", { when });
     else screens.setText(closedText, "closed_unknown");
