@@ -37,6 +37,20 @@ class BotClient(AsyncClient):  # type: ignore[misc]  # nio ships no type hints
     decrypts it again) or all of it was (and the replay's Olm failure costs nothing).
     """
 
+    # From the last sync: the key types with an unused fallback key on the server (nio
+    # does not parse it; see bots.matrix.fallback). None until a sync told us.
+    unused_fallback_key_types: list[str] | None = None
+
+    async def parse_body(self, transport_response: Any) -> dict[Any, Any]:
+        data: dict[Any, Any] = await super().parse_body(transport_response)
+        if isinstance(data, dict) and "next_batch" in data:  # a sync response
+            unused = data.get("device_unused_fallback_key_types")
+            if unused is None:
+                unused = data.get("org.matrix.msc2732.device_unused_fallback_key_types")
+            if isinstance(unused, list):
+                self.unused_fallback_key_types = [str(u) for u in unused]
+        return data
+
     async def _handle_sync(self, response: Any) -> None:
         store = self.store
         if store is None:

@@ -32,6 +32,7 @@ from ..crypto.trust import TrustPolicy
 from ..db.bot_state import SYNC_TOKEN, BotStateStore
 from ..ids import RoomID
 from .client import BotClient
+from .fallback import needs_fallback_key, publish_fallback_key
 
 log = logging.getLogger(__name__)
 
@@ -155,5 +156,7 @@ class SyncLoop:
             claim = await client.keys_claim(client.get_users_for_key_claiming())
             if isinstance(claim, KeysClaimError):
                 raise SyncFailed(f"keys claim failed: {claim.message}")
+        if needs_fallback_key(client):
+            await publish_fallback_key(client)
         if client.outgoing_to_device_messages:
             await client.send_to_device_messages()
