@@ -259,7 +259,10 @@ function formatOpening(iso: string | null): string | null {
 const callbacks: SessionCallbacks = {
   message: (view) => messages.upsert(view),
   remove: (key) => messages.remove(key),
-  memberJoined: () => messages.system("counsellor_joined"),
+  memberJoined: () => {
+    queueLine.textContent = "";
+    messages.system("counsellor_joined");
+  },
   memberLeft: () => messages.system("counsellor_left"),
   typing: (names) => {
     if (names.length) screens.setText(typingLine, "typing", { who: names[0] ?? "" });
@@ -279,6 +282,11 @@ const callbacks: SessionCallbacks = {
   untrusted: () => {
     banner.hidden = false;
     screens.setText(banner, "untrusted");
+  },
+  closed: () => {
+    input.disabled = true;
+    sendButton.disabled = true;
+    endButton.focus();
   },
   ended: () => finish(),
 };
@@ -426,6 +434,8 @@ function leaveQuietly(reason: "ended" | "quick_exit"): void {
 
 function finish(): void {
   active = false;
+  input.disabled = false;
+  sendButton.disabled = false;
   credentials = null;
   session?.stop();
   session = null;

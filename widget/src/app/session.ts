@@ -62,6 +62,8 @@ export interface SessionCallbacks {
   connection(ok: boolean): void;
   queue(info: QueueInfo): void;
   untrusted(): void;
+  /** The counsellor closed the case: the bot said goodbye; no more messages go out. */
+  closed(): void;
   ended(): void;
 }
 
@@ -288,6 +290,7 @@ export class ChatSession {
       : null;
     const queue = fromBot ? parseQueue(content["nl.keerpunt.queue"]) : null;
     if (queue) this.callbacks.queue(queue);
+    if (fromBot && content["nl.keerpunt.message"] === "queue.visitor.closed") this.callbacks.closed();
     if (type !== EventType.RoomMessage && type !== "nl.keerpunt.prompt") {
       this.shown.delete(key);
       this.callbacks.remove(key);
