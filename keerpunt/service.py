@@ -81,3 +81,15 @@ async def backoff_loop(
             log.info("%s recovered", name)
             failing = False
         delay = initial
+
+
+async def wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
+    """Wait until ``event`` is set or ``seconds`` pass, whichever comes first.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives in the
+    same loop iteration as the event (gh-86296), so a background loop built on it can
+    outlive ``stop()`` and hang shutdown. ``asyncio.timeout`` has no such race.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()

@@ -9,10 +9,11 @@ retried with the same transaction ID, so Synapse stores it once however often it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from nio import OlmUnverifiedDeviceError, RoomSendError, RoomSendResponse
+
+from keerpunt.service import wait_or_timeout
 
 from ..clock import Clock, millis
 from ..crypto.trust import TrustPolicy
@@ -59,8 +60,7 @@ class OutboxSender:
                 wait = IDLE_WAKEUP
             else:
                 failing, wait, delay = True, delay, min(delay * 2, RETRY_CAP)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            await wait_or_timeout(self._wake, wait)
 
     async def flush(self) -> bool:
         """Send every pending message in order; False if one must be retried later."""

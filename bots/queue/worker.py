@@ -18,7 +18,6 @@ a SIGKILL) simply carries on where the last round stopped:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from mautrix.util.async_db import Database
 
 from keerpunt.config.model import QueueConfig
 from keerpunt.hours import OpeningHours
+from keerpunt.service import wait_or_timeout
 
 from ..clock import Clock, millis
 from ..db import transaction
@@ -125,8 +125,7 @@ class QueueWorker:
                     log.info("The queue worker recovered")
                 failing, delay = False, BUSY_WAIT
                 wait = BUSY_WAIT if busy else IDLE_WAIT
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            await wait_or_timeout(self._wake, wait)
 
     async def step(self) -> bool:
         """One round; True when something is still on its way (come back soon)."""
