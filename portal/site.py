@@ -95,9 +95,15 @@ def load_site(content_dir: Path | None = None) -> Site:
     """Load and check everything; a ContentError names the file and field at fault."""
     folder = content_dir or DEFAULT_CONTENT_DIR
     articles = load_articles(folder)
+    # Links to a fixed page's article address point straight at its own address (no redirect).
+    moved = {
+        f'href="{url("article", a.language, slug=a.slug)}"': f'href="{article_path(a)}"' for a in articles if a.is_page
+    }
     entries = []
     for article in articles:
         html = render_markdown(article.body)
+        for old, new in moved.items():
+            html = Markup(str(html).replace(old, new))  # noqa: S704 - swaps one safe attribute for another
         entries.append(Entry(article, html, plain_text(html), article_path(article)))
     campaigns = load_campaigns(folder)
     keys = {(a.language, a.translation_key) for a in articles}

@@ -127,6 +127,14 @@ async def test_fixed_pages_also_answer_at_their_article_address(client: Client) 
     assert response.headers["Location"] == "/en/safety"
 
 
+async def test_links_to_fixed_pages_point_at_their_own_address(client: Client) -> None:
+    page = await (await client.get("/nl/privacy")).text()
+    body = page.split('<div class="prose">', 1)[1].split("</div>", 1)[0]
+    assert 'href="/nl/over-keerpunt"' in body and 'href="/nl/veiligheid"' in body
+    assert "/nl/artikel/over-keerpunt" not in body and "/nl/artikel/veilig-internetten" not in body
+    assert "&#34;" not in body.split("<a ", 1)[1].split(">", 1)[0]
+
+
 async def test_the_language_roots_get_a_slash(client: Client) -> None:
     response = await client.get("/en", allow_redirects=False)
     assert (response.status, response.headers["Location"]) == (301, "/en/")
