@@ -42,7 +42,14 @@ from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomMessageText, Ro
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
 from bots.synapse_admin import SynapseAdmin
-from keerpunt.testing import ALWAYS_OPEN, SynapseProcess, free_port, make_test_config, start_synapse
+from keerpunt.testing import (
+    ALWAYS_OPEN,
+    SynapseProcess,
+    drop_postgres_database,
+    free_port,
+    make_test_config,
+    start_synapse,
+)
 
 ORIGIN = "http://bench.test"
 PHASES = ("post", "crypto", "join", "start", "greeting")
@@ -59,6 +66,7 @@ def _bots_main(config_file: str, conn: Connection) -> None:
     from keerpunt.config import load_config
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nio").setLevel(logging.ERROR)
 
     async def main() -> None:
         service = BotsService(load_config(config_file))
@@ -310,7 +318,8 @@ async def measure(bots: Bots, tmp: Path, count: int, concurrency: int) -> tuple[
     bots.reset()
     started = time.perf_counter()
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as http:
+    timeout = aiohttp.ClientTimeout(total=600)  # a browser's fetch has no timeout; queued starts may wait
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         if concurrency == 1:
             runs = [await visitor_run(bots.api, bots.bot, store, http) for store in stores]
         else:
@@ -346,12 +355,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30, help="sequential visitors (default 30)")
     parser.add_argument("--concurrency", type=int, nargs="*", default=[20, 100], help="concurrent visitor counts")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="run Synapse on a fresh PostgreSQL database")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("nio").setLevel(logging.ERROR)  # "Missing session … " before each key claim
     tmp = Path(tempfile.mkdtemp(prefix="keerpunt-bench-"))
-    print("Starting Synapse (SQLite, test overlay with raised rate limits) and the bots …", flush=True)
-    synapse = start_synapse(tmp / "synapse")
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"Starting Synapse ({backend}, test overlay with raised rate limits) and the bots …", flush=True)
+    synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres)
     bots = Bots(synapse, tmp)
     try:
         bots.start()
@@ -359,6 +370,8 @@ def main() -> int:
     finally:
         bots.stop()
         synapse.stop()
+        if args.postgres and synapse.database_url:
+            drop_postgres_database(args.postgres, synapse.database_url)
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n{failures} failed visitor run(s)")
     return 1 if failures else 0

@@ -108,6 +108,7 @@ class BotsService(Service):
             bot=UserID(session.user_id),
             server_name=cfg.homeserver.server_name,
             case_room_days=cfg.retention.case_room_days,
+            concurrent_starts=cfg.bots.api.concurrent_session_starts,
         )
         system_rooms = SystemRoomStore(db)
         await self.sessions.repair(set((await system_rooms.all()).values()))

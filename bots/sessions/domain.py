@@ -78,8 +78,12 @@ class SessionManager:
         bot: UserID,
         server_name: str,
         case_room_days: int,
+        concurrent_starts: int = 6,
     ) -> None:
         self.admin = admin
+        # Synapse does the heavy part of a session start; in a burst, starts queue here
+        # instead of piling up inside Synapse until its answers time out.
+        self._starts = asyncio.Semaphore(max(1, concurrent_starts))
         self.cases = cases
         self.clock = clock
         self.bot = bot
@@ -118,12 +122,23 @@ class SessionManager:
         # The account and the room are made at the same time: the visitor's ID is known
         # before the account exists, and Synapse accepts an invite for it. Registration
         # (a bcrypt hash) is the slowest step, so this saves a whole createRoom.
-        register = asyncio.ensure_future(
-            self.admin.register(
-                localpart, secrets.token_urlsafe(32), displayname=names.display_name, device_name=names.device_name
+        async with self._starts:
+            register = asyncio.ensure_future(
+                self.admin.register(
+                    localpart, secrets.token_urlsafe(32), displayname=names.display_name, device_name=names.device_name
+                )
             )
-        )
-        create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
+            create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
+            return await self._finish(case_id, number, visitor, register, create)
+
+    async def _finish(
+        self,
+        case_id: str,
+        number: str,
+        visitor: UserID,
+        register: asyncio.Future[Any],
+        create: asyncio.Future[RoomID],
+    ) -> NewSession:
         try:
             reg, room_id = await asyncio.gather(register, create)
             await self.cases.open(case_id, room_id, millis(self.clock))

@@ -35,6 +35,7 @@ class ApiConfig:
     port: int
     allowed_origins: tuple[str, ...]
     trust_forwarded_for: bool
+    concurrent_session_starts: int
 
 
 @dataclass(frozen=True)
