@@ -80,7 +80,10 @@ class Sites:
         body = self.pages.get((origin, request.path))
         if body is None:
             raise web.HTTPNotFound()
-        return web.Response(text=body, content_type="text/html")
+        # No keep-alive: no connection is left open when the test's servers stop.
+        response = web.Response(text=body, content_type="text/html")
+        response.force_close()
+        return response
 
     def serve(self, name: str, path: str, body: str) -> str:
         self.pages[(self.origins[name], path)] = body
@@ -89,6 +92,7 @@ class Sites:
     async def stop(self) -> None:
         for runner in self.runners:
             await runner.cleanup()
+        await asyncio.sleep(0.1)  # let the loop close the transports it just shut
 
 
 @dataclass
