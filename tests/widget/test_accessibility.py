@@ -97,6 +97,10 @@ async def test_the_whole_flow_works_with_the_keyboard_alone(stack: Stack, page: 
     assert await focused(page) == "Gesprek stoppen"
     await page.keyboard.press("Enter")
     assert await focused(page) == "Nee, verder chatten"
+    # The modal dialog keeps a quick exit of its own (the page behind it is inert).
+    await page.keyboard.press("Shift+Tab")
+    assert await focused(page) == "Snel weg"
+    await page.keyboard.press("Tab")
     await page.keyboard.press("Escape")
     await expect(page.get_by_role("dialog")).to_be_hidden()
     await page.get_by_role("button", name="Gesprek stoppen").focus()

@@ -173,9 +173,21 @@ const form = el(
 const endButton = t("button", "end_button", { type: "button", class: "kp-secondary" });
 const dialogYes = t("button", "end_confirm_yes", { type: "button", class: "kp-danger-button" });
 const dialogNo = t("button", "end_confirm_no", { type: "button", class: "kp-secondary" });
+// A modal dialog makes the rest of the page inert, so it carries its own quick exit.
+const dialogExit = t("a", "quick_exit", {
+  href: config.quickExitUrl,
+  rel: "noreferrer",
+  target: "_top",
+  class: "kp-quick-exit kp-quick-exit--dialog",
+});
+dialogExit.addEventListener("click", (event) => {
+  event.preventDefault();
+  exitNow();
+});
 const dialog = el(
   "dialog",
   { "aria-labelledby": "kp-end-h", "aria-describedby": "kp-end-p" },
+  dialogExit,
   t("h2", "end_confirm_heading", { id: "kp-end-h" }),
   t("p", "end_confirm_text", { id: "kp-end-p" }),
   el("div", { class: "kp-actions" }, dialogNo, dialogYes),

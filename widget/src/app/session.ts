@@ -270,7 +270,10 @@ export class ChatSession {
     const sender = event.getSender() ?? "";
     const from: Sender = sender === this.info.bot ? "bot" : "staff";
     const member = this.room?.getMember(sender);
-    const name = from === "bot" ? this.names.bot : (member?.rawDisplayName ?? null);
+    // No display name set: js-sdk falls back to the user ID; show "Counsellor" instead.
+    const raw = member?.rawDisplayName ?? null;
+    const bare = raw === sender || raw === sender.slice(1).split(":")[0];
+    const name = from === "bot" ? this.names.bot : bare ? null : raw;
     const base = { key, from, name, prompt: null, status: null, notice: false } as const;
     if (event.isBeingDecrypted() || event.shouldAttemptDecryption()) {
       this.callbacks.message({ ...base, body: null, state: "decrypting" });
