@@ -87,6 +87,11 @@ async def test_the_whole_flow_works_with_the_keyboard_alone(stack: Stack, page: 
         await page.keyboard.press("Enter")
     await expect(page.locator(".kp-msg--bot").first).to_be_visible(timeout=30000)
     await expect(page.locator("#kp-input")).to_be_focused()
+    # SECURITY.md A.6: no autocomplete, spellcheck or autocorrect; no notification permission.
+    box = page.locator("#kp-input")
+    for name, value in (("autocomplete", "off"), ("autocorrect", "off"), ("spellcheck", "false")):
+        assert await box.get_attribute(name) == value, name
+    assert await page.evaluate("Notification.permission") == "default"
     await page.keyboard.type("Hoi, ik typ alleen")
     await page.keyboard.press("Enter")
     await expect(page.locator(".kp-msg--me .kp-status")).to_have_text("Verstuurd", timeout=20000)
@@ -113,3 +118,4 @@ async def test_the_whole_flow_works_with_the_keyboard_alone(stack: Stack, page: 
     await expect(page.locator("h1", has_text="Het gesprek is gestopt")).to_be_focused()
     assert await page.locator(".kp-log li").count() == 0
     assert dialogs == []
+    assert await page.evaluate("Notification.permission") == "default"
