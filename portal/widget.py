@@ -145,7 +145,7 @@ class Widget:
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
-            "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+            "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
         }
         if self.config.portal.public_url.startswith("https://"):
             headers["Strict-Transport-Security"] = "max-age=63072000"
