@@ -36,6 +36,7 @@ from ..db.outbox import OutboxStore
 from ..db.queue_case import DEPARTURES, QueueCase, QueueStore
 from ..db.staff_post import StaffPostStore
 from ..ids import EventID, RoomID
+from ..synapse_admin import SynapseError
 from ..texts import Language
 from ..triage import TriageDefinition
 from ..triage.handler import closed_text
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 IDLE_WAIT = 2.0
 BUSY_WAIT = 0.25
 RETRY_CAP = 30.0
+# Changes in Synapse (room access, Space links) per round, and at once.
+PER_ROUND = 8
+IN_PARALLEL = 4
 
 
 class NotifyingOutbox(OutboxStore):
@@ -133,8 +137,8 @@ class QueueWorker:
         await self._departures(now)
         busy = await self._cards(now)
         busy = await self._posts(now) or busy
-        await self._access()
-        await self._space()
+        busy = await self._access() or busy
+        busy = await self._space() or busy
         await self._reminders(now)
         open_now = self.hours.is_open(self._moment(now))
         if open_now:
@@ -223,22 +227,61 @@ class QueueWorker:
             self.sent()
         return busy
 
-    async def _access(self) -> None:
-        for q in await self.queue.access_to_apply():
-            case = await self._case(q.case_id)
-            if case.room_id is None or case.purged_at is not None:
-                await self.queue.access_applied(q.case_id, q.claimed_by)
-                continue
-            await self.matrix.give_access(case.room_id, q.claimed_by, q.room_counsellor)
-            await self.queue.access_applied(q.case_id, q.claimed_by)
-            log.info("Room access of case %s applied", case.number)
+    async def _batch(
+        self,
+        items: list[QueueCase],
+        apply: Callable[[QueueCase], Awaitable[None]],
+        gone: Callable[[QueueCase], Awaitable[None]],
+    ) -> bool:
+        """Apply a bounded number of changes in Synapse at once; True when more are left for the next round.
 
-    async def _space(self) -> None:
-        for q in await self.queue.space_to_apply():
+        Rounds stay short under load (fifty cases entering at once), so cards, invites and
+        reminders of other cases never wait behind a long row of Space links.
+        """
+        batch = items[:PER_ROUND]
+        limit = asyncio.Semaphore(IN_PARALLEL)
+
+        async def one(q: QueueCase) -> None:
+            async with limit:
+                try:
+                    await apply(q)
+                except SynapseError as exc:
+                    if exc.status not in (403, 404):
+                        raise
+                    # The room is gone or the bot lost its power there: nothing to apply, ever.
+                    log.warning("Could not apply a change to a case room (%s); giving up on it", exc.errcode)
+                    await gone(q)
+
+        results = await asyncio.gather(*(one(q) for q in batch), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for failure in failures:  # the others were applied; these are tried again next round
+            log.error("Applying a case change in Synapse failed", exc_info=failure)
+        return bool(failures) or len(items) > len(batch)
+
+    async def _access(self) -> bool:
+        async def apply(q: QueueCase) -> None:
+            case = await self._case(q.case_id)
+            if case.room_id is not None and case.purged_at is None:
+                await self.matrix.give_access(case.room_id, q.claimed_by, q.room_counsellor)
+                log.info("Room access of case %s applied", case.number)
+            await self.queue.access_applied(q.case_id, q.claimed_by)
+
+        async def gone(q: QueueCase) -> None:
+            await self.queue.access_applied(q.case_id, q.claimed_by)
+
+        return await self._batch(await self.queue.access_to_apply(), apply, gone)
+
+    async def _space(self) -> bool:
+        async def apply(q: QueueCase) -> None:
             case = await self._case(q.case_id)
             if case.room_id is not None and case.purged_at is None:
                 await self.matrix.link(case.room_id, q.wants_space)
             await self.queue.space_applied(q.case_id, q.wants_space)
+
+        async def gone(q: QueueCase) -> None:
+            await self.queue.space_applied(q.case_id, q.wants_space)
+
+        return await self._batch(await self.queue.space_to_apply(), apply, gone)
 
     async def _reminders(self, now: int) -> None:
         for q in await self.queue.due_reminders(now):
