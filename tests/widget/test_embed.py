@@ -86,6 +86,11 @@ async def test_only_the_chat_frame_can_drive_the_host_page_and_quick_exit_leaves
     dialogs = record_dialogs(page)
     await page.goto(stack.sites.origins["host"] + "/")
     session = await open_and_start(page, stack)
+    await page.frame_locator('iframe[title="Keerpunt chat"]').locator("#kp-input").fill("Hoi, ik ben het")
+    await page.frame_locator('iframe[title="Keerpunt chat"]').locator("#kp-input").press("Enter")
+    await expect(page.frame_locator('iframe[title="Keerpunt chat"]').locator(".kp-msg--me .kp-status")).to_have_text(
+        "Verstuurd", timeout=20000
+    )
 
     # A foreign frame on the same page, and the host page itself, cannot trigger anything.
     evil = next(f for f in page.frames if f.url.startswith(stack.sites.origins["evil"]))
@@ -120,6 +125,13 @@ async def test_only_the_chat_frame_can_drive_the_host_page_and_quick_exit_leaves
     await wait_for(lambda: _dead(stack, session), what="the token to be revoked")
     case = await case_of(stack, session["user_id"])
     assert case is not None and case.state == "closed" and case.close_reason == "quick_exit"
+    # Back never shows the chat (the partner page's history entry was replaced, too).
+    await page.go_back()
+    await page.wait_for_load_state()
+    await asyncio.sleep(0.5)
+    for frame in page.frames:
+        assert "Hoi" not in await frame.content()
+        assert await frame.locator(".kp-msg").count() == 0
 
 
 async def test_portal_quick_exit_on_the_host_page_also_ends_the_chat(
