@@ -2,7 +2,9 @@
 
 Uses Synapse's admin API (``DELETE /_synapse/admin/v2/rooms/<room>`` with ``purge: true``)
 and waits for the background purge to finish before recording it; an unfinished or failed
-purge is simply tried again next round. The time source is injectable (tests move it).
+purge is simply tried again next round. The bots' own records of the room (handled events,
+outbox rows, the visitor's identity pin) are dropped with it. The time source is injectable
+(tests move it).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import time
 
 from .clock import Clock, millis
 from .db.case import CaseStore
+from .db.handled_event import HandledEventStore
 from .db.outbox import OutboxStore
+from .db.pinned_identity import PinnedIdentityStore
 from .synapse_admin import SynapseAdmin
 
 log = logging.getLogger(__name__)
@@ -23,11 +27,22 @@ PURGE_WAIT = 60.0
 
 
 class RetentionTask:
-    def __init__(self, admin: SynapseAdmin, cases: CaseStore, outbox: OutboxStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        admin: SynapseAdmin,
+        cases: CaseStore,
+        outbox: OutboxStore,
+        clock: Clock,
+        *,
+        handled: HandledEventStore,
+        pins: PinnedIdentityStore,
+    ) -> None:
         self.admin = admin
         self.cases = cases
         self.outbox = outbox
         self.clock = clock
+        self.handled = handled
+        self.pins = pins
 
     async def run_once(self) -> int:
         """Purge every case room that is due; return how many were purged."""
@@ -40,6 +55,12 @@ class RetentionTask:
             if status != "complete":
                 log.warning("Purging the room of case %s ended as %r; trying again later", case.number, status)
                 continue
+            # What the bots kept about the room goes with it (event and transaction IDs, the
+            # visitor's identity pin); the case row itself stays for the statistics.
+            await self.outbox.forget_room(case.room_id)
+            await self.handled.forget_room(case.room_id)
+            if case.visitor is not None:
+                await self.pins.forget(case.visitor)
             await self.cases.mark_purged(case.id, millis(self.clock))
             log.info("Purged the room of closed case %s", case.number)
             purged += 1

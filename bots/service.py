@@ -123,7 +123,7 @@ class BotsService(Service):
         self.sync = SyncLoop(client, BotStateStore(db), router, trust)
         await self.sync.load()
         await self._first_sync()
-        self.retention = RetentionTask(admin, cases, outbox, self.clock)
+        self.retention = RetentionTask(admin, cases, outbox, self.clock, handled=handled, pins=PinnedIdentityStore(db))
         self.tasks = [
             asyncio.create_task(backoff_loop("sync", self.sync.step), name="bots-sync"),
             asyncio.create_task(sender.run(), name="bots-outbox"),

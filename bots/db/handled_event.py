@@ -48,6 +48,11 @@ class HandledEventStore:
     async def seen(self, event_id: EventID) -> bool:
         return bool(await self.db.fetchval("SELECT 1 FROM handled_event WHERE event_id=$1", event_id))
 
+    async def forget_room(self, room_id: RoomID) -> None:
+        """Drop the records of a purged room: its events can never come again."""
+        await self.db.execute("DELETE FROM handled_event WHERE room_id=$1", room_id)
+        await self.db.execute("DELETE FROM pending_event WHERE room_id=$1", room_id)
+
     async def in_room(self, room_id: RoomID) -> list[HandledEvent]:
         rows = await self.db.fetch("SELECT * FROM handled_event WHERE room_id=$1 ORDER BY handled_at", room_id)
         return [HandledEvent.from_row(row) for row in rows]

@@ -102,6 +102,10 @@ class OutboxStore:
     async def mark_failed(self, txn_id: str) -> None:
         await self.db.execute("UPDATE outbox SET state='failed', content=NULL WHERE txn_id=$1", txn_id)
 
+    async def forget_room(self, room_id: RoomID) -> None:
+        """Drop every row of a purged room (transaction and event IDs included)."""
+        await self.db.execute("DELETE FROM outbox WHERE room_id=$1", room_id)
+
     async def drop_room(self, room_id: RoomID) -> None:
         """Give up on what is still queued for a room that is gone (purged or closed)."""
         await self.db.execute(

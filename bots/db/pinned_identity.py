@@ -31,3 +31,7 @@ class PinnedIdentityStore:
         pinned = await self.get(user_id)
         assert pinned is not None
         return pinned
+
+    async def forget(self, user_id: UserID) -> None:
+        """Drop the pin of a user who is gone (a visitor whose case room was purged)."""
+        await self.db.execute("DELETE FROM pinned_identity WHERE user_id=$1", user_id)

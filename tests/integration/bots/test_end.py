@@ -9,7 +9,10 @@ import aiohttp
 import pytest
 
 from bots.db.case import CaseStore
-from bots.ids import RoomID
+from bots.db.handled_event import HandledEventStore
+from bots.db.outbox import OutboxStore
+from bots.db.pinned_identity import PinnedIdentityStore
+from bots.ids import RoomID, UserID
 from bots.sessions.domain import DAY_MS
 
 from ...matrix_clients import ClientFactory
@@ -68,6 +71,8 @@ async def test_the_room_is_purged_once_the_retention_period_has_passed(
 ) -> None:
     session, _visitor, _ = await start_and_greet(clients, bots.api, bots.user_id)
     room = session["room_id"]
+    assert await HandledEventStore(bots.db).in_room(RoomID(room)) != []
+    assert await PinnedIdentityStore(bots.db).get(UserID(session["user_id"])) is not None
     assert await _end(bots.api, session["access_token"]) == (204, None)
     assert bots.service is not None and bots.service.retention is not None
     retention = bots.service.retention
@@ -84,3 +89,7 @@ async def test_the_room_is_purged_once_the_retention_period_has_passed(
     case = await CaseStore(bots.db).by_room(RoomID(room))
     assert case is not None and case.purged_at is not None
     assert await retention.run_once() == 0
+    # The bots' own traces of the room went with it.
+    assert await HandledEventStore(bots.db).in_room(RoomID(room)) == []
+    assert await OutboxStore(bots.db).in_room(RoomID(room)) == []
+    assert await PinnedIdentityStore(bots.db).get(UserID(session["user_id"])) is None
