@@ -5,7 +5,8 @@ an event in either:
 
 - still encrypted (its room key has not arrived): parked in ``pending_event`` and tried
   again after every batch; after ``GIVE_UP_MS`` it is recorded as undecryptable;
-- state: only the visitor leaving a case room matters (the card and counsellor are told);
+- state: only someone leaving a case room matters: the visitor (the card and counsellor are
+  told) or the counsellor who claimed it (the case goes back to the queue);
 - sent unencrypted, or from a device its owner has not cross-signed (DESIGN.md rule 3):
   recorded as ignored, never acted on — except a reaction in the queue room: clients send
   ``m.reaction`` in the clear, so a 👍 on a card counts from any device of a staff member
@@ -42,17 +43,15 @@ def _is_state(event: Event) -> bool:
     return isinstance(event.source, dict) and "state_key" in event.source
 
 
-def _left(event: Event, user: UserID | None) -> bool:
-    """Whether ``event`` is ``user`` leaving (or being removed from) the room."""
+def _who_left(event: Event) -> UserID | None:
+    """The user whom ``event`` shows leaving (or removed from, or declining) the room."""
     source: dict[str, Any] = event.source if isinstance(event.source, dict) else {}
     raw = source.get("content")
     content: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    return (
-        user is not None
-        and source.get("type") == "m.room.member"
-        and source.get("state_key") == user
-        and content.get("membership") in ("leave", "ban")
-    )
+    if source.get("type") != "m.room.member" or content.get("membership") not in ("leave", "ban"):
+        return None
+    user = source.get("state_key")
+    return UserID(user) if isinstance(user, str) else None
 
 
 Target = Case | RoomID  # a case room's case, or the queue room
@@ -95,8 +94,12 @@ class EventRouter:
         if target is None:
             return
         if _is_state(event):
-            if isinstance(target, Case) and _left(event, target.visitor):
-                await self._visitor_left(target, EventID(event.event_id))
+            gone = _who_left(event)
+            if isinstance(target, Case) and gone is not None and not await self.handled.seen(EventID(event.event_id)):
+                if gone == target.visitor:
+                    await self._visitor_left(target, EventID(event.event_id))
+                else:  # a counsellor walked out of a chat they had claimed: it must not be forgotten
+                    await self.staff.on_counsellor_left(target, EventID(event.event_id), gone)
             return
         event_id = EventID(event.event_id)
         if await self.handled.seen(event_id):
@@ -107,8 +110,6 @@ class EventRouter:
         await self._guarded(room_id, target, event)
 
     async def _visitor_left(self, case: Case, event_id: EventID) -> None:
-        if await self.handled.seen(event_id):
-            return
         # The session API closes the case (with its reason) before it erases the account.
         reason: Departure = "left"
         if case.state == "closed" and case.close_reason in ("ended", "quick_exit"):

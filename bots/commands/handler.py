@@ -155,6 +155,19 @@ class CommandHandler:
         if moved_note:
             await self.redact(where.room_id, event_id)
 
+    async def on_counsellor_left(self, case: Case, event_id: EventID, counsellor: UserID) -> None:
+        """The claiming counsellor left (or declined) the chat on their own: back to the queue."""
+        assert case.room_id is not None
+        now = millis(self.clock)
+        async with transaction(self.db):
+            if not await self.handled.record(event_id, case.room_id, "handled", now):
+                return
+            q = await self.queue.get(case.id)
+            if q is None or q.stage != "claimed" or q.claimed_by != counsellor:
+                return  # removed by the bot (release, transfer), or after the close: nothing to do
+            await self.domain.release(case, counsellor, now, walked_out=True)
+        self.changed()
+
     # Commands
 
     async def _command(

@@ -235,12 +235,15 @@ class QueueStore:
         )
 
     async def depart(self, case_id: str, departure: Departure, now: int) -> QueueCase | None:
-        """The visitor left. An unclaimed case leaves the queue; a claimed one waits for !close."""
+        """The visitor left. An unclaimed case leaves the queue; a claimed one waits for !close.
+
+        A closed case stays as it was closed (its visitor's account is erased after the close).
+        """
         return await self._transition(
             "UPDATE queue_case SET departure=$2, reminder_due=NULL, card_version=card_version+1, "
             "stage=CASE WHEN stage IN ('triage', 'waiting') THEN 'closed' ELSE stage END, "
             "closed_at=CASE WHEN stage IN ('triage', 'waiting') THEN $3 ELSE closed_at END, "
-            "triage_done=true WHERE case_id=$1 AND departure IS NULL",
+            "triage_done=true WHERE case_id=$1 AND departure IS NULL AND stage <> 'closed'",
             case_id,
             departure,
             now,

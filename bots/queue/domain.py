@@ -176,16 +176,16 @@ class QueueDomain:
         await self._thread(case, summary_text(facts, self.definition, self.staff_language), now, mention=counsellor)
         return claimed
 
-    async def release(self, case: Case, counsellor: UserID, now: int) -> None:
+    async def release(self, case: Case, counsellor: UserID, now: int, *, walked_out: bool = False) -> None:
+        """Back to the queue at the old place; ``walked_out``: the counsellor left the room themselves."""
         q = await self.queue.get(case.id)
         assert q is not None
         released = await self.queue.release(case.id, counsellor, now + self.reminder_ms(q.urgent))
         if released is None:
             raise CommandError("queue.staff.not_yours", number=case.number)
-        await self.log.add(case.id, "released", now, counsellor)
-        await self._thread(
-            case, text(self.staff_language, "queue.staff.released", counsellor=counsellor, number=case.number), now
-        )
+        await self.log.add(case.id, "released", now, counsellor, "left_room" if walked_out else None)
+        key = "queue.staff.counsellor_left" if walked_out else "queue.staff.released"
+        await self._thread(case, text(self.staff_language, key, counsellor=counsellor, number=case.number), now)
         if released.departure is None:
             await self.tell_place(case, now, lead=text(as_language(case.language), "queue.visitor.released"))
 

@@ -72,6 +72,12 @@ async def test_note_release_transfer_quick_exit_and_close(bots: InProcessBots, c
     await anna.say(queue_room, f"!claim {visitor.number}")
     await anna.wait_for(lambda: visitor.room in anna.user.client.invited_rooms, what="anna's invite")
     await anna.join(visitor.room)
+    # A note typed in the chat by mistake moves under the card and disappears from the chat.
+    slip = await anna.say(visitor.room, f"!note {visitor.number} vertelt over een neef")
+    (moved,) = await anna.wait_for(lambda: anna.replies_to(visitor.room, slip), what="the note-moved answer")
+    assert moved == text("nl", "queue.staff.note_moved", number=visitor.number)
+    await _thread_has(anna, queue_room, card_id, "vertelt over een neef")
+    await wait_until(lambda: _redacted(clients, bots, visitor.room, slip), what="the note to be redacted in the chat")
     await anna.say(visitor.room, "!release")
     back = await visitor.observer.wait_message(
         visitor.room, bots.user_id, lambda e: e["content"]["body"].startswith(text("nl", "queue.visitor.released"))
@@ -142,3 +148,9 @@ async def _is(clients: ClientFactory, bots: InProcessBots, room: str, user: str,
 
 async def _empty_child(clients: ClientFactory, bots: InProcessBots, space: str, room: str) -> bool:
     return await _state(clients, bots, space, "m.space.child", room) == {}
+
+
+async def _redacted(clients: ClientFactory, bots: InProcessBots, room: str, event_id: str) -> bool:
+    admin = await clients.admin(await bot_token(bots.config))
+    event = await admin.request("GET", f"/_matrix/client/v3/rooms/{quote(room)}/event/{quote(event_id)}")
+    return "redacted_because" in event.get("unsigned", {}) and not event.get("content")
