@@ -51,6 +51,23 @@ class BotClient(AsyncClient):  # type: ignore[misc]  # nio ships no type hints
                 self.unused_fallback_key_types = [str(u) for u in unused]
         return data
 
+    # One undecryptable to-device message or event must never stop the sync: nio lets some
+    # vodozemac errors through (a pre-key message naming an unknown one-time key raises
+    # SessionCreationException), which would fail the batch again after every restart.
+    def _handle_decrypt_to_device(self, to_device_event: Any) -> Any:
+        try:
+            return super()._handle_decrypt_to_device(to_device_event)
+        except Exception as exc:
+            log.warning("Skipping a to-device message that cannot be decrypted (%s)", type(exc).__name__)
+            return None
+
+    def _handle_timeline_event(self, event: Any, room_id: str, room: Any, encrypted_rooms: set[str]) -> Any:
+        try:
+            return super()._handle_timeline_event(event, room_id, room, encrypted_rooms)
+        except Exception as exc:
+            log.warning("Leaving a room event undecrypted after an error (%s)", type(exc).__name__)
+            return None
+
     async def _handle_sync(self, response: Any) -> None:
         store = self.store
         if store is None:

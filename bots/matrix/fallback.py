@@ -8,15 +8,22 @@ concurrent visitors lost 5 of them this way). With a fallback key Synapse hands 
 when the one-time keys run out, and the bot can still decrypt.
 
 The key is saved in the crypto store before it is uploaded, so a crash can never leave a
-published key whose private part is lost. A new one replaces it once Synapse reports it
-used; vodozemac keeps the previous one for messages still on their way.
+published key whose private part is lost. Once Synapse reports it used, a new one replaces
+it — but not sooner than ``ROTATE_AFTER`` after the last one was published: vodozemac keeps
+only the current and the previous fallback key, so rotating twice while visitors' first
+messages are still on their way would make those undecryptable (the benchmark at 100
+concurrent visitors did exactly that). Until then Synapse keeps handing out the used key,
+which is what a fallback key is for. The publication time is kept in the database, so a
+restart does not rotate early either.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from ..db.bot_state import BotStateStore
 from .client import BotClient
 
 log = logging.getLogger(__name__)
@@ -24,9 +31,26 @@ log = logging.getLogger(__name__)
 KEY_TYPE = "signed_curve25519"
 
 
-def needs_fallback_key(client: BotClient) -> bool:
-    unused = client.unused_fallback_key_types
-    return unused is not None and KEY_TYPE not in unused
+# Least time between two fallback keys (see above).
+ROTATE_AFTER = 3600.0
+PUBLISHED_AT = "fallback_key_published_at"
+
+
+class FallbackKeys:
+    def __init__(self, client: BotClient, state: BotStateStore) -> None:
+        self.client = client
+        self.state = state
+
+    async def maintain(self) -> None:
+        """After a sync: publish a fallback key if there is none, or replace a used one when due."""
+        unused = self.client.unused_fallback_key_types
+        if unused is None or KEY_TYPE in unused:
+            return
+        published = await self.state.get(PUBLISHED_AT)
+        if published is not None and time.time() - float(published) < ROTATE_AFTER:
+            return  # used, but the previous key may still be needed for messages in flight
+        if await publish_fallback_key(self.client):
+            await self.state.put(PUBLISHED_AT, str(time.time()))
 
 
 async def publish_fallback_key(client: BotClient) -> bool:

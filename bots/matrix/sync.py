@@ -32,7 +32,7 @@ from ..crypto.trust import TrustPolicy
 from ..db.bot_state import SYNC_TOKEN, BotStateStore
 from ..ids import RoomID
 from .client import BotClient
-from .fallback import needs_fallback_key, publish_fallback_key
+from .fallback import FallbackKeys
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class SyncLoop:
         self.handler = handler
         self.trust = trust
         self.timeout_ms = timeout_ms
+        self.fallback = FallbackKeys(client, state)
         self.token: str | None = None
         self._full_state_done = False
         self.ready = asyncio.Event()
@@ -156,7 +157,6 @@ class SyncLoop:
             claim = await client.keys_claim(client.get_users_for_key_claiming())
             if isinstance(claim, KeysClaimError):
                 raise SyncFailed(f"keys claim failed: {claim.message}")
-        if needs_fallback_key(client):
-            await publish_fallback_key(client)
+        await self.fallback.maintain()
         if client.outgoing_to_device_messages:
             await client.send_to_device_messages()
