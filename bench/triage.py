@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import random
 import secrets
 import shutil
@@ -388,10 +389,26 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:6.0f} ms"
 
 
-def report(results: list[Result], wall: float, timings: dict[str, dict[str, float]]) -> int:
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(
+    results: list[Result], wall: float, timings: dict[str, dict[str, float]], busy: dict[str, float] | None = None
+) -> int:
     ok = [r for r in results if r.error is None]
     failed = [r for r in results if r.error is not None]
     print(f"\n== {len(results)} concurrent visitors: {len(ok)} completed triage, wall {wall:.1f} s")
+    if busy:
+        shares = ", ".join(f"{name} {seconds / wall * 100:.0f} %" for name, seconds in busy.items())
+        print(f"   CPU of one core used during the run: {shares}")
     for error in sorted({r.error or "" for r in failed}):
         print(f"   FAILED: {error}")
     samples = [s for r in ok for _, s in r.samples]
@@ -401,12 +418,13 @@ def report(results: list[Result], wall: float, timings: dict[str, dict[str, floa
             f"   all {len(samples):4d} answers     p50 {ms(pct(samples, 0.5))}  p95 {ms(pct(samples, 0.95))}"
             f"  max {ms(max(samples))}  mean {ms(statistics.mean(samples))}"
         )
-        for q in DEFINITION.questions:
+        for q in DEFINITION.questions if len(ok) > 1 else ():
             values = [s for r in ok for qid, s in r.samples if qid == q.id]
             print(f"   after {q.id:<12} p50 {ms(pct(values, 0.5))}  p95 {ms(pct(values, 0.95))}  max {ms(max(values))}")
         setups = [r.setup for r in ok]
         print(f"   (session → first question: p50 {ms(pct(setups, 0.5))}, p95 {ms(pct(setups, 0.95))})")
-    print("   bots' Synapse calls during the run (count, mean):")
+    if timings:
+        print("   bots' Synapse calls during the run (count, mean):")
     for name, stats in sorted(timings.items(), key=lambda kv: -kv[1]["total"])[:12]:
         if name != "nio SyncResponse":
             print(f"     {name:<58} {int(stats['count']):5d}  {ms(stats['mean'])}")
@@ -417,9 +435,14 @@ async def bench(synapse: SynapseProcess, bots: Bots, tmp: Path, args: argparse.N
     counsellors = await add_counsellors(synapse, bots, args.counsellors, tmp / "staff")
     syncing = asyncio.create_task(keep_syncing(counsellors))
     failures = 0
+    pids = {"Synapse": synapse.process.pid if synapse.process else None, "bots": bots.proc.pid}
     try:
+        results, wall = await asyncio.to_thread(run_visitors, bots, tmp / "baseline", 1, 1, args.seed, True)
+        print("\nBaseline, one visitor alone:", end="")
+        failures += report(results, wall, {})
         for r in range(args.rounds):
             bots.reset()
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             results, wall = await asyncio.to_thread(
                 run_visitors,
                 bots,
@@ -429,7 +452,8 @@ async def bench(synapse: SynapseProcess, bots: Bots, tmp: Path, args: argparse.N
                 args.seed + 100 * r,
                 not args.staggered,
             )
-            failures += report(results, wall, bots.timings())
+            busy = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+            failures += report(results, wall, bots.timings(), busy)
     finally:
         syncing.cancel()
         with contextlib.suppress(BaseException):
