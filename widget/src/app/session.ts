@@ -312,9 +312,10 @@ export class ChatSession {
   private async signedRecipientExists(): Promise<boolean> {
     const room = this.room;
     if (!room) return false;
+    // Joined members only: case rooms share history with members from their join on, so an
+    // invited device gets no key for what is sent now.
     const others = room
-      .getMembers()
-      .filter((m) => m.membership === "join" || m.membership === "invite")
+      .getJoinedMembers()
       .map((m) => m.userId)
       .filter((u) => u !== this.info.user_id);
     if (others.length === 0) return false;
