@@ -132,8 +132,8 @@ class QueueStore:
     async def recent_handling_ms(self, limit: int) -> list[int]:
         """Claim-to-close durations of the most recently closed claimed cases."""
         rows = await self.db.fetch(
-            "SELECT closed_at - claimed_at AS took FROM queue_case WHERE stage='closed' AND claimed_at IS NOT NULL "
-            "AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT $1",
+            "SELECT closed_at - claimed_at AS took FROM queue_case WHERE stage = 'closed' AND claimed_at IS NOT NULL "
+            "ORDER BY closed_at DESC LIMIT $1",
             limit,
         )
         return [int(row["took"]) for row in rows]
@@ -255,8 +255,8 @@ class QueueStore:
         """Cases the visitor ended through the session API that the queue has not caught up with."""
         rows = await self.db.fetch(
             "SELECT q.case_id, c.close_reason FROM queue_case q JOIN visitor_case c ON c.id = q.case_id "
-            "WHERE c.state='closed' AND q.departure IS NULL AND q.stage <> 'closed' "
-            "AND c.close_reason IN ('ended', 'quick_exit')"
+            "WHERE q.stage IN ('triage', 'waiting', 'claimed') AND q.departure IS NULL "
+            "AND c.state='closed' AND c.close_reason IN ('ended', 'quick_exit')"
         )
         return [(row["case_id"], row["close_reason"]) for row in rows]
 
@@ -328,6 +328,16 @@ class QueueStore:
             now,
         )
         return row is not None
+
+    async def to_erase(self, reason: str, closed_before: int) -> list[str]:
+        """Cases closed for ``reason`` before ``closed_before`` whose visitor is not erased yet."""
+        rows = await self.db.fetch(
+            "SELECT id FROM visitor_case WHERE state = 'closed' AND erased_at IS NULL AND visitor IS NOT NULL "
+            "AND closed_at <= $2 AND close_reason = $1 ORDER BY closed_at",
+            reason,
+            closed_before,
+        )
+        return [row["id"] for row in rows]
 
     async def notified(self, case_id: str, position: int | None, now: int) -> None:
         await self.db.execute(

@@ -341,11 +341,7 @@ class QueueWorker:
 
     async def _erase(self, now: int) -> None:
         grace = int(self.settings.erase_after_minutes * MINUTE_MS)
-        for case in await self.cases.closed_not_erased():
-            if (
-                case.close_reason == CLOSED_BY_COUNSELLOR
-                and case.closed_at is not None
-                and case.closed_at + grace <= now
-            ):
-                await self.erase(case)
-                log.info("Erased the visitor of case %s after its close", case.number)
+        for case_id in await self.queue.to_erase(CLOSED_BY_COUNSELLOR, now - grace):
+            case = await self._case(case_id)
+            await self.erase(case)
+            log.info("Erased the visitor of case %s after its close", case.number)
