@@ -349,7 +349,7 @@ async function start(): Promise<void> {
       staff: translate(screens.lang, "counsellor"),
     });
   } catch (error) {
-    if (error instanceof module.UntrustedError) return;
+    // Also when nobody in the room could read us (UntrustedError): there is no chat to keep.
     console.warn("keerpunt: the chat could not start:", error instanceof Error ? error.message : error);
     leaveQuietly("ended");
     return showError("error_start");

@@ -145,6 +145,17 @@ export class ChatSession {
     crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
     const session = new ChatSession(client, crypto, info, callbacks, names);
     session.listen();
+    try {
+      await session.begin(language);
+    } catch (error) {
+      session.stop(); // never leave a half-started client syncing in the background
+      throw error;
+    }
+    return session;
+  }
+
+  private async begin(language: string): Promise<void> {
+    const { client, crypto, info } = this;
     const prepared = new Promise<void>((resolve) => {
       const onSync = (state: SyncState): void => {
         if (state === SyncState.Prepared || state === SyncState.Syncing) {
@@ -166,16 +177,15 @@ export class ChatSession {
       client.startClient({ initialSyncLimit: 30, lazyLoadMembers: false }).then(() => prepared),
       client.joinRoom(info.room_id),
     ]);
-    await session.requireOwnSignature();
+    await this.requireOwnSignature();
     // The room key goes only to members in local state: wait for us and the bot to be there.
     await until(() => {
       const r = client.getRoom(info.room_id);
       return !!r && r.getMyMembership() === "join" && r.getMember(info.bot)?.membership === "join";
     }, "the room and its members");
-    await session.requireSignedRecipient();
-    await session.sendRaw(START_EVENT, { language });
+    await this.requireSignedRecipient();
+    await this.sendRaw(START_EVENT, { language });
     performance.mark("kp-start-sent");
-    return session;
   }
 
   private get room(): Room | null {
