@@ -66,6 +66,16 @@ async def test_no_response_sets_a_cookie(client: Client) -> None:
     assert len(client.session.cookie_jar) == 0
 
 
+async def test_redirects_and_method_errors_carry_the_headers_too(client: Client) -> None:
+    for response in (
+        await client.get("/en", allow_redirects=False),
+        await client.post("/nl/"),
+        await client.get("/static/missing.js"),
+    ):
+        assert response.status in (301, 404, 405)
+        assert "Content-Security-Policy" in response.headers and "Set-Cookie" not in response.headers
+
+
 async def test_hsts_is_sent_when_the_portal_is_public_over_https(make_client: ClientFactory) -> None:
     client = await make_client({"portal": {"public_url": "https://keerpunt.test"}})
     response = await client.get("/nl/")

@@ -9,6 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from portal.app import VIEWS_KEY
 from portal.site import Site
 
 from .conftest import ClientFactory
@@ -175,11 +176,11 @@ async def test_unknown_pages_get_a_404_in_the_site_style(client: Client) -> None
 
 
 async def test_a_crash_gets_a_500_in_the_site_style_without_details(make_client: ClientFactory) -> None:
-    async def boom(request: web.Request) -> web.Response:
+    def boom(language: str, query: str) -> str:
         raise RuntimeError("secret internals")
 
-    client = await make_client(setup=lambda app: app.router.add_get("/en/boom", boom))
-    response = await client.get("/en/boom")
+    client = await make_client(setup=lambda app: setattr(app[VIEWS_KEY], "render_search", boom))
+    response = await client.get("/en/search", params={"q": "x"})
     assert response.status == 500
     page = await response.text()
     assert "Something went wrong" in page and "secret internals" not in page and "Traceback" not in page
