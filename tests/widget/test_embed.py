@@ -161,3 +161,25 @@ async def test_a_page_outside_the_allowlist_cannot_frame_the_chat(stack: Stack, 
 
 async def _dead(stack: Stack, session: dict[str, Any]) -> bool:
     return await whoami_status(stack, session["access_token"]) == 401
+
+
+async def test_on_a_page_made_for_the_chat_it_sits_inline_without_a_launcher(stack: Stack, page: Page) -> None:
+    url = stack.sites.serve(
+        "host",
+        "/chat",
+        '<!doctype html><html lang="nl"><title>Chat</title><a href="#x">eerste link</a>'
+        '<div id="chat" data-chat-root><p>De chat laadt…</p></div>'
+        f'<script src="{stack.portal_url}/widget/embed.js" async></script></html>',
+    )
+    await page.goto(url)
+    frame = page.frame_locator("[data-chat-root] iframe")
+    await expect(frame.locator("h1").first).to_have_text("Praat anoniem met een hulpverlener")
+    await expect(page.get_by_role("button", name="Chat anoniem")).to_have_count(0)
+    await expect(frame.get_by_role("button", name="Chat verkleinen")).to_have_count(0)
+    await asyncio.sleep(0.3)
+    assert await page.evaluate("document.activeElement === document.body"), "the page keeps its focus"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "eerste link"
+    async with page.expect_response("**/api/v1/sessions"):
+        await frame.locator("button.kp-primary", has_text="Start").click()
+    await expect(frame.locator(".kp-msg--bot").first).to_be_visible(timeout=30000)

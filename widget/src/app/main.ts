@@ -17,7 +17,9 @@ const config = readConfig(document);
 const embedded = window.parent !== window && config.host !== null;
 const root = document.getElementById("kp-app") ?? document.body.appendChild(el("main", { id: "kp-app" }));
 root.replaceChildren();
-const screens = new Screens(root, config.language, embedded);
+// Inline in a page made for the chat there is nothing to minimise to.
+const inline = new URLSearchParams(location.search).get("embed") === "inline";
+const screens = new Screens(root, config.language, embedded && !inline);
 
 // Outreach links carry a code; read it once and drop it from the address bar and history entry.
 const params = new URLSearchParams(location.search);

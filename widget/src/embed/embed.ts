@@ -73,20 +73,25 @@ function init(script: HTMLScriptElement): void {
     });
   }
 
+  function makeFrame(inline: boolean): HTMLIFrameElement {
+    const el = doc.createElement("iframe");
+    const url = new URL("chat/", base);
+    url.searchParams.set("lang", lang);
+    url.searchParams.set("embed", inline ? "inline" : "1");
+    url.searchParams.set("host", location.origin);
+    el.src = url.href;
+    el.title = texts.launcher_title;
+    el.setAttribute("referrerpolicy", "no-referrer");
+    el.setAttribute("allow", "");
+    return el;
+  }
+
   function open(): void {
     if (!frame) {
-      frame = doc.createElement("iframe");
-      const url = new URL("chat/", base);
-      url.searchParams.set("lang", lang);
-      url.searchParams.set("embed", "1");
-      url.searchParams.set("host", location.origin);
-      frame.src = url.href;
-      frame.title = texts.launcher_title;
-      frame.setAttribute("referrerpolicy", "no-referrer");
-      frame.setAttribute("allow", "");
+      frame = makeFrame(false);
       layout(frame);
       doc.body.appendChild(frame);
-      window.addEventListener("resize", () => frame && layout(frame));
+      window.addEventListener("resize", () => frame && !frame.dataset.inline && layout(frame));
     }
     frame.hidden = false;
     css(frame, { display: "block" });
@@ -123,7 +128,8 @@ function init(script: HTMLScriptElement): void {
     if (!message) return;
     if (message.action === "quick-exit") quickExit(message.url);
     else if (message.action === "minimise") minimise();
-    else post({ protocol: PROTOCOL, action: "focus" });
+    // Opened by a click: focus the chat. Inline in a page: leave focus where the visitor is.
+    else if (!frame?.dataset.inline) post({ protocol: PROTOCOL, action: "focus" });
   });
 
   // The portal's own quick exit (quick-exit.js) announces itself just before it leaves: drop the
@@ -132,6 +138,17 @@ function init(script: HTMLScriptElement): void {
     frame?.remove();
     frame = null;
   });
+
+  // A page made for the chat (the portal's chat page) marks where it goes: the chat sits there,
+  // in the page, at once (coming to that page was the click), and no launcher is needed.
+  const mount = doc.querySelector<HTMLElement>("[data-chat-root]");
+  if (mount) {
+    frame = makeFrame(true);
+    frame.dataset.inline = "1";
+    css(frame, { display: "block", width: "100%", height: "max(480px, 75vh)", border: "1px solid #5c5c5c" });
+    mount.replaceChildren(frame);
+    return;
+  }
 
   button.addEventListener("click", open);
   doc.addEventListener("click", (event) => {
