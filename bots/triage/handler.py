@@ -88,6 +88,8 @@ class VisitorHandler:
         async with transaction(self.db):
             if not await self.handled.record(event_id, case.room_id, "handled", now):
                 return  # handled before (a replayed batch after a restart)
+            if case.state != "open":
+                return  # sent just before the session ended: nobody is there to answer
             q = await self.queue.get(case.id)
             if q is None:
                 await self._greet(case, event_type, content, now)
@@ -162,7 +164,11 @@ class VisitorHandler:
             if q.stage == "triage":
                 await self.domain.enter_queue(case, now)
             if q.stage in ("triage", "waiting"):
-                await self.domain.tell_place(case, now, lead=text(language, "triage.done"))
+                thanks = text(language, "triage.done")
+                if self.hours.is_open(datetime.fromtimestamp(now / 1000, tz=UTC)):
+                    await self.domain.tell_place(case, now, lead=thanks)
+                else:  # no estimate at night: the place is told when the chat opens again
+                    await self._send(case, visitor_message(thanks, "triage.done"), now)
             return
         following = state.current(self.definition)
         assert following is not None
