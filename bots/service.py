@@ -50,9 +50,10 @@ from .queue.rooms import StaffMatrix
 from .queue.worker import NotifyingOutbox, QueueWorker
 from .retention import RetentionTask
 from .sessions.api import SessionsApi
-from .sessions.domain import SessionManager
+from .sessions.domain import SessionManager, VisitorNames
 from .sessions.ratelimit import SessionRateLimiter
 from .synapse_admin import SynapseAdmin
+from .texts import text
 from .triage import load_definition
 from .triage.handler import VisitorHandler
 
@@ -109,6 +110,10 @@ class BotsService(Service):
             server_name=cfg.homeserver.server_name,
             case_room_days=cfg.retention.case_room_days,
             concurrent_starts=cfg.bots.api.concurrent_session_starts,
+            spare_accounts=cfg.bots.api.spare_accounts,
+            spare_names=VisitorNames(
+                text(cfg.languages.default, "visitor.display_name"), text(cfg.languages.default, "visitor.device_name")
+            ),
         )
         system_rooms = SystemRoomStore(db)
         await self.sessions.repair(set((await system_rooms.all()).values()))
@@ -129,6 +134,7 @@ class BotsService(Service):
             asyncio.create_task(sender.run(), name="bots-outbox"),
             asyncio.create_task(worker.run(), name="bots-queue"),
             asyncio.create_task(backoff_loop("retention", self.retention.step), name="bots-retention"),
+            asyncio.create_task(backoff_loop("spare accounts", self.sessions.spares.step), name="bots-spares"),
         ]
 
         limits = cfg.bots.rate_limit

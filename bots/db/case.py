@@ -14,7 +14,8 @@ from mautrix.util.async_db import Database
 
 from ..ids import RoomID, UserID
 
-CaseState = Literal["creating", "open", "closed"]
+# 'spare': a visitor account registered ahead of time, not yet anyone's (bots.sessions.spares).
+CaseState = Literal["spare", "creating", "open", "closed"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,42 @@ class CaseStore:
             now,
         )
 
+    async def insert_spare(self, case_id: str, visitor: UserID, now: int) -> None:
+        """Record a spare account before it is registered (so a crash leaves nothing unknown)."""
+        await self.db.execute(
+            "INSERT INTO visitor_case (id, number, state, language, entry, visitor, created_at) "
+            "VALUES ($1, $2, 'spare', '', '', $3, $4)",
+            case_id,
+            f"spare-{case_id}",  # a placeholder: numbers are unique only among live cases
+            visitor,
+            now,
+        )
+
+    async def claim_spare(
+        self,
+        case_id: str,
+        number: str,
+        *,
+        language: str,
+        entry: str,
+        campaign: str | None,
+        invite: str | None,
+        now: int,
+    ) -> bool:
+        """Turn a spare into a 'creating' case; raises the unique violation if the number is taken."""
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET state='creating', number=$2, language=$3, entry=$4, campaign=$5, "
+            "invite=$6, created_at=$7 WHERE id=$1 AND state='spare' RETURNING id",
+            case_id,
+            number,
+            language,
+            entry,
+            campaign,
+            invite,
+            now,
+        )
+        return row is not None
+
     async def get(self, case_id: str) -> Case | None:
         row = await self.db.fetchrow("SELECT * FROM visitor_case WHERE id=$1", case_id)
         return Case.from_row(row) if row else None
@@ -124,7 +161,7 @@ class CaseStore:
         )
 
     async def delete_creating(self, case_id: str) -> None:
-        await self.db.execute("DELETE FROM visitor_case WHERE id=$1 AND state='creating'", case_id)
+        await self.db.execute("DELETE FROM visitor_case WHERE id=$1 AND state IN ('creating', 'spare')", case_id)
 
     async def mark_greeted(self, case_id: str, language: str, now: int) -> bool:
         """Record the greeting; False when the case was greeted before (exactly once)."""
@@ -169,4 +206,5 @@ class CaseStore:
         await self.db.execute("UPDATE visitor_case SET purged_at=$2 WHERE id=$1", case_id, now)
 
     async def count(self) -> int:
-        return int(await self.db.fetchval("SELECT COUNT(*) FROM visitor_case") or 0)
+        """Cases of visitors (spare accounts are nobody's case yet)."""
+        return int(await self.db.fetchval("SELECT COUNT(*) FROM visitor_case WHERE state <> 'spare'") or 0)

@@ -17,8 +17,10 @@ import asyncio
 import logging
 import secrets
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from asyncpg import UniqueViolationError
@@ -26,8 +28,9 @@ from asyncpg import UniqueViolationError
 from ..clock import Clock, millis
 from ..db.case import Case, CaseStore
 from ..ids import DeviceID, RoomID, UserID
-from ..synapse_admin import SynapseAdmin, SynapseError
+from ..synapse_admin import Registration, SynapseAdmin, SynapseError
 from .rooms import case_room_body
+from .spares import Spare, SpareAccounts, visitor_localpart
 from .validation import EndReason, StartRequest
 
 log = logging.getLogger(__name__)
@@ -63,11 +66,6 @@ def _random_number(digits: int) -> str:
     return str(secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1))
 
 
-def visitor_localpart() -> str:
-    """128 random bits; no time, no address, nothing about the visitor."""
-    return f"visitor-{secrets.token_hex(16)}"
-
-
 class SessionManager:
     def __init__(
         self,
@@ -79,6 +77,8 @@ class SessionManager:
         server_name: str,
         case_room_days: int,
         concurrent_starts: int = 6,
+        spare_accounts: int = 0,
+        spare_names: VisitorNames | None = None,
     ) -> None:
         self.admin = admin
         # Synapse does the heavy part of a session start; in a burst, starts queue here
@@ -89,9 +89,24 @@ class SessionManager:
         self.bot = bot
         self.server_name = server_name
         self.case_room_days = case_room_days
+        names = spare_names or VisitorNames("", "")
+        self.spares = SpareAccounts(
+            admin,
+            cases,
+            clock,
+            target=spare_accounts if spare_names is not None else 0,
+            server_name=server_name,
+            display_name=names.display_name,
+            device_name=names.device_name,
+            slots=self._starts,
+            undo=self._undo_spare,
+        )
 
-    async def _insert_case(self, req: StartRequest) -> tuple[str, str]:
-        case_id = secrets.token_hex(12)
+    async def _undo_spare(self, case_id: str, visitor: UserID) -> bool:
+        return await self._undo(case_id, visitor, [])
+
+    async def _numbered(self, write: Callable[[str], Awaitable[bool]]) -> str:
+        """Draw a free case number and ``write`` the case with it; retry if another took it."""
         in_use = await self.cases.numbers_in_use()
         for attempt in range(NUMBER_ATTEMPTS):
             digits = 4 + attempt // 10  # four digits while they last
@@ -99,22 +114,31 @@ class SessionManager:
             if number in in_use:
                 continue
             try:
-                await self.cases.insert(
-                    case_id,
-                    number,
-                    language=req.language,
-                    entry=req.entry,
-                    campaign=req.campaign,
-                    invite=req.invite,
-                    now=millis(self.clock),
-                )
+                if not await write(number):
+                    raise SessionUnavailable("the case row is gone")
             except (sqlite3.IntegrityError, UniqueViolationError):
                 in_use.add(number)  # taken by a concurrent session; draw again
                 continue
-            return case_id, number
+            return number
         raise SessionUnavailable("no free case number")
 
+    async def _insert_case(self, req: StartRequest) -> tuple[str, str]:
+        case_id = secrets.token_hex(12)
+
+        async def insert(number: str) -> bool:
+            now = millis(self.clock)
+            await self.cases.insert(
+                case_id, number, language=req.language, entry=req.entry, campaign=req.campaign,
+                invite=req.invite, now=now,
+            )  # fmt: skip
+            return True
+
+        return case_id, await self._numbered(insert)
+
     async def start(self, req: StartRequest, names: VisitorNames) -> NewSession:
+        spare = self.spares.take()
+        if spare is not None:
+            return await self._start_with(spare, req, names)
         case_id, number = await self._insert_case(req)
         localpart = visitor_localpart()
         visitor = UserID(f"@{localpart}:{self.server_name}")
@@ -130,6 +154,40 @@ class SessionManager:
             )
             create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
             return await self._finish(case_id, number, visitor, register, create)
+
+    async def _start_with(self, spare: Spare, req: StartRequest, names: VisitorNames) -> NewSession:
+        """A session on a spare account: only the room is left to make."""
+        visitor = spare.registration.user_id
+
+        async def claim(number: str) -> bool:
+            now = millis(self.clock)
+            return await self.cases.claim_spare(
+                spare.case_id, number, language=req.language, entry=req.entry, campaign=req.campaign,
+                invite=req.invite, now=now,
+            )  # fmt: skip
+
+        try:
+            number = await self._numbered(claim)
+        except BaseException:
+            await asyncio.shield(self._undo(spare.case_id, visitor, []))
+            raise
+        async with self._starts:
+            rename = asyncio.ensure_future(self._named(spare, names.display_name))
+            create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
+            return await self._finish(spare.case_id, number, visitor, rename, create)
+
+    async def _named(self, spare: Spare, display_name: str) -> Registration:
+        """The spare's registration, its display name first set to the visitor's language."""
+        if display_name != spare.display_name:
+            user = spare.registration.user_id
+            await self.admin.request(
+                "PUT",
+                f"/_matrix/client/v3/profile/{quote(user)}/displayname",
+                {"displayname": display_name},
+                token=spare.registration.access_token,
+                label="displayname",
+            )
+        return spare.registration
 
     async def _finish(
         self,
@@ -216,7 +274,7 @@ class SessionManager:
 
     async def repair(self, known_rooms: set[RoomID]) -> None:
         """Undo every case left ``creating`` and finish every erase left undone."""
-        creating = await self.cases.in_state("creating")
+        creating = await self.cases.in_state("creating") + await self.cases.in_state("spare")
         if creating:
             orphans = await self._orphan_rooms({c.visitor for c in creating if c.visitor}, known_rooms)
             for case in creating:

@@ -36,6 +36,7 @@ class ApiConfig:
     allowed_origins: tuple[str, ...]
     trust_forwarded_for: bool
     concurrent_session_starts: int
+    spare_accounts: int
 
 
 @dataclass(frozen=True)

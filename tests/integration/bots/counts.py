@@ -10,7 +10,7 @@ from bots.db.case import CaseStore
 from keerpunt.testing import SynapseProcess
 
 from ...matrix_clients import ClientFactory
-from .harness import InProcessBots
+from .harness import InProcessBots, wait_until
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,10 @@ async def _admin_get(synapse: SynapseProcess, token: str, path: str) -> dict[str
 
 
 async def counts(clients: ClientFactory, bots: InProcessBots) -> Counts:
+    """What exists, once the spare visitor accounts are topped up again (they come and go)."""
+    assert bots.service is not None and bots.service.sessions is not None
+    spares = bots.service.sessions.spares
+    await wait_until(lambda: spares.full, what="the spare accounts to be topped up")
     operator = await clients.user("operator", admin=True)
     token = operator.registration.access_token
     every = await _admin_get(clients.synapse, token, "/_synapse/admin/v2/users?name=visitor-&deactivated=true&limit=1")

@@ -61,7 +61,8 @@ async def test_bot_stays_silent_until_the_visitor_speaks(bots: InProcessBots, cl
 
     await speak_first(visitor, room)
     got, failed = await messages_from(visitor, room, bots.user_id)
-    assert len(got) == 1 and not failed
+    assert got and not failed
+    assert got[0].body == text("nl", "greeting.welcome")  # triage questions may follow in the same sync
 
 
 async def test_any_first_message_gets_the_greeting_once(bots: InProcessBots, clients: ClientFactory) -> None:

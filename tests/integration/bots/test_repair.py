@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -13,10 +15,11 @@ from bots.db.case import CaseStore
 from bots.ids import RoomID, UserID
 from bots.sessions.rooms import case_room_body
 from bots.synapse_admin import SynapseAdmin, SynapseError
+from keerpunt.testing import SynapseProcess
 
 from ...matrix_clients import ClientFactory
 from .counts import counts
-from .harness import InProcessBots, wait_until
+from .harness import InProcessBots, bots_config, wait_until
 from .visitor import post_session
 
 pytestmark = pytest.mark.integration
@@ -31,9 +34,42 @@ async def _admin(clients: ClientFactory, path: str) -> tuple[int, Any]:
         return resp.status, await resp.json(content_type=None)
 
 
+@pytest.fixture
+async def bots_without_spares(
+    synapse: SynapseProcess, tmp_path: Path, bots_database: str
+) -> AsyncIterator[InProcessBots]:
+    """Every session start registers its own account (the path without spare accounts)."""
+    config = bots_config(synapse, tmp_path / "data", bots_database, {"bots": {"api": {"spare_accounts": 0}}})
+    harness = InProcessBots(config)
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
 async def test_a_failing_create_room_undoes_the_account_and_the_case(
     bots: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert bots.service is not None and bots.service.sessions is not None
+    manager = bots.service.sessions
+    before = await counts(clients, bots)
+    taken = manager.spares.ready[0].registration.user_id  # the next start gets this account
+
+    async def create_room(body: Any) -> RoomID:
+        raise SynapseError(502, "M_UNKNOWN", "bad gateway")
+
+    monkeypatch.setattr(manager.admin, "create_room", create_room)
+    status, body, _ = await post_session(bots.api, VALID)
+    assert (status, body) == (503, {"error": "unavailable"})
+    after = await counts(clients, bots)
+    assert (after.cases, after.rooms, after.active_accounts) == (before.cases, before.rooms, before.active_accounts)
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(taken)}")
+    assert status == 200 and user["deactivated"] is True and user["erased"] is True
+
+
+async def test_without_spares_a_failing_create_room_undoes_the_account_it_registered(
+    bots_without_spares: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bots = bots_without_spares
     assert bots.service is not None and bots.service.sessions is not None
     admin = bots.service.sessions.admin
     registered: list[UserID] = []
@@ -90,10 +126,18 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     assert closed is not None
     await cases.close(closed.id, "ended", now, now)
 
+    assert bots.service.sessions is not None
+    pool = bots.service.sessions.spares
+    await wait_until(lambda: pool.full, what="the spare accounts")
+    spares = [s.registration.user_id for s in pool.ready]
+    assert spares, "spare accounts were made at start"
     await bots.restart()
     cases = CaseStore(bots.db)
     for case_id in ("crash-1", "crash-2", "crash-3"):
         assert await cases.get(case_id) is None
+    for spare in spares:  # their tokens died with the process
+        status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(spare)}")
+        assert user["deactivated"] is True, "a spare account outlived a restart"
     status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(visitor)}")
     assert status == 200 and user["deactivated"] is True and user["erased"] is True
 
@@ -108,8 +152,9 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
 
 
 async def test_a_failing_registration_undoes_the_room_and_the_case(
-    bots: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+    bots_without_spares: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    bots = bots_without_spares
     assert bots.service is not None and bots.service.sessions is not None
     admin = bots.service.sessions.admin
     created: list[RoomID] = []
