@@ -138,7 +138,10 @@ class SessionManager:
     async def start(self, req: StartRequest, names: VisitorNames) -> NewSession:
         spare = self.spares.take()
         if spare is not None:
-            return await self._start_with(spare, req, names)
+            try:
+                return await self._start_with(spare, req, names)
+            finally:
+                self.spares.refill()
         case_id, number = await self._insert_case(req)
         localpart = visitor_localpart()
         visitor = UserID(f"@{localpart}:{self.server_name}")

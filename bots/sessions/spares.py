@@ -80,11 +80,12 @@ class SpareAccounts:
         return len(self._ready) >= self.target
 
     def take(self) -> Spare | None:
-        """The oldest spare account, or None when there is none ready."""
-        if not self._ready:
-            return None
+        """The oldest spare account, or None when there is none ready. Call ``refill`` after."""
+        return self._ready.popleft() if self._ready else None
+
+    def refill(self) -> None:
+        """Top the spares up again — after a start has its room, not while Synapse makes it."""
         self._wanted.set()
-        return self._ready.popleft()
 
     async def step(self) -> None:
         """One round for ``backoff_loop``: fill up, then wait until one is taken."""
