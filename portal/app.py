@@ -17,7 +17,7 @@ from .site import Site, load_site
 from .sitemap import robots, sitemap
 from .static import StaticFiles
 from .views import Views
-from .widget import add_widget_routes
+from .widget import Widget, add_widget_routes
 
 CONFIG_KEY = web.AppKey("config", Config)
 VIEWS_KEY = web.AppKey("views", Views)
@@ -33,7 +33,8 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
     if site is None:
         site = load_site(content_dir(config))
     base_headers = security_headers(config)
-    renderer = Renderer(config, site, StaticFiles())
+    widget = Widget(config)
+    renderer = Renderer(config, site, StaticFiles(), widget.embed_url)
     rendered = render_all(renderer)
     views = Views(
         renderer=renderer,
@@ -60,6 +61,6 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
         router.add_get(ROUTES["search"][language], views.guarded(views.search))
         router.add_get(f"/{language}/{{tail:.+}}", views.page)
         router.add_get(f"/{language}/", views.page)
-    add_widget_routes(app, config)  # /widget/… (the built chat widget) and /chat/ (its page)
+    add_widget_routes(app, config, widget=widget)  # /widget/… (the built chat widget) and /chat/ (its page)
     router.add_get("/{tail:.*}", views.page)  # anything else: the site's 404 page
     return app

@@ -27,8 +27,10 @@ def make_environment() -> Environment:
 
 
 class Renderer:
-    def __init__(self, config: Config, site: Site, static: StaticFiles) -> None:
+    def __init__(self, config: Config, site: Site, static: StaticFiles, widget_embed: str | None = None) -> None:
         self.config = config
+        # The chat widget's hashed embed script; None while the widget is not built.
+        self.widget_embed = widget_embed
         self.site = site
         self.static = static
         self.env = make_environment()
@@ -67,6 +69,7 @@ class Renderer:
             "static": self.static.url,
             "date": lambda value: self.date(value, language),
             "quick_exit_url": self.config.portal.quick_exit_url,
+            "widget_embed": self.widget_embed,
             "contact": self.config.portal.contact,
             "audiences": AUDIENCES,
             "topics": TOPICS,

@@ -278,9 +278,9 @@ def page_texts(dist: Path, language: str) -> dict[str, str]:
 WIDGET_KEY = web.AppKey("widget", Widget)
 
 
-def add_widget_routes(app: web.Application, config: Config, dist: Path = DIST) -> Widget:
+def add_widget_routes(app: web.Application, config: Config, dist: Path = DIST, widget: Widget | None = None) -> Widget:
     """Serve ``/widget/…`` and ``/chat/``; returns the Widget (``embed_url`` for templates)."""
-    widget = Widget(config, dist)
+    widget = widget or Widget(config, dist)
     app[WIDGET_KEY] = widget
     app.router.add_get("/widget/{path:.+}", widget.file)
     app.router.add_get("/chat/", widget.chat_page)

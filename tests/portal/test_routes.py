@@ -43,8 +43,8 @@ PAGES = {
     "/en/about": ("en", "About Keerpunt"),
     "/nl/zelftest": ("nl", "Herken jij dit?"),
     "/en/self-check": ("en", "Do you recognise this?"),
-    "/nl/chat": ("nl", "De chat werkt nog niet"),
-    "/en/chat": ("en", "The chat does not work yet"),
+    "/nl/chat": ("nl", "De chat wordt geladen"),
+    "/en/chat": ("en", "The chat is loading"),
     "/nl/zoeken?q=geldezel": ("nl", "resultaten voor"),
     "/en/search?q=money": ("en", "results for"),
 }
@@ -152,12 +152,13 @@ async def test_the_self_check_sends_nothing_and_works_without_javascript(client:
     assert "/static/self-check." in page
 
 
-async def test_the_chat_page_is_an_honest_placeholder_with_a_hook(client: Client) -> None:
+async def test_the_chat_page_mounts_the_widget_inline(client: Client) -> None:
     response = await client.get("/nl/chat")
     page = await response.text()
     assert response.headers["Cache-Control"] == "no-store"
     assert 'id="chat" data-chat-root' in page
-    assert "De chat werkt nog niet" in page
+    assert "De chat wordt geladen" in page
+    assert re.search(r'<script src="/widget/embed\.[0-9a-f]+\.js" async>', page)
     assert '<meta name="robots" content="noindex">' in page
 
 
