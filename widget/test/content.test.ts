@@ -13,6 +13,12 @@ describe("structured content", () => {
     expect(parsePrompt("who")).toBeNull();
   });
 
+  it("keeps every option of the longest triage question (14), but not a flood", () => {
+    const many = (n: number) => ({ id: "region", options: Array.from({ length: n }, (_, i) => ({ id: `o${i}`, label: `O${i}` })) });
+    expect(parsePrompt(many(14))?.options).toHaveLength(14);
+    expect(parsePrompt(many(500))?.options.length).toBeLessThanOrEqual(24);
+  });
+
   it("reads the queue position and wait", () => {
     expect(parseQueue({ position: 2, wait_minutes: 10 })).toEqual({ position: 2, minutes: 10 });
     expect(parseQueue({ position: -1 })).toBeNull();

@@ -15,7 +15,9 @@ export interface QueueInfo {
   minutes: number | null;
 }
 
-const MAX_OPTIONS = 12;
+// The province question has 12 provinces, "rather not say" and "skip": 14 buttons. The cap
+// only guards against a hostile or broken prompt flooding the screen.
+const MAX_OPTIONS = 24;
 
 function shortText(value: unknown, limit: number): string | null {
   return typeof value === "string" && value.trim() && value.length <= limit ? value : null;
