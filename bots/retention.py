@@ -18,12 +18,15 @@ from .db.case import CaseStore
 from .db.handled_event import HandledEventStore
 from .db.outbox import OutboxStore
 from .db.pinned_identity import PinnedIdentityStore
+from .ids import RoomID
 from .synapse_admin import SynapseAdmin
 
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 600.0
 PURGE_WAIT = 60.0
+PURGE_ATTEMPTS = 3
+PURGE_RETRY_DELAY = 1.0
 
 
 class RetentionTask:
@@ -50,8 +53,7 @@ class RetentionTask:
         for case in await self.cases.due_for_purge(millis(self.clock)):
             assert case.room_id is not None
             await self.outbox.drop_room(case.room_id)
-            delete_id = await self.admin.delete_room(case.room_id, purge=True)
-            status = await self._wait(delete_id)
+            status = await self._delete(case.room_id)
             if status != "complete":
                 log.warning("Purging the room of case %s ended as %r; trying again later", case.number, status)
                 continue
@@ -65,6 +67,21 @@ class RetentionTask:
             log.info("Purged the room of closed case %s", case.number)
             purged += 1
         return purged
+
+    async def _delete(self, room_id: RoomID) -> str:
+        """Delete and purge the room; a failed attempt is tried again at once, a few times.
+
+        Synapse's purge can fail when the room is written to at the same moment (seen on
+        PostgreSQL right after the visitor left); a later attempt then succeeds.
+        """
+        status = ""
+        for attempt in range(PURGE_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(PURGE_RETRY_DELAY * attempt)
+            status = await self._wait(await self.admin.delete_room(room_id, purge=True))
+            if status == "complete":
+                break
+        return status
 
     async def _wait(self, delete_id: str) -> str:
         deadline = time.monotonic() + PURGE_WAIT

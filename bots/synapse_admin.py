@@ -201,6 +201,8 @@ class SynapseAdmin:
 
     async def delete_status(self, delete_id: str) -> str:
         data = await self.request("GET", f"/_synapse/admin/v2/rooms/delete_status/{quote(delete_id)}")
+        if data.get("status") == "failed":
+            log.warning("Synapse could not delete a room: %s", data.get("error", "no reason given"))
         return str(data.get("status", ""))
 
     async def room_state(self, room_id: RoomID) -> list[dict[str, Any]]:
