@@ -1,23 +1,26 @@
 """Routes the room events of each sync batch to the handler of their concern.
 
-Two kinds of rooms are routed: case rooms (one per visitor) and the staff queue room. For
-an event in either:
+Three kinds of rooms are routed: case rooms (one per visitor), the staff queue room and
+handover rooms (docs/handover.md). For an event in any of them:
 
 - still encrypted (its room key has not arrived): parked in ``pending_event`` and tried
   again after every batch; after ``GIVE_UP_MS`` it is recorded as undecryptable;
 - state: only someone leaving a case room matters: the visitor (the card and counsellor are
-  told) or the counsellor who claimed it (the case goes back to the queue);
+  told) or the counsellor who claimed it (the case goes back to the queue); and a partner's
+  intake member joining a handover room (the visitor is told who joined);
 - sent unencrypted, or from a device its owner has not cross-signed (DESIGN.md rule 3):
   recorded as ignored, never acted on — except a reaction in the queue room: clients send
   ``m.reaction`` in the clear, so a 👍 on a card counts from any device of a staff member
   (it only claims; room keys still reach cross-signed devices only);
-- otherwise, from the visitor: the visitor handler (greeting, triage); from anyone else
-  (staff, or a stranger in the queue room): the command handler.
+- otherwise, from the visitor: the visitor handler (greeting, triage, the answer to a
+  handover question) — in a handover room nothing the visitor writes is for the bot; from
+  anyone else (staff, partners, or a stranger in the queue room): the command handler.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from nio import EncryptionError, Event, MegolmEvent
@@ -27,8 +30,10 @@ from .commands.handler import CommandHandler, Where
 from .crypto.trust import TrustPolicy
 from .db.case import Case, CaseStore
 from .db.handled_event import HandledEventStore
+from .db.handover import Handover, HandoverStore
 from .db.pending_event import PendingEventStore
 from .db.queue_case import Departure
+from .handover.handler import HandoverHandler
 from .ids import EventID, RoomID, UserID
 from .matrix.client import BotClient
 from .triage.handler import VisitorHandler
@@ -54,7 +59,31 @@ def _who_left(event: Event) -> UserID | None:
     return UserID(user) if isinstance(user, str) else None
 
 
-Target = Case | RoomID  # a case room's case, or the queue room
+def _who_joined(event: Event) -> tuple[UserID, str] | None:
+    """The user ``event`` shows joining the room, with the display name they joined with."""
+    source: dict[str, Any] = event.source if isinstance(event.source, dict) else {}
+    raw = source.get("content")
+    content: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    user = source.get("state_key")
+    if source.get("type") != "m.room.member" or content.get("membership") != "join" or not isinstance(user, str):
+        return None
+    unsigned = source.get("unsigned")
+    previous = unsigned.get("prev_content") if isinstance(unsigned, dict) else None
+    if isinstance(previous, dict) and previous.get("membership") == "join":
+        return None  # a profile change, not a join
+    name = content.get("displayname")
+    return UserID(user), name if isinstance(name, str) and name.strip() else user
+
+
+@dataclass(frozen=True)
+class InHandover:
+    """A handover room, with the case it came from."""
+
+    handover: Handover
+    case: Case
+
+
+Target = Case | RoomID | InHandover  # a case room's case, the queue room, or a handover room
 
 
 class EventRouter:
@@ -70,6 +99,8 @@ class EventRouter:
         *,
         staff: CommandHandler,
         queue_room: RoomID,
+        handovers: HandoverStore,
+        handover: HandoverHandler,
     ) -> None:
         self.client = client
         self.cases = cases
@@ -79,13 +110,22 @@ class EventRouter:
         self.visitor = visitor
         self.staff = staff
         self.queue_room = queue_room
+        self.handovers = handovers
+        self.handover = handover
         self.clock = clock
         self._failures: dict[str, int] = {}
 
     async def _target(self, room_id: RoomID) -> Target | None:
         if room_id == self.queue_room:
             return room_id
-        return await self.cases.by_room(room_id)
+        case = await self.cases.by_room(room_id)
+        if case is not None:
+            return case
+        handover = await self.handovers.by_room(room_id)
+        if handover is not None:
+            case = await self.cases.get(handover.case_id)
+            return InHandover(handover, case) if case is not None else None
+        return None
 
     async def on_room_event(self, room_id: RoomID, event: Event) -> None:
         if event.sender == self.client.user_id:
@@ -94,6 +134,13 @@ class EventRouter:
         if target is None:
             return
         if _is_state(event):
+            if isinstance(target, InHandover):
+                joined = _who_joined(event)
+                if joined is not None and not await self.handled.seen(EventID(event.event_id)):
+                    await self.handover.on_member_joined(
+                        target.case, target.handover, EventID(event.event_id), joined[0], joined[1]
+                    )
+                return
             gone = _who_left(event)
             if isinstance(target, Case) and gone is not None and not await self.handled.seen(EventID(event.event_id)):
                 if gone == target.visitor:
@@ -133,11 +180,18 @@ class EventRouter:
     async def _handle(self, room_id: RoomID, target: Target, event: Event) -> None:
         event_id = EventID(event.event_id)
         event_type, content = _type_and_content(event)
-        case = target if isinstance(target, Case) else None
         sender = UserID(event.sender)
+        if isinstance(target, InHandover):
+            where = Where(room_id, target.case, target.handover)
+            if sender == target.case.visitor:
+                return  # talking with the partner and counsellor: nothing for the bot
+        else:
+            case = target if isinstance(target, Case) else None
+            where = Where(room_id, case)
+        case = where.case_room
         if not getattr(event, "decrypted", False):
-            if case is None and event_type == "m.reaction":
-                await self.staff.on_staff_event(Where(room_id, None), event_id, sender, event_type, content)
+            if where.case is None and event_type == "m.reaction":
+                await self.staff.on_staff_event(where, event_id, sender, event_type, content)
                 return
             await self.handled.record(event_id, room_id, "ignored_unencrypted", millis(self.clock))
             return
@@ -148,7 +202,7 @@ class EventRouter:
         if case is not None and sender == case.visitor:
             await self.visitor.on_visitor_event(case, event_id, event_type, content)
         else:
-            await self.staff.on_staff_event(Where(room_id, case), event_id, sender, event_type, content)
+            await self.staff.on_staff_event(where, event_id, sender, event_type, content)
 
     async def _from_trusted_device(self, room_id: RoomID, event: Event) -> bool:
         sender_key = getattr(event, "sender_key", None)

@@ -179,3 +179,10 @@ def load_directory(path: Path, config: Config, triage: TriageDefinition) -> Dire
     except yaml.YAMLError as exc:
         raise ConfigError("handover.partners_file", f"{path} is not valid YAML: {exc}") from None
     return parse_directory(data, config, triage, path.name)
+
+
+def configured_directory(config: Config, triage: TriageDefinition) -> Directory:
+    """The directory named by ``handover.partners_file``; empty when none is set."""
+    if not config.handover.partners_file:
+        return Directory(())
+    return load_directory(config.path(config.handover.partners_file), config, triage)

@@ -1,5 +1,7 @@
 """Retention: purge the rooms of closed cases once ``retention.case_room_days`` have passed.
 
+A case's handover rooms are purged with its case room.
+
 Uses Synapse's admin API (``DELETE /_synapse/admin/v2/rooms/<room>`` with ``purge: true``)
 and waits for the background purge to finish before recording it; an unfinished or failed
 purge is simply tried again next round. The bots' own records of the room (handled events,
@@ -16,6 +18,7 @@ import time
 from .clock import Clock, millis
 from .db.case import CaseStore
 from .db.handled_event import HandledEventStore
+from .db.handover import HandoverStore
 from .db.outbox import OutboxStore
 from .db.pinned_identity import PinnedIdentityStore
 from .ids import RoomID
@@ -39,6 +42,7 @@ class RetentionTask:
         *,
         handled: HandledEventStore,
         pins: PinnedIdentityStore,
+        handovers: HandoverStore,
     ) -> None:
         self.admin = admin
         self.cases = cases
@@ -46,6 +50,7 @@ class RetentionTask:
         self.clock = clock
         self.handled = handled
         self.pins = pins
+        self.handovers = handovers
 
     async def run_once(self) -> int:
         """Purge every case room that is due; return how many were purged."""
@@ -63,10 +68,28 @@ class RetentionTask:
             await self.handled.forget_room(case.room_id)
             if case.visitor is not None:
                 await self.pins.forget(case.visitor)
+            if not await self._purge_handover_rooms(case.id):
+                continue  # the case stays due: tried again next round
             await self.cases.mark_purged(case.id, millis(self.clock))
             log.info("Purged the room of closed case %s", case.number)
             purged += 1
         return purged
+
+    async def _purge_handover_rooms(self, case_id: str) -> bool:
+        """The case's handover rooms go with its case room; False if one is not purged yet."""
+        done = True
+        for handover in await self.handovers.rooms_of_case(case_id):
+            assert handover.room_id is not None
+            await self.outbox.drop_room(handover.room_id)
+            status = await self._delete(handover.room_id)
+            if status != "complete":
+                log.warning("Purging a handover room ended as %r; trying again later", status)
+                done = False
+                continue
+            await self.outbox.forget_room(handover.room_id)
+            await self.handled.forget_room(handover.room_id)
+            await self.handovers.mark_purged(handover.id, millis(self.clock))
+        return done
 
     async def _delete(self, room_id: RoomID) -> str:
         """Delete and purge the room; a failed attempt is tried again at once, a few times.

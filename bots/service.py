@@ -33,6 +33,7 @@ from .db.bot_state import BotStateStore
 from .db.case import CaseStore
 from .db.case_log import CaseLogStore
 from .db.handled_event import HandledEventStore
+from .db.handover import HandoverStore
 from .db.pending_event import PendingEventStore
 from .db.pinned_identity import PinnedIdentityStore
 from .db.queue_case import QueueStore
@@ -40,10 +41,15 @@ from .db.staff import StaffStore
 from .db.staff_post import StaffPostStore
 from .db.system_room import SystemRoomStore
 from .events import EventRouter
+from .handover.domain import HandoverDomain
+from .handover.handler import HandoverHandler
+from .handover.rooms import HandoverMatrix
+from .handover.worker import HandoverWorker
 from .ids import RoomID, UserID
 from .matrix.client import BotClient, open_client
 from .matrix.outbox import OutboxSender
 from .matrix.sync import SyncLoop
+from .partners import configured_directory
 from .provision import StaffRooms
 from .queue.domain import QueueDomain
 from .queue.rooms import StaffMatrix
@@ -69,6 +75,9 @@ class BotsService(Service):
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.hours = OpeningHours(config.hours)
+        # Read and checked before anything starts: a mistake is a configuration error (exit 78).
+        self.definition = load_definition()
+        self.directory = configured_directory(config, self.definition)
         self.db: Database | None = None
         self.http: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
@@ -81,6 +90,7 @@ class BotsService(Service):
         self.sync: SyncLoop | None = None
         self.retention: RetentionTask | None = None
         self.queue: QueueWorker | None = None
+        self.handover: HandoverWorker | None = None
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -122,17 +132,21 @@ class BotsService(Service):
 
         handled = HandledEventStore(db)
         self.sender = sender = OutboxSender(client, outbox, trust, self.clock)
-        self.queue, router = self._wire_queue(db, admin, cases, outbox, staff, handled, trust)
+        self.queue, self.handover, router = self._wire_queue(db, admin, cases, outbox, staff, handled, trust)
         worker = self.queue
         outbox.listeners.append(worker.wake)
+        outbox.listeners.append(self.handover.wake)
         self.sync = SyncLoop(client, BotStateStore(db), router, trust)
         await self.sync.load()
         await self._first_sync()
-        self.retention = RetentionTask(admin, cases, outbox, self.clock, handled=handled, pins=PinnedIdentityStore(db))
+        self.retention = RetentionTask(
+            admin, cases, outbox, self.clock, handled=handled, pins=PinnedIdentityStore(db), handovers=HandoverStore(db)
+        )
         self.tasks = [
             asyncio.create_task(backoff_loop("sync", self.sync.step), name="bots-sync"),
             asyncio.create_task(sender.run(), name="bots-outbox"),
             asyncio.create_task(worker.run(), name="bots-queue"),
+            asyncio.create_task(self.handover.run(), name="bots-handover"),
             asyncio.create_task(backoff_loop("retention", self.retention.step), name="bots-retention"),
             asyncio.create_task(backoff_loop("spare accounts", self.sessions.spares.step), name="bots-spares"),
         ]
@@ -155,12 +169,12 @@ class BotsService(Service):
         staff: StaffStore,
         handled: HandledEventStore,
         trust: TrustPolicy,
-    ) -> tuple[QueueWorker, EventRouter]:
-        """Triage, the queue and the counsellor commands, wired to the event router."""
+    ) -> tuple[QueueWorker, HandoverWorker, EventRouter]:
+        """Triage, the queue, handovers and the staff commands, wired to the event router."""
         cfg = self.config
         assert self.client is not None and self.sender is not None and self.sessions is not None
         queue, posts, case_log = QueueStore(db), StaffPostStore(db), CaseLogStore(db)
-        definition = load_definition()
+        definition, directory = self.definition, self.directory
         staff_language = cfg.languages.default
         domain = QueueDomain(
             cases=cases,
@@ -194,9 +208,52 @@ class BotsService(Service):
             erase=self.sessions.erase,
         )
 
+        handovers = HandoverStore(db)
+        handover_domain = HandoverDomain(
+            store=handovers,
+            queue=queue,
+            log=case_log,
+            posts=posts,
+            outbox=outbox,
+            directory=directory,
+            settings=cfg.handover,
+            staff_language=staff_language,
+        )
+        client = self.client
+        system_rooms = set(self.rooms.values())
+
+        async def known_rooms() -> set[RoomID]:
+            return system_rooms | await cases.room_ids()
+
+        def sees(room_id: RoomID, users: set[UserID]) -> bool:
+            room = client.rooms.get(room_id)
+            return room is not None and users <= set(room.users)
+
+        handover_worker = HandoverWorker(
+            db,
+            cases=cases,
+            queue=queue,
+            store=handovers,
+            domain=handover_domain,
+            matrix=HandoverMatrix(admin),
+            directory=directory,
+            bot=UserID(cfg.bot_user_id),
+            server_name=cfg.homeserver.server_name,
+            allowlist=cfg.synapse.federation_allowlist,
+            known_rooms=known_rooms,
+            sees=sees,
+            clock=self.clock,
+            sent=sender.wake,
+        )
+
         def changed() -> None:
             sender.wake()
             worker.wake()
+            handover_worker.wake()
+
+        handover = HandoverHandler(
+            db, store=handovers, domain=handover_domain, handled=handled, clock=self.clock, changed=changed
+        )
 
         visitor = VisitorHandler(
             db,
@@ -211,6 +268,7 @@ class BotsService(Service):
             portal_url=cfg.portal.public_url,
             clock=self.clock,
             changed=changed,
+            handover=handover,
         )
         commands = CommandHandler(
             db,
@@ -220,6 +278,7 @@ class BotsService(Service):
             handled=handled,
             outbox=outbox,
             domain=domain,
+            handovers=handover_domain,
             definition=definition,
             settings=cfg.queue,
             staff_language=staff_language,
@@ -237,8 +296,10 @@ class BotsService(Service):
             self.clock,
             staff=commands,
             queue_room=self.rooms["queue"],
+            handovers=handovers,
+            handover=handover,
         )
-        return worker, router
+        return worker, handover_worker, router
 
     async def _first_sync(self) -> None:
         assert self.sync is not None

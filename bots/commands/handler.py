@@ -23,9 +23,11 @@ from ..clock import Clock, millis
 from ..db import transaction
 from ..db.case import Case, CaseStore
 from ..db.handled_event import HandledEventStore
+from ..db.handover import Handover
 from ..db.outbox import OutboxStore
 from ..db.queue_case import QueueStore
 from ..db.staff import StaffStore
+from ..handover.domain import HandoverDomain
 from ..ids import EventID, RoomID, UserID
 from ..queue.cards import QueueLine, render_queue
 from ..queue.domain import QueueDomain
@@ -42,10 +44,17 @@ THUMBS_UP = "👍"
 
 @dataclass(frozen=True)
 class Where:
-    """The room a staff event came from: the queue room (``case`` None) or a case room."""
+    """The room a staff event came from: the queue room, a case room (``case``) or a
+    handover room (``handover``, with the case it came from as ``case``)."""
 
     room_id: RoomID
     case: Case | None
+    handover: Handover | None = None
+
+    @property
+    def case_room(self) -> Case | None:
+        """The case, when this is its case room (where the visitor reads along)."""
+        return self.case if self.handover is None else None
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ class CommandHandler:
         handled: HandledEventStore,
         outbox: OutboxStore,
         domain: QueueDomain,
+        handovers: HandoverDomain,
         definition: TriageDefinition,
         settings: QueueConfig,
         staff_language: Language,
@@ -125,6 +135,7 @@ class CommandHandler:
         self.handled = handled
         self.outbox = outbox
         self.domain = domain
+        self.handovers = handovers
         self.definition = definition
         self.settings = settings
         self.language = staff_language
@@ -176,20 +187,37 @@ class CommandHandler:
         def answer(reply: str) -> Answer:
             return Answer(reply, context.event_id, context.thread_root)
 
-        member = await self.staff.get(sender)
-        if member is None:
+        role = await self._role(where, sender)
+        if role is None:
             return answer(text(self.language, "commands.not_staff")), False
         try:
             parsed = parse(body)
-            if member.role not in parsed.command.roles:
+            if role not in parsed.command.roles:
                 raise CommandError("commands.not_staff")
-            if parsed.command.where == "case" and where.case is None:
+            if parsed.command.where == "case" and where.case_room is None:
                 raise CommandError("queue.staff.only_in_case_room")
+            if parsed.command.where == "handover" and where.handover is None:
+                raise CommandError("handover.staff.only_in_handover_room")
             reply = await self._run(parsed, where, sender, context, now)
         except CommandError as exc:
             return answer(text(self.language, exc.key, **exc.values)), False
         moved = parsed.command.name == "note" and where.case is not None
         return (answer(reply) if reply else None), moved
+
+    async def _role(self, where: Where, sender: UserID) -> str | None:
+        """Staff by the staff table; in a handover room, its partner's intake staff are partners.
+
+        Intake staff on a partner's own server are not in the staff table: the directory is
+        what makes them a partner, and only in the handover rooms of their own organisation.
+        """
+        if where.handover is not None:
+            partner = self.handovers.directory.get(where.handover.partner_id)
+            if partner is not None and sender in partner.intake:
+                return "partner"
+        member = await self.staff.get(sender)
+        if member is None or member.role == "partner":
+            return None
+        return member.role
 
     @property
     def commands(self) -> dict[str, Run]:
@@ -201,6 +229,11 @@ class CommandHandler:
             "close": self._close,
             "note": self._note,
             "queue": self._queue,
+            "partners": self._partners,
+            "handover": self._handover,
+            "handover-status": self._handover_status,
+            "accept": self._accept,
+            "decline": self._decline,
             "help": self._help,
         }
 
@@ -245,6 +278,37 @@ class CommandHandler:
         await self.domain.note(case, call.sender, call.values["text"], call.now)
         key = "queue.staff.note_moved" if call.where.case is not None else "queue.staff.note_saved"
         return text(self.language, key, number=case.number)
+
+    async def _partners(self, call: Call) -> str | None:
+        region = call.values.get("region")
+        if region is None and call.where.case is not None:
+            region = (await self.queue.answers(call.where.case.id)).get("region")
+            if region in ("unknown", self.definition.skip.id):
+                region = None
+        return self.handovers.listing(region, call.values.get("kind"), call.now)
+
+    async def _handover(self, call: Call) -> str | None:
+        assert call.where.case is not None
+        await self.handovers.ask(
+            call.where.case, call.sender, call.values["partner"], call.values.get("summary"), call.now
+        )
+        return None  # the visitor's question says it
+
+    async def _handover_status(self, call: Call) -> str | None:
+        case = await self._case(call.values.get("case"), call.where, call.context)
+        return await self.handovers.settle(case, call.values["status"], call.sender, call.now)
+
+    async def _accept(self, call: Call) -> str | None:
+        assert call.where.handover is not None and call.where.case is not None
+        await self.handovers.accept(call.where.case, call.where.handover, call.sender, call.now)
+        return None  # the room is told
+
+    async def _decline(self, call: Call) -> str | None:
+        assert call.where.handover is not None and call.where.case is not None
+        await self.handovers.refuse(
+            call.where.case, call.where.handover, call.sender, call.values.get("reason"), call.now
+        )
+        return None
 
     def _outcome(self, given: str | None) -> str:
         outcomes = self.settings.outcomes

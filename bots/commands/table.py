@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-Where = Literal["queue", "case", "any"]
+Where = Literal["queue", "case", "handover", "any"]
 ArgKind = Literal["case", "user", "word", "text"]
 
 PREFIX = "!"
@@ -61,6 +61,11 @@ COMMANDS: dict[str, Command] = {
         Command("close", _args("outcome:word?"), "case"),
         Command("note", _args("case:case text:text"), "any"),
         Command("queue", _args(""), "any"),
+        Command("partners", _args("region:word? kind:word?"), "any"),
+        Command("handover", _args("partner:word summary:text?"), "case"),
+        Command("handover-status", _args("status:word case:case?"), "any"),
+        Command("accept", _args(""), "handover", frozenset({"partner"})),
+        Command("decline", _args("reason:text?"), "handover", frozenset({"partner"})),
         Command("help", _args(""), "any", frozenset({"counsellor", "outreach", "partner"})),
     )
 }

@@ -189,8 +189,14 @@ class CaseStore:
         await self.db.execute("UPDATE visitor_case SET erased_at=$2 WHERE id=$1", case_id, now)
 
     async def closed_not_erased(self) -> list[Case]:
+        """Visitors who ended their chat but whose erase did not finish (a crash in between).
+
+        Cases a counsellor closed are not among them: the queue worker erases those after the
+        grace period (``queue.erase_after_minutes``), and not while a handover is live.
+        """
         rows = await self.db.fetch(
-            "SELECT * FROM visitor_case WHERE state='closed' AND erased_at IS NULL AND visitor IS NOT NULL"
+            "SELECT * FROM visitor_case WHERE state='closed' AND erased_at IS NULL AND visitor IS NOT NULL "
+            "AND close_reason <> 'counsellor'"
         )
         return [Case.from_row(row) for row in rows]
 

@@ -330,10 +330,14 @@ class QueueStore:
         return row is not None
 
     async def to_erase(self, reason: str, closed_before: int) -> list[str]:
-        """Cases closed for ``reason`` before ``closed_before`` whose visitor is not erased yet."""
+        """Cases closed for ``reason`` before ``closed_before`` whose visitor is not erased yet.
+
+        Not while a handover of the case is live: the visitor is still in the handover room.
+        """
         rows = await self.db.fetch(
             "SELECT id FROM visitor_case WHERE state = 'closed' AND erased_at IS NULL AND visitor IS NOT NULL "
-            "AND closed_at <= $2 AND close_reason = $1 ORDER BY closed_at",
+            "AND closed_at <= $2 AND close_reason = $1 AND NOT EXISTS (SELECT 1 FROM handover h "
+            "WHERE h.case_id = visitor_case.id AND h.stage IN ('consented', 'accepted')) ORDER BY closed_at",
             reason,
             closed_before,
         )

@@ -66,7 +66,7 @@ class TriageState:
             self.done = True
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(kept.replace("'", "").replace("’", "").split()).strip(" .!?")
@@ -98,9 +98,9 @@ def interpret(
     numbered = [*question.options, definition.skip]
     if text.isdigit() and 1 <= int(text) <= len(numbered):
         return _choice(question, definition, numbered[int(text) - 1].id) or Answer(Outcome.REASK)
-    folded = _fold(text)
+    folded = fold(text)
     for option in numbered:
-        if folded and folded in {_fold(label) for label in option.label.values()}:
+        if folded and folded in {fold(label) for label in option.label.values()}:
             return _choice(question, definition, option.id) or Answer(Outcome.REASK)
     if len(text) > FREE_TEXT_CHARS or len(text.split()) >= FREE_TEXT_WORDS or state.reasks >= 1:
         return Answer(Outcome.FREE_TEXT)

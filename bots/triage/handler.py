@@ -11,6 +11,7 @@ and the replayed batch never answer twice and never lose a step:
   112 message at once and the case into the queue at the head, while the questions go on;
 - a gentle re-ask once for something short that is not an answer; a longer message or a
   second miss ends triage and the visitor goes to the queue without being blocked;
+- an answer to an open handover question (docs/handover.md) → the handover's consent flow;
 - after triage (or once a counsellor took over) messages are for the counsellor: no answer.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mautrix.util.async_db import Database
 
@@ -41,6 +42,9 @@ from ..texts import Language, text
 from .definition import TriageDefinition
 from .engine import Outcome, TriageState, interpret
 from .prompts import question_content, reply_parts
+
+if TYPE_CHECKING:
+    from ..handover.handler import HandoverHandler
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +72,10 @@ class VisitorHandler:
         portal_url: str,
         clock: Clock,
         changed: Callable[[], None],
+        handover: HandoverHandler | None = None,
     ) -> None:
         self.db = db
+        self.handover = handover
         self.cases = cases
         self.queue = queue
         self.log = log
@@ -93,6 +99,8 @@ class VisitorHandler:
             q = await self.queue.get(case.id)
             if q is None:
                 await self._greet(case, event_type, content, now)
+            elif self.handover is not None and await self.handover.consent_answer(case, event_type, content, now):
+                pass  # the answer to a handover question; the visitor and counsellor are told
             elif not q.triage_done and event_type != START_EVENT:
                 await self._answer(await self._fresh(case), q, event_type, content, now)
         self.changed()

@@ -180,6 +180,10 @@ def _validate(config: Config) -> None:
         if key.endswith("_url") and isinstance(value, str) and value and not value.startswith(("http://", "https://")):
             raise ConfigError(key, f"expected an http(s) URL, got {value!r}")
     _validate_queue(config)
+    if config.handover.reminder_hours <= 0:
+        raise ConfigError("handover.reminder_hours", "must be more than 0 hours")
+    if not 20 <= config.handover.summary_max_chars <= 4000:
+        raise ConfigError("handover.summary_max_chars", "must be between 20 and 4000")
     from ..hours import OpeningHours  # validates every range and date, naming the key
 
     OpeningHours(config.hours)

@@ -111,6 +111,13 @@ class QueueConfig:
 
 
 @dataclass(frozen=True)
+class HandoverConfig:
+    partners_file: str
+    reminder_hours: float
+    summary_max_chars: int
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode
     data_dir: str
@@ -122,6 +129,7 @@ class Config:
     languages: LanguagesConfig
     hours: HoursConfig
     queue: QueueConfig
+    handover: HandoverConfig
 
     @property
     def data_path(self) -> Path:

@@ -121,22 +121,24 @@ class BotsProcess:
     def api(self) -> str:
         return f"http://{self.config.bots.api.host}:{self.config.bots.api.port}"
 
-    def spawn(self) -> None:
+    def spawn(self, env: dict[str, str] | None = None) -> None:
+        """Start the child; ``env`` adds variables (e.g. ``KEERPUNT_CRASH_AT``, see bots.failpoints)."""
+        level = os.environ.get("KEERPUNT_BOTS_LOG_LEVEL", "INFO")
         with open(self.log_file, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "keerpunt", "--config", str(self.config_file), "run", "bots"],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "KEERPUNT_LOG_LEVEL": os.environ.get("KEERPUNT_BOTS_LOG_LEVEL", "INFO")},
+                env={**os.environ, "KEERPUNT_LOG_LEVEL": level, **(env or {})},
             )
 
     def tail(self) -> str:
         return self.log_file.read_text()[-4000:]
 
-    async def start(self, within: float = 60.0) -> None:
+    async def start(self, within: float = 60.0, env: dict[str, str] | None = None) -> None:
         """Spawn the bots and wait until their health endpoint answers."""
-        self.spawn()
+        self.spawn(env)
         assert self.proc is not None
         deadline = time.monotonic() + within
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:

@@ -1,0 +1,1 @@
+"""Warm handover: from the anonymous chat to a partner, only with the visitor's consent."""

@@ -1,0 +1,63 @@
+"""The visitor's consent to a handover, as a Matrix message and as the answer read back. Pure.
+
+The question is one ``m.text`` message: a plain numbered fallback (what a plain client shows)
+plus the structured ``nl.keerpunt.prompt`` the widget turns into buttons, exactly like a
+triage question. Only an unambiguous answer counts: the structured reply or the option's whole
+label (in either language, loosely). Not a number: "1" is too easily an answer to something
+the counsellor asked. Anything else is the visitor talking to the counsellor and is not read
+as an answer — consent is never guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ..partners import Partner
+from ..texts import LANGUAGES, Language, text
+from ..triage.engine import fold
+from ..triage.prompts import PROMPT_KEY, REPLY_KEY
+
+PROMPT_ID = "handover"
+HANDOVER_KEY = "nl.keerpunt.handover"
+Answer = Literal["yes", "no", "later"]
+ANSWERS: tuple[Answer, ...] = ("yes", "no", "later")
+
+
+def consent_content(language: Language, partner: Partner, summary: str) -> dict[str, Any]:
+    labels = [text(language, f"handover.options.{answer}") for answer in ANSWERS]
+    body = text(
+        language,
+        "handover.visitor.consent",
+        partner=partner.name,
+        description=partner.description[language],
+        summary=summary,
+        labels=labels,
+    )
+    return {
+        "msgtype": "m.text",
+        "body": body.rstrip(),
+        PROMPT_KEY: {
+            "id": PROMPT_ID,
+            "options": [{"id": answer, "label": label} for answer, label in zip(ANSWERS, labels, strict=True)],
+        },
+        HANDOVER_KEY: {"partner": partner.name},
+        "nl.keerpunt.message": "handover.consent",
+    }
+
+
+def read_answer(event_type: str, content: dict[str, Any]) -> Answer | None:
+    """The visitor's answer to the consent question, or None when the message is not one."""
+    if event_type != "m.room.message":
+        return None
+    reply = content.get(REPLY_KEY)
+    if isinstance(reply, dict) and reply.get("prompt") == PROMPT_ID:
+        option = reply.get("option")
+        return next((answer for answer in ANSWERS if answer == option), None)
+    body = content.get("body")
+    if not isinstance(body, str):
+        return None
+    folded = fold(body)
+    for answer in ANSWERS:
+        if folded and folded in {fold(text(language, f"handover.options.{answer}")) for language in LANGUAGES}:
+            return answer
+    return None

@@ -1,0 +1,66 @@
+"""Handover events from the sync (the edge): the visitor's answer, and who joined a handover room.
+
+Each event is handled in one transaction with its handled-event record, so a replayed batch
+after a restart never answers twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mautrix.util.async_db import Database
+
+from ..clock import Clock, millis
+from ..db import transaction
+from ..db.case import Case
+from ..db.handled_event import HandledEventStore
+from ..db.handover import Handover, HandoverStore
+from ..ids import EventID, UserID
+from .consent import read_answer
+from .domain import HandoverDomain
+
+
+class HandoverHandler:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        store: HandoverStore,
+        domain: HandoverDomain,
+        handled: HandledEventStore,
+        clock: Clock,
+        changed: Callable[[], None],
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.domain = domain
+        self.handled = handled
+        self.clock = clock
+        self.changed = changed
+
+    async def consent_answer(self, case: Case, event_type: str, content: dict[str, Any], now: int) -> bool:
+        """Inside the visitor handler's transaction: True when the event answered an open question."""
+        asked = await self.store.asked(case.id)
+        if asked is None:
+            return False
+        answer = read_answer(event_type, content)
+        if answer is None:
+            return False
+        await self.domain.answer(case, asked, answer, now)
+        return True
+
+    async def on_member_joined(
+        self, case: Case, handover: Handover, event_id: EventID, user: UserID, display_name: str
+    ) -> None:
+        """Someone joined a handover room: an intake member of its partner is announced."""
+        assert handover.room_id is not None
+        partner = self.domain.directory.get(handover.partner_id)
+        if partner is None or user not in partner.intake:
+            return
+        now = millis(self.clock)
+        async with transaction(self.db):
+            if not await self.handled.record(event_id, handover.room_id, "handled", now):
+                return
+            await self.domain.joined(case, handover, user, display_name, now)
+        self.changed()

@@ -1,0 +1,191 @@
+"""The handover worker: makes Synapse catch up with the consents the database recorded.
+
+Each round looks only at stored state, so a restart (or a SIGKILL) carries on where the last
+round stopped, and every step is recorded before the next begins (docs/handover.md):
+
+1. ``creating_at`` is written, then the room is made with everyone invited in the same
+   request. After a crash before its ID was saved, the room is found again by its marker
+   among the bot's rooms that no record knows, instead of making a second one.
+2. The room ID is saved; every party without a membership is invited (never a second time).
+3. Once the bot's own client sees every invited party in the room (so the room key reaches
+   their devices), the introduction and the agreed summary go to the outbox, once.
+
+It also sends the counsellors' follow-up reminders, and lets a consent lapse when the visitor
+left before their room was made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from mautrix.util.async_db import Database
+
+from keerpunt.service import wait_or_timeout
+
+from ..clock import Clock, millis
+from ..db import transaction
+from ..db.case import Case, CaseStore
+from ..db.handover import Handover, HandoverStore
+from ..db.queue_case import QueueStore
+from ..failpoints import crash_point
+from ..ids import RoomID, UserID
+from ..partners import Directory, Partner
+from ..synapse_admin import SynapseError
+from .domain import HandoverDomain
+from .rooms import HandoverMatrix, NotAllowed, check_servers, handover_room_body
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT = 5.0
+BUSY_WAIT = 0.25
+RETRY_CAP = 30.0
+
+
+class HandoverWorker:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cases: CaseStore,
+        queue: QueueStore,
+        store: HandoverStore,
+        domain: HandoverDomain,
+        matrix: HandoverMatrix,
+        directory: Directory,
+        bot: UserID,
+        server_name: str,
+        allowlist: tuple[str, ...],
+        known_rooms: Callable[[], Awaitable[set[RoomID]]],
+        sees: Callable[[RoomID, set[UserID]], bool],
+        clock: Clock,
+        sent: Callable[[], None],
+    ) -> None:
+        self.db = db
+        self.cases = cases
+        self.queue = queue
+        self.store = store
+        self.domain = domain
+        self.matrix = matrix
+        self.directory = directory
+        self.bot = bot
+        self.server_name = server_name
+        self.allowlist = allowlist
+        self.known_rooms = known_rooms
+        self.sees = sees
+        self.clock = clock
+        self.sent = sent
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        delay = BUSY_WAIT
+        while True:
+            self._wake.clear()
+            try:
+                busy = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("A handover round failed; retrying in %.1fs", delay)
+                wait, delay = delay, min(delay * 2, RETRY_CAP)
+            else:
+                delay = BUSY_WAIT
+                wait = BUSY_WAIT if busy else IDLE_WAIT
+            await wait_or_timeout(self._wake, wait)
+
+    async def step(self) -> bool:
+        """One round; True when a room is still on its way (come back soon)."""
+        now = millis(self.clock)
+        busy = False
+        for handover in await self.store.rooms_to_make():
+            try:
+                busy = await self._room(handover, now) or busy
+            except SynapseError as exc:
+                log.warning("A step of a handover room failed (%s); trying again", exc.errcode)
+                busy = True
+        await self._reminders(now)
+        return busy
+
+    async def _room(self, handover: Handover, now: int) -> bool:
+        case = await self.cases.get(handover.case_id)
+        assert case is not None and case.visitor is not None
+        partner = self.directory.get(handover.partner_id)
+        q = await self.queue.get(case.id)
+        gone = case.state != "open" or q is None or q.departure is not None
+        if handover.room_id is None and handover.creating_at is None and (gone or partner is None):
+            if partner is None:
+                log.error("Partner %s is no longer in the directory; the handover lapses", handover.partner_id)
+            async with transaction(self.db):
+                await self.domain.cancel(case, handover, now)
+            return False
+        if partner is None:
+            log.error(
+                "Partner %s is no longer in the directory; its handover room is left as it is", handover.partner_id
+            )
+            return False
+        parties = self._parties(case, handover, partner)
+        try:
+            federate = check_servers(parties, self.server_name, self.allowlist)
+        except NotAllowed as exc:  # the directory loader refuses this; never invite such a server
+            log.error("Refusing to invite users of %s: not in synapse.federation_allowlist", exc)
+            return False
+        room = handover.room_id or await self._make(handover, parties, federate, now)
+        if handover.invited_at is None:
+            invited = await self.matrix.invite_missing(room, parties)
+            if invited:
+                log.info("Invited %d party/parties to a handover room after a restart", len(invited))
+            await self.store.invited(handover.id, now)
+            crash_point("handover.invited")
+        present = {
+            UserID(user)
+            for user, membership in (await self.matrix.memberships(room)).items()
+            if membership in ("invite", "join") and user in parties
+        }
+        if not self.sees(room, present):
+            return True  # the next sync brings the room and its members to the bot's client
+        async with transaction(self.db):
+            fresh = await self.store.get(handover.id)
+            if fresh is None or fresh.posted_at is not None or fresh.summary is None:
+                return False
+            await self.domain.introduce(case, fresh, now)
+        self.sent()
+        log.info("Handover room of case %s is ready", case.number)
+        return False
+
+    async def _make(self, handover: Handover, parties: list[UserID], federate: bool, now: int) -> RoomID:
+        room: RoomID | None = None
+        if handover.creating_at is not None:  # a try before a crash may have made it already
+            known = await self.known_rooms() | await self.store.room_ids()
+            room = await self.matrix.find(handover.id, known)
+            if room is not None:
+                log.info("Found the handover room made before a restart")
+        if room is None:
+            await self.store.creating(handover.id, now)
+            invite = [user for user in parties if user != self.bot]
+            body = handover_room_body(self.bot, handover.id, handover.counsellor, invite, federate=federate)
+            room = await self.matrix.create(body)
+            crash_point("handover.after_create")
+        await self.store.room_made(handover.id, room)
+        crash_point("handover.room_saved")
+        return room
+
+    @staticmethod
+    def _parties(case: Case, handover: Handover, partner: Partner) -> list[UserID]:
+        assert case.visitor is not None
+        parties = [case.visitor, handover.counsellor]
+        parties += [user for user in partner.intake if user not in parties]
+        return parties
+
+    async def _reminders(self, now: int) -> None:
+        for handover in await self.store.due_reminders(now):
+            case = await self.cases.get(handover.case_id)
+            assert case is not None
+            async with transaction(self.db):
+                sent = await self.domain.remind(case, handover, now)
+            if sent:
+                log.info("Reminded a counsellor of an open handover")
+                self.sent()

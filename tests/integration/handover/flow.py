@@ -1,0 +1,97 @@
+"""Steps of a handover as the counsellor, the visitor and a partner take them in their clients."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from bots.db import Database
+from bots.db.system_room import SystemRoomStore
+from keerpunt.config import Config
+
+from ...matrix_clients import ClientFactory
+from ..queue.staff import Event, Observer, add_counsellor
+from ..queue.visitors import Visitor, answer_all, start_visitor
+
+ANSWERS = {"audience": "self", "danger": "no", "topic": "forced-crime", "region": "utrecht"}
+
+
+async def claimed_case(clients: ClientFactory, config: Config, db: Database, api: str) -> tuple[Visitor, Observer]:
+    """A visitor through triage and a cross-signed counsellor who claimed the chat and joined it."""
+    counsellor = await add_counsellor(clients, config, db)
+    queue_room = await SystemRoomStore(db).get("queue")
+    assert queue_room is not None
+    visitor = await start_visitor(clients, api, config.bot_user_id)
+    await answer_all(visitor, ANSWERS)
+    await counsellor.wait_for(lambda: counsellor.card(queue_room, visitor.number), what="the case card")
+    await counsellor.say(queue_room, f"!claim {visitor.number}")
+    await counsellor.wait_for(lambda: visitor.room in counsellor.user.client.invited_rooms, what="the invite")
+    await counsellor.join(visitor.room)
+    await visitor.observer.wait_for(
+        lambda: counsellor.user_id in visitor.observer.user.client.rooms[visitor.room].users, what="the counsellor"
+    )
+    return visitor, counsellor
+
+
+def of_kind(observer: Observer, room: str, bot: str, kind: str) -> list[Event]:
+    return [e for e in observer.messages(room, bot) if e["content"].get("nl.keerpunt.message") == kind]
+
+
+async def wait_kind(observer: Observer, room: str, bot: str, kind: str, *, within: float = 30.0) -> Event:
+    found: list[Event] = await observer.wait_for(
+        lambda: of_kind(observer, room, bot, kind), within=within, what=f"a {kind} message"
+    )
+    return found[0]
+
+
+async def answer_consent(visitor: Visitor, option: str) -> None:
+    labels = {"yes": "Ja, dat wil ik", "no": "Nee, liever niet", "later": "Ik wil erover nadenken"}
+    await visitor.answer(labels[option], prompt="handover", option=option)
+
+
+async def new_invite(observer: Observer, *, within: float = 30.0) -> str:
+    """The first room ``observer`` is invited to that it has not joined."""
+    client = observer.user.client
+
+    def pending() -> str | None:
+        return next((r for r in observer.invites if r not in client.rooms or r in client.invited_rooms), None)
+
+    room: str = await observer.wait_for(pending, within=within, what="an invite")
+    return room
+
+
+_OPERATORS: dict[ClientFactory, str] = {}
+
+
+async def admin_get(clients: ClientFactory, path: str) -> tuple[int, dict[str, Any]]:
+    """GET with a Synapse server admin's token (one operator account per test)."""
+    if clients not in _OPERATORS:
+        _OPERATORS[clients] = (await clients.user("operator", admin=True)).registration.access_token
+    headers = {"Authorization": f"Bearer {_OPERATORS[clients]}"}
+    async with aiohttp.ClientSession() as http, http.get(clients.synapse.url + path, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+async def room_state(clients: ClientFactory, room_id: str) -> list[dict[str, Any]]:
+    status, data = await admin_get(clients, f"/_synapse/admin/v1/rooms/{quote(room_id)}/state")
+    assert status == 200, data
+    return list(data["state"])
+
+
+async def member_events(clients: ClientFactory, room_id: str) -> list[dict[str, Any]]:
+    """Every membership event of the room, in order (from the admin API's room messages)."""
+    events: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        path = f"/_synapse/admin/v1/rooms/{quote(room_id)}/messages?dir=f&limit=100"
+        if token:
+            path += f"&from={quote(token)}"
+        status, data = await admin_get(clients, path)
+        assert status == 200, data
+        chunk = data.get("chunk", [])
+        events += [e for e in chunk if e.get("type") == "m.room.member"]
+        if not chunk or not data.get("end") or data.get("end") == token:
+            return events
+        token = data["end"]
