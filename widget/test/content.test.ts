@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePrompt, parseQueue } from "../src/app/content";
+import { messageKind, parseHandoverPartner, parsePartnerMember, parsePrompt, parseQueue } from "../src/app/content";
 import { parseSession } from "../src/app/api";
 import en from "../src/app/locales/en.json";
 import nl from "../src/app/locales/nl.json";
@@ -44,5 +44,17 @@ describe("translations", () => {
   it("have the same keys in Dutch and English, none empty", () => {
     expect(Object.keys(en).sort()).toEqual(Object.keys(nl).sort());
     for (const value of [...Object.values(nl), ...Object.values(en)]) expect(value.trim()).not.toBe("");
+  });
+});
+
+describe("handover content", () => {
+  it("reads the partner's name and an intake member's organisation, nothing malformed", () => {
+    expect(messageKind({ "nl.keerpunt.message": "handover.intro" })).toBe("handover.intro");
+    expect(messageKind({ "nl.keerpunt.message": 7 })).toBeNull();
+    expect(parseHandoverPartner({ partner: "Veilig Thuis", case_room: "!c:k" })).toBe("Veilig Thuis");
+    expect(parseHandoverPartner({ partner: "" })).toBeNull();
+    expect(parseHandoverPartner("Veilig Thuis")).toBeNull();
+    expect(parsePartnerMember({ user: "@i:k", organisation: "Politie" })).toEqual({ user: "@i:k", organisation: "Politie" });
+    expect(parsePartnerMember({ user: "@i:k" })).toBeNull();
   });
 });

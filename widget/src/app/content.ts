@@ -51,3 +51,28 @@ export function parseQueue(value: unknown): QueueInfo | null {
   const info = { position: count(raw.position), minutes: count(raw.wait_minutes ?? raw.minutes) };
   return info.position === null && info.minutes === null ? null : info;
 }
+
+/** `nl.keerpunt.message`: which bot message this is (`handover.intro`, …), or null. */
+export function messageKind(content: Record<string, unknown>): string | null {
+  return shortText(content["nl.keerpunt.message"], 64);
+}
+
+/** `nl.keerpunt.handover`: `{"partner": "<name>", …}` → the partner's name, or null. */
+export function parseHandoverPartner(value: unknown): string | null {
+  if (typeof value !== "object" || value === null) return null;
+  return shortText((value as Record<string, unknown>).partner, 200);
+}
+
+export interface PartnerMember {
+  user: string;
+  organisation: string;
+}
+
+/** `nl.keerpunt.partner`: `{"user": "<matrix id>", "organisation": "<name>"}` (handover.partner_joined). */
+export function parsePartnerMember(value: unknown): PartnerMember | null {
+  if (typeof value !== "object" || value === null) return null;
+  const raw = value as Record<string, unknown>;
+  const user = shortText(raw.user, 255);
+  const organisation = shortText(raw.organisation, 200);
+  return user && organisation ? { user, organisation } : null;
+}

@@ -9,7 +9,8 @@ import { readConfig } from "./config";
 import { translate, type Language } from "./i18n";
 import { ShiftCounter } from "./keys";
 import { isExiting, quickExit } from "./quickexit";
-import { el, MessageList, Screens, t } from "./ui";
+import { Conversations } from "./conversations";
+import { el, Screens, t } from "./ui";
 import type { ChatSession, SessionCallbacks } from "./session";
 import { PROTOCOL, parseHostMessage, type AppToHost } from "../shared/protocol";
 
@@ -58,7 +59,7 @@ function exitNow(): void {
       session?.stop();
       session = null;
       credentials = null;
-      messages.clear();
+      conversations.clear();
       root.replaceChildren();
     },
     leaveTop: (url) => postToHost({ protocol: PROTOCOL, action: "quick-exit", url }),
@@ -195,17 +196,18 @@ const dialog = el(
   el("div", { class: "kp-actions" }, dialogNo, dialogYes),
 );
 
-const messages = new MessageList(
-  screens,
-  (prompt, option, label, group) => {
+// The case room, and beside it the handover room once the bot has made one (conversations.ts).
+const conversations = new Conversations(screens, {
+  option: (room, prompt, option, label, group) => {
     for (const b of group.querySelectorAll("button")) b.disabled = true;
     input.focus();
-    void sendText(label, { prompt, option });
+    void sendText(room, label, { prompt, option });
   },
-  (key) => {
+  retry: (key) => {
     void session?.retry(key).catch(() => undefined);
   },
-);
+  switched: () => followActive(),
+});
 screens.add(
   "chat",
   el(
@@ -213,11 +215,13 @@ screens.add(
     { class: "kp-chat", "aria-labelledby": "kp-chat-h" },
     t("h1", "chat_heading", { id: "kp-chat-h", tabindex: "-1", class: "kp-visually-hidden" }),
     banner,
+    conversations.tablist,
     queueLine,
-    messages.region,
+    conversations.panels,
     typingLine,
     form,
     el("div", { class: "kp-chat-actions" }, endButton),
+    conversations.announcer,
     dialog,
   ),
 );
@@ -270,17 +274,31 @@ function formatOpening(iso: string | null): string | null {
   }).format(when);
 }
 
+/** The composer, the queue line and the typing line follow the conversation that is shown. */
+function followActive(): void {
+  const shown = conversations.active;
+  const closed = shown?.closed ?? false;
+  input.disabled = closed;
+  sendButton.disabled = closed;
+  queueLine.hidden = shown !== undefined && shown.kind !== "case";
+  const who = shown?.typing[0];
+  if (who) screens.setText(typingLine, "typing", { who });
+  else typingLine.textContent = "";
+}
+
 const callbacks: SessionCallbacks = {
-  message: (view) => messages.upsert(view),
-  remove: (key) => messages.remove(key),
-  memberJoined: () => {
+  message: (room, view) => conversations.message(room, view),
+  remove: (room, key) => conversations.get(room)?.list.remove(key),
+  memberJoined: (room) => {
     queueLine.textContent = "";
-    messages.system("counsellor_joined");
+    conversations.system(room, "counsellor_joined");
   },
-  memberLeft: () => messages.system("counsellor_left"),
-  typing: (names) => {
-    if (names.length) screens.setText(typingLine, "typing", { who: names[0] ?? "" });
-    else typingLine.textContent = "";
+  memberLeft: (room) => conversations.system(room, "counsellor_left"),
+  typing: (room, names) => {
+    const conversation = conversations.get(room);
+    if (!conversation) return;
+    conversation.typing = names;
+    if (conversation === conversations.active) followActive();
   },
   connection: (ok) => {
     banner.hidden = false;
@@ -297,12 +315,25 @@ const callbacks: SessionCallbacks = {
     banner.hidden = false;
     screens.setText(banner, "untrusted");
   },
-  closed: () => {
-    input.disabled = true;
-    sendButton.disabled = true;
+  closed: (room) => {
+    const conversation = conversations.get(room);
+    if (!conversation || conversation.closed) return;
+    conversation.closed = true;
+    if (conversation.kind !== "case") conversations.system(room, "conversation_closed");
+    if (conversation !== conversations.active) return;
+    followActive();
     endButton.focus();
   },
   ended: () => finish(),
+  handover: (room) => {
+    const caseRoom = credentials?.room_id;
+    conversations.open(room, "handover");
+    conversations.system(room, "handover_started");
+    if (caseRoom) conversations.system(caseRoom, "handover_case_line");
+    conversations.activate(room);
+  },
+  partner: (room, name) => conversations.setPartner(room, name),
+  reopenPrompt: (room, prompt) => conversations.get(room)?.list.reopen(prompt),
 };
 
 async function start(): Promise<void> {
@@ -343,7 +374,9 @@ async function start(): Promise<void> {
   } catch {
     return showError("error_browser");
   }
-  messages.clear();
+  conversations.clear();
+  conversations.open(result.session.room_id, "case");
+  followActive();
   screens.show("chat", null);
   try {
     session = await module.ChatSession.open(result.session, screens.lang, callbacks, {
@@ -368,12 +401,12 @@ newChatButton.addEventListener("click", () => location.reload());
 // ---- chatting -------------------------------------------------------------------------------
 let typingTimer: ReturnType<typeof setTimeout> | null = null;
 
-async function sendText(body: string, reply?: { prompt: string; option: string }): Promise<void> {
+async function sendText(room: string, body: string, reply?: { prompt: string; option: string }): Promise<void> {
   if (!session) return;
   banner.hidden = true;
-  session.typing(false);
+  session.typing(room, false);
   try {
-    await session.send(body, reply);
+    await session.send(room, body, reply);
   } catch {
     /* the message shows as not sent, with a retry button */
   }
@@ -382,9 +415,10 @@ async function sendText(body: string, reply?: { prompt: string; option: string }
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   const body = input.value.trim();
-  if (!body || !session) return;
+  const room = conversations.active?.room;
+  if (!body || !session || !room) return;
   input.value = "";
-  void sendText(body);
+  void sendText(room, body);
 });
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -392,13 +426,18 @@ input.addEventListener("keydown", (event) => {
     form.requestSubmit();
   }
 });
+let typingIn: string | null = null;
 input.addEventListener("input", () => {
-  if (!session) return;
-  if (!typingTimer) session.typing(true);
+  const room = conversations.active?.room;
+  if (!session || !room) return;
+  if (typingIn && typingIn !== room) session.typing(typingIn, false);
+  if (!typingTimer || typingIn !== room) session.typing(room, true);
+  typingIn = room;
   if (typingTimer) clearTimeout(typingTimer);
   typingTimer = setTimeout(() => {
     typingTimer = null;
-    session?.typing(false);
+    if (typingIn) session?.typing(typingIn, false);
+    typingIn = null;
   }, 3000);
 });
 
@@ -443,7 +482,7 @@ function leaveQuietly(reason: "ended" | "quick_exit"): void {
   endSession(config.api, creds.access_token, reason, true).catch(() => undefined);
   session?.stop();
   session = null;
-  messages.clear();
+  conversations.clear();
 }
 
 function finish(): void {
@@ -453,8 +492,9 @@ function finish(): void {
   credentials = null;
   session?.stop();
   session = null;
-  messages.clear();
+  conversations.clear();
   queueLine.textContent = "";
+  queueLine.hidden = false;
   typingLine.textContent = "";
   banner.hidden = true;
   screens.show("ended");

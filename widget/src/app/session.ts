@@ -6,11 +6,16 @@
  * The order matters (DESIGN.md "End-to-end encryption rules", FIELD-NOTES.md):
  * crypto → strict device isolation → cross-signing → sync → join → wait for the room and its
  * members → check that a recipient device is signed by its owner → send `nl.keerpunt.start`.
+ *
+ * Besides the case room the visitor may get a handover room (docs/handover.md): joined only when
+ * the bot invites (invites.ts), shown beside the case room, with the same rendering, retries
+ * and refusal to send without a signed recipient. Events of any other room are never looked at.
  */
 import {
   ClientEvent,
   createClient,
   EventType,
+  Filter,
   HttpApiEvent,
   MatrixEventEvent,
   MemoryCryptoStore,
@@ -34,12 +39,23 @@ import {
 import { logger } from "matrix-js-sdk/lib/logger.js";
 import { initAsync } from "@matrix-org/matrix-sdk-crypto-wasm";
 import type { SessionInfo } from "./api";
-import { parsePrompt, parseQueue, type Prompt, type QueueInfo } from "./content";
+import {
+  messageKind,
+  parseHandoverPartner,
+  parsePartnerMember,
+  parsePrompt,
+  parseQueue,
+  type Prompt,
+  type QueueInfo,
+} from "./content";
+import { acceptInvite } from "./invites";
+import { displayName } from "./render";
 
 export const START_EVENT = "nl.keerpunt.start";
 export const REPLY_KEY = "nl.keerpunt.reply";
 
 export type Sender = "me" | "bot" | "staff";
+export type RoomKind = "case" | "handover";
 export type SendState = "sending" | "sent" | "read" | "failed";
 
 export interface MessageView {
@@ -53,18 +69,26 @@ export interface MessageView {
   notice: boolean;
 }
 
+/** Everything about a conversation names its room: the case room or a handover room. */
 export interface SessionCallbacks {
-  message(view: MessageView): void;
-  remove(key: string): void;
-  memberJoined(): void;
-  memberLeft(): void;
-  typing(names: string[]): void;
+  message(room: string, view: MessageView): void;
+  remove(room: string, key: string): void;
+  /** A counsellor joined or left the case room (handover rooms: the bot says who joined). */
+  memberJoined(room: string): void;
+  memberLeft(room: string): void;
+  typing(room: string, names: string[]): void;
   connection(ok: boolean): void;
   queue(info: QueueInfo): void;
-  untrusted(): void;
-  /** The counsellor closed the case: the bot said goodbye; no more messages go out. */
-  closed(): void;
+  untrusted(room: string): void;
+  /** No more messages go out in this room: the case was closed, or we left the handover room. */
+  closed(room: string): void;
   ended(): void;
+  /** We joined a handover room on the bot's invite; called once, before any of its messages. */
+  handover(room: string): void;
+  /** The partner's name, from the bot's `handover.intro` in that handover room. */
+  partner(room: string, name: string): void;
+  /** The visitor answered "later": the prompt `prompt` in `room` can be answered again. */
+  reopenPrompt(room: string, prompt: string): void;
 }
 
 export class UntrustedError extends Error {
@@ -87,6 +111,7 @@ type Backend = Parameters<MatrixEvent["attemptDecryption"]>[0];
 
 interface Outgoing {
   key: string;
+  room: string;
   txnId: string;
   content: Record<string, unknown>;
   eventId: string | null;
@@ -102,8 +127,26 @@ export function warmUp(): void {
   initAsync().catch(() => undefined);
 }
 
+interface RoomInfo {
+  kind: RoomKind;
+  /** `handover` was called for it. */
+  announced: boolean;
+  /** Intake staff from `handover.partner_joined`: user → organisation (the name when none is set). */
+  organisations: Map<string, string>;
+}
+
+/**
+ * Every sync asks for up to this many timeline events per room. js-sdk's default (10 after the
+ * first sync) is less than a handover room holds before the visitor joins (state events,
+ * invites, the introduction and the summary), and a gap would hide the summary.
+ */
+const TIMELINE_LIMIT = 100;
+const JOIN_ATTEMPTS = 5;
+
 export class ChatSession {
   private readonly retryDecrypt = new Set<MatrixEvent>();
+  /** The rooms we show: the case room and handover rooms we joined on the bot's invite. */
+  private readonly rooms = new Map<string, RoomInfo>();
   private readonly outgoing = new Map<string, Outgoing>();
   private readonly shown = new Set<string>();
   private connected = true;
@@ -144,6 +187,7 @@ export class ChatSession {
     if (!crypto) throw new Error("crypto did not start");
     crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
     const session = new ChatSession(client, crypto, info, callbacks, names);
+    session.rooms.set(info.room_id, { kind: "case", announced: true, organisations: new Map() });
     session.listen();
     try {
       await session.begin(language);
@@ -156,6 +200,8 @@ export class ChatSession {
 
   private async begin(language: string): Promise<void> {
     const { client, crypto, info } = this;
+    const filter = new Filter(info.user_id);
+    filter.setDefinition({ room: { timeline: { limit: TIMELINE_LIMIT } } });
     const prepared = new Promise<void>((resolve) => {
       const onSync = (state: SyncState): void => {
         if (state === SyncState.Prepared || state === SyncState.Syncing) {
@@ -174,7 +220,7 @@ export class ChatSession {
           await makeRequest(null);
         },
       }),
-      client.startClient({ initialSyncLimit: 30, lazyLoadMembers: false }).then(() => prepared),
+      client.startClient({ initialSyncLimit: 30, lazyLoadMembers: false, filter }).then(() => prepared),
       client.joinRoom(info.room_id),
     ]);
     await this.requireOwnSignature();
@@ -183,23 +229,23 @@ export class ChatSession {
       const r = client.getRoom(info.room_id);
       return !!r && r.getMyMembership() === "join" && r.getMember(info.bot)?.membership === "join";
     }, "the room and its members");
-    await this.requireSignedRecipient();
-    await this.sendRaw(START_EVENT, { language });
+    await this.requireSignedRecipient(info.room_id);
+    await this.sendRaw(info.room_id, START_EVENT, { language });
     performance.mark("kp-start-sent");
   }
 
-  private get room(): Room | null {
-    return this.client.getRoom(this.info.room_id);
+  private roomOf(roomId: string): Room | null {
+    return this.client.getRoom(roomId);
   }
 
   private listen(): void {
     const c = this.client;
     c.on(RoomEvent.Timeline, (event, room, toStart) => {
-      if (toStart || room?.roomId !== this.info.room_id) return;
-      this.onTimeline(event);
+      if (toStart || !room || !this.rooms.has(room.roomId)) return;
+      this.onTimeline(room.roomId, event);
     });
     c.on(MatrixEventEvent.Decrypted, (event) => {
-      if (event.getRoomId() !== this.info.room_id) return;
+      if (!this.rooms.has(event.getRoomId() ?? "")) return;
       if (event.decryptionFailureReason === DecryptionFailureCode.UNKNOWN_SENDER_DEVICE) {
         this.retryDecrypt.add(event);
       } else {
@@ -213,14 +259,18 @@ export class ChatSession {
     c.on(CryptoEvent.DevicesUpdated, retry);
     c.on(CryptoEvent.UserTrustStatusChanged, retry);
     c.on(RoomMemberEvent.Typing, (_event, member) => {
-      if (member.roomId !== this.info.room_id) return;
-      const typing = (this.room?.getJoinedMembers() ?? []).filter((m) => m.typing && m.userId !== this.info.user_id);
-      this.callbacks.typing(typing.map((m) => (m.userId === this.info.bot ? this.names.bot : this.names.staff)));
+      const roomId = member.roomId;
+      if (!this.rooms.has(roomId)) return;
+      const typing = (this.roomOf(roomId)?.getJoinedMembers() ?? []).filter(
+        (m) => m.typing && m.userId !== this.info.user_id,
+      );
+      this.callbacks.typing(roomId, typing.map((m) => (m.userId === this.info.bot ? this.names.bot : this.names.staff)));
     });
     c.on(RoomEvent.Receipt, (_event, room) => {
-      if (room.roomId === this.info.room_id) this.updateReadState();
+      if (this.rooms.has(room.roomId)) this.updateReadState(room.roomId);
     });
     c.on(RoomStateEvent.Members, (event, _state, member) => this.onMembership(event, member));
+    c.on(RoomEvent.MyMembership, (room, membership) => this.onMyMembership(room, membership));
     // The token stopped working: the case was closed and the account erased.
     c.on(HttpApiEvent.SessionLoggedOut, () => {
       if (!this.stopped) this.callbacks.ended();
@@ -252,19 +302,80 @@ export class ChatSession {
     return event.getId() ?? event.getTxnId() ?? "";
   }
 
-  private onMembership(event: MatrixEvent, member: RoomMember): void {
-    if (member.roomId !== this.info.room_id || this.stopped) return;
-    const previous = event.getPrevContent().membership;
-    if (member.userId === this.info.user_id) {
-      if (member.membership === "leave" || member.membership === "ban") this.callbacks.ended();
-      return;
+  /** Invites: join the bot's (a handover room), ignore everyone else's. */
+  private onMyMembership(room: Room, membership: string): void {
+    if (this.stopped) return;
+    const me = this.info.user_id;
+    if (membership === "invite") {
+      const own = room.currentState.getStateEvents(EventType.RoomMember, me);
+      const invite = {
+        roomId: room.roomId,
+        target: own?.getStateKey(),
+        sender: own?.getSender(),
+        membership: own?.getContent().membership,
+      };
+      if (acceptInvite({ me, bot: this.info.bot, caseRoom: this.info.room_id }, invite)) {
+        void this.joinHandover(room.roomId);
+      }
+    } else if (membership === "join" && this.rooms.get(room.roomId)?.kind === "handover") {
+      this.announce(room.roomId);
     }
-    if (member.userId === this.info.bot) return;
-    if (member.membership === "join" && previous !== "join") this.callbacks.memberJoined();
-    else if (member.membership !== "join" && previous === "join") this.callbacks.memberLeft();
   }
 
-  private onTimeline(event: MatrixEvent): void {
+  private async joinHandover(roomId: string): Promise<void> {
+    if (this.rooms.has(roomId)) return;
+    this.rooms.set(roomId, { kind: "handover", announced: false, organisations: new Map() });
+    for (let attempt = 1; !this.stopped; attempt += 1) {
+      try {
+        await this.client.joinRoom(roomId);
+        this.announce(roomId);
+        return;
+      } catch (error) {
+        if (attempt >= JOIN_ATTEMPTS) {
+          console.warn("keerpunt: could not join the handover room:", error instanceof Error ? error.message : error);
+          this.rooms.delete(roomId);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
+  }
+
+  private announce(roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room || room.announced || this.stopped) return;
+    room.announced = true;
+    this.callbacks.handover(roomId);
+  }
+
+  private onMembership(event: MatrixEvent, member: RoomMember): void {
+    const room = this.rooms.get(member.roomId);
+    if (!room || this.stopped) return;
+    const previous = event.getPrevContent().membership;
+    const gone = member.membership === "leave" || member.membership === "ban";
+    if (member.userId === this.info.user_id) {
+      if (!gone) return;
+      if (room.kind === "case") this.callbacks.ended();
+      else if (previous === "join") this.callbacks.closed(member.roomId);
+      return;
+    }
+    // In a handover room the bot says who joined and from which organisation.
+    if (member.userId === this.info.bot || room.kind !== "case") return;
+    if (member.membership === "join" && previous !== "join") this.callbacks.memberJoined(member.roomId);
+    else if (member.membership !== "join" && previous === "join") this.callbacks.memberLeft(member.roomId);
+  }
+
+  /** The bot's name, a member's own display name, or an intake member's organisation; else null. */
+  private nameOf(roomId: string, sender: string): string | null {
+    if (sender === this.info.bot) return this.names.bot;
+    const raw = this.roomOf(roomId)?.getMember(sender)?.rawDisplayName ?? null;
+    // No display name set: js-sdk falls back to the user ID; show "Counsellor" instead.
+    const bare = raw === null || raw === sender || raw === sender.slice(1).split(":")[0];
+    const own = bare ? null : displayName(raw, "") || null;
+    return own ?? this.rooms.get(roomId)?.organisations.get(sender) ?? null;
+  }
+
+  private onTimeline(roomId: string, event: MatrixEvent): void {
     if (event.getSender() === this.info.user_id || event.isState()) return;
     const type = event.getWireType();
     if (type !== EventType.RoomMessageEncrypted && type !== EventType.RoomMessage && type !== "nl.keerpunt.prompt") {
@@ -276,22 +387,22 @@ export class ChatSession {
   }
 
   private render(event: MatrixEvent): void {
+    const roomId = event.getRoomId() ?? "";
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    this.announce(roomId); // the "new conversation" line comes before the room's first message
     const key = this.keyOf(event);
     const sender = event.getSender() ?? "";
     const from: Sender = sender === this.info.bot ? "bot" : "staff";
-    const member = this.room?.getMember(sender);
-    // No display name set: js-sdk falls back to the user ID; show "Counsellor" instead.
-    const raw = member?.rawDisplayName ?? null;
-    const bare = raw === sender || raw === sender.slice(1).split(":")[0];
-    const name = from === "bot" ? this.names.bot : bare ? null : raw;
+    const name = this.nameOf(roomId, sender);
     const base = { key, from, name, prompt: null, status: null, notice: false } as const;
     if (event.isBeingDecrypted() || event.shouldAttemptDecryption()) {
-      this.callbacks.message({ ...base, body: null, state: "decrypting" });
+      this.callbacks.message(roomId, { ...base, body: null, state: "decrypting" });
       return;
     }
     if (event.isDecryptionFailure()) {
       const waiting = event.decryptionFailureReason === DecryptionFailureCode.UNKNOWN_SENDER_DEVICE;
-      this.callbacks.message({ ...base, body: null, state: waiting ? "decrypting" : "undecryptable" });
+      this.callbacks.message(roomId, { ...base, body: null, state: waiting ? "decrypting" : "undecryptable" });
       return;
     }
     const type = event.getType();
@@ -301,16 +412,14 @@ export class ChatSession {
     const prompt = fromBot
       ? parsePrompt(type === "nl.keerpunt.prompt" ? content : content["nl.keerpunt.prompt"])
       : null;
-    const queue = fromBot ? parseQueue(content["nl.keerpunt.queue"]) : null;
-    if (queue) this.callbacks.queue(queue);
-    if (fromBot && content["nl.keerpunt.message"] === "queue.visitor.closed") this.callbacks.closed();
+    if (fromBot) this.onBotContent(roomId, room, content);
     if (type !== EventType.RoomMessage && type !== "nl.keerpunt.prompt") {
       this.shown.delete(key);
-      this.callbacks.remove(key);
+      this.callbacks.remove(roomId, key);
       return;
     }
     const body = typeof content.body === "string" ? content.body : "";
-    this.callbacks.message({
+    this.callbacks.message(roomId, {
       ...base,
       body,
       state: "ok",
@@ -319,8 +428,28 @@ export class ChatSession {
     });
   }
 
-  private async signedRecipientExists(): Promise<boolean> {
-    const room = this.room;
+  /** What the bot's structured content means for the widget (render() shows the text itself). */
+  private onBotContent(roomId: string, room: RoomInfo, content: Record<string, unknown>): void {
+    const kind = messageKind(content);
+    if (room.kind === "case") {
+      const queue = parseQueue(content["nl.keerpunt.queue"]);
+      if (queue) this.callbacks.queue(queue);
+      if (kind === "queue.visitor.closed") this.callbacks.closed(roomId);
+      if (kind === "handover.later") this.callbacks.reopenPrompt(roomId, "handover");
+      return;
+    }
+    if (kind === "handover.intro") {
+      const partner = displayName(parseHandoverPartner(content["nl.keerpunt.handover"]), "");
+      if (partner) this.callbacks.partner(roomId, partner);
+    } else if (kind === "handover.partner_joined") {
+      const member = parsePartnerMember(content["nl.keerpunt.partner"]);
+      const organisation = member ? displayName(member.organisation, "") : "";
+      if (member && organisation) room.organisations.set(member.user, organisation);
+    }
+  }
+
+  private async signedRecipientExists(roomId: string): Promise<boolean> {
+    const room = this.roomOf(roomId);
     if (!room) return false;
     // Joined members only: case rooms share history with members from their join on, so an
     // invited device gets no key for what is sent now.
@@ -352,9 +481,9 @@ export class ChatSession {
   }
 
   /** A send can succeed with nobody able to read it: refuse when no recipient device is signed. */
-  private async requireSignedRecipient(): Promise<void> {
-    if (!(await this.signedRecipientExists())) {
-      this.callbacks.untrusted();
+  private async requireSignedRecipient(roomId: string): Promise<void> {
+    if (!(await this.signedRecipientExists(roomId))) {
+      this.callbacks.untrusted(roomId);
       throw new UntrustedError();
     }
   }
@@ -364,9 +493,14 @@ export class ChatSession {
     return `${this.txnPrefix}.${this.txnCounter}`;
   }
 
-  private async sendRaw(type: string, content: Record<string, unknown>, txnId = this.nextTxn()): Promise<string> {
+  private async sendRaw(
+    roomId: string,
+    type: string,
+    content: Record<string, unknown>,
+    txnId = this.nextTxn(),
+  ): Promise<string> {
     const result = await this.client.sendEvent(
-      this.info.room_id,
+      roomId,
       type as keyof TimelineEvents,
       content as never,
       txnId,
@@ -374,12 +508,13 @@ export class ChatSession {
     return result.event_id;
   }
 
-  /** Send a text message (or a structured reply). Resolves once it is on the server. */
-  async send(body: string, reply?: { prompt: string; option: string }): Promise<void> {
+  /** Send a text message (or a structured reply) to `roomId`. Resolves once it is on the server. */
+  async send(roomId: string, body: string, reply?: { prompt: string; option: string }): Promise<void> {
+    if (!this.rooms.has(roomId)) return;
     const content: Record<string, unknown> = { msgtype: "m.text", body };
     if (reply) content[REPLY_KEY] = { prompt: reply.prompt, option: reply.option };
     const txnId = this.nextTxn();
-    const out: Outgoing = { key: txnId, txnId, content, eventId: null, status: "sending", body };
+    const out: Outgoing = { key: txnId, room: roomId, txnId, content, eventId: null, status: "sending", body };
     this.outgoing.set(txnId, out);
     this.showOutgoing(out);
     await this.enqueue(out);
@@ -402,8 +537,10 @@ export class ChatSession {
 
   private async deliver(out: Outgoing): Promise<void> {
     try {
-      await this.requireSignedRecipient();
-      out.eventId = await this.sendRaw(EventType.RoomMessage, out.content, out.txnId);
+      // A handover room's key goes only to members in local state (FIELD-NOTES): wait for it.
+      await until(() => this.roomOf(out.room)?.getMyMembership() === "join", "the room", 10000);
+      await this.requireSignedRecipient(out.room);
+      out.eventId = await this.sendRaw(out.room, EventType.RoomMessage, out.content, out.txnId);
       out.status = "sent";
     } catch (error) {
       out.status = "failed";
@@ -411,7 +548,7 @@ export class ChatSession {
       throw error;
     }
     this.showOutgoing(out);
-    this.updateReadState();
+    this.updateReadState(out.room);
   }
 
   private async resendFailed(): Promise<void> {
@@ -421,7 +558,7 @@ export class ChatSession {
   }
 
   private showOutgoing(out: Outgoing): void {
-    this.callbacks.message({
+    this.callbacks.message(out.room, {
       key: out.key,
       from: "me",
       name: null,
@@ -433,15 +570,15 @@ export class ChatSession {
     });
   }
 
-  private updateReadState(): void {
-    const room = this.room;
+  private updateReadState(roomId: string): void {
+    const room = this.roomOf(roomId);
     if (!room) return;
     const readers = room
       .getJoinedMembers()
       .map((m) => m.userId)
       .filter((u) => u !== this.info.user_id && u !== this.info.bot);
     for (const out of this.outgoing.values()) {
-      if (out.status !== "sent" || !out.eventId) continue;
+      if (out.room !== roomId || out.status !== "sent" || !out.eventId) continue;
       const id = out.eventId;
       if (readers.some((u) => room.hasUserReadEvent(u, id))) {
         out.status = "read";
@@ -450,9 +587,9 @@ export class ChatSession {
     }
   }
 
-  typing(active: boolean): void {
-    if (this.stopped) return;
-    void this.client.sendTyping(this.info.room_id, active, 5000).catch(() => undefined);
+  typing(roomId: string, active: boolean): void {
+    if (this.stopped || !this.rooms.has(roomId)) return;
+    void this.client.sendTyping(roomId, active, 5000).catch(() => undefined);
   }
 
   /** Stop syncing and drop every listener; the caller drops its reference. */
@@ -464,5 +601,6 @@ export class ChatSession {
     this.outgoing.clear();
     this.retryDecrypt.clear();
     this.shown.clear();
+    this.rooms.clear();
   }
 }

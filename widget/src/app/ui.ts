@@ -127,7 +127,8 @@ export class MessageList {
     this.items.delete(key);
   }
 
-  upsert(view: MessageView): void {
+  /** Show or update a message; true when it is new to the list. */
+  upsert(view: MessageView): boolean {
     let li = this.items.get(view.key);
     const fresh = !li;
     if (!li) {
@@ -147,7 +148,12 @@ export class MessageList {
     else renderBody(document, body, view.body ?? "");
     li.append(who, body);
     if (view.prompt) {
-      const group = el("div", { class: "kp-options", role: "group", "data-t-label": "prompt_label" });
+      const group = el("div", {
+        class: "kp-options",
+        role: "group",
+        "data-t-label": "prompt_label",
+        "data-prompt": view.prompt.id,
+      });
       group.setAttribute("aria-label", translate(this.screens.lang, "prompt_label"));
       for (const option of view.prompt.options) {
         const button = el("button", { type: "button", class: "kp-option" });
@@ -179,6 +185,13 @@ export class MessageList {
       }
     }
     if (fresh) this.append(li);
+    return fresh;
+  }
+
+  /** The newest question `prompt` can be answered again (the visitor chose "later"). */
+  reopen(prompt: string): void {
+    const groups = [...this.list.querySelectorAll<HTMLElement>(".kp-options")].filter((g) => g.dataset.prompt === prompt);
+    for (const button of groups.at(-1)?.querySelectorAll("button") ?? []) button.disabled = false;
   }
 
   private append(li: HTMLLIElement): void {
