@@ -165,6 +165,7 @@ class HandoverWorker:
                 log.info("Found the handover room made before a restart")
         if room is None:
             await self.store.creating(handover.id, now)
+            crash_point("handover.creating")
             invite = [user for user in parties if user != self.bot]
             body = handover_room_body(self.bot, handover.id, handover.counsellor, invite, federate=federate)
             room = await self.matrix.create(body)
