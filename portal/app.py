@@ -45,20 +45,20 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
         sitemap=sitemap(renderer, rendered),
         robots=robots(renderer),
     )
-    app = web.Application()
+    app = web.Application(middlewares=[views.map_errors])
     app.on_response_prepare.append(views.security_headers)
     app[CONFIG_KEY] = config
     app[VIEWS_KEY] = views
     app.cleanup_ctx.append(http_client)
     router = app.router
     router.add_route("*", "/api/{tail:.*}", make_proxy(config))
-    router.add_get("/static/{name:.+}", views.guarded(renderer.static.handle))
+    router.add_get("/static/{name:.+}", renderer.static.handle)
     router.add_get("/sitemap.xml", views.sitemap_xml)
     router.add_get("/robots.txt", views.robots_txt)
     router.add_get("/", views.page)
     for language in ("nl", "en"):
         router.add_get(f"/{language}", views.add_slash)
-        router.add_get(ROUTES["search"][language], views.guarded(views.search))
+        router.add_get(ROUTES["search"][language], views.search)
         router.add_get(f"/{language}/{{tail:.+}}", views.page)
         router.add_get(f"/{language}/", views.page)
     add_widget_routes(app, config, widget=widget)  # /widget/… (the built chat widget) and /chat/ (its page)

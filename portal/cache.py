@@ -42,7 +42,7 @@ class CachedPage:
             headers["ETag"] = etag
         return cls(body, gzip.compress(body, compresslevel=9, mtime=0), etag, status, headers)
 
-    def respond(self, request: web.Request) -> web.Response:
+    def respond(self, request: web.BaseRequest) -> web.Response:
         if "ETag" in self.headers and etag_matches(request.headers.get("If-None-Match", ""), self.etag):
             return web.Response(status=304, headers=self.headers)
         if accepts_gzip(request.headers.get("Accept-Encoding", "")):

@@ -10,13 +10,22 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 
 from keerpunt.config import Config
 from keerpunt.testing import make_test_config
 from portal.app import create_app
+from portal.runner import PortalRunner
 from portal.site import DEFAULT_CONTENT_DIR, Site, load_site
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
+
+
+class PortalTestServer(TestServer):
+    """A test server that runs the app the way `keerpunt run portal` does (cached pages first)."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return PortalRunner(self.app, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +40,7 @@ def portal_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 @pytest.fixture(scope="module")
 async def client(portal_config: Config, site: Site) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    async with TestClient(TestServer(create_app(portal_config, site))) as test_client:
+    async with TestClient(PortalTestServer(create_app(portal_config, site))) as test_client:
         yield test_client
 
 
@@ -45,7 +54,7 @@ async def make_client(tmp_path: Path) -> AsyncIterator[ClientFactory]:
         app = create_app(config)
         if setup is not None:
             setup(app)
-        test_client = TestClient(TestServer(app))
+        test_client = TestClient(PortalTestServer(app))
         await test_client.start_server()
         clients.append(test_client)
         return test_client
