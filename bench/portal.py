@@ -1,6 +1,6 @@
 """Portal throughput and p99 latency, beside nginx serving the same bytes.
 
-Usage: .venv/bin/python bench/portal.py [--duration 10] [--runs 3] [--connections 32] [--no-pin]
+Usage: .venv/bin/python bench/portal.py [--duration 10] [--runs 3] [--connections 32] [--workers 1] [--no-pin]
 
 Needs Debian's wrk and nginx (``apt-get install -y wrk nginx``); says so and exits 2 when
 either is missing. Starts ``keerpunt run portal`` (the production process, with uvloop) on a free
@@ -14,12 +14,17 @@ wrk, one thread:
 - requests/second at ``--connections`` (median of ``--runs`` runs of ``--duration`` seconds,
   targets interleaved so background noise hits all alike), requests per CPU-second the server
   process used (read from /proc: a ratio that other load on the machine barely moves), and p99
-  latency at that load and at a moderate fixed load of 4 connections (Debian's wrk has no
-  ``-R`` rate option).
+  latency at that load and at a moderate fixed load of 4 connections (median of ``--runs``
+  runs; Debian's wrk has no ``-R`` rate option).
 
-On a machine with 2 or more CPUs the server under test is pinned to CPU 1 and wrk to CPU 0
-(``taskset``), so server and load generator do not steal each other's core; ``--no-pin`` turns
-that off. Everything stays on 127.0.0.1, bounded in time; both servers are stopped at the end.
+With one worker (the default), on a machine with 2 or more CPUs the server under test is
+pinned to CPU 1 and wrk to CPU 0 (``taskset``), so server and load generator do not steal each
+other's core; ``--no-pin`` turns that off. ``--workers N`` compares like with like on the whole
+machine instead: the portal with ``portal.workers: N`` and nginx with ``worker_processes N``,
+nothing pinned (wrk shares the cores with them). Everything stays on 127.0.0.1, bounded in
+time; both servers are stopped at the end. The load average before and after is printed:
+other work on the machine moves the requests per second, much less the requests per
+CPU-second.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ request = function()
 end
 """
 NGINX_CONF = """
-worker_processes 1;
+worker_processes {workers};
 daemon off;
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log warn;
@@ -84,7 +89,7 @@ class Result:
     rps: list[float]
     per_cpu: list[float]
     p99_ms: list[float]
-    p99_moderate_ms: float = 0.0
+    p99_moderate_ms: list[float]
 
 
 def need(tool: str) -> str:
@@ -153,13 +158,16 @@ def wrk(
     return float(rps.group(1)), parse_latency(out.stdout), int(count.group(1))
 
 
-def start_portal(stack: ExitStack, tmp: Path, cpu: int | None) -> tuple[str, int]:
+def start_portal(stack: ExitStack, tmp: Path, cpu: int | None, workers: int) -> tuple[str, int]:
     port = free_port()
     secret = tmp / "data" / "synapse" / "secrets" / "registration_shared_secret"
     secret.parent.mkdir(parents=True)
     secret.write_text("bench-only\n")
     config = tmp / "keerpunt.yaml"
-    config.write_text(f"data_dir: {tmp / 'data'}\nportal:\n  port: {port}\n  public_url: http://127.0.0.1:{port}\n")
+    config.write_text(
+        f"data_dir: {tmp / 'data'}\nportal:\n  port: {port}\n  public_url: http://127.0.0.1:{port}\n"
+        f"  workers: {workers}\n"
+    )
     env = {**os.environ, "KEERPUNT_LOG_LEVEL": "WARNING"}
     argv = [sys.executable, "-m", "keerpunt", "--config", str(config), "run", "portal"]
     proc = subprocess.Popen(pinned(cpu, argv), env=env)  # taskset execs: same pid
@@ -170,7 +178,7 @@ def start_portal(stack: ExitStack, tmp: Path, cpu: int | None) -> tuple[str, int
 
 
 def start_nginx(
-    stack: ExitStack, nginx_bin: str, tmp: Path, cpu: int | None, body: bytes, headers: dict[str, str]
+    stack: ExitStack, nginx_bin: str, tmp: Path, cpu: int | None, workers: int, body: bytes, headers: dict[str, str]
 ) -> tuple[str, int]:
     port = free_port()
     (tmp / "www").mkdir()
@@ -182,7 +190,7 @@ def start_nginx(
             "Cross-Origin-Opener-Policy", "Cache-Control", "Content-Language", "Vary")  # fmt: skip
     lines = "\n".join(f'    add_header {name} "{headers[name]}";' for name in same if name in headers)
     conf = tmp / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, headers=lines, article=ARTICLE))
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, headers=lines, article=ARTICLE, workers=workers))
     proc = subprocess.Popen(pinned(cpu, [nginx_bin, "-c", str(conf), "-p", str(tmp)]), stdout=subprocess.DEVNULL)
     stack.callback(stop, proc)
     base = f"http://127.0.0.1:{port}"
@@ -204,22 +212,24 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--runs", type=int, default=3, help="runs per target at full load (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="connections at full load (default 32)")
+    parser.add_argument("--workers", type=int, default=1, help="portal workers = nginx workers; >1: nothing pinned")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to separate CPUs")
     args = parser.parse_args()
     wrk_bin, nginx_bin = need("wrk"), need("nginx")
-    pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    pin = args.workers == 1 and not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    load_before = os.getloadavg()
     server_cpu, load_cpu = (1, 0) if pin else (None, None)
 
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="keerpunt-bench-")))
         (tmp / "portal").mkdir()
-        portal_base, portal_pid = start_portal(stack, tmp / "portal", server_cpu)
+        portal_base, portal_pid = start_portal(stack, tmp / "portal", server_cpu, args.workers)
         body, headers = fetch(portal_base + ARTICLE)
         page = body.decode()
         css = re.search(r'href="(/static/site\.[0-9a-f]+\.css)"', page)
         assert css, "no stylesheet link in the article page"
         (tmp / "nginx").mkdir()
-        nginx_base, nginx_pid = start_nginx(stack, nginx_bin, tmp / "nginx", server_cpu, body, headers)
+        nginx_base, nginx_pid = start_nginx(stack, nginx_bin, tmp / "nginx", server_cpu, args.workers, body, headers)
         lua = tmp / "fresh-search.lua"
         lua.write_text(FRESH_SEARCH_LUA)
 
@@ -229,8 +239,9 @@ def main() -> int:
             "portal: static file (CSS)": (portal_base + css.group(1), None, portal_pid),
             "nginx: same article bytes": (nginx_base + ARTICLE, None, nginx_pid),
         }
-        results = {name: Result([], [], []) for name in targets}
-        print(f"article page: {len(body)} bytes; pinned: {'server CPU 1, wrk CPU 0' if pin else 'no'}; "
+        results = {name: Result([], [], [], []) for name in targets}
+        print(f"article page: {len(body)} bytes; {args.workers} worker(s) each; "
+              f"pinned: {'server CPU 1, wrk CPU 0' if pin else 'no'}; "
               f"{args.runs} x {args.duration}s at {args.connections} connections", flush=True)  # fmt: skip
         for run in range(args.runs):
             for name, (url, script, pid) in targets.items():
@@ -242,17 +253,21 @@ def main() -> int:
                 results[name].per_cpu.append(per_cpu)
                 print(f"  run {run + 1}: {name:<38} {rps:>9.0f} req/s  p99 {p99:6.2f} ms  "
                       f"{per_cpu:>9.0f} req/CPU-s", flush=True)  # fmt: skip
-        for name, (url, script, _pid) in targets.items():
-            _rps, p99, _count = wrk(wrk_bin, load_cpu, url, MODERATE, args.duration, script)
-            results[name].p99_moderate_ms = p99
+        for _run in range(args.runs):
+            for name, (url, script, _pid) in targets.items():
+                _rps, p99, _count = wrk(wrk_bin, load_cpu, url, MODERATE, args.duration, script)
+                results[name].p99_moderate_ms.append(p99)
 
+    load_after = os.getloadavg()
     print()
+    print(f"load average (1, 5, 15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}; "
+          f"after: {' '.join(f'{x:.2f}' for x in load_after)} (on {os.cpu_count()} CPUs)")  # fmt: skip
     print(f"| target | req/s (median) | req per server CPU-second | p99 at {args.connections} conn. "
           f"| p99 at {MODERATE} conn. |")  # fmt: skip
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, r in results.items():
         print(f"| {name} | {statistics.median(r.rps):,.0f} | {statistics.median(r.per_cpu):,.0f} "
-              f"| {statistics.median(r.p99_ms):.2f} ms | {r.p99_moderate_ms:.2f} ms |")  # fmt: skip
+              f"| {statistics.median(r.p99_ms):.2f} ms | {statistics.median(r.p99_moderate_ms):.2f} ms |")  # fmt: skip
     article = statistics.median(results["portal: article page"].rps)
     nginx_rps = statistics.median(results["nginx: same article bytes"].rps)
     static = statistics.median(results["portal: static file (CSS)"].rps)
@@ -266,7 +281,7 @@ def main() -> int:
         results["nginx: same article bytes"].per_cpu
     )
     print(f"article page portal/nginx in requests per server CPU-second (insensitive to other load): {efficiency:.2f}")
-    p99 = results["portal: article page"].p99_moderate_ms
+    p99 = statistics.median(results["portal: article page"].p99_moderate_ms)
     print(f"article page p99 at moderate load ({MODERATE} connections): {p99:.2f} ms  (target < 20 ms)")
     return 0
 

@@ -90,9 +90,9 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
             from bots.service import BotsService
 
             return run_service(BotsService(config))
-        from portal.service import PortalService
+        from portal.process import run_portal
 
-        return run_service(PortalService(config))
+        return run_portal(config)
     if args.command == "staff":
         return _staff_add(config, args)
     raise AssertionError(args.command)

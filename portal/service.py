@@ -1,8 +1,7 @@
-"""The portal process."""
+"""The portal process (one worker of ``keerpunt run portal``)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
@@ -11,36 +10,32 @@ from keerpunt.config import Config
 from keerpunt.service import Service
 
 from .app import content_dir, create_app
+from .runner import PortalRunner
 from .site import Site, load_site
 
 log = logging.getLogger(__name__)
 
 
-def use_uvloop() -> None:
-    """Run this process on uvloop: the portal answers cached pages about 25% faster with it."""
-    try:
-        import uvloop
-    except ImportError:  # optional speed-up; asyncio's own loop works the same
-        return
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-
 class PortalService(Service):
     name = "portal"
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, site: Site | None = None, *, reuse_port: bool = False) -> None:
         self.config = config
-        self.runner: web.AppRunner | None = None
+        self.reuse_port = reuse_port
+        self.runner: PortalRunner | None = None
         # Load and check all content in the synchronous prepare step: a ContentError (a
         # ConfigError naming the file and field) stops `keerpunt run portal` before it starts.
-        self.site: Site = load_site(content_dir(config))
-        use_uvloop()
+        self.site: Site = site if site is not None else load_site(content_dir(config))
 
     async def start(self) -> None:
-        self.runner = web.AppRunner(create_app(self.config, self.site), access_log=None)
+        self.runner = PortalRunner(create_app(self.config, self.site), access_log=None)
         await self.runner.setup()
-        await web.TCPSite(self.runner, self.config.portal.host, self.config.portal.port).start()
-        log.info("portal listening on %s", self.config.portal.public_url)
+        portal = self.config.portal
+        # reuse_port: every worker process listens on the same port and the kernel spreads
+        # the connections over them (SO_REUSEPORT). Off with one worker, so that a second
+        # portal started by mistake fails with "address in use" instead of sharing the port.
+        await web.TCPSite(self.runner, portal.host, portal.port, reuse_port=self.reuse_port or None).start()
+        log.info("portal listening on %s", portal.public_url)
 
     async def stop(self) -> None:
         if self.runner is not None:

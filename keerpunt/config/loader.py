@@ -174,6 +174,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("synapse.user_ips_max_age_days", "must be between 1 and 7 days")
     if config.retention.case_room_days < 1:
         raise ConfigError("retention.case_room_days", "must be at least 1 day")
+    if config.portal.workers < 0:
+        raise ConfigError("portal.workers", "must be 0 (one per CPU core) or a number of processes")
     for key, value in _walk(config, ""):
         if key.endswith("port") and isinstance(value, int) and not 0 < value < 65536:
             raise ConfigError(key, f"{value} is not a TCP port")

@@ -72,6 +72,7 @@ class PortalConfig:
     contact: ContactConfig
     content_dir: str
     frame_ancestors: tuple[str, ...]
+    workers: int
 
 
 @dataclass(frozen=True)
