@@ -118,6 +118,12 @@ async def test_contact_details_and_retention_follow_the_config(make_client: Clie
     page = await (await client.get("/nl/privacy")).text()
     assert 'href="mailto:fg@keerpunt.test"' in page
     assert "na 14 dagen helemaal verwijderd" in page
+    assert "after 14 days" in await (await client.get("/en/privacy")).text()
+    # The content names no number of days of its own that could contradict the config.
+    articles = ("/nl/artikel/je-privacy-en-anonimiteit", "/en/article/your-privacy-and-anonymity")
+    for path in ("/nl/privacy", "/en/privacy", *articles):
+        page = await (await client.get(path)).text()
+        assert not re.search(r"\b30 (dagen|days)\b", page), path
 
 
 async def test_fixed_pages_also_answer_at_their_article_address(client: Client) -> None:
