@@ -56,8 +56,13 @@ def read_answer(event_type: str, content: dict[str, Any]) -> Answer | None:
     body = content.get("body")
     if not isinstance(body, str):
         return None
-    folded = fold(body)
+    typed = _loose(body)
     for answer in ANSWERS:
-        if folded and folded in {fold(text(language, f"handover.options.{answer}")) for language in LANGUAGES}:
+        if typed and typed in {_loose(text(language, f"handover.options.{answer}")) for language in LANGUAGES}:
             return answer
     return None
+
+
+def _loose(label: str) -> str:
+    """Case, accents, commas and spacing do not matter; words and their order do."""
+    return " ".join(fold(label).replace(",", " ").split())

@@ -1,0 +1,123 @@
+"""Warm handover, the pure parts: reading consent, the room's shape, the server check, config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bots.handover.consent import consent_content, read_answer
+from bots.handover.rooms import MARKER_KEY, NotAllowed, check_servers, handover_room_body
+from bots.ids import UserID
+from bots.partners import Directory, configured_directory, parse_directory
+from bots.texts import text
+from bots.triage import load_definition
+from keerpunt.config import ConfigError
+from keerpunt.config.loader import _merge, _read_yaml, build_config, example_text
+from keerpunt.config.loader import _validate as validate
+
+from .test_partners import DIRECTORY, config
+
+TRIAGE = load_definition()
+PARTNERS: Directory = parse_directory(DIRECTORY, config(["partner.example.net"]), TRIAGE)
+BOT = UserID("@keerpunt:localhost")
+COUNSELLOR = UserID("@counsellor:localhost")
+
+
+def message(body: str, reply: dict[str, Any] | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {"msgtype": "m.text", "body": body}
+    if reply is not None:
+        content["nl.keerpunt.reply"] = reply
+    return content
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (message("Ja, dat wil ik", {"prompt": "handover", "option": "yes"}), "yes"),
+        (message("x", {"prompt": "handover", "option": "no"}), "no"),
+        (message("x", {"prompt": "handover", "option": "later"}), "later"),
+        (message("ja, dat wil ik!"), "yes"),
+        (message("Yes, I want that"), "yes"),
+        (message("Nee liever niet"), "no"),
+        (message("ik wil erover nadenken"), "later"),
+    ],
+)
+def test_an_unambiguous_answer_is_read(content: dict[str, Any], expected: str) -> None:
+    assert read_answer("m.room.message", content) == expected
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        message("1"),  # a number may answer something the counsellor asked
+        message("ja"),
+        message("ok, prima"),
+        message("x", {"prompt": "handover", "option": "maybe"}),
+        {"msgtype": "m.text"},
+    ],
+)
+def test_anything_else_is_not_consent(content: dict[str, Any]) -> None:
+    assert read_answer("m.room.message", content) is None
+
+
+def test_a_reply_to_another_question_is_not_read_as_its_label() -> None:
+    # A structured reply to another prompt is not a consent, whatever its option is called.
+    assert read_answer("m.room.message", message("x", {"prompt": "region", "option": "yes"})) is None
+    assert read_answer("m.reaction", message("Ja, dat wil ik")) is None
+
+
+def test_the_question_shows_partner_summary_and_buttons_in_both_languages() -> None:
+    partner = PARTNERS.get("zorg-utrecht")
+    assert partner is not None
+    for language in ("nl", "en"):
+        content = consent_content(language, partner, "Korte samenvatting.")
+        assert "Korte samenvatting." in content["body"] and partner.name in content["body"]
+        assert partner.description[language] in content["body"]
+        options = content["nl.keerpunt.prompt"]["options"]
+        assert [o["id"] for o in options] == ["yes", "no", "later"]
+        assert [o["label"] for o in options] == [
+            text(language, f"handover.options.{a}") for a in ("yes", "no", "later")
+        ]
+        assert all(o["label"] in content["body"] for o in options)
+        assert content["nl.keerpunt.message"] == "handover.consent"
+
+
+def test_the_room_is_encrypted_invite_only_and_only_the_bot_invites() -> None:
+    invite = [UserID("@visitor-x:localhost"), COUNSELLOR, UserID("@intake:localhost")]
+    body = handover_room_body(BOT, "abc123", COUNSELLOR, invite, federate=False)
+    assert body["invite"] == invite
+    assert body["creation_content"] == {"m.federate": False, MARKER_KEY: "abc123"}
+    state = {e["type"]: e["content"] for e in body["initial_state"]}
+    assert state["m.room.encryption"]["algorithm"] == "m.megolm.v1.aes-sha2"
+    assert state["m.room.encryption"]["rotation_period_msgs"] <= 100
+    assert state["m.room.join_rules"] == {"join_rule": "invite"}
+    assert state["m.room.history_visibility"] == {"history_visibility": "invited"}
+    levels = body["power_level_content_override"]
+    assert levels["users"] == {BOT: 100, COUNSELLOR: 50} and levels["invite"] == 100
+    assert not {"name", "topic", "room_alias_name"} & set(body)
+
+
+def test_a_room_federates_only_for_an_allowlisted_partner_server() -> None:
+    local = [UserID("@v:localhost"), UserID("@i:localhost")]
+    assert check_servers(local, "localhost", ()) is False
+    remote = [*local, UserID("@agent:partner.example.net")]
+    assert check_servers(remote, "localhost", ("partner.example.net",)) is True
+    with pytest.raises(NotAllowed):
+        check_servers(remote, "localhost", ())
+
+
+def test_no_partners_file_means_an_empty_directory_and_a_bad_one_names_the_key(tmp_path: Any) -> None:
+    assert configured_directory(config(), TRIAGE).partners == ()
+    data = _merge(_read_yaml(example_text(), "example"), {"handover": {"partners_file": str(tmp_path / "none.yaml")}})
+    with pytest.raises(ConfigError) as error:
+        configured_directory(build_config(data), TRIAGE)
+    assert error.value.key == "handover.partners_file"
+
+
+@pytest.mark.parametrize(("key", "value"), [("reminder_hours", 0), ("summary_max_chars", 5)])
+def test_handover_settings_are_checked(key: str, value: int) -> None:
+    data = _merge(_read_yaml(example_text(), "example"), {"handover": {key: value}})
+    with pytest.raises(ConfigError) as error:
+        validate(build_config(data))
+    assert error.value.key == f"handover.{key}"
