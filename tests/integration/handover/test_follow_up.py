@@ -1,0 +1,74 @@
+"""After the room: the counsellor is reminded until the handover is settled; a partner who
+declines gives a reason the counsellor reads under the case card, and the reminders stop."""
+
+from __future__ import annotations
+
+import pytest
+
+from bots.db.case import CaseStore
+from bots.db.handover import HandoverStore
+from bots.db.system_room import SystemRoomStore
+from bots.ids import RoomID
+from bots.texts import text
+
+from ...matrix_clients import ClientFactory
+from ..bots.harness import InProcessBots
+from .conftest import SUMMARY, Partners
+from .flow import answer_consent, claimed_case, new_invite, wait_kind
+
+pytestmark = pytest.mark.integration
+
+
+async def test_reminder_then_partner_declines_with_a_reason(
+    bots: InProcessBots, clients: ClientFactory, partners: Partners
+) -> None:
+    bot = bots.user_id
+    visitor, counsellor = await claimed_case(clients, bots.config, bots.db, bots.api)
+    queue_room = await SystemRoomStore(bots.db).get("queue")
+    assert queue_room is not None
+    card = counsellor.card(queue_room, visitor.number)
+    assert card is not None
+    await counsellor.say(visitor.room, f"!handover politie {SUMMARY}")
+    await wait_kind(visitor.observer, visitor.room, bot, "handover.consent")
+    await answer_consent(visitor, "yes")
+    police = partners.police
+    room = await new_invite(police)
+    await police.join(room)
+    await wait_kind(police, room, bot, "handover.summary")
+
+    # An hour on (reminder_hours: 1): the counsellor is reminded under the card, by mention.
+    bots.clock.advance(3700)
+    reminder = text("nl", "handover.staff.reminder", number=visitor.number, partner="Politie")
+    ping = await counsellor.wait_message(
+        queue_room, bot, lambda e: e["content"]["body"] == reminder, within=30, what="the reminder"
+    )
+    assert ping["content"]["m.mentions"] == {"user_ids": [counsellor.user_id]}
+    assert ping["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == card["event_id"]
+
+    no_reason = await police.say(room, "!decline")
+    (answer,) = await police.wait_for(lambda: police.replies_to(room, no_reason), what="the reason request")
+    assert answer == text("nl", "handover.staff.decline_reason")
+    await police.say(room, "!decline Wij doen alleen aangiftes, geen opvang.")
+    declined = await wait_kind(police, room, bot, "handover.partner_declined")
+    assert declined["content"]["body"] == text("nl", "handover.visitor.partner_declined", partner="Politie")
+    reason = await counsellor.wait_for(
+        lambda: [b for b in counsellor.in_thread(queue_room, card["event_id"]) if "geen opvang" in b],
+        what="the reason in the card's thread",
+    )
+    assert police.user_id in reason[0]
+    case = await CaseStore(bots.db).by_room(RoomID(visitor.room))
+    assert case is not None
+    (record,) = await HandoverStore(bots.db).of_case(case.id)
+    assert record.stage == "refused" and record.reminder_due is None
+
+    # Settled by the partner's no: nothing left for !handover-status, and no new reminder.
+    status = await counsellor.say(visitor.room, "!handover-status arrived")
+    (reply,) = await counsellor.wait_for(lambda: counsellor.replies_to(visitor.room, status), what="the answer")
+    assert reply == text("nl", "handover.staff.no_handover", number=visitor.number)
+    bots.clock.advance(7400)
+    assert bots.service is not None and bots.service.handover is not None
+    await bots.service.handover.step()  # a whole round at the new time, not a race with its timer
+    assert bots.service.sender is not None
+    await bots.service.sender.flush()
+    await counsellor.sync()
+    assert [e for e in counsellor.messages(queue_room, bot) if e["content"]["body"] == reminder] == [ping]
