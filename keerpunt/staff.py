@@ -39,7 +39,25 @@ def localpart_for(name: str) -> str:
     return local
 
 
+def check_partner(config: Config, role: Role, partner_id: str | None) -> None:
+    """A partner account belongs to a partner of the directory; nobody else names one."""
+    if role != "partner":
+        if partner_id:
+            raise StaffError("--partner is only for --role partner")
+        return
+    if not partner_id:
+        raise StaffError("a partner account needs --partner <id> (an id from the partner directory)")
+    from bots.partners import configured_directory
+    from bots.triage import load_definition
+
+    directory = configured_directory(config, load_definition())
+    if directory.get(partner_id) is None:
+        known = ", ".join(p.id for p in directory.partners) or "none: set handover.partners_file"
+        raise StaffError(f"{partner_id!r} is not in the partner directory (partners: {known})")
+
+
 async def add_staff(config: Config, name: str, role: Role, partner_id: str | None = None) -> NewStaff:
+    check_partner(config, role, partner_id)
     localpart = localpart_for(name)
     if localpart == config.bots.localpart:
         raise StaffError(f"{localpart!r} is the system bot's name; choose another")

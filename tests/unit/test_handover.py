@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+import yaml
 
 from bots.handover.consent import consent_content, read_answer
 from bots.handover.rooms import MARKER_KEY, NotAllowed, check_servers, handover_room_body
@@ -15,6 +17,7 @@ from bots.triage import load_definition
 from keerpunt.config import ConfigError
 from keerpunt.config.loader import _merge, _read_yaml, build_config, example_text
 from keerpunt.config.loader import _validate as validate
+from keerpunt.staff import StaffError, check_partner
 
 from .test_partners import DIRECTORY, config
 
@@ -121,3 +124,20 @@ def test_handover_settings_are_checked(key: str, value: int) -> None:
     with pytest.raises(ConfigError) as error:
         validate(build_config(data))
     assert error.value.key == f"handover.{key}"
+
+
+def test_staff_add_names_a_partner_from_the_directory_for_partner_accounts_only(tmp_path: Any) -> None:
+    directory = tmp_path / "partners.yaml"
+    directory.write_text(yaml.safe_dump(DIRECTORY))
+    data = _merge(_read_yaml(example_text(), "example"), {"handover": {"partners_file": str(directory)}})
+    data = _merge(data, {"synapse": {"federation_allowlist": ["partner.example.net"]}})
+    cfg = build_config(data)
+    check_partner(cfg, "partner", "zorg-utrecht")
+    check_partner(cfg, "counsellor", None)
+    for role, partner, problem in (
+        ("partner", None, "needs --partner"),
+        ("partner", "nope", "'nope' is not in the partner directory (partners: zorg-utrecht, politie)"),
+        ("counsellor", "zorg-utrecht", "only for --role partner"),
+    ):
+        with pytest.raises(StaffError, match=re.escape(problem)):
+            check_partner(cfg, role, partner)  # type: ignore[arg-type]
