@@ -4,6 +4,11 @@ Integration tests never mock the homeserver. With ``KEERPUNT_TEST_POSTGRES_URL``
 admin URL of a PostgreSQL server), every integration test runs on SQLite and again on
 PostgreSQL (a fresh database with C collation per run). In CI (``CI=true``) an unset or
 unreachable PostgreSQL is an error, not a skip.
+
+The browser tests (tests/widget) run on SQLite only: they check what the widget does in
+Chromium, which talks the same client-server API whatever Synapse stores it in, and a second
+pass cost about five minutes of every CI run. The bots' and Synapse's behaviour on
+PostgreSQL is covered by the integration tests, which do run on both.
 """
 
 from __future__ import annotations
@@ -53,6 +58,24 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"KEERPUNT_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {problem}")
     elif IN_CI:
         raise pytest.UsageError("CI=true but KEERPUNT_TEST_POSTGRES_URL is not set")
+
+
+SQLITE_ONLY = ("tests/widget/",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the PostgreSQL pass of the browser tests (see the module docstring)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        backend = params.params.get("synapse") if params is not None else None
+        if item.nodeid.startswith(SQLITE_ONLY) and backend == "postgres":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")
