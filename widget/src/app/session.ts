@@ -171,8 +171,9 @@ export class ChatSession {
     callbacks: SessionCallbacks,
     names: { bot: string; staff: string },
   ): Promise<ChatSession> {
-    // loglevel underneath: keep the console quiet (it is memory only, but there is no need).
-    (logger as unknown as { setLevel?: (level: string) => void }).setLevel?.("warn");
+    // loglevel underneath: keep the console quiet. `false`: loglevel would otherwise persist the
+    // level in localStorage ("loglevel:matrix"), a trace left after the chat (SECURITY.md A.4).
+    (logger as unknown as { setLevel?: (level: string, persist?: boolean) => void }).setLevel?.("warn", false);
     const client = createClient({
       baseUrl: info.homeserver,
       userId: info.user_id,

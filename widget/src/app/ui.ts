@@ -107,9 +107,17 @@ export class MessageList {
     private readonly onRetry: (key: string) => void,
   ) {
     this.list = el("ol", { class: "kp-log" });
+    // tabindex: a scrolling region must be reachable by keyboard to scroll it (WCAG 2.1.1).
     this.region = el(
       "div",
-      { class: "kp-log-region", role: "log", "aria-live": "polite", "aria-relevant": "additions", "data-t-label": "chat_heading" },
+      {
+        class: "kp-log-region",
+        role: "log",
+        "aria-live": "polite",
+        "aria-relevant": "additions",
+        "data-t-label": "chat_heading",
+        tabindex: "0",
+      },
       this.list,
     );
   }
