@@ -83,6 +83,37 @@ async def backoff_loop(
         delay = initial
 
 
+async def wake_loop(
+    name: str,
+    step: Callable[[], Awaitable[bool]],
+    wake: asyncio.Event,
+    *,
+    busy: float,
+    idle: float,
+    cap: float = 30.0,
+) -> None:
+    """Run ``step`` in rounds forever: again after ``busy`` seconds while it returns True (more
+    to do), after ``idle`` otherwise, at once whenever ``wake`` is set; on failure back off
+    exponentially up to ``cap`` and log the recovery."""
+    delay = busy
+    failing = False
+    while True:
+        wake.clear()
+        try:
+            more = await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; retrying in %.1fs", name, delay)
+            failing, wait, delay = True, delay, min(delay * 2, cap)
+        else:
+            if failing:
+                log.info("%s recovered", name)
+            failing, delay = False, busy
+            wait = busy if more else idle
+        await wait_or_timeout(wake, wait)
+
+
 async def wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
     """Wait until ``event`` is set or ``seconds`` pass, whichever comes first.
 

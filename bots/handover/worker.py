@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from mautrix.util.async_db import Database
 
-from keerpunt.service import wait_or_timeout
+from keerpunt.service import wake_loop
 
 from ..clock import Clock, millis
 from ..db import transaction
@@ -82,20 +82,7 @@ class HandoverWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        delay = BUSY_WAIT
-        while True:
-            self._wake.clear()
-            try:
-                busy = await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("A handover round failed; retrying in %.1fs", delay)
-                wait, delay = delay, min(delay * 2, RETRY_CAP)
-            else:
-                delay = BUSY_WAIT
-                wait = BUSY_WAIT if busy else IDLE_WAIT
-            await wait_or_timeout(self._wake, wait)
+        await wake_loop("The handover worker", self.step, self._wake, busy=BUSY_WAIT, idle=IDLE_WAIT, cap=RETRY_CAP)
 
     async def step(self) -> bool:
         """One round; True when a room is still on its way (come back soon)."""

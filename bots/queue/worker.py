@@ -27,7 +27,7 @@ from mautrix.util.async_db import Database
 
 from keerpunt.config.model import QueueConfig
 from keerpunt.hours import OpeningHours
-from keerpunt.service import wait_or_timeout
+from keerpunt.service import wake_loop
 
 from ..clock import Clock, millis
 from ..db import transaction
@@ -113,23 +113,7 @@ class QueueWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        delay = BUSY_WAIT
-        failing = False
-        while True:
-            self._wake.clear()
-            try:
-                busy = await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("A queue round failed; retrying in %.1fs", delay)
-                failing, wait, delay = True, delay, min(delay * 2, RETRY_CAP)
-            else:
-                if failing:
-                    log.info("The queue worker recovered")
-                failing, delay = False, BUSY_WAIT
-                wait = BUSY_WAIT if busy else IDLE_WAIT
-            await wait_or_timeout(self._wake, wait)
+        await wake_loop("The queue worker", self.step, self._wake, busy=BUSY_WAIT, idle=IDLE_WAIT, cap=RETRY_CAP)
 
     async def step(self) -> bool:
         """One round; True when something is still on its way (come back soon)."""
