@@ -7,7 +7,8 @@ handover rooms (docs/handover.md). For an event in any of them:
   again after every batch; after ``GIVE_UP_MS`` it is recorded as undecryptable;
 - state: only someone leaving a case room matters: the visitor (the card and counsellor are
   told) or the counsellor who claimed it (the case goes back to the queue); and a partner's
-  intake member joining a handover room (the visitor is told who joined);
+  intake member joining a handover room (the visitor is told who joined) or the visitor
+  leaving it (the partner and counsellor are told);
 - sent unencrypted, or from a device its owner has not cross-signed (DESIGN.md rule 3):
   recorded as ignored, never acted on — except a reaction in the queue room: clients send
   ``m.reaction`` in the clear, so a 👍 on a card counts from any device of a staff member
@@ -135,11 +136,14 @@ class EventRouter:
             return
         if _is_state(event):
             if isinstance(target, InHandover):
-                joined = _who_joined(event)
-                if joined is not None and not await self.handled.seen(EventID(event.event_id)):
-                    await self.handover.on_member_joined(
-                        target.case, target.handover, EventID(event.event_id), joined[0], joined[1]
-                    )
+                event_id = EventID(event.event_id)
+                joined, gone = _who_joined(event), _who_left(event)
+                if await self.handled.seen(event_id):
+                    return
+                if joined is not None:
+                    await self.handover.on_member_joined(target.case, target.handover, event_id, *joined)
+                elif gone is not None and gone == target.case.visitor:
+                    await self.handover.on_visitor_left(target.case, target.handover, event_id)
                 return
             gone = _who_left(event)
             if isinstance(target, Case) and gone is not None and not await self.handled.seen(EventID(event.event_id)):

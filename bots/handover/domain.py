@@ -154,6 +154,12 @@ class HandoverDomain:
         extra = {PARTNER_KEY: {"user": user, "organisation": name}}
         await self._to_room(handover.room_id, body, "handover.partner_joined", now, **extra)
 
+    async def visitor_left(self, handover: Handover, now: int) -> None:
+        """Said in the staff language: only the counsellor and the partner are left to read it."""
+        assert handover.room_id is not None
+        body = text(self.staff_language, "handover.staff.visitor_left")
+        await self._to_room(handover.room_id, body, "handover.visitor_left", now)
+
     # The partner answers
 
     async def accept(self, case: Case, handover: Handover, user: UserID, now: int) -> None:

@@ -64,3 +64,13 @@ class HandoverHandler:
                 return
             await self.domain.joined(case, handover, user, display_name, now)
         self.changed()
+
+    async def on_visitor_left(self, case: Case, handover: Handover, event_id: EventID) -> None:
+        """The visitor left the handover room (or ended the chat, or fled): the others are told."""
+        assert handover.room_id is not None
+        now = millis(self.clock)
+        async with transaction(self.db):
+            if not await self.handled.record(event_id, handover.room_id, "handled", now):
+                return
+            await self.domain.visitor_left(handover, now)
+        self.changed()

@@ -72,3 +72,22 @@ async def test_reminder_then_partner_declines_with_a_reason(
     await bots.service.sender.flush()
     await counsellor.sync()
     assert [e for e in counsellor.messages(queue_room, bot) if e["content"]["body"] == reminder] == [ping]
+
+
+async def test_the_partner_is_told_when_the_visitor_leaves(
+    bots: InProcessBots, clients: ClientFactory, partners: Partners
+) -> None:
+    bot = bots.user_id
+    visitor, counsellor = await claimed_case(clients, bots.config, bots.db, bots.api)
+    await counsellor.say(visitor.room, f"!handover jeugdzorg-utrecht {SUMMARY}")
+    await wait_kind(visitor.observer, visitor.room, bot, "handover.consent")
+    await answer_consent(visitor, "yes")
+    care = partners.care
+    room = await new_invite(care)
+    await care.join(room)
+    await visitor.observer.join(await new_invite(visitor.observer))
+    await wait_kind(care, room, bot, "handover.summary")
+
+    await visitor.observer.user.client.room_leave(room)
+    left = await wait_kind(care, room, bot, "handover.visitor_left")
+    assert left["content"]["body"] == text("nl", "handover.staff.visitor_left")
