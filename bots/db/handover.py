@@ -5,7 +5,8 @@ left) | ``consented`` (the visitor said yes) → ``accepted`` (the partner confi
 ``refused`` (the partner declined) → ``arrived`` | ``failed`` (the counsellor's follow-up).
 Transitions are compare-and-set. Besides the stage, the row records each step taken in Synapse
 (``creating_at``, ``room_id``, ``invited_at``, ``posted_at``) so the handover worker finishes
-a room a crash interrupted instead of making a second one (SECURITY.md item 23).
+a room a crash interrupted instead of making a second one (SECURITY.md item 23); and, after a
+partner declined, when its staff were taken out of the room (``removed_at``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Handover:
     accepted_at: int | None
     outcome_at: int | None
     reminder_due: int | None
+    removed_at: int | None
     purged_at: int | None
 
     @property
@@ -71,6 +73,7 @@ class Handover:
             accepted_at=row["accepted_at"],
             outcome_at=row["outcome_at"],
             reminder_due=row["reminder_due"],
+            removed_at=row["removed_at"],
             purged_at=row["purged_at"],
         )
 
@@ -113,6 +116,20 @@ class HandoverStore:
             "SELECT * FROM handover WHERE consented_at IS NOT NULL AND posted_at IS NULL "
             "AND stage IN ('consented', 'accepted') ORDER BY consented_at"
         )
+
+    async def partners_to_remove(self) -> list[Handover]:
+        """Declined handovers whose partner staff are still to be taken out of the room.
+
+        Only once the room's queued messages are sent: the partner reads the goodbye first
+        (a message sent after the kick would not be encrypted for them).
+        """
+        return await self._many(
+            "SELECT * FROM handover WHERE stage = 'refused' AND room_id IS NOT NULL AND removed_at IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.room_id = handover.room_id AND o.state = 'pending')"
+        )
+
+    async def partner_removed(self, handover_id: str, now: int) -> None:
+        await self.db.execute("UPDATE handover SET removed_at=$2 WHERE id=$1", handover_id, now)
 
     async def room_ids(self) -> set[RoomID]:
         rows = await self.db.fetch("SELECT room_id FROM handover WHERE room_id IS NOT NULL")

@@ -245,6 +245,7 @@ async def upgrade_v5(conn: Connection) -> None:
             accepted_at  BIGINT,
             outcome_at   BIGINT,
             reminder_due BIGINT,
+            removed_at   BIGINT,
             purged_at    BIGINT
         )"""
     )
@@ -256,6 +257,11 @@ async def upgrade_v5(conn: Connection) -> None:
         "WHERE consented_at IS NOT NULL AND posted_at IS NULL"
     )
     await conn.execute("CREATE INDEX handover_reminder ON handover (reminder_due) WHERE reminder_due IS NOT NULL")
+    # A partner who declined leaves the room: their staff are removed once (removed_at).
+    await conn.execute(
+        "CREATE INDEX handover_to_remove ON handover (id) "
+        "WHERE stage = 'refused' AND room_id IS NOT NULL AND removed_at IS NULL"
+    )
 
 
 upgrade_table.register(upgrade_v5, description="Warm handovers")

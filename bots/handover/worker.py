@@ -10,8 +10,8 @@ round stopped, and every step is recorded before the next begins (docs/handover.
 3. Once the bot's own client sees every invited party in the room (so the room key reaches
    their devices), the introduction and the agreed summary go to the outbox, once.
 
-It also sends the counsellors' follow-up reminders, and lets a consent lapse when the visitor
-left before their room was made.
+It also sends the counsellors' follow-up reminders, takes the staff of a partner who declined
+out of the room, and lets a consent lapse when the visitor left before their room was made.
 """
 
 from __future__ import annotations
@@ -94,7 +94,24 @@ class HandoverWorker:
             except SynapseError as exc:
                 log.warning("A step of a handover room failed (%s); trying again", exc.errcode)
                 busy = True
+        busy = await self._remove_declined(now) or busy
         await self._reminders(now)
+        return busy
+
+    async def _remove_declined(self, now: int) -> bool:
+        """A partner who declined no longer reads along: its intake staff leave the room."""
+        busy = False
+        for handover in await self.store.partners_to_remove():
+            assert handover.room_id is not None
+            partner = self.directory.get(handover.partner_id)
+            try:
+                if partner is not None:
+                    await self.matrix.remove(handover.room_id, list(partner.intake))
+            except SynapseError as exc:
+                log.warning("Could not take a declining partner out of its room (%s); trying again", exc.errcode)
+                busy = True
+                continue
+            await self.store.partner_removed(handover.id, now)
         return busy
 
     async def _room(self, handover: Handover, now: int) -> bool:

@@ -12,9 +12,9 @@ from bots.ids import RoomID
 from bots.texts import text
 
 from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots
+from ..bots.harness import InProcessBots, wait_until
 from .conftest import SUMMARY, Partners
-from .flow import answer_consent, claimed_case, new_invite, wait_kind
+from .flow import answer_consent, claimed_case, new_invite, room_state, wait_kind
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +60,14 @@ async def test_reminder_then_partner_declines_with_a_reason(
     assert case is not None
     (record,) = await HandoverStore(bots.db).of_case(case.id)
     assert record.stage == "refused" and record.reminder_due is None
+
+    # The partner who declined no longer reads along.
+    async def removed() -> bool:
+        state = await room_state(clients, room)
+        members = {e["state_key"]: e["content"]["membership"] for e in state if e["type"] == "m.room.member"}
+        return members.get(police.user_id) == "leave"
+
+    await wait_until(removed, what="the declining partner to be taken out of the room")
 
     # Settled by the partner's no: nothing left for !handover-status, and no new reminder.
     status = await counsellor.say(visitor.room, "!handover-status arrived")
