@@ -2,9 +2,11 @@
 
 Each partner: id, name, kind, regions served (province ids from the triage definition, or
 ``national``), a short description for visitors in Dutch and English, the Matrix IDs of its
-intake staff and its opening hours. Intake staff must live on our own server or on a server
-in ``synapse.federation_allowlist``; anything else is refused with the key named, because
-Synapse would not federate with it and a handover would silently fail.
+intake staff and its opening hours. Local intake accounts made with ``keerpunt staff add
+--role partner --partner <id>`` count as intake staff too, listed here or not. Intake
+staff must live on our own server or on a server in ``synapse.federation_allowlist``;
+anything else is refused with the key named, because Synapse would not federate with it and
+a handover would silently fail.
 """
 
 from __future__ import annotations
@@ -106,8 +108,10 @@ def _regions(node: Any, key: str, regions: set[str]) -> list[str]:
 
 
 def _intake(node: Any, key: str, servers: set[str]) -> tuple[UserID, ...]:
-    if not isinstance(node, list) or not node:
-        raise ConfigError(key, "needs at least one intake Matrix ID")
+    if node is None:
+        return ()
+    if not isinstance(node, list):
+        raise ConfigError(key, "expected a list of intake Matrix IDs")
     for i, user in enumerate(node):
         match = USER_RE.match(str(user))
         if not match:

@@ -212,6 +212,7 @@ class BotsService(Service):
         handover_domain = HandoverDomain(
             store=handovers,
             queue=queue,
+            staff=staff,
             log=case_log,
             posts=posts,
             outbox=outbox,

@@ -112,7 +112,4 @@ def _staff_add(config: Config, args: argparse.Namespace) -> int:
         return 1
     print(f"Created {new.user_id} ({new.role}).")
     print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
-    if args.role == "partner":
-        print(f"Add {new.user_id} to the intake list of {args.partner} in the partner directory:")
-        print("only intake staff listed there are invited to handovers (restart the bots after the change).")
     return 0

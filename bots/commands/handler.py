@@ -207,13 +207,12 @@ class CommandHandler:
     async def _role(self, where: Where, sender: UserID) -> str | None:
         """Staff by the staff table; in a handover room, its partner's intake staff are partners.
 
-        Intake staff on a partner's own server are not in the staff table: the directory is
-        what makes them a partner, and only in the handover rooms of their own organisation.
+        A partner's intake staff (listed in the directory, or local accounts made for it) act
+        as partners only in the handover rooms of their own organisation; anywhere else they
+        are nobody.
         """
-        if where.handover is not None:
-            partner = self.handovers.directory.get(where.handover.partner_id)
-            if partner is not None and sender in partner.intake:
-                return "partner"
+        if where.handover is not None and sender in await self.handovers.intake(where.handover.partner_id):
+            return "partner"
         member = await self.staff.get(sender)
         if member is None or member.role == "partner":
             return None

@@ -22,6 +22,7 @@ from ..db.case_log import CaseLogStore
 from ..db.handover import Handover, HandoverStore, Outcome
 from ..db.outbox import OutboxStore
 from ..db.queue_case import QueueStore
+from ..db.staff import StaffStore
 from ..db.staff_post import StaffPostStore
 from ..ids import RoomID, UserID
 from ..partners import Directory, Partner
@@ -44,6 +45,7 @@ class HandoverDomain:
         *,
         store: HandoverStore,
         queue: QueueStore,
+        staff: StaffStore,
         log: CaseLogStore,
         posts: StaffPostStore,
         outbox: OutboxStore,
@@ -53,6 +55,7 @@ class HandoverDomain:
     ) -> None:
         self.store = store
         self.queue = queue
+        self.staff = staff
         self.log = log
         self.posts = posts
         self.outbox = outbox
@@ -67,6 +70,13 @@ class HandoverDomain:
                 raise CommandError("handover.staff.no_partners")
             raise CommandError("handover.staff.unknown_partner", partner=partner_id)
         return partner
+
+    async def intake(self, partner_id: str) -> list[UserID]:
+        """The partner's intake staff: listed in the directory, or local accounts made for it."""
+        partner = self.directory.get(partner_id)
+        listed = list(partner.intake) if partner is not None else []
+        local = [m.user_id for m in await self.staff.all("partner") if m.partner_id == partner_id]
+        return listed + [user for user in local if user not in listed]
 
     def reminder_ms(self) -> int:
         return max(1, int(self.settings.reminder_hours * HOUR_MS))
@@ -88,6 +98,8 @@ class HandoverDomain:
             raise CommandError("handover.staff.visitor_gone")
         if q.stage != "claimed" or q.claimed_by != counsellor:
             raise CommandError("queue.staff.not_yours", number=case.number)
+        if not await self.intake(partner.id):
+            raise CommandError("handover.staff.no_intake", partner=partner.name)
         live = await self.store.latest_live(case.id)
         if live is not None and live.partner_id == partner.id:
             raise CommandError("handover.staff.already_active", partner=partner.name, number=case.number)

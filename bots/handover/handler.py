@@ -55,8 +55,7 @@ class HandoverHandler:
     ) -> None:
         """Someone joined a handover room: an intake member of its partner is announced."""
         assert handover.room_id is not None
-        partner = self.domain.directory.get(handover.partner_id)
-        if partner is None or user not in partner.intake:
+        if user not in await self.domain.intake(handover.partner_id):
             return
         now = millis(self.clock)
         async with transaction(self.db):

@@ -31,7 +31,7 @@ from ..db.handover import Handover, HandoverStore
 from ..db.queue_case import QueueStore
 from ..failpoints import crash_point
 from ..ids import RoomID, UserID
-from ..partners import Directory, Partner
+from ..partners import Directory
 from ..synapse_admin import SynapseError
 from .domain import HandoverDomain
 from .rooms import HandoverMatrix, NotAllowed, check_servers, handover_room_body
@@ -103,10 +103,8 @@ class HandoverWorker:
         busy = False
         for handover in await self.store.partners_to_remove():
             assert handover.room_id is not None
-            partner = self.directory.get(handover.partner_id)
             try:
-                if partner is not None:
-                    await self.matrix.remove(handover.room_id, list(partner.intake))
+                await self.matrix.remove(handover.room_id, await self.domain.intake(handover.partner_id))
             except SynapseError as exc:
                 log.warning("Could not take a declining partner out of its room (%s); trying again", exc.errcode)
                 busy = True
@@ -131,7 +129,7 @@ class HandoverWorker:
                 "Partner %s is no longer in the directory; its handover room is left as it is", handover.partner_id
             )
             return False
-        parties = self._parties(case, handover, partner)
+        parties = await self._parties(case, handover)
         try:
             federate = check_servers(parties, self.server_name, self.allowlist)
         except NotAllowed as exc:  # the directory loader refuses this; never invite such a server
@@ -178,11 +176,10 @@ class HandoverWorker:
         crash_point("handover.room_saved")
         return room
 
-    @staticmethod
-    def _parties(case: Case, handover: Handover, partner: Partner) -> list[UserID]:
+    async def _parties(self, case: Case, handover: Handover) -> list[UserID]:
         assert case.visitor is not None
         parties = [case.visitor, handover.counsellor]
-        parties += [user for user in partner.intake if user not in parties]
+        parties += [user for user in await self.domain.intake(handover.partner_id) if user not in parties]
         return parties
 
     async def _reminders(self, now: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,3 +142,10 @@ def test_staff_add_names_a_partner_from_the_directory_for_partner_accounts_only(
     ):
         with pytest.raises(StaffError, match=re.escape(problem)):
             check_partner(cfg, role, partner)  # type: ignore[arg-type]
+
+
+def test_the_shipped_example_directory_is_valid() -> None:
+    data = _merge(_read_yaml(example_text(), "example"), {"homeserver": {"server_name": "keerpunt.example.nl"}})
+    example = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "partners.example.yaml").read_text())
+    directory = parse_directory(example, build_config(data), TRIAGE)
+    assert [p.id for p in directory.partners] == ["jeugdzorg-utrecht", "politie"]

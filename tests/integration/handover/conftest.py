@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bots.db.staff import StaffStore
 from keerpunt.testing import SynapseProcess
 
 from ...matrix_clients import ClientFactory
@@ -25,14 +26,15 @@ SUMMARY = "Jongen van 16 moet pakketjes rondbrengen voor een oudere jongen en du
 
 @dataclass
 class Partners:
-    """Two partners: ``care`` (Utrecht) and ``police`` (national), one intake member each."""
+    """Two partners: ``care`` (Utrecht, its intake member listed in the directory) and
+    ``police`` (national, its intake member a local partner account of the staff table)."""
 
     file: Path
     care: Observer
     police: Observer
 
 
-def directory(care: str, police: str) -> dict[str, Any]:
+def directory(care: str) -> dict[str, Any]:
     return {
         "partners": [
             {
@@ -44,12 +46,13 @@ def directory(care: str, police: str) -> dict[str, Any]:
                 "intake": [care],
             },
             {
+                # No intake listed: its intake member is a local account of the staff table,
+                # as `keerpunt staff add NAME --role partner --partner politie` makes it.
                 "id": "politie",
                 "name": "Politie",
                 "kind": "police",
                 "regions": ["national"],
                 "description": {"nl": "De politie.", "en": "The police."},
-                "intake": [police],
             },
         ]
     }
@@ -60,7 +63,7 @@ async def partners(clients: ClientFactory, tmp_path: Path) -> Partners:
     care = Observer(await clients.user("intake-zorg", cross_sign=True))
     police = Observer(await clients.user("intake-politie", cross_sign=True))
     path = tmp_path / "partners.yaml"
-    path.write_text(yaml.safe_dump(directory(care.user_id, police.user_id), allow_unicode=True))
+    path.write_text(yaml.safe_dump(directory(care.user_id), allow_unicode=True))
     return Partners(path, care, police)
 
 
@@ -77,5 +80,6 @@ async def bots(
 ) -> AsyncIterator[InProcessBots]:
     harness = InProcessBots(bots_config(synapse, tmp_path / "data", bots_database, handover_extra(partners)))
     await harness.start()
+    await StaffStore(harness.db).add(partners.police.user_id, "partner", "politie")
     yield harness
     await harness.stop()
