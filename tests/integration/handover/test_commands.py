@@ -1,0 +1,70 @@
+"""Mistakes with the handover commands get a clear answer and change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bots.db.case import CaseStore
+from bots.db.handover import HandoverStore
+from bots.ids import RoomID
+from bots.texts import text
+
+from ...matrix_clients import ClientFactory
+from ..bots.harness import InProcessBots
+from ..queue.staff import Observer, add_counsellor, bot_token
+from .conftest import Partners
+from .flow import claimed_case
+
+pytestmark = pytest.mark.integration
+
+
+async def test_wrong_handover_commands_are_answered_and_change_nothing(
+    bots: InProcessBots, clients: ClientFactory, partners: Partners
+) -> None:
+    visitor, counsellor = await claimed_case(clients, bots.config, bots.db, bots.api)
+    room = visitor.room
+    limit = bots.config.handover.summary_max_chars
+
+    async def answer(body: str, speaker: Observer | None = None) -> str:
+        who = speaker or counsellor
+        sent = await who.say(room, body)
+        (reply,) = await who.wait_for(lambda: who.replies_to(room, sent), what=f"the answer to {body}")
+        return str(reply)
+
+    assert await answer("!handover nope Korte samenvatting.") == text(
+        "nl", "handover.staff.unknown_partner", partner="nope"
+    )
+    assert await answer("!handover politie") == text("nl", "handover.staff.summary_missing", partner="politie")
+    assert await answer("!handover politie " + "x" * (limit + 1)) == text(
+        "nl", "handover.staff.summary_too_long", limit=str(limit)
+    )
+    assert await answer("!handover-status misschien") == text("nl", "handover.staff.status_unknown")
+    assert await answer("!handover-status arrived") == text("nl", "handover.staff.no_handover", number=visitor.number)
+    assert await answer("!accept") == text("nl", "commands.not_staff")  # partners only
+    assert await answer("!partners noord-holland police") == "\n".join(
+        [
+            text("nl", "handover.staff.partners_header", region="noord-holland", kind="police"),
+            text(
+                "nl",
+                "handover.staff.partners_line",
+                id="politie",
+                name="Politie",
+                kind="police",
+                open=True,
+                regions="national",
+            ),
+        ]
+    )
+
+    # A colleague who did not claim the chat cannot ask the visitor.
+    colleague = await add_counsellor(clients, bots.config, bots.db, "colleague")
+    admin = await clients.admin(await bot_token(bots.config))
+    await admin.force_join(RoomID(room), colleague.user_id)
+    await colleague.wait_for(lambda: room in colleague.user.client.rooms, what="the case room")
+    assert await answer("!handover politie Korte samenvatting.", colleague) == text(
+        "nl", "queue.staff.not_yours", number=visitor.number
+    )
+
+    case = await CaseStore(bots.db).by_room(RoomID(room))
+    assert case is not None
+    assert await HandoverStore(bots.db).of_case(case.id) == [], "a mistaken command asked the visitor"
