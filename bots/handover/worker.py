@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from mautrix.util.async_db import Database
@@ -77,6 +78,8 @@ class HandoverWorker:
         self.clock = clock
         self.sent = sent
         self._wake = asyncio.Event()
+        # Handovers whose last step failed in Synapse: (failures so far, not before this time).
+        self._failing: dict[str, tuple[int, float]] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -89,11 +92,21 @@ class HandoverWorker:
         now = millis(self.clock)
         busy = False
         for handover in await self.store.rooms_to_make():
+            failures, not_before = self._failing.get(handover.id, (0, 0.0))
+            if time.monotonic() < not_before:
+                busy = True
+                continue
             try:
                 busy = await self._room(handover, now) or busy
             except SynapseError as exc:
-                log.warning("A step of a handover room failed (%s); trying again", exc.errcode)
+                # Each handover backs off on its own, so one partner server that is down
+                # neither hammers Synapse nor holds up the other handovers.
+                delay = min(BUSY_WAIT * 2 ** (failures + 1), RETRY_CAP)
+                self._failing[handover.id] = (failures + 1, time.monotonic() + delay)
+                log.warning("A step of a handover room failed (%s); trying again in %.1fs", exc.errcode, delay)
                 busy = True
+            else:
+                self._failing.pop(handover.id, None)
         busy = await self._remove_declined(now) or busy
         await self._reminders(now)
         return busy
