@@ -1,15 +1,16 @@
 """The visitor's consent to a handover, as a Matrix message and as the answer read back. Pure.
 
-The question is one ``m.text`` message: a plain numbered fallback (what a plain client shows)
-plus the structured ``nl.keerpunt.prompt`` the widget turns into buttons, exactly like a
-triage question. Only an unambiguous answer counts: the structured reply or the option's whole
-label (in either language, loosely). Not a number: "1" is too easily an answer to something
-the counsellor asked. Anything else is the visitor talking to the counsellor and is not read
-as an answer — consent is never guessed.
+The question is one ``m.text`` message: a plain list of the answers (what a plain client
+shows) plus the structured ``nl.keerpunt.prompt`` the widget turns into buttons, like a triage
+question. Only an unambiguous answer counts: a button of this very question (its prompt id
+names the handover) or an answer's whole label (in either language, loosely). Not a number:
+"1" is too easily an answer to something the counsellor asked. Anything else is the visitor
+talking to the counsellor and is not read as an answer — consent is never guessed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..partners import Partner
@@ -17,13 +18,22 @@ from ..texts import LANGUAGES, Language, text
 from ..triage.engine import fold
 from ..triage.prompts import PROMPT_KEY, REPLY_KEY
 
-PROMPT_ID = "handover"
+PROMPT_PREFIX = "handover:"
 HANDOVER_KEY = "nl.keerpunt.handover"
 Answer = Literal["yes", "no", "later"]
 ANSWERS: tuple[Answer, ...] = ("yes", "no", "later")
 
 
-def consent_content(language: Language, partner: Partner, summary: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Reply:
+    answer: Answer
+    # The handover a button answered (its prompt id names it); None for a typed label.
+    handover_id: str | None
+
+
+def consent_content(language: Language, partner: Partner, summary: str, handover_id: str) -> dict[str, Any]:
+    """The question; its prompt id names the handover, so an old question's button never
+    answers a newer one (a counsellor may ask again, about another partner)."""
     labels = [text(language, f"handover.options.{answer}") for answer in ANSWERS]
     body = text(
         language,
@@ -37,7 +47,7 @@ def consent_content(language: Language, partner: Partner, summary: str) -> dict[
         "msgtype": "m.text",
         "body": body.rstrip(),
         PROMPT_KEY: {
-            "id": PROMPT_ID,
+            "id": PROMPT_PREFIX + handover_id,
             "options": [{"id": answer, "label": label} for answer, label in zip(ANSWERS, labels, strict=True)],
         },
         HANDOVER_KEY: {"partner": partner.name},
@@ -45,21 +55,25 @@ def consent_content(language: Language, partner: Partner, summary: str) -> dict[
     }
 
 
-def read_answer(event_type: str, content: dict[str, Any]) -> Answer | None:
-    """The visitor's answer to the consent question, or None when the message is not one."""
+def read_answer(event_type: str, content: dict[str, Any]) -> Reply | None:
+    """The visitor's answer to a consent question, or None when the message is not one."""
     if event_type != "m.room.message":
         return None
     reply = content.get(REPLY_KEY)
-    if isinstance(reply, dict) and reply.get("prompt") == PROMPT_ID:
+    if isinstance(reply, dict):
+        prompt = reply.get("prompt")
+        if not isinstance(prompt, str) or not prompt.startswith(PROMPT_PREFIX):
+            return None  # a button of another question
         option = reply.get("option")
-        return next((answer for answer in ANSWERS if answer == option), None)
+        answer = next((answer for answer in ANSWERS if answer == option), None)
+        return Reply(answer, prompt.removeprefix(PROMPT_PREFIX)) if answer else None
     body = content.get("body")
     if not isinstance(body, str):
         return None
     typed = _loose(body)
     for answer in ANSWERS:
         if typed and typed in {_loose(text(language, f"handover.options.{answer}")) for language in LANGUAGES}:
-            return answer
+            return Reply(answer, None)
     return None
 
 

@@ -107,7 +107,7 @@ class HandoverDomain:
         handover_id = secrets.token_hex(12)
         await self.store.ask(handover_id, case.id, partner.id, counsellor, summary, summary_hash(summary), now)
         await self.log.add(case.id, "handover_asked", now, counsellor, partner.id)
-        content = consent_content(as_language(case.language), partner, summary)
+        content = consent_content(as_language(case.language), partner, summary, handover_id)
         await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
 
     # The visitor answers

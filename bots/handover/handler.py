@@ -41,13 +41,15 @@ class HandoverHandler:
 
     async def consent_answer(self, case: Case, event_type: str, content: dict[str, Any], now: int) -> bool:
         """Inside the visitor handler's transaction: True when the event answered an open question."""
+        reply = read_answer(event_type, content)
+        if reply is None:
+            return False
         asked = await self.store.asked(case.id)
-        if asked is None:
-            return False
-        answer = read_answer(event_type, content)
-        if answer is None:
-            return False
-        await self.domain.answer(case, asked, answer, now)
+        if asked is None or (reply.handover_id is not None and reply.handover_id != asked.id):
+            # A button of a question that is no longer open (answered, or replaced by a
+            # newer one): never read as an answer to another question.
+            return reply.handover_id is not None
+        await self.domain.answer(case, asked, reply.answer, now)
         return True
 
     async def on_member_joined(

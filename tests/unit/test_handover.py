@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bots.db.handover import Handover
-from bots.handover.consent import consent_content, read_answer
+from bots.handover.consent import Reply, consent_content, read_answer
 from bots.handover.rooms import MARKER_KEY, NotAllowed, check_servers, handover_room_body
 from bots.handover.worker import HandoverWorker
 from bots.ids import RoomID, UserID
@@ -44,16 +44,16 @@ def message(body: str, reply: dict[str, Any] | None = None) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (message("Ja, dat wil ik", {"prompt": "handover", "option": "yes"}), "yes"),
-        (message("x", {"prompt": "handover", "option": "no"}), "no"),
-        (message("x", {"prompt": "handover", "option": "later"}), "later"),
-        (message("ja, dat wil ik!"), "yes"),
-        (message("Yes, I want that"), "yes"),
-        (message("Nee liever niet"), "no"),
-        (message("ik wil erover nadenken"), "later"),
+        (message("Ja, dat wil ik", {"prompt": "handover:h1", "option": "yes"}), Reply("yes", "h1")),
+        (message("x", {"prompt": "handover:h2", "option": "no"}), Reply("no", "h2")),
+        (message("x", {"prompt": "handover:h1", "option": "later"}), Reply("later", "h1")),
+        (message("ja, dat wil ik!"), Reply("yes", None)),
+        (message("Yes, I want that"), Reply("yes", None)),
+        (message("Nee liever niet"), Reply("no", None)),
+        (message("ik wil erover nadenken"), Reply("later", None)),
     ],
 )
-def test_an_unambiguous_answer_is_read(content: dict[str, Any], expected: str) -> None:
+def test_an_unambiguous_answer_is_read(content: dict[str, Any], expected: Reply) -> None:
     assert read_answer("m.room.message", content) == expected
 
 
@@ -63,7 +63,8 @@ def test_an_unambiguous_answer_is_read(content: dict[str, Any], expected: str) -
         message("1"),  # a number may answer something the counsellor asked
         message("ja"),
         message("ok, prima"),
-        message("x", {"prompt": "handover", "option": "maybe"}),
+        message("x", {"prompt": "handover:h1", "option": "maybe"}),
+        message("Ja, dat wil ik", {"prompt": "handover", "option": "yes"}),  # which question?
         {"msgtype": "m.text"},
     ],
 )
@@ -73,7 +74,7 @@ def test_anything_else_is_not_consent(content: dict[str, Any]) -> None:
 
 def test_a_reply_to_another_question_is_not_read_as_its_label() -> None:
     # A structured reply to another prompt is not a consent, whatever its option is called.
-    assert read_answer("m.room.message", message("x", {"prompt": "region", "option": "yes"})) is None
+    assert read_answer("m.room.message", message("Ja, dat wil ik", {"prompt": "region", "option": "yes"})) is None
     assert read_answer("m.reaction", message("Ja, dat wil ik")) is None
 
 
@@ -81,7 +82,8 @@ def test_the_question_shows_partner_summary_and_buttons_in_both_languages() -> N
     partner = PARTNERS.get("zorg-utrecht")
     assert partner is not None
     for language in ("nl", "en"):
-        content = consent_content(language, partner, "Korte samenvatting.")
+        content = consent_content(language, partner, "Korte samenvatting.", "h1")
+        assert content["nl.keerpunt.prompt"]["id"] == "handover:h1"
         assert "Korte samenvatting." in content["body"] and partner.name in content["body"]
         assert partner.description[language] in content["body"]
         options = content["nl.keerpunt.prompt"]["options"]

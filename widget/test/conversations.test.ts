@@ -96,7 +96,7 @@ describe("Conversations", () => {
   it("lets the newest question be answered again after 'later'", () => {
     const { c } = setup();
     c.open("!case", "case");
-    const prompt = { id: "handover", options: [{ id: "yes", label: "Ja" }, { id: "later", label: "Later" }] };
+    const prompt = { id: "handover:h1", options: [{ id: "yes", label: "Ja" }, { id: "later", label: "Later" }] };
     c.message("!case", { ...view("$p", "Mag dat?", "bot"), prompt });
     const buttons = c.get("!case")?.panel.querySelectorAll<HTMLButtonElement>("button.kp-option") ?? [];
     for (const b of buttons) b.disabled = true;

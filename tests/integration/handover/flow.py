@@ -47,8 +47,10 @@ async def wait_kind(observer: Observer, room: str, bot: str, kind: str, *, withi
 
 
 async def answer_consent(visitor: Visitor, option: str) -> None:
+    """Press a button of the newest consent question, as the widget does."""
     labels = {"yes": "Ja, dat wil ik", "no": "Nee, liever niet", "later": "Ik wil erover nadenken"}
-    await visitor.answer(labels[option], prompt="handover", option=option)
+    question = of_kind(visitor.observer, visitor.room, visitor.bot, "handover.consent")[-1]
+    await visitor.answer(labels[option], prompt=question["content"]["nl.keerpunt.prompt"]["id"], option=option)
 
 
 async def new_invite(observer: Observer, *, within: float = 30.0) -> str:

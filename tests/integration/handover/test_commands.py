@@ -13,7 +13,7 @@ from ...matrix_clients import ClientFactory
 from ..bots.harness import InProcessBots
 from ..queue.staff import Observer, add_counsellor, bot_token
 from .conftest import Partners
-from .flow import claimed_case
+from .flow import answer_consent, claimed_case, of_kind, wait_kind
 
 pytestmark = pytest.mark.integration
 
@@ -68,3 +68,31 @@ async def test_wrong_handover_commands_are_answered_and_change_nothing(
     case = await CaseStore(bots.db).by_room(RoomID(room))
     assert case is not None
     assert await HandoverStore(bots.db).of_case(case.id) == [], "a mistaken command asked the visitor"
+
+
+async def test_a_button_of_a_replaced_question_answers_nothing(
+    bots: InProcessBots, clients: ClientFactory, partners: Partners
+) -> None:
+    bot = bots.user_id
+    visitor, counsellor = await claimed_case(clients, bots.config, bots.db, bots.api)
+    await counsellor.say(visitor.room, "!handover politie Eerste samenvatting.")
+    first = await wait_kind(visitor.observer, visitor.room, bot, "handover.consent")
+    await counsellor.say(visitor.room, "!handover jeugdzorg-utrecht Tweede samenvatting.")
+    await visitor.observer.wait_for(
+        lambda: len(of_kind(visitor.observer, visitor.room, bot, "handover.consent")) == 2, what="the second question"
+    )
+    # The visitor presses "yes" on the first (replaced) question: nothing may come of it.
+    old_prompt = first["content"]["nl.keerpunt.prompt"]["id"]
+    await visitor.answer("Ja, dat wil ik", prompt=old_prompt, option="yes")
+    await answer_consent(visitor, "no")  # the newest question
+    await wait_kind(counsellor, visitor.room, bot, "handover.declined")
+
+    case = await CaseStore(bots.db).by_room(RoomID(visitor.room))
+    assert case is not None
+    records = await HandoverStore(bots.db).of_case(case.id)
+    assert [(r.partner_id, r.stage) for r in records] == [("politie", "cancelled"), ("jeugdzorg-utrecht", "declined")]
+    assert all(r.room_id is None and r.summary is None for r in records)
+    assert not of_kind(counsellor, visitor.room, bot, "handover.consented")
+    for partner in (partners.police, partners.care):
+        await partner.sync()
+        assert not partner.invites, "a partner was invited without consent"

@@ -39,7 +39,6 @@ async def test_consent_room_summary_accept_and_arrived(
     await counsellor.say(visitor.room, f"!handover jeugdzorg-utrecht {SUMMARY}")
     question = await wait_kind(visitor.observer, visitor.room, bot, "handover.consent")
     content = question["content"]
-    assert content["nl.keerpunt.prompt"]["id"] == "handover"
     assert [o["id"] for o in content["nl.keerpunt.prompt"]["options"]] == ["yes", "no", "later"]
     assert SUMMARY in content["body"] and "Jeugdzorg Utrecht" in content["body"]
 
@@ -49,6 +48,7 @@ async def test_consent_room_summary_accept_and_arrived(
     assert case is not None
     (asked,) = await store.of_case(case.id)
     assert asked.stage == "asked" and asked.room_id is None
+    assert content["nl.keerpunt.prompt"]["id"] == f"handover:{asked.id}"
     await care.sync()
     assert not care.invites
 

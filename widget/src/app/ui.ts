@@ -197,8 +197,11 @@ export class MessageList {
   }
 
   /** The newest question `prompt` can be answered again (the visitor chose "later"). */
+  /** Enable the buttons of the newest question whose prompt id is `prompt` or `prompt:<id>`
+   * (a handover question's id names its handover: `handover:<id>`). */
   reopen(prompt: string): void {
-    const groups = [...this.list.querySelectorAll<HTMLElement>(".kp-options")].filter((g) => g.dataset.prompt === prompt);
+    const matches = (id: string | undefined): boolean => id === prompt || !!id?.startsWith(`${prompt}:`);
+    const groups = [...this.list.querySelectorAll<HTMLElement>(".kp-options")].filter((g) => matches(g.dataset.prompt));
     for (const button of groups.at(-1)?.querySelectorAll("button") ?? []) button.disabled = false;
   }
 
