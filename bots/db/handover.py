@@ -20,9 +20,6 @@ from ..ids import RoomID, UserID
 
 Stage = Literal["asked", "declined", "cancelled", "consented", "accepted", "refused", "arrived", "failed"]
 Outcome = Literal["arrived", "failed"]
-OUTCOMES: tuple[Outcome, ...] = ("arrived", "failed")
-# A handover room exists (or is being made) and the partner may still be on their way.
-LIVE: tuple[Stage, ...] = ("consented", "accepted")
 
 
 @dataclass(frozen=True)
@@ -47,10 +44,6 @@ class Handover:
     reminder_due: int | None
     removed_at: int | None
     purged_at: int | None
-
-    @property
-    def live(self) -> bool:
-        return self.stage in LIVE
 
     @classmethod
     def from_row(cls, row: Any) -> Handover:
@@ -261,7 +254,3 @@ class HandoverStore:
 
     async def mark_purged(self, handover_id: str, now: int) -> None:
         await self.db.execute("UPDATE handover SET purged_at=$2, reminder_due=NULL WHERE id=$1", handover_id, now)
-
-    async def live_cases(self) -> set[str]:
-        rows = await self.db.fetch("SELECT DISTINCT case_id FROM handover WHERE stage IN ('consented', 'accepted')")
-        return {row["case_id"] for row in rows}

@@ -53,6 +53,19 @@ async def answer_consent(visitor: Visitor, option: str) -> None:
     await visitor.answer(labels[option], prompt=question["content"]["nl.keerpunt.prompt"]["id"], option=option)
 
 
+async def handover_room(
+    visitor: Visitor, counsellor: Observer, partner: Observer, partner_id: str, summary: str, *, within: float = 30.0
+) -> str:
+    """``!handover``, the visitor's yes, the partner joins and reads the summary: the room's ID."""
+    await counsellor.say(visitor.room, f"!handover {partner_id} {summary}")
+    await wait_kind(visitor.observer, visitor.room, visitor.bot, "handover.consent")
+    await answer_consent(visitor, "yes")
+    room = await new_invite(partner, within=within)
+    await partner.join(room)
+    await wait_kind(partner, room, visitor.bot, "handover.summary", within=within)
+    return room
+
+
 async def new_invite(observer: Observer, *, within: float = 30.0) -> str:
     """The first room ``observer`` is invited to that it has not joined."""
     client = observer.user.client

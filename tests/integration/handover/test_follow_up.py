@@ -14,7 +14,7 @@ from bots.texts import text
 from ...matrix_clients import ClientFactory
 from ..bots.harness import InProcessBots, wait_until
 from .conftest import SUMMARY, Partners
-from .flow import answer_consent, claimed_case, new_invite, room_state, wait_kind
+from .flow import claimed_case, handover_room, new_invite, room_state, wait_kind
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +28,8 @@ async def test_reminder_then_partner_declines_with_a_reason(
     assert queue_room is not None
     card = counsellor.card(queue_room, visitor.number)
     assert card is not None
-    await counsellor.say(visitor.room, f"!handover politie {SUMMARY}")
-    await wait_kind(visitor.observer, visitor.room, bot, "handover.consent")
-    await answer_consent(visitor, "yes")
     police = partners.police
-    room = await new_invite(police)
-    await police.join(room)
-    await wait_kind(police, room, bot, "handover.summary")
+    room = await handover_room(visitor, counsellor, police, "politie", SUMMARY)
 
     # An hour on (reminder_hours: 1): the counsellor is reminded under the card, by mention.
     bots.clock.advance(3700)
@@ -87,14 +82,9 @@ async def test_the_partner_is_told_when_the_visitor_leaves(
 ) -> None:
     bot = bots.user_id
     visitor, counsellor = await claimed_case(clients, bots.config, bots.db, bots.api)
-    await counsellor.say(visitor.room, f"!handover jeugdzorg-utrecht {SUMMARY}")
-    await wait_kind(visitor.observer, visitor.room, bot, "handover.consent")
-    await answer_consent(visitor, "yes")
     care = partners.care
-    room = await new_invite(care)
-    await care.join(room)
+    room = await handover_room(visitor, counsellor, care, "jeugdzorg-utrecht", SUMMARY)
     await visitor.observer.join(await new_invite(visitor.observer))
-    await wait_kind(care, room, bot, "handover.summary")
 
     await visitor.observer.user.client.room_leave(room)
     left = await wait_kind(care, room, bot, "handover.visitor_left")
