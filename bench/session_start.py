@@ -41,7 +41,7 @@ from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomMessageText, Ro
 
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
-from bots.synapse_admin import SynapseAdmin
+from bots.homeserver.admin import SynapseAdmin
 from keerpunt.testing import (
     ALWAYS_OPEN,
     SynapseProcess,

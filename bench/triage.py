@@ -48,10 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomSendResponse
 
-from bots.account import load_session
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
-from bots.synapse_admin import SynapseAdmin
+from bots.homeserver.account import load_session
+from bots.homeserver.admin import SynapseAdmin
 from bots.triage import load_definition
 from keerpunt.config import load_config
 from keerpunt.testing import (

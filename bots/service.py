@@ -19,49 +19,48 @@ import logging
 import aiohttp
 from aiohttp import web
 
+from bots.clock import Clock, SystemClock
+from bots.commands.handler import CommandHandler
+from bots.crypto.cross_signing import CrossSigningKeys, ensure_device_cross_signed
+from bots.crypto.trust import TrustPolicy
+from bots.db import Database, create_database
+from bots.db.bot_state import BotStateStore
+from bots.db.case import CaseStore
+from bots.db.case_log import CaseLogStore
+from bots.db.handled_event import HandledEventStore
+from bots.db.handover import HandoverStore
+from bots.db.pending_event import PendingEventStore
+from bots.db.pinned_identity import PinnedIdentityStore
+from bots.db.queue_case import QueueStore
+from bots.db.staff import StaffStore
+from bots.db.staff_post import StaffPostStore
+from bots.db.system_room import SystemRoomStore
+from bots.handover.directory import configured_directory
+from bots.handover.domain import HandoverDomain
+from bots.handover.handler import HandoverHandler
+from bots.handover.rooms import HandoverMatrix
+from bots.handover.worker import HandoverWorker
+from bots.homeserver.account import BotSession, ensure_bot_session, store_dir
+from bots.homeserver.admin import SynapseAdmin
+from bots.ids import RoomID, UserID
+from bots.matrix.client import BotClient, open_client
+from bots.matrix.outbox import OutboxSender
+from bots.matrix.sync import SyncLoop
+from bots.queue.domain import QueueDomain
+from bots.queue.rooms import StaffMatrix
+from bots.queue.staff_rooms import StaffRooms
+from bots.queue.visitor import VisitorHandler
+from bots.queue.worker import NotifyingOutbox, QueueWorker
+from bots.router import EventRouter
+from bots.sessions.api import SessionsApi
+from bots.sessions.domain import SessionManager, VisitorNames
+from bots.sessions.ratelimit import SessionRateLimiter
+from bots.sessions.retention import RetentionTask
+from bots.texts import text
+from bots.triage import load_definition
 from keerpunt.config import Config, read_secret
 from keerpunt.hours import OpeningHours
 from keerpunt.service import Service, backoff_loop
-
-from .account import BotSession, ensure_bot_session, store_dir
-from .clock import Clock, SystemClock
-from .commands.handler import CommandHandler
-from .crypto.cross_signing import CrossSigningKeys, ensure_device_cross_signed
-from .crypto.trust import TrustPolicy
-from .db import Database, create_database
-from .db.bot_state import BotStateStore
-from .db.case import CaseStore
-from .db.case_log import CaseLogStore
-from .db.handled_event import HandledEventStore
-from .db.handover import HandoverStore
-from .db.pending_event import PendingEventStore
-from .db.pinned_identity import PinnedIdentityStore
-from .db.queue_case import QueueStore
-from .db.staff import StaffStore
-from .db.staff_post import StaffPostStore
-from .db.system_room import SystemRoomStore
-from .events import EventRouter
-from .handover.domain import HandoverDomain
-from .handover.handler import HandoverHandler
-from .handover.rooms import HandoverMatrix
-from .handover.worker import HandoverWorker
-from .ids import RoomID, UserID
-from .matrix.client import BotClient, open_client
-from .matrix.outbox import OutboxSender
-from .matrix.sync import SyncLoop
-from .partners import configured_directory
-from .provision import StaffRooms
-from .queue.domain import QueueDomain
-from .queue.rooms import StaffMatrix
-from .queue.worker import NotifyingOutbox, QueueWorker
-from .retention import RetentionTask
-from .sessions.api import SessionsApi
-from .sessions.domain import SessionManager, VisitorNames
-from .sessions.ratelimit import SessionRateLimiter
-from .synapse_admin import SynapseAdmin
-from .texts import text
-from .triage import load_definition
-from .triage.handler import VisitorHandler
 
 log = logging.getLogger(__name__)
 

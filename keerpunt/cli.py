@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import EXIT_CONFIG, Config, ConfigError, check_secret_files, load_config
+from keerpunt.config import EXIT_CONFIG, Config, ConfigError, check_secret_files, load_config
 
 DEFAULT_CONFIG = "keerpunt.yaml"
 
@@ -54,7 +54,7 @@ def _setup_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "example-config":
-        from .config import example_text
+        from keerpunt.config import example_text
 
         sys.stdout.write(example_text())
         return 0
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None) -> int:
-    from .synapse_config import init_synapse
+    from keerpunt.synapse_config import init_synapse
 
     if args.command == "init":
         path = init_synapse(config)
@@ -79,12 +79,12 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
     if args.command == "dev":
         if config.mode != "dev":
             raise ConfigError("mode", "`keerpunt dev` needs mode: dev")
-        from .devstack import run_dev
+        from keerpunt.devstack import run_dev
 
         return asyncio.run(run_dev(config, config_path))
     if args.command == "run":
         check_secret_files(config)
-        from .service import run_service
+        from keerpunt.service import run_service
 
         if args.process == "bots":
             from bots.service import BotsService
@@ -99,7 +99,7 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
 
 
 def _staff_add(config: Config, args: argparse.Namespace) -> int:
-    from .staff import StaffError, add_staff
+    from keerpunt.staff import StaffError, add_staff
 
     if args.partner and args.role != "partner":
         print("keerpunt: --partner is only for --role partner", file=sys.stderr)

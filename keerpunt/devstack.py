@@ -19,11 +19,10 @@ from typing import Any
 
 from bots.db import create_database
 from bots.db.system_room import SystemRoomStore
-
-from .config import Config, check_secret_files
-from .procs import ProcessGroup, wait_http
-from .staff import StaffError, add_staff
-from .synapse_config import init_synapse, synapse_dir
+from keerpunt.config import Config, check_secret_files
+from keerpunt.procs import ProcessGroup, wait_http
+from keerpunt.staff import StaffError, add_staff
+from keerpunt.synapse_config import init_synapse, synapse_dir
 
 log = logging.getLogger(__name__)
 

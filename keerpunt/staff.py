@@ -8,15 +8,14 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bots.account import load_session
 from bots.db import create_database
 from bots.db.staff import Role, StaffStore
 from bots.db.system_room import SystemRoomStore
+from bots.homeserver.account import load_session
+from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import UserID
-from bots.provision import StaffRooms
-from bots.synapse_admin import SynapseAdmin, SynapseError
-
-from .config import Config, read_secret
+from bots.queue.staff_rooms import StaffRooms
+from keerpunt.config import Config, read_secret
 
 LOCALPART_RE = re.compile(r"^[a-z0-9._=/-]{1,64}$")
 
@@ -47,7 +46,7 @@ def check_partner(config: Config, role: Role, partner_id: str | None) -> None:
         return
     if not partner_id:
         raise StaffError("a partner account needs --partner <id> (an id from the partner directory)")
-    from bots.partners import configured_directory
+    from bots.handover.directory import configured_directory
     from bots.triage import load_definition
 
     directory = configured_directory(config, load_definition())

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from .config import Config, ConfigError
+from keerpunt.config import Config, ConfigError
 
 Variant = Literal["dev", "production"]
 

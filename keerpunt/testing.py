@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .config import Config, load_config, read_secret
-from .config.loader import _merge, _read_yaml, build_config, example_text
-from .synapse_config import init_synapse, synapse_dir
+from keerpunt.config import Config, load_config, read_secret
+from keerpunt.config.loader import _merge, _read_yaml, build_config, example_text
+from keerpunt.synapse_config import init_synapse, synapse_dir
 
 
 def free_port() -> int:

@@ -7,17 +7,16 @@ from pathlib import Path
 from aiohttp import web
 
 from keerpunt.config import Config
-
-from .headers import security_headers
-from .i18n import ROUTES
-from .pages import cache_pages, error_pages, render_all
-from .proxy import http_client, make_proxy
-from .render import Renderer
-from .site import Site, load_site
-from .sitemap import robots, sitemap
-from .static import StaticFiles
-from .views import Views
-from .widget import Widget, add_widget_routes
+from portal.headers import security_headers
+from portal.i18n import ROUTES
+from portal.pages import cache_pages, error_pages, render_all
+from portal.proxy import http_client, make_proxy
+from portal.render import Renderer
+from portal.site import Site, load_site
+from portal.sitemap import robots, sitemap
+from portal.static import StaticFiles
+from portal.views import Views
+from portal.widget import Widget, add_widget_routes
 
 CONFIG_KEY = web.AppKey("config", Config)
 VIEWS_KEY = web.AppKey("views", Views)

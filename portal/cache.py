@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from .static import accepts_gzip, etag_matches
+from portal.static import accepts_gzip, etag_matches
 
 # Public pages may be kept by the browser but are checked with the ETag on each visit.
 PUBLIC = "no-cache"

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .content import LANGUAGES, SLUG, TOPICS, ContentError, Language
+from portal.content import LANGUAGES, SLUG, TOPICS, ContentError, Language
 
 FIELDS = ("slug", "topics", "articles", *LANGUAGES)
 TEXT_FIELDS = {"title": 80, "summary": 300, "body": 6000, "chat_prompt": 160}

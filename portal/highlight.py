@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 
 from markupsafe import Markup, escape
 
-from .search import WORD, Tokens
+from portal.search import WORD, Tokens
 
 SNIPPET_WORDS = 32
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .content import AUDIENCES, LANGUAGES, TOPICS, ContentError, Language
+from portal.content import AUDIENCES, LANGUAGES, TOPICS, ContentError, Language
 
 # Route name -> language -> path pattern. ``{slug}``-style parts are filled by url().
 ROUTES: dict[str, dict[Language, str]] = {

@@ -6,12 +6,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .cache import PRIVATE, PUBLIC, CachedPage
-from .content import AUDIENCES, LANGUAGES, PAGE_KEYS, TOPICS, Language
-from .i18n import url
-from .markup import render_markdown
-from .render import Renderer
-from .site import Entry
+from portal.cache import PRIVATE, PUBLIC, CachedPage
+from portal.content import AUDIENCES, LANGUAGES, PAGE_KEYS, TOPICS, Language
+from portal.i18n import url
+from portal.markup import render_markdown
+from portal.render import Renderer
+from portal.site import Entry
 
 # Self-check statements that on their own point to the serious result (see self-check.js).
 SERIOUS = ("afraid", "threatened")

@@ -23,10 +23,9 @@ from multiprocessing.connection import wait
 
 from keerpunt.config import Config
 from keerpunt.service import STOP_TIMEOUT, run_service
-
-from .app import content_dir
-from .service import PortalService
-from .site import load_site
+from portal.app import content_dir
+from portal.service import PortalService
+from portal.site import load_site
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from keerpunt.config import Config
-
-from .content import AUDIENCES, LANGUAGES, TOPICS, Language
-from .i18n import other, url
-from .site import Site
-from .static import StaticFiles
+from portal.content import AUDIENCES, LANGUAGES, TOPICS, Language
+from portal.i18n import other, url
+from portal.site import Site
+from portal.static import StaticFiles
 
 
 def make_environment() -> Environment:

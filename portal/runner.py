@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from .app import VIEWS_KEY
-from .cache import CachedPage
+from portal.app import VIEWS_KEY
+from portal.cache import CachedPage
 
 RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 

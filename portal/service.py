@@ -8,10 +8,9 @@ from aiohttp import web
 
 from keerpunt.config import Config
 from keerpunt.service import Service
-
-from .app import content_dir, create_app
-from .runner import PortalRunner
-from .site import Site, load_site
+from portal.app import content_dir, create_app
+from portal.runner import PortalRunner
+from portal.site import Site, load_site
 
 log = logging.getLogger(__name__)
 

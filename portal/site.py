@@ -8,11 +8,11 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .campaigns import Campaign, load_campaigns
-from .content import LANGUAGES, Article, ContentError, Language, load_articles
-from .i18n import Translations, load_translations, url
-from .markup import plain_text, render_markdown
-from .search import Document, SearchIndex
+from portal.campaigns import Campaign, load_campaigns
+from portal.content import LANGUAGES, Article, ContentError, Language, load_articles
+from portal.i18n import Translations, load_translations, url
+from portal.markup import plain_text, render_markdown
+from portal.search import Document, SearchIndex
 
 RELATED = 3
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"

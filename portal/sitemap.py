@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .content import LANGUAGES
-from .i18n import url
-from .pages import PageHTML
-from .render import Renderer
+from portal.content import LANGUAGES
+from portal.i18n import url
+from portal.pages import PageHTML
+from portal.render import Renderer
 
 # Pages a search engine has no business indexing: they say something about the visitor.
 NOT_INDEXED = ("search", "chat")

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from .cache import CachedPage, fresh_response
-from .content import LANGUAGES, Language
-from .highlight import mark, snippet
-from .i18n import language_of_path, url
-from .render import Renderer
+from portal.cache import CachedPage, fresh_response
+from portal.content import LANGUAGES, Language
+from portal.highlight import mark, snippet
+from portal.i18n import language_of_path, url
+from portal.render import Renderer
 
 log = logging.getLogger(__name__)
 

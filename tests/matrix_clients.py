@@ -18,8 +18,8 @@ import aiohttp
 from nio import AsyncClient, AsyncClientConfig, KeysUploadError
 
 from bots.crypto.cross_signing import CrossSigningKeys, ensure_device_cross_signed
+from bots.homeserver.admin import Registration, SynapseAdmin
 from bots.ids import DeviceID, UserID
-from bots.synapse_admin import Registration, SynapseAdmin
 from keerpunt.testing import SynapseProcess
 
 

@@ -17,25 +17,24 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
+from bots.clock import Clock, millis
+from bots.commands.table import COMMANDS, CommandError, Parsed, is_command, parse
+from bots.db import transaction
+from bots.db.case import Case, CaseStore
+from bots.db.handled_event import HandledEventStore
+from bots.db.handover import Handover
+from bots.db.outbox import OutboxStore
+from bots.db.queue_case import QueueStore
+from bots.db.staff import StaffStore
+from bots.handover.domain import HandoverDomain
+from bots.ids import EventID, RoomID, UserID
+from bots.matrix.content import notice_reply
+from bots.queue.cards import QueueLine, render_queue
+from bots.queue.domain import QueueDomain
+from bots.queue.order import Waiting, ordered
+from bots.texts import Language, text
+from bots.triage import TriageDefinition
 from keerpunt.config.model import QueueConfig
-
-from ..clock import Clock, millis
-from ..db import transaction
-from ..db.case import Case, CaseStore
-from ..db.handled_event import HandledEventStore
-from ..db.handover import Handover
-from ..db.outbox import OutboxStore
-from ..db.queue_case import QueueStore
-from ..db.staff import StaffStore
-from ..handover.domain import HandoverDomain
-from ..ids import EventID, RoomID, UserID
-from ..queue.cards import QueueLine, render_queue
-from ..queue.domain import QueueDomain
-from ..queue.messages import notice_reply
-from ..queue_order import Waiting, ordered
-from ..texts import Language, text
-from ..triage import TriageDefinition
-from .table import COMMANDS, CommandError, Parsed, is_command, parse
 
 log = logging.getLogger(__name__)
 

@@ -35,9 +35,9 @@ from signedjson.key import (
 )
 from signedjson.sign import sign_json
 
-from ..ids import DeviceID, UserID
-from ..synapse_admin import SynapseAdmin
-from .trust import UserKeys, device_cross_signed, parse_keys_query
+from bots.crypto.trust import UserKeys, device_cross_signed, parse_keys_query
+from bots.homeserver.admin import SynapseAdmin
+from bots.ids import DeviceID, UserID
 
 if TYPE_CHECKING:
     from signedjson.types import SigningKey

@@ -22,14 +22,14 @@ from signedjson.key import decode_verify_key_bytes
 from signedjson.sign import SignatureVerifyException, verify_signed_json
 from unpaddedbase64 import decode_base64
 
-from ..clock import Clock, millis
-from ..db.pinned_identity import PinnedIdentityStore
-from ..ids import DeviceID, UserID
+from bots.clock import Clock, millis
+from bots.db.pinned_identity import PinnedIdentityStore
+from bots.ids import DeviceID, UserID
 
 if TYPE_CHECKING:
     from nio import AsyncClient
 
-    from ..synapse_admin import SynapseAdmin
+    from bots.homeserver.admin import SynapseAdmin
 
 log = logging.getLogger(__name__)
 

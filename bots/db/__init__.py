@@ -11,9 +11,8 @@ from mautrix.util.async_db import Database
 from mautrix.util.logging import TraceLogger
 from yarl import URL
 
+from bots.db.upgrade import upgrade_table
 from keerpunt.config import Config, ConfigError, read_secret
-
-from .upgrade import upgrade_table
 
 
 def database_url(config: Config) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from mautrix.util.async_db import Database
 
-from ..ids import RoomID, UserID
+from bots.ids import RoomID, UserID
 
 # 'spare': a visitor account registered ahead of time, not yet anyone's (bots.sessions.spares).
 CaseState = Literal["spare", "creating", "open", "closed"]

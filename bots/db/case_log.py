@@ -10,8 +10,8 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..ids import UserID
-from .sequence import next_seq
+from bots.db.sequence import next_seq
+from bots.ids import UserID
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from mautrix.util.async_db import Database
 
-from ..ids import EventID, RoomID
+from bots.ids import EventID, RoomID
 
 Outcome = Literal["handled", "ignored_untrusted", "ignored_unencrypted", "undecryptable", "failed"]
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from mautrix.util.async_db import Database
 
-from ..ids import RoomID, UserID
+from bots.ids import RoomID, UserID
 
 Stage = Literal["asked", "declined", "cancelled", "consented", "accepted", "refused", "arrived", "failed"]
 Outcome = Literal["arrived", "failed"]

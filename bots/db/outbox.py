@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from mautrix.util.async_db import Database
 
-from ..ids import EventID, RoomID
+from bots.ids import EventID, RoomID
 
 OutboxState = Literal["pending", "sent", "failed"]
 

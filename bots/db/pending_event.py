@@ -12,7 +12,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..ids import EventID, RoomID
+from bots.ids import EventID, RoomID
 
 
 @dataclass(frozen=True)

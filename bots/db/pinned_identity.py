@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mautrix.util.async_db import Database
 
-from ..ids import UserID
+from bots.ids import UserID
 
 
 class PinnedIdentityStore:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from mautrix.util.async_db import Database
 
-from ..ids import EventID, UserID
+from bots.ids import EventID, UserID
 
 Stage = Literal["triage", "waiting", "claimed", "closed"]
 Departure = Literal["left", "ended", "quick_exit"]

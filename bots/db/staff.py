@@ -9,7 +9,7 @@ from typing import Literal
 from asyncpg import Record
 from mautrix.util.async_db import Database
 
-from ..ids import UserID
+from bots.ids import UserID
 
 Role = Literal["counsellor", "outreach", "partner"]
 ROLES: tuple[Role, ...] = ("counsellor", "outreach", "partner")

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from mautrix.util.async_db import Database
 
-from .sequence import next_seq
+from bots.db.sequence import next_seq
 
 Relation = Literal["thread", "reply"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mautrix.util.async_db import Database
 
-from ..ids import RoomID
+from bots.ids import RoomID
 
 
 class SystemRoomStore:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..partners import Partner
-from ..texts import LANGUAGES, Language, text
-from ..triage.engine import fold
-from ..triage.prompts import PROMPT_KEY, REPLY_KEY
+from bots.handover.directory import Partner
+from bots.texts import LANGUAGES, Language, text
+from bots.triage.engine import fold
+from bots.triage.prompts import PROMPT_KEY, REPLY_KEY
 
 PROMPT_PREFIX = "handover:"
 HANDOVER_KEY = "nl.keerpunt.handover"

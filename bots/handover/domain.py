@@ -14,22 +14,20 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from bots.commands.table import CommandError
+from bots.db.case import Case
+from bots.db.case_log import CaseLogStore
+from bots.db.handover import Handover, HandoverStore, Outcome
+from bots.db.outbox import OutboxStore
+from bots.db.queue_case import QueueStore
+from bots.db.staff import StaffStore
+from bots.db.staff_post import StaffPostStore
+from bots.handover.consent import HANDOVER_KEY, Answer, consent_content
+from bots.handover.directory import Directory, Partner
+from bots.ids import RoomID, UserID
+from bots.matrix.content import staff_text, visitor_message
+from bots.texts import Language, as_language, text
 from keerpunt.config.model import HandoverConfig
-
-from ..commands.table import CommandError
-from ..db.case import Case
-from ..db.case_log import CaseLogStore
-from ..db.handover import Handover, HandoverStore, Outcome
-from ..db.outbox import OutboxStore
-from ..db.queue_case import QueueStore
-from ..db.staff import StaffStore
-from ..db.staff_post import StaffPostStore
-from ..ids import RoomID, UserID
-from ..partners import Directory, Partner
-from ..queue.domain import as_language
-from ..queue.messages import staff_text, visitor_message
-from ..texts import Language, text
-from .consent import HANDOVER_KEY, Answer, consent_content
 
 HOUR_MS = 3_600_000
 PARTNER_KEY = "nl.keerpunt.partner"

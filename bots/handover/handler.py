@@ -11,14 +11,14 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..clock import Clock, millis
-from ..db import transaction
-from ..db.case import Case
-from ..db.handled_event import HandledEventStore
-from ..db.handover import Handover, HandoverStore
-from ..ids import EventID, UserID
-from .consent import read_answer
-from .domain import HandoverDomain
+from bots.clock import Clock, millis
+from bots.db import transaction
+from bots.db.case import Case
+from bots.db.handled_event import HandledEventStore
+from bots.db.handover import Handover, HandoverStore
+from bots.handover.consent import read_answer
+from bots.handover.domain import HandoverDomain
+from bots.ids import EventID, UserID
 
 
 class HandoverHandler:

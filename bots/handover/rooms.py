@@ -13,9 +13,9 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from ..ids import RoomID, UserID
-from ..sessions.rooms import BOT_LEVEL, ENCRYPTION, MODERATOR_LEVEL, case_power_levels
-from ..synapse_admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.ids import RoomID, UserID
+from bots.matrix.rooms import BOT_LEVEL, ENCRYPTION, MODERATOR_LEVEL, case_power_levels
 
 log = logging.getLogger(__name__)
 

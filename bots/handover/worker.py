@@ -23,19 +23,18 @@ from collections.abc import Awaitable, Callable
 
 from mautrix.util.async_db import Database
 
+from bots.clock import Clock, millis
+from bots.db import transaction
+from bots.db.case import Case, CaseStore
+from bots.db.handover import Handover, HandoverStore
+from bots.db.queue_case import QueueStore
+from bots.failpoints import crash_point
+from bots.handover.directory import Directory
+from bots.handover.domain import HandoverDomain
+from bots.handover.rooms import HandoverMatrix, NotAllowed, check_servers, handover_room_body
+from bots.homeserver.admin import SynapseError
+from bots.ids import RoomID, UserID
 from keerpunt.service import wake_loop
-
-from ..clock import Clock, millis
-from ..db import transaction
-from ..db.case import Case, CaseStore
-from ..db.handover import Handover, HandoverStore
-from ..db.queue_case import QueueStore
-from ..failpoints import crash_point
-from ..ids import RoomID, UserID
-from ..partners import Directory
-from ..synapse_admin import SynapseError
-from .domain import HandoverDomain
-from .rooms import HandoverMatrix, NotAllowed, check_servers, handover_room_body
 
 log = logging.getLogger(__name__)
 

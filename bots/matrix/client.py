@@ -1,6 +1,6 @@
 """The system bot's matrix-nio client: one stable device with a persistent crypto store.
 
-The device and its access token come from ``session.json`` (``bots.account``); the Olm
+The device and its access token come from ``session.json`` (``bots.homeserver.account``); the Olm
 account, sessions and room keys live in ``<store_dir>/crypto`` (SQLite), pickled with a key
 kept in a secret file beside it. The client never logs out: on shutdown it only closes its
 HTTP connections, so the next start is the same device with the same keys.
@@ -17,8 +17,8 @@ from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, KeysUploadError
 
-from ..account import BotSession
-from ..timing import TIMINGS
+from bots.homeserver.account import BotSession
+from bots.timing import TIMINGS
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ import logging
 import time
 from typing import Any
 
-from ..db.bot_state import BotStateStore
-from .client import BotClient
+from bots.db.bot_state import BotStateStore
+from bots.matrix.client import BotClient
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,11 @@ import logging
 
 from nio import OlmUnverifiedDeviceError, RoomSendError, RoomSendResponse
 
+from bots.clock import Clock, millis
+from bots.crypto.trust import TrustPolicy
+from bots.db.outbox import OutboxMessage, OutboxStore
+from bots.matrix.client import BotClient
 from keerpunt.service import wait_or_timeout
-
-from ..clock import Clock, millis
-from ..crypto.trust import TrustPolicy
-from ..db.outbox import OutboxMessage, OutboxStore
-from .client import BotClient
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,11 @@ from nio import (
     SyncResponse,
 )
 
-from ..crypto.trust import TrustPolicy
-from ..db.bot_state import SYNC_TOKEN, BotStateStore
-from ..ids import RoomID
-from .client import BotClient
-from .fallback import FallbackKeys
+from bots.crypto.trust import TrustPolicy
+from bots.db.bot_state import SYNC_TOKEN, BotStateStore
+from bots.ids import RoomID
+from bots.matrix.client import BotClient
+from bots.matrix.fallback import FallbackKeys
 
 log = logging.getLogger(__name__)
 

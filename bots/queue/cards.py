@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..db.queue_case import Departure, Stage
-from ..moments import from_millis, minutes_between, phrase
-from ..texts import Language, catalogue, text
-from ..triage import TriageDefinition
+from bots.db.queue_case import Departure, Stage
+from bots.texts import Language, catalogue, text
+from bots.texts.moments import from_millis, minutes_between, phrase
+from bots.triage import TriageDefinition
 
 
 @dataclass(frozen=True)

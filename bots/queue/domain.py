@@ -12,32 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bots.commands.table import CommandError
+from bots.db.case import Case, CaseStore
+from bots.db.case_log import CaseLogStore
+from bots.db.outbox import OutboxStore
+from bots.db.queue_case import Departure, QueueCase, QueueStore
+from bots.db.staff_post import StaffPostStore
+from bots.ids import UserID
+from bots.matrix.content import place_message, staff_text, visitor_message
+from bots.queue.cards import CaseFacts, summary_text
+from bots.queue.order import Waiting, estimate_wait_minutes, positions
+from bots.texts import Language, as_language, text
+from bots.texts.moments import minutes_between
+from bots.triage import TriageDefinition
 from keerpunt.config.model import QueueConfig
-
-from ..commands.table import CommandError
-from ..db.case import Case, CaseStore
-from ..db.case_log import CaseLogStore
-from ..db.outbox import OutboxStore
-from ..db.queue_case import Departure, QueueCase, QueueStore
-from ..db.staff_post import StaffPostStore
-from ..ids import UserID
-from ..moments import minutes_between
-from ..queue_order import Waiting, estimate_wait_minutes, positions
-from ..texts import LANGUAGES, Language, text
-from ..triage import TriageDefinition
-from .cards import CaseFacts, summary_text
-from .messages import place_message, staff_text, visitor_message
 
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 CLOSED_BY_COUNSELLOR = "counsellor"
-
-
-def as_language(value: str, fallback: Language = "nl") -> Language:
-    for language in LANGUAGES:
-        if value == language:
-            return language
-    return fallback
 
 
 @dataclass(frozen=True)

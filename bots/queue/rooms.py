@@ -14,9 +14,9 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from ..ids import EventID, RoomID, UserID
-from ..sessions.rooms import MODERATOR_LEVEL
-from ..synapse_admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.ids import EventID, RoomID, UserID
+from bots.matrix.rooms import MODERATOR_LEVEL
 
 log = logging.getLogger(__name__)
 

@@ -25,26 +25,25 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
+from bots.clock import Clock, millis
+from bots.db import transaction
+from bots.db.case import Case, CaseStore
+from bots.db.outbox import OutboxStore
+from bots.db.queue_case import DEPARTURES, QueueCase, QueueStore
+from bots.db.staff_post import StaffPostStore
+from bots.homeserver.admin import SynapseError
+from bots.ids import EventID, RoomID
+from bots.matrix.content import card_content, card_edit, place_message, under_card, visitor_message
+from bots.queue.cards import render_card
+from bots.queue.closed import closed_text
+from bots.queue.domain import CLOSED_BY_COUNSELLOR, MINUTE_MS, QueueDomain
+from bots.queue.rooms import StaffMatrix
+from bots.queue.throttle import position_update_due
+from bots.texts import Language, as_language
+from bots.triage import TriageDefinition
 from keerpunt.config.model import QueueConfig
 from keerpunt.hours import OpeningHours
 from keerpunt.service import wake_loop
-
-from ..clock import Clock, millis
-from ..db import transaction
-from ..db.case import Case, CaseStore
-from ..db.outbox import OutboxStore
-from ..db.queue_case import DEPARTURES, QueueCase, QueueStore
-from ..db.staff_post import StaffPostStore
-from ..ids import EventID, RoomID
-from ..synapse_admin import SynapseError
-from ..texts import Language
-from ..triage import TriageDefinition
-from ..triage.handler import closed_text
-from .cards import render_card
-from .domain import CLOSED_BY_COUNSELLOR, MINUTE_MS, QueueDomain, as_language
-from .messages import card_content, card_edit, place_message, under_card, visitor_message
-from .rooms import StaffMatrix
-from .throttle import position_update_due
 
 log = logging.getLogger(__name__)
 

@@ -29,14 +29,13 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from bots.clock import Clock
+from bots.sessions.domain import NotAVisitor, SessionManager, SessionUnavailable, VisitorNames
+from bots.sessions.ratelimit import SessionRateLimiter
+from bots.sessions.validation import MAX_BODY_BYTES, ApiError, parse_end, parse_json_object, parse_start
+from bots.texts import text
 from keerpunt.config import Config
 from keerpunt.hours import OpeningHours
-
-from ..clock import Clock
-from ..texts import text
-from .domain import NotAVisitor, SessionManager, SessionUnavailable, VisitorNames
-from .ratelimit import SessionRateLimiter
-from .validation import MAX_BODY_BYTES, ApiError, parse_end, parse_json_object, parse_start
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,13 @@ from urllib.parse import quote
 import aiohttp
 from asyncpg import UniqueViolationError
 
-from ..clock import Clock, millis
-from ..db.case import Case, CaseStore
-from ..ids import DeviceID, RoomID, UserID
-from ..synapse_admin import Registration, SynapseAdmin, SynapseError
-from .rooms import case_room_body
-from .spares import Spare, SpareAccounts, visitor_localpart
-from .validation import EndReason, StartRequest
+from bots.clock import Clock, millis
+from bots.db.case import Case, CaseStore
+from bots.homeserver.admin import Registration, SynapseAdmin, SynapseError
+from bots.ids import DeviceID, RoomID, UserID
+from bots.sessions.rooms import case_room_body
+from bots.sessions.spares import Spare, SpareAccounts, visitor_localpart
+from bots.sessions.validation import EndReason, StartRequest
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import math
 import secrets
 from dataclasses import dataclass
 
-from ..clock import Clock
-from .validation import ApiError
+from bots.clock import Clock
+from bots.sessions.validation import ApiError
 
 PRUNE_EVERY = 256
 

@@ -19,10 +19,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..clock import Clock, millis
-from ..db.case import CaseStore
-from ..ids import UserID
-from ..synapse_admin import Registration, SynapseAdmin
+from bots.clock import Clock, millis
+from bots.db.case import CaseStore
+from bots.homeserver.admin import Registration, SynapseAdmin
+from bots.ids import UserID
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..texts import LANGUAGES, Language
+from bots.texts import LANGUAGES, Language
 
 MAX_BODY_BYTES = 4096
 SLUG = re.compile(r"^[a-z0-9-]{1,64}$")

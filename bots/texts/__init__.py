@@ -47,3 +47,11 @@ def catalogue(language: Language) -> dict[str, str]:
 def text(language: Language, key: str, **values: Any) -> str:
     """Render the text ``key`` in ``language``; a missing key is a bug and raises KeyError."""
     return _env.from_string(catalogue(language)[key]).render(**values)
+
+
+def as_language(value: str, fallback: Language = "nl") -> Language:
+    """``value`` as one of the languages the bots speak; ``fallback`` when it is none of them."""
+    for language in LANGUAGES:
+        if value == language:
+            return language
+    return fallback

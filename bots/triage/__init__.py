@@ -1,7 +1,7 @@
 """The triage dialog: definition (YAML) and the pure rules that read a visitor's reply."""
 
-from .definition import Option, Question, TriageDefinition, load_definition
-from .engine import Answer, Outcome, TriageState, interpret
+from bots.triage.definition import Option, Question, TriageDefinition, load_definition
+from bots.triage.engine import Answer, Outcome, TriageState, interpret
 
 __all__ = [
     "Answer",

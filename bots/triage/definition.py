@@ -10,9 +10,8 @@ from typing import Any
 
 import yaml
 
+from bots.texts import LANGUAGES, Language
 from keerpunt.config import ConfigError
-
-from ..texts import LANGUAGES, Language
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 

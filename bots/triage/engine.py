@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .definition import Question, TriageDefinition
+from bots.triage.definition import Question, TriageDefinition
 
 # A message longer than this is a visitor talking, not answering a question.
 FREE_TEXT_WORDS = 6

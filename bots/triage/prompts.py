@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..texts import Language, text
-from .definition import Option, Question, TriageDefinition
+from bots.texts import Language, text
+from bots.triage.definition import Option, Question, TriageDefinition
 
 PROMPT_KEY = "nl.keerpunt.prompt"
 REPLY_KEY = "nl.keerpunt.reply"

@@ -1,7 +1,7 @@
 """Keerpunt's configuration: one YAML file, typed and frozen."""
 
-from .errors import EXIT_CONFIG, ConfigError
-from .loader import check_secret_files, example_text, load_config, read_secret
-from .model import Config
+from keerpunt.config.errors import EXIT_CONFIG, ConfigError
+from keerpunt.config.loader import check_secret_files, example_text, load_config, read_secret
+from keerpunt.config.model import Config
 
 __all__ = ["EXIT_CONFIG", "Config", "ConfigError", "check_secret_files", "example_text", "load_config", "read_secret"]

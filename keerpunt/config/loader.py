@@ -16,8 +16,8 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_
 
 import yaml
 
-from .errors import ConfigError
-from .model import Config
+from keerpunt.config.errors import ConfigError
+from keerpunt.config.model import Config
 
 T = TypeVar("T")
 
@@ -186,7 +186,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("handover.reminder_hours", "must be more than 0 hours")
     if not 20 <= config.handover.summary_max_chars <= 4000:
         raise ConfigError("handover.summary_max_chars", "must be between 20 and 4000")
-    from ..hours import OpeningHours  # validates every range and date, naming the key
+    from keerpunt.hours import OpeningHours  # validates every range and date, naming the key
 
     OpeningHours(config.hours)
     if config.mode == "production":

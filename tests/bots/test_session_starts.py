@@ -8,10 +8,10 @@ from typing import Any
 
 from bots.db import Database
 from bots.db.case import CaseStore
+from bots.homeserver.admin import Registration, SynapseError
 from bots.ids import DeviceID, RoomID, UserID
 from bots.sessions.domain import SessionManager, SessionUnavailable, VisitorNames
 from bots.sessions.validation import StartRequest
-from bots.synapse_admin import Registration, SynapseError
 
 NAMES = VisitorNames("Bezoeker", "Chat")
 START = StartRequest("nl", "widget")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bots.crypto.trust import UserKeys
-from bots.greeting import START_EVENT, greeting_content, start_language
 from bots.ids import UserID
+from bots.matrix.rooms import case_power_levels
 from bots.sessions.domain import visitor_localpart
-from bots.sessions.rooms import case_power_levels, case_room_body
+from bots.sessions.rooms import case_room_body
 from bots.texts import LANGUAGES, catalogue, text
+from bots.triage.greeting import START_EVENT, greeting_content, start_language
 
 BOT = UserID("@keerpunt:localhost")
 VISITOR = UserID("@visitor-x:localhost")

@@ -14,11 +14,11 @@ import yaml
 
 from bots.db.handover import Handover
 from bots.handover.consent import Reply, consent_content, read_answer
+from bots.handover.directory import Directory, configured_directory, parse_directory
 from bots.handover.rooms import MARKER_KEY, NotAllowed, check_servers, handover_room_body
 from bots.handover.worker import HandoverWorker
+from bots.homeserver.admin import SynapseError
 from bots.ids import RoomID, UserID
-from bots.partners import Directory, configured_directory, parse_directory
-from bots.synapse_admin import SynapseError
 from bots.texts import text
 from bots.triage import load_definition
 from keerpunt.config import ConfigError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bots.moments import minutes_between, phrase
+from bots.texts.moments import minutes_between, phrase
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 5, 4, 22, 30, tzinfo=ZONE)  # a Monday

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bots.partners import parse_directory
+from bots.handover.directory import parse_directory
 from bots.triage import load_definition
 from keerpunt.config import ConfigError
 from keerpunt.config.loader import _merge, _read_yaml, build_config, example_text

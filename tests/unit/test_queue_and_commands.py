@@ -6,7 +6,7 @@ import pytest
 
 from bots.commands import COMMANDS, CommandError, parse
 from bots.commands.table import is_command
-from bots.queue_order import Waiting, estimate_wait_minutes, ordered, positions
+from bots.queue.order import Waiting, estimate_wait_minutes, ordered, positions
 
 
 def test_urgent_cases_go_first_then_the_longest_waiting() -> None:

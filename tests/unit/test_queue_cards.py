@@ -9,8 +9,8 @@ import pytest
 
 from bots.commands import COMMANDS
 from bots.commands.handler import CommandHandler, help_text
+from bots.matrix.content import card_edit, notice_reply, under_card
 from bots.queue.cards import CaseFacts, QueueLine, render_card, render_queue, summary_text
-from bots.queue.messages import card_edit, notice_reply, under_card
 from bots.texts import text
 from bots.triage import load_definition
 

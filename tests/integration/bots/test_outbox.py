@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 
 from bots.db.outbox import OutboxStore
-from bots.greeting import greeting_content
 from bots.ids import RoomID
+from bots.triage.greeting import greeting_content
 
 from ...matrix_clients import ClientFactory
 from .harness import InProcessBots, wait_until

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 
 from bots.db.case import CaseStore
+from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import RoomID, UserID
 from bots.sessions.rooms import case_room_body
-from bots.synapse_admin import SynapseAdmin, SynapseError
 from keerpunt.testing import SynapseProcess
 
 from ...matrix_clients import ClientFactory

@@ -11,12 +11,12 @@ from typing import Any
 
 from nio import MegolmEvent, RoomSendResponse
 
-from bots.account import load_session
 from bots.db import Database
 from bots.db.staff import StaffStore
 from bots.db.system_room import SystemRoomStore
+from bots.homeserver.account import load_session
+from bots.homeserver.admin import SynapseAdmin
 from bots.ids import UserID
-from bots.synapse_admin import SynapseAdmin
 from keerpunt.config import Config
 
 from ...matrix_clients import ClientFactory, TestUser

@@ -24,36 +24,28 @@ from typing import TYPE_CHECKING, Any
 
 from mautrix.util.async_db import Database
 
+from bots.clock import Clock, millis
+from bots.db import transaction
+from bots.db.case import Case, CaseStore
+from bots.db.case_log import CaseLogStore
+from bots.db.handled_event import HandledEventStore
+from bots.db.outbox import OutboxStore
+from bots.db.queue_case import Departure, QueueCase, QueueStore
+from bots.ids import EventID
+from bots.matrix.content import visitor_message
+from bots.queue.closed import closed_text
+from bots.queue.domain import QueueDomain
+from bots.texts import as_language, text
+from bots.triage.definition import TriageDefinition
+from bots.triage.engine import Outcome, TriageState, interpret
+from bots.triage.greeting import START_EVENT, greeting_content, start_language
+from bots.triage.prompts import question_content, reply_parts
 from keerpunt.hours import OpeningHours
 
-from ..clock import Clock, millis
-from ..db import transaction
-from ..db.case import Case, CaseStore
-from ..db.case_log import CaseLogStore
-from ..db.handled_event import HandledEventStore
-from ..db.outbox import OutboxStore
-from ..db.queue_case import Departure, QueueCase, QueueStore
-from ..greeting import START_EVENT, greeting_content, start_language
-from ..ids import EventID
-from ..moments import phrase
-from ..queue.domain import QueueDomain, as_language
-from ..queue.messages import visitor_message
-from ..texts import Language, text
-from .definition import TriageDefinition
-from .engine import Outcome, TriageState, interpret
-from .prompts import question_content, reply_parts
-
 if TYPE_CHECKING:
-    from ..handover.handler import HandoverHandler
+    from bots.handover.handler import HandoverHandler
 
 log = logging.getLogger(__name__)
-
-
-def closed_text(language: Language, hours: OpeningHours, now: datetime, portal: str) -> str:
-    """We are closed: when we open again, the emergency numbers, the portal."""
-    opening = hours.next_opening(now)
-    opens = phrase(language, opening, now) if opening is not None else ""
-    return text(language, "queue.visitor.hours_closed", opens=opens, portal=portal)
 
 
 class VisitorHandler:

@@ -3,7 +3,7 @@
 When the visitor's first event arrives in the case room — the encrypted ``nl.keerpunt.start``
 or any message — the bot queues the welcome text in the visitor's language. The handled
 event, the case's ``greeted_at`` and the outbox row are written in one transaction (by
-``bots.triage.handler``, which goes on with the triage questions in that same turn), so
+``bots.queue.visitor``, which goes on with the triage questions in that same turn), so
 across crashes and restarts every visitor event is handled once and the greeting is sent
 exactly once.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .texts import LANGUAGES, Language, text
+from bots.texts import LANGUAGES, Language, text
 
 START_EVENT = "nl.keerpunt.start"
 

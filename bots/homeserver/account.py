@@ -15,10 +15,9 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.ids import DeviceID, UserID
 from keerpunt.config import Config
-
-from .ids import DeviceID, UserID
-from .synapse_admin import SynapseAdmin, SynapseError
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .ids import DeviceID, RoomID, UserID
-from .timing import TIMINGS
+from bots.ids import DeviceID, RoomID, UserID
+from bots.timing import TIMINGS
 
 log = logging.getLogger(__name__)
 

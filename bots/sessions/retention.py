@@ -15,14 +15,14 @@ import asyncio
 import logging
 import time
 
-from .clock import Clock, millis
-from .db.case import CaseStore
-from .db.handled_event import HandledEventStore
-from .db.handover import HandoverStore
-from .db.outbox import OutboxStore
-from .db.pinned_identity import PinnedIdentityStore
-from .ids import RoomID
-from .synapse_admin import SynapseAdmin
+from bots.clock import Clock, millis
+from bots.db.case import CaseStore
+from bots.db.handled_event import HandledEventStore
+from bots.db.handover import HandoverStore
+from bots.db.outbox import OutboxStore
+from bots.db.pinned_identity import PinnedIdentityStore
+from bots.homeserver.admin import SynapseAdmin
+from bots.ids import RoomID
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,12 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
+from bots.db.staff import Role, StaffStore
+from bots.db.system_room import SystemRoomStore
+from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.ids import RoomID, UserID
+from bots.texts import text
 from keerpunt.config import Config
-
-from .db.staff import Role, StaffStore
-from .db.system_room import SystemRoomStore
-from .ids import RoomID, UserID
-from .synapse_admin import SynapseAdmin, SynapseError
-from .texts import text
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ids import EventID
-from ..texts import Language, text
+from bots.ids import EventID
+from bots.texts import Language, text
 
 QUEUE_KEY = "nl.keerpunt.queue"
 KIND_KEY = "nl.keerpunt.message"

@@ -20,13 +20,12 @@ from typing import Any, Literal, get_args
 
 import yaml
 
+from bots.ids import UserID
+from bots.texts import LANGUAGES, Language
+from bots.triage import TriageDefinition
 from keerpunt.config import Config, ConfigError
 from keerpunt.config.model import HoursConfig
 from keerpunt.hours import OpeningHours
-
-from .ids import UserID
-from .texts import LANGUAGES, Language
-from .triage import TriageDefinition
 
 Kind = Literal["care", "police", "shelter", "victim-support", "municipality", "youth-care", "debt-help", "other"]
 KINDS: tuple[str, ...] = get_args(Kind)

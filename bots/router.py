@@ -26,18 +26,18 @@ from typing import Any
 
 from nio import EncryptionError, Event, MegolmEvent
 
-from .clock import Clock, millis
-from .commands.handler import CommandHandler, Where
-from .crypto.trust import TrustPolicy
-from .db.case import Case, CaseStore
-from .db.handled_event import HandledEventStore
-from .db.handover import Handover, HandoverStore
-from .db.pending_event import PendingEventStore
-from .db.queue_case import Departure
-from .handover.handler import HandoverHandler
-from .ids import EventID, RoomID, UserID
-from .matrix.client import BotClient
-from .triage.handler import VisitorHandler
+from bots.clock import Clock, millis
+from bots.commands.handler import CommandHandler, Where
+from bots.crypto.trust import TrustPolicy
+from bots.db.case import Case, CaseStore
+from bots.db.handled_event import HandledEventStore
+from bots.db.handover import Handover, HandoverStore
+from bots.db.pending_event import PendingEventStore
+from bots.db.queue_case import Departure
+from bots.handover.handler import HandoverHandler
+from bots.ids import EventID, RoomID, UserID
+from bots.matrix.client import BotClient
+from bots.queue.visitor import VisitorHandler
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The queue: cases waiting for a counsellor, the claim, the card in the staff queue room."""
