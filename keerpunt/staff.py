@@ -14,7 +14,7 @@ from bots.db.system_room import SystemRoomStore
 from bots.homeserver.account import load_session
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import UserID
-from bots.queue.staff_rooms import StaffRooms
+from bots.matrix.staff_rooms import StaffRooms
 from keerpunt.config import Config, read_secret
 
 LOCALPART_RE = re.compile(r"^[a-z0-9._=/-]{1,64}$")

@@ -1,5 +1,1 @@
-"""Counsellor commands in Element: one table, parsed here, answered by the handlers."""
-
-from bots.commands.table import COMMANDS, Command, CommandError, Parsed, parse
-
-__all__ = ["COMMANDS", "Command", "CommandError", "Parsed", "parse"]
+"""Staff commands in Element: the table every concern adds its rows to, and the dispatcher."""

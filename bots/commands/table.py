@@ -1,17 +1,30 @@
-"""The command table. ``!help`` is generated from it and a test checks every command is in it.
+"""Staff commands: how a concern declares one, and the table assembled from every concern's.
+
+Each concern owns its commands (``queue/commands.py``, ``handover/commands.py``): a row says
+the command's name, its typed arguments, where it may be used, who may use it and the method
+that runs it. ``CommandTable`` gathers the rows, parses ``!name args…`` against them, and is
+what ``!help`` is generated from.
 
 Arguments are typed: ``case`` (a case number), ``user`` (a Matrix ID), ``word`` (one token,
-e.g. an outcome), ``text`` (the rest of the line). Optional arguments end in ``?``.
+e.g. an outcome), ``text`` (the rest of the line). Optional arguments end in ``?``. A name of
+two words (``outreach link``) is a subcommand: ``!outreach`` alone, or with a word that is not
+one of its subcommands, is answered with the list of its subcommands.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-Where = Literal["queue", "case", "handover", "any"]
+from bots.errors import UserError
+from bots.events import Turn, Where
+from bots.ids import EventID, UserID
+
+Place = Literal["queue", "case", "handover", "any"]
 ArgKind = Literal["case", "user", "word", "text"]
+ARG_KINDS: tuple[ArgKind, ...] = ("case", "user", "word", "text")
 
 PREFIX = "!"
 CASE_RE = re.compile(r"^#?(\d{1,8})$")
@@ -25,12 +38,75 @@ class Arg:
     optional: bool = False
 
 
+def args(spec: str) -> tuple[Arg, ...]:
+    """``"case:case user:user? text:text?"`` → the typed arguments, in order."""
+    out = []
+    for token in spec.split():
+        name, kind = token.rstrip("?").split(":")
+        found = next((k for k in ARG_KINDS if k == kind), None)
+        if found is None:
+            raise ValueError(f"unknown argument kind {kind!r} in {spec!r}")
+        out.append(Arg(name, found, token.endswith("?")))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where in the room: the event itself and the thread or reply it belongs to."""
+
+    event_id: EventID
+    thread_root: EventID | None
+    replying_to: EventID | None
+
+    @classmethod
+    def of(cls, event_id: EventID, content: dict[str, Any]) -> Context:
+        relates = content.get("m.relates_to")
+        relates = relates if isinstance(relates, dict) else {}
+        root = relates.get("event_id") if relates.get("rel_type") == "m.thread" else None
+        in_reply = relates.get("m.in_reply_to")
+        replying = in_reply.get("event_id") if isinstance(in_reply, dict) else None
+        return cls(
+            event_id,
+            EventID(root) if isinstance(root, str) else None,
+            EventID(replying) if isinstance(replying, str) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Call:
+    """One command being run: where, by whom, with which arguments, in which turn."""
+
+    turn: Turn
+    context: Context
+    values: dict[str, str]
+
+    @property
+    def where(self) -> Where:
+        return self.turn.where
+
+    @property
+    def sender(self) -> UserID:
+        return self.turn.sender
+
+    @property
+    def now(self) -> int:
+        return self.turn.now
+
+
+# A command's method: the reply for the staff member, or None when what the visitor (or the
+# card) is told says it already.
+Run = Callable[[Call], Awaitable[str | None]]
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
     args: tuple[Arg, ...]
-    where: Where
-    roles: frozenset[str] = field(default_factory=lambda: frozenset({"counsellor"}))
+    where: Place
+    run: Run = field(compare=False)
+    roles: frozenset[str] = frozenset({"counsellor"})
+    # Values the help text needs (``!close``'s outcomes, from the config).
+    help_values: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def usage(self) -> str:
@@ -41,43 +117,7 @@ class Command:
 
     @property
     def help_key(self) -> str:
-        return f"commands.{self.name}.help"
-
-
-def _args(spec: str) -> tuple[Arg, ...]:
-    out = []
-    for token in spec.split():
-        name, kind = token.rstrip("?").split(":")
-        out.append(Arg(name, kind, token.endswith("?")))  # type: ignore[arg-type]
-    return tuple(out)
-
-
-COMMANDS: dict[str, Command] = {
-    c.name: c
-    for c in (
-        Command("claim", _args("case:case?"), "any"),
-        Command("release", _args(""), "case"),
-        Command("transfer", _args("case:case user:user"), "any"),
-        Command("close", _args("outcome:word?"), "case"),
-        Command("note", _args("case:case text:text"), "any"),
-        Command("queue", _args(""), "any"),
-        Command("partners", _args("region:word? kind:word?"), "any"),
-        Command("handover", _args("partner:word summary:text?"), "case"),
-        Command("handover-status", _args("status:word case:case?"), "any"),
-        Command("accept", _args(""), "handover", frozenset({"partner"})),
-        Command("decline", _args("reason:text?"), "handover", frozenset({"partner"})),
-        Command("help", _args(""), "any", frozenset({"counsellor", "outreach", "partner"})),
-    )
-}
-
-
-class CommandError(Exception):
-    """A user-facing problem with a command; ``key`` is a text key, ``values`` its fields."""
-
-    def __init__(self, key: str, **values: str) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(key)
+        return f"commands.{self.name.replace(' ', '.')}.help"
 
 
 @dataclass(frozen=True)
@@ -90,15 +130,45 @@ def is_command(body: str) -> bool:
     return body.lstrip().startswith(PREFIX) and len(body.strip()) > 1
 
 
-def parse(body: str) -> Parsed:
-    """Parse ``!name args…``; raises CommandError with a helpful key on any problem."""
-    head, _, rest = body.strip()[len(PREFIX) :].partition(" ")
-    name = head.lower()
-    command = COMMANDS.get(name)
-    if command is None:
-        raise CommandError("commands.unknown", name=name)
+class CommandTable:
+    """Every concern's commands, in the order the concerns were assembled (``!help``'s order)."""
+
+    def __init__(self, commands: Iterable[Command]) -> None:
+        self._commands: dict[str, Command] = {}
+        for command in commands:
+            if command.name in self._commands:
+                raise ValueError(f"two concerns declare the command !{command.name}")
+            self._commands[command.name] = command
+
+    def __iter__(self) -> Iterator[Command]:
+        return iter(self._commands.values())
+
+    def __len__(self) -> int:
+        return len(self._commands)
+
+    def get(self, name: str) -> Command | None:
+        return self._commands.get(name)
+
+    def parse(self, body: str) -> Parsed:
+        """Parse ``!name args…``; raises UserError with a helpful key on any problem."""
+        head, _, rest = body.strip()[len(PREFIX) :].partition(" ")
+        name = head.lower()
+        second, _, after = rest.strip().partition(" ")
+        command = self._commands.get(f"{name} {second.lower()}") if second else None
+        if command is not None:
+            rest = after
+        else:
+            command = self._commands.get(name)
+        if command is None:
+            subcommands = [c.usage for c in self if c.name.startswith(f"{name} ")]
+            if subcommands:
+                raise UserError("commands.subcommands", name=name, usages="\n".join(subcommands))
+            raise UserError("commands.unknown", name=name)
+        return Parsed(command, _values(command, rest.strip()))
+
+
+def _values(command: Command, rest: str) -> dict[str, str]:
     values: dict[str, str] = {}
-    rest = rest.strip()
     for arg in command.args:
         if arg.kind == "text":
             token, rest = rest, ""
@@ -108,22 +178,22 @@ def parse(body: str) -> Parsed:
         if not token:
             if arg.optional:
                 continue
-            raise CommandError("commands.missing_argument", usage=command.usage, argument=arg.name)
+            raise UserError("commands.missing_argument", usage=command.usage, argument=arg.name)
         values[arg.name] = _check(command, arg, token)
     if rest:
-        raise CommandError("commands.too_many_arguments", usage=command.usage)
-    return Parsed(command, values)
+        raise UserError("commands.too_many_arguments", usage=command.usage)
+    return values
 
 
 def _check(command: Command, arg: Arg, token: str) -> str:
     if arg.kind == "case":
         match = CASE_RE.match(token)
         if not match:
-            raise CommandError("commands.bad_case", usage=command.usage, value=token)
+            raise UserError("commands.bad_case", usage=command.usage, value=token)
         return match[1]
     if arg.kind == "user":
         if not USER_RE.match(token):
-            raise CommandError("commands.bad_user", usage=command.usage, value=token)
+            raise UserError("commands.bad_user", usage=command.usage, value=token)
         return token
     if arg.kind == "word":
         return token.lower()

@@ -27,7 +27,7 @@ from bots.db.pinned_identity import PinnedIdentityStore
 from bots.ids import DeviceID, UserID
 
 if TYPE_CHECKING:
-    from nio import AsyncClient
+    from nio import AsyncClient, Event
 
     from bots.homeserver.admin import SynapseAdmin
 
@@ -205,6 +205,21 @@ class TrustPolicy:
             if device_cross_signed(keys, device_id, curve25519=curve25519, ed25519=ed25519):
                 return DeviceID(device_id)
         return None
+
+    async def sent_by_trusted_device(self, client: AsyncClient, room_id: str, event: Event) -> bool:
+        """Whether a decrypted room event was sent by a cross-signed device of its sender.
+
+        The device is the owner of the Megolm session the event was encrypted with, as nio
+        received it first-hand: a forwarded key says nothing about who sent the message.
+        """
+        sender_key = getattr(event, "sender_key", None)
+        session_id = getattr(event, "session_id", None)
+        if not sender_key or not session_id or client.olm is None:
+            return False
+        session = client.olm.inbound_group_store.get(room_id, sender_key, session_id)
+        if session is None or session.forwarding_chain:
+            return False
+        return await self.trusted_sender(UserID(event.sender), sender_key, session.ed25519) is not None
 
     async def apply(self, client: AsyncClient, users: Iterable[str]) -> None:
         """Mark every known device of ``users`` verified (cross-signed) or blacklisted in nio."""

@@ -1,16 +1,34 @@
-"""The bots' own database (mautrix async_db: SQLite by default, PostgreSQL by URL)."""
+"""The bots' own database (mautrix async_db: SQLite by default, PostgreSQL by URL).
+
+One module per table, each a record with ``from_row`` and a store of plain SQL. ``Stores``
+holds one of each over the same database and opens the transactions they share: the unit of
+work every handler, domain and worker is given instead of a handful of stores one by one.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 from mautrix.util.async_db import Database
 from mautrix.util.logging import TraceLogger
 from yarl import URL
 
+from bots.db.bot_state import BotStateStore
+from bots.db.case import CaseStore
+from bots.db.case_log import CaseLogStore
+from bots.db.handled_event import HandledEventStore
+from bots.db.handover import HandoverStore
+from bots.db.outbox import OutboxStore
+from bots.db.pending_event import PendingEventStore
+from bots.db.pinned_identity import PinnedIdentityStore
+from bots.db.queue_case import QueueStore
+from bots.db.staff import StaffStore
+from bots.db.staff_post import StaffPostStore
+from bots.db.system_room import SystemRoomStore
 from bots.db.upgrade import upgrade_table
 from keerpunt.config import Config, ConfigError, read_secret
 
@@ -50,4 +68,45 @@ async def transaction(db: Database) -> AsyncIterator[None]:
         yield
 
 
-__all__ = ["Database", "create_database", "database_url", "transaction", "upgrade_table"]
+@dataclass(frozen=True)
+class Stores:
+    """Every store over one database (as Synapse's ``DataStore`` composes its stores, but passed
+    explicitly). Store calls made inside ``transaction()`` (same task) share its connection."""
+
+    db: Database
+    bot_state: BotStateStore
+    cases: CaseStore
+    case_log: CaseLogStore
+    handled: HandledEventStore
+    handovers: HandoverStore
+    outbox: OutboxStore
+    pending: PendingEventStore
+    pins: PinnedIdentityStore
+    queue: QueueStore
+    staff: StaffStore
+    posts: StaffPostStore
+    system_rooms: SystemRoomStore
+
+    @classmethod
+    def over(cls, db: Database) -> Stores:
+        return cls(
+            db=db,
+            bot_state=BotStateStore(db),
+            cases=CaseStore(db),
+            case_log=CaseLogStore(db),
+            handled=HandledEventStore(db),
+            handovers=HandoverStore(db),
+            outbox=OutboxStore(db),
+            pending=PendingEventStore(db),
+            pins=PinnedIdentityStore(db),
+            queue=QueueStore(db),
+            staff=StaffStore(db),
+            posts=StaffPostStore(db),
+            system_rooms=SystemRoomStore(db),
+        )
+
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        return transaction(self.db)
+
+
+__all__ = ["Database", "Stores", "create_database", "database_url", "transaction", "upgrade_table"]

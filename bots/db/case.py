@@ -7,9 +7,13 @@ no IP address and no access token.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from asyncpg import UniqueViolationError
 from mautrix.util.async_db import Database
 
 from bots.ids import RoomID, UserID
@@ -61,6 +65,19 @@ class Case:
         )
 
 
+class NumberTaken(Exception):
+    """Another live case has this number (a concurrent start drew it first)."""
+
+
+@asynccontextmanager
+async def _unique_number() -> AsyncIterator[None]:
+    """The driver's unique violation (SQLite or PostgreSQL) as ``NumberTaken``: the drivers stay here."""
+    try:
+        yield
+    except (sqlite3.IntegrityError, UniqueViolationError) as exc:
+        raise NumberTaken from exc
+
+
 class CaseStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -80,18 +97,19 @@ class CaseStore:
         invite: str | None,
         now: int,
     ) -> None:
-        """Insert a 'creating' case; raises the driver's unique violation if the number is taken."""
-        await self.db.execute(
-            "INSERT INTO visitor_case (id, number, state, language, entry, campaign, invite, created_at) "
-            "VALUES ($1, $2, 'creating', $3, $4, $5, $6, $7)",
-            case_id,
-            number,
-            language,
-            entry,
-            campaign,
-            invite,
-            now,
-        )
+        """Insert a 'creating' case; raises NumberTaken if the number is taken."""
+        async with _unique_number():
+            await self.db.execute(
+                "INSERT INTO visitor_case (id, number, state, language, entry, campaign, invite, created_at) "
+                "VALUES ($1, $2, 'creating', $3, $4, $5, $6, $7)",
+                case_id,
+                number,
+                language,
+                entry,
+                campaign,
+                invite,
+                now,
+            )
 
     async def insert_spare(self, case_id: str, visitor: UserID, now: int) -> None:
         """Record a spare account before it is registered (so a crash leaves nothing unknown)."""
@@ -115,18 +133,19 @@ class CaseStore:
         invite: str | None,
         now: int,
     ) -> bool:
-        """Turn a spare into a 'creating' case; raises the unique violation if the number is taken."""
-        row = await self.db.fetchrow(
-            "UPDATE visitor_case SET state='creating', number=$2, language=$3, entry=$4, campaign=$5, "
-            "invite=$6, created_at=$7 WHERE id=$1 AND state='spare' RETURNING id",
-            case_id,
-            number,
-            language,
-            entry,
-            campaign,
-            invite,
-            now,
-        )
+        """Turn a spare into a 'creating' case; raises NumberTaken if the number is taken."""
+        async with _unique_number():
+            row = await self.db.fetchrow(
+                "UPDATE visitor_case SET state='creating', number=$2, language=$3, entry=$4, campaign=$5, "
+                "invite=$6, created_at=$7 WHERE id=$1 AND state='spare' RETURNING id",
+                case_id,
+                number,
+                language,
+                entry,
+                campaign,
+                invite,
+                now,
+            )
         return row is not None
 
     async def get(self, case_id: str) -> Case | None:

@@ -1,1 +1,38 @@
-"""Warm handover: from the anonymous chat to a partner, only with the visitor's consent."""
+"""The warm handover: the visitor's consent, the handover room with the partner, the follow-up
+(DESIGN.md "Warm handover"; the protocol is docs/handover.md)."""
+
+from __future__ import annotations
+
+from bots.concern import Concern, Parts
+from bots.handover.commands import HandoverCommands
+from bots.handover.directory import configured_directory
+from bots.handover.domain import HandoverDomain
+from bots.handover.handler import HandoverEvents
+from bots.handover.rooms import HandoverMatrix
+from bots.handover.worker import HandoverWorker
+from bots.triage import TriageDefinition
+from keerpunt.config import Config
+
+
+class Handovers:
+    def __init__(self, config: Config, definition: TriageDefinition) -> None:
+        self.config = config
+        self.definition = definition
+        # Read and checked before anything starts: a mistake is a configuration error (exit 78).
+        self.directory = configured_directory(config, definition)
+        self.worker: HandoverWorker | None = None  # kept after ``build`` for tests
+
+    async def build(self, parts: Parts) -> Concern:
+        domain = HandoverDomain(parts.stores, self.directory, self.config)
+        events = HandoverEvents(parts.stores, domain)
+        commands = HandoverCommands(parts.stores, domain, self.definition)
+        self.worker = worker = HandoverWorker(parts, domain, HandoverMatrix(parts.admin), self.directory)
+        return Concern(
+            "handover",
+            rooms=(events.room,),
+            visitor=(events.consent_answer,),
+            members=(events.on_member,),
+            roles=(events.role,),
+            commands=commands.commands,
+            workers=(worker,),
+        )

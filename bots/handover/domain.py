@@ -4,7 +4,7 @@ Like the queue's domain, every method runs inside the caller's transaction (the 
 records the handled event) and only writes to the database: the handover record, the case's
 event log, outbox rows and staff posts. Making the room in Synapse follows from the stored
 consent and is the handover worker's job. A problem the user should hear about is raised as a
-``CommandError`` before anything is written. No consent, no room, no partner invite.
+``UserError`` before anything is written. No consent, no room, no partner invite.
 """
 
 from __future__ import annotations
@@ -14,20 +14,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from bots.commands.table import CommandError
+from bots.db import Stores
 from bots.db.case import Case
-from bots.db.case_log import CaseLogStore
-from bots.db.handover import Handover, HandoverStore, Outcome
-from bots.db.outbox import OutboxStore
-from bots.db.queue_case import QueueStore
-from bots.db.staff import StaffStore
-from bots.db.staff_post import StaffPostStore
+from bots.db.handover import Handover, Outcome
+from bots.errors import UserError
 from bots.handover.consent import HANDOVER_KEY, Answer, consent_content
 from bots.handover.directory import Directory, Partner
 from bots.ids import RoomID, UserID
 from bots.matrix.content import staff_text, visitor_message
 from bots.texts import Language, as_language, text
-from keerpunt.config.model import HandoverConfig
+from keerpunt.config import Config
 
 HOUR_MS = 3_600_000
 PARTNER_KEY = "nl.keerpunt.partner"
@@ -38,35 +34,23 @@ def summary_hash(summary: str) -> str:
 
 
 class HandoverDomain:
-    def __init__(
-        self,
-        *,
-        store: HandoverStore,
-        queue: QueueStore,
-        staff: StaffStore,
-        log: CaseLogStore,
-        posts: StaffPostStore,
-        outbox: OutboxStore,
-        directory: Directory,
-        settings: HandoverConfig,
-        staff_language: Language,
-    ) -> None:
-        self.store = store
-        self.queue = queue
-        self.staff = staff
-        self.log = log
-        self.posts = posts
-        self.outbox = outbox
+    def __init__(self, stores: Stores, directory: Directory, config: Config) -> None:
+        self.store = stores.handovers
+        self.queue = stores.queue
+        self.staff = stores.staff
+        self.log = stores.case_log
+        self.posts = stores.posts
+        self.outbox = stores.outbox
         self.directory = directory
-        self.settings = settings
-        self.staff_language = staff_language
+        self.settings = config.handover
+        self.staff_language: Language = config.languages.default
 
     def partner(self, partner_id: str) -> Partner:
         partner = self.directory.get(partner_id)
         if partner is None:
             if not self.directory.partners:
-                raise CommandError("handover.staff.no_partners")
-            raise CommandError("handover.staff.unknown_partner", partner=partner_id)
+                raise UserError("handover.staff.no_partners")
+            raise UserError("handover.staff.unknown_partner", partner=partner_id)
         return partner
 
     async def intake(self, partner_id: str) -> list[UserID]:
@@ -88,19 +72,19 @@ class HandoverDomain:
         partner = self.partner(partner_id)
         summary = (summary or "").strip()
         if not summary:
-            raise CommandError("handover.staff.summary_missing", partner=partner.id)
+            raise UserError("handover.staff.summary_missing", partner=partner.id)
         if len(summary) > self.settings.summary_max_chars:
-            raise CommandError("handover.staff.summary_too_long", limit=str(self.settings.summary_max_chars))
+            raise UserError("handover.staff.summary_too_long", limit=str(self.settings.summary_max_chars))
         q = await self.queue.get(case.id)
         if case.state != "open" or q is None or q.departure is not None:
-            raise CommandError("handover.staff.visitor_gone")
+            raise UserError("handover.staff.visitor_gone")
         if q.stage != "claimed" or q.claimed_by != counsellor:
-            raise CommandError("queue.staff.not_yours", number=case.number)
+            raise UserError("queue.staff.not_yours", number=case.number)
         if not await self.intake(partner.id):
-            raise CommandError("handover.staff.no_intake", partner=partner.name)
+            raise UserError("handover.staff.no_intake", partner=partner.name)
         live = await self.store.latest_live(case.id)
         if live is not None and live.partner_id == partner.id:
-            raise CommandError("handover.staff.already_active", partner=partner.name, number=case.number)
+            raise UserError("handover.staff.already_active", partner=partner.name, number=case.number)
         assert case.room_id is not None
         handover_id = secrets.token_hex(12)
         await self.store.ask(handover_id, case.id, partner.id, counsellor, summary, summary_hash(summary), now)
@@ -175,9 +159,9 @@ class HandoverDomain:
     async def accept(self, case: Case, handover: Handover, user: UserID, now: int) -> None:
         name = self._name(handover)
         if handover.stage == "accepted":
-            raise CommandError("handover.staff.accept_again", partner=name)
+            raise UserError("handover.staff.accept_again", partner=name)
         if await self.store.accept(handover.id, user, now) is None:
-            raise CommandError("handover.staff.not_open")
+            raise UserError("handover.staff.not_open")
         assert handover.room_id is not None
         await self.log.add(case.id, "handover_accepted", now, None, handover.partner_id)
         body = text(as_language(case.language), "handover.visitor.accepted", partner=name)
@@ -185,9 +169,9 @@ class HandoverDomain:
 
     async def refuse(self, case: Case, handover: Handover, user: UserID, reason: str | None, now: int) -> None:
         if not (reason or "").strip():
-            raise CommandError("handover.staff.decline_reason")
+            raise UserError("handover.staff.decline_reason")
         if await self.store.refuse(handover.id, now) is None:
-            raise CommandError("handover.staff.not_open")
+            raise UserError("handover.staff.not_open")
         assert handover.room_id is not None
         name = self._name(handover)
         await self.log.add(case.id, "handover_refused", now, None, handover.partner_id)
@@ -208,17 +192,17 @@ class HandoverDomain:
 
     async def settle(self, case: Case, outcome: str, actor: UserID, now: int) -> str:
         if outcome not in ("arrived", "failed"):
-            raise CommandError("handover.staff.status_unknown")
+            raise UserError("handover.staff.status_unknown")
         settled: Outcome = "arrived" if outcome == "arrived" else "failed"
         handover = await self.store.latest_live(case.id)
         if handover is None:
             earlier = await self.store.of_case(case.id)
             latest = earlier[-1] if earlier else None
             if latest is not None and latest.stage in ("arrived", "failed"):
-                raise CommandError("handover.staff.status_already", number=case.number, status=latest.stage)
-            raise CommandError("handover.staff.no_handover", number=case.number)
+                raise UserError("handover.staff.status_already", number=case.number, status=latest.stage)
+            raise UserError("handover.staff.no_handover", number=case.number)
         if await self.store.settle(handover.id, settled, now) is None:
-            raise CommandError("handover.staff.not_open")
+            raise UserError("handover.staff.not_open")
         await self.log.add(case.id, f"handover_{settled}", now, actor, handover.partner_id)
         return text(
             self.staff_language,
@@ -242,7 +226,7 @@ class HandoverDomain:
 
     def listing(self, region: str | None, kind: str | None, now: int) -> str:
         if not self.directory.partners:
-            raise CommandError("handover.staff.no_partners")
+            raise UserError("handover.staff.no_partners")
         found = self.directory.find(region, kind)
         if not found:
             return text(self.staff_language, "handover.staff.partners_none")

@@ -1,47 +1,47 @@
-"""Handover events from the sync (the edge): the visitor's answer, and who joined a handover room.
-
-Each event is handled in one transaction with its handled-event record, so a replayed batch
-after a restart never answers twice.
-"""
+"""Handover events from the sync (the edge): the visitor's answer, and who joined or left a
+handover room. Everything runs in the router's turn (one transaction with the handled-event
+record), so a replayed batch after a restart never answers twice."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from mautrix.util.async_db import Database
-
-from bots.clock import Clock, millis
-from bots.db import transaction
-from bots.db.case import Case
-from bots.db.handled_event import HandledEventStore
-from bots.db.handover import Handover, HandoverStore
+from bots.db import Stores
+from bots.db.handover import Handover
+from bots.events import Membership, Turn, Where
 from bots.handover.consent import read_answer
 from bots.handover.domain import HandoverDomain
-from bots.ids import EventID, UserID
+from bots.ids import RoomID, UserID
 
 
-class HandoverHandler:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        store: HandoverStore,
-        domain: HandoverDomain,
-        handled: HandledEventStore,
-        clock: Clock,
-        changed: Callable[[], None],
-    ) -> None:
-        self.db = db
-        self.store = store
+class HandoverEvents:
+    def __init__(self, stores: Stores, domain: HandoverDomain) -> None:
+        self.cases = stores.cases
+        self.store = stores.handovers
         self.domain = domain
-        self.handled = handled
-        self.clock = clock
-        self.changed = changed
 
-    async def consent_answer(self, case: Case, event_type: str, content: dict[str, Any], now: int) -> bool:
-        """Inside the visitor handler's transaction: True when the event answered an open question."""
-        reply = read_answer(event_type, content)
+    async def room(self, room_id: RoomID) -> Where | None:
+        """A handover room, with the case it came from."""
+        handover = await self.store.by_room(room_id)
+        if handover is None:
+            return None
+        case = await self.cases.get(handover.case_id)
+        return Where(room_id, "handover", case, handover) if case is not None else None
+
+    async def role(self, where: Where, user: UserID) -> str | None:
+        """A partner's intake staff are partners in the handover rooms of their own organisation."""
+        handover = where.record
+        if (
+            where.kind == "handover"
+            and isinstance(handover, Handover)
+            and user in await self.domain.intake(handover.partner_id)
+        ):
+            return "partner"
+        return None
+
+    async def consent_answer(self, turn: Turn) -> bool:
+        """The visitor's event in their case room: True when it answered an open handover question."""
+        case = turn.where.case
+        assert case is not None
+        reply = read_answer(turn.type, turn.content)
         if reply is None:
             return False
         asked = await self.store.asked(case.id)
@@ -49,29 +49,19 @@ class HandoverHandler:
             # A button of a question that is no longer open (answered, or replaced by a
             # newer one): never read as an answer to another question.
             return reply.handover_id is not None
-        await self.domain.answer(case, asked, reply.answer, now)
+        await self.domain.answer(case, asked, reply.answer, turn.now)
         return True
 
-    async def on_member_joined(
-        self, case: Case, handover: Handover, event_id: EventID, user: UserID, display_name: str
-    ) -> None:
-        """Someone joined a handover room: an intake member of its partner is announced."""
-        assert handover.room_id is not None
-        if user not in await self.domain.intake(handover.partner_id):
-            return
-        now = millis(self.clock)
-        async with transaction(self.db):
-            if not await self.handled.record(event_id, handover.room_id, "handled", now):
-                return
-            await self.domain.joined(case, handover, user, display_name, now)
-        self.changed()
-
-    async def on_visitor_left(self, case: Case, handover: Handover, event_id: EventID) -> None:
-        """The visitor left the handover room (or ended the chat, or fled): the others are told."""
-        assert handover.room_id is not None
-        now = millis(self.clock)
-        async with transaction(self.db):
-            if not await self.handled.record(event_id, handover.room_id, "handled", now):
-                return
-            await self.domain.visitor_left(handover, now)
-        self.changed()
+    async def on_member(self, turn: Turn, change: Membership) -> bool:
+        """An intake member of the partner joined (the visitor is told who), or the visitor left
+        (or ended the chat, or fled): the partner and the counsellor are told."""
+        handover, case = turn.where.record, turn.where.case
+        if turn.where.kind != "handover" or not isinstance(handover, Handover) or case is None:
+            return False
+        if change.change == "join" and change.user in await self.domain.intake(handover.partner_id):
+            await self.domain.joined(case, handover, change.user, change.display_name, turn.now)
+            return True
+        if change.change == "leave" and change.user == case.visitor:
+            await self.domain.visitor_left(handover, turn.now)
+            return True
+        return False

@@ -10,6 +10,7 @@ the counsellor moderates; the visitor and the partner's staff are ordinary membe
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from typing import Any
 from urllib.parse import quote
 
@@ -68,10 +69,9 @@ class HandoverMatrix:
     async def create(self, body: dict[str, Any]) -> RoomID:
         return await self.admin.create_room(body)
 
-    async def find(self, handover_id: str, known: set[RoomID]) -> RoomID | None:
+    async def find(self, handover_id: str, known: AbstractSet[RoomID]) -> RoomID | None:
         """The room made for ``handover_id`` before a crash, among the bot's rooms we don't know."""
-        data = await self.admin.request("GET", "/_matrix/client/v3/joined_rooms")
-        for room_id in (RoomID(r) for r in data.get("joined_rooms", [])):
+        for room_id in await self.admin.joined_rooms():
             if room_id in known:
                 continue
             try:

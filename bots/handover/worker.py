@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable
 
-from mautrix.util.async_db import Database
-
-from bots.clock import Clock, millis
-from bots.db import transaction
-from bots.db.case import Case, CaseStore
-from bots.db.handover import Handover, HandoverStore
-from bots.db.queue_case import QueueStore
+from bots.clock import millis
+from bots.concern import Parts
+from bots.db.case import Case
+from bots.db.handover import Handover
 from bots.failpoints import crash_point
 from bots.handover.directory import Directory
 from bots.handover.domain import HandoverDomain
@@ -44,38 +39,23 @@ RETRY_CAP = 30.0
 
 
 class HandoverWorker:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        cases: CaseStore,
-        queue: QueueStore,
-        store: HandoverStore,
-        domain: HandoverDomain,
-        matrix: HandoverMatrix,
-        directory: Directory,
-        bot: UserID,
-        server_name: str,
-        allowlist: tuple[str, ...],
-        known_rooms: Callable[[], Awaitable[set[RoomID]]],
-        sees: Callable[[RoomID, set[UserID]], bool],
-        clock: Clock,
-        sent: Callable[[], None],
-    ) -> None:
-        self.db = db
-        self.cases = cases
-        self.queue = queue
-        self.store = store
+    name = "handover"
+
+    def __init__(self, parts: Parts, domain: HandoverDomain, matrix: HandoverMatrix, directory: Directory) -> None:
+        self.stores = parts.stores
+        self.cases = parts.stores.cases
+        self.queue = parts.stores.queue
+        self.store = parts.stores.handovers
         self.domain = domain
         self.matrix = matrix
         self.directory = directory
-        self.bot = bot
-        self.server_name = server_name
-        self.allowlist = allowlist
-        self.known_rooms = known_rooms
-        self.sees = sees
-        self.clock = clock
-        self.sent = sent
+        self.bot = parts.bot
+        self.server_name = parts.config.homeserver.server_name
+        self.allowlist = parts.config.synapse.federation_allowlist
+        self.system_rooms = frozenset(parts.rooms.values())
+        self.client = parts.client
+        self.clock = parts.clock
+        self.sent = parts.wakeups.to_send
         self._wake = asyncio.Event()
         # Handovers whose last step failed in Synapse: (failures so far, not before this time).
         self._failing: dict[str, tuple[int, float]] = {}
@@ -92,7 +72,7 @@ class HandoverWorker:
         busy = False
         for handover in await self.store.rooms_to_make():
             failures, not_before = self._failing.get(handover.id, (0, 0.0))
-            if time.monotonic() < not_before:
+            if self.clock.monotonic() < not_before:
                 busy = True
                 continue
             try:
@@ -101,7 +81,7 @@ class HandoverWorker:
                 # Each handover backs off on its own, so one partner server that is down
                 # neither hammers Synapse nor holds up the other handovers.
                 delay = min(BUSY_WAIT * 2 ** (failures + 1), RETRY_CAP)
-                self._failing[handover.id] = (failures + 1, time.monotonic() + delay)
+                self._failing[handover.id] = (failures + 1, self.clock.monotonic() + delay)
                 log.warning("A step of a handover room failed (%s); trying again in %.1fs", exc.errcode, delay)
                 busy = True
             else:
@@ -133,7 +113,7 @@ class HandoverWorker:
         if handover.room_id is None and handover.creating_at is None and (gone or partner is None):
             if partner is None:
                 log.error("Partner %s is no longer in the directory; the handover lapses", handover.partner_id)
-            async with transaction(self.db):
+            async with self.stores.transaction():
                 await self.domain.cancel(case, handover, now)
             return False
         if partner is None:
@@ -159,9 +139,9 @@ class HandoverWorker:
             for user, membership in (await self.matrix.memberships(room)).items()
             if membership in ("invite", "join") and user in parties
         }
-        if not self.sees(room, present):
+        if not self._sees(room, present):
             return True  # the next sync brings the room and its members to the bot's client
-        async with transaction(self.db):
+        async with self.stores.transaction():
             fresh = await self.store.get(handover.id)
             if fresh is None or fresh.posted_at is not None or fresh.summary is None:
                 return False
@@ -173,7 +153,7 @@ class HandoverWorker:
     async def _make(self, handover: Handover, parties: list[UserID], federate: bool, now: int) -> RoomID:
         room: RoomID | None = None
         if handover.creating_at is not None:  # a try before a crash may have made it already
-            known = await self.known_rooms() | await self.store.room_ids()
+            known = self.system_rooms | await self.cases.room_ids() | await self.store.room_ids()
             room = await self.matrix.find(handover.id, known)
             if room is not None:
                 log.info("Found the handover room made before a restart")
@@ -188,6 +168,11 @@ class HandoverWorker:
         crash_point("handover.room_saved")
         return room
 
+    def _sees(self, room_id: RoomID, users: set[UserID]) -> bool:
+        """Whether the bot's own client has the room with all of ``users`` in it (after a sync)."""
+        room = self.client.rooms.get(room_id)
+        return room is not None and users <= set(room.users)
+
     async def _parties(self, case: Case, handover: Handover) -> list[UserID]:
         assert case.visitor is not None
         parties = [case.visitor, handover.counsellor]
@@ -198,7 +183,7 @@ class HandoverWorker:
         for handover in await self.store.due_reminders(now):
             case = await self.cases.get(handover.case_id)
             assert case is not None
-            async with transaction(self.db):
+            async with self.stores.transaction():
                 sent = await self.domain.remind(case, handover, now)
             if sent:
                 log.info("Reminded a counsellor of an open handover")

@@ -208,3 +208,17 @@ class SynapseAdmin:
     async def room_state(self, room_id: RoomID) -> list[dict[str, Any]]:
         data = await self.request("GET", f"/_synapse/admin/v1/rooms/{quote(room_id)}/state")
         return list(data.get("state", []))
+
+    async def joined_rooms(self) -> list[RoomID]:
+        """The rooms the token's user is joined to."""
+        data = await self.request("GET", "/_matrix/client/v3/joined_rooms")
+        return [RoomID(room_id) for room_id in data.get("joined_rooms", [])]
+
+    async def set_display_name(self, user_id: UserID, name: str, *, token: str | None = None) -> None:
+        await self.request(
+            "PUT",
+            f"/_matrix/client/v3/profile/{quote(user_id)}/displayname",
+            {"displayname": name},
+            token=token,
+            label="displayname",
+        )

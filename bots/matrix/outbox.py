@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from nio import OlmUnverifiedDeviceError, RoomSendError, RoomSendResponse
 
@@ -34,11 +35,21 @@ ROOMS_IN_PARALLEL = 8
 
 
 class OutboxSender:
-    def __init__(self, client: BotClient, store: OutboxStore, trust: TrustPolicy, clock: Clock) -> None:
+    def __init__(
+        self,
+        client: BotClient,
+        store: OutboxStore,
+        trust: TrustPolicy,
+        clock: Clock,
+        *,
+        sent: Callable[[], None] = lambda: None,
+    ) -> None:
         self.client = client
         self.store = store
         self.trust = trust
         self.clock = clock
+        # Called after each message left: a card's event ID is known, the workers can go on.
+        self.sent = sent
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -106,6 +117,7 @@ class OutboxSender:
             return False
         if isinstance(resp, RoomSendResponse):
             await self.store.mark_sent(message.txn_id, resp.event_id, millis(self.clock))
+            self.sent()
             return True
         assert isinstance(resp, RoomSendError)
         if resp.status_code in PERMANENT_ERRORS:

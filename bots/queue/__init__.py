@@ -1,1 +1,44 @@
-"""The queue: cases waiting for a counsellor, the claim, the card in the staff queue room."""
+"""The queue: the visitor's greeting and triage, the waiting line, the claim, the card in the
+staff queue room, and the counsellor's commands (DESIGN.md "Triage, queue and counsellors")."""
+
+from __future__ import annotations
+
+from bots.concern import Concern, Parts
+from bots.events import Where
+from bots.ids import RoomID
+from bots.queue.commands import StaffSide
+from bots.queue.domain import QueueDomain
+from bots.queue.rooms import StaffMatrix
+from bots.queue.visitor import VisitorSide
+from bots.queue.worker import QueueWorker
+from bots.sessions.accounts import VisitorAccounts
+from bots.triage import TriageDefinition
+from keerpunt.config import Config
+
+
+class Queue:
+    def __init__(self, config: Config, definition: TriageDefinition) -> None:
+        self.config = config
+        self.definition = definition
+
+    async def build(self, parts: Parts) -> Concern:
+        queue_room, space = parts.rooms["queue"], parts.rooms["space"]
+        domain = QueueDomain(parts.stores, self.definition, self.config)
+        matrix = StaffMatrix(parts.admin, parts.bot, self.config.homeserver.server_name, space)
+        visitor = VisitorSide(parts.stores, domain, self.definition, parts.hours, self.config.portal.public_url)
+        staff = StaffSide(parts.stores, domain, self.definition, self.config, matrix.redact)
+        accounts = VisitorAccounts(parts.admin, parts.stores.cases, parts.clock)
+        worker = QueueWorker(parts, domain, matrix, queue_room, accounts.erase)
+
+        async def the_queue_room(room_id: RoomID) -> Where | None:
+            return Where(room_id, "queue") if room_id == queue_room else None
+
+        return Concern(
+            "queue",
+            rooms=(the_queue_room,),
+            visitor=(visitor.on_visitor,),
+            members=(visitor.on_member, staff.on_member),
+            reactions=(staff.on_reaction,),
+            commands=staff.commands,
+            workers=(worker,),
+        )

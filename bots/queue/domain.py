@@ -5,19 +5,17 @@ handled event) and only writes to the database: the case's stage, its event log,
 rows for the visitor, and staff posts under the card. What must happen in Synapse besides
 sending (card edits, invites and kicks, the Space link) follows from the stored state and
 is applied by the queue worker. A problem the user should hear about is raised as a
-``CommandError`` *before* anything is written.
+``UserError`` *before* anything is written.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bots.commands.table import CommandError
-from bots.db.case import Case, CaseStore
-from bots.db.case_log import CaseLogStore
-from bots.db.outbox import OutboxStore
-from bots.db.queue_case import Departure, QueueCase, QueueStore
-from bots.db.staff_post import StaffPostStore
+from bots.db import Stores
+from bots.db.case import Case
+from bots.db.queue_case import Departure, QueueCase
+from bots.errors import UserError
 from bots.ids import UserID
 from bots.matrix.content import place_message, staff_text, visitor_message
 from bots.queue.cards import CaseFacts, summary_text
@@ -25,7 +23,7 @@ from bots.queue.order import Waiting, estimate_wait_minutes, positions
 from bots.texts import Language, as_language, text
 from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
-from keerpunt.config.model import QueueConfig
+from keerpunt.config import Config
 
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
@@ -39,28 +37,16 @@ class Place:
 
 
 class QueueDomain:
-    def __init__(
-        self,
-        *,
-        cases: CaseStore,
-        queue: QueueStore,
-        log: CaseLogStore,
-        posts: StaffPostStore,
-        outbox: OutboxStore,
-        definition: TriageDefinition,
-        settings: QueueConfig,
-        staff_language: Language,
-        case_room_days: int,
-    ) -> None:
-        self.cases = cases
-        self.queue = queue
-        self.log = log
-        self.posts = posts
-        self.outbox = outbox
+    def __init__(self, stores: Stores, definition: TriageDefinition, config: Config) -> None:
+        self.cases = stores.cases
+        self.queue = stores.queue
+        self.log = stores.case_log
+        self.posts = stores.posts
+        self.outbox = stores.outbox
         self.definition = definition
-        self.settings = settings
-        self.staff_language = staff_language
-        self.case_room_days = case_room_days
+        self.settings = config.queue
+        self.staff_language: Language = config.languages.default
+        self.case_room_days = config.retention.case_room_days
 
     # Reading
 
@@ -146,15 +132,15 @@ class QueueDomain:
             if q.reminder_due is None or due < q.reminder_due:
                 await self.queue.set_reminder(case.id, due)
 
-    def _refusal(self, case: Case, q: QueueCase, counsellor: UserID) -> CommandError:
+    def _refusal(self, case: Case, q: QueueCase, counsellor: UserID) -> UserError:
         """Why ``counsellor`` cannot have this case now."""
         if q.stage == "claimed":
             if q.claimed_by == counsellor:
-                return CommandError("queue.staff.yours_already", number=case.number)
-            return CommandError("queue.staff.taken", number=case.number, counsellor=str(q.claimed_by))
+                return UserError("queue.staff.yours_already", number=case.number)
+            return UserError("queue.staff.taken", number=case.number, counsellor=str(q.claimed_by))
         if q.stage == "triage":
-            return CommandError("queue.staff.in_triage", number=case.number)
-        return CommandError("queue.staff.closed_case", number=case.number)
+            return UserError("queue.staff.in_triage", number=case.number)
+        return UserError("queue.staff.closed_case", number=case.number)
 
     async def claim(self, case: Case, counsellor: UserID, now: int) -> QueueCase:
         claimed = await self.queue.claim(case.id, counsellor, now)
@@ -174,7 +160,7 @@ class QueueDomain:
         assert q is not None
         released = await self.queue.release(case.id, counsellor, now + self.reminder_ms(q.urgent))
         if released is None:
-            raise CommandError("queue.staff.not_yours", number=case.number)
+            raise UserError("queue.staff.not_yours", number=case.number)
         await self.log.add(case.id, "released", now, counsellor, "left_room" if walked_out else None)
         key = "queue.staff.counsellor_left" if walked_out else "queue.staff.released"
         await self._thread(case, text(self.staff_language, key, counsellor=counsellor, number=case.number), now)
@@ -187,7 +173,7 @@ class QueueDomain:
         if q.stage not in ("waiting", "claimed"):
             raise self._refusal(case, q, to)
         if q.claimed_by == to:
-            raise CommandError("queue.staff.transfer_done", number=case.number, counsellor=to)
+            raise UserError("queue.staff.transfer_done", number=case.number, counsellor=to)
         moved = await self.queue.transfer(case.id, q.stage, q.claimed_by, to, now)
         if moved is None:  # it changed hands in the meantime
             fresh = await self.queue.get(case.id)
@@ -210,8 +196,8 @@ class QueueDomain:
             q = await self.queue.get(case.id)
             assert q is not None
             if q.stage == "closed":
-                raise CommandError("queue.staff.closed_case", number=case.number)
-            raise CommandError("queue.staff.not_yours", number=case.number)
+                raise UserError("queue.staff.closed_case", number=case.number)
+            raise UserError("queue.staff.not_yours", number=case.number)
         await self.log.add(case.id, "closed", now, counsellor, outcome)
         if closed.departure is None:
             await self._tell_visitor(case, "queue.visitor.closed", now)

@@ -1,7 +1,7 @@
 """The visitor's side of a case room: the greeting, the triage dialog, then the queue.
 
-Each visitor event is handled in one transaction with its handled-event record, so a crash
-and the replayed batch never answer twice and never lose a step:
+Each visitor event arrives in the router's turn (one transaction with its handled-event
+record), so a crash and the replayed batch never answer twice and never lose a step:
 
 - the first event (``nl.keerpunt.start`` or any message) → the greeting, then the first
   question after a short intro; outside opening hours the "we are closed" message instead of
@@ -11,27 +11,23 @@ and the replayed batch never answer twice and never lose a step:
   112 message at once and the case into the queue at the head, while the questions go on;
 - a gentle re-ask once for something short that is not an answer; a longer message or a
   second miss ends triage and the visitor goes to the queue without being blocked;
-- an answer to an open handover question (docs/handover.md) → the handover's consent flow;
-- after triage (or once a counsellor took over) messages are for the counsellor: no answer.
+- after triage (or once a counsellor took over) messages are for the counsellor: no answer;
+- the visitor leaving the room (or ending the chat, or fleeing) → the card and the counsellor
+  are told.
+
+An answer to an open handover question never gets here: the handover's hook comes first.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mautrix.util.async_db import Database
-
-from bots.clock import Clock, millis
-from bots.db import transaction
-from bots.db.case import Case, CaseStore
-from bots.db.case_log import CaseLogStore
-from bots.db.handled_event import HandledEventStore
-from bots.db.outbox import OutboxStore
-from bots.db.queue_case import Departure, QueueCase, QueueStore
-from bots.ids import EventID
+from bots.db import Stores
+from bots.db.case import Case
+from bots.db.queue_case import Departure, QueueCase
+from bots.events import Membership, Turn
 from bots.matrix.content import visitor_message
 from bots.queue.closed import closed_text
 from bots.queue.domain import QueueDomain
@@ -42,70 +38,44 @@ from bots.triage.greeting import START_EVENT, greeting_content, start_language
 from bots.triage.prompts import question_content, reply_parts
 from keerpunt.hours import OpeningHours
 
-if TYPE_CHECKING:
-    from bots.handover.handler import HandoverHandler
-
 log = logging.getLogger(__name__)
 
 
-class VisitorHandler:
+class VisitorSide:
     def __init__(
-        self,
-        db: Database,
-        *,
-        cases: CaseStore,
-        queue: QueueStore,
-        log: CaseLogStore,
-        handled: HandledEventStore,
-        outbox: OutboxStore,
-        domain: QueueDomain,
-        definition: TriageDefinition,
-        hours: OpeningHours,
-        portal_url: str,
-        clock: Clock,
-        changed: Callable[[], None],
-        handover: HandoverHandler | None = None,
+        self, stores: Stores, domain: QueueDomain, definition: TriageDefinition, hours: OpeningHours, portal_url: str
     ) -> None:
-        self.db = db
-        self.handover = handover
-        self.cases = cases
-        self.queue = queue
-        self.log = log
-        self.handled = handled
-        self.outbox = outbox
+        self.cases = stores.cases
+        self.queue = stores.queue
+        self.log = stores.case_log
+        self.outbox = stores.outbox
         self.domain = domain
         self.definition = definition
         self.hours = hours
         self.portal_url = portal_url
-        self.clock = clock
-        self.changed = changed
 
-    async def on_visitor_event(self, case: Case, event_id: EventID, event_type: str, content: dict[str, Any]) -> None:
-        assert case.room_id is not None
-        now = millis(self.clock)
-        async with transaction(self.db):
-            if not await self.handled.record(event_id, case.room_id, "handled", now):
-                return  # handled before (a replayed batch after a restart)
-            if case.state != "open":
-                return  # sent just before the session ended: nobody is there to answer
-            q = await self.queue.get(case.id)
-            if q is None:
-                await self._greet(case, event_type, content, now)
-            elif self.handover is not None and await self.handover.consent_answer(case, event_type, content, now):
-                pass  # the answer to a handover question; the visitor and counsellor are told
-            elif not q.triage_done and event_type != START_EVENT:
-                await self._answer(await self._fresh(case), q, event_type, content, now)
-        self.changed()
+    async def on_visitor(self, turn: Turn) -> bool:
+        """The visitor's event in their case room: greet, or read the answer to a question."""
+        case = turn.where.case
+        assert case is not None
+        q = await self.queue.get(case.id)
+        if q is None:
+            await self._greet(case, turn.type, turn.content, turn.now)
+        elif not q.triage_done and turn.type != START_EVENT:
+            await self._answer(await self._fresh(case), q, turn.type, turn.content, turn.now)
+        return True
 
-    async def on_visitor_left(self, case: Case, event_id: EventID, departure: Departure) -> None:
-        """The visitor left the room (or ended the chat): the card and the counsellor are told."""
-        assert case.room_id is not None
-        now = millis(self.clock)
-        async with transaction(self.db):
-            if not await self.handled.record(event_id, case.room_id, "handled", now):
-                return
-            await self.domain.depart(case, departure, now)
-        self.changed()
+    async def on_member(self, turn: Turn, change: Membership) -> bool:
+        """The visitor left their case room (or ended the chat): the card and the counsellor are told."""
+        case = turn.where.case_room
+        if case is None or change.change != "leave" or change.user != case.visitor:
+            return False
+        # The session API closes the case (with its reason) before it erases the account.
+        departure: Departure = "left"
+        if case.state == "closed" and case.close_reason in ("ended", "quick_exit"):
+            departure = "quick_exit" if case.close_reason == "quick_exit" else "ended"
+        await self.domain.depart(case, departure, turn.now)
+        return True
 
     async def _fresh(self, case: Case) -> Case:
         fresh = await self.cases.get(case.id)

@@ -23,26 +23,19 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from mautrix.util.async_db import Database
-
-from bots.clock import Clock, millis
-from bots.db import transaction
-from bots.db.case import Case, CaseStore
-from bots.db.outbox import OutboxStore
-from bots.db.queue_case import DEPARTURES, QueueCase, QueueStore
-from bots.db.staff_post import StaffPostStore
+from bots.clock import millis
+from bots.concern import Parts
+from bots.db.case import Case
+from bots.db.queue_case import DEPARTURES, QueueCase
 from bots.homeserver.admin import SynapseError
-from bots.ids import EventID, RoomID
+from bots.ids import RoomID
 from bots.matrix.content import card_content, card_edit, place_message, under_card, visitor_message
 from bots.queue.cards import render_card
 from bots.queue.closed import closed_text
 from bots.queue.domain import CLOSED_BY_COUNSELLOR, MINUTE_MS, QueueDomain
 from bots.queue.rooms import StaffMatrix
 from bots.queue.throttle import position_update_due
-from bots.texts import Language, as_language
-from bots.triage import TriageDefinition
-from keerpunt.config.model import QueueConfig
-from keerpunt.hours import OpeningHours
+from bots.texts import as_language
 from keerpunt.service import wake_loop
 
 log = logging.getLogger(__name__)
@@ -55,55 +48,32 @@ PER_ROUND = 8
 IN_PARALLEL = 4
 
 
-class NotifyingOutbox(OutboxStore):
-    """The outbox store, telling a listener whenever a message was sent (a card's event ID is known)."""
-
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
-        self.listeners: list[Callable[[], None]] = []
-
-    async def mark_sent(self, txn_id: str, event_id: EventID, now: int) -> None:
-        await super().mark_sent(txn_id, event_id, now)
-        for listener in self.listeners:
-            listener()
-
-
 class QueueWorker:
+    name = "queue"
+
     def __init__(
         self,
-        db: Database,
-        *,
-        cases: CaseStore,
-        queue: QueueStore,
-        posts: StaffPostStore,
-        outbox: OutboxStore,
+        parts: Parts,
         domain: QueueDomain,
         matrix: StaffMatrix,
-        definition: TriageDefinition,
-        hours: OpeningHours,
-        settings: QueueConfig,
-        staff_language: Language,
         queue_room: RoomID,
-        portal_url: str,
-        clock: Clock,
-        sent: Callable[[], None],
         erase: Callable[[Case], Awaitable[None]],
     ) -> None:
-        self.db = db
-        self.cases = cases
-        self.queue = queue
-        self.posts = posts
-        self.outbox = outbox
+        self.stores = parts.stores
+        self.cases = parts.stores.cases
+        self.queue = parts.stores.queue
+        self.posts = parts.stores.posts
+        self.outbox = parts.stores.outbox
         self.domain = domain
         self.matrix = matrix
-        self.definition = definition
-        self.hours = hours
-        self.settings = settings
-        self.staff_language = staff_language
+        self.definition = parts.definition
+        self.hours = parts.hours
+        self.settings = parts.config.queue
+        self.staff_language = parts.staff_language
         self.queue_room = queue_room
-        self.portal_url = portal_url
-        self.clock = clock
-        self.sent = sent
+        self.portal_url = parts.config.portal.public_url
+        self.clock = parts.clock
+        self.sent = parts.wakeups.to_send
         self.erase = erase
         self._wake = asyncio.Event()
         self._was_open: bool | None = None
@@ -142,7 +112,7 @@ class QueueWorker:
     async def _departures(self, now: int) -> None:
         for case_id, reason in await self.queue.ended_by_visitor():
             if reason in DEPARTURES:
-                async with transaction(self.db):
+                async with self.stores.transaction():
                     await self.domain.depart(await self._case(case_id), reason, now)
                 self.sent()
 
@@ -155,7 +125,7 @@ class QueueWorker:
                     await self.queue.card_edited(q.case_id, q.card_version)
                     continue
                 content = card_content(await self._render(case, q, now), case.number, q.stage)
-                async with transaction(self.db):
+                async with self.stores.transaction():
                     txn = await self.outbox.enqueue(self.queue_room, "m.room.message", content, now)
                     await self.queue.card_enqueued(q.case_id, txn, q.card_version)
                 self.sent()
@@ -164,7 +134,7 @@ class QueueWorker:
                 busy = await self._card_sent(q) or busy
             elif q.card_version > q.card_shown:
                 body = await self._render(case, q, now)
-                async with transaction(self.db):
+                async with self.stores.transaction():
                     edit = card_edit(body, case.number, q.stage, q.card_event_id)
                     await self.outbox.enqueue(self.queue_room, "m.room.message", edit, now)
                     await self.queue.card_edited(q.case_id, q.card_version)
@@ -204,7 +174,7 @@ class QueueWorker:
                     busy = True
                 continue
             content = under_card(post.content, post.relation, q.card_event_id)
-            async with transaction(self.db):
+            async with self.stores.transaction():
                 txn = await self.outbox.enqueue(self.queue_room, "m.room.message", content, now)
                 await self.posts.handed_over(post.seq, txn)
             self.sent()
@@ -268,7 +238,7 @@ class QueueWorker:
 
     async def _reminders(self, now: int) -> None:
         for q in await self.queue.due_reminders(now):
-            async with transaction(self.db):
+            async with self.stores.transaction():
                 sent = await self.domain.remind(await self._case(q.case_id), q, now)
             if sent:
                 log.info("Reminded the queue room of a case waiting unclaimed")
@@ -294,7 +264,7 @@ class QueueWorker:
                 continue
             case = await self._case(q.case_id)
             assert case.room_id is not None
-            async with transaction(self.db):
+            async with self.stores.transaction():
                 if await self.queue.notify_once(q.case_id, q.notified_position, place.position, now):
                     content = place_message(as_language(case.language), place.position, place.minutes)
                     await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
@@ -316,7 +286,7 @@ class QueueWorker:
             content: dict[str, Any] = visitor_message(
                 closed_text(language, self.hours, moment, self.portal_url), "queue.hours_closed"
             )
-            async with transaction(self.db):
+            async with self.stores.transaction():
                 await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
                 await self.queue.closed_notice(q.case_id, now)
             self.sent()

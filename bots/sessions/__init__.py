@@ -1,1 +1,58 @@
-"""Anonymous visitor sessions: the HTTP edge (api), the rules (domain), validation and abuse control."""
+"""Anonymous visitor sessions: the HTTP edge (api), the rules (domain), validation and abuse
+control, spare accounts, and the end of a session's life (erasing accounts, purging rooms)."""
+
+from __future__ import annotations
+
+from bots.concern import Concern, Parts, Periodic
+from bots.events import Where
+from bots.ids import RoomID
+from bots.sessions.api import SessionsApi
+from bots.sessions.domain import SessionManager, VisitorNames
+from bots.sessions.ratelimit import SessionRateLimiter
+from bots.sessions.retention import RetentionTask
+from bots.texts import text
+from bots.triage import TriageDefinition
+from keerpunt.config import Config
+
+
+class Sessions:
+    def __init__(self, config: Config, definition: TriageDefinition) -> None:
+        self.config = config
+        # Kept after ``build`` for the tests and benchmarks that drive them directly.
+        self.manager: SessionManager | None = None
+        self.retention: RetentionTask | None = None
+
+    async def build(self, parts: Parts) -> Concern:
+        cfg = self.config
+        language = cfg.languages.default
+        manager = SessionManager(
+            parts.admin,
+            parts.stores.cases,
+            parts.clock,
+            bot=parts.bot,
+            server_name=cfg.homeserver.server_name,
+            case_room_days=cfg.retention.case_room_days,
+            concurrent_starts=cfg.bots.api.concurrent_session_starts,
+            spare_accounts=cfg.bots.api.spare_accounts,
+            spare_names=VisitorNames(text(language, "visitor.display_name"), text(language, "visitor.device_name")),
+        )
+        # Before the first sync: undo what a crash left half made (DESIGN.md: no room without
+        # its case, no case without its room).
+        await manager.repair(set(parts.rooms.values()))
+        retention = RetentionTask(parts.admin, parts.stores, parts.clock)
+        self.manager, self.retention = manager, retention
+        limits = cfg.bots.rate_limit
+        limiter = SessionRateLimiter(limits.per_client_per_hour, limits.global_per_minute, parts.clock)
+        api = SessionsApi(cfg, manager, limiter, hours=parts.hours, clock=parts.clock, ended=parts.wakeups.changed)
+        cases = parts.stores.cases
+
+        async def case_rooms(room_id: RoomID) -> Where | None:
+            case = await cases.by_room(room_id)
+            return Where(room_id, "case", case) if case is not None else None
+
+        return Concern(
+            "sessions",
+            rooms=(case_rooms,),
+            workers=(Periodic("retention", retention.step), Periodic("spare accounts", manager.spares.step)),
+            api=api.make_app(),
+        )

@@ -16,19 +16,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
-from asyncpg import UniqueViolationError
 
 from bots.clock import Clock, millis
-from bots.db.case import Case, CaseStore
+from bots.db.case import CaseStore, NumberTaken
 from bots.homeserver.admin import Registration, SynapseAdmin, SynapseError
 from bots.ids import DeviceID, RoomID, UserID
+from bots.sessions.accounts import VisitorAccounts
 from bots.sessions.rooms import case_room_body
 from bots.sessions.spares import Spare, SpareAccounts, visitor_localpart
 from bots.sessions.validation import EndReason, StartRequest
@@ -86,6 +84,7 @@ class SessionManager:
         self._starts = asyncio.Semaphore(max(1, concurrent_starts))
         self.cases = cases
         self.clock = clock
+        self.accounts = VisitorAccounts(admin, cases, clock)
         self.bot = bot
         self.server_name = server_name
         self.case_room_days = case_room_days
@@ -116,7 +115,7 @@ class SessionManager:
             try:
                 if not await write(number):
                     raise SessionUnavailable("the case row is gone")
-            except (sqlite3.IntegrityError, UniqueViolationError):
+            except NumberTaken:
                 in_use.add(number)  # taken by a concurrent session; draw again
                 continue
             return number
@@ -183,13 +182,7 @@ class SessionManager:
         """The spare's registration, its display name first set to the visitor's language."""
         if display_name != spare.display_name:
             user = spare.registration.user_id
-            await self.admin.request(
-                "PUT",
-                f"/_matrix/client/v3/profile/{quote(user)}/displayname",
-                {"displayname": display_name},
-                token=spare.registration.access_token,
-                label="displayname",
-            )
+            await self.admin.set_display_name(user, display_name, token=spare.registration.access_token)
         return spare.registration
 
     async def _finish(
@@ -233,7 +226,7 @@ class SessionManager:
             for room_id in rooms:
                 await self.admin.delete_room(room_id, purge=True)
             if visitor is not None:
-                await self._deactivate(visitor)
+                await self.accounts.deactivate(visitor)
             if keep_case:
                 return False
             await self.cases.delete_creating(case_id)
@@ -241,13 +234,6 @@ class SessionManager:
             log.exception("Undoing a half-created case failed; it is repaired at the next start")
             return False
         return True
-
-    async def _deactivate(self, visitor: UserID) -> None:
-        try:
-            await self.admin.deactivate(visitor, erase=True)
-        except SynapseError as exc:
-            if exc.status != 404:  # never registered: nothing to undo
-                raise
 
     async def end(self, token: str, reason: EndReason) -> None:
         """The visitor ends the chat: close the case, erase the account, schedule the purge."""
@@ -264,16 +250,7 @@ class SessionManager:
         if case.state == "open":
             await self.cases.close(case.id, reason, now, now + self.case_room_days * DAY_MS)
             log.info("Case %s closed by the visitor (%s)", case.number, reason)
-        await self._erase(case)
-
-    async def erase(self, case: Case) -> None:
-        """Deactivate and erase the visitor's account of a closed case (e.g. after a counsellor closed it)."""
-        await self._erase(case)
-
-    async def _erase(self, case: Case) -> None:
-        assert case.visitor is not None
-        await self._deactivate(case.visitor)
-        await self.cases.mark_erased(case.id, millis(self.clock))
+        await self.accounts.erase(case)
 
     async def repair(self, known_rooms: set[RoomID]) -> None:
         """Undo every case left ``creating`` and finish every erase left undone."""
@@ -285,15 +262,14 @@ class SessionManager:
                 if await self._undo(case.id, case.visitor, rooms):
                     log.info("Repaired half-created case %s (%d room(s) removed)", case.number, len(rooms))
         for case in await self.cases.closed_not_erased():
-            await self._erase(case)
+            await self.accounts.erase(case)
             log.info("Finished erasing the visitor of closed case %s", case.number)
 
     async def _orphan_rooms(self, visitors: set[UserID], known: set[RoomID]) -> dict[UserID, list[RoomID]]:
         """Rooms the bot is in that no case knows, by the visitor they were made for."""
         known = known | await self.cases.room_ids()
-        joined = await self.admin.request("GET", "/_matrix/client/v3/joined_rooms")
         found: dict[UserID, list[RoomID]] = {}
-        for room_id in joined.get("joined_rooms", []):
+        for room_id in await self.admin.joined_rooms():
             if room_id in known:
                 continue
             for event in await self.admin.room_state(RoomID(room_id)):

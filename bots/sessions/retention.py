@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from bots.clock import Clock, millis
-from bots.db.case import CaseStore
-from bots.db.handled_event import HandledEventStore
-from bots.db.handover import HandoverStore
-from bots.db.outbox import OutboxStore
-from bots.db.pinned_identity import PinnedIdentityStore
+from bots.db import Stores
 from bots.homeserver.admin import SynapseAdmin
 from bots.ids import RoomID
 
@@ -33,24 +28,14 @@ PURGE_RETRY_DELAY = 1.0
 
 
 class RetentionTask:
-    def __init__(
-        self,
-        admin: SynapseAdmin,
-        cases: CaseStore,
-        outbox: OutboxStore,
-        clock: Clock,
-        *,
-        handled: HandledEventStore,
-        pins: PinnedIdentityStore,
-        handovers: HandoverStore,
-    ) -> None:
+    def __init__(self, admin: SynapseAdmin, stores: Stores, clock: Clock) -> None:
         self.admin = admin
-        self.cases = cases
-        self.outbox = outbox
+        self.cases = stores.cases
+        self.outbox = stores.outbox
+        self.handled = stores.handled
+        self.pins = stores.pins
+        self.handovers = stores.handovers
         self.clock = clock
-        self.handled = handled
-        self.pins = pins
-        self.handovers = handovers
 
     async def run_once(self) -> int:
         """Purge every case room that is due; return how many were purged."""
@@ -107,9 +92,9 @@ class RetentionTask:
         return status
 
     async def _wait(self, delete_id: str) -> str:
-        deadline = time.monotonic() + PURGE_WAIT
+        deadline = self.clock.monotonic() + PURGE_WAIT
         status = ""
-        while time.monotonic() < deadline:
+        while self.clock.monotonic() < deadline:
             status = await self.admin.delete_status(delete_id)
             if status in ("complete", "failed"):
                 return status

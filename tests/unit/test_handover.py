@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import re
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
 
-from bots.db.handover import Handover
 from bots.handover.consent import Reply, consent_content, read_answer
 from bots.handover.directory import Directory, configured_directory, parse_directory
 from bots.handover.rooms import MARKER_KEY, NotAllowed, check_servers, handover_room_body
-from bots.handover.worker import HandoverWorker
-from bots.homeserver.admin import SynapseError
-from bots.ids import RoomID, UserID
+from bots.ids import UserID
 from bots.texts import text
 from bots.triage import load_definition
 from keerpunt.config import ConfigError
@@ -157,90 +151,3 @@ def test_the_shipped_example_directory_is_valid() -> None:
     example = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "partners.example.yaml").read_text())
     directory = parse_directory(example, build_config(data), TRIAGE)
     assert [p.id for p in directory.partners] == ["jeugdzorg-utrecht", "politie"]
-
-
-class _Store:
-    def __init__(self, handover: Handover) -> None:
-        self.handover = handover
-        self.creating_calls = 0
-
-    async def rooms_to_make(self) -> list[Handover]:
-        return [self.handover]
-
-    async def creating(self, handover_id: str, now: int) -> None:
-        self.creating_calls += 1
-        self.handover = dataclasses.replace(self.handover, creating_at=now)
-
-    async def room_ids(self) -> set[RoomID]:
-        return set()
-
-    async def partners_to_remove(self) -> list[Handover]:
-        return []
-
-    async def due_reminders(self, now: int) -> list[Handover]:
-        return []
-
-
-class _Matrix:
-    def __init__(self) -> None:
-        self.creates = 0
-
-    async def find(self, handover_id: str, known: set[RoomID]) -> RoomID | None:
-        return None
-
-    async def create(self, body: dict[str, Any]) -> RoomID:
-        self.creates += 1
-        raise SynapseError(502, "M_UNKNOWN", "the partner's server did not answer")
-
-
-class _Cases:
-    async def get(self, case_id: str) -> Any:
-        return SimpleNamespace(id=case_id, visitor=UserID("@visitor-x:localhost"), state="open", number="1234")
-
-
-class _Queue:
-    async def get(self, case_id: str) -> Any:
-        return SimpleNamespace(departure=None)
-
-
-class _Domain:
-    async def intake(self, partner_id: str) -> list[UserID]:
-        return [UserID("@intake-utrecht:localhost")]
-
-
-async def test_a_failing_handover_room_backs_off_instead_of_hammering_synapse() -> None:
-    handover = Handover(
-        **{f.name: None for f in dataclasses.fields(Handover)}  # type: ignore[arg-type]
-        | {"id": "h1", "case_id": "c1", "partner_id": "zorg-utrecht", "counsellor": COUNSELLOR, "stage": "consented"}
-    )
-    store, matrix = _Store(handover), _Matrix()
-    worker = HandoverWorker(
-        None,  # type: ignore[arg-type] - no transaction on this path
-        cases=_Cases(),  # type: ignore[arg-type]
-        queue=_Queue(),  # type: ignore[arg-type]
-        store=store,  # type: ignore[arg-type]
-        domain=_Domain(),  # type: ignore[arg-type]
-        matrix=matrix,  # type: ignore[arg-type]
-        directory=PARTNERS,
-        bot=BOT,
-        server_name="localhost",
-        allowlist=(),
-        known_rooms=_no_rooms,
-        sees=lambda room, users: False,
-        clock=SimpleNamespace(now=lambda: 1.0),  # type: ignore[arg-type]
-        sent=lambda: None,
-    )
-    assert await worker.step() is True
-    assert matrix.creates == 1
-    for _ in range(5):  # rounds right after the failure: waiting, not trying
-        assert await worker.step() is True
-    assert matrix.creates == 1
-    await asyncio.sleep(0.6)  # the first back-off is 0.5 s
-    await worker.step()
-    assert matrix.creates == 2
-    await worker.step()
-    assert matrix.creates == 2, "the second back-off is longer"
-
-
-async def _no_rooms() -> set[RoomID]:
-    return set()

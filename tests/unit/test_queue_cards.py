@@ -7,8 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bots.commands import COMMANDS
-from bots.commands.handler import CommandHandler, help_text
 from bots.matrix.content import card_edit, notice_reply, under_card
 from bots.queue.cards import CaseFacts, QueueLine, render_card, render_queue, summary_text
 from bots.texts import text
@@ -99,18 +97,6 @@ def test_the_queue_lists_in_the_given_order_with_waiting_minutes() -> None:
     assert listing[2] == "2. Chat 8 – wacht 11 min – Schulden bij criminelen"
     assert listing[3] == "Aangenomen: 2."
     assert render_queue([], 0, DEFINITION, "en", 0) == "Nobody is waiting now."
-
-
-def test_help_is_generated_from_the_command_table() -> None:
-    lines = help_text("nl", ("helped", "other")).splitlines()
-    assert lines[0] == text("nl", "commands.help_header")
-    assert [line.split(" – ")[0] for line in lines[1:]] == [c.usage for c in COMMANDS.values()]
-    assert "helped, other" in next(line for line in lines if line.startswith("!close"))
-
-
-def test_every_command_in_the_table_has_a_handler_and_no_more() -> None:
-    handler = CommandHandler.__new__(CommandHandler)  # the method table needs no dependencies
-    assert set(handler.commands) == set(COMMANDS)
 
 
 def test_edits_replace_the_card_and_posts_hang_under_it() -> None:

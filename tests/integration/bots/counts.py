@@ -32,8 +32,7 @@ async def _admin_get(synapse: SynapseProcess, token: str, path: str) -> dict[str
 
 async def counts(clients: ClientFactory, bots: InProcessBots) -> Counts:
     """What exists, once the spare visitor accounts are topped up again (they come and go)."""
-    assert bots.service is not None and bots.service.sessions is not None
-    spares = bots.service.sessions.spares
+    spares = bots.sessions.spares
     await wait_until(lambda: spares.full, what="the spare accounts to be topped up")
     operator = await clients.user("operator", admin=True)
     token = operator.registration.access_token

@@ -21,8 +21,14 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bots.app import Assembled
 from bots.db import Database, create_database
+from bots.handover import Handovers
+from bots.handover.worker import HandoverWorker
 from bots.service import BotsService
+from bots.sessions import Sessions
+from bots.sessions.domain import SessionManager
+from bots.sessions.retention import RetentionTask
 from keerpunt.config import Config
 from keerpunt.config.loader import _merge
 from keerpunt.testing import ALWAYS_OPEN, SynapseProcess, free_port, make_test_config
@@ -38,6 +44,9 @@ class FakeClock:
 
     def now(self) -> float:
         return time.time() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -88,6 +97,33 @@ class InProcessBots:
     def db(self) -> Database:
         assert self.service is not None and self.service.db is not None
         return self.service.db
+
+    @property
+    def assembled(self) -> Assembled:
+        assert self.service is not None and self.service.bot is not None
+        return self.service.bot
+
+    @property
+    def sessions(self) -> SessionManager:
+        """The running session manager (for tests that drive repair or the spare accounts)."""
+        assert self.service is not None
+        manager = self.service.app.plug(Sessions).manager
+        assert manager is not None
+        return manager
+
+    @property
+    def retention(self) -> RetentionTask:
+        assert self.service is not None
+        retention = self.service.app.plug(Sessions).retention
+        assert retention is not None
+        return retention
+
+    @property
+    def handover_worker(self) -> HandoverWorker:
+        assert self.service is not None
+        worker = self.service.app.plug(Handovers).worker
+        assert worker is not None
+        return worker
 
     async def start(self) -> None:
         self.service = BotsService(self.config, clock=self.clock)

@@ -74,8 +74,7 @@ async def test_the_room_is_purged_once_the_retention_period_has_passed(
     assert await HandledEventStore(bots.db).in_room(RoomID(room)) != []
     assert await PinnedIdentityStore(bots.db).get(UserID(session["user_id"])) is not None
     assert await _end(bots.api, session["access_token"]) == (204, None)
-    assert bots.service is not None and bots.service.retention is not None
-    retention = bots.service.retention
+    retention = bots.retention
     assert isinstance(bots.clock, FakeClock)
     bots.clock.advance(29 * 86400)
     assert await retention.run_once() == 0

@@ -44,8 +44,7 @@ async def test_a_retried_send_with_the_same_transaction_id_is_one_event(
         sent.txn_id,
         json.dumps(greeting_content("nl")),
     )
-    assert bots.service is not None and bots.service.sender is not None
-    bots.service.sender.wake()
+    bots.assembled.sender.wake()
 
     async def resent() -> bool:
         row = await store.get(sent.txn_id)

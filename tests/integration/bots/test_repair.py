@@ -49,8 +49,7 @@ async def bots_without_spares(
 async def test_a_failing_create_room_undoes_the_account_and_the_case(
     bots: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert bots.service is not None and bots.service.sessions is not None
-    manager = bots.service.sessions
+    manager = bots.sessions
     before = await counts(clients, bots)
     taken = manager.spares.ready[0].registration.user_id  # the next start gets this account
 
@@ -70,8 +69,7 @@ async def test_without_spares_a_failing_create_room_undoes_the_account_it_regist
     bots_without_spares: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bots = bots_without_spares
-    assert bots.service is not None and bots.service.sessions is not None
-    admin = bots.service.sessions.admin
+    admin = bots.sessions.admin
     registered: list[UserID] = []
     real_register = admin.register
 
@@ -126,8 +124,7 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     assert closed is not None
     await cases.close(closed.id, "ended", now, now)
 
-    assert bots.service.sessions is not None
-    pool = bots.service.sessions.spares
+    pool = bots.sessions.spares
     await wait_until(lambda: pool.full, what="the spare accounts")
     spares = [s.registration.user_id for s in pool.ready]
     assert spares, "spare accounts were made at start"
@@ -155,8 +152,7 @@ async def test_a_failing_registration_undoes_the_room_and_the_case(
     bots_without_spares: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bots = bots_without_spares
-    assert bots.service is not None and bots.service.sessions is not None
-    admin = bots.service.sessions.admin
+    admin = bots.sessions.admin
     created: list[RoomID] = []
     real_create = admin.create_room
 

@@ -69,10 +69,8 @@ async def test_reminder_then_partner_declines_with_a_reason(
     (reply,) = await counsellor.wait_for(lambda: counsellor.replies_to(visitor.room, status), what="the answer")
     assert reply == text("nl", "handover.staff.no_handover", number=visitor.number)
     bots.clock.advance(7400)
-    assert bots.service is not None and bots.service.handover is not None
-    await bots.service.handover.step()  # a whole round at the new time, not a race with its timer
-    assert bots.service.sender is not None
-    await bots.service.sender.flush()
+    await bots.handover_worker.step()  # a whole round at the new time, not a race with its timer
+    await bots.assembled.sender.flush()
     await counsellor.sync()
     assert [e for e in counsellor.messages(queue_room, bot) if e["content"]["body"] == reminder] == [ping]
 

@@ -1,0 +1,93 @@
+"""The composition root: the whole bot built from the config, in one place.
+
+``App(config)`` prepares (synchronously, before anything starts): the triage definition and
+each concern's own configuration, so a mistake is a configuration error. ``assemble`` then
+builds, from the started infrastructure (database, Matrix client, Synapse admin, trust
+policy, clock): the staff rooms, the shared ``Parts``, every concern, the staff command
+table, the router, the outbox sender and the sync loop, and connects the wake-ups. Tests
+build the bot through the same ``assemble`` (with a recording Matrix and a fake clock).
+
+Adding a concern is a new folder with a ``Plug`` and one line in ``PLUGS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bots.clock import Clock
+from bots.commands.dispatch import StaffCommands
+from bots.concern import Concern, Parts, Plug, Worker
+from bots.crypto.trust import TrustPolicy
+from bots.db import Stores
+from bots.handover import Handovers
+from bots.homeserver.admin import SynapseAdmin
+from bots.matrix.client import BotClient
+from bots.matrix.outbox import OutboxSender
+from bots.matrix.staff_rooms import StaffRooms
+from bots.matrix.sync import SyncLoop
+from bots.queue import Queue
+from bots.router import Router
+from bots.sessions import Sessions
+from bots.triage import TriageDefinition, load_definition
+from bots.wakeups import Wakeups
+from keerpunt.config import Config
+from keerpunt.hours import OpeningHours
+
+# The concerns, in order. The order is the order of their hooks: the handover's consent
+# question sees a visitor's message before the queue's triage dialog does, and the sessions'
+# start-up repair runs before anything else is built.
+PLUGS: tuple[type[Plug], ...] = (Sessions, Handovers, Queue)
+
+P = TypeVar("P", bound=Plug)
+
+
+@dataclass(frozen=True)
+class Assembled:
+    parts: Parts
+    concerns: tuple[Concern, ...]
+    commands: StaffCommands
+    router: Router
+    sender: OutboxSender
+    sync: SyncLoop
+
+    @property
+    def workers(self) -> Iterator[Worker]:
+        for concern in self.concerns:
+            yield from concern.workers
+
+
+class App:
+    def __init__(self, config: Config, *, plugs: tuple[type[Plug], ...] = PLUGS) -> None:
+        self.config = config
+        self.definition: TriageDefinition = load_definition()
+        self.hours = OpeningHours(config.hours)
+        self.plugs: tuple[Plug, ...] = tuple(plug(config, self.definition) for plug in plugs)
+
+    def plug(self, kind: type[P]) -> P:
+        """The prepared (and, after ``assemble``, built) plug of a concern."""
+        return next(plug for plug in self.plugs if isinstance(plug, kind))
+
+    async def assemble(
+        self, stores: Stores, client: BotClient, admin: SynapseAdmin, trust: TrustPolicy, clock: Clock
+    ) -> Assembled:
+        cfg = self.config
+        wakeups = Wakeups()
+        rooms = await StaffRooms(cfg, admin, stores.system_rooms, stores.staff).ensure()
+        parts = Parts(cfg, stores, clock, wakeups, admin, client, trust, self.hours, self.definition, rooms)
+        concerns = [await plug.build(parts) for plug in self.plugs]
+        commands = StaffCommands(
+            stores,
+            [command for concern in concerns for command in concern.commands],
+            [role for concern in concerns for role in concern.roles],
+            parts.staff_language,
+        )
+        router = Router(parts, concerns, commands)
+        sender = OutboxSender(client, stores.outbox, trust, clock, sent=wakeups.sent)
+        wakeups.add_sender(sender.wake)
+        for concern in concerns:
+            for worker in concern.workers:
+                wakeups.add_worker(worker.wake)
+        sync = SyncLoop(client, stores.bot_state, router, trust)
+        return Assembled(parts, tuple(concerns), commands, router, sender, sync)

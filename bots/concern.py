@@ -1,0 +1,115 @@
+"""What a concern plugs into the bot, and the shared parts it is built from.
+
+A concern (sessions, queue, handover, and later outreach or statistics) is one folder. Its
+``Plug`` reads and checks what it needs from the config before anything starts (a mistake is
+a configuration error), then ``build`` makes its handlers, domain and workers from ``Parts``
+and returns a ``Concern``: the rooms it owns, its hooks on room events, its staff commands,
+its background workers and, for sessions, the HTTP API. ``bots.app`` assembles the concerns
+in a fixed order; adding one is a new folder plus one line there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+from bots.clock import Clock
+from bots.commands.dispatch import RoleHook
+from bots.commands.table import Command
+from bots.crypto.trust import TrustPolicy
+from bots.db import Stores
+from bots.events import Membership, Turn, Where
+from bots.homeserver.admin import SynapseAdmin
+from bots.ids import RoomID, UserID
+from bots.matrix.client import BotClient
+from bots.texts import Language
+from bots.triage import TriageDefinition
+from bots.wakeups import Wakeups
+from keerpunt.config import Config
+from keerpunt.hours import OpeningHours
+from keerpunt.service import backoff_loop
+
+# The concern's rooms: where ``room_id`` is, when it is one of them.
+RoomLookup = Callable[[RoomID], Awaitable[Where | None]]
+# An event of the visitor in their case room; True when it was this concern's (the rest of the
+# chain does not see it).
+VisitorHook = Callable[[Turn], Awaitable[bool]]
+# Someone joined or left a room of ``Turn.where``; True when the hook acted on it.
+MemberHook = Callable[[Turn, Membership], Awaitable[bool]]
+# An ``m.reaction`` by someone who is not the visitor (a 👍 on a card).
+ReactionHook = Callable[[Turn], Awaitable[None]]
+
+
+class Worker(Protocol):
+    """A background task: ``run`` forever (until cancelled); ``wake`` to look again at once."""
+
+    name: str
+
+    def wake(self) -> None: ...
+
+    async def run(self) -> None: ...
+
+
+class Periodic:
+    """A worker whose ``step`` waits by itself (a timer, or until it is needed), run again and
+    again with a capped back-off after failures."""
+
+    def __init__(self, name: str, step: Callable[[], Awaitable[None]]) -> None:
+        self.name = name
+        self.step = step
+
+    def wake(self) -> None:
+        """Nothing to do: a periodic worker keeps its own time."""
+
+    async def run(self) -> None:
+        await backoff_loop(self.name, self.step)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Everything the concerns share, built once by ``bots.app``."""
+
+    config: Config
+    stores: Stores
+    clock: Clock
+    wakeups: Wakeups
+    admin: SynapseAdmin
+    client: BotClient
+    trust: TrustPolicy
+    hours: OpeningHours
+    definition: TriageDefinition
+    # The staff rooms by kind ("space", "queue"), made before any concern is built.
+    rooms: Mapping[str, RoomID]
+
+    @property
+    def bot(self) -> UserID:
+        return UserID(self.config.bot_user_id)
+
+    @property
+    def staff_language(self) -> Language:
+        return self.config.languages.default
+
+
+@dataclass(frozen=True)
+class Concern:
+    name: str
+    rooms: tuple[RoomLookup, ...] = ()
+    visitor: tuple[VisitorHook, ...] = ()
+    members: tuple[MemberHook, ...] = ()
+    reactions: tuple[ReactionHook, ...] = ()
+    roles: tuple[RoleHook, ...] = ()
+    commands: tuple[Command, ...] = ()
+    workers: tuple[Worker, ...] = ()
+    # The HTTP API the concern serves under /api/v1 (sessions); started after the first sync.
+    api: web.Application | None = None
+
+
+class Plug(Protocol):
+    """A concern before it is built: made at prepare time from the config alone."""
+
+    def __init__(self, config: Config, definition: TriageDefinition) -> None: ...
+
+    async def build(self, parts: Parts) -> Concern: ...

@@ -1,0 +1,157 @@
+"""The queue's staff side: its commands, the 👍 on a card, and a counsellor walking out.
+
+Every method runs in the router's turn (one transaction with the handled-event record); the
+rules are the domain's, which raises ``UserError`` before it writes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bots.commands.cases import case_of
+from bots.commands.dispatch import reply
+from bots.commands.table import Call, Command, args
+from bots.db import Stores
+from bots.errors import UserError
+from bots.events import Membership, Turn
+from bots.ids import EventID, RoomID, UserID
+from bots.queue.cards import QueueLine, render_queue
+from bots.queue.domain import QueueDomain
+from bots.queue.order import Waiting, ordered
+from bots.texts import Language, text
+from bots.triage import TriageDefinition
+from keerpunt.config import Config
+
+THUMBS_UP = "👍"
+CLAIM_ROLES = frozenset({"counsellor"})
+
+
+class StaffSide:
+    def __init__(
+        self,
+        stores: Stores,
+        domain: QueueDomain,
+        definition: TriageDefinition,
+        config: Config,
+        redact: Callable[[RoomID, EventID], Awaitable[None]],
+    ) -> None:
+        self.stores = stores
+        self.cases = stores.cases
+        self.queue = stores.queue
+        self.domain = domain
+        self.definition = definition
+        self.outcomes = config.queue.outcomes
+        self.language: Language = config.languages.default
+        self.redact = redact
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return (
+            Command("claim", args("case:case?"), "any", self.claim, CLAIM_ROLES),
+            Command("release", args(""), "case", self.release),
+            Command("transfer", args("case:case user:user"), "any", self.transfer),
+            Command("close", args("outcome:word?"), "case", self.close, help_values={"outcomes": self._listed}),
+            Command("note", args("case:case text:text"), "any", self.note),
+            Command("queue", args(""), "any", self.show_queue),
+        )
+
+    @property
+    def _listed(self) -> str:
+        return ", ".join(self.outcomes)
+
+    # Commands
+
+    async def claim(self, call: Call) -> str | None:
+        case = await case_of(self.stores, call, call.values.get("case"))
+        await self.domain.claim(case, call.sender, call.now)
+        return None if call.where.case else text(self.language, "queue.staff.claimed", number=case.number)
+
+    async def release(self, call: Call) -> str | None:
+        assert call.where.case is not None
+        await self.domain.release(call.where.case, call.sender, call.now)
+        return None
+
+    async def transfer(self, call: Call) -> str | None:
+        case = await case_of(self.stores, call, call.values["case"])
+        target = UserID(call.values["user"])
+        member = await self.stores.staff.get(target)
+        if member is None or member.role != "counsellor":
+            raise UserError("queue.staff.not_a_counsellor", user=target)
+        await self.domain.transfer(case, call.sender, target, call.now)
+        if call.where.case:
+            return None  # the visitor is told; the card's thread says it for staff
+        return text(self.language, "queue.staff.transfer_done", number=case.number, counsellor=target)
+
+    async def close(self, call: Call) -> str | None:
+        assert call.where.case is not None
+        await self.domain.close(call.where.case, call.sender, self._outcome(call.values.get("outcome")), call.now)
+        return None
+
+    async def note(self, call: Call) -> str | None:
+        case = await case_of(self.stores, call, call.values["case"])
+        await self.domain.note(case, call.sender, call.values["text"], call.now)
+        if call.where.case is None:
+            return text(self.language, "queue.staff.note_saved", number=case.number)
+        # Typed where the visitor (or a partner) reads along: it moves to the card's thread
+        # and is taken out of this room once that is committed.
+        room_id, event_id = call.where.room_id, call.turn.event_id
+        call.turn.after_commit(lambda: self.redact(room_id, event_id))
+        return text(self.language, "queue.staff.note_moved", number=case.number)
+
+    async def show_queue(self, call: Call) -> str | None:
+        waiting = {q.case_id: q for q in await self.queue.in_stage("waiting")}
+        order = ordered(
+            Waiting(q.case_id, q.urgent, (q.waiting_since or q.greeted_at) / 1000) for q in waiting.values()
+        )
+        lines = []
+        for item in order:
+            q = waiting[item.case]
+            case = await self.cases.get(item.case)
+            assert case is not None
+            answers = await self.queue.answers(item.case)
+            lines.append(QueueLine(case.number, q.urgent, q.waiting_since or q.greeted_at, answers))
+        claimed = len(await self.queue.in_stage("claimed"))
+        return render_queue(lines, claimed, self.definition, self.language, call.now)
+
+    def _outcome(self, given: str | None) -> str:
+        if given is None:
+            raise UserError("queue.staff.outcome_missing", example=self.outcomes[0], outcomes=self._listed)
+        if given not in self.outcomes:
+            raise UserError("queue.staff.outcome_unknown", outcome=given, outcomes=self._listed)
+        return given
+
+    # 👍 on a card
+
+    async def on_reaction(self, turn: Turn) -> None:
+        relates = turn.content.get("m.relates_to")
+        if turn.where.kind != "queue" or not isinstance(relates, dict) or relates.get("rel_type") != "m.annotation":
+            return
+        key, target = relates.get("key"), relates.get("event_id")
+        if not isinstance(key, str) or not key.startswith(THUMBS_UP) or not isinstance(target, str):
+            return
+        q = await self.queue.by_card(EventID(target))
+        case = await self.cases.get(q.case_id) if q else None
+        if case is None:
+            return
+        member = await self.stores.staff.get(turn.sender)
+        try:
+            if member is None or member.role not in CLAIM_ROLES:
+                raise UserError("commands.not_staff")
+            await self.domain.claim(case, turn.sender, turn.now)
+        except UserError as exc:
+            body = text(self.language, exc.key, **exc.values)
+            await reply(self.stores, turn.where.room_id, body, EventID(target), turn.now)
+        # Claimed: the summary in the card's thread mentions the new counsellor.
+
+    # A counsellor walking out
+
+    async def on_member(self, turn: Turn, change: Membership) -> bool:
+        """The claiming counsellor left (or declined) the chat on their own: back to the queue."""
+        case = turn.where.case_room
+        if case is None or change.change != "leave" or change.user == case.visitor:
+            return False
+        q = await self.queue.get(case.id)
+        if q is None or q.stage != "claimed" or q.claimed_by != change.user:
+            return False  # removed by the bot (release, transfer), or after the close: nothing to do
+        await self.domain.release(case, change.user, turn.now, walked_out=True)
+        return True
