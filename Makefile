@@ -34,6 +34,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Set-up + every test (unit, integration against a real Synapse, browser) + lint.
 test: setup setup-browser lint

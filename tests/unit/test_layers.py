@@ -1,0 +1,53 @@
+"""The import rules of `make lint` hold, and they catch an import that breaks the layering."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=tree, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for package in ("bots", "keerpunt", "portal"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_code_keeps_every_import_contract(tree: Path) -> None:
+    result = _lint(tree)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("bots/handover/domain.py", "import bots.queue.commands", "The bots are layered"),
+        ("bots/db/case.py", "import bots.matrix.content", "The bots are layered"),
+        ("bots/queue/domain.py", "import bots.queue.worker", "Domain rules import no edge"),
+        ("bots/queue/worker.py", "import asyncpg", "Database drivers stay in bots.db"),
+    ],
+)
+def test_an_import_against_the_layering_fails_the_lint(tree: Path, module: str, line: str, contract: str) -> None:
+    path = tree / module
+    source = path.read_text()
+    marker = "from __future__ import annotations\n"
+    path.write_text(source.replace(marker, f"{marker}\n{line}  # noqa\n", 1))
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert f"{contract}" in result.stdout and "BROKEN" in result.stdout
