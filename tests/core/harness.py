@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from nio import Event, RoomSendResponse
 
@@ -94,6 +95,7 @@ class FakeMatrix:
         self.fail: dict[str, SynapseError] = {}  # call label → the error it answers with
         self._ids = itertools.count(1)
         self._by_txn: dict[str, Sent] = {}
+        self._tokens: dict[str, UserID] = {}
 
     def new_id(self, sigil: str) -> str:
         return f"{sigil}fake{next(self._ids)}:{self.server_name}"
@@ -136,11 +138,11 @@ class FakeMatrix:
 
     async def request(self, method: str, path: str, body: Mapping[str, Any] | None = None, **_: Any) -> dict[str, Any]:
         self._call(f"{method} {path.split('/_matrix/client/v3')[-1]}")
-        parts = path.split("/")
+        parts = [unquote(part) for part in path.split("/")]
         if method == "POST" and path.endswith("/createRoom"):
             return {"room_id": await self.create_room(body or {})}
         if "/rooms/" in path and "/_matrix/client/" in path:
-            room_id = RoomID(parts[parts.index("rooms") + 1].replace("%21", "!").replace("%3A", ":"))
+            room_id = RoomID(parts[parts.index("rooms") + 1])
             action = parts[parts.index("rooms") + 2]
             if action in ("invite", "kick") and body is not None:
                 self._member(room_id, str(body["user_id"]), "invite" if action == "invite" else "leave")
@@ -174,7 +176,10 @@ class FakeMatrix:
 
     async def register(self, localpart: str, password: str, **_: Any) -> Registration:
         self._call("register")
-        return Registration(UserID(f"@{localpart}:{self.server_name}"), "token", DeviceID(self.new_id("D")))
+        user = UserID(f"@{localpart}:{self.server_name}")
+        token = f"token-{next(self._ids)}"
+        self._tokens[token] = user
+        return Registration(user, token, DeviceID(self.new_id("D")))
 
     async def set_display_name(self, user_id: UserID, name: str, *, token: str | None = None) -> None:
         self._call("displayname")
@@ -195,7 +200,9 @@ class FakeMatrix:
         return "complete"
 
     async def whoami(self, token: str) -> UserID:
-        raise SynapseError(401, "M_UNKNOWN_TOKEN", "fake")
+        if token not in self._tokens or self._tokens[token] in self.deactivated:
+            raise SynapseError(401, "M_UNKNOWN_TOKEN", "unknown token")
+        return self._tokens[token]
 
     async def override_ratelimit(self, user_id: UserID) -> None:
         return None
@@ -301,17 +308,16 @@ class CoreBot:
     # The bot catching up
 
     async def settle(self) -> None:
-        """Send what is queued and let every worker catch up, until nothing moves."""
+        """Send what is queued and let every worker catch up, until a round changes nothing."""
         for _ in range(SETTLE_ROUNDS):
             before = (len(self.matrix.sent), len(self.matrix.calls))
             await self.bot.sender.flush()
-            busy = False
             for worker in self.bot.workers:
                 step = getattr(worker, "step", None)
                 if step is not None and worker.name in ("queue", "handover"):
-                    busy = bool(await step()) or busy
+                    await step()
             await self.bot.sender.flush()
-            if not busy and (len(self.matrix.sent), len(self.matrix.calls)) == before:
+            if (len(self.matrix.sent), len(self.matrix.calls)) == before:
                 return
         raise AssertionError("the bot did not settle")
 
@@ -325,11 +331,12 @@ class CoreBot:
         return [s for s in fresh if room_id is None or s.room_id == room_id]
 
     def replies(self, room_id: RoomID, event_id: EventID) -> list[str]:
-        """The bodies of the notices that answer ``event_id``."""
+        """The bodies of the notices that answer ``event_id`` (not the posts threaded under a card)."""
         return [
             s.body
             for s in self.sent(room_id)
-            if (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == event_id
+            if s.content.get("msgtype") == "m.notice"
+            and (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == event_id
         ]
 
     async def command(self, room_id: RoomID, sender: str, body: str, **extra: Any) -> str | None:
@@ -348,7 +355,7 @@ class CoreBot:
         names = VisitorNames(text("nl", "visitor.display_name"), text("nl", "visitor.device_name"))
         new = await sessions.manager.start(StartRequest(language, "widget"), names)  # type: ignore[arg-type]
         self.matrix._member(new.room_id, new.user_id, "join")
-        return Visitor(self, new.user_id, new.room_id, new.case_number)
+        return Visitor(self, new.user_id, new.room_id, new.case_number, new.access_token, language)
 
     async def case(self, visitor: Visitor) -> Case:
         case = await self.stores.cases.by_room(visitor.room_id)
@@ -402,9 +409,21 @@ class Visitor:
     user_id: UserID
     room_id: RoomID
     number: str
+    token: str
+    language: str = "nl"
 
-    async def start(self, language: str = "nl") -> None:
-        await self.bot.feed(self.room_id, self.bot.event(self.user_id, "nl.keerpunt.start", {"language": language}))
+    async def end(self, reason: str = "ended") -> None:
+        """The widget's ``POST /api/v1/sessions/end`` (the API's own checks are e2e-tested)."""
+        sessions = self.bot.app.plug(Sessions)
+        assert sessions.manager is not None
+        await sessions.manager.end(self.token, reason)  # type: ignore[arg-type]
+        self.bot.bot.parts.wakeups.changed()
+        await self.bot.settle()
+
+    async def start(self, language: str | None = None) -> None:
+        """The widget's first event (DESIGN.md rule 7: the visitor speaks first)."""
+        content = {"language": language or self.language}
+        await self.bot.feed(self.room_id, self.bot.event(self.user_id, "nl.keerpunt.start", content))
 
     async def say(self, body: str, **extra: Any) -> EventID:
         return await self.bot.say(self.room_id, self.user_id, body, **extra)

@@ -1,0 +1,232 @@
+"""The queue's rules, driven through the assembled bot: a counsellor's workday, urgency,
+leaving, reminders and opening hours (moved here from the end-to-end suite, where each of
+these took 5 to 10 s against Synapse; the full run and the concurrent claim stay there)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bots.texts import text
+
+from .harness import CoreBot
+
+ANSWERS = {"audience": "professional", "danger": "no", "topic": "recruitment", "region": "limburg"}
+CALM = {"audience": "self", "danger": "no", "topic": "money-mule", "region": "zeeland"}
+ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def child(core: CoreBot, room: str) -> Any:
+    return core.matrix.state.get(core.bot.parts.rooms["space"], {}).get(("m.space.child", room))
+
+
+def member(core: CoreBot, room: str, user: str) -> str | None:
+    return core.matrix.rooms[room].users.get(user)  # type: ignore[index]
+
+
+async def test_note_release_transfer_quick_exit_and_close(core: CoreBot) -> None:
+    anna, bram = await core.add_staff("anna"), await core.add_staff("bram")
+    olga = await core.add_staff("olga", "outreach")
+    visitor = await core.open_case()
+    await visitor.answer_all(ANSWERS)
+    queue_room, number = core.queue_room, visitor.number
+    q = await core.stores.queue.by_number(number)
+    assert q is not None and q.stage == "waiting" and q.waiting_since is not None
+    since = q.waiting_since
+    # In the queue: a child of the staff Space, and the case room points back.
+    assert child(core, visitor.room_id) == {"via": [core.config.homeserver.server_name]}
+
+    # A note goes under the card, in the queue room only.
+    saved = await core.command(queue_room, anna, f"!note {number} belt morgen terug")
+    assert saved == text("nl", "queue.staff.note_saved", number=number)
+    assert any("belt morgen terug" in body for body in core.thread(number))
+
+    # Anna claims: invited with power; a note typed in the chat moves and is redacted.
+    assert await core.command(queue_room, anna, f"!claim {number}") == text("nl", "queue.staff.claimed", number=number)
+    assert member(core, visitor.room_id, anna) == "invite"
+    levels = core.matrix.state[visitor.room_id][("m.room.power_levels", "")]
+    assert levels["users"][anna] == 50
+    slip = await core.say(visitor.room_id, anna, f"!note {number} vertelt over een neef")
+    assert core.replies(visitor.room_id, slip) == [text("nl", "queue.staff.note_moved", number=number)]
+    assert any("vertelt over een neef" in body for body in core.thread(number))
+    assert any(label.startswith("PUT") and "/redact/" in label for label, _ in core.matrix.calls)
+    assert not any("vertelt" in s.body for s in visitor.heard()), "the note reached the visitor's room"
+
+    # Release: Anna removed, the visitor keeps their place and is told.
+    assert await core.command(visitor.room_id, anna, "!release") is None
+    assert visitor.last().body.startswith(text("nl", "queue.visitor.released"))
+    assert visitor.last().content["nl.keerpunt.queue"]["position"] == 1
+    assert member(core, visitor.room_id, anna) == "leave"
+    q = await core.stores.queue.by_number(number)
+    assert q is not None and q.stage == "waiting" and q.waiting_since == since
+    assert text("nl", "queue.staff.released", counsellor=anna, number=number) in core.thread(number)
+
+    # Bram takes it and hands it on; only counsellors can receive a chat.
+    await core.command(queue_room, bram, f"!claim {number}")
+    assert await core.command(queue_room, bram, f"!transfer {number} {olga}") == text(
+        "nl", "queue.staff.not_a_counsellor", user=olga
+    )
+    assert await core.command(queue_room, bram, f"!transfer {number} {anna}") == text(
+        "nl", "queue.staff.transfer_done", number=number, counsellor=anna
+    )
+    assert visitor.last().body == text("nl", "queue.visitor.transferred")
+    assert member(core, visitor.room_id, anna) == "invite" and member(core, visitor.room_id, bram) == "leave"
+
+    # The visitor flees: the counsellor is told in the chat, the card says it.
+    await visitor.end("quick_exit")
+    assert visitor.last().body == text("nl", "queue.staff.visitor_quick_exit")
+    assert text("nl", "queue.card.departure.quick_exit") in core.card_now(number)
+
+    # Closing needs a known outcome; then the card says closed and the room leaves the Space.
+    outcomes = ", ".join(core.config.queue.outcomes)
+    assert await core.command(visitor.room_id, anna, "!close") == text(
+        "nl", "queue.staff.outcome_missing", example=core.config.queue.outcomes[0], outcomes=outcomes
+    )
+    assert await core.command(visitor.room_id, anna, "!close fixed") == text(
+        "nl", "queue.staff.outcome_unknown", outcome="fixed", outcomes=outcomes
+    )
+    assert await core.command(visitor.room_id, anna, "!close no-contact") is None
+    assert "no-contact" in core.card_now(number)
+    assert child(core, visitor.room_id) == {}
+
+
+async def test_a_thumbs_up_on_the_card_claims_it_once(core: CoreBot) -> None:
+    anna, bram = await core.add_staff("anna"), await core.add_staff("bram")
+    visitor = await core.open_case()
+    await visitor.answer_all(ANSWERS)
+    card = core.card(visitor.number)
+    await core.react(core.queue_room, anna, card.event_id)
+    q = await core.stores.queue.by_number(visitor.number)
+    assert q is not None and q.stage == "claimed" and q.claimed_by == anna
+    assert visitor.last().body == text("nl", "queue.visitor.claimed")
+    await core.react(core.queue_room, bram, card.event_id, "👍🏽")
+    assert core.replies(core.queue_room, card.event_id) == [
+        text("nl", "queue.staff.taken", number=visitor.number, counsellor=anna)
+    ]
+    await core.react(core.queue_room, bram, card.event_id, "🎉")  # not a claim: nothing at all
+    assert len(core.replies(core.queue_room, card.event_id)) == 1
+
+
+async def test_a_visitor_who_leaves_the_room_is_taken_out_of_the_queue_and_the_card_says_so(core: CoreBot) -> None:
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    await core.leave(visitor.room_id, visitor.user_id)
+    body = core.card_now(visitor.number)
+    assert text("nl", "queue.card.departure.left") in body
+    assert text("nl", "queue.card.status.closed_unclaimed") in body and "!claim" not in body
+    q = await core.stores.queue.by_number(visitor.number)
+    assert q is not None and q.stage == "closed" and q.departure == "left"
+
+
+async def test_a_counsellor_who_walks_out_of_a_claimed_chat_puts_it_back_in_the_queue(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    await core.command(core.queue_room, anna, f"!claim {visitor.number}")
+    await core.join(visitor.room_id, anna, "Anna")
+    await core.leave(visitor.room_id, anna)
+    assert visitor.last().body.startswith(text("nl", "queue.visitor.released"))
+    assert text("nl", "queue.staff.counsellor_left", counsellor=anna, number=visitor.number) in core.thread(
+        visitor.number
+    )
+    q = await core.stores.queue.by_number(visitor.number)
+    assert q is not None and q.stage == "waiting" and q.claimed_by is None
+    case = await core.case(visitor)
+    assert ("released", "left_room") in [(e.kind, e.detail) for e in await core.stores.case_log.of_case(case.id)]
+    # The join and the leave were each handled once; a replayed leave changes nothing.
+    before = len(visitor.heard())
+    await core.leave(visitor.room_id, anna)
+    assert len(visitor.heard()) == before
+
+
+async def test_yes_to_danger_gets_112_at_once_and_jumps_the_queue(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    calm = await core.open_case()
+    await calm.answer_all(CALM)
+    assert calm.last().content["nl.keerpunt.queue"]["position"] == 1
+
+    urgent = await core.open_case("en")
+    await urgent.start("en")
+    await urgent.press("audience", "self")
+    seen = len(urgent.heard())
+    await urgent.press("danger", "yes")
+    warning, following = urgent.heard()[seen:]
+    assert warning.body == text("en", "triage.urgent") and "112" in warning.body and "0900-8844" in warning.body
+    assert following.content["nl.keerpunt.prompt"]["id"] == "topic"
+
+    # Already in the queue, at the head, while the questions go on.
+    assert core.card(urgent.number).body.startswith(text("nl", "queue.card.title_urgent", number=urgent.number))
+    listing = await core.command(core.queue_room, anna, "!queue")
+    assert listing is not None
+    assert listing.index(f"Chat {urgent.number}") < listing.index(f"Chat {calm.number}")
+    assert f"1. Chat {urgent.number} – URGENT" in listing
+
+    # Nobody claims it: after urgent_reminder_minutes the queue room is pinged with @room.
+    core.clock.advance(core.config.queue.urgent_reminder_minutes * 60 + 1)
+    await core.settle()
+    card = core.card(urgent.number)
+    (ping,) = [
+        s
+        for s in core.sent(core.queue_room)
+        if (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == card.event_id
+    ]
+    assert ping.body.startswith("@room") and ping.content["m.mentions"] == {"room": True}
+
+    # The calm visitor was pushed back to place 2 (told after the minimum interval); once the
+    # urgent case is claimed they are first again and told so at once.
+    assert calm.last().body == text("nl", "queue.visitor.position", position=2, minutes=30)
+    await core.command(core.queue_room, anna, f"!claim {urgent.number}")
+    assert calm.last().body == text("nl", "queue.visitor.next")
+    assert calm.last().content["nl.keerpunt.queue"]["position"] == 1
+
+
+async def test_an_unclaimed_case_is_reminded_once_per_interval(core: CoreBot) -> None:
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    reminder = text("nl", "queue.staff.reminder", number=visitor.number, minutes=30)
+    core.clock.advance(29 * 60)
+    await core.settle()
+    assert reminder not in core.thread(visitor.number)
+    core.clock.advance(61)
+    await core.settle()
+    await core.settle()
+    assert core.thread(visitor.number).count(reminder) == 1
+
+
+def closed_on(day: date) -> dict[str, Any]:
+    return {
+        "queue": {"reminder_minutes": 30, "urgent_reminder_minutes": 5},
+        "hours": {"closed_dates": [day.isoformat()]},
+    }
+
+
+TOMORROW = datetime.now(ZONE).date() + timedelta(days=1)
+
+
+@pytest.mark.parametrize("core_config", [closed_on(TOMORROW)])
+async def test_when_the_chat_closes_the_bot_says_when_it_opens_again(core: CoreBot) -> None:
+    waiting = await core.open_case("en")
+    await waiting.answer_all({q.id: "skip" for q in core.app.definition.questions})
+    late = await core.open_case("nl")  # made just before closing; its visitor speaks after
+
+    closing = datetime.combine(TOMORROW, datetime.min.time(), tzinfo=ZONE) + timedelta(seconds=30)
+    core.clock.advance(closing.timestamp() - core.clock.now())
+    await core.settle()
+    portal = core.config.portal.public_url
+    expected = text("en", "queue.visitor.hours_closed", opens=text("en", "when.tomorrow", time="00:00"), portal=portal)
+    assert waiting.last().kind == "queue.hours_closed" and waiting.last().body == expected
+    assert "112" in expected and "0900-8844" in expected and portal in expected
+
+    await late.start()
+    greeting, closed = late.heard()
+    assert greeting.body == text("nl", "greeting.welcome")
+    assert closed.body == text(
+        "nl", "queue.visitor.hours_closed", opens=text("nl", "when.tomorrow", time="00:00"), portal=portal
+    )
+    # No questions now; the case waits in the queue with a card, so nobody is forgotten.
+    assert core.card(late.number)
+    q = await core.stores.queue.by_number(late.number)
+    assert q is not None and q.stage == "waiting" and q.triage_done
