@@ -13,7 +13,6 @@ the verified ones, and rotates it when a mark changes.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -168,7 +167,7 @@ class TrustPolicy:
         body: dict[str, Any] = {"device_keys": {u: [] for u in wanted}}
         data = await self.api.request("POST", "/_matrix/client/v3/keys/query", body, label="keys/query (trust)")
         parsed = parse_keys_query(data)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         for user in wanted:
             keys = parsed.get(user, UserKeys(user))
             master = keys.master_public
@@ -194,7 +193,7 @@ class TrustPolicy:
         """
         entry = await self._keys(user)
         found = self._find(entry.keys, curve25519, ed25519)
-        if found is None and time.monotonic() - entry.fetched > 0.05:
+        if found is None and self.clock.monotonic() - entry.fetched > 0.05:
             await self.refresh([user])
             found = self._find(self._cache[user].keys, curve25519, ed25519)
         return found
@@ -239,7 +238,7 @@ class TrustPolicy:
         entry = self._cache.get(user)
         if entry is None:
             return True
-        old = time.monotonic() - entry.fetched > RECHECK_UNTRUSTED_AFTER
+        old = self.clock.monotonic() - entry.fetched > RECHECK_UNTRUSTED_AFTER
         for device in client.device_store.active_user_devices(user):
             if device.id not in entry.keys.devices:
                 return True

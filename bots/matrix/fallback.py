@@ -20,9 +20,9 @@ restart does not rotate early either.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
+from bots.clock import Clock, SystemClock
 from bots.db.bot_state import BotStateStore
 from bots.matrix.client import BotClient
 
@@ -37,9 +37,10 @@ PUBLISHED_AT = "fallback_key_published_at"
 
 
 class FallbackKeys:
-    def __init__(self, client: BotClient, state: BotStateStore) -> None:
+    def __init__(self, client: BotClient, state: BotStateStore, clock: Clock | None = None) -> None:
         self.client = client
         self.state = state
+        self.clock: Clock = clock or SystemClock()
 
     async def maintain(self) -> None:
         """After a sync: publish a fallback key if there is none, or replace a used one when due."""
@@ -47,10 +48,10 @@ class FallbackKeys:
         if unused is None or KEY_TYPE in unused:
             return
         published = await self.state.get(PUBLISHED_AT)
-        if published is not None and time.time() - float(published) < ROTATE_AFTER:
+        if published is not None and self.clock.now() - float(published) < ROTATE_AFTER:
             return  # used, but the previous key may still be needed for messages in flight
         if await publish_fallback_key(self.client):
-            await self.state.put(PUBLISHED_AT, str(time.time()))
+            await self.state.put(PUBLISHED_AT, str(self.clock.now()))
 
 
 async def publish_fallback_key(client: BotClient) -> bool:

@@ -77,7 +77,7 @@ class SyncLoop:
         self.handler = handler
         self.trust = trust
         self.timeout_ms = timeout_ms
-        self.fallback = FallbackKeys(client, state)
+        self.fallback = FallbackKeys(client, state, trust.clock)
         self.token: str | None = None
         self._full_state_done = False
         self.ready = asyncio.Event()
