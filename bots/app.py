@@ -89,5 +89,5 @@ class App:
         for concern in concerns:
             for worker in concern.workers:
                 wakeups.add_worker(worker.wake)
-        sync = SyncLoop(client, stores.bot_state, router, trust)
+        sync = SyncLoop(client, stores.bot_state, router, trust, clock)
         return Assembled(parts, tuple(concerns), commands, router, sender, sync)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Set as AbstractSet
 from typing import Any
-from urllib.parse import quote
 
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import RoomID, UserID
@@ -75,9 +74,7 @@ class HandoverMatrix:
             if room_id in known:
                 continue
             try:
-                create = await self.admin.request(
-                    "GET", f"/_matrix/client/v3/rooms/{quote(room_id)}/state/m.room.create/"
-                )
+                create = await self.admin.state_event(room_id, "m.room.create")
             except SynapseError:
                 continue
             if create.get(MARKER_KEY) == handover_id:
@@ -99,7 +96,7 @@ class HandoverMatrix:
         for user in parties:
             if user in members:
                 continue
-            await self.admin.request("POST", f"/_matrix/client/v3/rooms/{quote(room_id)}/invite", {"user_id": user})
+            await self.admin.invite(room_id, user)
             invited.append(user)
         return invited
 
@@ -109,4 +106,4 @@ class HandoverMatrix:
         for user in users:
             if members.get(user) not in ("invite", "join"):
                 continue
-            await self.admin.request("POST", f"/_matrix/client/v3/rooms/{quote(room_id)}/kick", {"user_id": user})
+            await self.admin.kick(room_id, user)

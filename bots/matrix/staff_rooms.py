@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
 
 from bots.db.staff import Role, StaffStore
 from bots.db.system_room import SystemRoomStore
@@ -75,12 +74,9 @@ class StaffRooms:
                 log.info("Added %s (%s) to the %s room", user_id, role, kind)
 
     async def _find_existing(self, kind: str) -> RoomID | None:
-        joined = await self.admin.request("GET", "/_matrix/client/v3/joined_rooms")
-        for room_id in joined.get("joined_rooms", []):
+        for room_id in await self.admin.joined_rooms():
             try:
-                state = await self.admin.request(
-                    "GET", f"/_matrix/client/v3/rooms/{quote(room_id)}/state/{ROOM_KIND_EVENT}"
-                )
+                state = await self.admin.state_event(room_id, ROOM_KIND_EVENT)
             except SynapseError as exc:
                 if exc.status == 404:
                     continue
@@ -118,17 +114,11 @@ class StaffRooms:
             ],
             "power_level_content_override": staff_power_levels(self.bot),
         }
-        data = await self.admin.request("POST", "/_matrix/client/v3/createRoom", body)
-        log.info("Created the %s room %s", kind, data["room_id"])
-        return RoomID(data["room_id"])
+        room_id = await self.admin.create_room(body)
+        log.info("Created the %s room", kind)
+        return room_id
 
     async def _link(self, space: RoomID, child: RoomID) -> None:
         via = {"via": [self.config.homeserver.server_name]}
-        await self.admin.request(
-            "PUT", f"/_matrix/client/v3/rooms/{quote(space)}/state/m.space.child/{quote(child)}", via
-        )
-        await self.admin.request(
-            "PUT",
-            f"/_matrix/client/v3/rooms/{quote(child)}/state/m.space.parent/{quote(space)}",
-            {**via, "canonical": True},
-        )
+        await self.admin.put_state(space, "m.space.child", child, via)
+        await self.admin.put_state(child, "m.space.parent", space, {**via, "canonical": True})

@@ -28,6 +28,7 @@ from nio import (
     SyncResponse,
 )
 
+from bots.clock import Clock
 from bots.crypto.trust import TrustPolicy
 from bots.db.bot_state import SYNC_TOKEN, BotStateStore
 from bots.ids import RoomID
@@ -69,6 +70,7 @@ class SyncLoop:
         state: BotStateStore,
         handler: BatchHandler,
         trust: TrustPolicy,
+        clock: Clock,
         *,
         timeout_ms: int = 30_000,
     ) -> None:
@@ -77,7 +79,7 @@ class SyncLoop:
         self.handler = handler
         self.trust = trust
         self.timeout_ms = timeout_ms
-        self.fallback = FallbackKeys(client, state, trust.clock)
+        self.fallback = FallbackKeys(client, state, clock)
         self.token: str | None = None
         self._full_state_done = False
         self.ready = asyncio.Event()

@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Literal
 
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import EventID, RoomID, UserID
 from bots.matrix.rooms import MODERATOR_LEVEL
 
 log = logging.getLogger(__name__)
-
-
-def _room(room_id: RoomID) -> str:
-    return f"/_matrix/client/v3/rooms/{quote(room_id)}"
 
 
 class StaffMatrix:
@@ -41,18 +36,17 @@ class StaffMatrix:
             await self._membership(room_id, "invite", counsellor)
 
     async def _power(self, room_id: RoomID, counsellor: UserID | None, previous: UserID | None) -> None:
-        path = f"{_room(room_id)}/state/m.room.power_levels/"
-        levels: dict[str, Any] = await self.admin.request("GET", path)
+        levels = await self.admin.state_event(room_id, "m.room.power_levels")
         users = dict(levels.get("users") or {})
         wanted = {user: level for user, level in users.items() if user != previous or user == self.bot}
         if counsellor is not None:
             wanted[counsellor] = MODERATOR_LEVEL
         if wanted != users:
-            await self.admin.request("PUT", path, {**levels, "users": wanted})
+            await self.admin.put_state(room_id, "m.room.power_levels", "", {**levels, "users": wanted})
 
-    async def _membership(self, room_id: RoomID, action: str, user: UserID) -> None:
+    async def _membership(self, room_id: RoomID, action: Literal["invite", "kick"], user: UserID) -> None:
         try:
-            await self.admin.request("POST", f"{_room(room_id)}/{action}", {"user_id": user})
+            await (self.admin.invite if action == "invite" else self.admin.kick)(room_id, user)
         except SynapseError as exc:
             # Already invited/joined (invite) or already gone (kick): the goal is reached.
             if exc.status != 403:
@@ -62,14 +56,14 @@ class StaffMatrix:
     async def link(self, room_id: RoomID, linked: bool) -> None:
         """Add the case room to the staff Space, or take it out (empty content removes a link)."""
         via: dict[str, Any] = {"via": [self.server_name]} if linked else {}
-        await self.admin.request("PUT", f"{_room(self.space)}/state/m.space.child/{quote(room_id)}", via)
+        await self.admin.put_state(self.space, "m.space.child", room_id, via)
         parent = {**via, "canonical": True} if linked else {}
-        await self.admin.request("PUT", f"{_room(room_id)}/state/m.space.parent/{quote(self.space)}", parent)
+        await self.admin.put_state(room_id, "m.space.parent", self.space, parent)
 
     async def redact(self, room_id: RoomID, event_id: EventID) -> None:
         """Redact an event (no reason), with a transaction ID fixed by the event."""
         txn = "kpr" + hashlib.sha256(event_id.encode()).hexdigest()[:32]
         try:
-            await self.admin.request("PUT", f"{_room(room_id)}/redact/{quote(event_id)}/{txn}", {})
+            await self.admin.redact(room_id, event_id, txn)
         except SynapseError:
             log.exception("Could not redact a note written in a case room")

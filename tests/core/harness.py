@@ -15,7 +15,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from nio import Event, RoomSendResponse
 
@@ -91,6 +90,7 @@ class FakeMatrix:
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, str]] = []
         self.deactivated: list[UserID] = []
+        self.redacted: list[tuple[RoomID, EventID]] = []
         self.olm = None
         self.fail: dict[str, SynapseError] = {}  # call label → the error it answers with
         self._ids = itertools.count(1)
@@ -137,26 +137,31 @@ class FakeMatrix:
         return room_id
 
     async def request(self, method: str, path: str, body: Mapping[str, Any] | None = None, **_: Any) -> dict[str, Any]:
-        self._call(f"{method} {path.split('/_matrix/client/v3')[-1]}")
-        parts = [unquote(part) for part in path.split("/")]
-        if method == "POST" and path.endswith("/createRoom"):
-            return {"room_id": await self.create_room(body or {})}
-        if "/rooms/" in path and "/_matrix/client/" in path:
-            room_id = RoomID(parts[parts.index("rooms") + 1])
-            action = parts[parts.index("rooms") + 2]
-            if action in ("invite", "kick") and body is not None:
-                self._member(room_id, str(body["user_id"]), "invite" if action == "invite" else "leave")
-                return {}
-            if action == "state":
-                key = (parts[parts.index("rooms") + 3], "/".join(parts[parts.index("rooms") + 4 :]))
-                if method == "PUT":
-                    self.state.setdefault(room_id, {})[key] = dict(body or {})
-                    return {"event_id": self.new_id("$")}
-                found = self.state.get(room_id, {}).get(key)
-                if found is None:
-                    raise SynapseError(404, "M_NOT_FOUND", "no such state")
-                return dict(found)
+        self._call(f"{method} {path}")
         return {}
+
+    async def state_event(self, room_id: RoomID, event_type: str, state_key: str = "") -> dict[str, Any]:
+        self._call(f"GET state {event_type}")
+        found = self.state.get(room_id, {}).get((event_type, state_key))
+        if found is None:
+            raise SynapseError(404, "M_NOT_FOUND", "no such state")
+        return dict(found)
+
+    async def put_state(self, room_id: RoomID, event_type: str, state_key: str, content: Mapping[str, Any]) -> None:
+        self._call(f"PUT state {event_type}")
+        self.state.setdefault(room_id, {})[(event_type, state_key)] = dict(content)
+
+    async def invite(self, room_id: RoomID, user_id: UserID) -> None:
+        self._call("invite")
+        self._member(room_id, user_id, "invite")
+
+    async def kick(self, room_id: RoomID, user_id: UserID) -> None:
+        self._call("kick")
+        self._member(room_id, user_id, "leave")
+
+    async def redact(self, room_id: RoomID, event_id: EventID, txn_id: str) -> None:
+        self._call("redact")
+        self.redacted.append((room_id, event_id))
 
     async def joined_rooms(self) -> list[RoomID]:
         return [room for room, info in self.rooms.items() if info.users.get(self.user_id) == "join"]
