@@ -6,7 +6,7 @@
  * Everything lives in the DOM and in memory; `clear()` drops it all.
  */
 import { translate, type Key } from "./i18n";
-import type { MessageView, RoomKind } from "./session";
+import type { MessageView, RoomKind } from "./session/types";
 import { Switcher } from "./switcher";
 import { el, MessageList, type Screens } from "./ui";
 

@@ -4,7 +4,7 @@
  */
 import { translate, type Key, type Language } from "./i18n";
 import { renderBody, displayName } from "./render";
-import type { MessageView } from "./session";
+import type { MessageView } from "./session/types";
 
 type Attrs = Record<string, string>;
 
