@@ -62,7 +62,7 @@ export class ChatApp {
       quickExit: () => this.exit(),
     });
     const chat = this.view.chat;
-    this.composer = new Composer(() => this.session, conversations, () => chat);
+    this.composer = new Composer(() => this.session, conversations, chat);
     const caseRoom = (): string | null => this.credentials?.room_id ?? null;
     this.callbacks = sessionView({ screens, conversations, chat, caseRoom, ended: () => this.teardown("ended") });
     root.replaceChildren(screens.header, ...screens.screens.values());

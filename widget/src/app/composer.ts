@@ -13,7 +13,7 @@ export class Composer {
   constructor(
     private readonly session: () => LiveSession | null,
     private readonly conversations: Conversations,
-    private readonly chat: () => ChatView,
+    private readonly chat: ChatView,
   ) {}
 
   /** Text from the composer, to the conversation shown. False: no chat to send it to. */
@@ -27,7 +27,7 @@ export class Composer {
   /** A prompt's button: its group is answered, the answer goes to the prompt's own room. */
   option(room: string, prompt: string, option: string, label: string, group: HTMLElement): void {
     for (const b of group.querySelectorAll("button")) b.disabled = true;
-    this.chat().input.focus();
+    this.chat.input.focus();
     void this.sendText(room, label, { prompt, option });
   }
 
@@ -43,7 +43,7 @@ export class Composer {
   private async sendText(room: string, body: string, reply?: { prompt: string; option: string }): Promise<void> {
     const session = this.session();
     if (!session) return;
-    this.chat().hideBanner();
+    this.chat.hideBanner();
     session.typing(room, false);
     try {
       await session.send(room, body, reply);

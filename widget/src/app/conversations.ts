@@ -8,7 +8,8 @@
 import { translate, type Key } from "./i18n";
 import type { MessageView, RoomKind } from "./session/types";
 import { Switcher } from "./switcher";
-import { el, MessageList, type Screens } from "./ui";
+import { MessageList } from "./messages";
+import { el, type Screens } from "./ui";
 
 export interface ConversationHandlers {
   /** A prompt button was pressed in `room`'s list. */
