@@ -5,12 +5,14 @@ import { stubFetch, visible } from "./dom";
 // The SDK is not what this test is about: a stand-in for the lazily loaded session module.
 vi.mock("../../src/app/session", () => ({ warmUp: vi.fn(), ChatSession: { open: vi.fn() } }));
 
-const CONFIG = { language: "nl", api: "/api/v1", quick_exit_url: "https://weer.test/", portal_url: "/nl/", hours: { nl: "ma–vr 09:00–21:00." } };
+// jsdom navigates only within a document: the "neutral site" is this page with a fragment.
+const NEUTRAL = `${location.origin}/chat/?lang=nl#weer`;
+const CONFIG = { language: "nl", api: "/api/v1", quick_exit_url: NEUTRAL, portal_url: "/nl/", hours: { nl: "ma–vr 09:00–21:00." } };
 
 describe("main.ts, the entry", () => {
   afterAll(() => vi.unstubAllGlobals());
 
-  it("builds the start screen from the page's config, drops an outreach code from the address, and wires Start and Shift", async () => {
+  it("builds the start screen from the page's config, drops an outreach code from the address, and wires Start and Shift (quick exit)", async () => {
     history.replaceState(null, "", "/chat/?lang=nl&invite=ABC-123");
     document.body.innerHTML =
       '<a class="kp-quick-exit" id="kp-quick-exit" href="https://weer.test/">Snel weg</a>' +
@@ -18,7 +20,6 @@ describe("main.ts, the entry", () => {
       `<script type="application/json" id="keerpunt-config">${JSON.stringify(CONFIG)}</script>`;
     const calls = stubFetch({ sessions: () => new Response("{}", { status: 429 }) });
     const posted = vi.spyOn(window, "postMessage");
-    vi.spyOn(console, "error").mockImplementation(() => undefined); // jsdom cannot navigate
 
     await import("../../src/app/main");
     const root = document.getElementById("kp-app") as HTMLElement;
@@ -32,6 +33,7 @@ describe("main.ts, the entry", () => {
     await vi.waitFor(() => expect(visible(root)?.getAttribute("role")).toBe("alert"));
     expect(calls[0]?.body).toEqual({ language: "nl", entry: "outreach", invite: "ABC-123" });
 
+    const entries = history.length;
     for (let i = 0; i < 3; i += 1) {
       window.dispatchEvent(new KeyboardEvent("keydown", { key: "Shift" }));
       window.dispatchEvent(new KeyboardEvent("keyup", { key: "Shift" }));
@@ -39,5 +41,7 @@ describe("main.ts, the entry", () => {
     expect(document.querySelector<HTMLElement>(".kp-cover")?.hidden).toBe(false);
     expect(document.documentElement.classList.contains("kp-exiting")).toBe(true);
     expect(root.children).toHaveLength(0);
+    expect(location.href).toBe(NEUTRAL); // left at once (no chat: nothing to end first)
+    expect(history.length).toBe(entries); // by replacing this history entry
   });
 });
