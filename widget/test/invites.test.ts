@@ -58,9 +58,8 @@ function session(): { client: FakeClient; callbacks: SessionCallbacks } {
     ["message", "remove", "memberJoined", "memberLeft", "typing", "connection", "queue", "untrusted", "closed", "ended", "handover", "partner", "reopenPrompt"].map((name) => [name, vi.fn()]),
   ) as unknown as SessionCallbacks;
   const info = { homeserver: "https://k", user_id: rule.me, access_token: "t", device_id: "D", room_id: rule.caseRoom, bot: rule.bot, case: "1" };
-  // The constructor is private (open() does crypto and sync first); the listeners are what matter here.
-  const Ctor = ChatSession as unknown as new (...args: unknown[]) => { listen(): void };
-  new Ctor(client, {}, info, callbacks, { bot: "Keerpunt", staff: "Hulpverlener" }).listen();
+  // Put together as open() does after crypto and sync; the listeners are what matter here.
+  new ChatSession(client as never, {} as never, info, callbacks, { bot: "Keerpunt", staff: "Hulpverlener" });
   return { client, callbacks };
 }
 

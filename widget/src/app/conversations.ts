@@ -6,9 +6,10 @@
  * Everything lives in the DOM and in memory; `clear()` drops it all.
  */
 import { translate, type Key } from "./i18n";
-import type { MessageView, RoomKind } from "./session";
+import type { MessageView, RoomKind } from "./session/types";
 import { Switcher } from "./switcher";
-import { el, MessageList, type Screens } from "./ui";
+import { MessageList } from "./messages";
+import { el, type Screens } from "./ui";
 
 export interface ConversationHandlers {
   /** A prompt button was pressed in `room`'s list. */

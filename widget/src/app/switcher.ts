@@ -1,6 +1,6 @@
 /**
  * The conversations the visitor has (the case room, and a handover room once there is one) and
- * which of them is shown: pure bookkeeping, no DOM (tabs.ts draws it).
+ * which of them is shown: pure bookkeeping, no DOM (conversations.ts draws it).
  */
 
 export type NavigationKey = "ArrowLeft" | "ArrowRight" | "Home" | "End";

@@ -1,0 +1,200 @@
+/**
+ * The chat app: its state (the running session, its credentials, whether a chat is going on)
+ * and what happens to it: start, send, end, quick exit. One instance per page (main.ts makes
+ * it); tests make their own with a fake session module and a stubbed fetch.
+ *
+ * Every way a conversation ends goes through `teardown(reason)`; TEARDOWN says how the ways
+ * differ. The Matrix SDK and Rust crypto load only when the visitor presses "Start" (session.ts).
+ */
+import { PROTOCOL } from "../shared/protocol";
+import { endSession, logout, startSession, type SessionInfo } from "./api";
+import type { WidgetConfig } from "./config";
+import { Composer } from "./composer";
+import { Conversations } from "./conversations";
+import type { HostLink } from "./host";
+import { translate, type Language } from "./i18n";
+import { startRequest, type Outreach } from "./outreach";
+import { isExiting, quickExit } from "./quickexit";
+import { buildScreens, type AppView } from "./screens";
+import type { LiveSession, SessionCallbacks, SessionModule } from "./session/types";
+import { sessionView } from "./sessionview";
+import { TEARDOWN, type TeardownReason } from "./teardown";
+import { Screens } from "./ui";
+
+export interface AppDeps {
+  config: WidgetConfig;
+  root: HTMLElement;
+  /** Embedded in a host page (not inline): the header gets a "minimise" button. */
+  minimisable: boolean;
+  outreach: Outreach;
+  host: HostLink;
+  /** Go to `url`, replacing this history entry. */
+  replace(url: string): void;
+  reload(): void;
+  loadSession?: () => Promise<SessionModule>;
+}
+
+export class ChatApp {
+  readonly screens: Screens;
+  readonly conversations: Conversations;
+  readonly view: AppView;
+  private session: LiveSession | null = null;
+  private credentials: SessionInfo | null = null;
+  private active = false;
+  private readonly composer: Composer;
+  private readonly callbacks: SessionCallbacks;
+
+  constructor(private readonly deps: AppDeps) {
+    const { config, root } = deps;
+    const screens = (this.screens = new Screens(root, config.language, deps.minimisable));
+    const conversations = (this.conversations = new Conversations(screens, {
+      option: (...answer) => this.composer.option(...answer),
+      retry: (key) => void this.session?.retry(key).catch(() => undefined),
+      switched: () => this.view.chat.follow(conversations.active),
+    }));
+    this.view = buildScreens(screens, conversations, config, {
+      start: () => void this.start(),
+      retry: () => void this.start(),
+      newChat: () => deps.reload(),
+      send: (body) => this.composer.send(body),
+      typed: () => this.composer.typed(),
+      end: () => void this.end(),
+      quickExit: () => this.exit(),
+    });
+    const chat = this.view.chat;
+    this.composer = new Composer(() => this.session, conversations, chat);
+    const caseRoom = (): string | null => this.credentials?.room_id ?? null;
+    this.callbacks = sessionView({ screens, conversations, chat, caseRoom, ended: () => this.teardown("ended") });
+    root.replaceChildren(screens.header, ...screens.screens.values());
+    root.ownerDocument.body.append(screens.cover);
+    screens.apply(config.language);
+    this.view.start.refresh();
+    screens.show("start", false);
+    screens.langButton.addEventListener("click", () => {
+      const next: Language = screens.lang === "nl" ? "en" : "nl";
+      screens.apply(next);
+      this.view.start.refresh();
+    });
+    screens.minimiseButton?.addEventListener("click", () => deps.host.post({ protocol: PROTOCOL, action: "minimise" }));
+  }
+
+  /** For tests and the page's handlers: what the app holds right now. */
+  get state(): { session: LiveSession | null; credentials: SessionInfo | null; active: boolean } {
+    return { session: this.session, credentials: this.credentials, active: this.active };
+  }
+
+  async start(): Promise<void> {
+    performance.mark("kp-start"); // for bench/widget.py: where the time to the greeting goes
+    const { screens, conversations, view, deps } = this;
+    screens.show("connecting");
+    // Load the SDK while the API creates the account and the room.
+    const loading = (deps.loadSession ?? (() => import("./session")))().then((m) => {
+      m.warmUp();
+      return m;
+    });
+    loading.catch(() => undefined);
+    const result = await startSession(deps.config.api, startRequest(screens.lang, deps.outreach));
+    performance.mark("kp-api");
+    if (result.kind === "busy") return view.error.show("error_busy");
+    if (result.kind === "failed") return view.error.show("error_start");
+    if (result.kind === "closed") {
+      if (result.session) {
+        this.credentials = result.session;
+        this.teardown("not-started"); // no chat now: do not leave an account behind
+      }
+      return view.closed.show(result.opensAt);
+    }
+    this.credentials = result.session;
+    this.active = true;
+    if (deps.config.homeserver && result.session.homeserver !== deps.config.homeserver) {
+      // The page's CSP only allows the configured homeserver; anything else cannot work.
+      return view.error.show("error_start");
+    }
+    let module: SessionModule;
+    try {
+      module = await loading;
+    } catch {
+      return view.error.show("error_browser");
+    }
+    conversations.clear();
+    conversations.open(result.session.room_id, "case");
+    view.chat.follow(conversations.active);
+    screens.show("chat", null);
+    try {
+      const names = { bot: translate(screens.lang, "bot"), staff: translate(screens.lang, "counsellor") };
+      this.session = await module.ChatSession.open(result.session, screens.lang, this.callbacks, names);
+    } catch (error) {
+      // Also when nobody in the room could read us (UntrustedError): there is no chat to keep.
+      console.warn("keerpunt: the chat could not start:", error instanceof Error ? error.message : error);
+      this.teardown("not-started");
+      return view.error.show("error_start");
+    }
+    if (isExiting()) return;
+    deps.root.classList.add("kp-ready");
+    view.chat.input.focus();
+  }
+
+  /** The visitor confirmed "End chat": the bots close the case (or at least the token dies). */
+  async end(): Promise<void> {
+    const creds = this.credentials;
+    if (creds) {
+      try {
+        const response = await endSession(this.deps.config.api, creds.access_token, "ended", false);
+        if (!response.ok) throw new Error(String(response.status));
+      } catch {
+        await logout(creds.homeserver, creds.access_token).catch(() => undefined);
+      }
+    }
+    this.teardown("ended");
+  }
+
+  /** Quick exit (SECURITY.md A.3): the cover goes up first; see quickexit.ts. */
+  exit(): void {
+    const { config, host } = this.deps;
+    quickExit({
+      url: config.quickExitUrl,
+      api: config.api,
+      cover: () => {
+        this.screens.cover.hidden = false;
+        this.deps.root.ownerDocument.documentElement.classList.add("kp-exiting");
+      },
+      credentials: () => {
+        const creds = this.credentials;
+        return creds ? { homeserver: creds.homeserver, token: creds.access_token } : null;
+      },
+      wipe: () => this.teardown("quick-exit"),
+      leaveTop: (url) => host.post({ protocol: PROTOCOL, action: "quick-exit", url }),
+      replace: (url) => this.deps.replace(url),
+    });
+  }
+
+  /** The page is going away: the conversation goes with it. */
+  pageHidden(): void {
+    if (this.credentials && !isExiting()) this.teardown("page-hidden");
+  }
+
+  /** The "leave this page?" text while a chat is going on; null otherwise (never during an exit). */
+  leaveWarning(): string | null {
+    return this.active && !isExiting() ? translate(this.screens.lang, "leave_warning") : null;
+  }
+
+  /** The one way a conversation ends: everything it held is dropped; TEARDOWN says the rest. */
+  teardown(reason: TeardownReason): void {
+    const plan = TEARDOWN[reason];
+    const creds = this.credentials;
+    this.credentials = null;
+    this.active = false;
+    if (plan.endRequest && creds) {
+      endSession(this.deps.config.api, creds.access_token, plan.endRequest, true).catch(() => undefined);
+    }
+    this.session?.stop();
+    this.session = null;
+    this.composer.reset();
+    this.conversations.clear();
+    if (plan.emptyPage) this.deps.root.replaceChildren();
+    if (plan.showEnded) {
+      this.view.chat.reset();
+      this.screens.show("ended");
+    }
+  }
+}

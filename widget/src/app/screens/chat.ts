@@ -1,0 +1,128 @@
+/**
+ * The chat screen: the conversations (conversations.ts), a status banner, the queue and typing
+ * lines, the composer and "End chat" with its confirmation. SECURITY.md A.6: the composer turns
+ * off autocomplete, spellcheck and autocorrect.
+ */
+import type { Conversation, Conversations } from "../conversations";
+import type { Key } from "../i18n";
+import { el, t, type Screens } from "../ui";
+import { endDialog } from "./enddialog";
+
+export type BannerKey = Extract<Key, "connection_lost" | "connection_back" | "untrusted">;
+
+export interface ChatHandlers {
+  /** The visitor sends `body` (trimmed, not empty). False: there is nowhere to send it (the text stays). */
+  send(body: string): boolean;
+  /** The visitor typed in the composer. */
+  typed(): void;
+  /** The visitor confirmed ending the chat. */
+  end(): void;
+  quickExit(): void;
+}
+
+export interface ChatView {
+  section: HTMLElement;
+  input: HTMLTextAreaElement;
+  endButton: HTMLButtonElement;
+  queueLine: HTMLElement;
+  /** The composer, the queue line and the typing line follow the conversation that is shown. */
+  follow(shown: Conversation | undefined): void;
+  showBanner(key: BannerKey): void;
+  hideBanner(): void;
+  /** Back to how it was before the chat: nothing disabled, no lines, no banner. */
+  reset(): void;
+}
+
+export function chatScreen(
+  screens: Screens,
+  conversations: Conversations,
+  quickExitUrl: string,
+  on: ChatHandlers,
+): ChatView {
+  const banner = el("p", { class: "kp-banner", role: "status", hidden: "" });
+  const queueLine = el("p", { class: "kp-queue", role: "status" });
+  const typingLine = el("p", { class: "kp-typing", "aria-hidden": "true" });
+  const input = el("textarea", {
+    id: "kp-input",
+    rows: "2",
+    maxlength: "4000",
+    autocomplete: "off",
+    autocorrect: "off",
+    autocapitalize: "off",
+    spellcheck: "false",
+    enterkeyhint: "send",
+  });
+  const sendButton = t("button", "send", { type: "submit", class: "kp-primary" });
+  const form = el(
+    "form",
+    { class: "kp-composer" },
+    t("label", "composer_label", { for: "kp-input", class: "kp-visually-hidden" }),
+    input,
+    sendButton,
+  );
+  const endButton = t("button", "end_button", { type: "button", class: "kp-secondary" });
+  const dialog = endDialog(quickExitUrl, {
+    confirm: () => on.end(),
+    cancel: () => endButton.focus(),
+    quickExit: () => on.quickExit(),
+  });
+  const section = el(
+    "section",
+    { class: "kp-chat", "aria-labelledby": "kp-chat-h" },
+    t("h1", "chat_heading", { id: "kp-chat-h", tabindex: "-1", class: "kp-visually-hidden" }),
+    banner,
+    conversations.tablist,
+    queueLine,
+    conversations.panels,
+    typingLine,
+    form,
+    el("div", { class: "kp-chat-actions" }, endButton),
+    conversations.announcer,
+    dialog.dialog,
+  );
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = input.value.trim();
+    if (body && on.send(body)) input.value = "";
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener("input", () => on.typed());
+  endButton.addEventListener("click", () => dialog.open());
+
+  return {
+    section,
+    input,
+    endButton,
+    queueLine,
+    follow(shown) {
+      const closed = shown?.closed ?? false;
+      input.disabled = closed;
+      sendButton.disabled = closed;
+      queueLine.hidden = shown !== undefined && shown.kind !== "case";
+      const who = shown?.typing[0];
+      if (who) screens.setText(typingLine, "typing", { who });
+      else typingLine.textContent = "";
+    },
+    showBanner(key) {
+      banner.hidden = false;
+      screens.setText(banner, key);
+    },
+    hideBanner() {
+      banner.hidden = true;
+    },
+    reset() {
+      input.disabled = false;
+      sendButton.disabled = false;
+      queueLine.textContent = "";
+      queueLine.hidden = false;
+      typingLine.textContent = "";
+      banner.hidden = true;
+    },
+  };
+}

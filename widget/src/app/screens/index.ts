@@ -1,0 +1,40 @@
+/** All six screens of the chat app, built and registered in their order on the page. */
+import type { WidgetConfig } from "../config";
+import type { Conversations } from "../conversations";
+import type { Screens } from "../ui";
+import { chatScreen, type ChatHandlers, type ChatView } from "./chat";
+import { closedScreen, connectingScreen, endedScreen, errorScreen, type ClosedScreen, type ErrorScreen } from "./notices";
+import { startScreen, type StartScreen } from "./start";
+
+export interface AppView {
+  start: StartScreen;
+  closed: ClosedScreen;
+  error: ErrorScreen;
+  chat: ChatView;
+}
+
+export interface ScreenHandlers extends ChatHandlers {
+  start(): void;
+  /** "Try again" after an error. */
+  retry(): void;
+  newChat(): void;
+}
+
+export function buildScreens(
+  screens: Screens,
+  conversations: Conversations,
+  config: Pick<WidgetConfig, "hours" | "openNow" | "opensAt" | "portalUrl" | "quickExitUrl">,
+  on: ScreenHandlers,
+): AppView {
+  const start = startScreen(screens, config, on);
+  const closed = closedScreen(screens, config.portalUrl);
+  const error = errorScreen(screens, on);
+  const chat = chatScreen(screens, conversations, config.quickExitUrl, on);
+  screens.add("start", start.section);
+  screens.add("connecting", connectingScreen());
+  screens.add("closed", closed.section);
+  screens.add("error", error.section);
+  screens.add("chat", chat.section);
+  screens.add("ended", endedScreen(on));
+  return { start, closed, error, chat };
+}

@@ -1,0 +1,68 @@
+/** The screens between start and chat, and after it: connecting, closed, an error, ended. */
+import { formatOpening } from "../hours";
+import { el, t, type Screens } from "../ui";
+
+export function connectingScreen(): HTMLElement {
+  return el(
+    "section",
+    { role: "status" },
+    t("h1", "connecting", { tabindex: "-1" }),
+    el("div", { class: "kp-spinner", "aria-hidden": "true" }),
+  );
+}
+
+export interface ClosedScreen {
+  section: HTMLElement;
+  /** Show the screen, saying when the chat opens again (or that nobody knows yet). */
+  show(opensAt: string | null): void;
+}
+
+export function closedScreen(screens: Screens, portalUrl: string): ClosedScreen {
+  const text = el("p", {});
+  const portalLink = t("a", "closed_portal", { href: portalUrl, target: "_top" });
+  const section = el(
+    "section",
+    {},
+    t("h1", "closed_heading", { tabindex: "-1" }),
+    text,
+    t("p", "danger", { class: "kp-danger" }),
+    el("p", {}, portalLink),
+  );
+  return {
+    section,
+    show(opensAt) {
+      const when = formatOpening(opensAt, screens.lang);
+      if (when) screens.setText(text, "closed_text", { when });
+      else screens.setText(text, "closed_unknown");
+      screens.show("closed");
+    },
+  };
+}
+
+export type ErrorKey = "error_busy" | "error_start" | "error_browser";
+
+export interface ErrorScreen {
+  section: HTMLElement;
+  /** Show the screen with this error; focus goes to its text. */
+  show(key: ErrorKey): void;
+}
+
+export function errorScreen(screens: Screens, on: { retry(): void }): ErrorScreen {
+  const text = el("p", { tabindex: "-1", class: "kp-error-text" });
+  const retryButton = t("button", "retry", { type: "button", class: "kp-primary" });
+  retryButton.addEventListener("click", () => on.retry());
+  const section = el("section", { role: "alert" }, text, retryButton, t("p", "danger", { class: "kp-danger" }));
+  return {
+    section,
+    show(key) {
+      screens.setText(text, key);
+      screens.show("error", text);
+    },
+  };
+}
+
+export function endedScreen(on: { newChat(): void }): HTMLElement {
+  const newChatButton = t("button", "new_chat", { type: "button", class: "kp-primary" });
+  newChatButton.addEventListener("click", () => on.newChat());
+  return el("section", {}, t("h1", "ended_heading", { tabindex: "-1" }), t("p", "ended_text"), newChatButton);
+}

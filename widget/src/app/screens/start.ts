@@ -1,0 +1,53 @@
+/** The first screen: what the chat is, when someone is there, and the button that starts it. */
+import { formatOpening } from "../hours";
+import type { Language } from "../i18n";
+import { el, t, type Screens } from "../ui";
+
+export interface StartConfig {
+  /** The weekly opening hours as text, per language (from the portal). */
+  hours: Partial<Record<Language, string>>;
+  openNow: boolean;
+  opensAt: string | null;
+}
+
+export interface StartScreen {
+  section: HTMLElement;
+  /** Show the hours and, when closed now, when the chat opens: again after a language switch. */
+  refresh(): void;
+}
+
+export function startScreen(screens: Screens, config: StartConfig, on: { start(): void }): StartScreen {
+  const startButton = t("button", "start_button", { type: "button", class: "kp-primary" });
+  const hoursLine = el("p", { class: "kp-hours" });
+  const closedNowLine = el("p", { class: "kp-closed-now", hidden: "" });
+  const section = el(
+    "section",
+    { "aria-labelledby": "kp-start-h" },
+    t("h1", "start_heading", { id: "kp-start-h", tabindex: "-1" }),
+    el(
+      "ul",
+      { class: "kp-facts" },
+      t("li", "start_who"),
+      t("li", "start_anonymous"),
+      t("li", "start_encrypted"),
+      t("li", "start_quick_exit"),
+      t("li", "start_traces"),
+    ),
+    hoursLine,
+    closedNowLine,
+    startButton,
+    t("p", "danger", { class: "kp-danger" }),
+  );
+  startButton.addEventListener("click", () => on.start());
+
+  function refresh(): void {
+    const hours = config.hours[screens.lang];
+    hoursLine.hidden = !hours;
+    if (hours) screens.setText(hoursLine, "start_hours", { hours });
+    const when = config.openNow ? null : formatOpening(config.opensAt, screens.lang);
+    closedNowLine.hidden = !when;
+    if (when) screens.setText(closedNowLine, "closed_now", { when });
+  }
+
+  return { section, refresh };
+}

@@ -1,0 +1,101 @@
+/**
+ * Starting the encrypted session. Everything is in memory (SECURITY.md A.4): MemoryStore,
+ * MemoryCryptoStore and `initRustCrypto({useIndexedDB: false})`, and js-sdk's logger never
+ * persists its level; a reload is a new session.
+ *
+ * The order matters (DESIGN.md "End-to-end encryption rules", FIELD-NOTES.md):
+ * crypto → strict device isolation → cross-signing → sync → join → wait for the room and its
+ * members → check that a recipient device is signed by its owner → send `nl.keerpunt.start`.
+ */
+import { ClientEvent, createClient, Filter, MemoryCryptoStore, MemoryStore, SyncState, type MatrixClient } from "matrix-js-sdk";
+import { OnlySignedDevicesIsolationMode, type CryptoApi } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { logger } from "matrix-js-sdk/lib/logger.js";
+import type { SessionInfo } from "../api";
+import { until } from "./wait";
+
+/** The visitor speaks first (DESIGN.md rule 7): the bot greets in reply to this event. */
+export const START_EVENT = "nl.keerpunt.start";
+
+/**
+ * Every sync asks for up to this many timeline events per room. js-sdk's default (10 after the
+ * first sync) is less than a handover room holds before the visitor joins (state events,
+ * invites, the introduction and the summary), and a gap would hide the summary.
+ */
+export const TIMELINE_LIMIT = 100;
+
+type Leveled = { setLevel?: (level: string, persist?: boolean) => void };
+
+/**
+ * loglevel underneath js-sdk: keep the console quiet. `false`: loglevel would otherwise persist
+ * the level in localStorage ("loglevel:matrix"), a trace left after the chat (SECURITY.md A.4).
+ */
+export function quietLogger(log: Leveled = logger as unknown as Leveled): void {
+  log.setLevel?.("warn", false);
+}
+
+/** A client for the session's account and device, with in-memory Rust crypto in strict mode. */
+export async function cryptoClient(
+  info: SessionInfo,
+  create: typeof createClient = createClient,
+): Promise<{ client: MatrixClient; crypto: CryptoApi }> {
+  const client = create({
+    baseUrl: info.homeserver,
+    userId: info.user_id,
+    deviceId: info.device_id,
+    accessToken: info.access_token,
+    store: new MemoryStore(),
+    cryptoStore: new MemoryCryptoStore(),
+    timelineSupport: false,
+  });
+  await client.initRustCrypto({ useIndexedDB: false });
+  const crypto = client.getCrypto();
+  if (!crypto) throw new Error("crypto did not start");
+  crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
+  return { client, crypto };
+}
+
+export interface BeginSteps {
+  client: Pick<MatrixClient, "on" | "off" | "startClient" | "joinRoom" | "getRoom">;
+  crypto: Pick<CryptoApi, "bootstrapCrossSigning">;
+  info: SessionInfo;
+  trust: { requireOwnSignature(): Promise<void>; requireSignedRecipient(roomId: string): Promise<void> };
+  /** Sends one event to the case room with a fresh transaction ID. */
+  send(roomId: string, type: string, content: Record<string, unknown>): Promise<unknown>;
+}
+
+/** Cross-sign, sync, join, and speak first. Rejects (sending nothing) when nobody can read us. */
+export async function begin(steps: BeginSteps, language: string): Promise<void> {
+  const { client, crypto, info, trust } = steps;
+  const filter = new Filter(info.user_id);
+  filter.setDefinition({ room: { timeline: { limit: TIMELINE_LIMIT } } });
+  const prepared = new Promise<void>((resolve) => {
+    const onSync = (state: SyncState): void => {
+      if (state === SyncState.Prepared || state === SyncState.Syncing) {
+        client.off(ClientEvent.Sync, onSync);
+        resolve();
+      }
+    };
+    client.on(ClientEvent.Sync, onSync);
+  });
+  // Three independent round trips at once: cross-signing (the first upload of a fresh
+  // account's keys needs no interactive auth), the first sync, and joining the case room
+  // (we were invited in createRoom). Nothing is sent before all three are done.
+  await Promise.all([
+    crypto.bootstrapCrossSigning({
+      authUploadDeviceSigningKeys: async (makeRequest) => {
+        await makeRequest(null);
+      },
+    }),
+    client.startClient({ initialSyncLimit: 30, lazyLoadMembers: false, filter }).then(() => prepared),
+    client.joinRoom(info.room_id),
+  ]);
+  await trust.requireOwnSignature();
+  // The room key goes only to members in local state: wait for us and the bot to be there.
+  await until(() => {
+    const r = client.getRoom(info.room_id);
+    return !!r && r.getMyMembership() === "join" && r.getMember(info.bot)?.membership === "join";
+  }, "the room and its members");
+  await trust.requireSignedRecipient(info.room_id);
+  await steps.send(info.room_id, START_EVENT, { language });
+  performance.mark("kp-start-sent");
+}

@@ -1,0 +1,98 @@
+/**
+ * Events of the rooms we show, on their way to the screen: rendered (events.ts) when they arrive
+ * and again when they are decrypted, the bot's structured content acted on, read receipts sent.
+ *
+ * Strict mode (FIELD-NOTES): a message that arrives before its sender's device keys fails as
+ * "unknown sender device" and js-sdk never retries it. Such events are kept here and retried
+ * (`retryDecryptions`) when device lists or trust change, which is when those keys arrive.
+ */
+import type { MatrixEvent } from "matrix-js-sdk";
+import { botNews, eventKey, isShownType, renderEvent, senderName, waitsForSenderKeys } from "./events";
+import type { Rooms } from "./rooms";
+import type { Names, SessionCallbacks } from "./types";
+
+type Backend = Parameters<MatrixEvent["attemptDecryption"]>[0];
+/** What the timeline needs of an event: rendering, plus a way to decrypt it again. */
+export type TimelineEvent = Parameters<typeof renderEvent>[0] & Pick<MatrixEvent, "attemptDecryption">;
+
+export interface TimelineDeps {
+  me: string;
+  bot: string;
+  names: Names;
+  rooms: Rooms;
+  callbacks: Pick<SessionCallbacks, "message" | "remove" | "queue" | "closed" | "reopenPrompt" | "partner">;
+  /** The sender's own display name in that room (js-sdk's rawDisplayName), or null. */
+  displayNameOf(roomId: string, user: string): string | null;
+  /** Send a read receipt for the event (only while the page is visible). */
+  markRead(event: TimelineEvent): void;
+  crypto: Backend;
+}
+
+export class Timeline {
+  /** Keys of events shown on screen: a later decryption updates them in place. */
+  private readonly shown = new Set<string>();
+  private readonly retryDecrypt = new Set<TimelineEvent>();
+
+  constructor(private readonly deps: TimelineDeps) {}
+
+  /** A new event at the end of a room's timeline. */
+  arrived(roomId: string, event: TimelineEvent): void {
+    if (!this.deps.rooms.has(roomId)) return;
+    if (event.getSender() === this.deps.me || event.isState()) return;
+    if (!isShownType(event.getWireType())) return;
+    this.shown.add(eventKey(event));
+    this.render(event);
+    this.deps.markRead(event);
+  }
+
+  /** An event was decrypted (or failed to be). */
+  decrypted(event: TimelineEvent): void {
+    if (!this.deps.rooms.has(event.getRoomId() ?? "")) return;
+    if (waitsForSenderKeys(event)) this.retryDecrypt.add(event);
+    else this.retryDecrypt.delete(event);
+    if (this.shown.has(eventKey(event))) this.render(event);
+  }
+
+  get waitingForKeys(): number {
+    return this.retryDecrypt.size;
+  }
+
+  retryDecryptions(): void {
+    for (const event of [...this.retryDecrypt]) {
+      void event.attemptDecryption(this.deps.crypto, { isRetry: true });
+    }
+  }
+
+  clear(): void {
+    this.shown.clear();
+    this.retryDecrypt.clear();
+  }
+
+  private render(event: TimelineEvent): void {
+    const { rooms, callbacks, bot, names } = this.deps;
+    const roomId = event.getRoomId() ?? "";
+    const kind = rooms.kind(roomId);
+    if (!kind) return;
+    rooms.announce(roomId); // the "new conversation" line comes before the room's first message
+    const sender = event.getSender() ?? "";
+    const name = senderName(sender, this.deps.displayNameOf(roomId, sender), {
+      bot,
+      botName: names.bot,
+      organisation: rooms.organisation(roomId, sender),
+    });
+    const rendered = renderEvent(event, { bot, name });
+    for (const news of rendered.bot ? botNews(kind, rendered.bot) : []) {
+      if (news.kind === "queue") callbacks.queue(news.info);
+      else if (news.kind === "closed") callbacks.closed(roomId);
+      else if (news.kind === "reopen") callbacks.reopenPrompt(roomId, news.prompt);
+      else if (news.kind === "partner") callbacks.partner(roomId, news.name);
+      else rooms.learnOrganisation(roomId, news.user, news.organisation);
+    }
+    if (rendered.kind === "hidden") {
+      this.shown.delete(rendered.key);
+      callbacks.remove(roomId, rendered.key);
+    } else {
+      callbacks.message(roomId, rendered.view);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What the encrypted session tells the app, and how it shows a message. Types only: the app's
+ * small entry imports these without pulling in the Matrix SDK.
+ */
+import type { SessionInfo } from "../api";
+import type { Prompt, QueueInfo } from "../content";
+
+export type Sender = "me" | "bot" | "staff";
+export type RoomKind = "case" | "handover";
+export type SendState = "sending" | "sent" | "read" | "failed";
+
+export interface MessageView {
+  key: string;
+  from: Sender;
+  name: string | null;
+  body: string | null;
+  state: "ok" | "decrypting" | "undecryptable";
+  prompt: Prompt | null;
+  status: SendState | null;
+  notice: boolean;
+}
+
+/** How the bot and a counsellor without a display name are called, in the visitor's language. */
+export interface Names {
+  bot: string;
+  staff: string;
+}
+
+/** Everything about a conversation names its room: the case room or a handover room. */
+export interface SessionCallbacks {
+  message(room: string, view: MessageView): void;
+  remove(room: string, key: string): void;
+  /** A counsellor joined or left the case room (handover rooms: the bot says who joined). */
+  memberJoined(room: string): void;
+  memberLeft(room: string): void;
+  typing(room: string, names: string[]): void;
+  connection(ok: boolean): void;
+  queue(info: QueueInfo): void;
+  untrusted(room: string): void;
+  /** No more messages go out in this room: the case was closed, or we left the handover room. */
+  closed(room: string): void;
+  ended(): void;
+  /** We joined a handover room on the bot's invite; called once, before any of its messages. */
+  handover(room: string): void;
+  /** The partner's name, from the bot's `handover.intro` in that handover room. */
+  partner(room: string, name: string): void;
+  /** The visitor answered "later": the prompt `prompt` in `room` can be answered again. */
+  reopenPrompt(room: string, prompt: string): void;
+}
+
+/** What the app needs of a running ChatSession (session.ts). */
+export interface LiveSession {
+  send(room: string, body: string, reply?: { prompt: string; option: string }): Promise<void>;
+  retry(key: string): Promise<void>;
+  typing(room: string, active: boolean): void;
+  stop(): void;
+}
+
+export interface SessionModule {
+  warmUp(): void;
+  ChatSession: {
+    open(info: SessionInfo, language: string, callbacks: SessionCallbacks, names: Names): Promise<LiveSession>;
+  };
+}

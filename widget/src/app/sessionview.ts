@@ -1,0 +1,71 @@
+/**
+ * What the session's news does to the screen: the session (session.ts) reports per room, this
+ * turns it into messages, system lines, tabs, banners and the queue line.
+ */
+import type { Conversations } from "./conversations";
+import { translate } from "./i18n";
+import type { ChatView } from "./screens/chat";
+import type { SessionCallbacks } from "./session/types";
+import type { Screens } from "./ui";
+
+export const BANNER_BACK_MS = 4000;
+
+export interface SessionViewDeps {
+  screens: Screens;
+  conversations: Conversations;
+  chat: ChatView;
+  /** The case room of the running session (handover lines are also written there). */
+  caseRoom(): string | null;
+  /** The session ended from the other side (the case was closed, the account erased). */
+  ended(): void;
+}
+
+export function sessionView(deps: SessionViewDeps): SessionCallbacks {
+  const { screens, conversations, chat } = deps;
+  const follow = (): void => chat.follow(conversations.active);
+  return {
+    message: (room, view) => conversations.message(room, view),
+    remove: (room, key) => conversations.get(room)?.list.remove(key),
+    memberJoined: (room) => {
+      chat.queueLine.textContent = "";
+      conversations.system(room, "counsellor_joined");
+    },
+    memberLeft: (room) => conversations.system(room, "counsellor_left"),
+    typing: (room, names) => {
+      const conversation = conversations.get(room);
+      if (!conversation) return;
+      conversation.typing = names;
+      if (conversation === conversations.active) follow();
+    },
+    connection: (ok) => {
+      chat.showBanner(ok ? "connection_back" : "connection_lost");
+      if (ok) setTimeout(() => chat.hideBanner(), BANNER_BACK_MS);
+    },
+    queue: (info) => {
+      const parts: string[] = [];
+      if (info.position !== null) parts.push(translate(screens.lang, "queue_position", { position: info.position }));
+      if (info.minutes !== null) parts.push(translate(screens.lang, "queue_wait", { minutes: info.minutes }));
+      chat.queueLine.textContent = parts.join(" ");
+    },
+    untrusted: () => chat.showBanner("untrusted"),
+    closed: (room) => {
+      const conversation = conversations.get(room);
+      if (!conversation || conversation.closed) return;
+      conversation.closed = true;
+      if (conversation.kind !== "case") conversations.system(room, "conversation_closed");
+      if (conversation !== conversations.active) return;
+      follow();
+      chat.endButton.focus();
+    },
+    ended: () => deps.ended(),
+    handover: (room) => {
+      const caseRoom = deps.caseRoom();
+      conversations.open(room, "handover");
+      conversations.system(room, "handover_started");
+      if (caseRoom) conversations.system(caseRoom, "handover_case_line");
+      conversations.activate(room);
+    },
+    partner: (room, name) => conversations.setPartner(room, name),
+    reopenPrompt: (room, prompt) => conversations.get(room)?.list.reopen(prompt),
+  };
+}

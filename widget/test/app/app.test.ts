@@ -1,0 +1,311 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { WidgetConfig } from "../../src/app/config";
+import type { HostLink } from "../../src/app/host";
+import { PROTOCOL } from "../../src/shared/protocol";
+import { CONFIG, dialogs, fakeSessionModule, SESSION, stubFetch, visible, type Call } from "./dom";
+
+/** A fresh app (and a fresh quickexit module: its "exiting" flag lives per page load). */
+interface Options {
+  config?: Partial<WidgetConfig>;
+  host?: HostLink;
+  open?: () => Promise<void>;
+  outreach?: { invite: string | null; campaign: string | null };
+  loadSession?: () => Promise<never>;
+}
+
+async function makeApp(over: Options = {}) {
+  vi.resetModules();
+  const { ChatApp } = await import("../../src/app/app");
+  const { hostLink } = await import("../../src/app/host");
+  document.documentElement.className = "";
+  document.body.replaceChildren();
+  const root = document.createElement("main");
+  document.body.append(root);
+  const fake = fakeSessionModule(over.open);
+  const replace = vi.fn();
+  const reload = vi.fn();
+  const app = new ChatApp({
+    config: { ...CONFIG, ...over.config },
+    root,
+    minimisable: false,
+    outreach: over.outreach ?? { invite: null, campaign: null },
+    host: over.host ?? hostLink(null, null),
+    replace,
+    reload,
+    loadSession: over.loadSession ?? (async () => fake.module),
+  });
+  return { app, root, fake, replace, reload };
+}
+
+type App = Awaited<ReturnType<typeof makeApp>>;
+
+async function started(over: Options = {}): Promise<App> {
+  const made = await makeApp(over);
+  await made.app.start();
+  // A message in the case room, so that "wiped" can be seen.
+  made.fake.opened[0]?.callbacks.message(SESSION.room_id, { key: "$1", from: "staff", name: null, body: "geheim 7731", state: "ok", prompt: null, status: null, notice: false });
+  expect(document.body.textContent).toContain("geheim 7731");
+  return made;
+}
+
+function expectWiped(made: App): void {
+  const state = made.app.state;
+  expect(state.session).toBeNull();
+  expect(state.credentials).toBeNull();
+  expect(state.active).toBe(false);
+  expect(made.fake.session.stop).toHaveBeenCalledTimes(1);
+  expect(made.app.conversations.all).toEqual([]);
+  expect(document.body.textContent).not.toContain("geheim 7731");
+}
+
+const ends = (calls: Call[]) => calls.filter((c) => c.url.endsWith("/sessions/end"));
+const logouts = (calls: Call[]) => calls.filter((c) => c.url.endsWith("/_matrix/client/v3/logout"));
+
+let calls: Call[];
+beforeEach(() => {
+  dialogs();
+  calls = stubFetch();
+  vi.spyOn(console, "warn").mockImplementation(() => undefined);
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+describe("starting", () => {
+  it("asks for a session in the page's language, shows the case room and opens the encrypted session", async () => {
+    const { app, root, fake } = await started();
+    expect(calls[0]?.body).toEqual({ language: "nl", entry: "widget" });
+    expect(fake.module.warmUp).toHaveBeenCalled();
+    expect(fake.opened).toHaveLength(1);
+    expect(fake.opened[0]).toMatchObject({ info: SESSION, language: "nl", names: { bot: "Keerpunt", staff: "Hulpverlener" } });
+    expect(app.state).toMatchObject({ credentials: SESSION, active: true, session: fake.session });
+    expect(visible(root)?.classList.contains("kp-chat")).toBe(true);
+    expect(app.conversations.all.map((c) => [c.room, c.kind])).toEqual([[SESSION.room_id, "case"]]);
+    expect(root.classList.contains("kp-ready")).toBe(true);
+    expect(document.activeElement?.id).toBe("kp-input");
+    expect(app.leaveWarning()).toBe("Als je deze pagina sluit, is het gesprek weg.");
+  });
+
+  it("sends an outreach code and campaign with the start request, cut to size", async () => {
+    const { app } = await makeApp({ outreach: { invite: "X".repeat(300), campaign: "geldezel" } });
+    await app.start();
+    expect(calls[0]?.body).toEqual({ language: "nl", entry: "outreach", invite: "X".repeat(128), campaign: "geldezel" });
+  });
+
+  it("says so when it is busy, keeping nothing", async () => {
+    calls = stubFetch({ sessions: () => new Response("{}", { status: 429, headers: { "Retry-After": "60" } }) });
+    const { app, root, fake } = await makeApp();
+    await app.start();
+    expect(visible(root)?.textContent).toContain("Het is nu erg druk.");
+    expect(fake.opened).toEqual([]);
+    expect(app.state).toEqual({ session: null, credentials: null, active: false });
+  });
+
+  it("ends an account it got while the chat is closed at once, and says when the chat opens", async () => {
+    const opensAt = "2030-01-07T09:00:00+01:00";
+    calls = stubFetch({ sessions: () => Response.json({ ...SESSION, open: false, opens_at: opensAt }, { status: 201 }) });
+    const { app, root, fake } = await makeApp();
+    await app.start();
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive])).toEqual([[{ reason: "ended" }, true]]);
+    expect(logouts(calls)).toEqual([]);
+    expect(fake.opened).toEqual([]);
+    expect(app.state.credentials).toBeNull();
+    expect(visible(root)?.textContent).toContain("De chat gaat weer open op");
+    expect(visible(root)?.textContent).toContain("09:00");
+  });
+
+  it("tears down a session that could not start, ends its account and says it did not work", async () => {
+    const { app, root, fake } = await makeApp({ open: async () => Promise.reject(new Error("no recipient device is signed by its owner")) });
+    await app.start();
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive])).toEqual([[{ reason: "ended" }, true]]);
+    expect(app.state).toEqual({ session: null, credentials: null, active: false });
+    expect(app.conversations.all).toEqual([]);
+    expect(fake.session.stop).not.toHaveBeenCalled(); // open() stops its own half-started client
+    expect(visible(root)?.textContent).toContain("Het lukt nu niet om de chat te starten.");
+  });
+
+  it("says the browser cannot do it when the SDK does not load", async () => {
+    const { app, root } = await makeApp({ loadSession: async () => Promise.reject(new Error("no wasm")) });
+    await app.start();
+    expect(visible(root)?.textContent).toContain("Je browser kan deze beveiligde chat niet openen.");
+  });
+});
+
+describe("every way a conversation ends goes through one teardown", () => {
+  it("'End chat': the end request is answered first, then everything is dropped and 'ended' shows", async () => {
+    const made = await started();
+    let answer: (r: Response) => void = () => undefined;
+    calls = stubFetch({ end: () => new Promise((r) => (answer = r)) });
+    made.app.view.chat.endButton.click();
+    const yes = [...document.querySelectorAll("dialog button")].find((b) => b.textContent === "Ja, stoppen") as HTMLButtonElement;
+    yes.click();
+    await Promise.resolve();
+    expect(made.app.state.credentials).not.toBeNull(); // not before the bots answered
+    answer(new Response(null, { status: 204 }));
+    await vi.waitFor(() => expect(made.app.state.credentials).toBeNull());
+    expectWiped(made);
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive])).toEqual([[{ reason: "ended" }, false]]);
+    expect(logouts(calls)).toEqual([]);
+    expect(visible(made.root)?.querySelector("h1")?.textContent).toBe("Het gesprek is gestopt");
+    expect(document.activeElement?.textContent).toBe("Het gesprek is gestopt");
+  });
+
+  it("'End chat' logs the device out when the end request fails", async () => {
+    const made = await started();
+    calls = stubFetch({ end: async () => new Response(null, { status: 500 }) });
+    await made.app.end();
+    expect(logouts(calls).map((c) => [c.init.headers, c.init.keepalive])).toEqual([[{ Authorization: "Bearer secret-token" }, true]]);
+    expectWiped(made);
+  });
+
+  it("the other side ending the chat wipes it and shows 'ended' without asking anything", async () => {
+    const made = await started();
+    calls = stubFetch();
+    made.fake.opened[0]?.callbacks.ended();
+    expectWiped(made);
+    expect(calls).toEqual([]);
+    expect(visible(made.root)?.querySelector("h1")?.textContent).toBe("Het gesprek is gestopt");
+  });
+
+  it("the page going away sends only the end request (keepalive, as a quick exit) and drops everything", async () => {
+    const made = await started();
+    calls = stubFetch();
+    made.app.pageHidden();
+    expectWiped(made);
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive, c.init.headers])).toEqual([
+      [{ reason: "quick_exit" }, true, { Authorization: "Bearer secret-token", "Content-Type": "application/json" }],
+    ]);
+    expect(logouts(calls)).toEqual([]); // a logout could beat the end request to the bots
+    made.app.pageHidden();
+    expect(ends(calls)).toHaveLength(1);
+  });
+
+  it("the page going away before any chat does nothing", async () => {
+    const made = await makeApp();
+    made.app.pageHidden();
+    expect(calls).toEqual([]);
+  });
+
+  it("quick exit covers the page before anything else, wipes it all, ends, logs out and leaves", async () => {
+    const made = await started();
+    calls = stubFetch();
+    const coveredAtStop: boolean[] = [];
+    made.fake.session.stop.mockImplementation(() => {
+      coveredAtStop.push(!made.app.screens.cover.hidden && document.documentElement.classList.contains("kp-exiting"));
+    });
+    made.app.exit();
+    expect(coveredAtStop).toEqual([true]);
+    expectWiped(made);
+    expect(made.root.children).toHaveLength(0); // nothing of the chat left in the DOM
+    expect(made.app.screens.cover.isConnected && !made.app.screens.cover.hidden).toBe(true);
+    expect(made.app.leaveWarning()).toBeNull(); // no "leave this page?" can hold it up
+    await vi.waitFor(() => expect(made.replace).toHaveBeenCalledWith("https://weer.test/"));
+    expect(calls.map((c) => c.url)).toEqual(["/api/v1/sessions/end", "https://hs.test/_matrix/client/v3/logout"]);
+    expect(ends(calls)[0]?.body).toEqual({ reason: "quick_exit" });
+    expect(calls.every((c) => c.init.keepalive === true && c.init.referrerPolicy === "no-referrer")).toBe(true);
+    made.app.exit();
+    made.app.pageHidden();
+    expect(calls).toHaveLength(2); // once is enough
+    expect(made.replace).toHaveBeenCalledTimes(1);
+  });
+
+  it("quick exit inside a host page asks the host to leave, naming its origin, and leaves the frame only as a fallback", async () => {
+    const parent = { postMessage: vi.fn() };
+    const { hostLink } = await import("../../src/app/host");
+    const made = await started({ host: hostLink(parent, "https://partner.test") });
+    vi.useFakeTimers();
+    made.app.exit();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(parent.postMessage).toHaveBeenCalledWith({ protocol: PROTOCOL, action: "quick-exit", url: "https://weer.test/" }, "https://partner.test");
+    expect(made.replace).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(made.replace).toHaveBeenCalledWith("https://weer.test/");
+    expectWiped(made);
+  });
+
+  it("quick exit before any chat just leaves, asking nothing", async () => {
+    const made = await makeApp();
+    made.app.exit();
+    expect(calls).toEqual([]);
+    expect(made.replace).toHaveBeenCalledWith("https://weer.test/");
+  });
+});
+
+describe("chatting", () => {
+  it("sends the composer's text to the conversation shown, hiding the banner and stopping 'typing'", async () => {
+    const made = await started();
+    const chat = made.app.view.chat;
+    chat.showBanner("untrusted");
+    chat.input.value = "  hoi  ";
+    chat.input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(made.fake.session.send).toHaveBeenCalledWith(SESSION.room_id, "hoi", undefined);
+    expect(made.fake.session.typing).toHaveBeenCalledWith(SESSION.room_id, false);
+    expect(chat.input.value).toBe("");
+    expect(document.querySelector<HTMLElement>(".kp-banner")?.hidden).toBe(true);
+  });
+
+  it("sends a prompt's answer to the prompt's room as a structured reply, and closes the question", async () => {
+    const made = await started();
+    const prompt = { id: "audience", options: [{ id: "self", label: "Voor mezelf" }, { id: "other", label: "Voor een ander" }] };
+    made.fake.opened[0]?.callbacks.message(SESSION.room_id, { key: "$p", from: "bot", name: "Keerpunt", body: "Voor wie?", state: "ok", prompt, status: null, notice: true });
+    const buttons = [...document.querySelectorAll<HTMLButtonElement>(".kp-option")];
+    buttons[0]?.click();
+    expect(made.fake.session.send).toHaveBeenCalledWith(SESSION.room_id, "Voor mezelf", { prompt: "audience", option: "self" });
+    expect(buttons.every((b) => b.disabled)).toBe(true);
+    expect(document.activeElement?.id).toBe("kp-input");
+  });
+
+  it("retries a failed message through the session", async () => {
+    const made = await started();
+    made.fake.opened[0]?.callbacks.message(SESSION.room_id, { key: "kp.2", from: "me", name: null, body: "x", state: "ok", prompt: null, status: "failed", notice: false });
+    document.querySelector<HTMLButtonElement>(".kp-retry")?.click();
+    expect(made.fake.session.retry).toHaveBeenCalledWith("kp.2");
+  });
+
+  it("says 'typing' once while the visitor types, and stops after three quiet seconds", async () => {
+    const made = await started();
+    vi.useFakeTimers();
+    const input = made.app.view.chat.input;
+    input.dispatchEvent(new Event("input"));
+    input.dispatchEvent(new Event("input"));
+    expect(made.fake.session.typing.mock.calls).toEqual([[SESSION.room_id, true]]);
+    vi.advanceTimersByTime(3000);
+    expect(made.fake.session.typing.mock.calls).toEqual([[SESSION.room_id, true], [SESSION.room_id, false]]);
+  });
+
+  it("asks before leaving only while a chat is going on", async () => {
+    const made = await makeApp();
+    expect(made.app.leaveWarning()).toBeNull();
+    await made.app.start();
+    expect(made.app.leaveWarning()).not.toBeNull();
+    await made.app.end();
+    expect(made.app.leaveWarning()).toBeNull();
+  });
+});
+
+describe("the header", () => {
+  it("switches the language of every text, the hours included", async () => {
+    const made = await makeApp();
+    made.app.screens.langButton.click();
+    expect(document.documentElement.lang).toBe("en");
+    expect(visible(made.root)?.querySelector("h1")?.textContent).toBe("Talk anonymously to a counsellor");
+    expect(document.querySelector(".kp-hours")?.textContent).toBe("When is someone there? Mon–Fri 09:00–21:00.");
+    await made.app.start();
+    expect(calls[0]?.body).toMatchObject({ language: "en" });
+  });
+
+  it("asks the host page to minimise the chat, naming the host's origin", async () => {
+    vi.resetModules();
+    const { ChatApp } = await import("../../src/app/app");
+    const parent = { postMessage: vi.fn() };
+    const { hostLink } = await import("../../src/app/host");
+    const root = document.createElement("main");
+    document.body.replaceChildren(root);
+    const app = new ChatApp({ config: CONFIG, root, minimisable: true, outreach: { invite: null, campaign: null }, host: hostLink(parent, "https://partner.test"), replace: vi.fn(), reload: vi.fn() });
+    app.screens.minimiseButton?.click();
+    expect(parent.postMessage).toHaveBeenCalledWith({ protocol: PROTOCOL, action: "minimise" }, "https://partner.test");
+  });
+});

@@ -1,0 +1,82 @@
+/** Shared set-up for the app's jsdom tests (not a test file itself). */
+import { vi } from "vitest";
+import type { WidgetConfig } from "../../src/app/config";
+import type { SessionInfo } from "../../src/app/api";
+import type { LiveSession, SessionCallbacks, SessionModule } from "../../src/app/session/types";
+
+/** jsdom has <dialog> but not its modal methods. */
+export function dialogs(): void {
+  const proto = HTMLDialogElement.prototype as unknown as Record<string, unknown>;
+  proto.showModal ??= function (this: HTMLDialogElement) {
+    this.setAttribute("open", "");
+  };
+  proto.close ??= function (this: HTMLDialogElement) {
+    this.removeAttribute("open");
+  };
+}
+
+export const CONFIG: WidgetConfig = {
+  language: "nl",
+  api: "/api/v1",
+  homeserver: "https://hs.test",
+  quickExitUrl: "https://weer.test/",
+  portalUrl: "/nl/",
+  hours: { nl: "ma–vr 09:00–21:00.", en: "Mon–Fri 09:00–21:00." },
+  openNow: true,
+  opensAt: null,
+  host: null,
+};
+
+export const SESSION: SessionInfo = {
+  homeserver: "https://hs.test",
+  user_id: "@visitor-x:hs.test",
+  access_token: "secret-token",
+  device_id: "DEV",
+  room_id: "!case:hs.test",
+  bot: "@keerpunt:hs.test",
+  case: "4821",
+};
+
+export interface Call {
+  url: string;
+  init: RequestInit;
+  body: Record<string, unknown> | null;
+}
+
+/** fetch, answered like the session API and the homeserver would; every call recorded. */
+export function stubFetch(answers: { sessions?: () => Response; end?: () => Promise<Response> } = {}): Call[] {
+  const calls: Call[] = [];
+  vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
+    calls.push({ url, init, body: init.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : null });
+    if (url.endsWith("/sessions")) return answers.sessions?.() ?? Response.json(SESSION, { status: 201 });
+    if (url.endsWith("/sessions/end")) return (await answers.end?.()) ?? new Response(null, { status: 204 });
+    return new Response("{}", { status: 200 });
+  });
+  return calls;
+}
+
+/** A session module whose ChatSession.open records what it got and hands out a fake session. */
+export function fakeSessionModule(open?: () => Promise<void>) {
+  const session = {
+    send: vi.fn(async (_room: string, _body: string, _reply?: { prompt: string; option: string }) => undefined),
+    retry: vi.fn(async (_key: string) => undefined),
+    typing: vi.fn((_room: string, _active: boolean) => undefined),
+    stop: vi.fn(() => undefined),
+  } satisfies LiveSession;
+  const opened: { info: SessionInfo; language: string; callbacks: SessionCallbacks; names: { bot: string; staff: string } }[] = [];
+  const module: SessionModule = {
+    warmUp: vi.fn(),
+    ChatSession: {
+      open: async (info, language, callbacks, names) => {
+        opened.push({ info, language, callbacks, names });
+        await open?.();
+        return session;
+      },
+    },
+  };
+  return { module, session, opened };
+}
+
+export function visible(root: ParentNode): HTMLElement | undefined {
+  return [...root.querySelectorAll<HTMLElement>(".kp-screen")].find((s) => !s.hidden);
+}

@@ -1,0 +1,218 @@
+// @vitest-environment jsdom
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { Conversations } from "../../src/app/conversations";
+import { formatOpening } from "../../src/app/hours";
+import { translate, type Language } from "../../src/app/i18n";
+import { chatScreen } from "../../src/app/screens/chat";
+import { closedScreen, endedScreen, errorScreen } from "../../src/app/screens/notices";
+import { startScreen, type StartConfig } from "../../src/app/screens/start";
+import { Screens } from "../../src/app/ui";
+import { dialogs } from "./dom";
+
+const OPENS_AT = "2030-01-07T09:00:00+01:00"; // a Monday, 09:00 in Amsterdam
+
+function page(language: Language = "nl") {
+  document.body.replaceChildren();
+  const root = document.createElement("main");
+  document.body.append(root);
+  return { root, screens: new Screens(root, language, false) };
+}
+
+/** Registers `section` as the screen `name`, puts it on the page and translates the page. */
+function mount(screens: Screens, root: HTMLElement, name: Parameters<Screens["add"]>[0], section: HTMLElement): HTMLElement {
+  screens.add(name, section);
+  root.append(section);
+  screens.apply(screens.lang);
+  return section;
+}
+
+const HOURS = { nl: "ma–vr 09:00–21:00.", en: "Mon–Fri 09:00–21:00." };
+
+describe("the start screen", () => {
+  function start(config: Partial<StartConfig> = {}, language: Language = "nl") {
+    const { root, screens } = page(language);
+    const on = { start: vi.fn() };
+    const s = startScreen(screens, { hours: HOURS, openNow: true, opensAt: null, ...config }, on);
+    const section = mount(screens, root, "start", s.section);
+    s.refresh();
+    const hours = section.querySelector<HTMLElement>(".kp-hours");
+    const closedNow = section.querySelector<HTMLElement>(".kp-closed-now");
+    return { s, screens, section, on, hours, closedNow };
+  }
+
+  it("shows who the visitor talks to, the weekly hours and the emergency number, in Dutch", () => {
+    const { section, hours, closedNow } = start();
+    expect(section.querySelector("h1")?.textContent).toBe("Praat anoniem met een hulpverlener");
+    expect(section.querySelectorAll(".kp-facts li")).toHaveLength(5);
+    expect(hours?.hidden).toBe(false);
+    expect(hours?.textContent).toBe("Wanneer is er iemand? ma–vr 09:00–21:00.");
+    expect(closedNow?.hidden).toBe(true);
+    expect(section.querySelector(".kp-danger")?.textContent).toBe("Ben je nu in gevaar? Bel 112.");
+  });
+
+  it("hides the hours line when there are no weekly hours", () => {
+    const { hours } = start({ hours: {} });
+    expect(hours?.hidden).toBe(true);
+  });
+
+  it("says when a closed chat opens again, in Amsterdam time, and again after a language switch", () => {
+    const { s, screens, closedNow, hours } = start({ openNow: false, opensAt: OPENS_AT });
+    expect(closedNow?.hidden).toBe(false);
+    const nl = formatOpening(OPENS_AT, "nl") ?? "";
+    expect(nl).toContain("maandag 7 januari");
+    expect(nl).toContain("09:00");
+    expect(closedNow?.textContent).toBe(translate("nl", "closed_now", { when: nl }));
+    screens.apply("en");
+    s.refresh();
+    const en = formatOpening(OPENS_AT, "en") ?? "";
+    expect(en).toContain("Monday 7 January");
+    expect(closedNow?.textContent).toBe(translate("en", "closed_now", { when: en }));
+    expect(hours?.textContent).toBe("When is someone there? Mon–Fri 09:00–21:00.");
+  });
+
+  it("says nothing about closing when the opening time is missing or not a date", () => {
+    expect(start({ openNow: false, opensAt: null }).closedNow?.hidden).toBe(true);
+    expect(start({ openNow: false, opensAt: "soon" }).closedNow?.hidden).toBe(true);
+  });
+
+  it("starts the chat from its button, in English too", () => {
+    const { section, on } = start({}, "en");
+    const button = section.querySelector<HTMLButtonElement>("button.kp-primary");
+    expect(button?.textContent).toBe("Start the chat");
+    button?.click();
+    expect(on.start).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the screens around the chat", () => {
+  it("the closed screen says when the chat opens, or that nobody knows yet, and links to the portal", () => {
+    const { root, screens } = page();
+    const closed = closedScreen(screens, "/nl/");
+    const section = mount(screens, root, "closed", closed.section);
+    closed.show(OPENS_AT);
+    expect(section.hidden).toBe(false);
+    expect(section.textContent).toContain(translate("nl", "closed_text", { when: formatOpening(OPENS_AT, "nl") ?? "" }));
+    closed.show(null);
+    expect(section.textContent).toContain("We weten nog niet wanneer de chat weer opengaat.");
+    const link = section.querySelector("a");
+    expect([link?.getAttribute("href"), link?.target]).toEqual(["/nl/", "_top"]);
+  });
+
+  it("the error screen shows the error, moves focus to it, and tries again on request", () => {
+    const { root, screens } = page();
+    const retry = vi.fn();
+    const error = errorScreen(screens, { retry });
+    const section = mount(screens, root, "error", error.section);
+    error.show("error_busy");
+    expect(section.hidden).toBe(false);
+    expect(document.activeElement?.textContent).toBe("Het is nu erg druk. Probeer het over een paar minuten opnieuw.");
+    section.querySelector("button")?.click();
+    expect(retry).toHaveBeenCalledTimes(1);
+  });
+
+  it("the ended screen offers a new chat", () => {
+    const { root, screens } = page();
+    const newChat = vi.fn();
+    const section = mount(screens, root, "ended", endedScreen({ newChat }));
+    expect(section.querySelector("h1")?.textContent).toBe("Het gesprek is gestopt");
+    section.querySelector("button")?.click();
+    expect(newChat).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the chat screen", () => {
+  beforeEach(dialogs);
+
+  function chat(send = (_body: string) => true) {
+    const { root, screens } = page();
+    const conversations = new Conversations(screens, { option: vi.fn(), retry: vi.fn(), switched: vi.fn() });
+    const on = { send: vi.fn(send), typed: vi.fn(), end: vi.fn(), quickExit: vi.fn() };
+    const view = chatScreen(screens, conversations, "https://weer.test/", on);
+    const section = mount(screens, root, "chat", view.section);
+    const q = <T extends HTMLElement>(selector: string) => section.querySelector<T>(selector) as T;
+    return { view, on, conversations, section, q };
+  }
+
+  it("turns off autocomplete, spellcheck and autocorrect in the composer (SECURITY.md A.6)", () => {
+    const { view } = chat();
+    const attributes = ["autocomplete", "autocorrect", "autocapitalize", "spellcheck"].map((a) => view.input.getAttribute(a));
+    expect(attributes).toEqual(["off", "off", "off", "false"]);
+    expect(view.input.maxLength).toBe(4000);
+  });
+
+  it("sends the trimmed text on Enter and empties the composer, not on Shift+Enter or blank text", () => {
+    const { view, on } = chat();
+    view.input.value = "   ";
+    view.input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    view.input.value = "regel een";
+    view.input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true, bubbles: true }));
+    expect(on.send).not.toHaveBeenCalled();
+    view.input.value = "  hoi  ";
+    view.input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(on.send).toHaveBeenCalledWith("hoi");
+    expect(view.input.value).toBe("");
+  });
+
+  it("keeps the text when there is nowhere to send it", () => {
+    const { view, q } = chat(() => false);
+    view.input.value = "bewaar mij";
+    q<HTMLButtonElement>("button[type=submit]").click();
+    expect(view.input.value).toBe("bewaar mij");
+  });
+
+  it("reports typing", () => {
+    const { view, on } = chat();
+    view.input.dispatchEvent(new Event("input"));
+    expect(on.typed).toHaveBeenCalledTimes(1);
+  });
+
+  it("lets the composer, queue and typing lines follow the conversation shown", () => {
+    const { view, conversations, q } = chat();
+    const caseRoom = conversations.open("!case", "case");
+    const handover = conversations.open("!h", "handover");
+    view.follow(caseRoom);
+    expect([view.input.disabled, q(".kp-queue").hidden, q(".kp-typing").textContent]).toEqual([false, false, ""]);
+    handover.closed = true;
+    handover.typing = ["Hulpverlener"];
+    view.follow(handover);
+    expect(view.input.disabled).toBe(true);
+    expect(q<HTMLButtonElement>("button[type=submit]").disabled).toBe(true);
+    expect(q(".kp-queue").hidden).toBe(true);
+    expect(q(".kp-typing").textContent).toBe("Hulpverlener is aan het typen…");
+    view.reset();
+    expect([view.input.disabled, q(".kp-queue").hidden, q(".kp-typing").textContent]).toEqual([false, false, ""]);
+  });
+
+  it("shows and hides the banner with a text from the locale file", () => {
+    const { view, q } = chat();
+    view.showBanner("connection_lost");
+    expect(q(".kp-banner").hidden).toBe(false);
+    expect(q(".kp-banner").textContent).toBe("De verbinding is weg. We proberen opnieuw te verbinden…");
+    view.hideBanner();
+    expect(q(".kp-banner").hidden).toBe(true);
+  });
+
+  it("asks before ending, starting on the safe choice, and ends only on yes", () => {
+    const { view, on, q } = chat();
+    view.endButton.click();
+    expect(q("dialog").hasAttribute("open")).toBe(true);
+    expect(document.activeElement?.textContent).toBe("Nee, verder chatten");
+    (document.activeElement as HTMLButtonElement).click();
+    expect(q("dialog").hasAttribute("open")).toBe(false);
+    expect(document.activeElement).toBe(view.endButton);
+    expect(on.end).not.toHaveBeenCalled();
+    view.endButton.click();
+    [...q("dialog").querySelectorAll("button")].find((b) => b.textContent === "Ja, stoppen")?.click();
+    expect(on.end).toHaveBeenCalledTimes(1);
+  });
+
+  it("keeps a quick exit inside the dialog that exits at once instead of following the link", () => {
+    const { on, q } = chat();
+    const link = q<HTMLAnchorElement>("dialog a.kp-quick-exit");
+    expect([link.textContent, link.getAttribute("href"), link.rel, link.target]).toEqual(["Snel weg", "https://weer.test/", "noreferrer", "_top"]);
+    const click = new MouseEvent("click", { bubbles: true, cancelable: true });
+    link.dispatchEvent(click);
+    expect(click.defaultPrevented).toBe(true);
+    expect(on.quickExit).toHaveBeenCalledTimes(1);
+  });
+});

@@ -1,0 +1,57 @@
+// @vitest-environment jsdom
+import { describe, expect, it, vi } from "vitest";
+import { ChatApp } from "../../src/app/app";
+import { hostLink } from "../../src/app/host";
+import { catalogue, translate, type Key, type Language } from "../../src/app/i18n";
+import { CONFIG, dialogs } from "./dom";
+
+/** Every piece of text on the page, with the translation key of the element that holds it. */
+function texts(): { text: string; key: string | undefined }[] {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found: { text: string; key: string | undefined }[] = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent?.trim() ?? "";
+    if (text) found.push({ text, key: node.parentElement?.dataset.t });
+  }
+  return found;
+}
+
+describe("the app's texts", () => {
+  it("all come from the locale files, in Dutch by default and in English after the switch", () => {
+    dialogs();
+    const root = document.createElement("main");
+    document.body.replaceChildren(root);
+    const app = new ChatApp({
+      config: { ...CONFIG, openNow: false, opensAt: "2030-01-07T09:00:00+01:00" },
+      root,
+      minimisable: true,
+      outreach: { invite: null, campaign: null },
+      host: hostLink({ postMessage: vi.fn() }, "https://partner.test"),
+      replace: vi.fn(),
+      reload: vi.fn(),
+    });
+    for (const language of ["nl", "en"] as Language[]) {
+      if (language === "en") app.screens.langButton.click();
+      expect(document.documentElement.lang).toBe(language);
+      const found = texts();
+      expect(found.length).toBeGreaterThan(25);
+      const values = new Set(Object.values(catalogue(language)));
+      for (const { text, key } of found) {
+        if (text === "Keerpunt" && key === undefined) continue; // the brand in the header
+        expect(key, `"${text}" has no translation key`).toBeDefined();
+        const template = catalogue(language)[key as Key];
+        if (template.includes("{")) {
+          const [before] = template.split("{");
+          expect(text.startsWith(before ?? "")).toBe(true);
+        } else {
+          expect(values.has(text), `"${text}" is not in ${language}.json`).toBe(true);
+          expect(text).toBe(translate(language, key as Key));
+        }
+      }
+      for (const labelled of document.querySelectorAll<HTMLElement>("[data-t-label]")) {
+        expect(labelled.getAttribute("aria-label")).toBe(translate(language, labelled.dataset.tLabel as Key));
+      }
+      expect(document.title).toBe(translate(language, "page_title"));
+    }
+  });
+});

@@ -1,0 +1,152 @@
+// @vitest-environment jsdom
+import { describe, expect, it, vi } from "vitest";
+import { ClientEvent, MemoryCryptoStore, MemoryStore, SyncState } from "matrix-js-sdk";
+import { OnlySignedDevicesIsolationMode } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { logger } from "matrix-js-sdk/lib/logger.js";
+import {
+  begin,
+  cryptoClient,
+  quietLogger,
+  START_EVENT,
+  TIMELINE_LIMIT,
+  type BeginSteps,
+} from "../../src/app/session/startup";
+import { UntrustedError } from "../../src/app/session/trust";
+
+const BOT = "@keerpunt:k";
+const info = { homeserver: "https://hs.test", user_id: "@visitor-x:k", access_token: "tok", device_id: "DEV", room_id: "!case:k", bot: BOT, case: "1" };
+
+describe("cryptoClient", () => {
+  function fakeCreate(withCrypto = true) {
+    const crypto = { setDeviceIsolationMode: vi.fn() };
+    const client = { initRustCrypto: vi.fn(async () => undefined), getCrypto: () => (withCrypto ? crypto : undefined) };
+    const create = vi.fn((_options: unknown) => client);
+    return { create, client, crypto };
+  }
+
+  it("keeps the store and the crypto store in memory, and Rust crypto out of IndexedDB", async () => {
+    const { create, client } = fakeCreate();
+    await cryptoClient(info, create as never);
+    const options = create.mock.calls[0]?.[0] as unknown as Record<string, unknown>;
+    expect(options).toMatchObject({ baseUrl: "https://hs.test", userId: "@visitor-x:k", deviceId: "DEV", accessToken: "tok" });
+    expect(options.store).toBeInstanceOf(MemoryStore);
+    expect(options.cryptoStore).toBeInstanceOf(MemoryCryptoStore);
+    expect(client.initRustCrypto).toHaveBeenCalledWith({ useIndexedDB: false });
+  });
+
+  it("shares keys only with devices their owner signed (strict device isolation)", async () => {
+    const { create, crypto } = fakeCreate();
+    await cryptoClient(info, create as never);
+    expect(crypto.setDeviceIsolationMode).toHaveBeenCalledTimes(1);
+    expect(crypto.setDeviceIsolationMode.mock.calls[0]?.[0]).toBeInstanceOf(OnlySignedDevicesIsolationMode);
+  });
+
+  it("refuses to go on without crypto", async () => {
+    const { create } = fakeCreate(false);
+    await expect(cryptoClient(info, create as never)).rejects.toThrow("crypto did not start");
+  });
+});
+
+describe("quietLogger", () => {
+  it("sets js-sdk's log level without persisting it", () => {
+    const log = { setLevel: vi.fn() };
+    quietLogger(log);
+    expect(log.setLevel).toHaveBeenCalledWith("warn", false);
+  });
+
+  it("leaves nothing in localStorage (loglevel would write 'loglevel:matrix' otherwise)", () => {
+    localStorage.clear();
+    (logger as unknown as { setLevel(level: string): void }).setLevel("warn"); // the trap this avoids
+    expect(localStorage.length).toBeGreaterThan(0);
+    localStorage.clear();
+    quietLogger();
+    expect(localStorage.length).toBe(0);
+  });
+});
+
+/** A client, crypto and trust that write down what happens, in order. */
+function steps(over: { botMembership?: () => string; trust?: Partial<BeginSteps["trust"]> } = {}) {
+  const log: string[] = [];
+  const handlers = new Map<string, ((state: SyncState) => void)[]>();
+  let syncOptions: Record<string, unknown> = {};
+  const client = {
+    on: (name: string, fn: (state: SyncState) => void) => handlers.set(name, [...(handlers.get(name) ?? []), fn]),
+    off: (name: string, fn: (state: SyncState) => void) => handlers.set(name, (handlers.get(name) ?? []).filter((h) => h !== fn)),
+    startClient: async (options: Record<string, unknown>) => {
+      syncOptions = options;
+      log.push("sync started");
+      setTimeout(() => {
+        log.push("synced");
+        for (const h of handlers.get(ClientEvent.Sync) ?? []) h(SyncState.Prepared);
+      }, 20);
+    },
+    joinRoom: async (room: string) => void log.push(`join ${room}`),
+    getRoom: (room: string) =>
+      room === info.room_id
+        ? { getMyMembership: () => "join", getMember: (u: string) => (u === BOT ? { membership: over.botMembership?.() ?? "join" } : null) }
+        : null,
+  };
+  const crypto = {
+    bootstrapCrossSigning: async (opts: { authUploadDeviceSigningKeys?: (make: (auth: null) => Promise<unknown>) => Promise<void> }) => {
+      await opts.authUploadDeviceSigningKeys?.(async (auth) => log.push(`cross-signing keys uploaded, auth ${auth}`));
+    },
+  };
+  const trust = {
+    requireOwnSignature: async () => void log.push("own device signed"),
+    requireSignedRecipient: async (room: string) => void log.push(`signed recipient in ${room}`),
+    ...over.trust,
+  };
+  const send = vi.fn(async (room: string, type: string, content: Record<string, unknown>) => {
+    log.push(`send ${type} to ${room}: ${JSON.stringify(content)}`);
+  });
+  const s = { client, crypto, info, trust, send } as unknown as BeginSteps;
+  return { s, log, send, handlers, syncOptions: () => syncOptions };
+}
+
+describe("begin", () => {
+  it("cross-signs, syncs and joins before it checks anything, and speaks first last", async () => {
+    const { s, log } = steps();
+    await begin(s, "en");
+    const firstThree = log.slice(0, 4).sort();
+    expect(firstThree).toEqual(["cross-signing keys uploaded, auth null", "join !case:k", "sync started", "synced"].sort());
+    expect(log.slice(4)).toEqual([
+      "own device signed",
+      "signed recipient in !case:k",
+      `send ${START_EVENT} to !case:k: {"language":"en"}`,
+    ]);
+  });
+
+  it("syncs with all members and a timeline long enough for a handover room's history", async () => {
+    const { s, syncOptions, handlers } = steps();
+    await begin(s, "nl");
+    const options = syncOptions();
+    expect(options.lazyLoadMembers).toBe(false);
+    const filter = options.filter as { getDefinition(): { room?: { timeline?: { limit?: number } } } };
+    expect(filter.getDefinition().room?.timeline?.limit).toBe(TIMELINE_LIMIT);
+    expect(TIMELINE_LIMIT).toBeGreaterThanOrEqual(100);
+    expect(handlers.get(ClientEvent.Sync)).toEqual([]); // its own sync listener is gone
+  });
+
+  it("waits until the bot is a member in local state before checking who can read us", async () => {
+    let botMembership = "invite";
+    setTimeout(() => (botMembership = "join"), 150);
+    const { s, log } = steps({ botMembership: () => botMembership });
+    const started = Date.now();
+    await begin(s, "nl");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(log.at(-2)).toBe("signed recipient in !case:k");
+  });
+
+  it("sends nothing when nobody in the room could read it", async () => {
+    const { s, send } = steps({ trust: { requireSignedRecipient: async () => Promise.reject(new UntrustedError()) } });
+    await expect(begin(s, "nl")).rejects.toBeInstanceOf(UntrustedError);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it("sends nothing while our own device is not cross-signed", async () => {
+    const { s, send, log } = steps({ trust: { requireOwnSignature: async () => Promise.reject(new Error("own device is not cross-signed")) } });
+    await expect(begin(s, "nl")).rejects.toThrow("own device is not cross-signed");
+    expect(send).not.toHaveBeenCalled();
+    expect(log.some((l) => l.startsWith("signed recipient"))).toBe(false);
+  });
+});
