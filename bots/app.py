@@ -30,6 +30,7 @@ from bots.matrix.sync import SyncLoop
 from bots.queue import Queue
 from bots.router import Router
 from bots.sessions import Sessions
+from bots.stats import Statistics
 from bots.triage import TriageDefinition, load_definition
 from bots.wakeups import Wakeups
 from keerpunt.config import Config
@@ -38,7 +39,7 @@ from keerpunt.hours import OpeningHours
 # The concerns, in order. The order is the order of their hooks: the handover's consent
 # question sees a visitor's message before the queue's triage dialog does, and the sessions'
 # start-up repair runs before anything else is built.
-PLUGS: tuple[type[Plug], ...] = (Sessions, Handovers, Queue)
+PLUGS: tuple[type[Plug], ...] = (Sessions, Handovers, Queue, Statistics)
 
 P = TypeVar("P", bound=Plug)
 

@@ -37,6 +37,9 @@ RoomLookup = Callable[[RoomID], Awaitable[Where | None]]
 # An event of the visitor in their case room; True when it was this concern's (the rest of the
 # chain does not see it).
 VisitorHook = Callable[[Turn], Awaitable[bool]]
+# Any message (the visitor's or anyone else's) in a room of ``Turn.where``, before the visitor
+# hooks or the staff commands see it; it never takes the event from them.
+MessageHook = Callable[[Turn], Awaitable[None]]
 # Someone joined or left a room of ``Turn.where``; True when the hook acted on it.
 MemberHook = Callable[[Turn, Membership], Awaitable[bool]]
 # An ``m.reaction`` by someone who is not the visitor (a 👍 on a card).
@@ -97,6 +100,7 @@ class Parts:
 class Concern:
     name: str
     rooms: tuple[RoomLookup, ...] = ()
+    messages: tuple[MessageHook, ...] = ()
     visitor: tuple[VisitorHook, ...] = ()
     members: tuple[MemberHook, ...] = ()
     reactions: tuple[ReactionHook, ...] = ()

@@ -49,6 +49,7 @@ class Router:
         self.wakeups = parts.wakeups
         self.commands = commands
         self.lookups = [lookup for concern in concerns for lookup in concern.rooms]
+        self.messages = [hook for concern in concerns for hook in concern.messages]
         self.visitor = [hook for concern in concerns for hook in concern.visitor]
         self.members = [hook for concern in concerns for hook in concern.members]
         self.reactions = [hook for concern in concerns for hook in concern.reactions]
@@ -121,10 +122,15 @@ class Router:
     async def _record(self, turn: Turn, outcome: Any) -> None:
         await self.stores.handled.record(turn.event_id, turn.where.room_id, outcome, turn.now)
 
+    async def _message(self, turn: Turn) -> None:
+        for hook in self.messages:
+            await hook(turn)
+
     async def _visitor(self, turn: Turn) -> None:
         case = turn.where.case
         if case is None or case.state != "open":
             return  # sent just before the session ended: nobody is there to answer
+        await self._message(turn)
         for hook in self.visitor:
             if await hook(turn):
                 return
@@ -132,6 +138,10 @@ class Router:
     async def _reaction(self, turn: Turn) -> None:
         for hook in self.reactions:
             await hook(turn)
+
+    async def _staff(self, turn: Turn) -> None:
+        await self._message(turn)
+        await self.commands.on_message(turn)
 
     async def _guarded(self, where: Where, event: Event) -> None:
         """Handle one event; one that keeps failing is recorded as failed, not retried forever."""
@@ -168,7 +178,7 @@ class Router:
             await self._turn(turn, self._reaction)
         else:
             try:
-                await self._turn(turn, self.commands.on_message)
+                await self._turn(turn, self._staff)
             except Exception as exc:
                 await self.commands.failed(turn, exc)
 

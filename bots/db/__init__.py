@@ -20,6 +20,7 @@ from yarl import URL
 from bots.db.bot_state import BotStateStore
 from bots.db.case import CaseStore
 from bots.db.case_log import CaseLogStore
+from bots.db.case_trace import CaseTraceStore
 from bots.db.handled_event import HandledEventStore
 from bots.db.handover import HandoverStore
 from bots.db.outbox import OutboxStore
@@ -28,6 +29,7 @@ from bots.db.pinned_identity import PinnedIdentityStore
 from bots.db.queue_case import QueueStore
 from bots.db.staff import StaffStore
 from bots.db.staff_post import StaffPostStore
+from bots.db.stats import StatStore
 from bots.db.system_room import SystemRoomStore
 from bots.db.upgrade import upgrade_table
 from keerpunt.config import Config, ConfigError, read_secret
@@ -77,6 +79,7 @@ class Stores:
     bot_state: BotStateStore
     cases: CaseStore
     case_log: CaseLogStore
+    traces: CaseTraceStore
     handled: HandledEventStore
     handovers: HandoverStore
     outbox: OutboxStore
@@ -86,6 +89,7 @@ class Stores:
     staff: StaffStore
     posts: StaffPostStore
     system_rooms: SystemRoomStore
+    stats: StatStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -94,6 +98,7 @@ class Stores:
             bot_state=BotStateStore(db),
             cases=CaseStore(db),
             case_log=CaseLogStore(db),
+            traces=CaseTraceStore(db),
             handled=HandledEventStore(db),
             handovers=HandoverStore(db),
             outbox=OutboxStore(db),
@@ -103,6 +108,7 @@ class Stores:
             staff=StaffStore(db),
             posts=StaffPostStore(db),
             system_rooms=SystemRoomStore(db),
+            stats=StatStore(db),
         )
 
     def transaction(self) -> AbstractAsyncContextManager[None]:

@@ -41,6 +41,9 @@ class Case:
     erased_at: int | None
     purge_after: int | None
     purged_at: int | None
+    last_visitor_at: int | None = None
+    last_message_at: int | None = None
+    idle_warned_at: int | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Case:
@@ -62,6 +65,9 @@ class Case:
             erased_at=row["erased_at"],
             purge_after=row["purge_after"],
             purged_at=row["purged_at"],
+            last_visitor_at=row["last_visitor_at"],
+            last_message_at=row["last_message_at"],
+            idle_warned_at=row["idle_warned_at"],
         )
 
 
@@ -233,3 +239,38 @@ class CaseStore:
     async def count(self) -> int:
         """Cases of visitors (spare accounts are nobody's case yet)."""
         return int(await self.db.fetchval("SELECT COUNT(*) FROM visitor_case WHERE state <> 'spare'") or 0)
+
+    # The lifecycle: every case ends (SECURITY.md G.29)
+
+    async def wrote(self, case_id: str, now: int, *, visitor: bool) -> None:
+        """Someone wrote in the case room (the visitor, when ``visitor``); a new message ends an
+        idle warning."""
+        if visitor:
+            await self.db.execute(
+                "UPDATE visitor_case SET last_visitor_at=$2, last_message_at=$2, idle_warned_at=NULL WHERE id=$1",
+                case_id,
+                now,
+            )
+        else:
+            await self.db.execute(
+                "UPDATE visitor_case SET last_message_at=$2, idle_warned_at=NULL WHERE id=$1", case_id, now
+            )
+
+    async def never_wrote(self, opened_before: int) -> list[Case]:
+        """Open cases whose visitor's widget never sent its first event."""
+        rows = await self.db.fetch(
+            "SELECT * FROM visitor_case WHERE state='open' AND greeted_at IS NULL AND opened_at <= $1", opened_before
+        )
+        return [Case.from_row(row) for row in rows]
+
+    async def idle_warned(self, case_id: str, warned_at: int) -> bool:
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET idle_warned_at=$2 WHERE id=$1 AND idle_warned_at IS NULL RETURNING id",
+            case_id,
+            warned_at,
+        )
+        return row is not None
+
+    async def forget(self, case_id: str) -> None:
+        """Delete the case record itself: the last step of its purge."""
+        await self.db.execute("DELETE FROM visitor_case WHERE id=$1", case_id)

@@ -49,3 +49,18 @@ class CaseLogStore:
     async def of_case(self, case_id: str) -> list[CaseEvent]:
         rows = await self.db.fetch("SELECT * FROM case_event WHERE case_id=$1 ORDER BY seq", case_id)
         return [CaseEvent.from_row(row) for row in rows]
+
+    async def uncounted(self, limit: int = 500) -> list[CaseEvent]:
+        """Events the statistics have not counted yet, oldest first."""
+        rows = await self.db.fetch("SELECT * FROM case_event WHERE NOT counted ORDER BY seq LIMIT $1", limit)
+        return [CaseEvent.from_row(row) for row in rows]
+
+    async def mark_counted(self, seq: int) -> bool:
+        """Mark one event counted; False when it was counted before (exactly once)."""
+        row = await self.db.fetchrow(
+            "UPDATE case_event SET counted=true WHERE seq=$1 AND NOT counted RETURNING seq", seq
+        )
+        return row is not None
+
+    async def forget_case(self, case_id: str) -> None:
+        await self.db.execute("DELETE FROM case_event WHERE case_id=$1", case_id)

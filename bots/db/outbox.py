@@ -62,19 +62,32 @@ class OutboxStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def enqueue(self, room_id: RoomID, event_type: str, content: dict[str, Any], now: int) -> str:
+    async def enqueue(
+        self, room_id: RoomID, event_type: str, content: dict[str, Any], now: int, *, case_id: str | None = None
+    ) -> str:
+        """Queue a message; ``case_id`` marks a message about a case in a staff room (its card,
+        an edit, a post under it), which is redacted when the case is purged."""
         txn_id = f"kp{secrets.token_hex(16)}"
         await self.db.execute(
-            "INSERT INTO outbox (txn_id, seq, room_id, event_type, content, created_at, state) "
-            "VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
+            "INSERT INTO outbox (txn_id, seq, room_id, event_type, content, created_at, state, case_id) "
+            "VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
             txn_id,
             _next_seq(),
             room_id,
             event_type,
             json.dumps(content),
             now,
+            case_id,
         )
         return txn_id
+
+    async def about_case(self, case_id: str) -> list[OutboxMessage]:
+        """The staff-room messages about a case (see ``enqueue``)."""
+        rows = await self.db.fetch("SELECT * FROM outbox WHERE case_id=$1 ORDER BY seq", case_id)
+        return [OutboxMessage.from_row(row) for row in rows]
+
+    async def forget_message(self, txn_id: str) -> None:
+        await self.db.execute("DELETE FROM outbox WHERE txn_id=$1", txn_id)
 
     async def pending(self, limit: int = 100) -> list[OutboxMessage]:
         rows = await self.db.fetch("SELECT * FROM outbox WHERE state='pending' ORDER BY seq LIMIT $1", limit)

@@ -17,7 +17,9 @@ from mautrix.util.async_db import Database
 from bots.ids import EventID, UserID
 
 Stage = Literal["triage", "waiting", "claimed", "closed"]
-Departure = Literal["left", "ended", "quick_exit"]
+# How a case ended without a counsellor's close: the visitor left, ended or fled, or a timer
+# closed it (the visitor went silent: abandoned; an idle chat: timeout).
+Departure = Literal["left", "ended", "quick_exit", "abandoned", "timeout"]
 DEPARTURES: tuple[Departure, ...] = ("left", "ended", "quick_exit")
 
 
@@ -249,6 +251,45 @@ class QueueStore:
             now,
         )
 
+    async def expire(self, case_id: str, departure: Departure, now: int) -> QueueCase | None:
+        """A timer closed the case (whatever its stage); None when it was closed before."""
+        return await self._transition(
+            "UPDATE queue_case SET stage='closed', departure=COALESCE(departure, $2), closed_at=$3, "
+            "reminder_due=NULL, triage_done=true, card_version=card_version+1 "
+            "WHERE case_id=$1 AND stage <> 'closed'",
+            case_id,
+            departure,
+            now,
+        )
+
+    # The lifecycle's timers (the case record knows who last wrote)
+
+    async def silent(self, stage: Stage, visitor_wrote_before: int) -> list[QueueCase]:
+        """Open cases in ``stage`` whose visitor last wrote (or was greeted) before the time."""
+        return await self._many(
+            "SELECT q.* FROM queue_case q JOIN visitor_case c ON c.id = q.case_id WHERE q.stage = $1 "
+            "AND c.state = 'open' AND COALESCE(c.last_visitor_at, c.greeted_at) <= $2",
+            stage,
+            visitor_wrote_before,
+        )
+
+    async def left_unclosed(self) -> list[QueueCase]:
+        """Cases the visitor left before anyone claimed them, whose case record is still open."""
+        return await self._many(
+            "SELECT q.* FROM queue_case q JOIN visitor_case c ON c.id = q.case_id "
+            "WHERE q.stage = 'closed' AND q.departure = 'left' AND c.state = 'open'"
+        )
+
+    async def idle(self, written_before: int) -> list[QueueCase]:
+        """Claimed open chats where nobody wrote since the time, and no handover is live."""
+        return await self._many(
+            "SELECT q.* FROM queue_case q JOIN visitor_case c ON c.id = q.case_id WHERE q.stage = 'claimed' "
+            "AND c.state = 'open' AND COALESCE(c.last_message_at, q.claimed_at) <= $1 "
+            "AND NOT EXISTS (SELECT 1 FROM handover h WHERE h.case_id = q.case_id "
+            "AND h.stage IN ('consented', 'accepted'))",
+            written_before,
+        )
+
     # What the worker applies
 
     async def ended_by_visitor(self) -> list[tuple[str, str]]:
@@ -329,17 +370,18 @@ class QueueStore:
         )
         return row is not None
 
-    async def to_erase(self, reason: str, closed_before: int) -> list[str]:
-        """Cases closed for ``reason`` before ``closed_before`` whose visitor is not erased yet.
+    async def to_erase(self, reasons: tuple[str, ...], closed_before: int) -> list[str]:
+        """Cases closed for one of ``reasons`` before ``closed_before`` whose visitor is not erased yet.
 
         Not while a handover of the case is live: the visitor is still in the handover room.
         """
+        marks = ", ".join(f"${i}" for i in range(2, len(reasons) + 2))
         rows = await self.db.fetch(
-            "SELECT id FROM visitor_case WHERE state = 'closed' AND erased_at IS NULL AND visitor IS NOT NULL "
-            "AND closed_at <= $2 AND close_reason = $1 AND NOT EXISTS (SELECT 1 FROM handover h "
+            "SELECT id FROM visitor_case WHERE state = 'closed' AND erased_at IS NULL AND visitor IS NOT NULL "  # noqa: S608 - placeholders only
+            f"AND closed_at <= $1 AND close_reason IN ({marks}) AND NOT EXISTS (SELECT 1 FROM handover h "
             "WHERE h.case_id = visitor_case.id AND h.stage IN ('consented', 'accepted')) ORDER BY closed_at",
-            reason,
             closed_before,
+            *reasons,
         )
         return [row["id"] for row in rows]
 

@@ -8,6 +8,7 @@ from bots.events import Where
 from bots.ids import RoomID
 from bots.queue.commands import StaffSide
 from bots.queue.domain import QueueDomain
+from bots.queue.lifecycle import Lifecycle
 from bots.queue.rooms import StaffMatrix
 from bots.queue.visitor import VisitorSide
 from bots.queue.worker import QueueWorker
@@ -29,6 +30,7 @@ class Queue:
         staff = StaffSide(parts.stores, domain, self.definition, self.config, matrix.redact)
         accounts = VisitorAccounts(parts.admin, parts.stores.cases, parts.clock)
         worker = QueueWorker(parts, domain, matrix, queue_room, accounts.erase)
+        lifecycle = Lifecycle(parts)
 
         async def the_queue_room(room_id: RoomID) -> Where | None:
             return Where(room_id, "queue") if room_id == queue_room else None
@@ -36,9 +38,10 @@ class Queue:
         return Concern(
             "queue",
             rooms=(the_queue_room,),
+            messages=(lifecycle.on_message, staff.trace),
             visitor=(visitor.on_visitor,),
             members=(visitor.on_member, staff.on_member),
             reactions=(staff.on_reaction,),
             commands=staff.commands,
-            workers=(worker,),
+            workers=(worker, lifecycle),
         )

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from bots.commands.cases import case_of
 from bots.commands.dispatch import reply
-from bots.commands.table import Call, Command, args
+from bots.commands.table import Call, Command, Context, args
 from bots.db import Stores
 from bots.errors import UserError
 from bots.events import Membership, Turn
@@ -91,6 +91,7 @@ class StaffSide:
         case = await case_of(self.stores, call, call.values["case"])
         await self.domain.note(case, call.sender, call.values["text"], call.now)
         if call.where.case is None:
+            await self.stores.traces.add(case.id, call.where.room_id, call.turn.event_id)
             return text(self.language, "queue.staff.note_saved", number=case.number)
         # Typed where the visitor (or a partner) reads along: it moves to the card's thread
         # and is taken out of this room once that is committed.
@@ -119,6 +120,18 @@ class StaffSide:
         if given not in self.outcomes:
             raise UserError("queue.staff.outcome_unknown", outcome=given, outcomes=self._listed)
         return given
+
+    async def trace(self, turn: Turn) -> None:
+        """A staff message in the queue room in a card's thread (or replying to it) is about that
+        case: it is redacted when the case is purged (free text must not outlive the case)."""
+        if turn.where.kind != "queue":
+            return
+        context = Context.of(turn.event_id, turn.content)
+        for event_id in (context.thread_root, context.replying_to):
+            q = await self.queue.by_card(event_id) if event_id else None
+            if q is not None:
+                await self.stores.traces.add(q.case_id, turn.where.room_id, turn.event_id)
+                return
 
     # 👍 on a card
 

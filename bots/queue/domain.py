@@ -20,13 +20,13 @@ from bots.ids import UserID
 from bots.matrix.content import place_message, staff_text, visitor_message
 from bots.queue.cards import CaseFacts, summary_text
 from bots.queue.order import Waiting, estimate_wait_minutes, positions
+from bots.sessions.closing import close_case
 from bots.texts import Language, as_language, text
 from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
 from keerpunt.config import Config
 
 MINUTE_MS = 60_000
-DAY_MS = 86_400_000
 CLOSED_BY_COUNSELLOR = "counsellor"
 
 
@@ -38,6 +38,7 @@ class Place:
 
 class QueueDomain:
     def __init__(self, stores: Stores, definition: TriageDefinition, config: Config) -> None:
+        self.stores = stores
         self.cases = stores.cases
         self.queue = stores.queue
         self.log = stores.case_log
@@ -201,7 +202,7 @@ class QueueDomain:
         await self.log.add(case.id, "closed", now, counsellor, outcome)
         if closed.departure is None:
             await self._tell_visitor(case, "queue.visitor.closed", now)
-        await self.cases.close(case.id, CLOSED_BY_COUNSELLOR, now, now + self.case_room_days * DAY_MS)
+        await close_case(self.stores, case.id, CLOSED_BY_COUNSELLOR, now, self.case_room_days)
 
     async def depart(self, case: Case, departure: Departure, now: int) -> None:
         """The visitor left (or ended, or fled): the card says so, a counsellor in the room is told."""

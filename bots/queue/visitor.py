@@ -91,10 +91,11 @@ class VisitorSide:
         if await self.cases.mark_greeted(case.id, language, now):
             await self._send(case, greeting_content(language), now)
         await self.queue.insert(case.id, now)
-        await self.log.add(case.id, "greeted", now)
-        case = await self._fresh(case)
         moment = datetime.fromtimestamp(now / 1000, tz=UTC)
-        if not self.hours.is_open(moment):
+        open_now = self.hours.is_open(moment)
+        await self.log.add(case.id, "greeted", now, None, "hours=open" if open_now else "hours=closed")
+        case = await self._fresh(case)
+        if not open_now:
             body = closed_text(language, self.hours, moment, self.portal_url)
             await self._send(case, visitor_message(body, "queue.hours_closed"), now)
             await self.queue.closed_notice(case.id, now)

@@ -40,6 +40,10 @@ from keerpunt.service import wake_loop
 
 log = logging.getLogger(__name__)
 
+# Closes after which the visitor is erased once ``queue.erase_after_minutes`` passed (so they
+# can still read the last messages); a visitor who ends the chat is erased at once.
+ERASED_AFTER_GRACE = (CLOSED_BY_COUNSELLOR, "abandoned", "left", "timeout")
+
 IDLE_WAIT = 2.0
 BUSY_WAIT = 0.25
 RETRY_CAP = 30.0
@@ -126,7 +130,7 @@ class QueueWorker:
                     continue
                 content = card_content(await self._render(case, q, now), case.number, q.stage)
                 async with self.stores.transaction():
-                    txn = await self.outbox.enqueue(self.queue_room, "m.room.message", content, now)
+                    txn = await self.outbox.enqueue(self.queue_room, "m.room.message", content, now, case_id=q.case_id)
                     await self.queue.card_enqueued(q.case_id, txn, q.card_version)
                 self.sent()
                 busy = True
@@ -136,7 +140,7 @@ class QueueWorker:
                 body = await self._render(case, q, now)
                 async with self.stores.transaction():
                     edit = card_edit(body, case.number, q.stage, q.card_event_id)
-                    await self.outbox.enqueue(self.queue_room, "m.room.message", edit, now)
+                    await self.outbox.enqueue(self.queue_room, "m.room.message", edit, now, case_id=q.case_id)
                     await self.queue.card_edited(q.case_id, q.card_version)
                 self.sent()
         return busy
@@ -175,7 +179,7 @@ class QueueWorker:
                 continue
             content = under_card(post.content, post.relation, q.card_event_id)
             async with self.stores.transaction():
-                txn = await self.outbox.enqueue(self.queue_room, "m.room.message", content, now)
+                txn = await self.outbox.enqueue(self.queue_room, "m.room.message", content, now, case_id=q.case_id)
                 await self.posts.handed_over(post.seq, txn)
             self.sent()
         return busy
@@ -294,7 +298,7 @@ class QueueWorker:
 
     async def _erase(self, now: int) -> None:
         grace = int(self.settings.erase_after_minutes * MINUTE_MS)
-        for case_id in await self.queue.to_erase(CLOSED_BY_COUNSELLOR, now - grace):
+        for case_id in await self.queue.to_erase(ERASED_AFTER_GRACE, now - grace):
             case = await self._case(case_id)
             await self.erase(case)
             log.info("Erased the visitor of case %s after its close", case.number)

@@ -27,7 +27,7 @@ class Sessions:
         language = cfg.languages.default
         manager = SessionManager(
             parts.admin,
-            parts.stores.cases,
+            parts.stores,
             parts.clock,
             bot=parts.bot,
             server_name=cfg.homeserver.server_name,

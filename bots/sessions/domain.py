@@ -23,17 +23,18 @@ from typing import Any
 import aiohttp
 
 from bots.clock import Clock, millis
-from bots.db.case import CaseStore, NumberTaken
+from bots.db import Stores
+from bots.db.case import NumberTaken
 from bots.homeserver.admin import Registration, SynapseAdmin, SynapseError
 from bots.ids import DeviceID, RoomID, UserID
 from bots.sessions.accounts import VisitorAccounts
+from bots.sessions.closing import close_case
 from bots.sessions.rooms import case_room_body
 from bots.sessions.spares import Spare, SpareAccounts, visitor_localpart
 from bots.sessions.validation import EndReason, StartRequest
 
 log = logging.getLogger(__name__)
 
-DAY_MS = 86_400_000
 NUMBER_ATTEMPTS = 30
 
 
@@ -68,7 +69,7 @@ class SessionManager:
     def __init__(
         self,
         admin: SynapseAdmin,
-        cases: CaseStore,
+        stores: Stores,
         clock: Clock,
         *,
         bot: UserID,
@@ -82,7 +83,8 @@ class SessionManager:
         # Synapse does the heavy part of a session start; in a burst, starts queue here
         # instead of piling up inside Synapse until its answers time out.
         self._starts = asyncio.Semaphore(max(1, concurrent_starts))
-        self.cases = cases
+        self.stores = stores
+        self.cases = cases = stores.cases
         self.clock = clock
         self.accounts = VisitorAccounts(admin, cases, clock)
         self.bot = bot
@@ -155,7 +157,7 @@ class SessionManager:
                 )
             )
             create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
-            return await self._finish(case_id, number, visitor, register, create)
+            return await self._finish(case_id, number, visitor, register, create, req)
 
     async def _start_with(self, spare: Spare, req: StartRequest, names: VisitorNames) -> NewSession:
         """A session on a spare account: only the room is left to make."""
@@ -176,7 +178,7 @@ class SessionManager:
         async with self._starts:
             rename = asyncio.ensure_future(self._named(spare, names.display_name))
             create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
-            return await self._finish(spare.case_id, number, visitor, rename, create)
+            return await self._finish(spare.case_id, number, visitor, rename, create, req)
 
     async def _named(self, spare: Spare, display_name: str) -> Registration:
         """The spare's registration, its display name first set to the visitor's language."""
@@ -192,10 +194,15 @@ class SessionManager:
         visitor: UserID,
         register: asyncio.Future[Any],
         create: asyncio.Future[RoomID],
+        req: StartRequest,
     ) -> NewSession:
         try:
             reg, room_id = await asyncio.gather(register, create)
-            await self.cases.open(case_id, room_id, millis(self.clock))
+            now = millis(self.clock)
+            async with self.stores.transaction():
+                await self.cases.open(case_id, room_id, now)
+                started = f"entry={req.entry} language={req.language} campaign={req.campaign or '-'}"
+                await self.stores.case_log.add(case_id, "started", now, None, started)
         except BaseException as exc:
             log.warning("Creating case %s failed (%s); undoing it", number, type(exc).__name__)
             await asyncio.shield(self._settle_and_undo(case_id, visitor, register, create))
@@ -248,7 +255,7 @@ class SessionManager:
             raise NotAVisitor
         now = millis(self.clock)
         if case.state == "open":
-            await self.cases.close(case.id, reason, now, now + self.case_room_days * DAY_MS)
+            await close_case(self.stores, case.id, reason, now, self.case_room_days)
             log.info("Case %s closed by the visitor (%s)", case.number, reason)
         await self.accounts.erase(case)
 

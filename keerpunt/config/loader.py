@@ -182,6 +182,7 @@ def _validate(config: Config) -> None:
         if key.endswith("_url") and isinstance(value, str) and value and not value.startswith(("http://", "https://")):
             raise ConfigError(key, f"expected an http(s) URL, got {value!r}")
     _validate_queue(config)
+    _validate_lifecycle(config)
     if config.handover.reminder_hours <= 0:
         raise ConfigError("handover.reminder_hours", "must be more than 0 hours")
     if not 20 <= config.handover.summary_max_chars <= 4000:
@@ -191,6 +192,14 @@ def _validate(config: Config) -> None:
     OpeningHours(config.hours)
     if config.mode == "production":
         _refuse_placeholders(config)
+
+
+def _validate_lifecycle(config: Config) -> None:
+    for field in dataclasses.fields(config.lifecycle):
+        if getattr(config.lifecycle, field.name) <= 0:
+            raise ConfigError(f"lifecycle.{field.name}", "must be more than 0 minutes")
+    if config.statistics.min_cell < 1:
+        raise ConfigError("statistics.min_cell", "must be at least 1")
 
 
 OUTCOME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")

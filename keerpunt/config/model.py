@@ -119,6 +119,20 @@ class HandoverConfig:
 
 
 @dataclass(frozen=True)
+class LifecycleConfig:
+    never_wrote_minutes: float
+    silent_in_triage_minutes: float
+    silent_in_queue_minutes: float
+    idle_warning_minutes: float
+    idle_close_minutes: float
+
+
+@dataclass(frozen=True)
+class StatisticsConfig:
+    min_cell: int
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode
     data_dir: str
@@ -131,6 +145,8 @@ class Config:
     hours: HoursConfig
     queue: QueueConfig
     handover: HandoverConfig
+    lifecycle: LifecycleConfig
+    statistics: StatisticsConfig
 
     @property
     def data_path(self) -> Path:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from bots.db import Database
+from bots.db import Stores
 from bots.db.case import CaseStore
 from bots.homeserver.admin import Registration, SynapseError
 from bots.ids import DeviceID, RoomID, UserID
@@ -59,7 +60,7 @@ class FakeSynapse:
 def _manager(db: Database, synapse: FakeSynapse, starts: int) -> SessionManager:
     return SessionManager(
         synapse,  # type: ignore[arg-type]
-        CaseStore(db),
+        Stores.over(db),
         Clock(),
         bot=UserID("@keerpunt:test"),
         server_name="test",

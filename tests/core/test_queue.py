@@ -197,9 +197,12 @@ async def test_an_unclaimed_case_is_reminded_once_per_interval(core: CoreBot) ->
 
 
 def closed_on(day: date) -> dict[str, Any]:
+    # Up to a day passes before the chat closes: no lifecycle timer may close the cases first.
+    timers = ("never_wrote", "silent_in_triage", "silent_in_queue", "idle_warning")
     return {
         "queue": {"reminder_minutes": 30, "urgent_reminder_minutes": 5},
         "hours": {"closed_dates": [day.isoformat()]},
+        "lifecycle": {f"{timer}_minutes": 3000 for timer in timers},
     }
 
 

@@ -1,0 +1,122 @@
+"""Every case ends (SECURITY.md G.29): the timers that close what nobody closes.
+
+- a visitor who never wrote after the session was made (a closed tab, a killed phone
+  browser): ``abandoned``;
+- a visitor silent in the triage questions, or waiting in the queue without a word for
+  longer than ``lifecycle.silent_in_queue_minutes``: ``abandoned``;
+- a visitor who left the room before anyone claimed the chat: ``left``;
+- a claimed chat where nobody wrote for ``idle_warning_minutes``: the counsellor is warned
+  under the card (never a silent close of a live conversation); ``idle_close_minutes`` later,
+  still without a message, it closes as ``timeout``. Not while a handover is live.
+
+The visitor is told when a timer closes the chat (if they left, nobody reads it); the card
+shows why; the account is erased and the rooms purged as for any close. Each close is one
+transaction, so a crash closes nothing twice. ``on_message`` records who last wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bots.clock import millis
+from bots.concern import Parts
+from bots.db.case import Case
+from bots.db.queue_case import QueueCase
+from bots.events import Turn
+from bots.matrix.content import staff_text, visitor_message
+from bots.queue.domain import MINUTE_MS
+from bots.sessions.closing import close_case
+from bots.texts import as_language, text
+from keerpunt.service import wake_loop
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT = 30.0
+
+
+class Lifecycle:
+    name = "lifecycle"
+
+    def __init__(self, parts: Parts) -> None:
+        self.stores = parts.stores
+        self.settings = parts.config.lifecycle
+        self.case_room_days = parts.config.retention.case_room_days
+        self.staff_language = parts.staff_language
+        self.clock = parts.clock
+        self.sent = parts.wakeups.to_send
+        self._wake = asyncio.Event()
+
+    def minutes(self, value: float) -> int:
+        return int(value * MINUTE_MS)
+
+    # Who last wrote (a hook on every message in a room the bots know)
+
+    async def on_message(self, turn: Turn) -> None:
+        case = turn.where.case_room
+        if case is not None:
+            await self.stores.cases.wrote(case.id, turn.now, visitor=turn.sender == case.visitor)
+
+    # The timers
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        await wake_loop("The case lifecycle", self.step, self._wake, busy=1.0, idle=IDLE_WAIT)
+
+    async def step(self) -> bool:
+        now = millis(self.clock)
+        s = self.settings
+        for case in await self.stores.cases.never_wrote(now - self.minutes(s.never_wrote_minutes)):
+            await self._close(case, None, "abandoned", now)
+        for q in await self.stores.queue.silent("triage", now - self.minutes(s.silent_in_triage_minutes)):
+            await self._close(await self._case(q), q, "abandoned", now)
+        for q in await self.stores.queue.silent("waiting", now - self.minutes(s.silent_in_queue_minutes)):
+            await self._close(await self._case(q), q, "abandoned", now)
+        for q in await self.stores.queue.left_unclosed():
+            await self._close(await self._case(q), q, "left", now)
+        for q in await self.stores.queue.idle(now - self.minutes(s.idle_warning_minutes)):
+            await self._idle(await self._case(q), q, now)
+        return False
+
+    async def _case(self, q: QueueCase) -> Case:
+        case = await self.stores.cases.get(q.case_id)
+        assert case is not None
+        return case
+
+    async def _idle(self, case: Case, q: QueueCase, now: int) -> None:
+        if case.idle_warned_at is None:
+            async with self.stores.transaction():
+                if not await self.stores.cases.idle_warned(case.id, now):
+                    return
+                idle = (now - (case.last_message_at or q.claimed_at or now)) // MINUTE_MS
+                body = text(
+                    self.staff_language,
+                    "queue.staff.idle_warning",
+                    number=case.number,
+                    minutes=idle,
+                    close=int(self.settings.idle_close_minutes),
+                )
+                await self.stores.posts.add(case.id, "reply", staff_text(body, mention=q.claimed_by), now)
+            log.info("Warned the counsellor of case %s about an idle chat", case.number)
+            self.sent()
+        elif case.idle_warned_at <= now - self.minutes(self.settings.idle_close_minutes):
+            await self._close(case, q, "timeout", now)
+
+    async def _close(self, case: Case, q: QueueCase | None, reason: str, now: int) -> None:
+        async with self.stores.transaction():
+            if not await close_case(self.stores, case.id, reason, now, self.case_room_days):
+                return
+            if q is not None and reason != "left":
+                await self.stores.queue.expire(case.id, "timeout" if reason == "timeout" else "abandoned", now)
+                await self.stores.case_log.add(case.id, "expired", now, None, reason)
+            if reason == "timeout":
+                body = text(self.staff_language, "queue.staff.timed_out", number=case.number)
+                await self.stores.posts.add(case.id, "thread", staff_text(body), now)
+            if reason != "left" and case.room_id is not None:
+                key = f"queue.visitor.closed_{'timeout' if reason == 'timeout' else 'abandoned'}"
+                body = text(as_language(case.language), key)
+                await self.stores.outbox.enqueue(case.room_id, "m.room.message", visitor_message(body, key), now)
+        log.info("Closed case %s (%s)", case.number, reason)
+        self.sent()

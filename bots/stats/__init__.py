@@ -1,0 +1,38 @@
+"""Statistics for the pilot evaluation: the case events, counted as they happen into daily
+counts that cannot be joined back to a case; the report and ``!stats`` read them."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bots.concern import Concern, Parts
+from bots.handover.directory import configured_directory
+from bots.stats.commands import StatsCommands
+from bots.stats.counting import Known
+from bots.stats.worker import StatsWorker
+from bots.triage import TriageDefinition
+from keerpunt.config import Config
+from portal.app import content_dir
+from portal.campaigns import load_campaigns
+from portal.site import DEFAULT_CONTENT_DIR
+
+
+class Statistics:
+    def __init__(self, config: Config, definition: TriageDefinition) -> None:
+        self.config = config
+        directory = configured_directory(config, definition)
+        # Campaigns are counted by slug only when the platform knows them (the portal's
+        # campaign pages); any other slug a client sends is counted as "other".
+        campaigns = {c.slug for c in load_campaigns(content_dir(config) or DEFAULT_CONTENT_DIR)}
+        self.known = Known(
+            outcomes=frozenset(config.queue.outcomes),
+            campaigns=frozenset(campaigns),
+            partner_kinds={p.id: p.kind for p in directory.partners},
+        )
+        self.worker: StatsWorker | None = None  # kept after ``build`` for tests
+
+    async def build(self, parts: Parts) -> Concern:
+        zone = ZoneInfo(self.config.hours.timezone)
+        self.worker = worker = StatsWorker(parts.stores, self.known, zone)
+        commands = StatsCommands(parts.stores, self.config, zone)
+        return Concern("statistics", commands=commands.commands, workers=(worker,))
