@@ -6,8 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from bots.db import Database
-from bots.db import Stores
+from bots.db import Database, Stores
 from bots.db.case import CaseStore
 from bots.homeserver.admin import Registration, SynapseError
 from bots.ids import DeviceID, RoomID, UserID
