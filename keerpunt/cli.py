@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from keerpunt.config import EXIT_CONFIG, Config, ConfigError, check_secret_files, load_config
+from keerpunt.logfilter import ScrubIdentifiers
 
 DEFAULT_CONFIG = "keerpunt.yaml"
 
@@ -47,7 +48,11 @@ def _setup_logging() -> None:
         level=os.environ.get("KEERPUNT_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("aiohttp.access",):
+    # No log line names a visitor, a room or an address (SECURITY.md G.31): every record is
+    # scrubbed, and matrix-nio's per-room chatter stays below INFO.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ScrubIdentifiers())
+    for noisy in ("aiohttp.access", "nio", "peewee"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -25,6 +25,12 @@ CONFIG_DIR = Path(
     os.environ.get("KEERPUNT_SYNAPSE_CONFIG_DIR", Path(__file__).resolve().parent.parent / "synapse-config")
 )
 LOG_FILTER_MODULE = "keerpunt_logfilter.py"
+# The filters are Keerpunt's own (keerpunt/logfilter.py, standard library only), copied next
+# to homeserver.yaml under the module name log.yaml uses.
+LOG_FILTER_SOURCE = Path(__file__).with_name("logfilter.py")
+# Keerpunt's Synapse module (modules: in 10-keerpunt.yaml); like the log filter, it lives next
+# to homeserver.yaml on Synapse's PYTHONPATH.
+SYNAPSE_MODULE = "keerpunt_synapse.py"
 
 
 def synapse_dir(config: Config) -> Path:
@@ -186,5 +192,6 @@ def init_synapse(config: Config, *, variant: Variant | None = None, test: bool =
         "utf-8",
     )
     (sdir / "log.yaml").write_text(yaml.safe_dump(render_log_config(config, variant), sort_keys=False), "utf-8")
-    shutil.copyfile(CONFIG_DIR / LOG_FILTER_MODULE, sdir / LOG_FILTER_MODULE)
+    shutil.copyfile(LOG_FILTER_SOURCE, sdir / LOG_FILTER_MODULE)
+    shutil.copyfile(CONFIG_DIR / SYNAPSE_MODULE, sdir / SYNAPSE_MODULE)
     return sdir / "homeserver.yaml"

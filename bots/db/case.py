@@ -226,8 +226,12 @@ class CaseStore:
         return [Case.from_row(row) for row in rows]
 
     async def due_for_purge(self, now: int) -> list[Case]:
+        """Closed cases past their purge date, with no live handover and every event counted."""
         rows = await self.db.fetch(
             "SELECT * FROM visitor_case WHERE state='closed' AND purged_at IS NULL AND purge_after <= $1 "
+            "AND NOT EXISTS (SELECT 1 FROM handover h WHERE h.case_id = visitor_case.id "
+            "AND h.stage IN ('consented', 'accepted')) "
+            "AND NOT EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = visitor_case.id AND NOT e.counted) "
             "ORDER BY purge_after",
             now,
         )

@@ -56,3 +56,13 @@ class HandledEventStore:
     async def in_room(self, room_id: RoomID) -> list[HandledEvent]:
         rows = await self.db.fetch("SELECT * FROM handled_event WHERE room_id=$1 ORDER BY handled_at", room_id)
         return [HandledEvent.from_row(row) for row in rows]
+
+    async def prune(self, handled_before: int) -> None:
+        """Forget records old enough that their events can never come again.
+
+        A record matters only while its event can be handed to the bot again: a sync batch
+        replayed after a crash (from the last persisted token) or an event parked for its
+        room key (given up after 15 minutes). Older records, e.g. of staff commands in the
+        queue room, would only keep event IDs about cases that are long closed.
+        """
+        await self.db.execute("DELETE FROM handled_event WHERE handled_at < $1", handled_before)

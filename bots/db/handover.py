@@ -254,3 +254,7 @@ class HandoverStore:
 
     async def mark_purged(self, handover_id: str, now: int) -> None:
         await self.db.execute("UPDATE handover SET purged_at=$2, reminder_due=NULL WHERE id=$1", handover_id, now)
+
+    async def forget_case(self, case_id: str) -> None:
+        """Delete the case's handover records: part of its purge."""
+        await self.db.execute("DELETE FROM handover WHERE case_id=$1", case_id)

@@ -124,3 +124,10 @@ class OutboxStore:
         await self.db.execute(
             "UPDATE outbox SET state='failed', content=NULL WHERE room_id=$1 AND state='pending'", room_id
         )
+
+    async def prune(self, sent_before: int) -> None:
+        """Forget settled messages (their content is gone already) once a retry can no longer
+        need their transaction ID; messages about a case stay until its purge redacts them."""
+        await self.db.execute(
+            "DELETE FROM outbox WHERE state <> 'pending' AND case_id IS NULL AND created_at < $1", sent_before
+        )

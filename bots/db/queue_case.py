@@ -395,3 +395,8 @@ class QueueStore:
 
     async def reset_closed_notices(self) -> None:
         await self.db.execute("UPDATE queue_case SET closed_notice_at=NULL WHERE closed_notice_at IS NOT NULL")
+
+    async def forget_case(self, case_id: str) -> None:
+        """Delete the case's queue row and triage answers: part of its purge."""
+        await self.db.execute("DELETE FROM triage_answer WHERE case_id=$1", case_id)
+        await self.db.execute("DELETE FROM queue_case WHERE case_id=$1", case_id)

@@ -57,3 +57,6 @@ class StaffPostStore:
     async def of_case(self, case_id: str) -> list[StaffPost]:
         rows = await self.db.fetch("SELECT * FROM staff_post WHERE case_id=$1 ORDER BY seq", case_id)
         return [StaffPost.from_row(row) for row in rows]
+
+    async def forget_case(self, case_id: str) -> None:
+        await self.db.execute("DELETE FROM staff_post WHERE case_id=$1", case_id)

@@ -248,3 +248,14 @@ class SynapseAdmin:
     async def redact(self, room_id: RoomID, event_id: EventID, txn_id: str) -> None:
         """Redact an event, with no reason; the transaction ID makes a retry one redaction."""
         await self.request("PUT", f"{self._room(room_id)}/redact/{quote(event_id)}/{quote(txn_id)}", {})
+
+    async def forget_user(self, user_id: UserID) -> None:
+        """Delete a deactivated visitor's IP and device rows in Synapse (Keerpunt's module)."""
+        await self.request("POST", "/_synapse/client/keerpunt/v1/forget_user", {"user_id": user_id})
+
+    async def devices(self, user_id: UserID) -> list[dict[str, Any]]:
+        data = await self.request("GET", f"/_synapse/admin/v2/users/{quote(user_id)}/devices")
+        return list(data.get("devices", []))
+
+    async def whois(self, user_id: UserID) -> dict[str, Any]:
+        return await self.request("GET", f"/_synapse/admin/v1/whois/{quote(user_id)}")

@@ -39,7 +39,7 @@ class Sessions:
         # Before the first sync: undo what a crash left half made (DESIGN.md: no room without
         # its case, no case without its room).
         await manager.repair(set(parts.rooms.values()))
-        retention = RetentionTask(parts.admin, parts.stores, parts.clock)
+        retention = RetentionTask(parts.admin, parts.stores, parts.clock, parts.client)
         self.manager, self.retention = manager, retention
         limits = cfg.bots.rate_limit
         limiter = SessionRateLimiter(limits.per_client_per_hour, limits.global_per_minute, parts.clock)

@@ -93,6 +93,8 @@ class FakeMatrix:
         self.calls: list[tuple[str, str]] = []
         self.deactivated: list[UserID] = []
         self.redacted: list[tuple[RoomID, EventID]] = []
+        self.forgotten_users: list[UserID] = []
+        self.forgotten_keys: list[tuple[list[str], list[str]]] = []
         self.olm = None
         self.fail: dict[str, SynapseError] = {}  # call label → the error it answers with
         self._ids = itertools.count(1)
@@ -197,6 +199,14 @@ class FakeMatrix:
         for room_id, room in self.rooms.items():
             if room.users.get(user_id) in ("invite", "join"):
                 self._member(room_id, user_id, "leave")
+
+    async def forget_user(self, user_id: UserID) -> None:
+        self._call("forget_user")
+        self.forgotten_users.append(user_id)
+
+    def forget(self, rooms: Any, users: Any) -> None:
+        """The bot client's crypto store forgetting purged rooms and devices."""
+        self.forgotten_keys.append((sorted(rooms), sorted(users)))
 
     async def delete_room(self, room_id: RoomID, *, purge: bool = True) -> str:
         self._call("delete room")

@@ -164,7 +164,7 @@ def test_log_config_parses_and_scrubs_every_handler(rendered: tuple[Config, dict
     log = yaml.safe_load(Path(hs["log_config"]).read_text())
     assert log["handlers"], "no handler"
     for handler in log["handlers"].values():
-        assert "scrub_access" in handler["filters"]
+        assert handler["filters"][-2:] == ["scrub_access", "scrub_ids"]
     assert set(log["root"]["handlers"]) <= set(log["handlers"])
 
 

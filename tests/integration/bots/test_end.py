@@ -13,7 +13,7 @@ from bots.db.handled_event import HandledEventStore
 from bots.db.outbox import OutboxStore
 from bots.db.pinned_identity import PinnedIdentityStore
 from bots.ids import RoomID, UserID
-from bots.sessions.domain import DAY_MS
+from bots.sessions.closing import DAY_MS
 
 from ...matrix_clients import ClientFactory
 from .harness import FakeClock, InProcessBots
@@ -85,8 +85,8 @@ async def test_the_room_is_purged_once_the_retention_period_has_passed(
     assert await retention.run_once() == 1
     status, _ = await _admin(clients, "GET", f"/_synapse/admin/v1/rooms/{quote(room)}")
     assert status == 404
-    case = await CaseStore(bots.db).by_room(RoomID(room))
-    assert case is not None and case.purged_at is not None
+    # Nothing of the case is left but its counts (tests/core/test_purge.py reads every table).
+    assert await CaseStore(bots.db).by_room(RoomID(room)) is None
     assert await retention.run_once() == 0
     # The bots' own traces of the room went with it.
     assert await HandledEventStore(bots.db).in_room(RoomID(room)) == []
