@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, KeysUploadError
-from nio.store import models
 
 from bots.homeserver.account import BotSession
+from bots.matrix.forget import forget_in_memory, forget_in_store
 from bots.timing import TIMINGS
 
 log = logging.getLogger(__name__)
@@ -89,50 +89,12 @@ class BotClient(AsyncClient):  # type: ignore[misc]  # nio ships no type hints
             raise failure
 
     def forget(self, rooms: Iterable[str], users: Iterable[str]) -> None:
-        """Forget purged rooms and a visitor's devices in memory and in the crypto store.
-
-        The Megolm sessions (inbound and outbound), key requests and room entries of
-        ``rooms``; the device keys, trust states and Olm sessions of the devices of ``users``.
-        A purged case leaves no key behind that could decrypt a copy of its messages.
-        """
+        """Forget purged rooms and a visitor's devices in memory and in the crypto store
+        (``bots.matrix.forget``): a purged case leaves no key that could decrypt a copy of it."""
         rooms, users = set(rooms), set(users)
-        olm = self.olm
-        curve_keys: set[str] = set()
-        if olm is not None:
-            for room_id in rooms:
-                olm.inbound_group_store._entries.pop(room_id, None)
-                olm.outbound_group_sessions.pop(room_id, None)
-            for user in users:
-                devices = olm.device_store._entries.pop(user, {})
-                curve_keys |= {device.curve25519 for device in devices.values()}
-                olm.tracked_users.discard(user)
-                olm.users_for_key_query.discard(user)
-            for key in curve_keys:
-                olm.session_store._entries.pop(key, None)
-        for room_id in rooms:
-            self.rooms.pop(room_id, None)
-            self.encrypted_rooms.discard(room_id)
-        store = self.store
-        if store is None:
-            return
-        with store.database.atomic():
-            inbound = models.MegolmInboundSessions
-            sessions = [row.session_id for row in inbound.select().where(inbound.room_id.in_(rooms))]
-            models.ForwardedChains.delete().where(models.ForwardedChains.session.in_(sessions)).execute()
-            inbound.delete().where(inbound.session_id.in_(sessions)).execute()
-            models.OutgoingKeyRequests.delete().where(models.OutgoingKeyRequests.room_id.in_(rooms)).execute()
-            models.EncryptedRooms.delete().where(models.EncryptedRooms.room_id.in_(rooms)).execute()
-            devices = [row.id for row in models.DeviceKeys.select().where(models.DeviceKeys.user_id.in_(users))]
-            if devices:
-                for key in models.Keys.select().where(
-                    models.Keys.device.in_(devices) & (models.Keys.key_type == "curve25519")
-                ):
-                    curve_keys.add(key.key)
-                models.Keys.delete().where(models.Keys.device.in_(devices)).execute()
-                models.DeviceTrustState.delete().where(models.DeviceTrustState.device.in_(devices)).execute()
-                models.DeviceKeys.delete().where(models.DeviceKeys.id.in_(devices)).execute()
-            models.OlmSessions.delete().where(models.OlmSessions.sender_key.in_(curve_keys)).execute()
-            models.TrackedUsers.delete().where(models.TrackedUsers.user_id.in_(users)).execute()
+        curve_keys = forget_in_memory(self, rooms, users)
+        if self.store is not None:
+            forget_in_store(self.store, rooms, users, curve_keys)
 
     async def _send(self, response_class: type, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()

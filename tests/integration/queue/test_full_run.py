@@ -105,5 +105,16 @@ async def test_triage_card_claim_conversation_and_close(bots: InProcessBots, cli
     latest = counsellor.latest_card_body(queue_room, card["event_id"])
     assert text("nl", "queue.card.status.closed", counsellor=counsellor.user_id, outcome="helped") in latest
     kinds = [e.kind for e in await CaseLogStore(bots.db).of_case(case.id)]
-    assert kinds == ["greeted", "answered", "answered", "answered", "answered", "queued", "claimed", "closed"]
+    assert kinds == [
+        "started",
+        "greeted",
+        "answered",
+        "answered",
+        "answered",
+        "answered",
+        "queued",
+        "claimed",
+        "closed",
+        "case_closed",
+    ]
     assert len(DEFINITION.questions) == 4
