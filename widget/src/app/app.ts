@@ -64,7 +64,7 @@ export class ChatApp {
     const chat = this.view.chat;
     this.composer = new Composer(() => this.session, conversations, chat);
     const caseRoom = (): string | null => this.credentials?.room_id ?? null;
-    this.callbacks = sessionView({ screens, conversations, chat, caseRoom, ended: () => this.teardown("ended") });
+    this.callbacks = sessionView({ conversations, chat, caseRoom, ended: () => this.teardown("ended") });
     root.replaceChildren(screens.header, ...screens.screens.values());
     root.ownerDocument.body.append(screens.cover);
     screens.apply(config.language);
@@ -191,10 +191,9 @@ export class ChatApp {
     this.session = null;
     this.composer.reset();
     this.conversations.clear();
+    // No banner, queue or typing line of this conversation may show up in the next one.
+    this.view.chat.reset();
     if (plan.emptyPage) this.deps.root.replaceChildren();
-    if (plan.showEnded) {
-      this.view.chat.reset();
-      this.screens.show("ended");
-    }
+    if (plan.showEnded) this.screens.show("ended");
   }
 }

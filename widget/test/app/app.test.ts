@@ -127,6 +127,26 @@ describe("starting", () => {
     expect(visible(root)?.textContent).toContain("Het lukt nu niet om de chat te starten.");
   });
 
+  it("shows no warning from a failed start when the visitor tries again", async () => {
+    let attempt = 0;
+    const made = await makeApp({
+      open: async () => {
+        attempt += 1;
+        if (attempt > 1) return;
+        made.fake.opened[0]?.callbacks.untrusted(SESSION.room_id); // nobody could read us…
+        throw new Error("no recipient device is signed by its owner"); // …so the start failed
+      },
+    });
+    await made.app.start();
+    expect(visible(made.root)?.textContent).toContain("Het lukt nu niet om de chat te starten.");
+    const retry = visible(made.root)?.querySelector<HTMLButtonElement>("button.kp-primary");
+    retry?.click();
+    await vi.waitFor(() => expect(made.fake.opened).toHaveLength(2));
+    await vi.waitFor(() => expect(made.root.classList.contains("kp-ready")).toBe(true));
+    expect(visible(made.root)?.classList.contains("kp-chat")).toBe(true);
+    expect(document.querySelector<HTMLElement>(".kp-banner")?.hidden).toBe(true);
+  });
+
   it("says the browser cannot do it when the SDK does not load", async () => {
     const { app, root } = await makeApp({ loadSession: async () => Promise.reject(new Error("no wasm")) });
     await app.start();
