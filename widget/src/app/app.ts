@@ -108,12 +108,14 @@ export class ChatApp {
     this.active = true;
     if (deps.config.homeserver && result.session.homeserver !== deps.config.homeserver) {
       // The page's CSP only allows the configured homeserver; anything else cannot work.
+      this.teardown("not-started"); // and "Try again" must not make a second account beside it
       return view.error.show("error_start");
     }
     let module: SessionModule;
     try {
       module = await loading;
     } catch {
+      this.teardown("not-started");
       return view.error.show("error_browser");
     }
     conversations.clear();

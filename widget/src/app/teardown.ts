@@ -8,7 +8,8 @@
  * - `page-hidden`: the page goes away (tab closed, host page navigated, the portal's own quick
  *   exit removed the frame). Only the end request (keepalive): a logout sent at the same moment
  *   could beat it and leave the bots unable to find the case; ending revokes the token anyway.
- * - `not-started`: the chat could not start (closed, or failed half-way): leave no account behind.
+ * - `not-started`: the chat could not start (closed, the wrong homeserver, the SDK did not load,
+ *   or the session failed half-way): leave no account behind, so "Try again" makes only one.
  * - `ended`: the visitor ended it (the end request was answered) or the other side did.
  */
 export type TeardownReason = "quick-exit" | "page-hidden" | "not-started" | "ended";

@@ -154,6 +154,29 @@ describe("starting", () => {
   });
 });
 
+describe("a chat that got an account but could not start", () => {
+  for (const [what, over, text] of [
+    ["the SDK does not load", { loadSession: async () => Promise.reject(new Error("no wasm")) }, "Je browser kan deze beveiligde chat niet openen."],
+    ["the homeserver is not the configured one", { config: { homeserver: "https://other.test" } }, "Het lukt nu niet om de chat te starten."],
+  ] as const) {
+    it(`ends that account when ${what}, and 'Try again' starts afresh with one account at a time`, async () => {
+      const { app, root, fake } = await makeApp(over);
+      await app.start();
+      expect(visible(root)?.textContent).toContain(text);
+      expect(ends(calls).map((c) => [c.body, c.init.keepalive, c.init.headers])).toEqual([
+        [{ reason: "ended" }, true, { Authorization: "Bearer secret-token", "Content-Type": "application/json" }],
+      ]);
+      expect(fake.opened).toEqual([]);
+      expect(app.state).toEqual({ session: null, credentials: null, active: false });
+      expect(app.leaveWarning()).toBeNull();
+      visible(root)?.querySelector<HTMLButtonElement>("button.kp-primary")?.click(); // "Try again"
+      await vi.waitFor(() => expect(ends(calls)).toHaveLength(2));
+      expect(calls.map((c) => c.url)).toEqual(["/api/v1/sessions", "/api/v1/sessions/end", "/api/v1/sessions", "/api/v1/sessions/end"]);
+      expect(app.state).toEqual({ session: null, credentials: null, active: false });
+    });
+  }
+});
+
 describe("every way a conversation ends goes through one teardown", () => {
   it("'End chat': the end request is answered first, then everything is dropped and 'ended' shows", async () => {
     const made = await started();
