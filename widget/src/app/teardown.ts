@@ -1,7 +1,9 @@
 /**
  * How the ways a conversation ends differ. All of them go through ChatApp.teardown(reason),
- * which always stops the session and drops the credentials, the conversations and the typing
- * state; this table says what else happens.
+ * which always aborts a start still under way, stops the session and drops the credentials,
+ * the conversations, the typing state and the chat screen's lines; this table says what else
+ * happens. An aborted start shows nothing more, stops a session that opens anyway, and sends
+ * the end request (`quick_exit`, keepalive) for an account that only arrived after the teardown.
  *
  * - `quick-exit`: Snel weg / Shift three times. quickexit.ts covers the page first, then calls
  *   this, sends the end request itself, logs out and leaves without a Referer.
