@@ -25,7 +25,6 @@ export interface ChatView {
   section: HTMLElement;
   input: HTMLTextAreaElement;
   endButton: HTMLButtonElement;
-  queueLine: HTMLElement;
   /** The composer, the queue line and the typing line follow the conversation that is shown. */
   follow(shown: Conversation | undefined): void;
   /** The place in the queue and the expected wait (each part only when known); null: no line. */
@@ -104,7 +103,6 @@ export function chatScreen(
     section,
     input,
     endButton,
-    queueLine,
     follow(shown) {
       const closed = shown?.closed ?? false;
       input.disabled = closed;
