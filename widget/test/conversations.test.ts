@@ -116,4 +116,15 @@ describe("Conversations", () => {
     expect(c.tablist.hidden).toBe(true);
     expect(document.body.textContent).not.toContain("geheim");
   });
+
+  it("leaves no unread announcement behind on clear, not even after a language switch", () => {
+    const { c, screens } = setup();
+    c.open("!case", "case");
+    c.open("!h", "handover");
+    c.message("!h", view("$1", "geheim")); // the case room is shown: the handover's message is unread
+    expect(c.announcer.textContent).toBe("Nieuw bericht in: Tweede gesprek");
+    c.clear();
+    screens.apply("en");
+    expect(c.announcer.textContent).toBe("");
+  });
 });

@@ -41,6 +41,8 @@ export class ChatApp {
   private session: LiveSession | null = null;
   private credentials: SessionInfo | null = null;
   private active = false;
+  /** The start under way, if any; every teardown aborts it. */
+  private starting: AbortController | null = null;
   private readonly composer: Composer;
   private readonly callbacks: SessionCallbacks;
 
@@ -64,7 +66,7 @@ export class ChatApp {
     const chat = this.view.chat;
     this.composer = new Composer(() => this.session, conversations, chat);
     const caseRoom = (): string | null => this.credentials?.room_id ?? null;
-    this.callbacks = sessionView({ screens, conversations, chat, caseRoom, ended: () => this.teardown("ended") });
+    this.callbacks = sessionView({ conversations, chat, caseRoom, ended: () => this.teardown("ended") });
     root.replaceChildren(screens.header, ...screens.screens.values());
     root.ownerDocument.body.append(screens.cover);
     screens.apply(config.language);
@@ -83,18 +85,43 @@ export class ChatApp {
     return { session: this.session, credentials: this.credentials, active: this.active };
   }
 
+  /**
+   * Start a chat: ask the API for an account and room, load the SDK meanwhile, open the
+   * encrypted session. Whatever tears the app down meanwhile (quick exit, the page going away,
+   * "End chat" while the session opens) aborts this start: after every wait it stops, shows
+   * nothing, stops what it made and ends an account that only arrived afterwards.
+   */
   async start(): Promise<void> {
+    if (this.starting) return; // one start at a time: never two accounts
+    // Anything left of an earlier attempt is ended before a new account is made.
+    if (this.credentials) this.teardown("not-started");
+    const attempt = new AbortController();
+    this.starting = attempt;
+    try {
+      await this.run(attempt.signal);
+    } finally {
+      if (this.starting === attempt) this.starting = null;
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
     performance.mark("kp-start"); // for bench/widget.py: where the time to the greeting goes
     const { screens, conversations, view, deps } = this;
     screens.show("connecting");
     // Load the SDK while the API creates the account and the room.
     const loading = (deps.loadSession ?? (() => import("./session")))().then((m) => {
-      m.warmUp();
+      if (!signal.aborted) m.warmUp();
       return m;
     });
     loading.catch(() => undefined);
     const result = await startSession(deps.config.api, startRequest(screens.lang, deps.outreach));
     performance.mark("kp-api");
+    if (signal.aborted) {
+      // Torn down while the API made the account: nobody else knows its token, so end it here.
+      const late = result.kind === "started" || result.kind === "closed" ? result.session : null;
+      if (late) endSession(deps.config.api, late.access_token, "quick_exit", true).catch(() => undefined);
+      return;
+    }
     if (result.kind === "busy") return view.error.show("error_busy");
     if (result.kind === "failed") return view.error.show("error_start");
     if (result.kind === "closed") {
@@ -108,34 +135,47 @@ export class ChatApp {
     this.active = true;
     if (deps.config.homeserver && result.session.homeserver !== deps.config.homeserver) {
       // The page's CSP only allows the configured homeserver; anything else cannot work.
+      this.teardown("not-started");
       return view.error.show("error_start");
     }
     let module: SessionModule;
     try {
       module = await loading;
     } catch {
+      if (signal.aborted) return; // the teardown ended the account
+      this.teardown("not-started");
       return view.error.show("error_browser");
     }
+    if (signal.aborted) return;
     conversations.clear();
     conversations.open(result.session.room_id, "case");
     view.chat.follow(conversations.active);
     screens.show("chat", null);
+    let session: LiveSession;
     try {
       const names = { bot: translate(screens.lang, "bot"), staff: translate(screens.lang, "counsellor") };
-      this.session = await module.ChatSession.open(result.session, screens.lang, this.callbacks, names);
+      session = await module.ChatSession.open(result.session, screens.lang, this.callbacks, names, signal);
     } catch (error) {
+      if (signal.aborted) return; // open() stopped its client; the teardown did the rest
       // Also when nobody in the room could read us (UntrustedError): there is no chat to keep.
       console.warn("keerpunt: the chat could not start:", error instanceof Error ? error.message : error);
       this.teardown("not-started");
       return view.error.show("error_start");
     }
-    if (isExiting()) return;
+    if (signal.aborted) {
+      session.stop(); // it opened after all: it must not keep syncing
+      return;
+    }
+    this.session = session;
     deps.root.classList.add("kp-ready");
     view.chat.input.focus();
   }
 
   /** The visitor confirmed "End chat": the bots close the case (or at least the token dies). */
   async end(): Promise<void> {
+    // A session still opening stops now (its account is ended below); no error screen follows.
+    this.starting?.abort();
+    this.starting = null;
     const creds = this.credentials;
     if (creds) {
       try {
@@ -168,9 +208,9 @@ export class ChatApp {
     });
   }
 
-  /** The page is going away: the conversation goes with it. */
+  /** The page is going away: the conversation goes with it, also one that is still starting. */
   pageHidden(): void {
-    if (this.credentials && !isExiting()) this.teardown("page-hidden");
+    if ((this.credentials || this.starting) && !isExiting()) this.teardown("page-hidden");
   }
 
   /** The "leave this page?" text while a chat is going on; null otherwise (never during an exit). */
@@ -181,6 +221,9 @@ export class ChatApp {
   /** The one way a conversation ends: everything it held is dropped; TEARDOWN says the rest. */
   teardown(reason: TeardownReason): void {
     const plan = TEARDOWN[reason];
+    // A start under way stops at its next step (and ends an account that arrives after this).
+    this.starting?.abort();
+    this.starting = null;
     const creds = this.credentials;
     this.credentials = null;
     this.active = false;
@@ -191,10 +234,9 @@ export class ChatApp {
     this.session = null;
     this.composer.reset();
     this.conversations.clear();
+    // No banner, queue or typing line of this conversation may show up in the next one.
+    this.view.chat.reset();
     if (plan.emptyPage) this.deps.root.replaceChildren();
-    if (plan.showEnded) {
-      this.view.chat.reset();
-      this.screens.show("ended");
-    }
+    if (plan.showEnded) this.screens.show("ended");
   }
 }

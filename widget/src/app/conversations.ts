@@ -151,7 +151,7 @@ export class Conversations {
     }
     this.byRoom.clear();
     this.switcher.clear();
-    this.announcer.textContent = "";
+    this.screens.clearText(this.announcer);
     this.refresh();
   }
 
@@ -159,8 +159,7 @@ export class Conversations {
     const count = this.switcher.unread(conversation.room);
     conversation.badge.hidden = count === 0;
     if (count === 0) {
-      delete conversation.badge.dataset.t;
-      conversation.badge.textContent = "";
+      this.screens.clearText(conversation.badge);
     } else {
       this.screens.setText(conversation.badge, "unread", { count });
     }

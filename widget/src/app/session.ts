@@ -11,17 +11,17 @@
  * - session/listen.ts: the client's events, routed to the parts above.
  */
 import { initAsync } from "@matrix-org/matrix-sdk-crypto-wasm";
-import type { MatrixClient, MatrixEvent, TimelineEvents } from "matrix-js-sdk";
+import type { IStartClientOpts, MatrixClient, MatrixEvent, TimelineEvents } from "matrix-js-sdk";
 import type { CryptoApi } from "matrix-js-sdk/lib/crypto-api/index.js";
 import type { SessionInfo } from "./api";
 import { listen } from "./session/listen";
 import { Outbox, txnIds } from "./session/outbox";
 import { Rooms } from "./session/rooms";
-import { begin, cryptoClient, quietLogger } from "./session/startup";
+import { begin, ClientRun, cryptoClient, quietLogger } from "./session/startup";
 import { Timeline } from "./session/timeline";
 import { Trust } from "./session/trust";
 import type { Names, SessionCallbacks } from "./session/types";
-import { until } from "./session/wait";
+import { unlessAborted, until } from "./session/wait";
 
 export { START_EVENT } from "./session/startup";
 export { REPLY_KEY } from "./session/outbox";
@@ -45,6 +45,7 @@ export class ChatSession {
   private readonly timeline: Timeline;
   private readonly trust: Trust;
   private readonly nextTxn = txnIds();
+  private readonly run: ClientRun;
 
   /** Puts the parts together and starts listening; `open()` does crypto and sync first. */
   constructor(
@@ -54,6 +55,7 @@ export class ChatSession {
     callbacks: SessionCallbacks,
     names: Names,
   ) {
+    this.run = new ClientRun(client);
     const me = info.user_id;
     const bot = info.bot;
     const stopped = (): boolean => this.stopped;
@@ -92,19 +94,41 @@ export class ChatSession {
     listen(client, { me, bot, names, rooms: this.rooms, timeline: this.timeline, outbox: this.outbox, callbacks, stopped });
   }
 
-  /** Set up crypto, sync, join and speak first. Throws UntrustedError when nobody can read us. */
-  static async open(info: SessionInfo, language: string, callbacks: SessionCallbacks, names: Names): Promise<ChatSession> {
+  /**
+   * Set up crypto, sync, join and speak first. Throws UntrustedError when nobody can read us.
+   * `signal` aborted (the app was torn down meanwhile): the client stops (ClientRun), nothing
+   * more is sent, and this rejects at once.
+   */
+  static async open(
+    info: SessionInfo,
+    language: string,
+    callbacks: SessionCallbacks,
+    names: Names,
+    signal?: AbortSignal,
+  ): Promise<ChatSession> {
+    signal?.throwIfAborted();
     quietLogger();
     const { client, crypto } = await cryptoClient(info);
     const session = new ChatSession(client, crypto, info, callbacks, names);
+    const stop = (): void => session.stop();
+    signal?.addEventListener("abort", stop, { once: true });
     try {
-      await begin(
-        { client, crypto, info, trust: session.trust, send: (room, type, content) => session.sendEvent(room, type, content) },
-        language,
-      );
+      signal?.throwIfAborted();
+      const steps = {
+        client,
+        startClient: (opts: IStartClientOpts) => session.run.start(opts),
+        crypto,
+        info,
+        trust: session.trust,
+        send: (room: string, type: string, content: Record<string, unknown>) => session.sendEvent(room, type, content),
+        signal,
+      };
+      await unlessAborted(begin(steps, language), signal);
     } catch (error) {
       session.stop(); // never leave a half-started client syncing in the background
       throw error;
+    } finally {
+      signal?.removeEventListener("abort", stop);
     }
     return session;
   }
@@ -129,7 +153,7 @@ export class ChatSession {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.client.stopClient();
+    this.run.stop(); // also when its start is still running (ClientRun)
     this.client.removeAllListeners();
     this.outbox.clear();
     this.timeline.clear();

@@ -3,15 +3,12 @@
  * turns it into messages, system lines, tabs, banners and the queue line.
  */
 import type { Conversations } from "./conversations";
-import { translate } from "./i18n";
 import type { ChatView } from "./screens/chat";
 import type { SessionCallbacks } from "./session/types";
-import type { Screens } from "./ui";
 
 export const BANNER_BACK_MS = 4000;
 
 export interface SessionViewDeps {
-  screens: Screens;
   conversations: Conversations;
   chat: ChatView;
   /** The case room of the running session (handover lines are also written there). */
@@ -21,13 +18,13 @@ export interface SessionViewDeps {
 }
 
 export function sessionView(deps: SessionViewDeps): SessionCallbacks {
-  const { screens, conversations, chat } = deps;
+  const { conversations, chat } = deps;
   const follow = (): void => chat.follow(conversations.active);
   return {
     message: (room, view) => conversations.message(room, view),
     remove: (room, key) => conversations.get(room)?.list.remove(key),
     memberJoined: (room) => {
-      chat.queueLine.textContent = "";
+      chat.showQueue(null);
       conversations.system(room, "counsellor_joined");
     },
     memberLeft: (room) => conversations.system(room, "counsellor_left"),
@@ -38,15 +35,10 @@ export function sessionView(deps: SessionViewDeps): SessionCallbacks {
       if (conversation === conversations.active) follow();
     },
     connection: (ok) => {
-      chat.showBanner(ok ? "connection_back" : "connection_lost");
-      if (ok) setTimeout(() => chat.hideBanner(), BANNER_BACK_MS);
+      if (ok) chat.showBanner("connection_back", BANNER_BACK_MS);
+      else chat.showBanner("connection_lost");
     },
-    queue: (info) => {
-      const parts: string[] = [];
-      if (info.position !== null) parts.push(translate(screens.lang, "queue_position", { position: info.position }));
-      if (info.minutes !== null) parts.push(translate(screens.lang, "queue_wait", { minutes: info.minutes }));
-      chat.queueLine.textContent = parts.join(" ");
-    },
+    queue: (info) => chat.showQueue(info),
     untrusted: () => chat.showBanner("untrusted"),
     closed: (room) => {
       const conversation = conversations.get(room);

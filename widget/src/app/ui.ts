@@ -78,6 +78,13 @@ export class Screens {
     node.textContent = translate(this.language, key, vars);
   }
 
+  /** Empty a node that held a translated text: a language switch must not bring it back. */
+  clearText(node: HTMLElement): void {
+    delete node.dataset.t;
+    this.vars.delete(node);
+    node.textContent = "";
+  }
+
   apply(language: Language): void {
     this.language = language;
     document.documentElement.lang = language;

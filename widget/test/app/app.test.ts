@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { WidgetConfig } from "../../src/app/config";
 import type { HostLink } from "../../src/app/host";
 import { PROTOCOL } from "../../src/shared/protocol";
-import { CONFIG, dialogs, fakeSessionModule, SESSION, stubFetch, visible, type Call } from "./dom";
+import type { SessionModule } from "../../src/app/session/types";
+import { CONFIG, deferred, dialogs, fakeSessionModule, SESSION, stubFetch, visible, type Call } from "./dom";
 
 /** A fresh app (and a fresh quickexit module: its "exiting" flag lives per page load). */
 interface Options {
@@ -11,7 +12,7 @@ interface Options {
   host?: HostLink;
   open?: () => Promise<void>;
   outreach?: { invite: string | null; campaign: string | null };
-  loadSession?: () => Promise<never>;
+  loadSession?: () => Promise<SessionModule>;
 }
 
 async function makeApp(over: Options = {}) {
@@ -127,10 +128,177 @@ describe("starting", () => {
     expect(visible(root)?.textContent).toContain("Het lukt nu niet om de chat te starten.");
   });
 
+  it("shows no warning from a failed start when the visitor tries again", async () => {
+    let attempt = 0;
+    const made = await makeApp({
+      open: async () => {
+        attempt += 1;
+        if (attempt > 1) return;
+        made.fake.opened[0]?.callbacks.untrusted(SESSION.room_id); // nobody could read us…
+        throw new Error("no recipient device is signed by its owner"); // …so the start failed
+      },
+    });
+    await made.app.start();
+    expect(visible(made.root)?.textContent).toContain("Het lukt nu niet om de chat te starten.");
+    const retry = visible(made.root)?.querySelector<HTMLButtonElement>("button.kp-primary");
+    retry?.click();
+    await vi.waitFor(() => expect(made.fake.opened).toHaveLength(2));
+    await vi.waitFor(() => expect(made.root.classList.contains("kp-ready")).toBe(true));
+    expect(visible(made.root)?.classList.contains("kp-chat")).toBe(true);
+    expect(document.querySelector<HTMLElement>(".kp-banner")?.hidden).toBe(true);
+  });
+
   it("says the browser cannot do it when the SDK does not load", async () => {
     const { app, root } = await makeApp({ loadSession: async () => Promise.reject(new Error("no wasm")) });
     await app.start();
     expect(visible(root)?.textContent).toContain("Je browser kan deze beveiligde chat niet openen.");
+  });
+});
+
+describe("a chat that got an account but could not start", () => {
+  for (const [what, over, text] of [
+    ["the SDK does not load", { loadSession: async () => Promise.reject(new Error("no wasm")) }, "Je browser kan deze beveiligde chat niet openen."],
+    ["the homeserver is not the configured one", { config: { homeserver: "https://other.test" } }, "Het lukt nu niet om de chat te starten."],
+  ] as const) {
+    it(`ends that account when ${what}, and 'Try again' starts afresh with one account at a time`, async () => {
+      const { app, root, fake } = await makeApp(over);
+      await app.start();
+      expect(visible(root)?.textContent).toContain(text);
+      expect(ends(calls).map((c) => [c.body, c.init.keepalive, c.init.headers])).toEqual([
+        [{ reason: "ended" }, true, { Authorization: "Bearer secret-token", "Content-Type": "application/json" }],
+      ]);
+      expect(fake.opened).toEqual([]);
+      expect(app.state).toEqual({ session: null, credentials: null, active: false });
+      expect(app.leaveWarning()).toBeNull();
+      visible(root)?.querySelector<HTMLButtonElement>("button.kp-primary")?.click(); // "Try again"
+      await vi.waitFor(() => expect(ends(calls)).toHaveLength(2));
+      expect(calls.map((c) => c.url)).toEqual(["/api/v1/sessions", "/api/v1/sessions/end", "/api/v1/sessions", "/api/v1/sessions/end"]);
+      expect(app.state).toEqual({ session: null, credentials: null, active: false });
+    });
+  }
+});
+
+describe("leaving while the chat is still starting", () => {
+  it("quick exit during the start request leaves at once; the account that arrives later is ended and never opened", async () => {
+    const answer = deferred<Response>();
+    calls = stubFetch({ sessions: () => answer.promise });
+    const made = await makeApp();
+    const starting = made.app.start();
+    made.app.exit();
+    expect(made.replace).toHaveBeenCalledWith("https://weer.test/"); // not held up by the start
+    expect(made.root.children).toHaveLength(0);
+    answer.resolve(Response.json(SESSION, { status: 201 }));
+    await starting;
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive, c.init.headers])).toEqual([
+      [{ reason: "quick_exit" }, true, { Authorization: "Bearer secret-token", "Content-Type": "application/json" }],
+    ]);
+    expect(made.fake.opened).toEqual([]);
+    expect(made.app.state).toEqual({ session: null, credentials: null, active: false });
+    expect(made.root.children).toHaveLength(0); // nothing was shown again
+    expect(made.app.conversations.all).toEqual([]);
+  });
+
+  it("ends an account the closed chat hands out after a quick exit as a quick exit", async () => {
+    const answer = deferred<Response>();
+    calls = stubFetch({ sessions: () => answer.promise });
+    const made = await makeApp();
+    const starting = made.app.start();
+    made.app.exit();
+    answer.resolve(Response.json({ ...SESSION, open: false, opens_at: null }, { status: 201 }));
+    await starting;
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive])).toEqual([[{ reason: "quick_exit" }, true]]);
+    expect(made.root.children).toHaveLength(0);
+  });
+
+  it("the page going away during the start request ends the account that arrives later", async () => {
+    const answer = deferred<Response>();
+    calls = stubFetch({ sessions: () => answer.promise });
+    const made = await makeApp();
+    const starting = made.app.start();
+    made.app.pageHidden();
+    answer.resolve(Response.json(SESSION, { status: 201 }));
+    await starting;
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive])).toEqual([[{ reason: "quick_exit" }, true]]);
+    expect(made.fake.opened).toEqual([]);
+    expect(made.app.state).toEqual({ session: null, credentials: null, active: false });
+    expect(visible(made.root)?.classList.contains("kp-chat")).not.toBe(true);
+  });
+
+  it("the page going away while the SDK loads ends the account once and opens nothing", async () => {
+    const loaded = deferred<void>();
+    let module: SessionModule | null = null;
+    const made = await makeApp({ loadSession: () => loaded.promise.then(() => module as SessionModule) });
+    module = made.fake.module;
+    const starting = made.app.start();
+    await vi.waitFor(() => expect(made.app.state.credentials).toEqual(SESSION));
+    made.app.pageHidden();
+    loaded.resolve();
+    await starting;
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive])).toEqual([[{ reason: "quick_exit" }, true]]);
+    expect(made.fake.opened).toEqual([]);
+    expect(made.app.state).toEqual({ session: null, credentials: null, active: false });
+  });
+
+  it("quick exit while the session opens: its set-up is told to stop, and a session that opens anyway is stopped, never shown", async () => {
+    const opening = deferred<void>();
+    const made = await makeApp({ open: () => opening.promise });
+    const starting = made.app.start();
+    await vi.waitFor(() => expect(made.fake.opened).toHaveLength(1));
+    const signal = made.fake.opened[0]?.signal;
+    expect(signal?.aborted).toBe(false);
+    made.app.exit();
+    expect(signal?.aborted).toBe(true);
+    opening.resolve(); // this fake opens anyway
+    await starting;
+    expect(made.fake.session.stop).toHaveBeenCalledTimes(1);
+    expect(made.app.state).toEqual({ session: null, credentials: null, active: false });
+    expect(made.root.classList.contains("kp-ready")).toBe(false);
+    expect(made.root.children).toHaveLength(0);
+    // Quick exit itself ended and logged out the account it knew: no second end request.
+    await vi.waitFor(() => expect(made.replace).toHaveBeenCalledWith("https://weer.test/"));
+    expect(ends(calls).map((c) => c.body)).toEqual([{ reason: "quick_exit" }]);
+    expect(logouts(calls)).toHaveLength(1);
+  });
+
+  it("the page going away while the session opens ends the account, and a set-up that fails afterwards shows no error", async () => {
+    const opening = deferred<void>();
+    const made = await makeApp({ open: () => opening.promise });
+    const starting = made.app.start();
+    await vi.waitFor(() => expect(made.fake.opened).toHaveLength(1));
+    made.app.pageHidden();
+    expect(made.fake.opened[0]?.signal?.aborted).toBe(true);
+    opening.reject(new DOMException("aborted", "AbortError"));
+    await starting;
+    expect(ends(calls).map((c) => [c.body, c.init.keepalive])).toEqual([[{ reason: "quick_exit" }, true]]);
+    expect(visible(made.root)?.textContent).not.toContain("Het lukt nu niet om de chat te starten.");
+    expect(console.warn).not.toHaveBeenCalled();
+  });
+
+  it("'End chat' while the session still opens: the chat ends, and the session that opens is stopped", async () => {
+    const opening = deferred<void>();
+    const made = await makeApp({ open: () => opening.promise });
+    const starting = made.app.start();
+    await vi.waitFor(() => expect(made.fake.opened).toHaveLength(1));
+    await made.app.end();
+    expect(made.fake.opened[0]?.signal?.aborted).toBe(true);
+    opening.resolve();
+    await starting;
+    expect(made.fake.session.stop).toHaveBeenCalledTimes(1);
+    expect(made.app.state).toEqual({ session: null, credentials: null, active: false });
+    expect(visible(made.root)?.querySelector("h1")?.textContent).toBe("Het gesprek is gestopt");
+    expect(ends(calls)).toHaveLength(1);
+  });
+
+  it("a second press on Start while the first is under way makes no second account", async () => {
+    const answer = deferred<Response>();
+    calls = stubFetch({ sessions: () => answer.promise });
+    const made = await makeApp();
+    const first = made.app.start();
+    const second = made.app.start();
+    answer.resolve(Response.json(SESSION, { status: 201 }));
+    await Promise.all([first, second]);
+    expect(calls.filter((c) => c.url.endsWith("/sessions"))).toHaveLength(1);
+    expect(made.fake.opened).toHaveLength(1);
   });
 });
 

@@ -44,18 +44,21 @@ export interface Call {
 }
 
 /** fetch, answered like the session API and the homeserver would; every call recorded. */
-export function stubFetch(answers: { sessions?: () => Response; end?: () => Promise<Response> } = {}): Call[] {
+export function stubFetch(answers: { sessions?: () => Response | Promise<Response>; end?: () => Promise<Response> } = {}): Call[] {
   const calls: Call[] = [];
   vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
     calls.push({ url, init, body: init.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : null });
-    if (url.endsWith("/sessions")) return answers.sessions?.() ?? Response.json(SESSION, { status: 201 });
+    if (url.endsWith("/sessions")) return (await answers.sessions?.()) ?? Response.json(SESSION, { status: 201 });
     if (url.endsWith("/sessions/end")) return (await answers.end?.()) ?? new Response(null, { status: 204 });
     return new Response("{}", { status: 200 });
   });
   return calls;
 }
 
-/** A session module whose ChatSession.open records what it got and hands out a fake session. */
+/**
+ * A session module whose ChatSession.open records what it got and hands out a fake session.
+ * It does not look at the abort signal: the app must cope with an open() that finishes anyway.
+ */
 export function fakeSessionModule(open?: () => Promise<void>) {
   const session = {
     send: vi.fn(async (_room: string, _body: string, _reply?: { prompt: string; option: string }) => undefined),
@@ -63,12 +66,18 @@ export function fakeSessionModule(open?: () => Promise<void>) {
     typing: vi.fn((_room: string, _active: boolean) => undefined),
     stop: vi.fn(() => undefined),
   } satisfies LiveSession;
-  const opened: { info: SessionInfo; language: string; callbacks: SessionCallbacks; names: { bot: string; staff: string } }[] = [];
+  const opened: {
+    info: SessionInfo;
+    language: string;
+    callbacks: SessionCallbacks;
+    names: { bot: string; staff: string };
+    signal: AbortSignal | undefined;
+  }[] = [];
   const module: SessionModule = {
     warmUp: vi.fn(),
     ChatSession: {
-      open: async (info, language, callbacks, names) => {
-        opened.push({ info, language, callbacks, names });
+      open: async (info, language, callbacks, names, signal) => {
+        opened.push({ info, language, callbacks, names, signal });
         await open?.();
         return session;
       },
@@ -79,4 +88,15 @@ export function fakeSessionModule(open?: () => Promise<void>) {
 
 export function visible(root: ParentNode): HTMLElement | undefined {
   return [...root.querySelectorAll<HTMLElement>(".kp-screen")].find((s) => !s.hidden);
+}
+
+/** A promise with its resolve and reject outside. */
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

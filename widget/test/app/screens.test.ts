@@ -130,7 +130,7 @@ describe("the chat screen", () => {
     const view = chatScreen(screens, conversations, "https://weer.test/", on);
     const section = mount(screens, root, "chat", view.section);
     const q = <T extends HTMLElement>(selector: string) => section.querySelector<T>(selector) as T;
-    return { view, on, conversations, section, q };
+    return { view, on, conversations, section, q, screens };
   }
 
   it("turns off autocomplete, spellcheck and autocorrect in the composer (SECURITY.md A.6)", () => {
@@ -181,6 +181,18 @@ describe("the chat screen", () => {
     expect(q(".kp-typing").textContent).toBe("Hulpverlener is aan het typen…");
     view.reset();
     expect([view.input.disabled, q(".kp-queue").hidden, q(".kp-typing").textContent]).toEqual([false, false, ""]);
+  });
+
+  it("leaves no line behind after a reset, not even after a language switch", () => {
+    const { view, conversations, screens, q } = chat();
+    const caseRoom = conversations.open("!case", "case");
+    caseRoom.typing = ["Hulpverlener"];
+    view.follow(caseRoom);
+    view.showQueue({ position: 1, minutes: 5 });
+    view.showBanner("untrusted");
+    view.reset();
+    screens.apply("en");
+    expect([q(".kp-queue").textContent, q(".kp-typing").textContent, q(".kp-banner").hidden]).toEqual(["", "", true]);
   });
 
   it("shows and hides the banner with a text from the locale file", () => {

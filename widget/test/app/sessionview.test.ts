@@ -16,11 +16,11 @@ function view() {
   document.body.append(chat.section);
   screens.apply("nl");
   const ended = vi.fn();
-  const callbacks = sessionView({ screens, conversations, chat, caseRoom: () => CASE, ended });
+  const callbacks = sessionView({ conversations, chat, caseRoom: () => CASE, ended });
   conversations.open(CASE, "case");
   const q = (selector: string) => document.querySelector<HTMLElement>(selector) as HTMLElement;
   const lines = (room: string) => [...(conversations.get(room)?.panel.querySelectorAll(".kp-msg--system") ?? [])].map((l) => l.textContent);
-  return { callbacks, conversations, chat, ended, q, lines };
+  return { callbacks, conversations, chat, ended, q, lines, screens };
 }
 
 describe("the session's news on screen", () => {
@@ -39,6 +39,30 @@ describe("the session's news on screen", () => {
     expect(lines(CASE)).toEqual(["Er doet nu een hulpverlener mee.", "De hulpverlener is uit het gesprek gegaan."]);
   });
 
+  it("shows the queue line in the language chosen, also after a switch, and clears it for good", () => {
+    const { callbacks, screens, q } = view();
+    callbacks.queue({ position: 2, minutes: 10 });
+    screens.apply("en");
+    expect(q(".kp-queue").textContent).toBe("You are number 2 in the queue. You will wait about 10 minutes.");
+    callbacks.queue({ position: 3, minutes: null });
+    expect(q(".kp-queue").textContent).toBe("You are number 3 in the queue.");
+    screens.apply("nl");
+    expect(q(".kp-queue").textContent).toBe("Je bent nummer 3 in de rij.");
+    callbacks.memberJoined(CASE);
+    screens.apply("en");
+    expect(q(".kp-queue").textContent).toBe(""); // a switch does not bring it back
+  });
+
+  it("keeps the typing line empty after a language switch once nobody types any more", () => {
+    const { callbacks, screens, q } = view();
+    callbacks.typing(CASE, ["Hulpverlener"]);
+    screens.apply("en");
+    expect(q(".kp-typing").textContent).toBe("Hulpverlener is typing…");
+    callbacks.typing(CASE, []);
+    screens.apply("nl");
+    expect(q(".kp-typing").textContent).toBe("");
+  });
+
   it("says the connection is lost, then back for a few seconds", () => {
     vi.useFakeTimers();
     const { callbacks, q } = view();
@@ -48,6 +72,18 @@ describe("the session's news on screen", () => {
     expect([q(".kp-banner").hidden, q(".kp-banner").textContent]).toEqual([false, "De verbinding is terug."]);
     vi.advanceTimersByTime(BANNER_BACK_MS);
     expect(q(".kp-banner").hidden).toBe(true);
+  });
+
+  it("does not let 'connection back' hide a warning shown after it", () => {
+    vi.useFakeTimers();
+    const { callbacks, q } = view();
+    callbacks.connection(false);
+    callbacks.connection(true);
+    vi.advanceTimersByTime(BANNER_BACK_MS / 2);
+    callbacks.untrusted(CASE);
+    vi.advanceTimersByTime(BANNER_BACK_MS);
+    expect(q(".kp-banner").hidden).toBe(false);
+    expect(q(".kp-banner").textContent).toContain("Je bericht is niet verstuurd.");
   });
 
   it("warns when nobody in the conversation could read a message", () => {

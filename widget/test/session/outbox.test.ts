@@ -62,7 +62,7 @@ describe("Outbox", () => {
     expect(sent[0]?.content).toEqual({ msgtype: "m.text", body: "Voor mezelf", [REPLY_KEY]: { prompt: "audience", option: "self" } });
   });
 
-  it("sends in the order the visitor wrote, even when the first send is slow", async () => {
+  it("sends in the order the visitor wrote within a room, even when the first send is slow", async () => {
     const gate = deferred();
     let calls = 0;
     const { box, sent } = outbox({
@@ -73,13 +73,63 @@ describe("Outbox", () => {
     });
     const first = box.send("!case", "een");
     const second = box.send("!case", "twee");
-    const third = box.send("!handover", "drie");
     await new Promise((r) => setTimeout(r, 10));
-    expect(sent).toEqual([]); // nothing overtakes the first message
+    expect(sent).toEqual([]); // nothing overtakes the first message in its room
     gate.resolve();
-    await Promise.all([first, second, third]);
-    expect(sent.map((s) => s.content.body)).toEqual(["een", "twee", "drie"]);
-    expect(sent.map((s) => s.room)).toEqual(["!case", "!case", "!handover"]);
+    await Promise.all([first, second]);
+    expect(sent.map((s) => s.content.body)).toEqual(["een", "twee"]);
+  });
+
+  it("does not hold up one room's messages behind another room that is not ready yet", async () => {
+    const joined = deferred();
+    const { box, sent, statuses } = outbox({
+      // A handover room waits for the join (up to 10 s); the case room is ready.
+      ready: async (room) => {
+        if (room === "!handover") await joined.promise;
+      },
+    });
+    const h1 = box.send("!handover", "h1");
+    const c1 = box.send("!case", "c1");
+    const h2 = box.send("!handover", "h2");
+    const c2 = box.send("!case", "c2");
+    await vi.waitFor(() => expect(sent.map((s) => s.content.body)).toEqual(["c1", "c2"]));
+    await Promise.all([c1, c2]);
+    expect(statuses("kpTEST.1")).toEqual(["sending"]);
+    joined.resolve();
+    await Promise.all([h1, h2]);
+    expect(sent.map((s) => [s.room, s.content.body, s.txnId])).toEqual([
+      ["!case", "c1", "kpTEST.2"],
+      ["!case", "c2", "kpTEST.4"],
+      ["!handover", "h1", "kpTEST.1"],
+      ["!handover", "h2", "kpTEST.3"],
+    ]);
+  });
+
+  it("retries a failed message in its own room's order, with its transaction ID, while other rooms go on", async () => {
+    let handoverUp = false;
+    const gate = deferred();
+    const { box, sent, statuses } = outbox({
+      ready: async (room) => {
+        if (room !== "!handover") return;
+        if (!handoverUp) throw new Error("not joined");
+        await gate.promise;
+      },
+    });
+    await expect(box.send("!handover", "h1")).rejects.toThrow("not joined");
+    handoverUp = true;
+    const retried = box.retry("kpTEST.1");
+    const h2 = box.send("!handover", "h2");
+    const c1 = box.send("!case", "c1");
+    await vi.waitFor(() => expect(sent.map((s) => s.content.body)).toEqual(["c1"]));
+    await c1;
+    gate.resolve();
+    await Promise.all([retried, h2]);
+    expect(sent.map((s) => [s.content.body, s.txnId])).toEqual([
+      ["c1", "kpTEST.3"],
+      ["h1", "kpTEST.1"],
+      ["h2", "kpTEST.2"],
+    ]);
+    expect(statuses("kpTEST.1")).toEqual(["sending", "failed", "sending", "sent"]);
   });
 
   it("marks a message failed when the room cannot be sent to, and sends nothing", async () => {
@@ -134,6 +184,35 @@ describe("Outbox", () => {
     ]);
     expect(statuses("kpTEST.1").at(-1)).toBe("sent");
     expect(statuses("kpTEST.3")).toEqual(["sending", "sent"]);
+  });
+
+  it("sends failed messages again in every room at once when the connection is back, oldest first per room", async () => {
+    let online = false;
+    const joined = deferred();
+    const { box, sent } = outbox({
+      ready: async (room) => {
+        if (online && room === "!handover") await joined.promise;
+      },
+      send: async (room, type, content, txnId) => {
+        if (!online) throw new Error("offline");
+        sent.push({ room, type, content, txnId });
+        return `$${txnId}`;
+      },
+    });
+    for (const [room, body] of [["!handover", "h1"], ["!case", "c1"], ["!handover", "h2"], ["!case", "c2"]]) {
+      await box.send(room as string, body as string).catch(() => undefined);
+    }
+    online = true;
+    const resent = box.resendFailed();
+    await vi.waitFor(() => expect(sent.map((s) => s.content.body)).toEqual(["c1", "c2"]));
+    joined.resolve();
+    await resent;
+    expect(sent.map((s) => [s.content.body, s.txnId])).toEqual([
+      ["c1", "kpTEST.2"],
+      ["c2", "kpTEST.4"],
+      ["h1", "kpTEST.1"],
+      ["h2", "kpTEST.3"],
+    ]);
   });
 
   it("shows a sent message as read once someone other than the bot read it, in that room only", async () => {

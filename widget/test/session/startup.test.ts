@@ -5,6 +5,7 @@ import { OnlySignedDevicesIsolationMode } from "matrix-js-sdk/lib/crypto-api/ind
 import { logger } from "matrix-js-sdk/lib/logger.js";
 import {
   begin,
+  ClientRun,
   cryptoClient,
   quietLogger,
   START_EVENT,
@@ -65,21 +66,21 @@ describe("quietLogger", () => {
 });
 
 /** A client, crypto and trust that write down what happens, in order. */
-function steps(over: { botMembership?: () => string; trust?: Partial<BeginSteps["trust"]> } = {}) {
+function steps(over: { botMembership?: () => string; trust?: Partial<BeginSteps["trust"]>; signal?: AbortSignal } = {}) {
   const log: string[] = [];
   const handlers = new Map<string, ((state: SyncState) => void)[]>();
   let syncOptions: Record<string, unknown> = {};
+  const startClient = async (options: Record<string, unknown>) => {
+    syncOptions = options;
+    log.push("sync started");
+    setTimeout(() => {
+      log.push("synced");
+      for (const h of handlers.get(ClientEvent.Sync) ?? []) h(SyncState.Prepared);
+    }, 20);
+  };
   const client = {
     on: (name: string, fn: (state: SyncState) => void) => handlers.set(name, [...(handlers.get(name) ?? []), fn]),
     off: (name: string, fn: (state: SyncState) => void) => handlers.set(name, (handlers.get(name) ?? []).filter((h) => h !== fn)),
-    startClient: async (options: Record<string, unknown>) => {
-      syncOptions = options;
-      log.push("sync started");
-      setTimeout(() => {
-        log.push("synced");
-        for (const h of handlers.get(ClientEvent.Sync) ?? []) h(SyncState.Prepared);
-      }, 20);
-    },
     joinRoom: async (room: string) => void log.push(`join ${room}`),
     getRoom: (room: string) =>
       room === info.room_id
@@ -99,7 +100,7 @@ function steps(over: { botMembership?: () => string; trust?: Partial<BeginSteps[
   const send = vi.fn(async (room: string, type: string, content: Record<string, unknown>) => {
     log.push(`send ${type} to ${room}: ${JSON.stringify(content)}`);
   });
-  const s = { client, crypto, info, trust, send } as unknown as BeginSteps;
+  const s = { client, startClient, crypto, info, trust, send, signal: over.signal } as unknown as BeginSteps;
   return { s, log, send, handlers, syncOptions: () => syncOptions };
 }
 
@@ -148,5 +149,82 @@ describe("begin", () => {
     await expect(begin(s, "nl")).rejects.toThrow("own device is not cross-signed");
     expect(send).not.toHaveBeenCalled();
     expect(log.some((l) => l.startsWith("signed recipient"))).toBe(false);
+  });
+});
+
+describe("begin, when the app is torn down meanwhile", () => {
+  it("starts nothing when already aborted", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { s, log, send } = steps({ signal: controller.signal });
+    await expect(begin(s, "nl")).rejects.toThrow();
+    expect(log).toEqual([]);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it("stops waiting for the room at once and sends nothing", async () => {
+    const controller = new AbortController();
+    const { s, send } = steps({ botMembership: () => "invite", signal: controller.signal });
+    const started = Date.now();
+    const begun = begin(s, "nl");
+    setTimeout(() => controller.abort(), 100);
+    await expect(begun).rejects.toMatchObject({ name: "AbortError" });
+    expect(Date.now() - started).toBeLessThan(1000); // not the 30 s the wait may take
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it("does not speak first when aborted during the last check", async () => {
+    const controller = new AbortController();
+    const { s, send } = steps({
+      signal: controller.signal,
+      trust: {
+        requireSignedRecipient: async () => {
+          controller.abort();
+        },
+      },
+    });
+    await expect(begin(s, "nl")).rejects.toMatchObject({ name: "AbortError" });
+    expect(send).not.toHaveBeenCalled();
+  });
+});
+
+describe("ClientRun", () => {
+  function client() {
+    let finish: () => void = () => undefined;
+    const c = {
+      startClient: vi.fn(() => new Promise<void>((resolve) => (finish = resolve))),
+      stopClient: vi.fn(),
+    };
+    return { c, finish: () => finish() };
+  }
+
+  it("stops at once when no start is running", async () => {
+    const { c, finish } = client();
+    const run = new ClientRun(c as never);
+    const started = run.start();
+    finish();
+    await started;
+    run.stop();
+    expect(c.stopClient).toHaveBeenCalledTimes(1);
+  });
+
+  it("waits for a running start before it stops (js-sdk would start syncing after an early stop)", async () => {
+    const { c, finish } = client();
+    const run = new ClientRun(c as never);
+    const started = run.start();
+    run.stop();
+    run.stop();
+    expect(c.stopClient).not.toHaveBeenCalled();
+    finish();
+    await started;
+    await vi.waitFor(() => expect(c.stopClient).toHaveBeenCalledTimes(1));
+  });
+
+  it("starts nothing after a stop", async () => {
+    const { c } = client();
+    const run = new ClientRun(c as never);
+    run.stop();
+    await expect(run.start()).rejects.toThrow("stopped");
+    expect(c.startClient).not.toHaveBeenCalled();
   });
 });

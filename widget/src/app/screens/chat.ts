@@ -3,6 +3,7 @@
  * lines, the composer and "End chat" with its confirmation. SECURITY.md A.6: the composer turns
  * off autocomplete, spellcheck and autocorrect.
  */
+import type { QueueInfo } from "../content";
 import type { Conversation, Conversations } from "../conversations";
 import type { Key } from "../i18n";
 import { el, t, type Screens } from "../ui";
@@ -24,10 +25,12 @@ export interface ChatView {
   section: HTMLElement;
   input: HTMLTextAreaElement;
   endButton: HTMLButtonElement;
-  queueLine: HTMLElement;
   /** The composer, the queue line and the typing line follow the conversation that is shown. */
   follow(shown: Conversation | undefined): void;
-  showBanner(key: BannerKey): void;
+  /** The place in the queue and the expected wait (each part only when known); null: no line. */
+  showQueue(info: QueueInfo | null): void;
+  /** Show the banner with this text; `hideAfterMs`: hide it again after that long (unless replaced). */
+  showBanner(key: BannerKey, hideAfterMs?: number): void;
   hideBanner(): void;
   /** Back to how it was before the chat: nothing disabled, no lines, no banner. */
   reset(): void;
@@ -40,6 +43,7 @@ export function chatScreen(
   on: ChatHandlers,
 ): ChatView {
   const banner = el("p", { class: "kp-banner", role: "status", hidden: "" });
+  let bannerTimer: ReturnType<typeof setTimeout> | undefined;
   const queueLine = el("p", { class: "kp-queue", role: "status" });
   const typingLine = el("p", { class: "kp-typing", "aria-hidden": "true" });
   const input = el("textarea", {
@@ -99,7 +103,6 @@ export function chatScreen(
     section,
     input,
     endButton,
-    queueLine,
     follow(shown) {
       const closed = shown?.closed ?? false;
       input.disabled = closed;
@@ -107,21 +110,37 @@ export function chatScreen(
       queueLine.hidden = shown !== undefined && shown.kind !== "case";
       const who = shown?.typing[0];
       if (who) screens.setText(typingLine, "typing", { who });
-      else typingLine.textContent = "";
+      else screens.clearText(typingLine);
     },
-    showBanner(key) {
+    showQueue(info) {
+      // One translated text per part: a language switch re-translates each of them.
+      const texts: [Key, Record<string, number>][] = [];
+      if (info && info.position !== null) texts.push(["queue_position", { position: info.position }]);
+      if (info && info.minutes !== null) texts.push(["queue_wait", { minutes: info.minutes }]);
+      const parts = texts.map(([key, vars]) => {
+        const part = el("span", {});
+        screens.setText(part, key, vars);
+        return part;
+      });
+      queueLine.replaceChildren(...parts.flatMap((part, i) => (i > 0 ? [" ", part] : [part])));
+    },
+    showBanner(key, hideAfterMs) {
+      clearTimeout(bannerTimer);
       banner.hidden = false;
       screens.setText(banner, key);
+      if (hideAfterMs !== undefined) bannerTimer = setTimeout(() => (banner.hidden = true), hideAfterMs);
     },
     hideBanner() {
+      clearTimeout(bannerTimer);
       banner.hidden = true;
     },
     reset() {
       input.disabled = false;
       sendButton.disabled = false;
-      queueLine.textContent = "";
+      queueLine.replaceChildren();
       queueLine.hidden = false;
-      typingLine.textContent = "";
+      screens.clearText(typingLine);
+      clearTimeout(bannerTimer);
       banner.hidden = true;
     },
   };

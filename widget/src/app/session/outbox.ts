@@ -1,9 +1,10 @@
 /**
  * The visitor's outgoing messages (DESIGN.md E2EE rule 6). Each gets a transaction ID once, when
  * written, and keeps it for every retry, so the server keeps exactly one event however often it
- * goes out. Sends go one after another, in the order the visitor wrote them (one queue for all
- * rooms). A failed send shows as failed with a retry button, and is sent again when the
- * connection comes back. Nothing is stored: `clear()` forgets it all.
+ * goes out. Each room has its own queue: its messages go one after another, in the order the
+ * visitor wrote them, while a room that is not ready yet (a handover room waits up to 10 s for
+ * the join) holds up nothing in another room. A failed send shows as failed with a retry button,
+ * and is sent again when the connection comes back. Nothing is stored: `clear()` forgets it all.
  */
 import type { MessageView, SendState } from "./types";
 
@@ -42,8 +43,8 @@ export function txnIds(prefix = `kp${Date.now().toString(36)}${Math.random().toS
 
 export class Outbox {
   private readonly outgoing = new Map<string, Outgoing>();
-  /** Sends go out one after another, in the order the visitor wrote them. */
-  private sending: Promise<void> = Promise.resolve();
+  /** Per room, the last send queued: the next one in that room goes after it. */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: OutboxDeps) {}
 
@@ -67,11 +68,11 @@ export class Outbox {
     await this.enqueue(out);
   }
 
-  /** The connection is back: every failed message goes again, oldest first. */
+  /** The connection is back: every failed message goes again, oldest first in each room. */
   async resendFailed(): Promise<void> {
-    for (const out of this.outgoing.values()) {
-      if (out.status === "failed") await this.retry(out.key).catch(() => undefined);
-    }
+    // Queued all at once, in the order written; each room's queue keeps that order.
+    const failed = [...this.outgoing.values()].filter((out) => out.status === "failed");
+    await Promise.all(failed.map((out) => this.retry(out.key).catch(() => undefined)));
   }
 
   /** Messages in `room` that someone other than the bot has read show as read. */
@@ -87,11 +88,17 @@ export class Outbox {
 
   clear(): void {
     this.outgoing.clear();
+    this.queues.clear();
   }
 
   private enqueue(out: Outgoing): Promise<void> {
-    const next = this.sending.then(() => this.deliver(out));
-    this.sending = next.catch(() => undefined);
+    const next = (this.queues.get(out.room) ?? Promise.resolve()).then(() => this.deliver(out));
+    const tail = next.catch(() => undefined);
+    this.queues.set(out.room, tail);
+    // An empty queue is forgotten (unless something was queued behind it meanwhile).
+    void tail.then(() => {
+      if (this.queues.get(out.room) === tail) this.queues.delete(out.room);
+    });
     return next;
   }
 

@@ -7,7 +7,16 @@
  * crypto → strict device isolation → cross-signing → sync → join → wait for the room and its
  * members → check that a recipient device is signed by its owner → send `nl.keerpunt.start`.
  */
-import { ClientEvent, createClient, Filter, MemoryCryptoStore, MemoryStore, SyncState, type MatrixClient } from "matrix-js-sdk";
+import {
+  ClientEvent,
+  createClient,
+  Filter,
+  MemoryCryptoStore,
+  MemoryStore,
+  SyncState,
+  type IStartClientOpts,
+  type MatrixClient,
+} from "matrix-js-sdk";
 import { OnlySignedDevicesIsolationMode, type CryptoApi } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 import type { SessionInfo } from "../api";
@@ -54,18 +63,56 @@ export async function cryptoClient(
   return { client, crypto };
 }
 
+/**
+ * Starts and stops the client's sync. js-sdk's startClient() makes its sync loop only after its
+ * own first requests, and a stopClient() that comes before that leaves the loop made afterwards
+ * running: a stop while the start runs therefore waits for the start. No start after a stop.
+ */
+export class ClientRun {
+  private starting: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly client: Pick<MatrixClient, "startClient" | "stopClient">) {}
+
+  start(opts?: IStartClientOpts): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error("the client was stopped"));
+    const started = this.client.startClient(opts);
+    const done = (): void => {
+      if (this.starting === settled) this.starting = null;
+    };
+    const settled: Promise<void> = started.then(done, done);
+    this.starting = settled;
+    return started;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.starting) void this.starting.then(() => this.client.stopClient());
+    else this.client.stopClient();
+  }
+}
+
 export interface BeginSteps {
-  client: Pick<MatrixClient, "on" | "off" | "startClient" | "joinRoom" | "getRoom">;
+  client: Pick<MatrixClient, "on" | "off" | "joinRoom" | "getRoom">;
+  /** Starts the client's sync (ClientRun.start). */
+  startClient(opts: IStartClientOpts): Promise<void>;
   crypto: Pick<CryptoApi, "bootstrapCrossSigning">;
   info: SessionInfo;
   trust: { requireOwnSignature(): Promise<void>; requireSignedRecipient(roomId: string): Promise<void> };
   /** Sends one event to the case room with a fresh transaction ID. */
   send(roomId: string, type: string, content: Record<string, unknown>): Promise<unknown>;
+  /** Aborted: the app was torn down; nothing more happens (above all, nothing is sent). */
+  signal?: AbortSignal;
 }
 
-/** Cross-sign, sync, join, and speak first. Rejects (sending nothing) when nobody can read us. */
+/**
+ * Cross-sign, sync, join, and speak first. Rejects (sending nothing) when nobody can read us, or
+ * when `steps.signal` is aborted.
+ */
 export async function begin(steps: BeginSteps, language: string): Promise<void> {
-  const { client, crypto, info, trust } = steps;
+  const { client, crypto, info, trust, signal } = steps;
+  signal?.throwIfAborted();
   const filter = new Filter(info.user_id);
   filter.setDefinition({ room: { timeline: { limit: TIMELINE_LIMIT } } });
   const prepared = new Promise<void>((resolve) => {
@@ -86,16 +133,24 @@ export async function begin(steps: BeginSteps, language: string): Promise<void> 
         await makeRequest(null);
       },
     }),
-    client.startClient({ initialSyncLimit: 30, lazyLoadMembers: false, filter }).then(() => prepared),
+    steps.startClient({ initialSyncLimit: 30, lazyLoadMembers: false, filter }).then(() => prepared),
     client.joinRoom(info.room_id),
   ]);
+  signal?.throwIfAborted();
   await trust.requireOwnSignature();
+  signal?.throwIfAborted();
   // The room key goes only to members in local state: wait for us and the bot to be there.
-  await until(() => {
-    const r = client.getRoom(info.room_id);
-    return !!r && r.getMyMembership() === "join" && r.getMember(info.bot)?.membership === "join";
-  }, "the room and its members");
+  await until(
+    () => {
+      const r = client.getRoom(info.room_id);
+      return !!r && r.getMyMembership() === "join" && r.getMember(info.bot)?.membership === "join";
+    },
+    "the room and its members",
+    undefined,
+    signal,
+  );
   await trust.requireSignedRecipient(info.room_id);
+  signal?.throwIfAborted();
   await steps.send(info.room_id, START_EVENT, { language });
   performance.mark("kp-start-sent");
 }

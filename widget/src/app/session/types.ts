@@ -59,6 +59,10 @@ export interface LiveSession {
 export interface SessionModule {
   warmUp(): void;
   ChatSession: {
-    open(info: SessionInfo, language: string, callbacks: SessionCallbacks, names: Names): Promise<LiveSession>;
+    /**
+     * Set up crypto, sync, join and speak first. `signal` aborted (the app was torn down): stop
+     * the client at once, send nothing more, and reject.
+     */
+    open(info: SessionInfo, language: string, callbacks: SessionCallbacks, names: Names, signal?: AbortSignal): Promise<LiveSession>;
   };
 }
