@@ -131,6 +131,14 @@ def test_only_the_test_variant_raises_rate_limits(tmp_path: Path) -> None:
     assert test["rc_message"]["per_second"] >= 100
 
 
+def test_only_the_test_variant_makes_password_hashing_cheap(tmp_path: Path) -> None:
+    for variant in ("dev", "production"):
+        _, plain = _render(tmp_path / variant, variant, False, {})
+        assert "bcrypt_rounds" not in plain, "outside tests Synapse keeps its default (12 rounds)"
+    _, test = _render(tmp_path / "test", "dev", True, {})
+    assert test["bcrypt_rounds"] == 4
+
+
 def test_production_listener_trusts_the_proxy_and_dev_does_not(tmp_path: Path) -> None:
     _, dev = _render(tmp_path / "a", "dev", False, {})
     _, prod = _render(tmp_path / "b", "production", False, {})
