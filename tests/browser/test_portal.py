@@ -1,6 +1,6 @@
 """The portal in Debian's Chromium: accessibility, quick exit, language switch, privacy.
 
-One browser and one real portal server per module. Every request to a host other than the
+One browser (the ``browser`` fixture) and one real portal server per module. Every request to a host other than the
 portal is aborted and recorded; only the quick-exit test lets its neutral target through (and
 answers it with a tiny page itself, so nothing leaves the machine).
 """
@@ -14,25 +14,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Route
 
 from keerpunt.config import Config
-from keerpunt.testing import free_port, make_test_config
 from portal.app import create_app
 from portal.site import Site
+from tests.support.synapse import free_port, make_test_config
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 EXIT_HOST = "www.buienradar.nl"
 EXIT_PAGE = "<!doctype html><html lang='nl'><title>Weer</title><p>Het weer</p></html>"
@@ -78,14 +68,6 @@ async def portal(tmp_path_factory: pytest.TempPathFactory, site: Site) -> AsyncI
     await web.TCPSite(runner, "127.0.0.1", port).start()
     yield Portal(f"http://127.0.0.1:{port}", config)
     await runner.cleanup()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        await launched.close()
 
 
 async def guarded(browser: Browser, portal: Portal, **options: object) -> BrowserContext:

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 import yaml
 
-from keerpunt.testing import free_port
+from tests.support.synapse import free_port
 
 pytestmark = pytest.mark.integration
 

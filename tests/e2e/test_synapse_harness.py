@@ -9,9 +9,8 @@ import aiohttp
 import pytest
 from nio import MegolmEvent, RoomMessageText, RoomSendResponse
 
-from keerpunt.testing import SynapseProcess
-
-from ..matrix_clients import ClientFactory
+from tests.support.matrix_clients import ClientFactory
+from tests.support.synapse import SynapseProcess
 
 pytestmark = pytest.mark.integration
 

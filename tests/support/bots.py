@@ -1,20 +1,24 @@
-"""The bots under test: a config against the test Synapse, in-process or as a real subprocess.
+"""The bots under test: a config against the test Synapse, in-process or as a real child process.
 
-Each test gets its own bot account (a random localpart), its own data directory and its own
-bots database (SQLite, or a fresh PostgreSQL database when Synapse runs on PostgreSQL), so
-tests never share identities, rooms or sync tokens.
+Each bot service gets its own bot account (a random localpart), its own data directory and its
+own bots database (SQLite, or a fresh PostgreSQL database when Synapse runs on PostgreSQL), so
+two services never share identities, rooms or sync tokens. The fixtures (tests/support/plugin.py)
+start one service per test module, or one per test for the tests that need their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import multiprocessing as mp
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +28,13 @@ import yaml
 from bots.db import Database, create_database
 from bots.service import BotsService
 from keerpunt.config import Config
-from keerpunt.config.loader import _merge
-from keerpunt.testing import ALWAYS_OPEN, SynapseProcess, free_port, make_test_config
+
+from .config import merge
+from .synapse import ALWAYS_OPEN, SynapseProcess, free_port, make_test_config
 
 ORIGIN = "http://portal.test"
+# The bots' own database when Synapse runs on SQLite: a file in the bots' data directory.
+SQLITE_DATABASE = "sqlite:bots/bots.db"
 
 
 class FakeClock:
@@ -58,14 +65,30 @@ def bots_overrides(synapse: SynapseProcess, database: str, extra: dict[str, Any]
             "api": {"port": free_port(), "allowed_origins": [ORIGIN]},
             "rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000},
         },
-        # Also in the config file of a bots subprocess: tests do not depend on the hour.
+        # Also in the config file of a bots child process: tests do not depend on the hour.
         "hours": ALWAYS_OPEN,
     }
-    return _merge(base, extra or {})
+    return merge(base, extra or {})
 
 
 def bots_config(synapse: SynapseProcess, data_dir: Path, database: str, extra: dict[str, Any] | None = None) -> Config:
     return make_test_config(data_dir, bots_overrides(synapse, database, extra))
+
+
+def bots_config_file(
+    synapse: SynapseProcess, directory: Path, database: str = SQLITE_DATABASE, extra: dict[str, Any] | None = None
+) -> tuple[Config, Path]:
+    """The bots' config as a file in ``directory`` (for a child process) and as the test sees it."""
+    overrides = bots_overrides(synapse, database, extra)
+    config = make_test_config(directory / "data", overrides)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "keerpunt.yaml"
+    path.write_text(yaml.safe_dump({"data_dir": config.data_dir, **overrides}))
+    return config, path
+
+
+def api_url(config: Config) -> str:
+    return f"http://{config.bots.api.host}:{config.bots.api.port}"
 
 
 class InProcessBots:
@@ -78,7 +101,7 @@ class InProcessBots:
 
     @property
     def api(self) -> str:
-        return f"http://{self.config.bots.api.host}:{self.config.bots.api.port}"
+        return api_url(self.config)
 
     @property
     def user_id(self) -> str:
@@ -107,19 +130,23 @@ class InProcessBots:
         await self.start()
 
 
+# What a test module does once its bots run (e.g. add staff): see the ``bots_setup`` fixture.
+BotsSetup = Callable[[InProcessBots], Awaitable[None]]
+
+
 class BotsProcess:
     """``python -m keerpunt --config <file> run bots`` as a child process (for SIGKILL tests)."""
 
-    def __init__(self, config: Config, overrides: dict[str, Any], directory: Path) -> None:
-        self.config = config
-        self.config_file = directory / "keerpunt.yaml"
-        self.config_file.write_text(yaml.safe_dump({"data_dir": config.data_dir, **overrides}))
+    def __init__(
+        self, synapse: SynapseProcess, directory: Path, database: str, extra: dict[str, Any] | None = None
+    ) -> None:
+        self.config, self.config_file = bots_config_file(synapse, directory, database, extra)
         self.log_file = directory / "bots.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def api(self) -> str:
-        return f"http://{self.config.bots.api.host}:{self.config.bots.api.port}"
+        return api_url(self.config)
 
     def spawn(self, env: dict[str, str] | None = None) -> None:
         """Start the child; ``env`` adds variables (e.g. ``KEERPUNT_CRASH_AT``, see bots.failpoints)."""
@@ -171,21 +198,80 @@ class BotsProcess:
             raise
 
 
+def _timed_bots_main(config_file: str, conn: Connection) -> None:
+    """Child process of :class:`TimedBots`: run BotsService; answer 'reset' / 'dump' for bots.timing."""
+    from bots.timing import TIMINGS
+    from keerpunt.config import load_config
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nio").setLevel(logging.ERROR)
+
+    async def main() -> None:
+        service = BotsService(load_config(config_file))
+        await service.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+
+        def command() -> None:
+            what = conn.recv()
+            if what == "reset":
+                TIMINGS.reset()
+                conn.send("ok")
+            elif what == "dump":
+                conn.send(TIMINGS.snapshot())
+
+        loop.add_reader(conn.fileno(), command)
+        conn.send("ready")
+        await stop.wait()
+        await service.stop()
+
+    asyncio.run(main())
+
+
+class TimedBots:
+    """The bots in a child process that also hands out ``bots.timing`` (for the benchmarks).
+
+    The child runs ``BotsService`` itself (not the ``keerpunt`` CLI as :class:`BotsProcess`
+    does), so that it can reset and dump the timing registry over a pipe.
+    """
+
+    def __init__(
+        self, synapse: SynapseProcess, directory: Path, database: str, extra: dict[str, Any] | None = None
+    ) -> None:
+        self.config, config_file = bots_config_file(synapse, directory, database, extra)
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_timed_bots_main, args=(str(config_file), child))
+
+    @property
+    def api(self) -> str:
+        return api_url(self.config)
+
+    @property
+    def user_id(self) -> str:
+        return self.config.bot_user_id
+
+    def start(self, within: float = 120.0) -> None:
+        self.proc.start()
+        if not self.conn.poll(within) or self.conn.recv() != "ready":
+            raise RuntimeError("the bots did not start")
+
+    def reset(self) -> None:
+        self.conn.send("reset")
+        self.conn.recv()
+
+    def timings(self) -> dict[str, dict[str, float]]:
+        self.conn.send("dump")
+        return dict(self.conn.recv())
+
+    def stop(self) -> None:
+        if self.proc.pid is not None:
+            self.proc.terminate()
+            self.proc.join(30)
+
+
 async def open_database(config: Config) -> Database:
     db = create_database(config)
     await db.start()
     return db
-
-
-async def wait_until(check: Callable[[], Any], *, within: float = 20.0, what: str = "condition") -> Any:
-    """Poll an async or sync ``check`` until it returns something truthy; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
-        await asyncio.sleep(0.05)

@@ -1,35 +1,34 @@
-"""The real stack for the widget's browser tests: Synapse (session fixture), the bots in this
-event loop, the portal (with the widget's routes) on a free port, and Debian's Chromium.
+"""Debian's Chromium for the browser tests, and the real stack the widget's tests drive.
 
-Nothing is faked: the browser talks to the portal, the portal forwards /api/ to the bots, and
-the widget talks Matrix to the test Synapse. The widget must be built (`make -C widget build`);
-the tests fail, not skip, when it is not.
+The stack: Synapse (session fixture), the bots in this event loop, the portal (with the
+widget's routes) on a free port, and two plain sites on other loopback addresses. Nothing is
+faked: the browser talks to the portal, the portal forwards /api/ to the bots, and the widget
+talks Matrix to the test Synapse. The widget must be built (`make -C widget build`); the tests
+fail, not skip, when it is not.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright
+from playwright.async_api import Browser, async_playwright
 
 from bots.ids import RoomID, UserID
 from keerpunt.config import Config
-from keerpunt.config.loader import _merge
-from keerpunt.testing import SynapseProcess, create_postgres_database, drop_postgres_database, free_port
-from portal.app import create_app
 from portal.widget import DIST
 
-from ..conftest import POSTGRES_URL
-from ..integration.bots.harness import InProcessBots, bots_config
-from ..matrix_clients import ClientFactory, TestUser
+from .bots import InProcessBots
+from .synapse import SynapseProcess
 
+# Debian's Chromium, never a downloaded browser (DESIGN.md), for tests and benchmarks alike.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -47,7 +46,19 @@ NEUTRAL_URL = "https://neutral.test/weer"
 # would block a made-up public host from loading the widget from 127.0.0.1).
 HOST_IP = "127.0.0.2"
 EVIL_IP = "127.0.0.3"
+# The widget's own axe-core (widget/package.json); the portal's tests use the repository's.
 AXE = Path(__file__).resolve().parents[2] / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, with the flags every test and benchmark uses."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 
 def require_build() -> None:
@@ -128,129 +139,8 @@ class Stack:
         assert status == 200, body
 
 
-@dataclass
-class Watch:
-    """Every request the page makes, and the hosts it went to."""
-
-    requests: list[str] = field(default_factory=list)
-
-    def record(self, request: Request) -> None:
-        self.requests.append(request.url)
-
-
-@pytest.fixture
-def widget_built() -> None:
-    require_build()
-
-
-@pytest.fixture
-def bots_database(synapse: SynapseProcess) -> Iterator[str]:
-    if synapse.backend != "postgres":
-        yield "sqlite:bots/bots.db"
-        return
-    url = create_postgres_database(POSTGRES_URL, "keerpunt_bots")
-    yield url
-    drop_postgres_database(POSTGRES_URL, url)
-
-
-@pytest.fixture
-def extra_config() -> dict[str, Any]:
-    """Config overrides for one test's stack (override this fixture in a test module)."""
-    return {}
-
-
-@pytest.fixture
-async def stack(
-    widget_built: None, synapse: SynapseProcess, tmp_path: Path, bots_database: str, extra_config: dict[str, Any]
-) -> AsyncIterator[Stack]:
-    sites = Sites()
-    await sites.start()
-    portal_port, api_port = free_port(), free_port()
-    portal_url = f"http://127.0.0.1:{portal_port}"
-    config = bots_config(
-        synapse,
-        tmp_path / "data",
-        bots_database,
-        _merge(
-            {
-                "bots": {"api": {"port": api_port, "allowed_origins": [portal_url]}},
-                "portal": {
-                    "port": portal_port,
-                    "public_url": portal_url,
-                    "api_url": f"http://127.0.0.1:{api_port}",
-                    "quick_exit_url": NEUTRAL_URL,
-                    "frame_ancestors": [sites.origins["host"]],
-                },
-            },
-            extra_config,
-        ),
-    )
-    bots = InProcessBots(config)
-    await bots.start()
-    app = create_app(config)  # the portal serves the widget itself (portal/widget.py)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", portal_port).start()
-    http = aiohttp.ClientSession()
-    try:
-        yield Stack(config, bots, portal_url, synapse, http, sites)
-    finally:
-        await http.close()
-        await sites.stop()
-        await runner.cleanup()
-        await bots.stop()
-
-
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-@pytest.fixture
-async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
-    """A fresh profile (a new context is a new, empty, in-memory profile)."""
-    ctx = await browser.new_context(viewport={"width": 400, "height": 760}, locale="nl-NL")
-    await ctx.route("https://neutral.test/**", fulfil_neutral)
-    try:
-        yield ctx
-    finally:
-        await ctx.close()
-
-
 async def fulfil_neutral(route: Any) -> None:
+    """Answer the quick exit's neutral site with a page of its own (nothing leaves the machine)."""
     await route.fulfill(
         status=200, content_type="text/html", body="<!doctype html><title>Weer</title><h1>Het weer</h1>"
     )
-
-
-@pytest.fixture
-async def page(context: BrowserContext) -> AsyncIterator[Page]:
-    page = await context.new_page()
-    page.on("console", lambda msg: print(f"[console.{msg.type}] {msg.text}"))
-    page.on("pageerror", lambda exc: print(f"[pageerror] {exc}"))
-    yield page
-
-
-@pytest.fixture
-async def counsellor(clients: ClientFactory) -> TestUser:
-    """A cross-signed counsellor device (what Element does for real staff)."""
-    return await clients.user("counsellor", cross_sign=True)
-
-
-async def wait_for(check: Any, *, within: float = 30.0, what: str = "condition") -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
-        await asyncio.sleep(0.05)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import aiohttp
 
 from bots.db.case import CaseStore
-from keerpunt.testing import SynapseProcess
 
-from ...matrix_clients import ClientFactory
-from .harness import InProcessBots, wait_until
+from .bots import InProcessBots
+from .matrix_clients import ClientFactory
+from .synapse import SynapseProcess
+from .waiting import wait_until
 
 
 @dataclass(frozen=True)

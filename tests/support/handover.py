@@ -1,21 +1,73 @@
-"""Steps of a handover as the counsellor, the visitor and a partner take them in their clients."""
+"""Warm handovers: a partner directory whose intake staff are users of the test Synapse, and the
+steps of a handover as the counsellor, the visitor and a partner take them in their clients."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import yaml
 
 from bots.db import Database
 from bots.db.system_room import SystemRoomStore
 from keerpunt.config import Config
 
-from ...matrix_clients import ClientFactory
-from ..queue.staff import Event, Observer, add_counsellor
-from ..queue.visitors import Visitor, answer_all, start_visitor
+from .matrix_clients import ClientFactory
+from .staff import Event, Observer, add_counsellor
+from .triage import Visitor, answer_all, start_visitor
 
 ANSWERS = {"audience": "self", "danger": "no", "topic": "forced-crime", "region": "utrecht"}
+SUMMARY = "Jongen van 16 moet pakketjes rondbrengen voor een oudere jongen en durft niet te stoppen."
+
+
+@dataclass
+class Partners:
+    """Two partners: ``care`` (Utrecht, its intake member listed in the directory) and
+    ``police`` (national, its intake member a local partner account of the staff table)."""
+
+    file: Path
+    care: Observer
+    police: Observer
+
+
+def directory(care: str) -> dict[str, Any]:
+    return {
+        "partners": [
+            {
+                "id": "jeugdzorg-utrecht",
+                "name": "Jeugdzorg Utrecht",
+                "kind": "youth-care",
+                "regions": ["utrecht"],
+                "description": {"nl": "Hulp voor jongeren in Utrecht.", "en": "Help for young people in Utrecht."},
+                "intake": [care],
+            },
+            {
+                # No intake listed: its intake member is a local account of the staff table,
+                # as `keerpunt staff add NAME --role partner --partner politie` makes it.
+                "id": "politie",
+                "name": "Politie",
+                "kind": "police",
+                "regions": ["national"],
+                "description": {"nl": "De politie.", "en": "The police."},
+            },
+        ]
+    }
+
+
+async def make_partners(clients: ClientFactory, folder: Path) -> Partners:
+    """Cross-signed intake members of both partners and the directory file that names them."""
+    care = Observer(await clients.user("intake-zorg", cross_sign=True))
+    police = Observer(await clients.user("intake-politie", cross_sign=True))
+    path = folder / "partners.yaml"
+    path.write_text(yaml.safe_dump(directory(care.user_id), allow_unicode=True))
+    return Partners(path, care, police)
+
+
+def handover_extra(partners: Partners) -> dict[str, Any]:
+    return {"handover": {"partners_file": str(partners.file), "reminder_hours": 1}}
 
 
 async def claimed_case(clients: ClientFactory, config: Config, db: Database, api: str) -> tuple[Visitor, Observer]:

@@ -20,7 +20,8 @@ from nio import AsyncClient, AsyncClientConfig, KeysUploadError
 from bots.crypto.cross_signing import CrossSigningKeys, ensure_device_cross_signed
 from bots.homeserver.admin import Registration, SynapseAdmin
 from bots.ids import DeviceID, UserID
-from keerpunt.testing import SynapseProcess
+
+from .synapse import SynapseProcess
 
 
 @dataclass

@@ -19,8 +19,8 @@ from bots.homeserver.admin import SynapseAdmin
 from bots.ids import UserID
 from keerpunt.config import Config
 
-from ...matrix_clients import ClientFactory, TestUser
-from ..bots.visitor import TIMELINE_FILTER, trust_strictly
+from .matrix_clients import ClientFactory, TestUser
+from .visitor import TIMELINE_FILTER, trust_strictly
 
 Event = dict[str, Any]
 

@@ -1,8 +1,9 @@
 """A real Synapse for tests and benchmarks, started from the same rendered configuration.
 
-``start_synapse`` renders Keerpunt's Synapse config (with the test overlay that raises rate
-limits) into a temporary data directory, on a free loopback port, on SQLite or on a fresh
-PostgreSQL database with C collation, and starts Synapse as a child process.
+``start_synapse`` renders Keerpunt's Synapse config, with the test overlay
+``synapse-config/30-test.yaml`` (raised rate limits, cheap password hashing), into a temporary
+data directory, on a free loopback port, on SQLite or on a fresh PostgreSQL database with C
+collation, and starts Synapse as a child process.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from keerpunt.config import Config, load_config, read_secret
-from keerpunt.config.loader import _merge, _read_yaml, build_config, example_text
+from keerpunt.config import Config, read_secret
 from keerpunt.synapse_config import init_synapse, synapse_dir
+
+from .config import example_config, merge
 
 
 def free_port() -> int:
@@ -47,9 +49,7 @@ def make_test_config(data_dir: Path, overrides: dict[str, Any] | None = None) ->
     synapse_port, api_port, portal_port = free_port(), free_port(), free_port()
     hs = f"http://127.0.0.1:{synapse_port}"
     portal = f"http://127.0.0.1:{portal_port}"
-    data = _read_yaml(example_text(), "example")
-    data = _merge(
-        data,
+    return example_config(
         {
             "data_dir": str(data_dir),
             "homeserver": {"public_url": hs, "internal_url": hs},
@@ -58,10 +58,8 @@ def make_test_config(data_dir: Path, overrides: dict[str, Any] | None = None) ->
             "portal": {"port": portal_port, "public_url": portal, "api_url": f"http://127.0.0.1:{api_port}"},
             "hours": ALWAYS_OPEN,
         },
+        overrides,
     )
-    if overrides:
-        data = _merge(data, overrides)
-    return build_config(data)
 
 
 def create_postgres_database(admin_url: str, prefix: str = "keerpunt_test") -> str:
@@ -171,7 +169,7 @@ def start_synapse(
     merged = dict(overrides or {})
     if postgres_admin_url:
         database_url = create_postgres_database(postgres_admin_url, "keerpunt_synapse")
-        merged = _merge(merged, {"synapse": {"database": database_url}})
+        merged = merge(merged, {"synapse": {"database": database_url}})
     config = make_test_config(data_dir, merged)
     init_synapse(config, variant="dev", test=True)
     proc = SynapseProcess(config, "postgres" if postgres_admin_url else "sqlite", database_url=database_url)
@@ -179,4 +177,12 @@ def start_synapse(
     return proc
 
 
-__all__ = ["SynapseProcess", "free_port", "load_config", "make_test_config", "start_synapse"]
+__all__ = [
+    "ALWAYS_OPEN",
+    "SynapseProcess",
+    "create_postgres_database",
+    "drop_postgres_database",
+    "free_port",
+    "make_test_config",
+    "start_synapse",
+]

@@ -8,9 +8,9 @@ from typing import Any
 
 from bots.triage import TriageDefinition, load_definition
 
-from ...matrix_clients import ClientFactory
-from ..bots.visitor import join, new_session, speak_first
+from .matrix_clients import ClientFactory
 from .staff import Event, Observer
+from .visitor import join, new_session, speak_first
 
 DEFINITION: TriageDefinition = load_definition()
 

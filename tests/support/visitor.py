@@ -17,8 +17,8 @@ from signedjson.key import decode_verify_key_bytes
 from signedjson.sign import SignatureVerifyException, verify_signed_json
 from unpaddedbase64 import decode_base64
 
-from ...matrix_clients import ClientFactory, TestUser
-from .harness import ORIGIN
+from .bots import ORIGIN
+from .matrix_clients import ClientFactory, TestUser
 
 # Large enough that a burst of messages never makes the visitor's timeline "limited".
 TIMELINE_FILTER = {"room": {"timeline": {"limit": 500}}}

@@ -7,9 +7,12 @@ from typing import Any
 
 from playwright.async_api import Dialog, Page, expect
 
-from ..integration.bots.visitor import join, messages_from, send
-from ..matrix_clients import TestUser
-from .conftest import Stack
+from bots.db.system_room import SystemRoomStore
+
+from .browser import AXE, Stack
+from .matrix_clients import TestUser
+from .staff import Observer
+from .visitor import join, messages_from, send
 
 GREETING_NL = "kp-msg--bot"
 
@@ -94,3 +97,47 @@ def record_dialogs(page: Page) -> list[str]:
 
     page.on("dialog", on_dialog)
     return seen
+
+
+TRIAGE = [
+    ("Voor wie zoek je hulp?", "Voor mezelf"),
+    ("Is iemand nu in gevaar?", "Nee"),
+    ("Waar gaat het over?", "Drugs rondbrengen of dealen"),
+    ("In welke provincie woon je?", "Utrecht"),
+]
+
+
+async def answer_triage_with_buttons(page: Page) -> None:
+    for question, label in TRIAGE:
+        prompt = page.locator(".kp-msg--bot", has_text=question).last
+        button = prompt.locator(".kp-options").get_by_role("button", name=label, exact=True)
+        await expect(button).to_be_enabled(timeout=30000)
+        await button.click()
+        await expect(button).to_be_disabled()
+        await expect(page.locator(".kp-msg--me", has_text=label)).to_be_visible()
+
+
+async def claim_and_join(stack: Stack, counsellor: Observer, session: dict[str, Any]) -> None:
+    queue_room = await SystemRoomStore(stack.bots.db).get("queue")
+    assert queue_room is not None
+    await counsellor.wait_for(lambda: counsellor.card(queue_room, session["case"]), what="the case card")
+    await counsellor.say(queue_room, f"!claim {session['case']}")
+    room = session["room_id"]
+    await counsellor.wait_for(lambda: room in counsellor.user.client.invited_rooms, what="the invite")
+    await counsellor.join(room)
+
+
+RUN_AXE = """async () => {
+  const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" "))}));
+}"""
+
+
+async def axe(page: Page, screen: str) -> None:
+    if not await page.evaluate("typeof axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE))
+    violations: list[dict[str, Any]] = await page.evaluate(RUN_AXE)
+    assert violations == [], f"{screen}: {violations}"

@@ -12,6 +12,9 @@ from bots.db.bot_state import BotStateStore
 from bots.matrix import fallback
 from bots.matrix.fallback import PUBLISHED_AT, ROTATE_AFTER, FallbackKeys
 
+# Store tests run on SQLite and, when KEERPUNT_TEST_POSTGRES_URL is set, on PostgreSQL.
+pytestmark = pytest.mark.pg
+
 
 class Client:
     unused_fallback_key_types: list[str] | None = None

@@ -6,12 +6,17 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from bots.db import Database
 from bots.db.case import CaseStore
 from bots.homeserver.admin import Registration, SynapseError
 from bots.ids import DeviceID, RoomID, UserID
 from bots.sessions.domain import SessionManager, SessionUnavailable, VisitorNames
 from bots.sessions.validation import StartRequest
+
+# Store tests run on SQLite and, when KEERPUNT_TEST_POSTGRES_URL is set, on PostgreSQL.
+pytestmark = pytest.mark.pg
 
 NAMES = VisitorNames("Bezoeker", "Chat")
 START = StartRequest("nl", "widget")

@@ -15,6 +15,9 @@ from bots.db.pending_event import PendingEventStore
 from bots.db.pinned_identity import PinnedIdentityStore
 from bots.ids import EventID, RoomID, UserID
 
+# Store tests run on SQLite and, when KEERPUNT_TEST_POSTGRES_URL is set, on PostgreSQL.
+pytestmark = pytest.mark.pg
+
 
 def _id(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(6)}"

@@ -13,7 +13,7 @@ import yaml
 
 from keerpunt.config import Config
 from keerpunt.synapse_config import CONFIG_DIR, init_synapse
-from keerpunt.testing import make_test_config
+from tests.support.synapse import make_test_config
 
 VARIANTS = [
     ("dev", False, {}),

@@ -10,10 +10,9 @@ import aiohttp
 import pytest
 
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory, TestUser
-from .harness import InProcessBots
-from .visitor import send, start_and_greet
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory, TestUser
+from tests.support.visitor import send, start_and_greet
 
 pytestmark = pytest.mark.integration
 

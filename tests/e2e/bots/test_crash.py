@@ -20,13 +20,13 @@ from bots.db import Database
 from bots.db.handled_event import HandledEventStore
 from bots.db.outbox import OutboxStore
 from bots.ids import RoomID
-from keerpunt.testing import SynapseProcess, make_test_config
+from tests.support.bots import BotsProcess, open_database
+from tests.support.matrix_clients import ClientFactory, TestUser
+from tests.support.synapse import SynapseProcess
+from tests.support.visitor import cross_signed_by_owner, join, keys_query, messages_from, new_session, send, speak_first
+from tests.support.waiting import wait_until
 
-from ...matrix_clients import ClientFactory, TestUser
-from .harness import BotsProcess, bots_overrides, open_database, wait_until
-from .visitor import cross_signed_by_owner, join, keys_query, messages_from, new_session, send, speak_first
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.pg]
 
 # Seconds into a burst at which the bot is killed: before it sees anything, mid-burst, near the end.
 KILL_POINTS = (0.0, 0.12, 0.35)
@@ -37,8 +37,7 @@ BOT_TURN = ["greeting", "triage.question", "triage.question", "queue.position"]
 
 @pytest.fixture
 async def bots_process(synapse: SynapseProcess, tmp_path: Path, bots_database: str) -> AsyncIterator[BotsProcess]:
-    overrides = bots_overrides(synapse, bots_database)
-    proc = BotsProcess(make_test_config(tmp_path / "data", overrides), overrides, tmp_path)
+    proc = BotsProcess(synapse, tmp_path, bots_database)
     await proc.start()
     yield proc
     proc.terminate()

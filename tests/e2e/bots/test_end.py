@@ -14,10 +14,9 @@ from bots.db.outbox import OutboxStore
 from bots.db.pinned_identity import PinnedIdentityStore
 from bots.ids import RoomID, UserID
 from bots.sessions.domain import DAY_MS
-
-from ...matrix_clients import ClientFactory
-from .harness import FakeClock, InProcessBots
-from .visitor import post_session, start_and_greet
+from tests.support.bots import FakeClock, InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.visitor import post_session, start_and_greet
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +65,7 @@ async def test_end_refuses_tokens_of_anyone_but_a_visitor(bots: InProcessBots, c
     assert status == 200 and user["deactivated"] is False
 
 
+@pytest.mark.fresh_bots("moves the clock 30 days and counts every room the retention purges")
 async def test_the_room_is_purged_once_the_retention_period_has_passed(
     bots: InProcessBots, clients: ClientFactory
 ) -> None:

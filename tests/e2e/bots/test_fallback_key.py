@@ -8,9 +8,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from ...matrix_clients import ClientFactory, TestUser
-from .harness import InProcessBots
-from .visitor import join, messages_from, new_session, speak_first
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory, TestUser
+from tests.support.visitor import join, messages_from, new_session, speak_first
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +27,7 @@ async def _claim(claimer: TestUser, user: str, device: str) -> dict[str, Any]:
         return dict(next(iter(keys.values()))) if keys else {}
 
 
+@pytest.mark.fresh_bots("stops the bots and uses up their one-time keys")
 async def test_a_visitor_reaches_the_bot_after_its_one_time_keys_are_used_up(
     bots: InProcessBots, clients: ClientFactory
 ) -> None:

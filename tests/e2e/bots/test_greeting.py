@@ -10,10 +10,9 @@ from bots.db.handled_event import HandledEventStore
 from bots.db.outbox import OutboxStore
 from bots.ids import RoomID
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from .harness import InProcessBots, wait_until
-from .visitor import (
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.visitor import (
     cross_signed_by_owner,
     join,
     keys_query,
@@ -23,6 +22,7 @@ from .visitor import (
     speak_first,
     start_and_greet,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +65,7 @@ async def test_bot_stays_silent_until_the_visitor_speaks(bots: InProcessBots, cl
     assert got[0].body == text("nl", "greeting.welcome")  # triage questions may follow in the same sync
 
 
+@pytest.mark.pg  # the session concern's full run on PostgreSQL too
 async def test_any_first_message_gets_the_greeting_once(bots: InProcessBots, clients: ClientFactory) -> None:
     session = await new_session(bots.api, "nl")
     room = session["room_id"]

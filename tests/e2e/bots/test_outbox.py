@@ -10,10 +10,10 @@ import pytest
 from bots.db.outbox import OutboxStore
 from bots.ids import RoomID
 from bots.triage.greeting import greeting_content
-
-from ...matrix_clients import ClientFactory
-from .harness import InProcessBots, wait_until
-from .visitor import start_and_greet
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.visitor import start_and_greet
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

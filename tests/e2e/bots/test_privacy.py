@@ -11,10 +11,9 @@ import aiohttp
 import pytest
 
 from bots.db import Database
-from keerpunt.testing import SynapseProcess, make_test_config
-
-from .harness import BotsProcess, bots_overrides, open_database
-from .visitor import post_session
+from tests.support.bots import BotsProcess, open_database
+from tests.support.synapse import SynapseProcess
+from tests.support.visitor import post_session
 
 pytestmark = pytest.mark.integration
 
@@ -27,9 +26,8 @@ TABLES = ("visitor_case", "bot_state", "handled_event", "pending_event", "outbox
 async def debug_bots(
     synapse: SynapseProcess, tmp_path: Path, bots_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[BotsProcess]:
-    overrides = bots_overrides(synapse, bots_database, {"bots": {"rate_limit": {"per_client_per_hour": 2}}})
     monkeypatch.setitem(os.environ, "KEERPUNT_BOTS_LOG_LEVEL", "DEBUG")
-    proc = BotsProcess(make_test_config(tmp_path / "data", overrides), overrides, tmp_path)
+    proc = BotsProcess(synapse, tmp_path, bots_database, {"bots": {"rate_limit": {"per_client_per_hour": 2}}})
     await proc.start()
     yield proc
     proc.terminate()

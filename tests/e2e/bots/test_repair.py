@@ -15,14 +15,14 @@ from bots.db.case import CaseStore
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import RoomID, UserID
 from bots.sessions.rooms import case_room_body
-from keerpunt.testing import SynapseProcess
+from tests.support.bots import InProcessBots, bots_config
+from tests.support.counts import counts
+from tests.support.matrix_clients import ClientFactory
+from tests.support.synapse import SynapseProcess
+from tests.support.visitor import post_session
+from tests.support.waiting import wait_until
 
-from ...matrix_clients import ClientFactory
-from .counts import counts
-from .harness import InProcessBots, bots_config, wait_until
-from .visitor import post_session
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.pg]
 
 VALID = {"language": "nl", "entry": "widget"}
 
@@ -95,6 +95,7 @@ async def test_without_spares_a_failing_create_room_undoes_the_account_it_regist
     assert status == 200 and user["deactivated"] is True and user["erased"] is True
 
 
+@pytest.mark.fresh_bots("restarts the bots and expects every spare account gone")
 async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     bots: InProcessBots, clients: ClientFactory
 ) -> None:

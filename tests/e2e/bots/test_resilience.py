@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 import vodozemac
 
-from ...matrix_clients import ClientFactory
-from .harness import InProcessBots
-from .visitor import keys_query, start_and_greet
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.visitor import keys_query, start_and_greet
 
 pytestmark = pytest.mark.integration
 

@@ -8,14 +8,15 @@ import pytest
 
 from bots.db.handled_event import HandledEventStore
 from bots.ids import RoomID
-
-from ...matrix_clients import ClientFactory
-from .harness import InProcessBots, wait_until
-from .visitor import cross_signed_by_owner, join, keys_query, messages_from, new_session, send, speak_first
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.visitor import cross_signed_by_owner, join, keys_query, messages_from, new_session, send, speak_first
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.fresh_bots("restarts the bots")
 async def test_restart_keeps_the_device_and_the_cross_signing_identity(
     bots: InProcessBots, clients: ClientFactory
 ) -> None:
@@ -36,6 +37,7 @@ async def test_restart_keeps_the_device_and_the_cross_signing_identity(
     assert json.loads(key_file.read_text())["user_id"] == bots.user_id
 
 
+@pytest.mark.fresh_bots("stops the bots")
 async def test_messages_sent_while_the_bot_is_down_are_decrypted_and_answered(
     bots: InProcessBots, clients: ClientFactory
 ) -> None:

@@ -9,12 +9,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from keerpunt.testing import SynapseProcess
-
-from ...matrix_clients import ClientFactory
-from .counts import counts
-from .harness import ORIGIN, FakeClock, InProcessBots, bots_config
-from .visitor import post_session
+from tests.support.bots import ORIGIN, FakeClock, InProcessBots, bots_config
+from tests.support.counts import counts
+from tests.support.matrix_clients import ClientFactory
+from tests.support.synapse import SynapseProcess
+from tests.support.visitor import post_session
 
 pytestmark = pytest.mark.integration
 

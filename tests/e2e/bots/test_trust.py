@@ -8,10 +8,10 @@ from nio import MegolmEvent
 from bots.db.handled_event import HandledEventStore
 from bots.db.outbox import OutboxStore
 from bots.ids import RoomID
-
-from ...matrix_clients import ClientFactory
-from .harness import InProcessBots, wait_until
-from .visitor import join, messages_from, new_session, speak_first, sync_until
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.visitor import join, messages_from, new_session, speak_first, sync_until
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,10 @@ from bots.db.case import CaseStore
 from bots.db.handover import HandoverStore
 from bots.ids import RoomID
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots
-from ..queue.staff import Observer, add_counsellor, bot_token
-from .conftest import Partners
-from .flow import answer_consent, claimed_case, of_kind, wait_kind
+from tests.support.bots import InProcessBots
+from tests.support.handover import Partners, answer_consent, claimed_case, of_kind, wait_kind
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor, bot_token
 
 pytestmark = pytest.mark.integration
 

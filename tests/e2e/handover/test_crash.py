@@ -18,14 +18,24 @@ from bots.db.case import CaseStore
 from bots.db.handover import HandoverStore
 from bots.db.outbox import OutboxStore
 from bots.ids import RoomID
-from keerpunt.testing import SynapseProcess, make_test_config
+from tests.support.bots import BotsProcess, open_database
+from tests.support.handover import (
+    SUMMARY,
+    Partners,
+    admin_get,
+    answer_consent,
+    claimed_case,
+    handover_extra,
+    member_events,
+    new_invite,
+    of_kind,
+    wait_kind,
+)
+from tests.support.matrix_clients import ClientFactory
+from tests.support.synapse import SynapseProcess
+from tests.support.waiting import wait_until
 
-from ...matrix_clients import ClientFactory
-from ..bots.harness import BotsProcess, bots_overrides, open_database, wait_until
-from .conftest import SUMMARY, Partners, handover_extra
-from .flow import admin_get, answer_consent, claimed_case, member_events, new_invite, of_kind, wait_kind
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.pg]
 
 STEPS = ["handover.creating", "handover.after_create", "handover.room_saved", "handover.invited"]
 
@@ -34,8 +44,7 @@ STEPS = ["handover.creating", "handover.after_create", "handover.room_saved", "h
 async def bots_process(
     synapse: SynapseProcess, tmp_path: Path, bots_database: str, partners: Partners
 ) -> AsyncIterator[BotsProcess]:
-    overrides = bots_overrides(synapse, bots_database, handover_extra(partners))
-    proc = BotsProcess(make_test_config(tmp_path / "data", overrides), overrides, tmp_path)
+    proc = BotsProcess(synapse, tmp_path, bots_database, handover_extra(partners))
     yield proc
     proc.terminate()
 

@@ -10,15 +10,15 @@ from bots.db.handover import HandoverStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots, wait_until
-from .conftest import SUMMARY, Partners
-from .flow import claimed_case, handover_room, new_invite, room_state, wait_kind
+from tests.support.bots import InProcessBots
+from tests.support.handover import SUMMARY, Partners, claimed_case, handover_room, new_invite, room_state, wait_kind
+from tests.support.matrix_clients import ClientFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.fresh_bots("moves the clock")
 async def test_reminder_then_partner_declines_with_a_reason(
     bots: InProcessBots, clients: ClientFactory, partners: Partners
 ) -> None:

@@ -15,15 +15,25 @@ from bots.db.handover import HandoverStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots, wait_until
-from .conftest import SUMMARY, Partners
-from .flow import answer_consent, claimed_case, member_events, new_invite, of_kind, room_state, wait_kind
+from tests.support.bots import InProcessBots
+from tests.support.handover import (
+    SUMMARY,
+    Partners,
+    answer_consent,
+    claimed_case,
+    member_events,
+    new_invite,
+    of_kind,
+    room_state,
+    wait_kind,
+)
+from tests.support.matrix_clients import ClientFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.pg  # the handover's full run on PostgreSQL too
 async def test_consent_room_summary_accept_and_arrived(
     bots: InProcessBots, clients: ClientFactory, partners: Partners
 ) -> None:

@@ -11,11 +11,10 @@ from bots.db.case_log import CaseLogStore
 from bots.db.queue_case import QueueStore
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots
-from .staff import Observer, add_counsellor, bot_token
-from .visitors import answer_all, start_visitor
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor, bot_token
+from tests.support.triage import answer_all, start_visitor
 
 pytestmark = pytest.mark.integration
 

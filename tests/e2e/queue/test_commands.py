@@ -10,11 +10,11 @@ from bots.db.queue_case import QueueStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import EventID, RoomID
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots, wait_until
-from .staff import Observer, add_counsellor, stranger_in_queue_room
-from .visitors import answer_all, start_visitor
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor, stranger_in_queue_room
+from tests.support.triage import answer_all, start_visitor
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +27,7 @@ async def _reply(observer: Observer, room: str, body: str) -> str:
     return reply
 
 
+@pytest.mark.fresh_bots("counts the queue: !queue lists one case")
 async def test_commands_of_someone_who_is_not_staff_are_refused(bots: InProcessBots, clients: ClientFactory) -> None:
     counsellor = await add_counsellor(clients, bots.config, bots.db)
     stranger = await stranger_in_queue_room(clients, bots.config, bots.db)
@@ -51,6 +52,7 @@ async def test_commands_of_someone_who_is_not_staff_are_refused(bots: InProcessB
     assert (await _reply(counsellor, queue_room, "!queue")).startswith(text("nl", "queue.staff.queue_header", count=1))
 
 
+@pytest.mark.fresh_bots("counts the queue: !queue says it is empty")
 async def test_help_lists_every_command_and_mistakes_get_a_helpful_answer(
     bots: InProcessBots, clients: ClientFactory
 ) -> None:

@@ -15,14 +15,13 @@ from bots.db.queue_case import QueueStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID
 from bots.texts import text
-from keerpunt.testing import SynapseProcess, make_test_config
+from tests.support.bots import BotsProcess, open_database
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Event, Observer, add_counsellor
+from tests.support.synapse import SynapseProcess
+from tests.support.triage import answer_all, number_of, prompt_of, start_visitor
 
-from ...matrix_clients import ClientFactory
-from ..bots.harness import BotsProcess, bots_overrides, open_database
-from .staff import Event, Observer, add_counsellor
-from .visitors import answer_all, number_of, prompt_of, start_visitor
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.pg]
 
 # Short enough to wait for, long enough to fall after both restarts.
 REMINDER_MINUTES = 0.25
@@ -32,8 +31,7 @@ FIRST = {"audience": "self", "danger": "no", "topic": "forced-crime", "region": 
 @pytest.fixture
 async def bots_process(synapse: SynapseProcess, tmp_path: Path, bots_database: str) -> AsyncIterator[BotsProcess]:
     extra = {"queue": {"reminder_minutes": REMINDER_MINUTES, "urgent_reminder_minutes": REMINDER_MINUTES}}
-    overrides = bots_overrides(synapse, bots_database, extra)
-    proc = BotsProcess(make_test_config(tmp_path / "data", overrides), overrides, tmp_path)
+    proc = BotsProcess(synapse, tmp_path, bots_database, extra)
     await proc.start()
     yield proc
     proc.terminate()

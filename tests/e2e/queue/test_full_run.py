@@ -10,15 +10,17 @@ from bots.db.queue_case import QueueStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots, wait_until
-from .staff import add_counsellor
-from .visitors import DEFINITION, label, number_of, prompt_of, start_visitor
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import add_counsellor
+from tests.support.triage import DEFINITION, label, number_of, prompt_of, start_visitor
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.pg  # the queue's full run on PostgreSQL too
+@pytest.mark.fresh_bots("counts the queue: the visitor is number 1")
 async def test_triage_card_claim_conversation_and_close(bots: InProcessBots, clients: ClientFactory) -> None:
     counsellor = await add_counsellor(clients, bots.config, bots.db)
     queue_room = await SystemRoomStore(bots.db).get("queue")

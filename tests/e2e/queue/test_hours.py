@@ -13,13 +13,13 @@ from bots.db.case import CaseStore
 from bots.db.queue_case import QueueStore
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor
+from tests.support.triage import DEFINITION, Visitor, answer_all, start_visitor
+from tests.support.visitor import join, new_session, post_session, speak_first
 
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots
-from ..bots.visitor import join, new_session, post_session, speak_first
 from .conftest import QUEUE
-from .staff import Observer, add_counsellor
-from .visitors import DEFINITION, Visitor, answer_all, start_visitor
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,8 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=ZONE)
 
 
-@pytest.mark.parametrize("queue_extra", [closed_on(TODAY)])
+@pytest.mark.fresh_bots("hours of its own")
+@pytest.mark.parametrize("bots_extra", [closed_on(TODAY)])
 async def test_the_session_api_says_closed_with_the_next_opening_and_creates_nothing(bots: InProcessBots) -> None:
     status, body, _ = await post_session(bots.api, {"language": "nl", "entry": "widget"})
     assert status == 200
@@ -49,7 +50,8 @@ async def test_the_session_api_says_closed_with_the_next_opening_and_creates_not
     assert status == 400
 
 
-@pytest.mark.parametrize("queue_extra", [closed_on(TODAY + timedelta(days=1))])
+@pytest.mark.fresh_bots("hours of its own, and moves the clock")
+@pytest.mark.parametrize("bots_extra", [closed_on(TODAY + timedelta(days=1))])
 async def test_when_the_chat_closes_the_bot_says_when_it_opens_again(
     bots: InProcessBots, clients: ClientFactory
 ) -> None:

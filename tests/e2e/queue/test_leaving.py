@@ -8,11 +8,11 @@ from bots.db.case_log import CaseLogStore
 from bots.db.queue_case import QueueStore
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots, wait_until
-from .staff import add_counsellor
-from .visitors import answer_all, start_visitor
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import add_counsellor
+from tests.support.triage import answer_all, start_visitor
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -6,18 +6,19 @@ import pytest
 
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import add_counsellor
+from tests.support.triage import answer_all, prompt_of, start_visitor
 
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots
 from .conftest import QUEUE
-from .staff import add_counsellor
-from .visitors import answer_all, prompt_of, start_visitor
 
 pytestmark = pytest.mark.integration
 
 CALM = {"audience": "self", "danger": "no", "topic": "money-mule", "region": "zeeland"}
 
 
+@pytest.mark.fresh_bots("moves the clock and counts queue places")
 async def test_yes_to_danger_gets_112_at_once_and_jumps_the_queue(bots: InProcessBots, clients: ClientFactory) -> None:
     counsellor = await add_counsellor(clients, bots.config, bots.db)
     queue_room = await SystemRoomStore(bots.db).get("queue")

@@ -10,12 +10,12 @@ import pytest
 from bots.db.queue_case import QueueStore
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
-
-from ...matrix_clients import ClientFactory
-from ..bots.harness import InProcessBots, wait_until
-from ..bots.visitor import post_session
-from .staff import Observer, add_counsellor, bot_token
-from .visitors import answer_all, start_visitor
+from tests.support.bots import InProcessBots
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor, bot_token
+from tests.support.triage import answer_all, start_visitor
+from tests.support.visitor import post_session
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +41,7 @@ async def _thread_has(observer: Observer, room: str, root: str, needle: str) -> 
     )
 
 
+@pytest.mark.fresh_bots("counts queue places: the visitor is number 1 again")
 async def test_note_release_transfer_quick_exit_and_close(bots: InProcessBots, clients: ClientFactory) -> None:
     anna = await add_counsellor(clients, bots.config, bots.db, "anna")
     bram = await add_counsellor(clients, bots.config, bots.db, "bram")

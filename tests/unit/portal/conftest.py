@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web_runner import BaseRunner
 
 from keerpunt.config import Config
-from keerpunt.testing import make_test_config
 from portal.app import create_app
 from portal.runner import PortalRunner
-from portal.site import DEFAULT_CONTENT_DIR, Site, load_site
+from portal.site import DEFAULT_CONTENT_DIR, Site
+from tests.support.synapse import make_test_config
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -26,11 +26,6 @@ class PortalTestServer(TestServer):
 
     async def _make_runner(self, **kwargs: Any) -> BaseRunner:
         return PortalRunner(self.app, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def site() -> Site:
-    return load_site()
 
 
 @pytest.fixture(scope="session")

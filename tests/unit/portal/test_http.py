@@ -11,9 +11,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from keerpunt.config import ConfigError
-from keerpunt.testing import make_test_config
 from portal.app import VIEWS_KEY, create_app
 from portal.site import Site
+from tests.support.synapse import make_test_config
 
 from .conftest import ClientFactory
 

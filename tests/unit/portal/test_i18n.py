@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from portal.i18n import flat_keys, load_translations
 
 Client = TestClient[web.Request, web.Application]
-TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "portal" / "templates"
 
 
 def test_dutch_and_english_have_the_same_texts() -> None:

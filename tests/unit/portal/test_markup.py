@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from keerpunt.testing import make_test_config
 from portal.app import create_app
 from portal.markup import plain_text, render_markdown, sanitise
+from tests.support.synapse import make_test_config
 
 HOSTILE_MARKDOWN = """---
 title: Vijandige <script>alert('title')</script> tekst

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from keerpunt.config import ConfigError
-from keerpunt.testing import free_port, make_test_config
 from portal.process import worker_count
+from tests.support.synapse import free_port, make_test_config
 
 
 @contextmanager

@@ -12,10 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from keerpunt.testing import make_test_config
 from portal.widget import DIST, add_widget_routes
-
-from .conftest import require_build
+from tests.support.browser import require_build
+from tests.support.synapse import make_test_config
 
 Client = TestClient[web.Request, web.Application]
 MakeClient = Callable[..., Awaitable[Client]]

@@ -10,10 +10,9 @@ from playwright.async_api import Dialog, Page, expect
 from playwright.async_api import Error as PlaywrightError
 
 from bots.texts import text
-
-from ..matrix_clients import TestUser
-from .conftest import Stack
-from .flow import (
+from tests.support.browser import Stack
+from tests.support.matrix_clients import TestUser
+from tests.support.widget import (
     chat_texts,
     counsellor_joins,
     counsellor_reads,

@@ -7,7 +7,6 @@ invite from anyone but the bot is never joined or shown."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,13 +14,18 @@ import yaml
 from playwright.async_api import Page, expect
 
 from bots.texts import text
-
-from ..integration.queue.staff import Observer, add_counsellor
-from ..matrix_clients import ClientFactory
-from .conftest import Stack
-from .flow import open_chat_page, start_chat, storage_of, visitor_says
-from .test_acceptance import answer_triage_with_buttons, claim_and_join
-from .test_accessibility import axe, axe_page  # noqa: F401 - the fixture, requested by name
+from tests.support.browser import Stack
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor
+from tests.support.widget import (
+    answer_triage_with_buttons,
+    axe,
+    claim_and_join,
+    open_chat_page,
+    start_chat,
+    storage_of,
+    visitor_says,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -29,16 +33,16 @@ PARTNER = "Jeugdzorg Utrecht"
 SUMMARY = "Jongen van 16 moet pakketjes rondbrengen en durft niet te stoppen."
 
 
-@pytest.fixture
-async def partner(clients: ClientFactory) -> Observer:
+@pytest.fixture(scope="module")
+async def partner(module_clients: ClientFactory) -> Observer:
     """A cross-signed intake member of the partner (what Element does for real partner staff)."""
-    return Observer(await clients.user("intake-zorg", cross_sign=True))
+    return Observer(await module_clients.user("intake-zorg", cross_sign=True))
 
 
-@pytest.fixture
-def extra_config(partner: Observer, tmp_path: Path) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def extra_config(partner: Observer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The bots read a partner directory with that intake member (``handover.partners_file``)."""
-    path = tmp_path / "partners.yaml"
+    path = tmp_path_factory.mktemp("partners") / "partners.yaml"
     directory = {
         "partners": [
             {
@@ -72,7 +76,7 @@ async def foreign_invite(clients: ClientFactory, visitor: str) -> tuple[Observer
 
 async def test_visitor_says_yes_and_talks_with_the_partner_in_a_second_conversation(
     stack: Stack,
-    axe_page: Page,  # noqa: F811 - the imported fixture
+    axe_page: Page,
     clients: ClientFactory,
     partner: Observer,
 ) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from ..integration.bots.visitor import join
-from ..matrix_clients import ClientFactory
-from .conftest import Stack
-from .flow import counsellor_joins, counsellor_reads, open_chat_page, start_chat, visitor_says
+from tests.support.browser import Stack
+from tests.support.matrix_clients import ClientFactory
+from tests.support.visitor import join
+from tests.support.widget import counsellor_joins, counsellor_reads, open_chat_page, start_chat, visitor_says
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -4,48 +4,27 @@ sides, the counsellor closes; and a quick exit tells the counsellor the visitor 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from playwright.async_api import Page, expect
 
-from bots.db.system_room import SystemRoomStore
 from bots.texts import text
-
-from ..integration.queue.staff import Observer, add_counsellor
-from ..matrix_clients import ClientFactory
-from .conftest import NEUTRAL_URL, Stack, wait_for
-from .flow import open_chat_page, record_dialogs, start_chat, visitor_says, whoami_status
+from tests.support.browser import NEUTRAL_URL, Stack
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import add_counsellor
+from tests.support.waiting import wait_until
+from tests.support.widget import (
+    answer_triage_with_buttons,
+    claim_and_join,
+    open_chat_page,
+    record_dialogs,
+    start_chat,
+    visitor_says,
+    whoami_status,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ROUNDS = 20
-TRIAGE = [
-    ("Voor wie zoek je hulp?", "Voor mezelf"),
-    ("Is iemand nu in gevaar?", "Nee"),
-    ("Waar gaat het over?", "Drugs rondbrengen of dealen"),
-    ("In welke provincie woon je?", "Utrecht"),
-]
-
-
-async def answer_triage_with_buttons(page: Page) -> None:
-    for question, label in TRIAGE:
-        prompt = page.locator(".kp-msg--bot", has_text=question).last
-        button = prompt.locator(".kp-options").get_by_role("button", name=label, exact=True)
-        await expect(button).to_be_enabled(timeout=30000)
-        await button.click()
-        await expect(button).to_be_disabled()
-        await expect(page.locator(".kp-msg--me", has_text=label)).to_be_visible()
-
-
-async def claim_and_join(stack: Stack, counsellor: Observer, session: dict[str, Any]) -> None:
-    queue_room = await SystemRoomStore(stack.bots.db).get("queue")
-    assert queue_room is not None
-    await counsellor.wait_for(lambda: counsellor.card(queue_room, session["case"]), what="the case card")
-    await counsellor.say(queue_room, f"!claim {session['case']}")
-    room = session["room_id"]
-    await counsellor.wait_for(lambda: room in counsellor.user.client.invited_rooms, what="the invite")
-    await counsellor.join(room)
 
 
 async def test_triage_by_buttons_claim_twenty_messages_each_way_and_close(
@@ -83,7 +62,7 @@ async def test_triage_by_buttons_claim_twenty_messages_each_way_and_close(
     await page.get_by_role("button", name="Gesprek stoppen").click()
     await page.get_by_role("button", name="Ja, stoppen").click()
     await expect(page.locator("h1", has_text="Het gesprek is gestopt")).to_be_visible(timeout=20000)
-    await wait_for(lambda: _dead(stack, session["access_token"]), what="the token to be revoked")
+    await wait_until(lambda: _dead(stack, session["access_token"]), within=30, what="the token to be revoked")
 
 
 async def test_after_a_quick_exit_the_counsellor_is_told_the_visitor_left_in_a_hurry(
@@ -111,7 +90,7 @@ async def test_after_a_quick_exit_the_counsellor_is_told_the_visitor_left_in_a_h
         lambda: "er komt iemand aan" in counsellor.bodies(session["room_id"], session["user_id"]),
         what="the visitor's last message",
     )
-    await wait_for(lambda: _dead(stack, session["access_token"]), what="the token to be revoked")
+    await wait_until(lambda: _dead(stack, session["access_token"]), within=30, what="the token to be revoked")
     assert dialogs == []
 
 

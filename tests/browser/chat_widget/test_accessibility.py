@@ -3,41 +3,22 @@ with the keyboard alone (SECURITY.md A.1: quick exit is the first Tab stop)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from ..matrix_clients import TestUser
-from .conftest import AXE, Stack
-from .flow import counsellor_joins, counsellor_says, open_chat_page, record_dialogs, start_chat, visitor_says
+from tests.support.browser import Stack
+from tests.support.matrix_clients import TestUser
+from tests.support.widget import (
+    axe,
+    counsellor_joins,
+    counsellor_says,
+    open_chat_page,
+    record_dialogs,
+    start_chat,
+    visitor_says,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-RUN_AXE = """async () => {
-  const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => ({id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" "))}));
-}"""
-
-
-@pytest.fixture
-async def axe_page(browser: Browser) -> AsyncIterator[Page]:
-    """axe is injected as an inline script, which the page's CSP rightly refuses: bypass it here."""
-    context = await browser.new_context(viewport={"width": 320, "height": 640}, locale="nl-NL", bypass_csp=True)
-    page = await context.new_page()
-    yield page
-    await context.close()
-
-
-async def axe(page: Page, screen: str) -> None:
-    if not await page.evaluate("typeof axe !== 'undefined'"):
-        await page.add_script_tag(path=str(AXE))
-    violations: list[dict[str, Any]] = await page.evaluate(RUN_AXE)
-    assert violations == [], f"{screen}: {violations}"
 
 
 async def test_every_screen_passes_axe_at_320_pixels_wide(stack: Stack, axe_page: Page, counsellor: TestUser) -> None:

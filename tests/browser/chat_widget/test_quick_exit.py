@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Page, Route, expect
 
-from ..matrix_clients import TestUser
-from .conftest import NEUTRAL_URL, Stack, wait_for
-from .flow import (
+from tests.support.browser import NEUTRAL_URL, Stack
+from tests.support.matrix_clients import TestUser
+from tests.support.waiting import wait_until
+from tests.support.widget import (
     case_of,
     counsellor_joins,
     counsellor_says,
@@ -74,8 +75,8 @@ async def assert_left_without_trace(page: Page, stack: Stack, session: dict[str,
     await expect(page.locator("h1")).to_have_text("Weer")
     assert neutral.referers == [None], "the neutral site must be opened without a Referer"
     # The old token is dead and the case is closed as a quick exit (the counsellor's notice is issue 4).
-    await wait_for(lambda: _token_dead(stack, session), what="the access token to be revoked")
-    case = await wait_for(lambda: _closed(stack, session), what="the case to be closed")
+    await wait_until(lambda: _token_dead(stack, session), within=30, what="the access token to be revoked")
+    case = await wait_until(lambda: _closed(stack, session), within=30, what="the case to be closed")
     assert case.close_reason == "quick_exit"
     # Back never shows the conversation.
     await page.go_back()

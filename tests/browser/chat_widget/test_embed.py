@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Frame, Page, Route, expect
 
-from .conftest import NEUTRAL_URL, Stack, wait_for
-from .flow import case_of, record_dialogs, whoami_status
+from tests.support.browser import NEUTRAL_URL, Stack
+from tests.support.waiting import wait_until
+from tests.support.widget import case_of, record_dialogs, whoami_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -122,7 +123,7 @@ async def test_only_the_chat_frame_can_drive_the_host_page_and_quick_exit_leaves
     await page.wait_for_url(NEUTRAL_URL, timeout=10000)
     assert sites == [f"{NEUTRAL_URL} referer=None"]
     assert dialogs == []
-    await wait_for(lambda: _dead(stack, session), what="the token to be revoked")
+    await wait_until(lambda: _dead(stack, session), within=30, what="the token to be revoked")
     case = await case_of(stack, session["user_id"])
     assert case is not None and case.state == "closed" and case.close_reason == "quick_exit"
     # Back never shows the chat (the partner page's history entry was replaced, too).
@@ -148,7 +149,7 @@ async def test_portal_quick_exit_on_the_host_page_also_ends_the_chat(
     )
     await page.wait_for_url(NEUTRAL_URL, timeout=10000)
     assert dialogs == [], "a 'leave this page?' question must never hold up a quick exit"
-    await wait_for(lambda: _dead(stack, session), what="the token to be revoked")
+    await wait_until(lambda: _dead(stack, session), within=30, what="the token to be revoked")
 
 
 async def test_a_page_outside_the_allowlist_cannot_frame_the_chat(stack: Stack, page: Page, sites: list[str]) -> None:

@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from playwright.async_api import Page, expect
 
-from ..matrix_clients import TestUser
-from .conftest import Stack
-from .flow import counsellor_joins, counsellor_says, open_chat_page, record_dialogs, start_chat
+from tests.support.browser import Stack
+from tests.support.matrix_clients import TestUser
+from tests.support.widget import counsellor_joins, counsellor_says, open_chat_page, record_dialogs, start_chat
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, expect
 
-from .conftest import Stack
-from .test_accessibility import axe
+from tests.support.browser import Stack
+from tests.support.widget import axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -18,7 +18,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 CLOSED_DAYS: dict[str, list[str]] = {day: [] for day in WEEKDAYS}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def extra_config() -> dict[str, Any]:
     return {"hours": {**CLOSED_DAYS, "special_hours": [f"{SPECIAL_DAY.isoformat()} 10:00-16:00"]}}
 
