@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import yaml
+
 from keerpunt.config import Config, read_secret
 from keerpunt.synapse_config import init_synapse, synapse_dir
 
@@ -162,16 +164,28 @@ class SynapseProcess:
 
 
 def start_synapse(
-    data_dir: Path, *, postgres_admin_url: str | None = None, overrides: dict[str, Any] | None = None
+    data_dir: Path,
+    *,
+    postgres_admin_url: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    real_password_hashing: bool = False,
 ) -> SynapseProcess:
-    """Render and start a test Synapse; SQLite unless ``postgres_admin_url`` is given."""
+    """Render and start a test Synapse; SQLite unless ``postgres_admin_url`` is given.
+
+    ``real_password_hashing`` drops the test overlay's cheap ``bcrypt_rounds`` (benchmarks that
+    time registrations must pay what production pays); the raised rate limits stay.
+    """
     database_url = None
     merged = dict(overrides or {})
     if postgres_admin_url:
         database_url = create_postgres_database(postgres_admin_url, "keerpunt_synapse")
         merged = merge(merged, {"synapse": {"database": database_url}})
     config = make_test_config(data_dir, merged)
-    init_synapse(config, variant="dev", test=True)
+    homeserver = init_synapse(config, variant="dev", test=True)
+    if real_password_hashing:
+        rendered = yaml.safe_load(homeserver.read_text("utf-8"))
+        del rendered["bcrypt_rounds"]
+        homeserver.write_text(yaml.safe_dump(rendered, sort_keys=True), "utf-8")
     proc = SynapseProcess(config, "postgres" if postgres_admin_url else "sqlite", database_url=database_url)
     proc.start()
     return proc
