@@ -176,7 +176,14 @@ def bots_database_for(synapse: SynapseProcess) -> Iterator[str]:
 
 @pytest.fixture
 def bots_database(synapse: SynapseProcess) -> Iterator[str]:
-    """A fresh bots database for bots a test starts itself (child processes, special configs)."""
+    """A fresh bots database for one test's own bots (child processes, special configs)."""
+    with bots_database_for(synapse) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_bots_database(synapse: SynapseProcess) -> Iterator[str]:
+    """A fresh bots database for the bots a whole module shares."""
     with bots_database_for(synapse) as url:
         yield url
 
@@ -214,23 +221,23 @@ async def _start_bots(
 async def module_bots(
     synapse: SynapseProcess,
     tmp_path_factory: pytest.TempPathFactory,
+    module_bots_database: str,
     bots_extra: dict[str, Any],
     bots_setup: BotsSetup,
 ) -> AsyncIterator[InProcessBots]:
-    with bots_database_for(synapse) as database:
-        harness = await _start_bots(synapse, tmp_path_factory.mktemp("bots") / "data", database, bots_extra, bots_setup)
-        yield harness
-        await harness.stop()
+    data_dir = tmp_path_factory.mktemp("bots") / "data"
+    harness = await _start_bots(synapse, data_dir, module_bots_database, bots_extra, bots_setup)
+    yield harness
+    await harness.stop()
 
 
 @pytest.fixture
 async def fresh_bots(
-    synapse: SynapseProcess, tmp_path: Path, bots_extra: dict[str, Any], bots_setup: BotsSetup
+    synapse: SynapseProcess, tmp_path: Path, bots_database: str, bots_extra: dict[str, Any], bots_setup: BotsSetup
 ) -> AsyncIterator[InProcessBots]:
-    with bots_database_for(synapse) as database:
-        harness = await _start_bots(synapse, tmp_path / "data", database, bots_extra, bots_setup)
-        yield harness
-        await harness.stop()
+    harness = await _start_bots(synapse, tmp_path / "data", bots_database, bots_extra, bots_setup)
+    yield harness
+    await harness.stop()
 
 
 @pytest.fixture
@@ -293,47 +300,50 @@ def extra_config() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def stack(
-    synapse: SynapseProcess, tmp_path_factory: pytest.TempPathFactory, site: Site, extra_config: dict[str, Any]
+    synapse: SynapseProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+    module_bots_database: str,
+    site: Site,
+    extra_config: dict[str, Any],
 ) -> AsyncIterator[Stack]:
     """Bots, portal and the two foreign sites for one module's widget tests (see support/browser.py)."""
     require_build()
-    with bots_database_for(synapse) as database:
-        sites = Sites()
-        await sites.start()
-        portal_port, api_port = free_port(), free_port()
-        portal_url = f"http://127.0.0.1:{portal_port}"
-        config = bots_config(
-            synapse,
-            tmp_path_factory.mktemp("stack") / "data",
-            database,
-            merge(
-                {
-                    "bots": {"api": {"port": api_port, "allowed_origins": [portal_url]}},
-                    "portal": {
-                        "port": portal_port,
-                        "public_url": portal_url,
-                        "api_url": f"http://127.0.0.1:{api_port}",
-                        "quick_exit_url": NEUTRAL_URL,
-                        "frame_ancestors": [sites.origins["host"]],
-                    },
+    sites = Sites()
+    await sites.start()
+    portal_port, api_port = free_port(), free_port()
+    portal_url = f"http://127.0.0.1:{portal_port}"
+    config = bots_config(
+        synapse,
+        tmp_path_factory.mktemp("stack") / "data",
+        module_bots_database,
+        merge(
+            {
+                "bots": {"api": {"port": api_port, "allowed_origins": [portal_url]}},
+                "portal": {
+                    "port": portal_port,
+                    "public_url": portal_url,
+                    "api_url": f"http://127.0.0.1:{api_port}",
+                    "quick_exit_url": NEUTRAL_URL,
+                    "frame_ancestors": [sites.origins["host"]],
                 },
-                extra_config,
-            ),
-        )
-        bots = InProcessBots(config)
-        await bots.start()
-        app = create_app(config, site)  # the portal serves the widget itself (portal/widget.py)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", portal_port).start()
-        http = aiohttp.ClientSession()
-        try:
-            yield Stack(config, bots, portal_url, synapse, http, sites)
-        finally:
-            await http.close()
-            await sites.stop()
-            await runner.cleanup()
-            await bots.stop()
+            },
+            extra_config,
+        ),
+    )
+    bots = InProcessBots(config)
+    await bots.start()
+    app = create_app(config, site)  # the portal serves the widget itself (portal/widget.py)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", portal_port).start()
+    http = aiohttp.ClientSession()
+    try:
+        yield Stack(config, bots, portal_url, synapse, http, sites)
+    finally:
+        await http.close()
+        await sites.stop()
+        await runner.cleanup()
+        await bots.stop()
 
 
 @pytest.fixture
