@@ -1,6 +1,9 @@
 """Issue 5's acceptance run, end to end: the visitor answers triage with buttons, a cross-signed
 counsellor claims the case in the queue room and joins, 20 messages each way decrypt on both
-sides, the counsellor closes; and a quick exit tells the counsellor the visitor left in a hurry."""
+sides, the counsellor closes; and a quick exit tells the counsellor the visitor left in a hurry.
+
+Both tests share the module's stack; each closes its own case, so whichever runs first finds the
+queue empty (the first test's visitor must be number 1)."""
 
 from __future__ import annotations
 
