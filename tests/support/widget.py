@@ -14,8 +14,6 @@ from .matrix_clients import TestUser
 from .staff import Observer
 from .visitor import join, messages_from, send
 
-GREETING_NL = "kp-msg--bot"
-
 
 async def open_chat_page(page: Page, stack: Stack, language: str = "nl") -> None:
     await page.goto(f"{stack.portal_url}/chat/?lang={language}")

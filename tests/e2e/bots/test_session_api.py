@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +49,6 @@ REFUSED: list[tuple[str, bytes, dict[str, str], tuple[int, str]]] = [
     ("oversized body", _raw('{"language": "nl", "entry": "widget", "campaign": "' + "a" * 5000 + '"}'), {}, TOO_LARGE),
     ("not application/json", _raw('{"language": "nl", "entry": "widget"}'), PLAIN, (415, "unsupported_media_type")),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "data"
 
 
 async def test_bad_requests_get_a_generic_error_and_create_nothing(bots: InProcessBots, clients: ClientFactory) -> None:
