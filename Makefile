@@ -40,11 +40,13 @@ lint: setup
 test: setup setup-browser lint
 	$(BIN)/pytest
 
+# Every test that needs neither Synapse nor a browser (tests/unit and tests/core; the markers come from the
+# layer a test lives in, see tests/support/plugin.py).
 unit: setup
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -m "not integration and not browser"
 
 bench: setup
-	$(BIN)/python bench/dev_startup.py
+	$(BIN)/python -m bench.dev_startup
 
 clean:
 	rm -rf $(VENV) node_modules .keerpunt

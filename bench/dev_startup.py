@@ -1,6 +1,6 @@
 """Time from `keerpunt dev` to ready (cold and warm) and idle memory of the stack.
 
-Usage: .venv/bin/python bench/dev_startup.py [--runs N]
+Usage: .venv/bin/python -m bench.dev_startup [--runs N]
 
 Cold: a fresh data directory (secrets, Synapse database, accounts and rooms are created).
 Warm: the same data directory again. Memory: resident set size (RSS) and proportional set
@@ -20,9 +20,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from keerpunt.testing import free_port
+from tests.support.synapse import free_port
 
 READY = "All accounts and room IDs"
 

@@ -1,6 +1,6 @@
 """Portal throughput and p99 latency, beside nginx serving the same bytes.
 
-Usage: .venv/bin/python bench/portal.py [--duration 10] [--runs 3] [--connections 32] [--workers 1] [--no-pin]
+Usage: .venv/bin/python -m bench.portal [--duration 10] [--runs 3] [--connections 32] [--workers 1] [--no-pin]
 
 Needs Debian's wrk and nginx (``apt-get install -y wrk nginx``); says so and exits 2 when
 either is missing. Starts ``keerpunt run portal`` (the production process, with uvloop) on a free
@@ -43,9 +43,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from keerpunt.testing import free_port
+from bench.common import cpu_seconds
+from tests.support.synapse import free_port
 
 ARTICLE = "/nl/artikel/zo-word-je-geronseld"
 MODERATE = 4
@@ -127,20 +126,6 @@ def parse_latency(text: str) -> float:
         raise SystemExit(f"bench/portal.py: no p99 in wrk output:\n{text}")
     value, unit = float(match.group(1)), match.group(2)
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (nginx's worker), from /proc."""
-    total = 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                total += cpu_seconds(int(child))
-    except OSError:
-        pass
-    return total
 
 
 def wrk(

@@ -1,8 +1,8 @@
 """Session start: POST /api/v1/sessions → visitor joined → greeting decrypted, with real E2EE.
 
-Usage: .venv/bin/python bench/session_start.py [--runs 30] [--concurrency 20 100]
+Usage: .venv/bin/python -m bench.session_start [--runs 30] [--concurrency 20 100]
 
-Starts its own Synapse (``keerpunt.testing.start_synapse``: SQLite, loopback, and the test
+Starts its own Synapse (``tests.support.synapse.start_synapse``: SQLite, loopback, and the test
 overlay ``synapse-config/30-test.yaml`` that raises Synapse's rate limits — without it 100
 visitors from one address would hit the registration and join limits) and the bots in a
 child process. Each visitor is a matrix-nio client with vodozemac that cross-signs its
@@ -20,121 +20,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import multiprocessing as mp
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomMessageText, RoomSendResponse
 
+from bench.common import ms, pct
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
 from bots.homeserver.admin import SynapseAdmin
-from keerpunt.testing import (
-    ALWAYS_OPEN,
-    SynapseProcess,
-    drop_postgres_database,
-    free_port,
-    make_test_config,
-    start_synapse,
-)
+from bots.ids import UserID
+from tests.support.bots import SQLITE_DATABASE, TimedBots
+from tests.support.synapse import SynapseProcess, drop_postgres_database, start_synapse
 
 ORIGIN = "http://bench.test"
+# The bench measures the session path, not abuse control.
+BOTS = {
+    "bots": {
+        "api": {"allowed_origins": [ORIGIN]},
+        "rate_limit": {"per_client_per_hour": 1_000_000, "global_per_minute": 1_000_000},
+    }
+}
 PHASES = ("post", "crypto", "join", "start", "greeting")
 FILTER = {"room": {"timeline": {"limit": 50}}, "presence": {"not_types": ["*"]}}
-
-
-# --- the bots, in their own process ---------------------------------------------------------
-
-
-def _bots_main(config_file: str, conn: Connection) -> None:
-    """Child process: run BotsService; answer 'reset' / 'dump' for the timing registry."""
-    from bots.service import BotsService
-    from bots.timing import TIMINGS
-    from keerpunt.config import load_config
-
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("nio").setLevel(logging.ERROR)
-
-    async def main() -> None:
-        service = BotsService(load_config(config_file))
-        await service.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-
-        def command() -> None:
-            what = conn.recv()
-            if what == "reset":
-                TIMINGS.reset()
-                conn.send("ok")
-            elif what == "dump":
-                conn.send(TIMINGS.snapshot())
-
-        loop.add_reader(conn.fileno(), command)
-        conn.send("ready")
-        await stop.wait()
-        await service.stop()
-
-    asyncio.run(main())
-
-
-class Bots:
-    def __init__(self, synapse: SynapseProcess, workdir: Path) -> None:
-        api_port = free_port()
-        secret = synapse.config.path(synapse.config.homeserver.registration_shared_secret_file)
-        overrides = {
-            "homeserver": {"public_url": synapse.url, "internal_url": synapse.url},
-            "bots": {
-                "api": {"port": api_port, "allowed_origins": [ORIGIN]},
-                # The bench measures the session path, not abuse control.
-                "rate_limit": {"per_client_per_hour": 1_000_000, "global_per_minute": 1_000_000},
-            },
-        }
-        config = make_test_config(workdir / "bots-data", overrides)
-        data = {
-            "data_dir": config.data_dir,
-            "homeserver": {**overrides["homeserver"], "registration_shared_secret_file": str(secret)},
-            "bots": overrides["bots"],
-            "hours": ALWAYS_OPEN,  # the bench must not depend on the hour
-        }
-        self.config_file = workdir / "bots.yaml"
-        self.config_file.write_text(yaml.safe_dump(data))
-        self.api = f"http://127.0.0.1:{api_port}"
-        self.bot = config.bot_user_id
-        parent, child = mp.get_context("spawn").Pipe()
-        self.conn = parent
-        self.proc = mp.get_context("spawn").Process(target=_bots_main, args=(str(self.config_file), child))
-
-    def start(self) -> None:
-        self.proc.start()
-        if not self.conn.poll(120) or self.conn.recv() != "ready":
-            raise RuntimeError("the bots did not start")
-
-    def reset(self) -> None:
-        self.conn.send("reset")
-        self.conn.recv()
-
-    def timings(self) -> dict[str, dict[str, float]]:
-        self.conn.send("dump")
-        return dict(self.conn.recv())
-
-    def stop(self) -> None:
-        if self.proc.pid is not None:
-            self.proc.terminate()
-            self.proc.join(30)
 
 
 # --- one visitor ------------------------------------------------------------------------------
@@ -201,7 +116,7 @@ class Visitor:
             await client.keys_query()
         query = parse_keys_query(await _keys(self.http, client.homeserver, client.access_token, [self.bot]))
         for dev in client.device_store.active_user_devices(self.bot):
-            if device_cross_signed(query[self.bot], dev.id):
+            if device_cross_signed(query[UserID(self.bot)], dev.id):
                 client.verify_device(dev)
             else:
                 client.blacklist_device(dev)
@@ -270,17 +185,6 @@ async def bare_run(synapse: SynapseProcess, http: aiohttp.ClientSession, creator
 # --- reporting ------------------------------------------------------------------------------
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:7.0f} ms"
-
-
 def report(title: str, runs: list[Run], wall: float, timings: dict[str, dict[str, float]]) -> None:
     ok = [r for r in runs if r.error is None]
     failed = [r for r in runs if r.error is not None]
@@ -314,7 +218,7 @@ def _stores(tmp: Path, count: int) -> list[Path]:
     return stores
 
 
-async def measure(bots: Bots, tmp: Path, count: int, concurrency: int) -> tuple[list[Run], float]:
+async def measure(bots: TimedBots, tmp: Path, count: int, concurrency: int) -> tuple[list[Run], float]:
     stores = _stores(tmp, max(count, concurrency))
     bots.reset()
     started = time.perf_counter()
@@ -322,13 +226,13 @@ async def measure(bots: Bots, tmp: Path, count: int, concurrency: int) -> tuple[
     timeout = aiohttp.ClientTimeout(total=600)  # a browser's fetch has no timeout; queued starts may wait
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         if concurrency == 1:
-            runs = [await visitor_run(bots.api, bots.bot, store, http) for store in stores]
+            runs = [await visitor_run(bots.api, bots.user_id, store, http) for store in stores]
         else:
-            runs = list(await asyncio.gather(*(visitor_run(bots.api, bots.bot, store, http) for store in stores)))
+            runs = list(await asyncio.gather(*(visitor_run(bots.api, bots.user_id, store, http) for store in stores)))
     return runs, time.perf_counter() - started
 
 
-async def bench(synapse: SynapseProcess, bots: Bots, tmp: Path, runs: int, levels: list[int]) -> int:
+async def bench(synapse: SynapseProcess, bots: TimedBots, tmp: Path, runs: int, levels: list[int]) -> int:
     failures = 0
     await measure(bots, tmp, 2, 1)  # warm up (imports, first sync, caches)
     sequential, wall = await measure(bots, tmp, runs, 1)
@@ -363,8 +267,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keerpunt-bench-"))
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"Starting Synapse ({backend}, test overlay with raised rate limits) and the bots …", flush=True)
-    synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres)
-    bots = Bots(synapse, tmp)
+    synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres, real_password_hashing=True)
+    bots = TimedBots(synapse, tmp / "bots", SQLITE_DATABASE, BOTS)
     try:
         bots.start()
         failures = asyncio.run(bench(synapse, bots, tmp / "visitors", args.runs, args.concurrency))

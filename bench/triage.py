@@ -1,9 +1,9 @@
 """Triage under load: N concurrent visitors answer the triage; time from each answer to the bot's next question.
 
-Usage: .venv/bin/python bench/triage.py [--visitors 50] [--procs 5] [--counsellors 2] [--rounds 1]
+Usage: .venv/bin/python -m bench.triage [--visitors 50] [--procs 5] [--counsellors 2] [--rounds 1]
        [--staggered] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
-Everything is real: Synapse (``keerpunt.testing.start_synapse``: one process on loopback, on
+Everything is real: Synapse (``tests.support.synapse.start_synapse``: one process on loopback, on
 SQLite or, with ``--postgres``, PostgreSQL, with the test overlay
 ``synapse-config/30-test.yaml``, which raises Synapse's rate limits — without it 50 visitors
 from one address hit the registration, join and message limits), the bots in a
@@ -27,11 +27,9 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing as mp
-import os
 import random
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -42,114 +40,35 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomSendResponse
 
+from bench.common import cpu_seconds, ms, pct
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
 from bots.homeserver.account import load_session
 from bots.homeserver.admin import SynapseAdmin
+from bots.ids import UserID
 from bots.triage import load_definition
-from keerpunt.config import load_config
-from keerpunt.testing import (
-    ALWAYS_OPEN,
-    SynapseProcess,
-    create_postgres_database,
-    drop_postgres_database,
-    free_port,
-    start_synapse,
-)
+from tests.support.bots import SQLITE_DATABASE, TimedBots
+from tests.support.synapse import SynapseProcess, create_postgres_database, drop_postgres_database, start_synapse
 
 ORIGIN = "http://bench.test"
 FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"not_types": ["*"]}}
 DEFINITION = load_definition()
 MODES = ("button", "number", "label")
+# The bench measures triage, not abuse control.
+BOTS = {
+    "bots": {
+        "api": {"allowed_origins": [ORIGIN]},
+        "rate_limit": {"per_client_per_hour": 1_000_000, "global_per_minute": 1_000_000},
+    }
+}
 
 
-# --- the bots, in their own process ---------------------------------------------------------
+# --- the bots (tests.support.bots.TimedBots, in their own process) and counsellors ---------------
 
 
-def _bots_main(config_file: str, conn: Connection) -> None:
-    from bots.service import BotsService
-    from bots.timing import TIMINGS
-
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-    async def main() -> None:
-        service = BotsService(load_config(config_file))
-        await service.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-
-        def command() -> None:
-            what = conn.recv()
-            if what == "reset":
-                TIMINGS.reset()
-                conn.send("ok")
-            elif what == "dump":
-                conn.send(TIMINGS.snapshot())
-
-        loop.add_reader(conn.fileno(), command)
-        conn.send("ready")
-        await stop.wait()
-        await service.stop()
-
-    asyncio.run(main())
-
-
-class Bots:
-    def __init__(self, synapse: SynapseProcess, workdir: Path, database: str | None) -> None:
-        api_port = free_port()
-        secret = synapse.config.path(synapse.config.homeserver.registration_shared_secret_file)
-        data = {
-            "data_dir": str(workdir / "bots-data"),
-            "homeserver": {
-                "server_name": synapse.server_name,
-                "public_url": synapse.url,
-                "internal_url": synapse.url,
-                "registration_shared_secret_file": str(secret),
-            },
-            "bots": {
-                **({"database": database} if database else {}),
-                "api": {"port": api_port, "allowed_origins": [ORIGIN]},
-                # The bench measures triage, not abuse control.
-                "rate_limit": {"per_client_per_hour": 1_000_000, "global_per_minute": 1_000_000},
-            },
-            "hours": ALWAYS_OPEN,  # the bench must not depend on the hour
-        }
-        self.config_file = workdir / "bots.yaml"
-        self.config_file.write_text(yaml.safe_dump(data))
-        self.config = load_config(self.config_file)
-        self.api = f"http://127.0.0.1:{api_port}"
-        self.bot = self.config.bot_user_id
-        ctx = mp.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_bots_main, args=(str(self.config_file), child))
-
-    def start(self) -> None:
-        self.proc.start()
-        if not self.conn.poll(120) or self.conn.recv() != "ready":
-            raise RuntimeError("the bots did not start")
-
-    def reset(self) -> None:
-        self.conn.send("reset")
-        self.conn.recv()
-
-    def timings(self) -> dict[str, dict[str, float]]:
-        self.conn.send("dump")
-        return dict(self.conn.recv())
-
-    def stop(self) -> None:
-        if self.proc.pid is not None:
-            self.proc.terminate()
-            self.proc.join(30)
-
-
-async def add_counsellors(synapse: SynapseProcess, bots: Bots, count: int, tmp: Path) -> list[AsyncClient]:
+async def add_counsellors(synapse: SynapseProcess, bots: TimedBots, count: int, tmp: Path) -> list[AsyncClient]:
     """Cross-signed counsellors in the queue room, syncing (so they receive every card's key)."""
     from bots.db import create_database
     from bots.db.system_room import SystemRoomStore
@@ -239,7 +158,7 @@ class Visitor:
         ) as resp:
             query = parse_keys_query(await resp.json())
         for device in client.device_store.active_user_devices(self.bot):
-            if device_cross_signed(query[self.bot], device.id):
+            if device_cross_signed(query[UserID(self.bot)], device.id):
                 client.verify_device(device)
             else:
                 client.blacklist_device(device)
@@ -354,7 +273,7 @@ def _worker(api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrie
 
 
 def run_visitors(
-    bots: Bots, tmp: Path, visitors: int, procs: int, seed: int, together: bool
+    bots: TimedBots, tmp: Path, visitors: int, procs: int, seed: int, together: bool
 ) -> tuple[list[Result], float]:
     ctx = mp.get_context("spawn")
     go = ctx.Event()
@@ -363,7 +282,7 @@ def run_visitors(
     for i in range(procs):
         share = visitors // procs + (1 if i < visitors % procs else 0)
         parent, child = ctx.Pipe()
-        args = (bots.api, bots.bot, str(tmp / f"w{i}"), share, seed + i, go, barrier, child)
+        args = (bots.api, bots.user_id, str(tmp / f"w{i}"), share, seed + i, go, barrier, child)
         proc = ctx.Process(target=_worker, args=args)
         proc.start()
         workers.append((proc, parent))
@@ -378,26 +297,6 @@ def run_visitors(
 
 
 # --- reporting ------------------------------------------------------------------------------
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:6.0f} ms"
-
-
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def report(
@@ -431,7 +330,7 @@ def report(
     return len(failed)
 
 
-async def bench(synapse: SynapseProcess, bots: Bots, tmp: Path, args: argparse.Namespace) -> int:
+async def bench(synapse: SynapseProcess, bots: TimedBots, tmp: Path, args: argparse.Namespace) -> int:
     counsellors = await add_counsellors(synapse, bots, args.counsellors, tmp / "staff")
     syncing = asyncio.create_task(keep_syncing(counsellors))
     failures = 0
@@ -483,9 +382,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keerpunt-bench-triage-"))
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"Starting Synapse ({backend}, test overlay with raised rate limits) and the bots …", flush=True)
-    synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres)
+    synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres, real_password_hashing=True)
     bots_db = create_postgres_database(args.postgres, "keerpunt_bench_bots") if args.postgres else None
-    bots = Bots(synapse, tmp, bots_db)
+    bots = TimedBots(synapse, tmp / "bots", bots_db or SQLITE_DATABASE, BOTS)
     failures = 0
     try:
         bots.start()

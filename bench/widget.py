@@ -1,6 +1,6 @@
 """What the chat widget costs a visitor: bytes and time, in Debian's Chromium against the real stack.
 
-Usage: .venv/bin/python bench/widget.py [--runs N]   (build the widget first: make -C widget build)
+Usage: .venv/bin/python -m bench.widget [--runs N]   (build the widget first: make -C widget build)
 
 Starts a test Synapse (SQLite), the bots and the portal on free loopback ports, and a partner
 page on 127.0.0.2 that embeds the widget with one <script> tag. Measures:
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -30,26 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from playwright.async_api import Browser, BrowserContext, Page, Request
 
 from bots.service import BotsService
-from keerpunt.testing import start_synapse
 from portal.app import create_app
 from portal.widget import DIST
+from tests.support.browser import HOST_IP, chromium
+from tests.support.synapse import start_synapse
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-HOST_IP = "127.0.0.2"
 THROTTLE = {"offline": False, "latency": 20, "downloadThroughput": 5_000_000 / 8, "uploadThroughput": 5_000_000 / 8}
 
 
@@ -145,6 +132,7 @@ async def bench(n: int) -> None:
     host = f"http://{HOST_IP}:{host_runner.addresses[0][1]}/"
     synapse = start_synapse(
         tmp / "stack",
+        real_password_hashing=True,
         overrides={
             "bots": {"rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000}},
             "portal": {"frame_ancestors": [host.rstrip("/")]},
@@ -165,8 +153,7 @@ async def bench(n: int) -> None:
             f'<script src="{portal}/widget/embed.js" async></script></html>'
         )
 
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        async with chromium() as browser:
             # Bytes: before the first click, and from the click to the greeting (cold cache).
             before: list[int] = []
             after: list[int] = []
@@ -206,7 +193,6 @@ async def bench(n: int) -> None:
             await full_page(context, portal)
             throttled_warm = await runs(n, lambda: full_page(context, portal, throttle=True))
             await context.close()
-            await browser.close()
 
         print(f"chat widget, {n} runs each")
         print(f"  bytes before the first click (Keerpunt origin, compressed): {statistics.median(before):.0f} B")

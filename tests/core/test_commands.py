@@ -10,8 +10,7 @@ from bots.commands.table import Command, CommandTable, args, is_command
 from bots.errors import UserError
 from bots.queue.domain import QueueDomain
 from bots.texts import LANGUAGES, catalogue, text
-
-from .harness import CoreBot
+from tests.support.core import CoreBot
 
 ANSWERS = {"audience": "self", "danger": "no", "topic": "other", "region": "unknown"}
 

@@ -15,8 +15,7 @@ from bots.handover import Handovers
 from bots.homeserver.admin import SynapseError
 from bots.ids import RoomID, UserID
 from bots.texts import text
-
-from .harness import CoreBot, Visitor
+from tests.support.core import CoreBot, Visitor
 
 SUMMARY = "Jongen van 16 moet pakketjes rondbrengen voor een oudere jongen en durft niet te stoppen."
 CARE = "@intake-zorg:localhost"

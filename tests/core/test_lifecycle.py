@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bots.texts import text
-
-from .harness import CoreBot, Visitor
+from tests.support.core import CoreBot, Visitor
 
 CALM = {"audience": "self", "danger": "no", "topic": "debts", "region": "zeeland"}
 MINUTE = 60

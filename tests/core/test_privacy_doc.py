@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .harness import CoreBot
+from tests.support.core import CoreBot
+
 from .test_purge import rows
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"

@@ -11,8 +11,7 @@ from bots.sessions import Sessions
 from bots.stats import Statistics
 from bots.stats.report import build
 from bots.stats.worker import StatsWorker
-
-from .harness import CoreBot
+from tests.support.core import CoreBot
 
 ANSWERS = {"audience": "close", "danger": "no", "topic": "money-mule", "region": "utrecht"}
 DAY = 86_400

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bots.texts import text
-
-from .harness import CoreBot
+from tests.support.core import CoreBot
 
 ANSWERS = {"audience": "professional", "danger": "no", "topic": "recruitment", "region": "limburg"}
 CALM = {"audience": "self", "danger": "no", "topic": "money-mule", "region": "zeeland"}

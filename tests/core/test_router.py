@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bots.ids import RoomID
 from bots.texts import text
-
-from .harness import CoreBot
+from tests.support.core import CoreBot
 
 ANSWERS = {"audience": "self", "danger": "no", "topic": "other", "region": "unknown"}
 

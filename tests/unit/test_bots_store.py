@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from bots.db import Database, create_database, upgrade_table
+from bots.db import Database, upgrade_table
 from bots.db.staff import StaffStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID, UserID
-from keerpunt.testing import make_test_config
 
-
-@pytest.fixture
-async def db(bots_database_url: str, tmp_path: Path) -> AsyncIterator[Database]:
-    database = create_database(make_test_config(tmp_path), bots_database_url)
-    await database.start()
-    # Each test starts from empty tables (the database is shared per session).
-    await database.execute("DELETE FROM staff")
-    await database.execute("DELETE FROM system_room")
-    yield database
-    await database.stop()
+# Store tests run on SQLite and, when KEERPUNT_TEST_POSTGRES_URL is set, on PostgreSQL.
+pytestmark = pytest.mark.pg
+# The ``db`` fixture is a fresh database per module: the staff and room tables start empty.
 
 
 async def test_schema_is_at_the_latest_version(db: Database) -> None:

@@ -16,9 +16,9 @@ from bots.ids import UserID
 from bots.texts import text
 from bots.triage import load_definition
 from keerpunt.config import ConfigError
-from keerpunt.config.loader import _merge, _read_yaml, build_config, example_text
-from keerpunt.config.loader import _validate as validate
+from keerpunt.config.loader import build_config
 from keerpunt.staff import StaffError, check_partner
+from tests.support.config import example_data, merge
 
 from .test_partners import DIRECTORY, config
 
@@ -115,7 +115,7 @@ def test_a_room_federates_only_for_an_allowlisted_partner_server() -> None:
 
 def test_no_partners_file_means_an_empty_directory_and_a_bad_one_names_the_key(tmp_path: Any) -> None:
     assert configured_directory(config(), TRIAGE).partners == ()
-    data = _merge(_read_yaml(example_text(), "example"), {"handover": {"partners_file": str(tmp_path / "none.yaml")}})
+    data = example_data({"handover": {"partners_file": str(tmp_path / "none.yaml")}})
     with pytest.raises(ConfigError) as error:
         configured_directory(build_config(data), TRIAGE)
     assert error.value.key == "handover.partners_file"
@@ -123,17 +123,17 @@ def test_no_partners_file_means_an_empty_directory_and_a_bad_one_names_the_key(t
 
 @pytest.mark.parametrize(("key", "value"), [("reminder_hours", 0), ("summary_max_chars", 5)])
 def test_handover_settings_are_checked(key: str, value: int) -> None:
-    data = _merge(_read_yaml(example_text(), "example"), {"handover": {key: value}})
+    data = example_data({"handover": {key: value}})
     with pytest.raises(ConfigError) as error:
-        validate(build_config(data))
+        build_config(data)  # builds and checks, as at start-up
     assert error.value.key == f"handover.{key}"
 
 
 def test_staff_add_names_a_partner_from_the_directory_for_partner_accounts_only(tmp_path: Any) -> None:
     directory = tmp_path / "partners.yaml"
     directory.write_text(yaml.safe_dump(DIRECTORY))
-    data = _merge(_read_yaml(example_text(), "example"), {"handover": {"partners_file": str(directory)}})
-    data = _merge(data, {"synapse": {"federation_allowlist": ["partner.example.net"]}})
+    data = example_data({"handover": {"partners_file": str(directory)}})
+    data = merge(data, {"synapse": {"federation_allowlist": ["partner.example.net"]}})
     cfg = build_config(data)
     check_partner(cfg, "partner", "zorg-utrecht")
     check_partner(cfg, "counsellor", None)
@@ -147,7 +147,7 @@ def test_staff_add_names_a_partner_from_the_directory_for_partner_accounts_only(
 
 
 def test_the_shipped_example_directory_is_valid() -> None:
-    data = _merge(_read_yaml(example_text(), "example"), {"homeserver": {"server_name": "keerpunt.example.nl"}})
+    data = example_data({"homeserver": {"server_name": "keerpunt.example.nl"}})
     example = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "partners.example.yaml").read_text())
     directory = parse_directory(example, build_config(data), TRIAGE)
     assert [p.id for p in directory.partners] == ["jeugdzorg-utrecht", "politie"]

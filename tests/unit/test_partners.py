@@ -12,7 +12,8 @@ import pytest
 from bots.handover.directory import parse_directory
 from bots.triage import load_definition
 from keerpunt.config import ConfigError
-from keerpunt.config.loader import _merge, _read_yaml, build_config, example_text
+from keerpunt.config.loader import build_config
+from tests.support.config import example_data
 
 TRIAGE = load_definition()
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -41,7 +42,7 @@ DIRECTORY: dict[str, Any] = {
 
 
 def config(allowlist: list[str] | None = None) -> Any:
-    data = _merge(_read_yaml(example_text(), "example"), {"synapse": {"federation_allowlist": allowlist or []}})
+    data = example_data({"synapse": {"federation_allowlist": allowlist or []}})
     return build_config(data)
 
 

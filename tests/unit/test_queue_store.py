@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -15,21 +14,21 @@ from bots.db.case_log import CaseLogStore
 from bots.db.queue_case import QueueStore
 from bots.db.staff_post import StaffPostStore
 from bots.ids import EventID, RoomID, UserID
-from keerpunt.testing import make_test_config
+from keerpunt.config import load_config
+
+# Store tests run on SQLite and, when KEERPUNT_TEST_POSTGRES_URL is set, on PostgreSQL.
+pytestmark = pytest.mark.pg
 
 ANNA, BRAM = UserID("@anna:k"), UserID("@bram:k")
 
 
 @pytest.fixture
-async def dbs(bots_database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
+async def dbs(db: Database, db_url: str) -> AsyncIterator[tuple[Database, Database]]:
     """Two independent connections (pools) to one database, as two processes would have."""
-    config = make_test_config(tmp_path)
-    first, second = create_database(config, bots_database_url), create_database(config, bots_database_url)
-    await first.start()
+    second = create_database(load_config(), db_url)
     await second.start()
-    yield first, second
+    yield db, second
     await second.stop()
-    await first.stop()
 
 
 async def _waiting_case(db: Database, now: int = 1000) -> str:

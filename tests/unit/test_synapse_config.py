@@ -13,7 +13,7 @@ import yaml
 
 from keerpunt.config import Config
 from keerpunt.synapse_config import CONFIG_DIR, init_synapse
-from keerpunt.testing import make_test_config
+from tests.support.synapse import make_test_config
 
 VARIANTS = [
     ("dev", False, {}),
@@ -129,6 +129,14 @@ def test_only_the_test_variant_raises_rate_limits(tmp_path: Path) -> None:
     _, test = _render(tmp_path / "b", "dev", True, {})
     assert "rc_message" not in plain
     assert test["rc_message"]["per_second"] >= 100
+
+
+def test_only_the_test_variant_makes_password_hashing_cheap(tmp_path: Path) -> None:
+    for variant in ("dev", "production"):
+        _, plain = _render(tmp_path / variant, variant, False, {})
+        assert "bcrypt_rounds" not in plain, "outside tests Synapse keeps its default (12 rounds)"
+    _, test = _render(tmp_path / "test", "dev", True, {})
+    assert test["bcrypt_rounds"] == 4
 
 
 def test_production_listener_trusts_the_proxy_and_dev_does_not(tmp_path: Path) -> None:

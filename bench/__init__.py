@@ -1,0 +1,1 @@
+"""Benchmarks: run from the repository root as ``.venv/bin/python -m bench.<name>`` (see README)."""

@@ -1,0 +1,337 @@
+"""The portal in Debian's Chromium: accessibility, quick exit, language switch, privacy.
+
+One browser (the ``browser`` fixture) and one real portal server per module. Every request to a host other than the
+portal is aborted and recorded; only the quick-exit test lets its neutral target through (and
+answers it with a tiny page itself, so nothing leaves the machine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, BrowserContext, Page, Route
+
+from keerpunt.config import Config
+from portal.app import create_app
+from portal.site import Site
+from tests.support.synapse import free_port, make_test_config
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+EXIT_HOST = "www.buienradar.nl"
+EXIT_PAGE = "<!doctype html><html lang='nl'><title>Weer</title><p>Het weer</p></html>"
+
+PAGE_TYPES = {
+    "home": "/nl/",
+    "home-en": "/en/",
+    "audience": "/nl/jongeren",
+    "article-nl": "/nl/artikel/zo-word-je-geronseld",
+    "article-en": "/en/article/how-recruitment-works",
+    "topics": "/nl/onderwerpen",
+    "topic": "/nl/onderwerp/geldezels",
+    "search": "/nl/zoeken?q=uitgebuit",
+    "search-empty": "/en/search?q=xyzzy",
+    "campaign": "/nl/campagne/geldezel-no-way",
+    "safety": "/nl/veiligheid",
+    "privacy": "/nl/privacy",
+    "about": "/en/about",
+    "self-check": "/nl/zelftest",
+    "chat": "/nl/chat",
+    "not-found": "/nl/bestaat-niet",
+}
+
+
+@dataclass
+class Portal:
+    base: str
+    config: Config
+    foreign: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture(scope="module")
+async def portal(tmp_path_factory: pytest.TempPathFactory, site: Site) -> AsyncIterator[Portal]:
+    port = free_port()
+    config = make_test_config(
+        tmp_path_factory.mktemp("browser"), {"portal": {"port": port, "public_url": f"http://127.0.0.1:{port}"}}
+    )
+    runner = web.AppRunner(create_app(config, site), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield Portal(f"http://127.0.0.1:{port}", config)
+    await runner.cleanup()
+
+
+async def guarded(browser: Browser, portal: Portal, **options: object) -> BrowserContext:
+    """A fresh context where anything not on the portal is aborted and recorded."""
+    context = await browser.new_context(**options)  # type: ignore[arg-type]
+    origin = urlsplit(portal.base).netloc
+
+    async def only_portal(route: Route) -> None:
+        if urlsplit(route.request.url).netloc == origin:
+            await route.continue_()
+        else:
+            portal.foreign.append(route.request.url)
+            await route.abort()
+
+    await context.route("**/*", only_portal)
+    return context
+
+
+async def serve_exit_target(context: BrowserContext) -> None:
+    """Answer the quick-exit target locally instead of reaching the internet."""
+
+    async def fulfil(route: Route) -> None:
+        await route.fulfill(status=200, content_type="text/html", body=EXIT_PAGE)
+
+    await context.route(f"https://{EXIT_HOST}/**", fulfil)
+
+
+@pytest.fixture
+async def page(browser: Browser, portal: Portal) -> AsyncIterator[Page]:
+    context = await guarded(browser, portal)
+    await serve_exit_target(context)
+    yield await context.new_page()
+    await context.close()
+
+
+@pytest.mark.parametrize("name", PAGE_TYPES)
+async def test_each_page_type_has_no_serious_accessibility_violations(
+    browser: Browser, portal: Portal, name: str
+) -> None:
+    assert AXE.exists(), "run `npm ci` in the repository root to install axe-core"
+    # axe is injected as a script, which the portal's CSP rightly refuses: bypass it for axe only.
+    context = await guarded(browser, portal, bypass_csp=True)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url(PAGE_TYPES[name]))
+        await tab.add_script_tag(path=str(AXE))
+        result = await tab.evaluate(
+            """() => axe.run(document, {runOnly: {type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
+        )
+        serious = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not serious, serious
+        assert result["passes"], "axe ran no checks"
+    finally:
+        await context.close()
+
+
+async def test_the_self_check_result_is_accessible_too(browser: Browser, portal: Portal) -> None:
+    context = await guarded(browser, portal, bypass_csp=True)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/zelftest"))
+        await tab.get_by_label("Iemand heeft mij of mijn familie bedreigd.").check()
+        await tab.get_by_role("button", name="Wat betekent dit?").click()
+        await tab.add_script_tag(path=str(AXE))
+        result = await tab.evaluate("() => axe.run(document)")
+        assert not [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    finally:
+        await context.close()
+
+
+async def test_quick_exit_is_the_first_tab_stop_and_the_skip_link_the_second(page: Page, portal: Portal) -> None:
+    await page.goto(portal.url("/nl/artikel/zo-word-je-geronseld"))
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.hasAttribute('data-quick-exit')")
+    assert await page.evaluate("document.activeElement.textContent") == "Snel weg"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+
+
+async def test_the_language_switch_keeps_the_page(page: Page, portal: Portal) -> None:
+    await page.goto(portal.url("/nl/artikel/zo-word-je-geronseld"))
+    await page.get_by_role("link", name="Lees deze pagina in het Engels").click()
+    await page.wait_for_url(portal.url("/en/article/how-recruitment-works"))
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    await page.get_by_role("link", name="Read this page in Dutch").click()
+    await page.wait_for_url(portal.url("/nl/artikel/zo-word-je-geronseld"))
+    for nl_path, en_path in (
+        ("/nl/jongeren", "/en/young-people"),
+        ("/nl/onderwerp/geldezels", "/en/topic/money-mules"),
+    ):
+        await page.goto(portal.url(nl_path))
+        await page.get_by_role("link", name="Lees deze pagina in het Engels").click()
+        await page.wait_for_url(portal.url(en_path))
+
+
+REPORT_EXIT = """
+window.addEventListener('keerpunt:quick-exit', () => {
+  const cover = document.querySelector('.quick-exit-cover');
+  window.reportExit({
+    covered: cover !== null && getComputedStyle(cover).position === 'fixed',
+    mainHidden: getComputedStyle(document.querySelector('main')).visibility === 'hidden',
+    title: document.title,
+  });
+});
+"""
+
+
+async def test_quick_exit_by_click_covers_the_page_and_leaves_no_way_back(browser: Browser, portal: Portal) -> None:
+    context = await guarded(browser, portal)
+    await serve_exit_target(context)
+    reports: list[dict[str, object]] = []
+
+    def report(values: dict[str, object]) -> None:
+        reports.append(values)
+
+    await context.expose_function("reportExit", report)
+    await context.add_init_script(REPORT_EXIT)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/"))
+        await tab.goto(portal.url("/nl/artikel/zo-word-je-geronseld"))
+        await tab.get_by_role("link", name="Snel weg").click()
+        await tab.wait_for_url(f"https://{EXIT_HOST}/")
+        assert await tab.title() == "Weer"
+        # The page was covered before leaving (and the widget's hook event fired).
+        assert reports == [{"covered": True, "mainHidden": True, "title": ""}]
+        await tab.go_back()
+        # location.replace: Back skips the page the visitor fled from.
+        assert tab.url == portal.url("/nl/")
+    finally:
+        await context.close()
+
+
+async def test_quick_exit_by_pressing_shift_three_times(page: Page, portal: Portal) -> None:
+    await page.goto(portal.url("/en/article/how-recruitment-works"))
+    for _ in range(3):
+        await page.keyboard.press("Shift")
+    await page.wait_for_url(f"https://{EXIT_HOST}/")
+
+
+async def assert_still_on(page: Page, url: str) -> None:
+    await page.wait_for_timeout(300)
+    assert page.url == url
+    assert await page.locator(".quick-exit-cover").count() == 0
+
+
+async def test_shift_with_a_letter_or_another_key_between_does_not_exit(page: Page, portal: Portal) -> None:
+    url = portal.url("/nl/zoeken")
+    await page.goto(url)
+    await page.locator("#q-page").focus()
+    await page.keyboard.press("Shift")
+    await page.keyboard.press("Shift")
+    await page.keyboard.press("Shift+A")  # typing a capital letter is not a third press
+    await assert_still_on(page, url)
+    await page.keyboard.press("Shift")
+    await page.keyboard.press("a")  # any other key starts the count again
+    await page.keyboard.press("Shift")
+    await page.keyboard.press("Shift")
+    await assert_still_on(page, url)
+    assert await page.locator("#q-page").input_value() == "Aa"
+    await page.keyboard.press("Shift")  # the third Shift on its own since "a"
+    await page.wait_for_url(f"https://{EXIT_HOST}/")
+
+
+async def test_a_pause_longer_than_five_seconds_starts_the_count_again(page: Page, portal: Portal) -> None:
+    await page.clock.install()
+    url = portal.url("/nl/")
+    await page.goto(url)
+    await page.keyboard.press("Shift")
+    await page.keyboard.press("Shift")
+    await page.clock.fast_forward("00:06")
+    await page.keyboard.press("Shift")
+    await assert_still_on(page, url)
+    await page.clock.fast_forward("00:04")  # within 5 s of the last press: counts
+    await page.keyboard.press("Shift")
+    await assert_still_on(page, url)
+    await page.keyboard.press("Shift")
+    await page.wait_for_url(f"https://{EXIT_HOST}/")
+
+
+async def test_quick_exit_works_without_javascript(browser: Browser, portal: Portal) -> None:
+    context = await guarded(browser, portal, java_script_enabled=False)
+    await serve_exit_target(context)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/artikel/zo-word-je-geronseld"))
+        requests: list[dict[str, str]] = []
+        tab.on("request", lambda r: requests.append(r.headers) if EXIT_HOST in r.url else None)
+        await tab.get_by_role("link", name="Snel weg").click()
+        await tab.wait_for_url(f"https://{EXIT_HOST}/")
+        assert await tab.title() == "Weer"
+        assert requests and all("referer" not in {k.lower() for k in h} for h in requests)
+    finally:
+        await context.close()
+
+
+async def test_the_self_check_works_without_javascript_and_with_it(browser: Browser, portal: Portal) -> None:
+    context = await guarded(browser, portal, java_script_enabled=False)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/zelftest"))
+        assert await tab.locator("[data-result]:visible").count() == 3
+        assert await tab.get_by_role("button", name="Wat betekent dit?").count() == 0
+    finally:
+        await context.close()
+    context = await guarded(browser, portal)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/zelftest"))
+        await tab.wait_for_load_state("networkidle")
+        sent: list[str] = []
+        tab.on("request", lambda r: sent.append(r.url))
+        show = tab.get_by_role("button", name="Wat betekent dit?")
+        await show.click()
+        assert await tab.locator("[data-result]:visible").get_attribute("data-result") == "none"
+        await tab.get_by_label("Ik breng pakketjes, drugs of geld weg voor iemand anders.").check()
+        await show.click()
+        assert await tab.locator("[data-result]:visible").get_attribute("data-result") == "some"
+        await tab.get_by_label("Ik ben bang voor wat er gebeurt als ik stop.").check()
+        await show.click()
+        assert await tab.locator("[data-result]:visible").get_attribute("data-result") == "many"
+        assert await tab.evaluate("document.activeElement.id") == "results-heading"
+        await tab.get_by_role("button", name="Wis mijn antwoorden").click()
+        assert await tab.locator("input[type=checkbox]:checked").count() == 0
+        assert sent == [], "the self-check must send nothing"
+        assert await tab.evaluate("localStorage.length + sessionStorage.length") == 0
+    finally:
+        await context.close()
+
+
+async def test_no_request_leaves_the_portal_and_no_cookie_is_set(browser: Browser, portal: Portal) -> None:
+    portal.foreign.clear()
+    context = await guarded(browser, portal)
+    try:
+        tab = await context.new_page()
+        for path in PAGE_TYPES.values():
+            await tab.goto(portal.url(path))
+            await tab.wait_for_load_state("networkidle")
+            assert await tab.evaluate("document.cookie") == ""
+        await tab.goto(portal.url("/nl/"))
+        await tab.get_by_label("Zoek op de website").fill("geldezel")
+        await tab.get_by_role("button", name="Zoek").click()
+        await tab.wait_for_url("**/nl/zoeken?q=geldezel")
+        assert await context.cookies() == []
+        assert await tab.evaluate("localStorage.length + sessionStorage.length") == 0
+    finally:
+        await context.close()
+    assert portal.foreign == []
+
+
+async def test_every_page_type_fits_a_320_pixel_screen(browser: Browser, portal: Portal) -> None:
+    context = await guarded(browser, portal, viewport={"width": 320, "height": 640})
+    try:
+        tab = await context.new_page()
+        for path in [*PAGE_TYPES.values(), "/nl/artikel/signaleren-en-doorverwijzen", "/nl/privacy"]:
+            await tab.goto(portal.url(path))
+            width = await tab.evaluate("document.documentElement.scrollWidth")
+            assert width <= 320, (path, width)
+            box = await tab.locator("[data-quick-exit]").bounding_box()
+            assert box and box["y"] < 60 and box["x"] + box["width"] <= 320, path
+    finally:
+        await context.close()

@@ -1,0 +1,180 @@
+"""A crash or a failing step while creating a session leaves nothing half-created."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+
+from bots.db.case import CaseStore
+from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.ids import RoomID, UserID
+from bots.sessions.rooms import case_room_body
+from tests.support.bots import InProcessBots, bots_config
+from tests.support.counts import counts
+from tests.support.matrix_clients import ClientFactory
+from tests.support.synapse import SynapseProcess
+from tests.support.visitor import post_session
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.pg]
+
+VALID = {"language": "nl", "entry": "widget"}
+
+
+async def _admin(clients: ClientFactory, path: str) -> tuple[int, Any]:
+    operator = await clients.user("operator", admin=True)
+    headers = {"Authorization": f"Bearer {operator.registration.access_token}"}
+    async with aiohttp.ClientSession() as http, http.get(clients.synapse.url + path, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+@pytest.fixture
+async def bots_without_spares(
+    synapse: SynapseProcess, tmp_path: Path, bots_database: str
+) -> AsyncIterator[InProcessBots]:
+    """Every session start registers its own account (the path without spare accounts)."""
+    config = bots_config(synapse, tmp_path / "data", bots_database, {"bots": {"api": {"spare_accounts": 0}}})
+    harness = InProcessBots(config)
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+async def test_a_failing_create_room_undoes_the_account_and_the_case(
+    bots: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = bots.sessions
+    before = await counts(clients, bots)
+    taken = manager.spares.ready[0].registration.user_id  # the next start gets this account
+
+    async def create_room(body: Any) -> RoomID:
+        raise SynapseError(502, "M_UNKNOWN", "bad gateway")
+
+    monkeypatch.setattr(manager.admin, "create_room", create_room)
+    status, body, _ = await post_session(bots.api, VALID)
+    assert (status, body) == (503, {"error": "unavailable"})
+    after = await counts(clients, bots)
+    assert (after.cases, after.rooms, after.active_accounts) == (before.cases, before.rooms, before.active_accounts)
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(taken)}")
+    assert status == 200 and user["deactivated"] is True and user["erased"] is True
+
+
+async def test_without_spares_a_failing_create_room_undoes_the_account_it_registered(
+    bots_without_spares: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bots = bots_without_spares
+    admin = bots.sessions.admin
+    registered: list[UserID] = []
+    real_register = admin.register
+
+    async def register(*args: Any, **kwargs: Any) -> Any:
+        reg = await real_register(*args, **kwargs)
+        registered.append(reg.user_id)
+        return reg
+
+    async def create_room(body: Any) -> RoomID:
+        raise SynapseError(502, "M_UNKNOWN", "bad gateway")
+
+    monkeypatch.setattr(admin, "register", register)
+    monkeypatch.setattr(admin, "create_room", create_room)
+    before = await counts(clients, bots)
+    status, body, _ = await post_session(bots.api, VALID)
+    assert (status, body) == (503, {"error": "unavailable"})
+    after = await counts(clients, bots)
+    assert (after.cases, after.rooms, after.active_accounts) == (before.cases, before.rooms, before.active_accounts)
+    (visitor,) = registered
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(visitor)}")
+    assert status == 200 and user["deactivated"] is True and user["erased"] is True
+
+
+@pytest.mark.fresh_bots("restarts the bots and expects every spare account gone")
+async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
+    bots: InProcessBots, clients: ClientFactory
+) -> None:
+    assert bots.service is not None and bots.service.session is not None
+    bot_token = bots.service.session.access_token
+    server = clients.synapse.server_name
+    cases = CaseStore(bots.db)
+    now = 1_700_000_000_000
+
+    # 1. The process died right after writing the case.
+    await cases.insert("crash-1", "9001", language="nl", entry="widget", campaign=None, invite=None, now=now)
+    # 2. … after recording the visitor's ID, before registering the account.
+    await cases.insert("crash-2", "9002", language="nl", entry="widget", campaign=None, invite=None, now=now)
+    await cases.set_visitor("crash-2", UserID(f"@visitor-{secrets.token_hex(16)}:{server}"))
+    # 3. … after createRoom returned, before the room was recorded.
+    await cases.insert("crash-3", "9003", language="en", entry="widget", campaign=None, invite=None, now=now)
+    localpart = f"visitor-{secrets.token_hex(16)}"
+    visitor = UserID(f"@{localpart}:{server}")
+    await cases.set_visitor("crash-3", visitor)
+    async with aiohttp.ClientSession() as http:
+        admin = SynapseAdmin(clients.synapse.url, session=http, shared_secret=clients.synapse.shared_secret)
+        await admin.register(localpart, secrets.token_urlsafe(16))
+        admin.access_token = bot_token
+        orphan = await admin.create_room(case_room_body(UserID(bots.user_id), visitor))
+    # 4. A closed case whose account was not erased yet.
+    open_session = await post_session(bots.api, VALID)
+    assert open_session[0] == 201
+    closed = await cases.by_visitor(UserID(open_session[1]["user_id"]))
+    assert closed is not None
+    await cases.close(closed.id, "ended", now, now)
+
+    pool = bots.sessions.spares
+    await wait_until(lambda: pool.full, what="the spare accounts")
+    spares = [s.registration.user_id for s in pool.ready]
+    assert spares, "spare accounts were made at start"
+    await bots.restart()
+    cases = CaseStore(bots.db)
+    for case_id in ("crash-1", "crash-2", "crash-3"):
+        assert await cases.get(case_id) is None
+    for spare in spares:  # their tokens died with the process
+        status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(spare)}")
+        assert user["deactivated"] is True, "a spare account outlived a restart"
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(visitor)}")
+    assert status == 200 and user["deactivated"] is True and user["erased"] is True
+
+    async def purged() -> bool:
+        return (await _admin(clients, f"/_synapse/admin/v1/rooms/{quote(orphan)}"))[0] == 404
+
+    await wait_until(purged, what="the orphan room to be purged")
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(open_session[1]['user_id'])}")
+    assert user["deactivated"] is True and user["erased"] is True
+    again = await cases.get(closed.id)
+    assert again is not None and again.erased_at is not None
+
+
+async def test_a_failing_registration_undoes_the_room_and_the_case(
+    bots_without_spares: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bots = bots_without_spares
+    admin = bots.sessions.admin
+    created: list[RoomID] = []
+    real_create = admin.create_room
+
+    async def create_room(body: Any) -> RoomID:
+        room = await real_create(body)
+        created.append(room)
+        return room
+
+    async def register(*args: Any, **kwargs: Any) -> Any:
+        raise SynapseError(500, "M_UNKNOWN", "database is down")
+
+    monkeypatch.setattr(admin, "create_room", create_room)
+    monkeypatch.setattr(admin, "register", register)
+    before = await counts(clients, bots)
+    status, body, _ = await post_session(bots.api, VALID)
+    assert (status, body) == (503, {"error": "unavailable"})
+    (room,) = created
+
+    async def purged() -> bool:
+        return (await _admin(clients, f"/_synapse/admin/v1/rooms/{quote(room)}"))[0] == 404
+
+    await wait_until(purged, what="the room of the failed session to be purged")
+    after = await counts(clients, bots)
+    assert (after.cases, after.rooms, after.accounts) == (before.cases, before.rooms, before.accounts)

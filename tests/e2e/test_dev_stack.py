@@ -1,0 +1,208 @@
+"""`keerpunt dev` brings up Synapse, the bots and the portal, and stops them all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from tests.support.synapse import free_port
+
+pytestmark = pytest.mark.integration
+
+READY_LINE = "All accounts and room IDs"  # the last line of the banner
+
+
+def _write_config(path: Path) -> dict[str, int]:
+    ports = {"synapse": free_port(), "api": free_port(), "portal": free_port()}
+    hs = f"http://127.0.0.1:{ports['synapse']}"
+    portal = f"http://127.0.0.1:{ports['portal']}"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "homeserver": {"public_url": hs, "internal_url": hs},
+                "synapse": {"port": ports["synapse"]},
+                "bots": {"api": {"port": ports["api"], "allowed_origins": [portal]}},
+                "portal": {
+                    "port": ports["portal"],
+                    "public_url": portal,
+                    "api_url": f"http://127.0.0.1:{ports['api']}",
+                },
+            }
+        )
+    )
+    return ports
+
+
+class DevStack:
+    def __init__(self, config: Path, data_dir: Path) -> None:
+        self.argv = [sys.executable, "-m", "keerpunt", "--config", str(config), "--data-dir", str(data_dir)]
+        self.data_dir = data_dir
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+
+    def start(self, timeout: float = 180) -> float:
+        started = time.monotonic()
+        self.proc = subprocess.Popen([*self.argv, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        for line in self.proc.stdout:
+            self.output.append(line)
+            if READY_LINE in line:
+                return time.monotonic() - started
+            if time.monotonic() > deadline:
+                break
+        self.stop()
+        raise AssertionError("keerpunt dev did not become ready:\n" + "".join(self.output))
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        assert self.proc.stdout is not None
+        self.output.extend(self.proc.stdout.readlines())
+        self.proc.stdout.close()
+        return code
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*self.argv, *args], capture_output=True, text=True, timeout=120, check=False)
+
+    def stack(self) -> dict[str, Any]:
+        return json.loads((self.data_dir / "dev-stack.json").read_text())
+
+
+@pytest.fixture
+def dev_stack(tmp_path: Path) -> Iterator[DevStack]:
+    config = tmp_path / "keerpunt.yaml"
+    _write_config(config)
+    stack = DevStack(config, tmp_path / "data")
+    yield stack
+    if stack.proc is not None:
+        if stack.proc.poll() is None:
+            stack.proc.kill()
+            stack.proc.wait()
+        if stack.proc.stdout is not None:
+            stack.proc.stdout.close()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still "exists"; treat it as gone.
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" not in status.read_text()
+
+
+async def _login(homeserver: str, user_id: str, password: str) -> dict[str, Any]:
+    body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user_id}, "password": password}
+    async with aiohttp.ClientSession() as http, http.post(f"{homeserver}/_matrix/client/v3/login", json=body) as resp:
+        assert resp.status == 200, await resp.text()
+        return dict(await resp.json())
+
+
+async def _joined_rooms(homeserver: str, token: str) -> list[str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.get(f"{homeserver}/_matrix/client/v3/joined_rooms") as resp,
+    ):
+        assert resp.status == 200
+        return list((await resp.json())["joined_rooms"])
+
+
+async def test_dev_stack_starts_works_and_stops_without_orphans(dev_stack: DevStack) -> None:
+    dev_stack.start()
+    stack = dev_stack.stack()
+    assert set(stack) >= {"homeserver", "server_name", "portal", "api", "queue_room", "accounts"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(stack["portal"] + "/") as resp:
+            assert resp.status == 200
+        async with http.get(stack["homeserver"] + "/_matrix/client/versions") as resp:
+            assert resp.status == 200
+    # The printed credentials work, and the demo counsellor is in the queue room.
+    counsellor = stack["accounts"]["counsellors"][0]
+    login = await _login(stack["homeserver"], counsellor["user_id"], counsellor["password"])
+    assert stack["queue_room"] in await _joined_rooms(stack["homeserver"], login["access_token"])
+    assert any(counsellor["password"] in line for line in dev_stack.output), "password not printed"
+
+    # A new staff member gets a one-time password and lands in the staff rooms.
+    added = dev_stack.run("staff", "add", "Anna de Vries", "--role", "counsellor")
+    assert added.returncode == 0, added.stderr
+    assert "@anna-de-vries:localhost" in added.stdout
+    password = added.stdout.strip().splitlines()[-1].split(": ")[-1]
+    anna = await _login(stack["homeserver"], "@anna-de-vries:localhost", password)
+    assert stack["queue_room"] in await _joined_rooms(stack["homeserver"], anna["access_token"])
+    again = dev_stack.run("staff", "add", "Anna de Vries", "--role", "counsellor")
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+    found = subprocess.run(
+        ["pgrep", "-f", str(dev_stack.data_dir / "synapse" / "homeserver.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    synapse_pid = int(found.stdout.split()[0])
+    assert _pid_alive(synapse_pid)
+    assert dev_stack.stop() == 0
+    for _ in range(50):
+        if not _pid_alive(synapse_pid):
+            break
+        time.sleep(0.1)
+    assert not _pid_alive(synapse_pid), "Synapse was orphaned"
+    out = subprocess.run(["pgrep", "-f", str(dev_stack.data_dir)], capture_output=True, text=True, check=False)
+    assert out.stdout.strip() == "", f"processes left behind: {out.stdout}"
+
+
+async def test_dev_stack_reuses_its_data_dir(dev_stack: DevStack) -> None:
+    dev_stack.start()
+    first = dev_stack.stack()
+    session = json.loads((dev_stack.data_dir / "bots" / "store" / "session.json").read_text())
+    assert dev_stack.stop() == 0
+    dev_stack.output.clear()
+    dev_stack.start()
+    second = dev_stack.stack()
+    assert second["queue_room"] == first["queue_room"]
+    assert second["accounts"] == first["accounts"]
+    again = json.loads((dev_stack.data_dir / "bots" / "store" / "session.json").read_text())
+    assert again["device_id"] == session["device_id"]
+    counsellor = second["accounts"]["counsellors"][0]
+    await _login(second["homeserver"], counsellor["user_id"], counsellor["password"])
+    assert dev_stack.stop() == 0
+
+
+def test_production_init_refuses_the_shipped_placeholders(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keerpunt",
+            "--config",
+            str(repo / "deploy" / "keerpunt.yaml"),
+            "--data-dir",
+            str(tmp_path),
+            "init",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 78
+    assert "placeholder" in result.stderr
+    assert not (tmp_path / "synapse").exists()
