@@ -36,7 +36,12 @@ def forget_in_memory(client: Any, rooms: set[str], users: set[str]) -> set[str]:
 
 
 def forget_in_store(store: Any, rooms: set[str], users: set[str], curve_keys: set[str]) -> None:
-    """Delete the rooms' and the users' rows from nio's crypto store, in one transaction."""
+    """Delete the rooms' and the users' rows from nio's crypto store, in one transaction.
+
+    SQLite's ``secure_delete`` overwrites what is deleted, so the keys are not left readable
+    in the file's free pages.
+    """
+    store.database.execute_sql("PRAGMA secure_delete = ON")
     with store.database.bind_ctx(store.models), store.database.atomic():
         inbound = models.MegolmInboundSessions
         sessions = [row.session_id for row in inbound.select().where(inbound.room_id.in_(rooms))]
