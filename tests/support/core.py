@@ -265,8 +265,8 @@ class CoreBot:
     async def start(self) -> None:
         self._bot = await self.app.assemble(
             self.stores,
-            self.matrix,  # type: ignore[arg-type] - the recording fake client
-            self.matrix,  # type: ignore[arg-type] - and the recording fake Synapse API
+            self.matrix,  # type: ignore[arg-type]  # the recording fake client
+            self.matrix,  # type: ignore[arg-type]  # and the recording fake Synapse API
             self.trust,  # type: ignore[arg-type]
             self.clock,
         )
