@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,9 @@ import pytest
 import yaml
 
 from bots.db import create_database
-from bots.db.stats import StatStore
+from bots.db.stats import StatCount, StatStore
 from bots.stats.labels import Labeller
-from bots.stats.report import Measure
+from bots.stats.report import Measure, build
 from bots.texts import catalogue
 from bots.triage import load_definition
 from keerpunt.cli import main
@@ -128,6 +129,15 @@ async def test_json_hides_counts_under_min_cell_and_the_cells_a_total_would_reve
     assert measures["waiting_time"] == {"total": 9, "by": {"0-5": "<5", "5-15": "<5"}}
     # quick_exit (2) is small; counsellor (5) is not, but 7 - 5 would reveal quick_exit.
     assert measures["close_reasons"] == {"total": 7, "by": {"counsellor": "<5", "quick_exit": "<5"}}
+
+
+def test_small_cells_are_not_given_away_by_their_sum_either() -> None:
+    # 15-30 (2) and 120+ (1) are small; with 5-15 shown, 17 - 9 - 5 = 3 would tell that they
+    # add up to 3, itself a small count. So 5-15 goes too, and the hidden cells add up to 8.
+    cells = {"total": 17, "0-5": 9, "5-15": 5, "15-30": 2, "120+": 1}
+    rows = [StatCount("2026-03-01", "waiting_time", dimension, n) for dimension, n in cells.items()]
+    waiting = build(rows, date(2026, 3, 1), date(2026, 3, 1), 5).measures["waiting_time"]
+    assert waiting == Measure(17, {"0-5": 9, "120+": "<5", "15-30": "<5", "5-15": "<5"})
 
 
 async def test_csv_has_a_row_for_each_total_and_cell(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
