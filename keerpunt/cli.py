@@ -6,13 +6,26 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
+from datetime import date
 from pathlib import Path
 
 from keerpunt.config import EXIT_CONFIG, Config, ConfigError, check_secret_files, load_config
 from keerpunt.logfilter import ScrubIdentifiers
 
 DEFAULT_CONFIG = "keerpunt.yaml"
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _day(value: str) -> date:
+    """A YYYY-MM-DD date (only that form: ``date.fromisoformat`` would also take 20260301)."""
+    try:
+        if DAY.match(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-03-01")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=["counsellor", "outreach", "partner"])
     add.add_argument("--partner", help="partner id from the partner directory (role partner only)")
     sub.add_parser("example-config", help="print the commented example keerpunt.yaml")
+    report = sub.add_parser("report", help="the statistics of a period: an HTML page, CSV or JSON")
+    report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD", help="first day")
+    report.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD", help="last day (included)")
+    report.add_argument("--format", choices=["html", "csv", "json"], default="html", help="default: html")
+    report.add_argument("--lang", choices=["nl", "en"], help="language of the HTML page (default: languages.default)")
+    report.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     return parser
 
 
@@ -57,7 +76,10 @@ def _setup_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "report" and args.first > args.last:
+        parser.error(f"--from {args.first} is after --to {args.last}")  # exits 2, as argparse does
     if args.command == "example-config":
         from keerpunt.config import example_text
 
@@ -100,6 +122,8 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
         return run_portal(config)
     if args.command == "staff":
         return _staff_add(config, args)
+    if args.command == "report":
+        return _report(config, args)
     raise AssertionError(args.command)
 
 
@@ -117,4 +141,18 @@ def _staff_add(config: Config, args: argparse.Namespace) -> int:
         return 1
     print(f"Created {new.user_id} ({new.role}).")
     print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
+    return 0
+
+
+def _report(config: Config, args: argparse.Namespace) -> int:
+    from bots.stats.export import ReportError, read_report, render, write
+    from bots.texts import as_language
+
+    language = as_language(args.lang or config.languages.default)
+    try:
+        report = asyncio.run(read_report(config, args.first, args.last))
+        write(render(report, args.format, language, config), args.output)
+    except ReportError as exc:
+        print(f"keerpunt: {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -2,8 +2,9 @@
 
 A count under ``min_cell`` is shown as ``"<N"`` (N = min_cell). So that a total or a
 difference cannot reveal it, a family of cells (``entry:…``, or the plain dimensions of a
-measure) with exactly one suppressed cell gets its next smallest cell suppressed too, and a
-measure whose total is suppressed shows every cell suppressed.
+measure) with suppressed cells that add up to less than ``min_cell`` gets its next smallest
+cells suppressed too, until they do; and a measure whose total is suppressed shows every cell
+suppressed.
 
 The JSON shape is DESIGN.md's contract:
 ``{"from", "to", "min_cell", "measures": {"<measure>": {"total": N, "by": {"<dimension>": N}}}}``.
@@ -84,10 +85,11 @@ def _suppressed(cells: dict[str, int], min_cell: int) -> set[str]:
     for dim in cells:
         families[family(dim)].append(dim)
     for dims in families.values():
-        if len([d for d in dims if d in hidden]) == 1:
-            shown = sorted((d for d in dims if d not in hidden), key=lambda d: (cells[d], d))
-            if shown:
-                hidden.add(shown[0])
+        # The total minus the shown cells gives the sum of the hidden ones: hide the next
+        # smallest cells until that sum is no small count itself.
+        shown = sorted((d for d in dims if d not in hidden), key=lambda d: (cells[d], d))
+        while shown and 0 < sum(cells[d] for d in dims if d in hidden) < min_cell:
+            hidden.add(shown.pop(0))
     return hidden
 
 
