@@ -25,7 +25,7 @@ from bots.db import Stores
 from bots.errors import UserError
 from bots.events import Turn, Where
 from bots.ids import EventID, RoomID, UserID
-from bots.matrix.content import notice_reply
+from bots.matrix.content import notice_reply, staff_text
 from bots.texts import Language, text
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,13 @@ log = logging.getLogger(__name__)
 RoleHook = Callable[[Where, UserID], Awaitable[str | None]]
 
 EVERYONE = frozenset({"counsellor", "outreach", "partner"})
-PLACE_KEYS = {"case": "commands.only_in_case_room", "handover": "commands.only_in_handover_room"}
+PLACE_KEYS = {
+    "staff": "commands.only_in_staff_room",
+    "case": "commands.only_in_case_room",
+    "handover": "commands.only_in_handover_room",
+}
+# Rooms only staff are in; anywhere else a visitor or a partner reads along.
+STAFF_ROOMS = frozenset({"queue"})
 
 
 def help_text(table: CommandTable, language: Language) -> str:
@@ -62,7 +68,7 @@ class StaffCommands:
         async def show_help(call: Call) -> str:
             return help_text(self.table, self.language)
 
-        self.table = CommandTable([*commands, Command("help", (), "any", show_help, EVERYONE)])
+        self.table = CommandTable([*commands, Command("help", (), "staff", show_help, EVERYONE)])
 
     async def role(self, where: Where, sender: UserID) -> str | None:
         """Staff by the staff table, or what a concern makes them in its room.
@@ -85,17 +91,27 @@ class StaffCommands:
         if body is None or not is_command(body):
             return
         context = Context.of(turn.event_id, turn.content)
+        role = await self.role(turn.where, turn.sender)
         try:
-            answer = await self._run(turn, body, context)
+            answer = await self._run(turn, role, body, context)
         except UserError as exc:
             answer = text(self.language, exc.key, **exc.values)
         if answer:
+            await self._answer(turn, role, answer, context)
+
+    async def _answer(self, turn: Turn, role: str | None, answer: str, context: Context) -> None:
+        if turn.where.kind in STAFF_ROOMS or role == "partner":
+            # In a staff room; or a partner's answer about their own handover, in its room.
             await reply(
                 self.stores, turn.where.room_id, answer, context.event_id, turn.now, thread_root=context.thread_root
             )
+        elif role is not None and turn.where.case is not None:
+            # Typed where the visitor (or a partner) reads along: the answer is for staff alone,
+            # so it goes under the case's card in the queue room, mentioning the sender.
+            await self.stores.posts.add(turn.where.case.id, "thread", staff_text(answer, mention=turn.sender), turn.now)
+        # Anyone else in a case or handover room gets no answer: it could only reveal something.
 
-    async def _run(self, turn: Turn, body: str, context: Context) -> str | None:
-        role = await self.role(turn.where, turn.sender)
+    async def _run(self, turn: Turn, role: str | None, body: str, context: Context) -> str | None:
         if role is None:
             raise UserError("commands.not_staff")
         parsed = self.table.parse(body)
@@ -107,6 +123,8 @@ class StaffCommands:
         command = parsed.command
         if role not in command.roles:
             raise UserError("commands.not_staff")
+        if command.where == "staff" and where.kind not in STAFF_ROOMS:
+            raise UserError(PLACE_KEYS["staff"])
         if command.where == "case" and where.case_room is None:
             raise UserError(PLACE_KEYS["case"])
         if command.where == "handover" and where.kind != "handover":

@@ -22,7 +22,9 @@ from bots.errors import UserError
 from bots.events import Turn, Where
 from bots.ids import EventID, UserID
 
-Place = Literal["queue", "case", "handover", "any"]
+# Where a command may be used: "staff" rooms only (the queue room; its answer is for staff
+# alone), the "case" room, a "handover" room, or "any" of them.
+Place = Literal["staff", "case", "handover", "any"]
 ArgKind = Literal["case", "user", "word", "text"]
 ARG_KINDS: tuple[ArgKind, ...] = ("case", "user", "word", "text")
 

@@ -52,7 +52,7 @@ class StaffSide:
             Command("transfer", args("case:case user:user"), "any", self.transfer),
             Command("close", args("outcome:word?"), "case", self.close, help_values={"outcomes": self._listed}),
             Command("note", args("case:case text:text"), "any", self.note),
-            Command("queue", args(""), "any", self.show_queue),
+            Command("queue", args(""), "staff", self.show_queue),
         )
 
     @property

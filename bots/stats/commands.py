@@ -31,7 +31,7 @@ class StatsCommands:
 
     @property
     def commands(self) -> tuple[Command, ...]:
-        return (Command("stats", args("period:word?"), "queue", self.stats, STAFF),)
+        return (Command("stats", args("period:word?"), "staff", self.stats, STAFF),)
 
     async def stats(self, call: Call) -> str | None:
         name = call.values.get("period", "today")

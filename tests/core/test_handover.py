@@ -165,7 +165,8 @@ async def test_yes_makes_one_room_with_the_summary_then_reminders_and_the_partne
     reminder = text("nl", "handover.staff.reminder", number=visitor.number, partner="Politie")
     assert core.thread(visitor.number).count(reminder) == 1
     # !accept is for the handover room; !decline needs a reason; then the partner is taken out.
-    assert await core.command(visitor.room_id, police, "!decline nee") == text("nl", "commands.not_staff")
+    # A partner is nobody outside their handover room: no answer at all where the visitor reads.
+    assert await core.command(visitor.room_id, police, "!decline nee") is None
     assert await core.command(room, police, "!decline") == text("nl", "handover.staff.decline_reason")
     assert await core.command(room, police, "!decline Wij doen alleen aangiftes, geen opvang.") is None
     assert core.sent(room)[-1].body == text("nl", "handover.visitor.partner_declined", partner="Politie")
@@ -230,3 +231,31 @@ async def test_a_failing_handover_room_backs_off_instead_of_hammering_synapse(co
     await core.settle()
     (handover,) = await records(core, visitor)
     assert handover.room_id is not None and RoomID(handover.room_id) in core.matrix.rooms
+
+
+async def test_staff_commands_in_a_case_or_handover_room_reveal_nothing_there(core: CoreBot) -> None:
+    visitor, anna, police = await claimed(core)
+    other = await core.open_case()
+    await other.answer_all(ANSWERS)  # a second case waits in the queue
+    await core.command(visitor.room_id, anna, f"!handover politie {SUMMARY}")
+    await visitor.press(consent_prompt(visitor), "yes")
+    (handover,) = await records(core, visitor)
+    assert handover.room_id is not None
+    room = handover.room_id
+    await core.join(room, police, "Agent Jansen")
+    in_chat, in_handover = len(core.sent(visitor.room_id)), len(core.sent(room))
+
+    refused = text("nl", "commands.only_in_staff_room")
+    for where in (visitor.room_id, room):
+        for command in ("!queue", "!help", "!stats"):
+            assert await core.command(where, anna, command) == refused  # under the card, to Anna
+    slip = await core.say(visitor.room_id, anna, f"!note {visitor.number} moeder weet van niets")
+    assert (visitor.room_id, slip) in core.matrix.redacted
+    # The partner asking for the queue in their handover room learns nothing either.
+    assert await core.command(room, police, "!queue") == text("nl", "commands.not_staff")
+
+    said = [s.body for s in core.sent(visitor.room_id)[in_chat:]] + [s.body for s in core.sent(room)[in_handover:]]
+    assert said == [text("nl", "commands.not_staff")], said  # only the partner's own refusal
+    everything = " ".join(s.body for s in [*core.sent(visitor.room_id), *core.sent(room)])
+    assert other.number not in everything and "moeder weet van niets" not in everything
+    assert any("moeder weet van niets" in body for body in core.thread(visitor.number))

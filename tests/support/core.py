@@ -360,11 +360,24 @@ class CoreBot:
         ]
 
     async def command(self, room_id: RoomID, sender: str, body: str, **extra: Any) -> str | None:
-        """Send a command; the bot's one answer to it (None when it answers nothing)."""
+        """Send a command; the bot's one answer to it (None when it answers nothing).
+
+        In the queue room (and to a partner in their handover room) the answer replies to the
+        command; typed where a visitor reads along, a staff member's answer goes under the
+        case's card, mentioning them, and nothing is posted in that room.
+        """
+        before = len(self.matrix.sent)
         event_id = await self.say(room_id, sender, body, **extra)
         answers = self.replies(room_id, event_id)
-        assert len(answers) <= 1, answers
-        return answers[0] if answers else None
+        private = [
+            s.body
+            for s in self.matrix.sent[before:]
+            if s.room_id == self.queue_room
+            and room_id != self.queue_room
+            and sender in (s.content.get("m.mentions") or {}).get("user_ids", [])
+        ]
+        assert len(answers) + len(private) <= 1, (answers, private)
+        return (answers or private or [None])[0]
 
     # Cases
 

@@ -41,10 +41,20 @@ async def test_consent_room_summary_accept_and_arrived(
     visitor, counsellor = await claimed_case(clients, bots.config, bots.db, bots.api)
     care = partners.care
 
-    # Finding a partner: in the case room the visitor's region (Utrecht) is used.
+    # Finding a partner: in the case room the visitor's region (Utrecht) is used; the answer is
+    # for staff, so it comes under the case card in the queue room, not in the chat.
+    queue_room = await SystemRoomStore(bots.db).get("queue")
+    assert queue_room is not None
+    card = counsellor.card(queue_room, visitor.number)
+    assert card is not None
+
+    def under_card(needle: str) -> str | None:
+        return next((b for b in counsellor.in_thread(queue_room, card["event_id"]) if needle in b), None)
+
     listing_cmd = await counsellor.say(visitor.room, "!partners")
-    (listing,) = await counsellor.wait_for(lambda: counsellor.replies_to(visitor.room, listing_cmd), what="!partners")
-    assert "jeugdzorg-utrecht" in listing and "politie" in listing
+    listing = await counsellor.wait_for(lambda: under_card("jeugdzorg-utrecht"), what="!partners under the card")
+    assert "politie" in listing
+    assert counsellor.replies_to(visitor.room, listing_cmd) == []
 
     await counsellor.say(visitor.room, f"!handover jeugdzorg-utrecht {SUMMARY}")
     question = await wait_kind(visitor.observer, visitor.room, bot, "handover.consent")
@@ -97,11 +107,11 @@ async def test_consent_room_summary_accept_and_arrived(
     await care.say(room, "!accept")
     accepted = await wait_kind(visitor.observer, room, bot, "handover.accepted")
     assert accepted["content"]["body"] == text("nl", "handover.visitor.accepted", partner="Jeugdzorg Utrecht")
-    status_cmd = await counsellor.say(visitor.room, "!handover-status arrived")
-    (done,) = await counsellor.wait_for(lambda: counsellor.replies_to(visitor.room, status_cmd), what="the status")
-    assert done == text(
+    await counsellor.say(visitor.room, "!handover-status arrived")
+    done = text(
         "nl", "handover.staff.status_done", number=visitor.number, partner="Jeugdzorg Utrecht", status="arrived"
     )
+    await counsellor.wait_for(lambda: under_card(done), what="the status under the card")
 
     (record,) = await store.of_case(case.id)
     assert record.stage == "arrived" and record.accepted_by == care.user_id and record.room_id == room
