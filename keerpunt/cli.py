@@ -42,10 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("process", choices=["bots", "portal"])
     staff = sub.add_parser("staff", help="manage staff accounts")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
-    add = staff_sub.add_parser("add", help="create a staff account; prints a one-time password once")
-    add.add_argument("name")
+    add = staff_sub.add_parser("add", help="create a staff account; prints its login and a one-time password once")
+    add.add_argument("shown_as", help="the name visitors and partners see: a first name or a pseudonym")
     add.add_argument("--role", required=True, choices=["counsellor", "outreach", "partner"])
     add.add_argument("--partner", help="partner id from the partner directory (role partner only)")
+    add.add_argument("--login", help="the account's login (default: the role and a random suffix; no real names)")
+    staff_sub.add_parser("list", help="every staff account: login, role, the name visitors see, active or not")
+    disable = staff_sub.add_parser("disable", help="end every session of an account and take it out of every room")
+    disable.add_argument("name", help="the login or the full Matrix ID")
+    reset = staff_sub.add_parser("reset-identity", help="trust a staff member's new cross-signing identity")
+    reset.add_argument("name", help="the login or the full Matrix ID")
     sub.add_parser("example-config", help="print the commented example keerpunt.yaml")
     report = sub.add_parser("report", help="the statistics of a period: an HTML page, CSV or JSON")
     report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD", help="first day")
@@ -121,26 +127,39 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
 
         return run_portal(config)
     if args.command == "staff":
-        return _staff_add(config, args)
+        return _staff(config, args)
     if args.command == "report":
         return _report(config, args)
     raise AssertionError(args.command)
 
 
-def _staff_add(config: Config, args: argparse.Namespace) -> int:
-    from keerpunt.staff import StaffError, add_staff
+def _staff(config: Config, args: argparse.Namespace) -> int:
+    from keerpunt import staff
 
-    if args.partner and args.role != "partner":
-        print("keerpunt: --partner is only for --role partner", file=sys.stderr)
-        return 2
     check_secret_files(config)
     try:
-        new = asyncio.run(add_staff(config, args.name, args.role, args.partner))
-    except StaffError as exc:
+        if args.staff_command == "add":
+            if args.partner and args.role != "partner":
+                print("keerpunt: --partner is only for --role partner", file=sys.stderr)
+                return 2
+            new = asyncio.run(staff.add_staff(config, args.shown_as, args.role, args.partner, login=args.login))
+            print(f"Created {new.user_id} ({new.role}), shown to visitors as {' '.join(args.shown_as.split())}.")
+            print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
+        elif args.staff_command == "list":
+            for listed in asyncio.run(staff.list_staff(config)):
+                member = listed.member
+                partner = f" ({member.partner_id})" if member.partner_id else ""
+                state = "active" if listed.active else "disabled"
+                print(f"{member.user_id}\t{member.role}{partner}\t{listed.shown_as}\t{state}")
+        elif args.staff_command == "disable":
+            user = asyncio.run(staff.disable_staff(config, args.name))
+            print(f"Disabled {user}: signed out everywhere, out of every room, no longer staff.")
+        else:
+            user = asyncio.run(staff.reset_identity(config, args.name))
+            print(f"The bots will trust the next cross-signing identity they see for {user}.")
+    except staff.StaffError as exc:
         print(f"keerpunt: {exc}", file=sys.stderr)
         return 1
-    print(f"Created {new.user_id} ({new.role}).")
-    print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
     return 0
 
 

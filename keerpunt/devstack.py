@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 DEMO_ACCOUNTS = {"counsellors": ["counsellor"], "outreach": ["outreach"], "partners": []}
 ROLE_OF_GROUP = {"counsellors": "counsellor", "outreach": "outreach", "partners": "partner"}
+# The names visitors see for the demo accounts (staff are pseudonymous to visitors).
+DEMO_NAMES = {"counsellor": "Sam", "outreach": "Noor", "partner": "Intake"}
 
 
 def _self_argv(config_path: str | None, config: Config) -> list[str]:
@@ -50,7 +52,8 @@ async def ensure_demo_accounts(config: Config) -> dict[str, list[dict[str, str]]
             if user_id in have:
                 continue
             try:
-                new = await add_staff(config, name, ROLE_OF_GROUP[group])  # type: ignore[arg-type]
+                role = ROLE_OF_GROUP[group]
+                new = await add_staff(config, DEMO_NAMES[role], role, login=name)  # type: ignore[arg-type]
             except StaffError:
                 log.warning("%s exists but its password is unknown; skipping it", user_id)
                 continue

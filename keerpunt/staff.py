@@ -1,15 +1,24 @@
-"""`keerpunt staff add`: create a staff account and put it in the rooms of its role."""
+"""`keerpunt staff`: add, list and disable staff accounts, and re-trust a reset identity.
+
+Staff are pseudonymous to visitors and partners (SECURITY.md G.34): the name a visitor sees is
+a display name chosen for that (a first name or a pseudonym), and the Matrix ID carries no
+name at all unless the operator picks a login on purpose (``--login``): by default it is the
+role and a random suffix, e.g. ``@counsellor-3fa9c1:keerpunt.nl``.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
 
-from bots.db import create_database
-from bots.db.staff import Role, StaffStore
+from bots.db import Database, create_database
+from bots.db.pinned_identity import PinnedIdentityStore
+from bots.db.staff import Role, StaffMember, StaffStore
 from bots.db.system_room import SystemRoomStore
 from bots.homeserver.account import load_session
 from bots.homeserver.admin import SynapseAdmin, SynapseError
@@ -17,7 +26,8 @@ from bots.ids import UserID
 from bots.matrix.staff_rooms import StaffRooms
 from keerpunt.config import Config, read_secret
 
-LOCALPART_RE = re.compile(r"^[a-z0-9._=/-]{1,64}$")
+LOGIN_RE = re.compile(r"^[a-z0-9._=-]{1,64}$")
+SHOWN_AS_MAX = 40
 
 
 class StaffError(Exception):
@@ -31,11 +41,11 @@ class NewStaff:
     role: Role
 
 
-def localpart_for(name: str) -> str:
-    local = re.sub(r"[^a-z0-9._=-]+", "-", name.strip().lower()).strip("-")
-    if not LOCALPART_RE.match(local):
-        raise StaffError(f"cannot make a Matrix user name from {name!r}; use letters, digits, '.', '-' or '_'")
-    return local
+@dataclass(frozen=True)
+class Listed:
+    member: StaffMember
+    shown_as: str
+    active: bool
 
 
 def check_partner(config: Config, role: Role, partner_id: str | None) -> None:
@@ -55,12 +65,25 @@ def check_partner(config: Config, role: Role, partner_id: str | None) -> None:
         raise StaffError(f"{partner_id!r} is not in the partner directory (partners: {known})")
 
 
-async def add_staff(config: Config, name: str, role: Role, partner_id: str | None = None) -> NewStaff:
-    check_partner(config, role, partner_id)
-    localpart = localpart_for(name)
-    if localpart == config.bots.localpart:
-        raise StaffError(f"{localpart!r} is the system bot's name; choose another")
-    password = secrets.token_urlsafe(18)
+def login_for(role: Role, login: str | None) -> str:
+    """The login (Matrix localpart): the one asked for, or the role with a random suffix."""
+    if login is None:
+        return f"{role}-{secrets.token_hex(3)}"
+    if not LOGIN_RE.match(login):
+        raise StaffError(f"{login!r} is not a login: use a-z, 0-9, '.', '_', '=' or '-'")
+    return login
+
+
+def check_shown_as(shown_as: str) -> str:
+    name = " ".join(shown_as.split())
+    if not name or len(name) > SHOWN_AS_MAX:
+        raise StaffError(f"the name visitors see must be 1 to {SHOWN_AS_MAX} characters (a first name or pseudonym)")
+    return name
+
+
+@asynccontextmanager
+async def _connected(config: Config) -> AsyncIterator[tuple[Database, SynapseAdmin]]:
+    """The bots' database and Synapse's admin API as the system bot (when it exists)."""
     db = create_database(config)
     await db.start()
     try:
@@ -70,18 +93,77 @@ async def add_staff(config: Config, name: str, role: Role, partner_id: str | Non
                 session=http,
                 shared_secret=read_secret(config, config.homeserver.registration_shared_secret_file),
             )
-            try:
-                reg = await admin.register(localpart, password, displayname=name.strip())
-            except SynapseError as exc:
-                if exc.errcode == "M_USER_IN_USE":
-                    raise StaffError(f"@{localpart}:{config.homeserver.server_name} already exists") from exc
-                raise
-            staff = StaffStore(db)
-            await staff.add(reg.user_id, role, partner_id)
             session = load_session(config)
             if session is not None:
                 admin.access_token = session.access_token
-                await StaffRooms(config, admin, SystemRoomStore(db), staff).add_member(reg.user_id, role)
-            return NewStaff(reg.user_id, password, role)
+            yield db, admin
     finally:
         await db.stop()
+
+
+async def add_staff(
+    config: Config, shown_as: str, role: Role, partner_id: str | None = None, *, login: str | None = None
+) -> NewStaff:
+    check_partner(config, role, partner_id)
+    name = check_shown_as(shown_as)
+    localpart = login_for(role, login)
+    if localpart == config.bots.localpart:
+        raise StaffError(f"{localpart!r} is the system bot's name; choose another")
+    password = secrets.token_urlsafe(18)
+    async with _connected(config) as (db, admin):
+        try:
+            reg = await admin.register(localpart, password, displayname=name)
+        except SynapseError as exc:
+            if exc.errcode == "M_USER_IN_USE":
+                raise StaffError(f"@{localpart}:{config.homeserver.server_name} already exists") from exc
+            raise
+        staff = StaffStore(db)
+        await staff.add(reg.user_id, role, partner_id)
+        if admin.access_token:
+            await StaffRooms(config, admin, SystemRoomStore(db), staff).add_member(reg.user_id, role)
+        return NewStaff(reg.user_id, password, role)
+
+
+def user_id_of(config: Config, name: str) -> UserID:
+    """``@login:server``, or just the login."""
+    user = name if name.startswith("@") else f"@{name}:{config.homeserver.server_name}"
+    return UserID(user)
+
+
+async def list_staff(config: Config) -> list[Listed]:
+    async with _connected(config) as (db, admin):
+        out = []
+        for member in await StaffStore(db).all():
+            try:
+                account = await admin.user(member.user_id)
+            except SynapseError:
+                account = {"deactivated": True}
+            out.append(Listed(member, str(account.get("displayname") or ""), not account.get("deactivated")))
+        return out
+
+
+async def disable_staff(config: Config, name: str) -> UserID:
+    """Deactivate the account: every session ends, it leaves every room, and the bots no longer
+    count it as staff (commands and 👍 are refused; no device of it gets room keys)."""
+    user = user_id_of(config, name)
+    async with _connected(config) as (db, admin):
+        staff = StaffStore(db)
+        if await staff.get(user) is None:
+            raise StaffError(f"{user} is not a staff member")
+        if not admin.access_token:
+            raise StaffError("the bots have not started yet (no system bot session)")
+        await admin.deactivate(user, erase=False)
+        await staff.remove(user)
+        await PinnedIdentityStore(db).forget(user)
+        return user
+
+
+async def reset_identity(config: Config, name: str) -> UserID:
+    """Trust a staff member's new cross-signing identity (after they legitimately reset it):
+    the bots pin the identity they see next, instead of refusing it for good."""
+    user = user_id_of(config, name)
+    async with _connected(config) as (db, _admin):
+        if await StaffStore(db).get(user) is None:
+            raise StaffError(f"{user} is not a staff member")
+        await PinnedIdentityStore(db).forget(user)
+        return user

@@ -55,3 +55,7 @@ class StaffStore:
         else:
             rows = await self.db.fetch("SELECT * FROM staff WHERE role=$1 ORDER BY added_at, user_id", role)
         return [StaffMember.from_row(row) for row in rows]
+
+    async def remove(self, user_id: UserID) -> None:
+        """No longer staff (``keerpunt staff disable``)."""
+        await self.db.execute("DELETE FROM staff WHERE user_id=$1", user_id)

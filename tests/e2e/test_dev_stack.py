@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -116,6 +117,21 @@ async def _login(homeserver: str, user_id: str, password: str) -> dict[str, Any]
         return dict(await resp.json())
 
 
+async def _login_status(homeserver: str, user_id: str, password: str) -> int:
+    body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user_id}, "password": password}
+    async with aiohttp.ClientSession() as http, http.post(f"{homeserver}/_matrix/client/v3/login", json=body) as resp:
+        return resp.status
+
+
+async def _token_works(homeserver: str, token: str) -> bool:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.get(f"{homeserver}/_matrix/client/v3/account/whoami") as resp,
+    ):
+        return resp.status == 200
+
+
 async def _joined_rooms(homeserver: str, token: str) -> list[str]:
     headers = {"Authorization": f"Bearer {token}"}
     async with (
@@ -142,14 +158,24 @@ async def test_dev_stack_starts_works_and_stops_without_orphans(dev_stack: DevSt
     assert any(counsellor["password"] in line for line in dev_stack.output), "password not printed"
 
     # A new staff member gets a one-time password and lands in the staff rooms.
-    added = dev_stack.run("staff", "add", "Anna de Vries", "--role", "counsellor")
+    # Staff are pseudonymous: the name is what visitors see, the Matrix ID carries no name.
+    added = dev_stack.run("staff", "add", "Anna", "--role", "counsellor")
     assert added.returncode == 0, added.stderr
-    assert "@anna-de-vries:localhost" in added.stdout
+    anna_id = re.search(r"@counsellor-[0-9a-f]{6}:localhost", added.stdout)
+    assert anna_id is not None, added.stdout
     password = added.stdout.strip().splitlines()[-1].split(": ")[-1]
-    anna = await _login(stack["homeserver"], "@anna-de-vries:localhost", password)
+    anna = await _login(stack["homeserver"], anna_id[0], password)
     assert stack["queue_room"] in await _joined_rooms(stack["homeserver"], anna["access_token"])
-    again = dev_stack.run("staff", "add", "Anna de Vries", "--role", "counsellor")
+    listed = dev_stack.run("staff", "list")
+    assert f"{anna_id[0]}\tcounsellor\tAnna\tactive" in listed.stdout.splitlines()
+    again = dev_stack.run("staff", "add", "Anna", "--role", "counsellor", "--login", "counsellor")
     assert again.returncode == 1 and "already exists" in again.stderr
+    # Disabled: signed out everywhere, out of the staff rooms, no longer staff.
+    disabled = dev_stack.run("staff", "disable", anna_id[0])
+    assert disabled.returncode == 0, disabled.stderr
+    assert await _login_status(stack["homeserver"], anna_id[0], password) == 403
+    assert not await _token_works(stack["homeserver"], anna["access_token"])
+    assert f"{anna_id[0]}\tcounsellor\tAnna\tactive" not in dev_stack.run("staff", "list").stdout
 
     found = subprocess.run(
         ["pgrep", "-f", str(dev_stack.data_dir / "synapse" / "homeserver.yaml")],

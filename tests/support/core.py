@@ -377,7 +377,8 @@ class CoreBot:
             and sender in (s.content.get("m.mentions") or {}).get("user_ids", [])
         ]
         assert len(answers) + len(private) <= 1, (answers, private)
-        return (answers or private or [None])[0]
+        found = answers or private
+        return found[0] if found else None
 
     # Cases
 
