@@ -23,6 +23,7 @@ from bots.crypto.trust import TrustPolicy
 from bots.db import Stores
 from bots.handover import Handovers
 from bots.homeserver.admin import SynapseAdmin
+from bots.ids import UserID
 from bots.matrix.client import BotClient
 from bots.matrix.outbox import OutboxSender
 from bots.matrix.staff_rooms import StaffRooms
@@ -85,6 +86,13 @@ class App:
             parts.staff_language,
         )
         router = Router(parts, concerns, commands)
+        identity = [hook for concern in concerns for hook in concern.identity]
+
+        async def identity_changed(user: UserID, master: str) -> None:
+            for hook in identity:
+                await hook(user, master)
+
+        trust.on_change = identity_changed
         sender = OutboxSender(client, stores.outbox, trust, clock, sent=wakeups.sent)
         wakeups.add_sender(sender.wake)
         for concern in concerns:

@@ -44,6 +44,9 @@ MessageHook = Callable[[Turn], Awaitable[None]]
 MemberHook = Callable[[Turn, Membership], Awaitable[bool]]
 # An ``m.reaction`` by someone who is not the visitor (a 👍 on a card).
 ReactionHook = Callable[[Turn], Awaitable[None]]
+# A user's cross-signing identity is not the pinned one any more (their devices are no longer
+# trusted); the new master key.
+IdentityHook = Callable[[UserID, str], Awaitable[None]]
 
 
 class Worker(Protocol):
@@ -105,6 +108,7 @@ class Concern:
     members: tuple[MemberHook, ...] = ()
     reactions: tuple[ReactionHook, ...] = ()
     roles: tuple[RoleHook, ...] = ()
+    identity: tuple[IdentityHook, ...] = ()
     commands: tuple[Command, ...] = ()
     workers: tuple[Worker, ...] = ()
     # The HTTP API the concern serves under /api/v1 (sessions); started after the first sync.

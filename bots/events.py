@@ -47,6 +47,8 @@ class Turn:
     content: dict[str, Any]
     now: int
     after: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # False for an event sent in the clear (a reaction): it names no device of its sender.
+    encrypted: bool = True
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` once the transaction committed (never when it rolled back)."""

@@ -164,6 +164,7 @@ class Router:
             return  # talking with the partner and counsellor: nothing for the bot
         if not getattr(event, "decrypted", False):
             if turn.type == "m.reaction" and where.case_room is None:
+                turn.encrypted = False
                 await self._turn(turn, self._reaction)
                 return
             await self._record(turn, "ignored_unencrypted")

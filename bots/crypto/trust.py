@@ -13,7 +13,7 @@ the verified ones, and rotates it when a mark changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -155,6 +155,8 @@ class TrustPolicy:
         self.pins = pins
         self.clock = clock
         self._cache: dict[UserID, _Entry] = {}
+        # Told when a user's master key differs from the pinned one (set by bots.app).
+        self.on_change: Callable[[UserID, str], Awaitable[None]] | None = None
 
     def forget(self, users: Iterable[str]) -> None:
         for user in users:
@@ -174,8 +176,10 @@ class TrustPolicy:
             if master is not None:
                 pinned = await self.pins.pin(user, master, millis(self.clock))
                 if pinned != master:
-                    log.warning("The cross-signing identity of %s changed; its devices are no longer trusted", user)
+                    log.warning("A cross-signing identity changed; its devices are no longer trusted")
                     keys = replace(keys, identity_changed=True)
+                    if self.on_change is not None:
+                        await self.on_change(user, master)
             self._cache[user] = _Entry(keys, now)
 
     async def _keys(self, user: UserID) -> _Entry:
@@ -184,6 +188,13 @@ class TrustPolicy:
             await self.refresh([user])
             entry = self._cache[user]
         return entry
+
+    async def all_devices_cross_signed(self, user: UserID) -> bool:
+        """Whether ``user`` has devices and every one of them is cross-signed by the pinned
+        identity, looked up now (for an unencrypted event, which names no device)."""
+        await self.refresh([user])
+        keys = self._cache[user].keys
+        return bool(keys.devices) and all(device_cross_signed(keys, device) for device in keys.devices)
 
     async def trusted_sender(self, user: UserID, curve25519: str, ed25519: str | None) -> DeviceID | None:
         """The cross-signed device of ``user`` owning these keys, or None.

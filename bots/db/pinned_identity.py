@@ -32,6 +32,16 @@ class PinnedIdentityStore:
         assert pinned is not None
         return pinned
 
+    async def announce(self, user_id: UserID, master_key: str) -> bool:
+        """Record that a change to ``master_key`` was announced; False when it was before."""
+        row = await self.db.fetchrow(
+            "UPDATE pinned_identity SET announced_master=$2 WHERE user_id=$1 "
+            "AND (announced_master IS NULL OR announced_master <> $2) RETURNING user_id",
+            user_id,
+            master_key,
+        )
+        return row is not None
+
     async def forget(self, user_id: UserID) -> None:
         """Drop the pin of a user who is gone (a visitor whose case room was purged)."""
         await self.db.execute("DELETE FROM pinned_identity WHERE user_id=$1", user_id)

@@ -305,3 +305,11 @@ async def upgrade_v6(conn: Connection) -> None:
 
 
 upgrade_table.register(upgrade_v6, description="Case lifecycle, statistics, staff-room traces")
+
+
+async def upgrade_v7(conn: Connection) -> None:
+    """v7: the identity change of a staff member is announced in the queue room once per new key."""
+    await conn.execute("ALTER TABLE pinned_identity ADD COLUMN announced_master TEXT")
+
+
+upgrade_table.register(upgrade_v7, description="Announced identity changes")

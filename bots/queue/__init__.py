@@ -27,7 +27,9 @@ class Queue:
         domain = QueueDomain(parts.stores, self.definition, self.config)
         matrix = StaffMatrix(parts.admin, parts.bot, self.config.homeserver.server_name, space)
         visitor = VisitorSide(parts.stores, domain, self.definition, parts.hours, self.config.portal.public_url)
-        staff = StaffSide(parts.stores, domain, self.definition, self.config, matrix.redact)
+        staff = StaffSide(
+            parts.stores, domain, self.definition, self.config, matrix.redact, parts.trust, queue_room, parts.clock
+        )
         accounts = VisitorAccounts(parts.admin, parts.stores.cases, parts.clock)
         worker = QueueWorker(parts, domain, matrix, queue_room, accounts.erase)
         lifecycle = Lifecycle(parts)
@@ -42,6 +44,7 @@ class Queue:
             visitor=(visitor.on_visitor,),
             members=(visitor.on_member, staff.on_member),
             reactions=(staff.on_reaction,),
+            identity=(staff.identity_changed,),
             commands=staff.commands,
             workers=(worker, lifecycle),
         )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bots.clock import Clock, millis
 from bots.commands.cases import case_of
 from bots.commands.dispatch import reply
 from bots.commands.table import Call, Command, Context, args
+from bots.crypto.trust import TrustPolicy
 from bots.db import Stores
 from bots.errors import UserError
 from bots.events import Membership, Turn
@@ -34,6 +36,9 @@ class StaffSide:
         definition: TriageDefinition,
         config: Config,
         redact: Callable[[RoomID, EventID], Awaitable[None]],
+        trust: TrustPolicy,
+        queue_room: RoomID,
+        clock: Clock,
     ) -> None:
         self.stores = stores
         self.cases = stores.cases
@@ -43,6 +48,9 @@ class StaffSide:
         self.outcomes = config.queue.outcomes
         self.language: Language = config.languages.default
         self.redact = redact
+        self.trust = trust
+        self.queue_room = queue_room
+        self.clock = clock
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -150,11 +158,29 @@ class StaffSide:
         try:
             if member is None or member.role not in CLAIM_ROLES:
                 raise UserError("commands.not_staff")
+            # Clients send reactions in the clear, naming no device: a 👍 counts only while every
+            # device of the counsellor is cross-signed (as commands count only from one).
+            if not turn.encrypted and not await self.trust.all_devices_cross_signed(turn.sender):
+                raise UserError("queue.staff.reaction_unverified", number=case.number)
             await self.domain.claim(case, turn.sender, turn.now)
         except UserError as exc:
             body = text(self.language, exc.key, **exc.values)
             await reply(self.stores, turn.where.room_id, body, EventID(target), turn.now)
         # Claimed: the summary in the card's thread mentions the new counsellor.
+
+    # A staff member's identity changed
+
+    async def identity_changed(self, user: UserID, master: str) -> None:
+        """Say so in the queue room, once per new identity: the bots share no keys with them now."""
+        member = await self.stores.staff.get(user)
+        if member is None or member.role == "partner":
+            return
+        async with self.stores.transaction():
+            if not await self.stores.pins.announce(user, master):
+                return
+            body = text(self.language, "queue.staff.identity_changed", user=user)
+            content = {"msgtype": "m.text", "body": body, "m.mentions": {"user_ids": [user]}}
+            await self.stores.outbox.enqueue(self.queue_room, "m.room.message", content, millis(self.clock))
 
     # A counsellor walking out
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bots.ids import UserID
 from bots.texts import text
 from tests.support.core import CoreBot
 
@@ -233,3 +234,38 @@ async def test_when_the_chat_closes_the_bot_says_when_it_opens_again(core: CoreB
     assert core.card(late.number)
     q = await core.stores.queue.by_number(late.number)
     assert q is not None and q.stage == "waiting" and q.triage_done
+
+
+async def test_a_thumbs_up_counts_only_while_every_device_of_the_counsellor_is_cross_signed(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await core.open_case()
+    await visitor.answer_all(ANSWERS)
+    card = core.card(visitor.number)
+    core.trust.untrusted.add(anna)  # a new session of Anna's that nobody verified (a stolen token?)
+    await core.react(core.queue_room, anna, card.event_id)
+    assert core.replies(core.queue_room, card.event_id) == [
+        text("nl", "queue.staff.reaction_unverified", number=visitor.number)
+    ]
+    q = await core.stores.queue.by_number(visitor.number)
+    assert q is not None and q.stage == "waiting"
+    core.trust.untrusted.clear()
+    await core.react(core.queue_room, anna, card.event_id, "👍🏻")
+    q = await core.stores.queue.by_number(visitor.number)
+    assert q is not None and q.stage == "claimed" and q.claimed_by == anna
+
+
+async def test_a_changed_staff_identity_is_announced_once_per_new_key(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    await core.stores.pins.pin(anna, "first-master-key", 1)
+    notice = text("nl", "queue.staff.identity_changed", user=anna)
+    for _ in range(2):
+        await core.bot.parts.trust.on_change(anna, "second-master-key")
+        await core.settle()
+    assert [s.body for s in core.sent(core.queue_room)].count(notice) == 1
+    await core.bot.parts.trust.on_change(anna, "third-master-key")
+    await core.settle()
+    assert [s.body for s in core.sent(core.queue_room)].count(notice) == 2
+    # A visitor's or partner's changed identity is nothing for the queue room.
+    await core.bot.parts.trust.on_change(UserID("@visitor-x:localhost"), "k")
+    await core.settle()
+    assert [s.body for s in core.sent(core.queue_room)].count(notice) == 2

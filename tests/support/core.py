@@ -230,9 +230,13 @@ class FakeTrust:
 
     def __init__(self) -> None:
         self.untrusted: set[str] = set()
+        self.on_change: Any = None
 
     async def sent_by_trusted_device(self, client: Any, room_id: str, event: Event) -> bool:
         return event.sender not in self.untrusted
+
+    async def all_devices_cross_signed(self, user: str) -> bool:
+        return user not in self.untrusted
 
     async def apply(self, client: Any, users: Any) -> None:
         return None

@@ -111,3 +111,54 @@ def test_upload_body_names_keys_by_their_public_key() -> None:
     master_id = next(iter(body["master_key"]["keys"]))
     assert master_id in body["self_signing_key"]["signatures"][USER]
     assert master_id in body["user_signing_key"]["signatures"][USER]
+
+
+class _Keys:
+    """/keys/query answered from a fixed body (the trust policy's only Synapse call)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+
+    async def request(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self.body
+
+
+class _Pins:
+    def __init__(self) -> None:
+        self.pinned: dict[str, str] = {}
+
+    async def pin(self, user: str, master: str, now: int) -> str:
+        return self.pinned.setdefault(user, master)
+
+
+class _Clock:
+    def now(self) -> float:
+        return 1.0
+
+    def monotonic(self) -> float:
+        return 1.0
+
+
+async def test_every_device_must_be_cross_signed_for_an_event_that_names_none() -> None:
+    from bots.crypto.trust import TrustPolicy
+
+    keys = CrossSigningKeys.generate(USER)
+    signed = keys.sign_device(_device()[0])
+    other, _ = _device(device_id="NEWDEVICE")
+    changed: list[tuple[str, str]] = []
+
+    async def told(user: str, master: str) -> None:
+        changed.append((user, master))
+
+    pins = _Pins()
+    for devices, expected in (({DEVICE: signed}, True), ({DEVICE: signed, "NEWDEVICE": other}, False), ({}, False)):
+        trust = TrustPolicy(_Keys(_query(keys, devices)), pins, _Clock())  # type: ignore[arg-type]
+        trust.on_change = told
+        assert await trust.all_devices_cross_signed(USER) is expected, devices
+    assert changed == []
+    # A new identity: nothing is trusted, and the policy says so once per look.
+    reset = CrossSigningKeys.generate(USER)
+    trust = TrustPolicy(_Keys(_query(reset, {DEVICE: reset.sign_device(_device()[0])})), pins, _Clock())  # type: ignore[arg-type]
+    trust.on_change = told
+    assert await trust.all_devices_cross_signed(USER) is False
+    assert changed == [(USER, reset.master_public)]
