@@ -44,6 +44,8 @@ MessageHook = Callable[[Turn], Awaitable[None]]
 MemberHook = Callable[[Turn, Membership], Awaitable[bool]]
 # An ``m.reaction`` by someone who is not the visitor (a 👍 on a card).
 ReactionHook = Callable[[Turn], Awaitable[None]]
+# Users whose device list changed (a device signed in or out) in a room the bot shares.
+DevicesHook = Callable[[list[UserID]], Awaitable[None]]
 # A user's cross-signing identity is not the pinned one any more (their devices are no longer
 # trusted); the new master key.
 IdentityHook = Callable[[UserID, str], Awaitable[None]]
@@ -109,6 +111,7 @@ class Concern:
     reactions: tuple[ReactionHook, ...] = ()
     roles: tuple[RoleHook, ...] = ()
     identity: tuple[IdentityHook, ...] = ()
+    devices: tuple[DevicesHook, ...] = ()
     commands: tuple[Command, ...] = ()
     workers: tuple[Worker, ...] = ()
     # The HTTP API the concern serves under /api/v1 (sessions); started after the first sync.

@@ -53,6 +53,7 @@ class Router:
         self.visitor = [hook for concern in concerns for hook in concern.visitor]
         self.members = [hook for concern in concerns for hook in concern.members]
         self.reactions = [hook for concern in concerns for hook in concern.reactions]
+        self.devices = [hook for concern in concerns for hook in concern.devices]
         self._failures: dict[str, int] = {}
 
     async def where(self, room_id: RoomID) -> Where | None:
@@ -182,6 +183,10 @@ class Router:
                 await self._turn(turn, self._staff)
             except Exception as exc:
                 await self.commands.failed(turn, exc)
+
+    async def on_devices_changed(self, users: list[UserID]) -> None:
+        for hook in self.devices:
+            await hook(users)
 
     async def after_batch(self) -> None:
         """Try the parked encrypted events again now that more room keys may have arrived."""

@@ -31,7 +31,7 @@ from nio import (
 from bots.clock import Clock
 from bots.crypto.trust import TrustPolicy
 from bots.db.bot_state import SYNC_TOKEN, BotStateStore
-from bots.ids import RoomID
+from bots.ids import RoomID, UserID
 from bots.matrix.client import BotClient
 from bots.matrix.fallback import FallbackKeys
 
@@ -61,6 +61,8 @@ class BatchHandler(Protocol):
     async def on_room_event(self, room_id: RoomID, event: Event) -> None: ...
 
     async def after_batch(self) -> None: ...
+
+    async def on_devices_changed(self, users: list[UserID]) -> None: ...
 
 
 class SyncLoop:
@@ -116,6 +118,9 @@ class SyncLoop:
             for event in events:
                 await self.handler.on_room_event(RoomID(room_id), event)
         await self.handler.after_batch()
+        changed = [UserID(user) for user in (*resp.device_list.changed, *resp.device_list.left)]
+        if changed:
+            await self.handler.on_devices_changed(changed)
         await self._maintain_keys()
 
     @staticmethod

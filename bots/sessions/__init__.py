@@ -35,6 +35,7 @@ class Sessions:
             concurrent_starts=cfg.bots.api.concurrent_session_starts,
             spare_accounts=cfg.bots.api.spare_accounts,
             spare_names=VisitorNames(text(language, "visitor.display_name"), text(language, "visitor.device_name")),
+            ended=parts.wakeups.changed,
         )
         # Before the first sync: undo what a crash left half made (DESIGN.md: no room without
         # its case, no case without its room).
@@ -53,6 +54,7 @@ class Sessions:
         return Concern(
             "sessions",
             rooms=(case_rooms,),
+            devices=(manager.devices_changed,),
             workers=(Periodic("retention", retention.step), Periodic("spare accounts", manager.spares.step)),
             api=api.make_app(),
         )

@@ -30,7 +30,7 @@ from bots.ids import DeviceID, RoomID, UserID
 from bots.sessions.accounts import VisitorAccounts
 from bots.sessions.closing import close_case
 from bots.sessions.rooms import case_room_body
-from bots.sessions.spares import Spare, SpareAccounts, visitor_localpart
+from bots.sessions.spares import VISITOR_PREFIX, Spare, SpareAccounts, visitor_localpart
 from bots.sessions.validation import EndReason, StartRequest
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,15 @@ class SessionManager:
         concurrent_starts: int = 6,
         spare_accounts: int = 0,
         spare_names: VisitorNames | None = None,
+        ended: Callable[[], None] = lambda: None,
     ) -> None:
         self.admin = admin
         # Synapse does the heavy part of a session start; in a burst, starts queue here
         # instead of piling up inside Synapse until its answers time out.
         self._starts = asyncio.Semaphore(max(1, concurrent_starts))
         self.stores = stores
+        # Called when a case ended here (not through the API): the queue tells the card.
+        self.ended = ended
         self.cases = cases = stores.cases
         self.clock = clock
         self.accounts = VisitorAccounts(admin, cases, clock)
@@ -258,6 +261,22 @@ class SessionManager:
             await close_case(self.stores, case.id, reason, now, self.case_room_days)
             log.info("Case %s closed by the visitor (%s)", case.number, reason)
         await self.accounts.erase(case)
+
+    async def devices_changed(self, users: list[UserID]) -> None:
+        """A visitor of an open case without any device left signed out (the widget's quick
+        exit logs out; if that raced ahead of the end request, this is the end): the case
+        closes as a quick exit and the account is erased."""
+        for user in users:
+            if not user.startswith(f"@{VISITOR_PREFIX}"):
+                continue
+            case = await self.cases.by_visitor(user)
+            if case is None or case.state != "open" or await self.admin.devices(user):
+                continue
+            now = millis(self.clock)
+            if await close_case(self.stores, case.id, "quick_exit", now, self.case_room_days):
+                log.info("Case %s closed: its visitor signed out (quick exit)", case.number)
+            await self.accounts.erase(case)
+            self.ended()
 
     async def repair(self, known_rooms: set[RoomID]) -> None:
         """Undo every case left ``creating`` and finish every erase left undone."""

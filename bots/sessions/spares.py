@@ -37,9 +37,13 @@ class Spare:
 Undo = Callable[[str, UserID], Awaitable[object]]
 
 
+# Every visitor account's localpart starts with this (Keerpunt's Synapse module limits them).
+VISITOR_PREFIX = "visitor-"
+
+
 def visitor_localpart() -> str:
     """128 random bits; no time, no address, nothing about the visitor."""
-    return f"visitor-{secrets.token_hex(16)}"
+    return f"{VISITOR_PREFIX}{secrets.token_hex(16)}"
 
 
 class SpareAccounts:

@@ -99,3 +99,20 @@ async def test_a_live_conversation_is_warned_first_and_kept_open_by_a_message(co
     await core.settle()
     assert len([b for b in core.thread(visitor.number) if b.startswith(f"In chat {visitor.number}")]) == 2
     assert (await core.case(visitor)).state == "open"
+
+
+async def test_a_visitor_who_signed_out_is_a_quick_exit_even_without_the_end_request(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    await core.command(core.queue_room, anna, f"!claim {visitor.number}")
+    bystander = await core.open_case()
+    await bystander.start()
+    # The widget's logout won the race with its end request: the only news is the device list.
+    core.matrix.signed_out.add(visitor.user_id)
+    await core.bot.router.on_devices_changed([visitor.user_id, bystander.user_id, anna])
+    await core.settle()
+    assert await reasons(core, visitor, bystander) == ["quick_exit", None]
+    assert visitor.user_id in core.matrix.deactivated and bystander.user_id not in core.matrix.deactivated
+    assert visitor.last().body == text("nl", "queue.staff.visitor_quick_exit")
+    assert text("nl", "queue.card.departure.quick_exit") in core.card_now(visitor.number)

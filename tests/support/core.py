@@ -94,6 +94,7 @@ class FakeMatrix:
         self.deactivated: list[UserID] = []
         self.redacted: list[tuple[RoomID, EventID]] = []
         self.forgotten_users: list[UserID] = []
+        self.signed_out: set[str] = set()
         self.forgotten_keys: list[tuple[list[str], list[str]]] = []
         self.olm = None
         self.fail: dict[str, SynapseError] = {}  # call label → the error it answers with
@@ -199,6 +200,12 @@ class FakeMatrix:
         for room_id, room in self.rooms.items():
             if room.users.get(user_id) in ("invite", "join"):
                 self._member(room_id, user_id, "leave")
+
+    async def devices(self, user_id: UserID) -> list[dict[str, Any]]:
+        """A visitor has their one device until deactivated or signed out."""
+        if user_id in self.deactivated or user_id in self.signed_out:
+            return []
+        return [{"device_id": "WIDGET", "user_id": user_id}]
 
     async def forget_user(self, user_id: UserID) -> None:
         self._call("forget_user")

@@ -17,6 +17,7 @@ from bots.sessions.closing import DAY_MS
 from tests.support.bots import FakeClock, InProcessBots
 from tests.support.matrix_clients import ClientFactory
 from tests.support.visitor import post_session, start_and_greet
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +56,24 @@ async def test_end_closes_the_case_and_erases_the_account(bots: InProcessBots, c
     assert case.erased_at is not None
     # The token is gone with the account; a second call changes nothing.
     assert await _end(bots.api, session["access_token"]) == (401, {"error": "unauthorized"})
+
+
+async def test_a_visitor_who_signs_out_without_the_end_request_is_a_quick_exit(
+    bots: InProcessBots, clients: ClientFactory
+) -> None:
+    """The widget's logout raced ahead of its end request (or the request was lost): the device
+    list change is enough for the bots to close the case and erase the account."""
+    session, visitor, _ = await start_and_greet(clients, bots.api, bots.user_id)
+    await visitor.client.logout()
+    cases = CaseStore(bots.db)
+
+    async def closed() -> bool:
+        case = await cases.by_room(RoomID(session["room_id"]))
+        return case is not None and case.close_reason == "quick_exit" and case.erased_at is not None
+
+    await wait_until(closed, within=30, what="the case to close as a quick exit")
+    status, user = await _admin(clients, "GET", f"/_synapse/admin/v2/users/{quote(session['user_id'])}")
+    assert status == 200 and user["deactivated"] is True
 
 
 async def test_end_refuses_tokens_of_anyone_but_a_visitor(bots: InProcessBots, clients: ClientFactory) -> None:
