@@ -169,10 +169,16 @@ class QueueDomain:
             await self.tell_place(case, now, lead=text(as_language(case.language), "queue.visitor.released"))
 
     async def transfer(self, case: Case, actor: UserID, to: UserID, now: int) -> None:
+        """Only the counsellor who has the chat hands it on; from the queue, a counsellor can
+        only take it themselves (nobody is handed a chat they did not ask for unannounced)."""
         q = await self.queue.get(case.id)
         assert q is not None
         if q.stage not in ("waiting", "claimed"):
             raise self._refusal(case, q, to)
+        if q.stage == "claimed" and q.claimed_by != actor:
+            raise UserError("queue.staff.not_yours", number=case.number)
+        if q.stage == "waiting" and to != actor:
+            raise UserError("queue.staff.transfer_unclaimed", number=case.number)
         if q.claimed_by == to:
             raise UserError("queue.staff.transfer_done", number=case.number, counsellor=to)
         moved = await self.queue.transfer(case.id, q.stage, q.claimed_by, to, now)

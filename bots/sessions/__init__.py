@@ -7,6 +7,7 @@ from bots.concern import Concern, Parts, Periodic
 from bots.events import Where
 from bots.ids import RoomID
 from bots.sessions.api import SessionsApi
+from bots.sessions.campaigns import known_campaigns
 from bots.sessions.domain import SessionManager, VisitorNames
 from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.retention import RetentionTask
@@ -44,7 +45,15 @@ class Sessions:
         self.manager, self.retention = manager, retention
         limits = cfg.bots.rate_limit
         limiter = SessionRateLimiter(limits.per_client_per_hour, limits.global_per_minute, parts.clock)
-        api = SessionsApi(cfg, manager, limiter, hours=parts.hours, clock=parts.clock, ended=parts.wakeups.changed)
+        api = SessionsApi(
+            cfg,
+            manager,
+            limiter,
+            hours=parts.hours,
+            clock=parts.clock,
+            ended=parts.wakeups.changed,
+            campaigns=known_campaigns(cfg),
+        )
         cases = parts.stores.cases
 
         async def case_rooms(room_id: RoomID) -> Where | None:

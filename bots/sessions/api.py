@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -101,6 +102,8 @@ class SessionsApi:
         hours: OpeningHours,
         clock: Clock,
         ended: Callable[[], None] = lambda: None,
+        end_limiter: SessionRateLimiter | None = None,
+        campaigns: frozenset[str] = frozenset(),
     ) -> None:
         self.config = config
         self.manager = manager
@@ -108,6 +111,11 @@ class SessionsApi:
         self.hours = hours
         self.clock = clock
         self.ended = ended
+        # Ending costs a Synapse call per token tried: it has limits of its own.
+        self.end_limiter = end_limiter or SessionRateLimiter(
+            config.bots.rate_limit.per_client_per_hour, config.bots.rate_limit.global_per_minute, clock
+        )
+        self.campaigns = campaigns
         self.allowed_origins = frozenset(config.bots.api.allowed_origins)
 
     def make_app(self) -> web.Application:
@@ -172,6 +180,8 @@ class SessionsApi:
             opens_at = opening.isoformat(timespec="seconds") if opening is not None else None
             return web.json_response({"open": False, "opens_at": opens_at}, status=200)
         self.limiter.check(client_address(request, self.config.bots.api.trust_forwarded_for))
+        if start.campaign is not None and start.campaign not in self.campaigns:
+            start = replace(start, campaign=None)  # an unknown label is never kept
         names = VisitorNames(text(start.language, "visitor.display_name"), text(start.language, "visitor.device_name"))
         try:
             new = await self.manager.start(start, names)
@@ -192,6 +202,7 @@ class SessionsApi:
     async def end_session(self, request: web.Request) -> web.Response:
         auth = request.headers.get("Authorization", "")
         scheme, _, token = auth.partition(" ")
+        self.end_limiter.check(client_address(request, self.config.bots.api.trust_forwarded_for))
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized")
         reason = parse_end(await self._json_body(request, allow_empty=True))

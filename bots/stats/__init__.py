@@ -7,14 +7,12 @@ from zoneinfo import ZoneInfo
 
 from bots.concern import Concern, Parts
 from bots.handover.directory import configured_directory
+from bots.sessions.campaigns import known_campaigns
 from bots.stats.commands import StatsCommands
 from bots.stats.counting import Known
 from bots.stats.worker import StatsWorker
 from bots.triage import TriageDefinition
 from keerpunt.config import Config
-from portal.app import content_dir
-from portal.campaigns import load_campaigns
-from portal.site import DEFAULT_CONTENT_DIR
 
 
 class Statistics:
@@ -22,8 +20,8 @@ class Statistics:
         self.config = config
         directory = configured_directory(config, definition)
         # Campaigns are counted by slug only when the platform knows them (the portal's
-        # campaign pages); any other slug a client sends is counted as "other".
-        campaigns = {c.slug for c in load_campaigns(content_dir(config) or DEFAULT_CONTENT_DIR)}
+        # campaign pages); the session API keeps no other.
+        campaigns = known_campaigns(config)
         self.known = Known(
             outcomes=frozenset(config.queue.outcomes),
             campaigns=frozenset(campaigns),

@@ -269,3 +269,26 @@ async def test_a_changed_staff_identity_is_announced_once_per_new_key(core: Core
     await core.bot.parts.trust.on_change(UserID("@visitor-x:localhost"), "k")
     await core.settle()
     assert [s.body for s in core.sent(core.queue_room)].count(notice) == 2
+
+
+async def test_only_the_counsellor_who_has_the_chat_hands_it_on(core: CoreBot) -> None:
+    anna, bram, cas = await core.add_staff("anna"), await core.add_staff("bram"), await core.add_staff("cas")
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    number = visitor.number
+    # From the queue a counsellor can only take a chat themselves.
+    assert await core.command(core.queue_room, anna, f"!transfer {number} {bram}") == text(
+        "nl", "queue.staff.transfer_unclaimed", number=number
+    )
+    assert await core.command(core.queue_room, anna, f"!transfer {number} {anna}") == text(
+        "nl", "queue.staff.transfer_done", number=number, counsellor=anna
+    )
+    # Someone else's chat cannot be handed on (or taken) with !transfer.
+    assert await core.command(core.queue_room, cas, f"!transfer {number} {cas}") == text(
+        "nl", "queue.staff.not_yours", number=number
+    )
+    q = await core.stores.queue.by_number(number)
+    assert q is not None and q.claimed_by == anna
+    assert await core.command(core.queue_room, anna, f"!transfer {number} {bram}") == text(
+        "nl", "queue.staff.transfer_done", number=number, counsellor=bram
+    )

@@ -9,6 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bots.db.case import CaseStore
+from bots.ids import RoomID
 from tests.support.bots import ORIGIN, FakeClock, InProcessBots, bots_config
 from tests.support.counts import counts
 from tests.support.matrix_clients import ClientFactory
@@ -191,3 +193,28 @@ async def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(proxie
     assert (await _post_from(api, "127.0.0.1", first))[0] == 201
     assert (await _post_from(api, "127.0.0.1", {"X-Forwarded-For": "203.0.113.99"}))[0] == 429  # same /24
     assert (await _post_from(api, "127.0.0.1", {"X-Forwarded-For": "192.0.2.1"}))[0] == 201
+
+
+async def test_end_requests_have_a_limit_of_their_own(limited_bots: InProcessBots) -> None:
+    api = limited_bots.api
+    for _ in range(2):  # garbage tokens: each costs the bots a Synapse call
+        status, _, _ = await post_session(
+            api, None, headers={"Authorization": "Bearer not-a-token"}, path="/api/v1/sessions/end"
+        )
+        assert status == 401
+    status, body, headers = await post_session(
+        api, None, headers={"Authorization": "Bearer not-a-token"}, path="/api/v1/sessions/end"
+    )
+    assert (status, body) == (429, {"error": "rate_limited"}) and int(headers["Retry-After"]) > 0
+    assert (await _post_from(api, "127.0.0.1"))[0] == 201, "ending has its own budget, apart from starting"
+
+
+async def test_a_campaign_the_platform_does_not_know_is_not_kept(bots: InProcessBots) -> None:
+    known = {"language": "nl", "entry": "widget", "campaign": "geldezel-no-way"}
+    made_up = {"language": "nl", "entry": "widget", "campaign": "my-name-is-jan"}
+    cases = CaseStore(bots.db)
+    for body, kept in ((known, "geldezel-no-way"), (made_up, None)):
+        status, session, _ = await post_session(bots.api, body)
+        assert status == 201
+        case = await cases.by_room(RoomID(session["room_id"]))
+        assert case is not None and case.campaign == kept
