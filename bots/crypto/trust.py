@@ -189,6 +189,12 @@ class TrustPolicy:
             entry = self._cache[user]
         return entry
 
+    async def cross_signed_devices(self, user: UserID) -> set[str]:
+        """The devices of ``user`` cross-signed by the pinned identity, looked up now."""
+        await self.refresh([user])
+        keys = self._cache[user].keys
+        return {device for device in keys.devices if device_cross_signed(keys, device)}
+
     async def all_devices_cross_signed(self, user: UserID) -> bool:
         """Whether ``user`` has devices and every one of them is cross-signed by the pinned
         identity, looked up now (for an unencrypted event, which names no device)."""

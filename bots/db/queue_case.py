@@ -315,6 +315,26 @@ class QueueStore:
             version,
         )
 
+    async def repost_live_cards(self) -> int:
+        """Every card of a case waiting or claimed is posted again (the old one redacted after);
+        how many."""
+        rows = await self.db.fetch(
+            "UPDATE queue_case SET card_replaced=card_event_id, card_txn=NULL, card_event_id=NULL, card_shown=0 "
+            "WHERE stage IN ('waiting', 'claimed') AND card_event_id IS NOT NULL RETURNING case_id"
+        )
+        return len(rows)
+
+    async def replaced_cards(self) -> list[tuple[str, EventID]]:
+        """Old cards to redact: their case's new card has been sent."""
+        rows = await self.db.fetch(
+            "SELECT case_id, card_replaced FROM queue_case "
+            "WHERE card_replaced IS NOT NULL AND card_event_id IS NOT NULL"
+        )
+        return [(row["case_id"], EventID(row["card_replaced"])) for row in rows]
+
+    async def replaced_redacted(self, case_id: str) -> None:
+        await self.db.execute("UPDATE queue_case SET card_replaced=NULL WHERE case_id=$1", case_id)
+
     async def card_sent(self, case_id: str, event_id: EventID) -> None:
         await self.db.execute("UPDATE queue_case SET card_event_id=$2 WHERE case_id=$1", case_id, event_id)
 

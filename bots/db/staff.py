@@ -59,3 +59,14 @@ class StaffStore:
     async def remove(self, user_id: UserID) -> None:
         """No longer staff (``keerpunt staff disable``)."""
         await self.db.execute("DELETE FROM staff WHERE user_id=$1", user_id)
+        await self.db.execute("DELETE FROM staff_device WHERE user_id=$1", user_id)
+
+    async def devices(self, user_id: UserID) -> set[str]:
+        """The cross-signed devices of a staff member the live cards have reached."""
+        rows = await self.db.fetch("SELECT device_id FROM staff_device WHERE user_id=$1", user_id)
+        return {row["device_id"] for row in rows}
+
+    async def set_devices(self, user_id: UserID, devices: set[str]) -> None:
+        await self.db.execute("DELETE FROM staff_device WHERE user_id=$1", user_id)
+        for device in sorted(devices):
+            await self.db.execute("INSERT INTO staff_device (user_id, device_id) VALUES ($1, $2)", user_id, device)

@@ -33,6 +33,7 @@ class Queue:
         accounts = VisitorAccounts(parts.admin, parts.stores.cases, parts.clock)
         worker = QueueWorker(parts, domain, matrix, queue_room, accounts.erase)
         lifecycle = Lifecycle(parts)
+        staff.wake = worker.wake
 
         async def the_queue_room(room_id: RoomID) -> Where | None:
             return Where(room_id, "queue") if room_id == queue_room else None
@@ -45,6 +46,7 @@ class Queue:
             members=(visitor.on_member, staff.on_member),
             reactions=(staff.on_reaction,),
             identity=(staff.identity_changed,),
+            devices=(staff.devices_changed,),
             commands=staff.commands,
             workers=(worker, lifecycle),
         )

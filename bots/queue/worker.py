@@ -96,6 +96,7 @@ class QueueWorker:
         busy = await self._posts(now) or busy
         busy = await self._access() or busy
         busy = await self._space() or busy
+        await self._replaced_cards()
         await self._reminders(now)
         open_now = self.hours.is_open(self._moment(now))
         if open_now:
@@ -144,6 +145,12 @@ class QueueWorker:
                     await self.queue.card_edited(q.case_id, q.card_version)
                 self.sent()
         return busy
+
+    async def _replaced_cards(self) -> None:
+        """A card posted again (for a counsellor's new session): the one it replaces goes."""
+        for case_id, old in await self.queue.replaced_cards():
+            await self.matrix.redact(self.queue_room, old)
+            await self.queue.replaced_redacted(case_id)
 
     async def _card_sent(self, q: QueueCase) -> bool:
         """Learn the card's event ID from the outbox; True while it is still on its way."""

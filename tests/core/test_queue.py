@@ -292,3 +292,40 @@ async def test_only_the_counsellor_who_has_the_chat_hands_it_on(core: CoreBot) -
     assert await core.command(core.queue_room, anna, f"!transfer {number} {bram}") == text(
         "nl", "queue.staff.transfer_done", number=number, counsellor=bram
     )
+
+
+async def test_a_counsellors_new_session_gets_every_live_card_again(core: CoreBot) -> None:
+    anna, bram = await core.add_staff("anna"), await core.add_staff("bram")
+    waiting, claimed, done = await core.open_case(), await core.open_case(), await core.open_case()
+    for visitor in (waiting, claimed, done):
+        await visitor.answer_all(CALM)
+    await core.command(core.queue_room, bram, f"!claim {claimed.number}")
+    await core.command(core.queue_room, bram, f"!claim {done.number}")
+    await core.command(done.room_id, bram, "!close helped")
+    first = {v.number: core.card(v.number).event_id for v in (waiting, claimed, done)}
+    # Anna's known session is recorded the first time her devices are seen: nothing happens.
+    await core.bot.router.on_devices_changed([anna])
+    await core.settle()
+    assert {v.number: core.card(v.number).event_id for v in (waiting, claimed, done)} == first
+    # She signs in on a new laptop: the live cards come again, the old ones are redacted.
+    core.trust.devices[anna] = {"DEVICE1", "NEWLAPTOP"}
+    await core.bot.router.on_devices_changed([anna])
+    await core.settle()
+    cards = [
+        s for s in core.sent(core.queue_room) if "nl.keerpunt.card" in s.content and "m.new_content" not in s.content
+    ]
+    for visitor in (waiting, claimed):
+        latest = [c for c in cards if c.content["nl.keerpunt.card"]["case"] == visitor.number][-1]
+        assert latest.event_id != first[visitor.number]
+        assert (core.queue_room, first[visitor.number]) in core.matrix.redacted
+        q = await core.stores.queue.by_number(visitor.number)
+        assert q is not None and q.card_event_id == latest.event_id
+    assert len([c for c in cards if c.content["nl.keerpunt.card"]["case"] == done.number]) == 1, "closed: not again"
+    # A 👍 on the new card still claims.
+    await core.react(
+        core.queue_room,
+        anna,
+        [c for c in cards if c.content["nl.keerpunt.card"]["case"] == waiting.number][-1].event_id,
+    )
+    q = await core.stores.queue.by_number(waiting.number)
+    assert q is not None and q.claimed_by == anna

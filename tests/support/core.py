@@ -238,12 +238,16 @@ class FakeTrust:
     def __init__(self) -> None:
         self.untrusted: set[str] = set()
         self.on_change: Any = None
+        self.devices: dict[str, set[str]] = {}  # a user's cross-signed devices (default: one)
 
     async def sent_by_trusted_device(self, client: Any, room_id: str, event: Event) -> bool:
         return event.sender not in self.untrusted
 
     async def all_devices_cross_signed(self, user: str) -> bool:
         return user not in self.untrusted
+
+    async def cross_signed_devices(self, user: str) -> set[str]:
+        return set() if user in self.untrusted else set(self.devices.get(user, {"DEVICE1"}))
 
     async def apply(self, client: Any, users: Any) -> None:
         return None
