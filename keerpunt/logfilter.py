@@ -21,13 +21,14 @@ import re
 _ACCESS_ARGS = 17
 _IP, _REQUESTER, _USER_AGENT = 0, 2, 15
 
+# Sigils and the colon may each be plain or percent-encoded: request paths mix them
+# (Synapse logs "/rooms/!abc%3Aserver/send/…").
+_AT, _BANG, _DOLLAR, _COLON = r"(?:@|%40)", r"(?:!|%21)", r"(?:\$|%24)", r"(?::|%3A)"
+_SERVER = r"[A-Za-z0-9.\-]+(?:(?::|%3A)\d+)?"
 _SCRUB = [
-    (re.compile(r"@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-]+(?::\d+)?"), "@<user>"),
-    (re.compile(r"%40[a-z0-9._=/+\-]+%3A[A-Za-z0-9.\-]+(?:%3A\d+)?", re.IGNORECASE), "@<user>"),
-    (re.compile(r"![A-Za-z0-9._~\-]+:[A-Za-z0-9.\-]+(?::\d+)?"), "!<room>"),
-    (re.compile(r"%21[A-Za-z0-9._~\-]+%3A[A-Za-z0-9.\-]+(?:%3A\d+)?", re.IGNORECASE), "!<room>"),
-    (re.compile(r"\$[A-Za-z0-9+/_\-]{16,}(?::[A-Za-z0-9.\-]+)?"), "$<event>"),
-    (re.compile(r"%24[A-Za-z0-9+/_\-]{16,}(?:%3A[A-Za-z0-9.\-]+)?", re.IGNORECASE), "$<event>"),
+    (re.compile(_AT + r"[a-z0-9._=/+\-]+" + _COLON + _SERVER, re.IGNORECASE), "@<user>"),
+    (re.compile(_BANG + r"[A-Za-z0-9._~\-]+" + _COLON + _SERVER, re.IGNORECASE), "!<room>"),
+    (re.compile(_DOLLAR + r"[A-Za-z0-9+/_\-]{16,}(?:" + _COLON + _SERVER + ")?", re.IGNORECASE), "$<event>"),
     (re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"), "<ip>"),
     # IPv6: four or more groups, or a "::" between hex digits (not a time like 12:30:45).
     (

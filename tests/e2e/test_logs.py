@@ -143,6 +143,8 @@ async def test_a_whole_conversation_leaves_no_visitor_in_any_log(
         quote(session["user_id"]),
         session["room_id"],
         quote(session["room_id"]),
+        session["room_id"].replace(":", "%3A"),  # as request paths mix them
+        session["user_id"].replace(":", "%3A"),
         session["user_id"].split(":")[0].removeprefix("@"),  # the localpart alone
         SECRET,
         CLIENT,

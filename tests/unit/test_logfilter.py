@@ -20,6 +20,8 @@ from keerpunt.logfilter import ScrubAccessLog, ScrubIdentifiers, scrub
         ),
         ("GET /_matrix/client/v3/profile/%40visitor-77%3Alocalhost%3A8008", "visitor-77", "/profile/@<user>"),
         ("room !xYzAbC123:localhost:8448 purged", "xYzAbC123", "room !<room> purged"),
+        ("PUT /_matrix/client/v3/rooms/!bjAdrQ%3Alocalhost/send/m.room.encrypted/1", "bjAdrQ", "/rooms/!<room>/send"),
+        ("GET /_matrix/client/v3/profile/@visitor-5%3Alocalhost/displayname", "visitor-5", "/profile/@<user>/"),
         ("event $Rk3mZ7a9QfPzL1xY2wVu8tS0nMj4kHg6eDcBa5X_-1 failed", "Rk3mZ7a9", "event $<event> failed"),
         ("client 203.0.113.9 connected", "203.0.113.9", "client <ip> connected"),
         ("client 2001:db8:85a3::8a2e:370:7334 connected", "2001:db8", "client <ip> connected"),
