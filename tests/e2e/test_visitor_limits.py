@@ -207,6 +207,8 @@ async def test_in_its_case_room_a_visitor_only_sends_encrypted_messages(
 ) -> None:
     visitor, case_room = await visitor_in_case_room(clients, bots)
     base = room(case_room)
+    # The normal path: an encrypted message, as the widget sends it.
+    event_id = await send(visitor, case_room, "m.room.message", {"msgtype": "m.text", "body": "hallo"})
     call_invite = {"call_id": "c1", "party_id": "p1", "version": "1", "lifetime": 60000, "offer": {"type": "offer"}}
     for event_type, content in [
         ("m.call.invite", call_invite),
@@ -215,7 +217,7 @@ async def test_in_its_case_room_a_visitor_only_sends_encrypted_messages(
         ("org.matrix.msc4075.rtc.notification", {"notify_type": "ring"}),
         # Plain text would sit readable on the server; the power levels allow it, the module does not.
         ("m.room.message", {"msgtype": "m.text", "body": "ik ben 15"}),
-        ("m.reaction", {"m.relates_to": {"rel_type": "m.annotation", "event_id": "$x", "key": "x"}}),
+        ("m.reaction", {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": "x"}}),
     ]:
         refused(await call(visitor, "PUT", f"{base}/send/{event_type}/{txn()}", content), "event")
     member_key = quote(f"_{visitor.user_id}_{visitor.device_id}")
@@ -223,9 +225,6 @@ async def test_in_its_case_room_a_visitor_only_sends_encrypted_messages(
         await call(visitor, "PUT", f"{base}/state/org.matrix.msc3401.call.member/{member_key}", {}), STATE_REFUSAL
     )
     refused_as(await call(visitor, "PUT", f"{base}/state/nl.keerpunt.anything/", {"x": 1}), STATE_REFUSAL)
-
-    # The normal path: an encrypted message, as the widget sends it.
-    event_id = await send(visitor, case_room, "m.room.message", {"msgtype": "m.text", "body": "hallo"})
     refused(await call(visitor, "PUT", f"{base}/redact/{quote(event_id)}/{txn()}", {}), "event")
 
 
