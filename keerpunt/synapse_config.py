@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from bots.texts import LANGUAGES, text
 from keerpunt.config import Config, ConfigError
 
 Variant = Literal["dev", "production"]
@@ -31,6 +32,11 @@ LOG_FILTER_SOURCE = Path(__file__).with_name("logfilter.py")
 # Keerpunt's Synapse module (modules: in 10-keerpunt.yaml); like the log filter, it lives next
 # to homeserver.yaml on Synapse's PYTHONPATH.
 SYNAPSE_MODULE = "keerpunt_synapse.py"
+# Its entry in `modules:` (10-keerpunt.yaml); the renderer fills in its config.
+SYNAPSE_MODULE_CLASS = "keerpunt_synapse.KeerpuntModule"
+# Every visitor account's localpart starts with this (bots/sessions/spares.py
+# ``visitor_localpart``; tests/unit/test_synapse_config.py checks the two agree).
+VISITOR_LOCALPART_PREFIX = "visitor-"
 
 
 def synapse_dir(config: Config) -> Path:
@@ -110,6 +116,26 @@ def computed_layer(config: Config, variant: Variant, sdir: Path) -> dict[str, An
     }
 
 
+def module_config() -> dict[str, Any]:
+    """The config of Keerpunt's Synapse module: who counts as a visitor, which names they may have.
+
+    The names are the neutral display names the bots give visitor accounts, one per language
+    (``visitor.display_name`` in bots/texts): the module lets a visitor's own token set its
+    display name to one of these and to nothing else, which is the one rename the bots make
+    (a spare account taking the visitor's language).
+    """
+    names = sorted({text(language, "visitor.display_name") for language in LANGUAGES})
+    return {"visitor_localpart_prefix": VISITOR_LOCALPART_PREFIX, "visitor_display_names": names}
+
+
+def _with_module_config(rendered: dict[str, Any]) -> dict[str, Any]:
+    entries = [m for m in rendered.get("modules") or [] if m.get("module") == SYNAPSE_MODULE_CLASS]
+    if len(entries) != 1:
+        raise ConfigError("synapse-config", f"expected {SYNAPSE_MODULE_CLASS} once in modules: (10-keerpunt.yaml)")
+    entries[0]["config"] = merge(entries[0].get("config") or {}, module_config())
+    return rendered
+
+
 def render_homeserver(config: Config, variant: Variant, *, test: bool = False) -> dict[str, Any]:
     sdir = synapse_dir(config)
     rendered = _layer("00-defaults.yaml")
@@ -118,7 +144,7 @@ def render_homeserver(config: Config, variant: Variant, *, test: bool = False) -
     rendered = merge(rendered, _layer(f"20-{variant}.yaml"))
     if test:
         rendered = merge(rendered, _layer("30-test.yaml"))
-    return rendered
+    return _with_module_config(rendered)
 
 
 def render_log_config(config: Config, variant: Variant) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bots.sessions.spares import visitor_localpart
+from bots.texts import LANGUAGES, text
 from keerpunt.config import Config
 from keerpunt.synapse_config import CONFIG_DIR, init_synapse
 from tests.support.synapse import make_test_config
@@ -192,3 +194,65 @@ def test_access_log_filter_blanks_ip_and_user_agent(rendered: tuple[Config, dict
         "synapse.access.http.8008", logging.DEBUG, "f", 1, "%s - Received", ("203.0.113.9",), None
     )
     assert not keerpunt_logfilter.ScrubAccessLog().filter(other)
+
+
+def test_keerpunt_module_limits_visitors_with_the_bots_names(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    (entry,) = [m for m in hs["modules"] if m["module"] == "keerpunt_synapse.KeerpuntModule"]
+    config = entry["config"]
+    # The module's idea of a visitor is the bots' (bots/sessions/spares.py).
+    assert visitor_localpart().startswith(config["visitor_localpart_prefix"])
+    assert not f"staff-{visitor_localpart()}".startswith(config["visitor_localpart_prefix"])
+    # The only display names a visitor's own token may set: those the bots give, per language.
+    assert sorted(config["visitor_display_names"]) == sorted(
+        {text(language, "visitor.display_name") for language in LANGUAGES}
+    )
+    assert len(config["visitor_display_names"]) == len(LANGUAGES)
+    module_file = Path(hs["log_config"]).parent / "keerpunt_synapse.py"
+    assert module_file.read_text() == (CONFIG_DIR / "keerpunt_synapse.py").read_text()
+    # Not Synapse's blanket switch: it would also stop staff and partners inviting anyone.
+    assert hs.get("block_non_admin_invites", False) is False
+
+
+def test_keerpunt_module_refuses_to_load_without_its_config() -> None:
+    sys.path.insert(0, str(CONFIG_DIR))
+    try:
+        from keerpunt_synapse import KeerpuntModule
+    finally:
+        sys.path.pop(0)
+    from synapse.config import ConfigError as SynapseConfigError
+
+    good = {"visitor_localpart_prefix": "visitor-", "visitor_display_names": ["Bezoeker"]}
+    assert KeerpuntModule.parse_config(good) == good
+    for bad in (
+        {},
+        {**good, "visitor_localpart_prefix": ""},
+        {**good, "visitor_display_names": []},
+        {**good, "visitor_display_names": [" "]},
+    ):
+        with pytest.raises(SynapseConfigError):
+            KeerpuntModule.parse_config(bad)
+
+
+def test_staff_password_policy_sits_where_synapse_reads_it(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, hs = rendered
+    password = hs["password_config"]
+    assert password["enabled"] is True
+    # Synapse reads password_config.policy only; a minimum_length beside it is silently ignored.
+    assert set(password) == {"enabled", "policy"}, password
+    policy = password["policy"]
+    assert policy["enabled"] is True
+    assert policy["minimum_length"] >= 12
+    assert policy["require_digit"] is True
+    assert policy["require_lowercase"] is True
+    assert policy["require_uppercase"] is True
+
+
+def test_synapse_reads_the_rendered_password_policy(rendered: tuple[Config, dict[str, Any]]) -> None:
+    from synapse.config.auth import AuthConfig
+
+    _, hs = rendered
+    auth = AuthConfig(None)  # type: ignore[arg-type]
+    auth.read_config(hs)
+    assert auth.password_policy_enabled is True
+    assert auth.password_policy["minimum_length"] >= 12
