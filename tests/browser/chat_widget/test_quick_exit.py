@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.async_api import BrowserContext, Page, Route, expect
 
+from bots.texts import text
 from tests.support.browser import NEUTRAL_URL, Stack
-from tests.support.matrix_clients import TestUser
+from tests.support.handover import admin_get
+from tests.support.matrix_clients import ClientFactory, TestUser
+from tests.support.staff import add_counsellor
 from tests.support.waiting import wait_until
 from tests.support.widget import (
+    answer_triage_with_buttons,
     case_of,
+    claim_and_join,
     counsellor_joins,
     counsellor_says,
     open_chat_page,
@@ -119,6 +125,58 @@ async def test_pressing_shift_three_times_exits(
         await page.keyboard.press("Shift")
     await assert_left_without_trace(page, stack, session, neutral)
     assert dialogs == []
+
+
+async def test_a_held_up_end_request_still_closes_and_erases_the_case_and_the_counsellor_is_told(
+    stack: Stack, page: Page, clients: ClientFactory, neutral: Neutral
+) -> None:
+    """Issue 13: under load the logout used to beat the end request, and the bots could no longer
+    find the case. The end request is held 2 s on its way here; the page still leaves at once."""
+    counsellor = await add_counsellor(clients, stack.config, stack.bots.db, "dirk")
+    await open_chat_page(page, stack)
+    session = await start_chat(page)
+    await answer_triage_with_buttons(page)
+    await claim_and_join(stack, counsellor, session)
+    room = session["room_id"]
+    await counsellor.say(room, "Hoi, ik ben Dirk")
+    await expect(page.get_by_text("Hoi, ik ben Dirk")).to_be_visible(timeout=30000)
+
+    held: list[str] = []
+    released = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        held.append(route.request.url)
+        await asyncio.sleep(2)
+        await route.continue_()
+        released.set()
+
+    logouts: list[str] = []
+    page.context.on("request", lambda r: logouts.append(r.url) if r.url.endswith("/logout") else None)
+    await page.context.route("**/api/v1/sessions/end", hold)
+    at_once = await page.evaluate(AT_ONCE)
+    assert at_once == {"covered": True, "log": 0, "secret": False}
+    await page.wait_for_url(NEUTRAL_URL, timeout=10000)
+    assert not released.is_set(), "the page must leave at once, not wait for the end request"
+
+    case = await wait_until(lambda: _closed(stack, session), within=30, what="the case to be closed")
+    assert case.close_reason == "quick_exit"
+    assert len(held) == 1 and released.is_set()
+    erased = await wait_until(lambda: _erased(stack, session), within=30, what="the account to be erased")
+    assert erased.erased_at is not None
+    status, account = await admin_get(clients, f"/_synapse/admin/v2/users/{quote(session['user_id'])}")
+    assert status == 200 and account["deactivated"] is True and account["erased"] is True
+    assert await _token_dead(stack, session)
+    notice = text("nl", "queue.staff.visitor_quick_exit")
+    await counsellor.wait_message(
+        room, stack.bots.user_id, lambda e: e["content"]["body"] == notice, within=30, what="the quick-exit notice"
+    )
+    # Nothing raced the end request: the bots' erase ended the token, no logout was needed.
+    assert logouts == []
+
+
+async def _erased(stack: Stack, session: dict[str, Any]) -> Any:
+    case = await case_of(stack, session["user_id"])
+    return case if case is not None and case.erased_at is not None else None
 
 
 async def test_shift_used_as_a_modifier_resets_the_count(stack: Stack, page: Page, neutral: Neutral) -> None:

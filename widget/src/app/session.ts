@@ -89,6 +89,7 @@ export class ChatSession {
           void client.sendReadReceipt(event as MatrixEvent).catch(() => undefined);
         }
       },
+      forgetOwn: (eventId) => this.outbox.forget(eventId),
       crypto: crypto as unknown as Backend,
     });
     listen(client, { me, bot, names, rooms: this.rooms, timeline: this.timeline, outbox: this.outbox, callbacks, stopped });

@@ -6,7 +6,8 @@
  * the end request (`quick_exit`, keepalive) for an account that only arrived after the teardown.
  *
  * - `quick-exit`: Snel weg / Shift three times. quickexit.ts covers the page first, then calls
- *   this, sends the end request itself, logs out and leaves without a Referer.
+ *   this, sends the end request itself (a logout only if that fails) and leaves at once without
+ *   a Referer.
  * - `page-hidden`: the page goes away (tab closed, host page navigated, the portal's own quick
  *   exit removed the frame). Only the end request (keepalive): a logout sent at the same moment
  *   could beat it and leave the bots unable to find the case; ending revokes the token anyway.

@@ -4,6 +4,8 @@ import {
   botNews,
   eventKey,
   isShownType,
+  isStaffCommand,
+  redactedId,
   renderEvent,
   senderName,
   type EventLike,
@@ -26,7 +28,9 @@ function event(over: Partial<Record<keyof EventLike, unknown>> & { content?: obj
     isBeingDecrypted: () => false,
     shouldAttemptDecryption: () => false,
     isDecryptionFailure: () => false,
+    isRedacted: () => false,
     decryptionFailureReason: null,
+    event: {},
     ...rest,
   } as EventLike;
 }
@@ -87,6 +91,31 @@ describe("renderEvent", () => {
     });
   });
 
+  it("never shows a staff command from a counsellor or a partner, not even for a moment", () => {
+    for (const body of ["!note 12 geheim", "  !queue", "\n\t!note 3 x", "\u00a0!stats", "\u001f!note 4 y", "\u0085!help", "!"]) {
+      expect(renderEvent(event({ content: { msgtype: "m.text", body } }), who)).toEqual({ kind: "hidden", key: "$1", bot: null });
+      expect(renderEvent(event({ getSender: () => "@partner:k", content: { msgtype: "m.notice", body } }), who).kind).toBe("hidden");
+    }
+    // Also as the text of an edit, or sent as a prompt event by someone who is not the bot.
+    const edit = { msgtype: "m.text", body: "* oeps", "m.new_content": { msgtype: "m.text", body: "!note 12 geheim" } };
+    expect(renderEvent(event({ content: edit }), who).kind).toBe("hidden");
+    expect(renderEvent(event({ type: "nl.keerpunt.prompt", content: { body: "!note 12 geheim" } }), who).kind).toBe("hidden");
+  });
+
+  it("shows an exclamation mark that does not start the message, and the bot's own text as it is", () => {
+    const text = renderEvent(event({ content: { msgtype: "m.text", body: "Goed gedaan!" } }), who);
+    expect(text.kind === "message" && text.view.body).toBe("Goed gedaan!");
+    const fromBot = renderEvent(event({ getSender: () => BOT, content: { msgtype: "m.notice", body: "!Let op" } }), who);
+    expect(fromBot.kind === "message" && fromBot.view.body).toBe("!Let op");
+  });
+
+  it("hides a redacted event, whoever sent it and however far its decryption got", () => {
+    const redacted = { isRedacted: () => true, content: {} };
+    for (const over of [{}, { getSender: () => BOT }, { shouldAttemptDecryption: () => true }, { isDecryptionFailure: () => true }]) {
+      expect(renderEvent(event({ ...redacted, ...over }), who)).toEqual({ kind: "hidden", key: "$1", bot: null });
+    }
+  });
+
   it("never passes on a body that is not a string", () => {
     const rendered = renderEvent(event({ content: { msgtype: "m.text", body: { html: "<b>x</b>" } } }), who);
     expect(rendered.kind === "message" && rendered.view.body).toBe("");
@@ -103,6 +132,25 @@ describe("eventKey and isShownType", () => {
   it("shows messages, encrypted events and prompts, nothing else", () => {
     expect(["m.room.encrypted", "m.room.message", "nl.keerpunt.prompt"].every(isShownType)).toBe(true);
     expect(["m.reaction", "m.room.member", "m.room.redaction", "m.sticker"].some(isShownType)).toBe(false);
+  });
+});
+
+describe("isStaffCommand and redactedId", () => {
+  it("reads a command from the body or the edited body only", () => {
+    expect(isStaffCommand({ body: " !note 1 x" })).toBe(true);
+    expect(isStaffCommand({ body: "hoi", "m.new_content": { body: "!queue" } })).toBe(true);
+    expect(isStaffCommand({ body: "hoi !note", formatted_body: "!note" })).toBe(false);
+    expect(isStaffCommand({ body: ["!note"], "m.new_content": "!note" })).toBe(false);
+  });
+
+  it("names the event a redaction takes away, at the top (up to v10) or in the content (v11)", () => {
+    const redaction = (top: unknown, content: object = {}) =>
+      ({ getWireType: () => "m.room.redaction", getContent: () => content, event: { redacts: top } }) as never;
+    expect(redactedId(redaction("$a"))).toBe("$a");
+    expect(redactedId(redaction(undefined, { redacts: "$b" }))).toBe("$b");
+    expect(redactedId(redaction(undefined))).toBeNull();
+    expect(redactedId(redaction(5, { redacts: 6 }))).toBeNull();
+    expect(redactedId({ getWireType: () => "m.room.message", getContent: () => ({ redacts: "$c" }), event: { redacts: "$c" } })).toBeNull();
   });
 });
 

@@ -61,7 +61,9 @@ function message(over: Partial<Record<string, unknown>> = {}): TimelineEvent & {
     isBeingDecrypted: () => false,
     shouldAttemptDecryption: () => false,
     isDecryptionFailure: () => false,
+    isRedacted: () => false,
     decryptionFailureReason: null as DecryptionFailureCode | null,
+    event: {},
     attemptDecryption: async (_crypto: unknown, options: unknown) => void retries.push(options),
     ...over,
   };
@@ -74,6 +76,8 @@ function wired() {
   let stopped = false;
   const rooms = new Rooms({ me: ME, bot: BOT, caseRoom: CASE, join: async () => undefined, callbacks: cb, stopped: () => stopped });
   const markRead = vi.fn();
+  const own = new Map<string, string>();
+  const forgetOwn = vi.fn((eventId: string) => own.get(eventId) ?? null);
   const crypto = { backend: true };
   const timeline = new Timeline({
     me: ME,
@@ -83,12 +87,28 @@ function wired() {
     callbacks: cb,
     displayNameOf: (_room, user) => client.members.find((m) => m.userId === user)?.rawDisplayName ?? null,
     markRead,
+    forgetOwn,
     crypto: crypto as never,
   });
   const outbox = { updateReadState: vi.fn(), resendFailed: vi.fn(async () => undefined) };
   listen(client as never, { me: ME, bot: BOT, names, rooms, timeline, outbox, callbacks: cb, stopped: () => stopped });
-  return { client, cb, rooms, timeline, outbox, markRead, crypto, stop: () => (stopped = true) };
+  return { client, cb, rooms, timeline, outbox, markRead, own, crypto, stop: () => (stopped = true) };
 }
+
+/** A redaction of `target` (unencrypted, as redactions are), by a counsellor or the bot. */
+function redaction(target: string, over: Partial<Record<string, unknown>> = {}): TimelineEvent {
+  return message({
+    getId: () => "$r1",
+    getType: () => "m.room.redaction",
+    getWireType: () => "m.room.redaction",
+    getContent: () => ({}),
+    event: { redacts: target },
+    ...over,
+  });
+}
+
+/** Every text ever handed to the screen. */
+const bodies = (cb: Recorded) => cb.message.mock.calls.map(([, view]) => view.body);
 
 const room = (roomId: string) => ({ roomId });
 
@@ -186,6 +206,74 @@ describe("the timeline of the rooms shown", () => {
     client.emit(RoomEvent.Timeline, message({ getId: () => "$j", getRoomId: () => "!h:k", getSender: () => BOT, getContent: () => joined }), room("!h:k"), false);
     client.emit(RoomEvent.Timeline, message({ getId: () => "$i", getRoomId: () => "!h:k", getSender: () => "@i:k" }), room("!h:k"), false);
     expect(cb.message).toHaveBeenLastCalledWith("!h:k", expect.objectContaining({ key: "$i", name: "Jeugdzorg" }));
+  });
+});
+
+describe("redactions and staff commands", () => {
+  it("takes a shown message off the screen when it is redacted, and never brings it back", () => {
+    const { client, cb } = wired();
+    client.emit(RoomEvent.Timeline, message(), room(CASE), false);
+    expect(bodies(cb)).toEqual(["hoi"]);
+    const gone = message({ isRedacted: () => true, getContent: () => ({}) });
+    client.emit(RoomEvent.Timeline, redaction("$m1"), room(CASE), false);
+    expect(cb.remove).toHaveBeenCalledWith(CASE, "$m1");
+    client.emit(MatrixEventEvent.Decrypted, gone);
+    client.emit(MatrixEventEvent.Decrypted, message());
+    expect(cb.message).toHaveBeenCalledTimes(1);
+  });
+
+  it("takes an event off the screen that js-sdk redacted itself, in the rooms shown only", () => {
+    const { client, cb } = wired();
+    client.emit(RoomEvent.Timeline, message({ shouldAttemptDecryption: () => true }), room(CASE), false);
+    client.emit(RoomEvent.Redaction, redaction("$m1"), room(CASE));
+    client.emit(RoomEvent.Redaction, redaction("$m9"), room("!foreign:k"));
+    client.emit(RoomEvent.Redaction, message(), room(CASE)); // not a redaction: nothing to take away
+    expect(cb.remove.mock.calls).toEqual([[CASE, "$m1"]]);
+  });
+
+  it("never shows an event that arrives redacted, nor decrypts it again", () => {
+    const { client, cb } = wired();
+    const redacted = message({
+      isRedacted: () => true,
+      isDecryptionFailure: () => true,
+      decryptionFailureReason: DecryptionFailureCode.UNKNOWN_SENDER_DEVICE,
+    });
+    client.emit(RoomEvent.Timeline, redacted, room(CASE), false);
+    client.emit(MatrixEventEvent.Decrypted, redacted);
+    client.emit(CryptoEvent.DevicesUpdated, ["@anna:k"], false);
+    expect(cb.message).not.toHaveBeenCalled();
+    expect(redacted.retries).toEqual([]);
+  });
+
+  it("forgets a message waiting for its sender's keys once it is redacted", () => {
+    const { client } = wired();
+    const waiting = message({ isDecryptionFailure: () => true, decryptionFailureReason: DecryptionFailureCode.UNKNOWN_SENDER_DEVICE });
+    client.emit(RoomEvent.Timeline, waiting, room(CASE), false);
+    client.emit(MatrixEventEvent.Decrypted, waiting);
+    client.emit(RoomEvent.Timeline, redaction("$m1"), room(CASE), false);
+    client.emit(CryptoEvent.DevicesUpdated, ["@anna:k"], false);
+    expect(waiting.retries).toEqual([]);
+  });
+
+  it("takes one of our own messages off the screen by its key when it is redacted", () => {
+    const { client, cb, own } = wired();
+    own.set("$mine", "kpTEST.1");
+    client.emit(RoomEvent.Timeline, redaction("$mine"), room(CASE), false);
+    expect(cb.remove.mock.calls).toEqual([[CASE, "$mine"], [CASE, "kpTEST.1"]]);
+  });
+
+  it("never hands a counsellor's staff command to the screen, before or after decryption", () => {
+    const { client, cb } = wired();
+    const note = { msgtype: "m.text", body: "!note 4821 geheim" };
+    client.emit(RoomEvent.Timeline, message({ shouldAttemptDecryption: () => true }), room(CASE), false);
+    client.emit(MatrixEventEvent.Decrypted, message({ getContent: () => note }));
+    expect(cb.remove).toHaveBeenCalledWith(CASE, "$m1");
+    client.emit(RoomEvent.Timeline, message({ getId: () => "$m2", getContent: () => note }), room(CASE), false);
+    expect(cb.remove).toHaveBeenCalledWith(CASE, "$m2");
+    expect(bodies(cb)).toEqual([null]); // only the "being opened" line, without text
+    // The bot's redaction of it changes nothing on screen.
+    client.emit(RoomEvent.Timeline, redaction("$m2", { getSender: () => BOT }), room(CASE), false);
+    expect(bodies(cb)).toEqual([null]);
   });
 });
 

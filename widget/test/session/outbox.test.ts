@@ -236,6 +236,19 @@ describe("Outbox", () => {
     expect(statuses("kpTEST.1")).toEqual(["sending", "sent", "read"]);
   });
 
+  it("forgets a sent message that was redacted and names its key; other event IDs are not ours", async () => {
+    const { box, read, statuses } = outbox();
+    await box.send("!case", "een");
+    await box.send("!case", "twee");
+    expect(box.forget("$event-1")).toBe("kpTEST.1");
+    expect(box.forget("$event-1")).toBeNull();
+    expect(box.forget("$someone-else")).toBeNull();
+    read.add("$event-1").add("$event-2");
+    box.updateReadState("!case");
+    expect(statuses("kpTEST.1")).toEqual(["sending", "sent"]); // never shown again
+    expect(statuses("kpTEST.2")).toEqual(["sending", "sent", "read"]);
+  });
+
   it("forgets every message on clear", async () => {
     const { box, sent } = outbox({ ready: async () => Promise.reject(new Error("x")) });
     await box.send("!case", "een").catch(() => undefined);

@@ -2,6 +2,11 @@
  * What a Matrix event from someone else looks like to the visitor, and what the bot's structured
  * content means for the widget. Pure: no client, no DOM (timeline.ts feeds it real events).
  * Text is handed on as text; ui.ts renders it with text nodes only.
+ *
+ * Never shown (SECURITY.md G.32): a redacted event (whatever it was, from whoever), and a staff
+ * command from anyone but the bot (see isStaffCommand): the bots take a `!note` out of the room
+ * and answer commands elsewhere, and the visitor must not read it even before the redaction
+ * arrives.
  */
 import { DecryptionFailureCode } from "matrix-js-sdk/lib/crypto-api/index.js";
 import {
@@ -18,6 +23,7 @@ import type { MessageView, RoomKind, Sender } from "./types";
 export const PROMPT_TYPE = "nl.keerpunt.prompt";
 const MESSAGE_TYPE = "m.room.message";
 const ENCRYPTED_TYPE = "m.room.encrypted";
+const REDACTION_TYPE = "m.room.redaction";
 
 /** The part of js-sdk's MatrixEvent that rendering reads. */
 export interface EventLike {
@@ -32,7 +38,11 @@ export interface EventLike {
   isBeingDecrypted(): boolean;
   shouldAttemptDecryption(): boolean;
   isDecryptionFailure(): boolean;
+  /** Redacted: `unsigned.redacted_because` is set (by the server, or by js-sdk on a redaction). */
+  isRedacted(): boolean;
   readonly decryptionFailureReason: DecryptionFailureCode | null;
+  /** The event as it came (js-sdk's MatrixEvent.event): a redaction names its target here. */
+  readonly event: { redacts?: string };
 }
 
 export type Rendered =
@@ -72,10 +82,43 @@ export function senderName(
   return own ?? known.organisation ?? null;
 }
 
+/**
+ * The ID of the event a redaction takes away: `redacts` at the top of the event (room versions
+ * up to 10, and Synapse copies it there for v11) or in its content (v11); null for any other event.
+ */
+export function redactedId(event: Pick<EventLike, "getWireType" | "getContent" | "event">): string | null {
+  if (event.getWireType() !== REDACTION_TYPE) return null;
+  const top = event.event.redacts;
+  const inContent = (event.getContent() as Record<string, unknown>).redacts;
+  const id = typeof top === "string" ? top : typeof inContent === "string" ? inContent : "";
+  return id || null;
+}
+
+/**
+ * Leading whitespace as either side counts it: JavaScript's \s, plus what Python's str.lstrip()
+ * also strips (U+001C–U+001F, U+0085), so nothing the bots read as a command slips through here.
+ */
+const COMMAND = /^[\s\x1c-\x1f\x85]*!/;
+
+/**
+ * A staff command, never shown to the visitor when anyone but the bot sends it (a counsellor,
+ * or a partner in a handover room). Deliberately simple and a little wider than the bots' own
+ * rule (bots/commands/table.py `is_command`: the body starts with "!" after leading whitespace,
+ * and is more than that "!"): any body, or edited body, whose first character after leading
+ * whitespace is "!" — a lone "!" included. Such a line is for the bots, never for the visitor.
+ */
+export function isStaffCommand(content: Record<string, unknown>): boolean {
+  const edited = content["m.new_content"];
+  const bodies = [content.body, typeof edited === "object" && edited !== null ? (edited as Record<string, unknown>).body : null];
+  return bodies.some((body) => typeof body === "string" && COMMAND.test(body));
+}
+
 export function renderEvent(event: EventLike, who: { bot: string; name: string | null }): Rendered {
   const key = eventKey(event);
   const from: Sender = (event.getSender() ?? "") === who.bot ? "bot" : "staff";
   const base = { key, from, name: who.name, prompt: null, status: null, notice: false } as const;
+  // Redacted, maybe before we could even decrypt it: nothing of it is shown or acted on.
+  if (event.isRedacted()) return { kind: "hidden", key, bot: null };
   if (event.isBeingDecrypted() || event.shouldAttemptDecryption()) {
     return { kind: "message", view: { ...base, body: null, state: "decrypting" }, bot: null };
   }
@@ -88,6 +131,7 @@ export function renderEvent(event: EventLike, who: { bot: string; name: string |
   // Buttons and queue news are the bot's alone: from anyone else they are just text.
   const bot = from === "bot" ? content : null;
   if (type !== MESSAGE_TYPE && type !== PROMPT_TYPE) return { kind: "hidden", key, bot };
+  if (from !== "bot" && isStaffCommand(content)) return { kind: "hidden", key, bot: null };
   const prompt = bot ? parsePrompt(type === PROMPT_TYPE ? content : content[PROMPT_TYPE]) : null;
   const body = typeof content.body === "string" ? content.body : "";
   const view: MessageView = { ...base, body, state: "ok", prompt, notice: content.msgtype === "m.notice" };

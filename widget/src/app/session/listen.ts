@@ -17,6 +17,7 @@ import {
 } from "matrix-js-sdk";
 import { CryptoEvent } from "matrix-js-sdk/lib/crypto-api/index.js";
 import type { InviteEvent } from "../invites";
+import { redactedId } from "./events";
 import type { Outbox } from "./outbox";
 import type { Rooms } from "./rooms";
 import type { Timeline } from "./timeline";
@@ -61,6 +62,11 @@ export function listen(client: Pick<MatrixClient, "on" | "getRoom">, deps: Liste
     timeline.arrived(room.roomId, event);
   });
   client.on(MatrixEventEvent.Decrypted, (event) => timeline.decrypted(event));
+  // Redactions also arrive on the timeline; this covers the ones js-sdk applies without one there.
+  client.on(RoomEvent.Redaction, (redaction, room) => {
+    const target = redactedId(redaction);
+    if (target !== null) timeline.redacted(room.roomId, target);
+  });
   // js-sdk never retries UNKNOWN_SENDER_DEVICE by itself (FIELD-NOTES): retry when device
   // lists or trust change, which is when the sender's keys arrive.
   client.on(CryptoEvent.DevicesUpdated, () => timeline.retryDecryptions());

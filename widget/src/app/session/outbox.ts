@@ -86,6 +86,16 @@ export class Outbox {
     }
   }
 
+  /** Our message `eventId` was redacted: forget it; its key on screen, or null when not ours. */
+  forget(eventId: string): string | null {
+    for (const out of this.outgoing.values()) {
+      if (out.eventId !== eventId) continue;
+      this.outgoing.delete(out.key);
+      return out.key;
+    }
+    return null;
+  }
+
   clear(): void {
     this.outgoing.clear();
     this.queues.clear();

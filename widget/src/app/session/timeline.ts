@@ -2,12 +2,17 @@
  * Events of the rooms we show, on their way to the screen: rendered (events.ts) when they arrive
  * and again when they are decrypted, the bot's structured content acted on, read receipts sent.
  *
+ * Redactions (SECURITY.md G.32): a redacted event leaves the screen, also when it is shown
+ * already (a counsellor deleted a message, the bot took a `!note` out of the room), and one that
+ * arrives redacted is never shown (events.ts). Redactions come as timeline events (`arrived`),
+ * and js-sdk also reports the ones it applies itself (RoomEvent.Redaction, `redacted`).
+ *
  * Strict mode (FIELD-NOTES): a message that arrives before its sender's device keys fails as
  * "unknown sender device" and js-sdk never retries it. Such events are kept here and retried
  * (`retryDecryptions`) when device lists or trust change, which is when those keys arrive.
  */
 import type { MatrixEvent } from "matrix-js-sdk";
-import { botNews, eventKey, isShownType, renderEvent, senderName, waitsForSenderKeys } from "./events";
+import { botNews, eventKey, isShownType, redactedId, renderEvent, senderName, waitsForSenderKeys } from "./events";
 import type { Rooms } from "./rooms";
 import type { Names, SessionCallbacks } from "./types";
 
@@ -25,6 +30,8 @@ export interface TimelineDeps {
   displayNameOf(roomId: string, user: string): string | null;
   /** Send a read receipt for the event (only while the page is visible). */
   markRead(event: TimelineEvent): void;
+  /** One of our own messages was redacted: its key on screen, forgotten by the outbox; else null. */
+  forgetOwn(eventId: string): string | null;
   crypto: Backend;
 }
 
@@ -38,6 +45,8 @@ export class Timeline {
   /** A new event at the end of a room's timeline. */
   arrived(roomId: string, event: TimelineEvent): void {
     if (!this.deps.rooms.has(roomId)) return;
+    const target = redactedId(event);
+    if (target !== null) return this.redacted(roomId, target);
     if (event.getSender() === this.deps.me || event.isState()) return;
     if (!isShownType(event.getWireType())) return;
     this.shown.add(eventKey(event));
@@ -48,9 +57,19 @@ export class Timeline {
   /** An event was decrypted (or failed to be). */
   decrypted(event: TimelineEvent): void {
     if (!this.deps.rooms.has(event.getRoomId() ?? "")) return;
-    if (waitsForSenderKeys(event)) this.retryDecrypt.add(event);
+    if (waitsForSenderKeys(event) && !event.isRedacted()) this.retryDecrypt.add(event);
     else this.retryDecrypt.delete(event);
     if (this.shown.has(eventKey(event))) this.render(event);
+  }
+
+  /** `eventId` in `roomId` was redacted: off the screen, never shown again, not decrypted again. */
+  redacted(roomId: string, eventId: string): void {
+    if (!this.deps.rooms.has(roomId)) return;
+    this.shown.delete(eventId);
+    for (const event of this.retryDecrypt) if (event.getId() === eventId) this.retryDecrypt.delete(event);
+    this.deps.callbacks.remove(roomId, eventId);
+    const own = this.deps.forgetOwn(eventId);
+    if (own !== null) this.deps.callbacks.remove(roomId, own);
   }
 
   get waitingForKeys(): number {
