@@ -60,8 +60,13 @@ def extra_config(partner: Observer, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 async def foreign_invite(clients: ClientFactory, visitor: str) -> tuple[Observer, str]:
-    """Someone on the server who is not the bot makes a room and invites the visitor to it."""
-    stranger = Observer(await clients.user("stranger", cross_sign=True))
+    """Someone on the server who is not the bot makes a room and invites the visitor to it.
+
+    Keerpunt's Synapse module refuses a visitor's invite by anyone but a server admin
+    (tests/e2e/test_visitor_limits.py), so the stranger here is an admin that is not the bot:
+    the one kind of account that still could, and that the widget must still ignore.
+    """
+    stranger = Observer(await clients.user("stranger", admin=True, cross_sign=True))
     created = await stranger.user.client.room_create(
         invite=[visitor],
         initial_state=[
