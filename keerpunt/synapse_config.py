@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -18,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from bots.texts import LANGUAGES, text
-from keerpunt.config import Config, ConfigError
+from keerpunt.config import Config, ConfigError, merge
 
 Variant = Literal["dev", "production"]
 
@@ -41,16 +40,6 @@ VISITOR_LOCALPART_PREFIX = "visitor-"
 
 def synapse_dir(config: Config) -> Path:
     return config.path("synapse")
-
-
-def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _layer(name: str) -> dict[str, Any]:

@@ -1,7 +1,16 @@
 """Keerpunt's configuration: one YAML file, typed and frozen."""
 
 from keerpunt.config.errors import EXIT_CONFIG, ConfigError
-from keerpunt.config.loader import check_secret_files, example_text, load_config, read_secret
+from keerpunt.config.loader import check_secret_files, example_text, load_config, merge, read_secret
 from keerpunt.config.model import Config
 
-__all__ = ["EXIT_CONFIG", "Config", "ConfigError", "check_secret_files", "example_text", "load_config", "read_secret"]
+__all__ = [
+    "EXIT_CONFIG",
+    "Config",
+    "ConfigError",
+    "check_secret_files",
+    "example_text",
+    "load_config",
+    "merge",
+    "read_secret",
+]

@@ -41,11 +41,12 @@ def _read_yaml(text: str, origin: str) -> dict[str, Any]:
     return data
 
 
-def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` laid over ``base``: nested mappings are merged, every other value replaces."""
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(out[key], value)
+            out[key] = merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -152,7 +153,7 @@ def load_config(path: str | Path | None = None, *, data_dir: str | None = None) 
             text = p.read_text("utf-8")
         except OSError as exc:
             raise ConfigError("", f"cannot read config file {p}: {exc.strerror}") from None
-        data = _merge(data, _read_yaml(text, str(p)))
+        data = merge(data, _read_yaml(text, str(p)))
     if data_dir is not None:
         data["data_dir"] = data_dir
     return build_config(data)

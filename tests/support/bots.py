@@ -33,9 +33,8 @@ from bots.service import BotsService
 from bots.sessions import Sessions
 from bots.sessions.domain import SessionManager
 from bots.sessions.retention import RetentionTask
-from keerpunt.config import Config
+from keerpunt.config import Config, merge
 
-from .config import merge
 from .synapse import ALWAYS_OPEN, SynapseProcess, free_port, make_test_config
 
 ORIGIN = "http://portal.test"

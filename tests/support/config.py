@@ -11,19 +11,8 @@ from typing import Any
 
 import yaml
 
-from keerpunt.config import Config, example_text
+from keerpunt.config import Config, example_text, merge
 from keerpunt.config.loader import build_config
-
-
-def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """``over`` laid over ``base``: nested mappings are merged, every other value replaces."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def example_data(*overrides: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -37,13 +37,12 @@ from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page
 
 from bots.db import Database, create_database
-from keerpunt.config import load_config
+from keerpunt.config import load_config, merge
 from portal.app import create_app
 from portal.site import Site, load_site
 
 from .bots import SQLITE_DATABASE, BotsSetup, InProcessBots, bots_config
 from .browser import NEUTRAL_URL, Sites, Stack, chromium, fulfil_neutral, require_build
-from .config import merge
 from .core import CoreBot, ManualClock
 from .matrix_clients import ClientFactory, TestUser
 from .synapse import (

@@ -24,10 +24,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from keerpunt.config import Config, read_secret
+from keerpunt.config import Config, merge, read_secret
 from keerpunt.synapse_config import init_synapse, synapse_dir
 
-from .config import example_config, merge
+from .config import example_config
 
 
 def free_port() -> int:

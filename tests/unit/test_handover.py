@@ -15,10 +15,10 @@ from bots.handover.rooms import MARKER_KEY, NotAllowed, check_servers, handover_
 from bots.ids import UserID
 from bots.texts import text
 from bots.triage import load_definition
-from keerpunt.config import ConfigError
+from keerpunt.config import ConfigError, merge
 from keerpunt.config.loader import build_config
 from keerpunt.staff import StaffError, check_partner
-from tests.support.config import example_data, merge
+from tests.support.config import example_data
 
 from .test_partners import DIRECTORY, config
 
