@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from bots.ids import VISITOR_PREFIX
 from bots.texts import LANGUAGES, text
 from keerpunt.config import Config, ConfigError, merge
 
@@ -33,9 +34,6 @@ LOG_FILTER_SOURCE = Path(__file__).with_name("logfilter.py")
 SYNAPSE_MODULE = "keerpunt_synapse.py"
 # Its entry in `modules:` (10-keerpunt.yaml); the renderer fills in its config.
 SYNAPSE_MODULE_CLASS = "keerpunt_synapse.KeerpuntModule"
-# Every visitor account's localpart starts with this (bots/sessions/spares.py
-# ``visitor_localpart``; tests/unit/test_synapse_config.py checks the two agree).
-VISITOR_LOCALPART_PREFIX = "visitor-"
 
 
 def synapse_dir(config: Config) -> Path:
@@ -114,7 +112,7 @@ def module_config() -> dict[str, Any]:
     (a spare account taking the visitor's language).
     """
     names = sorted({text(language, "visitor.display_name") for language in LANGUAGES})
-    return {"visitor_localpart_prefix": VISITOR_LOCALPART_PREFIX, "visitor_display_names": names}
+    return {"visitor_localpart_prefix": VISITOR_PREFIX, "visitor_display_names": names}
 
 
 def _with_module_config(rendered: dict[str, Any]) -> dict[str, Any]:

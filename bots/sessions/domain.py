@@ -26,11 +26,11 @@ from bots.clock import Clock, millis
 from bots.db import Stores
 from bots.db.case import NumberTaken
 from bots.homeserver.admin import Registration, SynapseAdmin, SynapseError
-from bots.ids import DeviceID, RoomID, UserID
+from bots.ids import VISITOR_PREFIX, DeviceID, RoomID, UserID
 from bots.sessions.accounts import VisitorAccounts
 from bots.sessions.closing import close_case
 from bots.sessions.rooms import case_room_body
-from bots.sessions.spares import VISITOR_PREFIX, Spare, SpareAccounts, visitor_localpart
+from bots.sessions.spares import Spare, SpareAccounts, visitor_localpart
 from bots.sessions.validation import EndReason, StartRequest
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from bots.clock import Clock, millis
 from bots.db.case import CaseStore
 from bots.homeserver.admin import Registration, SynapseAdmin
-from bots.ids import UserID
+from bots.ids import VISITOR_PREFIX, UserID
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,6 @@ class Spare:
 
 
 Undo = Callable[[str, UserID], Awaitable[object]]
-
-
-# Every visitor account's localpart starts with this (Keerpunt's Synapse module limits them).
-VISITOR_PREFIX = "visitor-"
 
 
 def visitor_localpart() -> str:
