@@ -24,6 +24,7 @@ from bots.db import Stores
 from bots.handover import Handovers
 from bots.homeserver.admin import SynapseAdmin
 from bots.ids import UserID
+from bots.limits import FirstContactLimits
 from bots.matrix.client import BotClient
 from bots.matrix.outbox import OutboxSender
 from bots.matrix.staff_rooms import StaffRooms
@@ -77,7 +78,11 @@ class App:
         cfg = self.config
         wakeups = Wakeups()
         rooms = await StaffRooms(cfg, admin, stores.system_rooms, stores.staff).ensure()
-        parts = Parts(cfg, stores, clock, wakeups, admin, client, trust, self.hours, self.definition, rooms)
+        rate = cfg.bots.rate_limit
+        limits = FirstContactLimits(
+            clock, urgent_per_hour=rate.urgent_per_client_per_hour, restarts_per_hour=rate.restarts_per_client_per_hour
+        )
+        parts = Parts(cfg, stores, clock, wakeups, admin, client, trust, self.hours, self.definition, rooms, limits)
         concerns = [await plug.build(parts) for plug in self.plugs]
         commands = StaffCommands(
             stores,

@@ -24,6 +24,7 @@ from bots.db import Stores
 from bots.events import Membership, Turn, Where
 from bots.homeserver.admin import SynapseAdmin
 from bots.ids import RoomID, UserID
+from bots.limits import FirstContactLimits
 from bots.matrix.client import BotClient
 from bots.texts import Language
 from bots.triage import TriageDefinition
@@ -91,6 +92,9 @@ class Parts:
     definition: TriageDefinition
     # The staff rooms by kind ("space", "queue"), made before any concern is built.
     rooms: Mapping[str, RoomID]
+    # Per-client limits that span concerns (the session API links a case to its client, the
+    # triage charges an urgent answer to it); in memory only.
+    limits: FirstContactLimits
 
     @property
     def bot(self) -> UserID:

@@ -26,7 +26,9 @@ class Queue:
         queue_room, space = parts.rooms["queue"], parts.rooms["space"]
         domain = QueueDomain(parts.stores, self.definition, self.config)
         matrix = StaffMatrix(parts.admin, parts.bot, self.config.homeserver.server_name, space)
-        visitor = VisitorSide(parts.stores, domain, self.definition, parts.hours, self.config.portal.public_url)
+        visitor = VisitorSide(
+            parts.stores, domain, self.definition, parts.hours, self.config.portal.public_url, parts.limits
+        )
         staff = StaffSide(
             parts.stores, domain, self.definition, self.config, matrix.redact, parts.trust, queue_room, parts.clock
         )

@@ -133,6 +133,12 @@ class QueueDomain:
             if q.reminder_due is None or due < q.reminder_due:
                 await self.queue.set_reminder(case.id, due)
 
+    async def urgent_held_back(self, case: Case, limit: int, now: int) -> None:
+        """An urgent answer past the client's limit: the case keeps its place, the card says why."""
+        body = text(self.staff_language, "queue.staff.urgent_held_back", number=case.number, limit=limit)
+        await self._thread(case, body, now)
+        await self.log.add(case.id, "urgent_held_back", now)
+
     def _refusal(self, case: Case, q: QueueCase, counsellor: UserID) -> UserError:
         """Why ``counsellor`` cannot have this case now."""
         if q.stage == "claimed":

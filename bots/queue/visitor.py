@@ -28,6 +28,7 @@ from bots.db import Stores
 from bots.db.case import Case
 from bots.db.queue_case import Departure, QueueCase
 from bots.events import Membership, Turn
+from bots.limits import FirstContactLimits
 from bots.matrix.content import visitor_message
 from bots.queue.closed import closed_text
 from bots.queue.domain import QueueDomain
@@ -43,7 +44,13 @@ log = logging.getLogger(__name__)
 
 class VisitorSide:
     def __init__(
-        self, stores: Stores, domain: QueueDomain, definition: TriageDefinition, hours: OpeningHours, portal_url: str
+        self,
+        stores: Stores,
+        domain: QueueDomain,
+        definition: TriageDefinition,
+        hours: OpeningHours,
+        portal_url: str,
+        limits: FirstContactLimits,
     ) -> None:
         self.cases = stores.cases
         self.queue = stores.queue
@@ -53,6 +60,7 @@ class VisitorSide:
         self.definition = definition
         self.hours = hours
         self.portal_url = portal_url
+        self.limits = limits
 
     async def on_visitor(self, turn: Turn) -> bool:
         """The visitor's event in their case room: greet, or read the answer to a question."""
@@ -128,7 +136,10 @@ class VisitorSide:
         if answer.urgent:
             # At once, in this same turn, before anything else: then the case jumps the queue.
             await self._send(case, visitor_message(text(language, "triage.urgent"), "triage.urgent"), now)
-            await self.domain.mark_urgent(case, now)
+            if self.limits.may_jump_queue(case.id):
+                await self.domain.mark_urgent(case, now)
+            else:
+                await self.domain.urgent_held_back(case, int(self.limits.urgent.capacity), now)
             if q.stage == "triage":
                 await self.domain.enter_queue(case, now)
         if state.done:

@@ -53,6 +53,7 @@ class Sessions:
             clock=parts.clock,
             ended=parts.wakeups.changed,
             campaigns=known_campaigns(cfg),
+            first_contact=parts.limits,
         )
         cases = parts.stores.cases
 

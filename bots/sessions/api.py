@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bots.clock import Clock
+from bots.limits import FirstContactLimits
 from bots.sessions.domain import NotAVisitor, SessionManager, SessionUnavailable, VisitorNames
 from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.validation import MAX_BODY_BYTES, ApiError, parse_end, parse_json_object, parse_start
@@ -104,6 +106,7 @@ class SessionsApi:
         ended: Callable[[], None] = lambda: None,
         end_limiter: SessionRateLimiter | None = None,
         campaigns: frozenset[str] = frozenset(),
+        first_contact: FirstContactLimits | None = None,
     ) -> None:
         self.config = config
         self.manager = manager
@@ -116,6 +119,11 @@ class SessionsApi:
             config.bots.rate_limit.per_client_per_hour, config.bots.rate_limit.global_per_minute, clock
         )
         self.campaigns = campaigns
+        self.first_contact = first_contact or FirstContactLimits(
+            clock,
+            urgent_per_hour=config.bots.rate_limit.urgent_per_client_per_hour,
+            restarts_per_hour=config.bots.rate_limit.restarts_per_client_per_hour,
+        )
         self.allowed_origins = frozenset(config.bots.api.allowed_origins)
 
     def make_app(self) -> web.Application:
@@ -179,7 +187,12 @@ class SessionsApi:
             opening = self.hours.next_opening(now)
             opens_at = opening.isoformat(timespec="seconds") if opening is not None else None
             return web.json_response({"open": False, "opens_at": opens_at}, status=200)
-        self.limiter.check(client_address(request, self.config.bots.api.trust_forwarded_for))
+        address = client_address(request, self.config.bots.api.trust_forwarded_for)
+        client = self.first_contact.keyer.key(address)
+        wait = self.first_contact.restart_wait(client)
+        if wait > 0:
+            raise ApiError(429, "rate_limited", {"Retry-After": str(max(1, math.ceil(wait)))})
+        self.limiter.check(address)
         if start.campaign is not None and start.campaign not in self.campaigns:
             start = replace(start, campaign=None)  # an unknown label is never kept
         names = VisitorNames(text(start.language, "visitor.display_name"), text(start.language, "visitor.device_name"))
@@ -187,6 +200,7 @@ class SessionsApi:
             new = await self.manager.start(start, names)
         except SessionUnavailable:
             raise ApiError(503, "unavailable") from None
+        self.first_contact.started(new.case_id, client)
         body = {
             "homeserver": self.config.homeserver.public_url,
             "user_id": new.user_id,
@@ -202,7 +216,8 @@ class SessionsApi:
     async def end_session(self, request: web.Request) -> web.Response:
         auth = request.headers.get("Authorization", "")
         scheme, _, token = auth.partition(" ")
-        self.end_limiter.check(client_address(request, self.config.bots.api.trust_forwarded_for))
+        address = client_address(request, self.config.bots.api.trust_forwarded_for)
+        self.end_limiter.check(address)
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized")
         reason = parse_end(await self._json_body(request, allow_empty=True))
@@ -210,5 +225,6 @@ class SessionsApi:
             await self.manager.end(token.strip(), reason)
         except NotAVisitor:
             raise ApiError(401, "unauthorized") from None
+        self.first_contact.ended(self.first_contact.keyer.key(address))
         self.ended()  # the queue tells the card and the counsellor
         return web.Response(status=204)

@@ -54,6 +54,7 @@ class VisitorNames:
 
 @dataclass(frozen=True)
 class NewSession:
+    case_id: str
     case_number: str
     user_id: UserID
     access_token: str
@@ -213,7 +214,7 @@ class SessionManager:
                 raise SessionUnavailable(str(exc)) from exc
             raise
         log.info("Case %s opened", number)
-        return NewSession(number, reg.user_id, reg.access_token, reg.device_id, room_id)
+        return NewSession(case_id, number, reg.user_id, reg.access_token, reg.device_id, room_id)
 
     async def _settle_and_undo(
         self, case_id: str, visitor: UserID, register: asyncio.Future[Any], create: asyncio.Future[RoomID]

@@ -137,6 +137,7 @@ RULES: dict[str, Rule] = {
     "greeted": _greeted,
     "answered": _answered,
     "urgent": lambda event, history, known: [Count("urgent", TOTAL)],
+    "urgent_held_back": lambda event, history, known: [Count("urgent", TOTAL), Count("urgent", "held_back")],
     "queued": lambda event, history, known: [Count("queue", TOTAL), Count("queue", "waited")],
     "claimed": _claimed,
     "closed": _closed,

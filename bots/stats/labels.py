@@ -132,6 +132,7 @@ class Labeller:
             return self.say("minutes", low=found.group(1), high=found.group(2))
         key = {
             "queue": "queue",
+            "urgent": "urgent",
             "outcomes": "outcome",
             "close_reasons": "close_reason",
             "handovers": "handover",

@@ -43,6 +43,8 @@ class ApiConfig:
 class RateLimitConfig:
     per_client_per_hour: int
     global_per_minute: int
+    restarts_per_client_per_hour: int
+    urgent_per_client_per_hour: int
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 from bots.ids import UserID
 from bots.texts import text
-from tests.support.core import CoreBot
+from tests.support.core import CoreBot, Visitor
 
 ANSWERS = {"audience": "professional", "danger": "no", "topic": "recruitment", "region": "limburg"}
 CALM = {"audience": "self", "danger": "no", "topic": "money-mule", "region": "zeeland"}
@@ -329,3 +329,40 @@ async def test_a_counsellors_new_session_gets_every_live_card_again(core: CoreBo
     )
     q = await core.stores.queue.by_number(waiting.number)
     assert q is not None and q.claimed_by == anna
+
+
+async def test_one_network_moves_at_most_two_urgent_cases_an_hour_to_the_front(core: CoreBot) -> None:
+    """A flood of "in danger" answers from one network cannot push everyone else back."""
+    anna = await core.add_staff("anna")
+    calm = await core.open_case()
+    await calm.answer_all(CALM)
+    limit = core.config.bots.rate_limit.urgent_per_client_per_hour
+    assert limit == 2
+
+    async def in_danger(client: str) -> Visitor:
+        visitor = await core.open_case("en", client=client)
+        await visitor.start("en")
+        await visitor.press("audience", "self")
+        seen = len(visitor.heard())
+        await visitor.press("danger", "yes")
+        # The 112 message always comes, whatever the limit.
+        assert visitor.heard()[seen].body == text("en", "triage.urgent")
+        return visitor
+
+    first, second = await in_danger("192.0.2.10"), await in_danger("192.0.2.77")
+    third = await in_danger("192.0.2.200")  # the same /24: the third this hour
+    other = await in_danger("198.51.100.5")  # another network is not affected
+    for jumped in (first, second, other):
+        assert core.card(jumped.number).body.startswith(text("nl", "queue.card.title_urgent", number=jumped.number))
+    assert not core.card(third.number).body.startswith(text("nl", "queue.card.title_urgent", number=third.number))
+    held = text("nl", "queue.staff.urgent_held_back", number=third.number, limit=limit)
+    assert held in core.thread(third.number)
+    listing = await core.command(core.queue_room, anna, "!queue")
+    assert listing is not None
+    assert f"Chat {third.number} – URGENT" not in listing
+    assert listing.index(f"Chat {calm.number}") < listing.index(f"Chat {third.number}")
+
+    # An hour later the network may again.
+    core.clock.advance(3601)
+    fourth = await in_danger("192.0.2.11")
+    assert core.card(fourth.number).body.startswith(text("nl", "queue.card.title_urgent", number=fourth.number))

@@ -397,12 +397,15 @@ class CoreBot:
 
     # Cases
 
-    async def open_case(self, language: str = "nl") -> Visitor:
-        """A session as the session API makes it: account, case room, open case."""
+    async def open_case(self, language: str = "nl", *, client: str | None = None) -> Visitor:
+        """A session as the session API makes it: account, case room, open case (from ``client``'s address)."""
         sessions = self.app.plug(Sessions)
         assert sessions.manager is not None
         names = VisitorNames(text("nl", "visitor.display_name"), text("nl", "visitor.device_name"))
         new = await sessions.manager.start(StartRequest(language, "widget"), names)  # type: ignore[arg-type]
+        if client is not None:
+            limits = self.bot.parts.limits
+            limits.started(new.case_id, limits.keyer.key(client))
         self.matrix._member(new.room_id, new.user_id, "join")
         return Visitor(self, new.user_id, new.room_id, new.case_number, new.access_token, language)
 

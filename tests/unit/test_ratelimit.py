@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bots.sessions.ratelimit import ClientKeyer, SessionRateLimiter, TokenBuckets, client_network
+from bots.limits import ClientKeyer, FirstContactLimits, TokenBuckets, client_network
+from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.validation import ApiError
 
 
@@ -78,3 +79,42 @@ def test_full_buckets_are_forgotten() -> None:
     assert len(buckets) == 1
     buckets.prune(60.0)
     assert len(buckets) == 0
+
+
+class MonoClock:
+    def __init__(self) -> None:
+        self.t = 5_000.0
+
+    def now(self) -> float:
+        return 1_700_000_000.0 + self.t
+
+    def monotonic(self) -> float:
+        return self.t
+
+
+def test_restarts_after_ending_are_limited_per_client() -> None:
+    clock = MonoClock()
+    limits = FirstContactLimits(clock, urgent_per_hour=2, restarts_per_hour=2)
+    me, other = limits.keyer.key("192.0.2.1"), limits.keyer.key("198.51.100.1")
+    # Starting without having ended is not a restart, however often.
+    assert all(limits.restart_wait(me) == 0 for _ in range(10))
+    limits.ended(me)
+    assert limits.restart_wait(me) == 0
+    assert limits.restart_wait(me) == 0
+    assert limits.restart_wait(me) == pytest.approx(1800)
+    assert limits.restart_wait(other) == 0
+    clock.t += 3601  # an hour after the end it is a new start again
+    assert limits.restart_wait(me) == 0
+
+
+def test_urgent_cases_per_client_are_limited_and_unknown_cases_never_held_back() -> None:
+    clock = MonoClock()
+    limits = FirstContactLimits(clock, urgent_per_hour=2, restarts_per_hour=2)
+    me = limits.keyer.key("192.0.2.1")
+    for case in ("a", "b", "c"):
+        limits.started(case, me)
+    assert limits.may_jump_queue("a") and limits.may_jump_queue("b")
+    assert not limits.may_jump_queue("c")
+    assert limits.may_jump_queue("started-elsewhere")
+    clock.t += 3601  # the link between case and client is forgotten after an hour
+    assert limits.may_jump_queue("c")

@@ -179,6 +179,38 @@ async def test_rate_limits_per_client_and_global_answer_429_with_retry_after(
 
 
 @pytest.fixture
+async def restart_bots(synapse: SynapseProcess, tmp_path: Path, bots_database: str) -> AsyncIterator[InProcessBots]:
+    limits = {"bots": {"rate_limit": {"restarts_per_client_per_hour": 1}}}
+    harness = InProcessBots(bots_config(synapse, tmp_path / "data", bots_database, limits), FakeClock())
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+async def test_starting_over_right_after_ending_has_a_limit_per_client(restart_bots: InProcessBots) -> None:
+    """End, start again, end, start again: a client cannot open case after case to redo the triage."""
+    api = restart_bots.api
+
+    async def start_and_end(address: str) -> int:
+        status, body, _ = await _post_from(api, address)
+        if status != 201:
+            return status
+        auth = {"Authorization": f"Bearer {body['access_token']}"}
+        ended, _, _ = await post_session(api, {"reason": "ended"}, headers=auth, path="/api/v1/sessions/end")
+        assert ended == 204
+        return status
+
+    assert await start_and_end("127.0.0.1") == 201  # a first start
+    assert await start_and_end("127.0.0.2") == 201  # the one restart this hour (the same /24)
+    status, body, headers = await _post_from(api, "127.0.0.3")
+    assert (status, body) == (429, {"error": "rate_limited"}) and 0 < int(headers["Retry-After"]) <= 3600
+    assert (await _post_from(api, "127.0.1.1"))[0] == 201  # another network has not ended anything
+    assert isinstance(restart_bots.clock, FakeClock)
+    restart_bots.clock.advance(3601)
+    assert (await _post_from(api, "127.0.0.1"))[0] == 201
+
+
+@pytest.fixture
 async def proxied_bots(synapse: SynapseProcess, tmp_path: Path, bots_database: str) -> AsyncIterator[InProcessBots]:
     extra = {"bots": {"api": {"trust_forwarded_for": True}, "rate_limit": {"per_client_per_hour": 1}}}
     harness = InProcessBots(bots_config(synapse, tmp_path / "data", bots_database, extra))
