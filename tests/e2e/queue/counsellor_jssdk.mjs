@@ -8,7 +8,8 @@
 //                                           device's keys are on the server
 //   stdin  2nd line  anything               "the device is now cross-signed"
 //   stdout           {"event": {...}}       every decryption attempt of an encrypted event in
-//                                           the room: ok or failure reason, ms since signing
+//                                           the room: ok (with content and shield) or failure
+//                                           reason, ms since signing
 //   stdout           {"done": [...]}        at the deadline (`within` s after signing) or when
 //                                           stdin closes: the last outcome of every event
 // Logs of js-sdk go to stderr (warnings only).
@@ -71,16 +72,21 @@ client.getCrypto().setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
 let signedAt = null; // performance.now() when the Python side said the device is signed
 const outcomes = new Map(); // event id → latest outcome
 
-function report(event) {
+async function report(event) {
   if (event.getRoomId() !== cfg.room_id || !event.isEncrypted()) return;
   const failed = event.isDecryptionFailure();
+  const ms = signedAt === null ? null : Math.round(performance.now() - signedAt);
+  // The shield Element would show next to the message (0: none, 1: grey, 2: red; see
+  // EventShieldColour/EventShieldReason in js-sdk's crypto-api).
+  const info = failed ? null : await client.getCrypto().getEncryptionInfoForEvent(event);
   const outcome = {
     event_id: event.getId(),
     decrypted: !failed && !event.isBeingDecrypted(),
     failure: failed ? event.decryptionFailureReason : null,
     type: failed ? null : event.getType(),
     content: failed ? null : event.getClearContent(),
-    ms_after_signed: signedAt === null ? null : Math.round(performance.now() - signedAt),
+    shield: info && { colour: info.shieldColour, reason: info.shieldReason },
+    ms_after_signed: ms,
   };
   outcomes.set(outcome.event_id, outcome);
   send({ event: outcome });
