@@ -63,22 +63,29 @@ async def ensure_demo_accounts(config: Config) -> dict[str, list[dict[str, str]]
     return accounts
 
 
-async def _queue_room(config: Config) -> str | None:
+async def _staff_room(config: Config, kind: str = "queue") -> str | None:
     db = create_database(config)
     await db.start()
     try:
-        return await SystemRoomStore(db).get("queue")
+        return await SystemRoomStore(db).get(kind)
     finally:
         await db.stop()
 
 
-def write_dev_stack(config: Config, accounts: dict[str, Any], queue_room: str | None) -> Path:
+async def _queue_room(config: Config) -> str | None:
+    return await _staff_room(config, "queue")
+
+
+def write_dev_stack(
+    config: Config, accounts: dict[str, Any], queue_room: str | None, outreach_room: str | None = None
+) -> Path:
     stack = {
         "homeserver": config.homeserver.public_url,
         "server_name": config.homeserver.server_name,
         "portal": config.portal.public_url,
         "api": f"http://{config.bots.api.host}:{config.bots.api.port}",
         "queue_room": queue_room,
+        "outreach_room": outreach_room,
         "accounts": accounts,
     }
     path = config.path("dev-stack.json")
@@ -141,7 +148,9 @@ async def run_dev(config: Config, config_path: str | None) -> int:
             "portal", [*_self_argv(config_path, config), "run", "portal"], log_path=logs / "portal.log"
         )
         await _until(stopping, wait_http(f"http://{config.portal.host}:{config.portal.port}/", within=60, child=portal))
-        stack_path = write_dev_stack(config, accounts, await _queue_room(config))
+        stack_path = write_dev_stack(
+            config, accounts, await _queue_room(config), await _staff_room(config, "outreach")
+        )
         print(_banner(config, stack_path, accounts, time.monotonic() - started), flush=True)
         exit_waiter = asyncio.ensure_future(group.first_exit())
         stop_waiter = asyncio.ensure_future(stopping.wait())

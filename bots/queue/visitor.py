@@ -159,6 +159,8 @@ class VisitorSide:
                     await self.domain.tell_place(case, now, lead=thanks)
                 else:  # no estimate at night: the place is told when the chat opens again
                     await self._send(case, visitor_message(thanks, "triage.done"), now)
+            elif q.stage == "claimed":  # an outreach case: the worker is (about to be) there
+                await self._send(case, visitor_message(text(language, "triage.done_routed"), "triage.done"), now)
             return
         following = state.current(self.definition)
         assert following is not None

@@ -145,7 +145,7 @@ async def _joined_rooms(homeserver: str, token: str) -> list[str]:
 async def test_dev_stack_starts_works_and_stops_without_orphans(dev_stack: DevStack) -> None:
     dev_stack.start()
     stack = dev_stack.stack()
-    assert set(stack) >= {"homeserver", "server_name", "portal", "api", "queue_room", "accounts"}
+    assert set(stack) >= {"homeserver", "server_name", "portal", "api", "queue_room", "outreach_room", "accounts"}
     async with aiohttp.ClientSession() as http:
         async with http.get(stack["portal"] + "/") as resp:
             assert resp.status == 200
@@ -156,6 +156,19 @@ async def test_dev_stack_starts_works_and_stops_without_orphans(dev_stack: DevSt
     login = await _login(stack["homeserver"], counsellor["user_id"], counsellor["password"])
     assert stack["queue_room"] in await _joined_rooms(stack["homeserver"], login["access_token"])
     assert any(counsellor["password"] in line for line in dev_stack.output), "password not printed"
+    worker = stack["accounts"]["outreach"][0]
+    worker_login = await _login(stack["homeserver"], worker["user_id"], worker["password"])
+    worker_rooms = await _joined_rooms(stack["homeserver"], worker_login["access_token"])
+    assert stack["outreach_room"] in worker_rooms and stack["queue_room"] not in worker_rooms
+
+    # A partner's outreach worker: the organisation is listed and is part of the name visitors see.
+    spine = dev_stack.run("staff", "add", "Mo", "--role", "outreach", "--organisation", "Spine")
+    assert spine.returncode == 0, spine.stderr
+    spine_id = re.search(r"@outreach-[0-9a-f]{6}:localhost", spine.stdout)
+    assert spine_id is not None, spine.stdout
+    assert f"{spine_id[0]}\toutreach (Spine)\tMo (Spine)\tactive" in dev_stack.run("staff", "list").stdout.splitlines()
+    refused = dev_stack.run("staff", "add", "Mo", "--role", "counsellor", "--organisation", "Spine")
+    assert refused.returncode == 1 and "--organisation is only for --role outreach" in refused.stderr
 
     # A new staff member gets a one-time password and lands in the staff rooms.
     # Staff are pseudonymous: the name is what visitors see, the Matrix ID carries no name.

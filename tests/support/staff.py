@@ -174,6 +174,20 @@ async def add_counsellor(
     return observer
 
 
+async def add_outreach_worker(
+    clients: ClientFactory, config: Config, db: Database, name: str = "worker", organisation: str | None = None
+) -> Observer:
+    """A cross-signed outreach worker (of ``organisation``), in the outreach room."""
+    observer = await add_counsellor(clients, config, db, name, role="outreach")
+    await StaffStore(db).add(observer.user_id, "outreach", None, organisation)
+    room = await SystemRoomStore(db).get("outreach")
+    assert room is not None
+    admin: SynapseAdmin = await clients.admin(await bot_token(config))
+    await admin.force_join(room, observer.user_id)
+    await observer.wait_for(lambda: room in observer.user.client.rooms, what="the outreach room")
+    return observer
+
+
 async def stranger_in_queue_room(clients: ClientFactory, config: Config, db: Database) -> Observer:
     """A cross-signed user who is not staff but was put into the queue room anyway."""
     user = await clients.user("stranger", cross_sign=True)
