@@ -148,9 +148,7 @@ async def run_dev(config: Config, config_path: str | None) -> int:
             "portal", [*_self_argv(config_path, config), "run", "portal"], log_path=logs / "portal.log"
         )
         await _until(stopping, wait_http(f"http://{config.portal.host}:{config.portal.port}/", within=60, child=portal))
-        stack_path = write_dev_stack(
-            config, accounts, await _queue_room(config), await _staff_room(config, "outreach")
-        )
+        stack_path = write_dev_stack(config, accounts, await _queue_room(config), await _staff_room(config, "outreach"))
         print(_banner(config, stack_path, accounts, time.monotonic() - started), flush=True)
         exit_waiter = asyncio.ensure_future(group.first_exit())
         stop_waiter = asyncio.ensure_future(stopping.wait())

@@ -94,7 +94,7 @@ class OutreachDomain:
             raise UserError("outreach.result_unknown", values=", ".join(self.settings.results))
         await self.stores.stats.add(day, "outreach_approaches", "total")
         await self.stores.stats.add(day, "outreach_approaches", f"channel:{channel}")
-        await self.stores.stats.add(day, "outreach_approaches", f"result:{result}")
+        await self.stores.stats.add(day, "outreach_approaches", f"approach:{result}")
 
     async def drop_expired(self, now: int) -> bool:
         return await self.stores.invites.drop_expired(now) > 0

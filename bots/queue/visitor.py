@@ -32,7 +32,7 @@ from bots.limits import FirstContactLimits
 from bots.matrix.content import visitor_message
 from bots.queue.closed import closed_text
 from bots.queue.domain import QueueDomain
-from bots.texts import as_language, text
+from bots.texts import Language, as_language, text
 from bots.triage.definition import TriageDefinition
 from bots.triage.engine import Outcome, TriageState, interpret
 from bots.triage.greeting import START_EVENT, greeting_content, start_language
@@ -142,27 +142,33 @@ class VisitorSide:
             await self.log.add(case.id, "triage_stopped", now)
         await self.queue.save_triage(case.id, state.index, state.reasks, state.done)
         if answer.urgent:
-            # At once, in this same turn, before anything else: then the case jumps the queue.
-            await self._send(case, visitor_message(text(language, "triage.urgent"), "triage.urgent"), now)
-            if self.limits.may_jump_queue(case.id):
-                await self.domain.mark_urgent(case, now)
-            else:
-                await self.domain.urgent_held_back(case, int(self.limits.urgent.capacity), now)
-            if q.stage == "triage":
-                await self.domain.enter_queue(case, now)
+            await self._urgent(case, q, language, now)
         if state.done:
-            if q.stage == "triage":
-                await self.domain.enter_queue(case, now)
-            if q.stage in ("triage", "waiting"):
-                thanks = text(language, "triage.done")
-                if self.hours.is_open(datetime.fromtimestamp(now / 1000, tz=UTC)):
-                    await self.domain.tell_place(case, now, lead=thanks)
-                else:  # no estimate at night: the place is told when the chat opens again
-                    await self._send(case, visitor_message(thanks, "triage.done"), now)
-            elif q.stage == "claimed":  # an outreach case: the worker is (about to be) there
-                await self._send(case, visitor_message(text(language, "triage.done_routed"), "triage.done"), now)
+            await self._done(case, q, language, now)
             return
         following = state.current(self.definition)
         assert following is not None
         lead = text(language, "triage.reask") if answer.outcome is Outcome.REASK else None
         await self._send(case, question_content(self.definition, following, language, lead=lead), now)
+
+    async def _urgent(self, case: Case, q: QueueCase, language: Language, now: int) -> None:
+        # At once, in this same turn, before anything else: then the case jumps the queue.
+        await self._send(case, visitor_message(text(language, "triage.urgent"), "triage.urgent"), now)
+        if self.limits.may_jump_queue(case.id):
+            await self.domain.mark_urgent(case, now)
+        else:
+            await self.domain.urgent_held_back(case, int(self.limits.urgent.capacity), now)
+        if q.stage == "triage":
+            await self.domain.enter_queue(case, now)
+
+    async def _done(self, case: Case, q: QueueCase, language: Language, now: int) -> None:
+        if q.stage == "triage":
+            await self.domain.enter_queue(case, now)
+        if q.stage in ("triage", "waiting"):
+            thanks = text(language, "triage.done")
+            if self.hours.is_open(datetime.fromtimestamp(now / 1000, tz=UTC)):
+                await self.domain.tell_place(case, now, lead=thanks)
+            else:  # no estimate at night: the place is told when the chat opens again
+                await self._send(case, visitor_message(thanks, "triage.done"), now)
+        elif q.stage == "claimed":  # an outreach case: the worker is (about to be) there
+            await self._send(case, visitor_message(text(language, "triage.done_routed"), "triage.done"), now)

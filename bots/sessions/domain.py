@@ -212,7 +212,8 @@ class SessionManager:
                 if used is not None:
                     await self.cases.route(case_id, used.worker, used.campaign)
                 await self.cases.open(case_id, room_id, now)
-                started = f"entry={req.entry} language={req.language} campaign={req.campaign or '-'}"
+                campaign = req.campaign or (used.campaign if used is not None else None)
+                started = f"entry={req.entry} language={req.language} campaign={campaign or '-'}"
                 await self.stores.case_log.add(case_id, "started", now, None, started)
         except BaseException as exc:
             log.warning("Creating case %s failed (%s); undoing it", number, type(exc).__name__)

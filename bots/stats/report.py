@@ -36,6 +36,7 @@ MEASURES = (
     "outcomes",
     "close_reasons",
     "handovers",
+    "outreach_approaches",
 )
 
 

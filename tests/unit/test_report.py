@@ -20,7 +20,7 @@ import yaml
 from bots.db import create_database
 from bots.db.stats import StatCount, StatStore
 from bots.stats.labels import Labeller
-from bots.stats.report import Measure, build
+from bots.stats.report import MEASURES, Measure, build
 from bots.texts import catalogue
 from bots.triage import load_definition
 from keerpunt.cli import main
@@ -109,6 +109,7 @@ async def test_json_gives_the_exact_counts_of_the_period_with_min_cell_1(
             "outcomes": EMPTY,
             "close_reasons": {"total": 7, "by": {"counsellor": 5, "quick_exit": 2}},
             "handovers": EMPTY,
+            "outreach_approaches": EMPTY,
         },
     }
 
@@ -147,7 +148,7 @@ async def test_csv_has_a_row_for_each_total_and_cell(filled: Path, capsys: pytes
     assert ["2026-03-01", "2026-03-02", "close_reasons", "quick_exit", "<5"] in rows
     assert ["2026-03-01", "2026-03-02", "sessions_started", "entry:widget", "12"] in rows
     assert ["2026-03-01", "2026-03-02", "handovers", "total", "0"] in rows
-    assert len(rows) == 1 + 9 + 9  # the header, a total per measure, every cell
+    assert len(rows) == 1 + len(MEASURES) + 9  # the header, a total per measure, every cell
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])

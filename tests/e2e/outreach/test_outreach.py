@@ -202,5 +202,5 @@ async def test_off_duty_the_case_queues_with_the_tag_and_the_worker_is_told(
     assert {(r["dimension"], r["count"]) for r in rows} == {
         ("total", 1),
         ("channel:instagram", 1),
-        ("result:talked", 1),
+        ("approach:talked", 1),
     }
