@@ -29,6 +29,7 @@ from bots.matrix.client import BotClient
 from bots.matrix.outbox import OutboxSender
 from bots.matrix.staff_rooms import StaffRooms
 from bots.matrix.sync import SyncLoop
+from bots.outreach import Outreach
 from bots.queue import Queue
 from bots.router import Router
 from bots.sessions import Sessions
@@ -41,7 +42,7 @@ from keerpunt.hours import OpeningHours
 # The concerns, in order. The order is the order of their hooks: the handover's consent
 # question sees a visitor's message before the queue's triage dialog does, and the sessions'
 # start-up repair runs before anything else is built.
-PLUGS: tuple[type[Plug], ...] = (Sessions, Handovers, Queue, Statistics)
+PLUGS: tuple[type[Plug], ...] = (Sessions, Handovers, Queue, Outreach, Statistics)
 
 P = TypeVar("P", bound=Plug)
 

@@ -17,7 +17,7 @@ from bots.ids import EventID, RoomID, UserID
 
 # "case": a visitor's case room; "queue": the staff queue room; "handover": a handover room.
 # A concern that owns rooms of another kind adds its own name here.
-RoomKind = Literal["case", "queue", "handover"]
+RoomKind = Literal["case", "queue", "handover", "outreach", "direct"]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("shown_as", help="the name visitors and partners see: a first name or a pseudonym")
     add.add_argument("--role", required=True, choices=["counsellor", "outreach", "partner"])
     add.add_argument("--partner", help="partner id from the partner directory (role partner only)")
+    add.add_argument(
+        "--organisation",
+        help="the organisation an outreach worker works for (e.g. Spine), shown on cards and to visitors",
+    )
     add.add_argument("--login", help="the account's login (default: the role and a random suffix; no real names)")
     staff_sub.add_parser("list", help="every staff account: login, role, the name visitors see, active or not")
     disable = staff_sub.add_parser("disable", help="end every session of an account and take it out of every room")
@@ -142,13 +146,19 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
             if args.partner and args.role != "partner":
                 print("keerpunt: --partner is only for --role partner", file=sys.stderr)
                 return 2
-            new = asyncio.run(staff.add_staff(config, args.shown_as, args.role, args.partner, login=args.login))
+            new = asyncio.run(
+                staff.add_staff(
+                    config, args.shown_as, args.role, args.partner, login=args.login, organisation=args.organisation
+                )
+            )
             print(f"Created {new.user_id} ({new.role}), shown to visitors as {' '.join(args.shown_as.split())}.")
             print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
         elif args.staff_command == "list":
             for listed in asyncio.run(staff.list_staff(config)):
                 member = listed.member
-                partner = f" ({member.partner_id})" if member.partner_id else ""
+                partner = (
+                    f" ({member.partner_id or member.organisation})" if member.partner_id or member.organisation else ""
+                )
                 state = "active" if listed.active else "disabled"
                 print(f"{member.user_id}\t{member.role}{partner}\t{listed.shown_as}\t{state}")
         elif args.staff_command == "disable":

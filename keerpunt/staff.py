@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from bots.db import Database, create_database
+from bots.db.outreach_invite import InviteStore
 from bots.db.pinned_identity import PinnedIdentityStore
 from bots.db.staff import Role, StaffMember, StaffStore
 from bots.db.system_room import SystemRoomStore
@@ -102,10 +103,22 @@ async def _connected(config: Config) -> AsyncIterator[tuple[Database, SynapseAdm
 
 
 async def add_staff(
-    config: Config, shown_as: str, role: Role, partner_id: str | None = None, *, login: str | None = None
+    config: Config,
+    shown_as: str,
+    role: Role,
+    partner_id: str | None = None,
+    *,
+    login: str | None = None,
+    organisation: str | None = None,
 ) -> NewStaff:
     check_partner(config, role, partner_id)
     name = check_shown_as(shown_as)
+    if organisation is not None:
+        if role != "outreach":
+            raise StaffError("--organisation is only for --role outreach")
+        organisation = check_shown_as(organisation)
+        # Visitors see who joins by display name: "Sam (Spine)" says who reached out.
+        name = f"{name} ({organisation})"
     localpart = login_for(role, login)
     if localpart == config.bots.localpart:
         raise StaffError(f"{localpart!r} is the system bot's name; choose another")
@@ -118,7 +131,7 @@ async def add_staff(
                 raise StaffError(f"@{localpart}:{config.homeserver.server_name} already exists") from exc
             raise
         staff = StaffStore(db)
-        await staff.add(reg.user_id, role, partner_id)
+        await staff.add(reg.user_id, role, partner_id, organisation)
         if admin.access_token:
             await StaffRooms(config, admin, SystemRoomStore(db), staff).add_member(reg.user_id, role)
         return NewStaff(reg.user_id, password, role)
@@ -154,6 +167,7 @@ async def disable_staff(config: Config, name: str) -> UserID:
             raise StaffError("the bots have not started yet (no system bot session)")
         await admin.deactivate(user, erase=False)
         await staff.remove(user)
+        await InviteStore(db).drop_worker(user)  # their open invites lead to the queue from now on
         await PinnedIdentityStore(db).forget(user)
         return user
 

@@ -162,6 +162,7 @@ def ensure_secrets(config: Config) -> None:
         sdir / "secrets" / "macaroon_secret_key": lambda: secrets.token_urlsafe(48),
         sdir / "secrets" / "form_secret": lambda: secrets.token_urlsafe(48),
         sdir / "secrets" / "signing.key": _signing_key,
+        config.path(config.outreach.invite_key_path): lambda: secrets.token_urlsafe(48),
     }
     for path, make in wanted.items():
         if not path.exists():

@@ -39,8 +39,9 @@ PLACE_KEYS = {
     "case": "commands.only_in_case_room",
     "handover": "commands.only_in_handover_room",
 }
-# Rooms only staff are in; anywhere else a visitor or a partner reads along.
-STAFF_ROOMS = frozenset({"queue"})
+# Rooms only staff are in (a direct room: one staff member and the bot); anywhere else a
+# visitor or a partner reads along.
+STAFF_ROOMS = frozenset({"queue", "outreach", "direct"})
 
 
 def help_text(table: CommandTable, language: Language) -> str:

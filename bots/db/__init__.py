@@ -24,6 +24,7 @@ from bots.db.case_trace import CaseTraceStore
 from bots.db.handled_event import HandledEventStore
 from bots.db.handover import HandoverStore
 from bots.db.outbox import OutboxStore
+from bots.db.outreach_invite import InviteStore
 from bots.db.pending_event import PendingEventStore
 from bots.db.pinned_identity import PinnedIdentityStore
 from bots.db.queue_case import QueueStore
@@ -82,6 +83,7 @@ class Stores:
     traces: CaseTraceStore
     handled: HandledEventStore
     handovers: HandoverStore
+    invites: InviteStore
     outbox: OutboxStore
     pending: PendingEventStore
     pins: PinnedIdentityStore
@@ -101,6 +103,7 @@ class Stores:
             traces=CaseTraceStore(db),
             handled=HandledEventStore(db),
             handovers=HandoverStore(db),
+            invites=InviteStore(db),
             outbox=OutboxStore(db),
             pending=PendingEventStore(db),
             pins=PinnedIdentityStore(db),

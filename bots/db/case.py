@@ -30,7 +30,8 @@ class Case:
     language: str
     entry: str
     campaign: str | None
-    invite: str | None
+    # The outreach worker an invite routed this case to (the invite itself is never kept).
+    routed_to: UserID | None
     visitor: UserID | None
     room_id: RoomID | None
     created_at: int
@@ -54,7 +55,7 @@ class Case:
             language=row["language"],
             entry=row["entry"],
             campaign=row["campaign"],
-            invite=row["invite"],
+            routed_to=UserID(row["routed_to"]) if row["routed_to"] else None,
             visitor=UserID(row["visitor"]) if row["visitor"] else None,
             room_id=RoomID(row["room_id"]) if row["room_id"] else None,
             created_at=row["created_at"],
@@ -100,20 +101,18 @@ class CaseStore:
         language: str,
         entry: str,
         campaign: str | None,
-        invite: str | None,
         now: int,
     ) -> None:
         """Insert a 'creating' case; raises NumberTaken if the number is taken."""
         async with _unique_number():
             await self.db.execute(
-                "INSERT INTO visitor_case (id, number, state, language, entry, campaign, invite, created_at) "
-                "VALUES ($1, $2, 'creating', $3, $4, $5, $6, $7)",
+                "INSERT INTO visitor_case (id, number, state, language, entry, campaign, created_at) "
+                "VALUES ($1, $2, 'creating', $3, $4, $5, $6)",
                 case_id,
                 number,
                 language,
                 entry,
                 campaign,
-                invite,
                 now,
             )
 
@@ -136,20 +135,18 @@ class CaseStore:
         language: str,
         entry: str,
         campaign: str | None,
-        invite: str | None,
         now: int,
     ) -> bool:
         """Turn a spare into a 'creating' case; raises NumberTaken if the number is taken."""
         async with _unique_number():
             row = await self.db.fetchrow(
                 "UPDATE visitor_case SET state='creating', number=$2, language=$3, entry=$4, campaign=$5, "
-                "invite=$6, created_at=$7 WHERE id=$1 AND state='spare' RETURNING id",
+                "created_at=$6 WHERE id=$1 AND state='spare' RETURNING id",
                 case_id,
                 number,
                 language,
                 entry,
                 campaign,
-                invite,
                 now,
             )
         return row is not None
@@ -176,6 +173,15 @@ class CaseStore:
 
     async def set_visitor(self, case_id: str, visitor: UserID) -> None:
         await self.db.execute("UPDATE visitor_case SET visitor=$2 WHERE id=$1 AND state='creating'", case_id, visitor)
+
+    async def route(self, case_id: str, worker: UserID, campaign: str | None) -> None:
+        """An outreach invite was used: the case goes to ``worker`` (and keeps the invite's campaign)."""
+        await self.db.execute(
+            "UPDATE visitor_case SET routed_to=$2, campaign=COALESCE(campaign, $3) WHERE id=$1 AND state='creating'",
+            case_id,
+            worker,
+            campaign,
+        )
 
     async def open(self, case_id: str, room_id: RoomID, now: int) -> None:
         await self.db.execute(

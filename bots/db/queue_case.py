@@ -201,6 +201,17 @@ class QueueStore:
             now,
         )
 
+    async def route(self, case_id: str, worker: UserID, now: int) -> QueueCase | None:
+        """triage → claimed by the outreach worker whose invite opened the case. The triage goes
+        on (``triage_done`` stays false); ``waiting_since`` makes the card appear."""
+        return await self._transition(
+            "UPDATE queue_case SET stage='claimed', claimed_by=$2, claimed_at=$3, waiting_since=$3, "
+            "reminder_due=NULL, card_version=card_version+1 WHERE case_id=$1 AND stage='triage'",
+            case_id,
+            worker,
+            now,
+        )
+
     async def release(self, case_id: str, counsellor: UserID, reminder_due: int) -> QueueCase | None:
         """claimed → waiting, back at its original place (``waiting_since`` is kept)."""
         return await self._transition(

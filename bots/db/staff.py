@@ -21,25 +21,39 @@ class StaffMember:
     role: Role
     partner_id: str | None
     added_at: int
+    # The organisation an outreach worker works for (a partner such as Spine), shown on cards.
+    organisation: str | None = None
+    on_duty: bool = True
 
     @classmethod
     def from_row(cls, row: Record) -> StaffMember:
-        return cls(UserID(row["user_id"]), row["role"], row["partner_id"], row["added_at"])
+        return cls(
+            UserID(row["user_id"]),
+            row["role"],
+            row["partner_id"],
+            row["added_at"],
+            row["organisation"],
+            bool(row["on_duty"]),
+        )
 
 
 class StaffStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, user_id: UserID, role: Role, partner_id: str | None = None) -> StaffMember:
+    async def add(
+        self, user_id: UserID, role: Role, partner_id: str | None = None, organisation: str | None = None
+    ) -> StaffMember:
         now = int(time.time())
         await self.db.execute(
-            "INSERT INTO staff (user_id, role, partner_id, added_at) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (user_id) DO UPDATE SET role=excluded.role, partner_id=excluded.partner_id",
+            "INSERT INTO staff (user_id, role, partner_id, added_at, organisation) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (user_id) DO UPDATE SET role=excluded.role, partner_id=excluded.partner_id, "
+            "organisation=excluded.organisation",
             user_id,
             role,
             partner_id,
             now,
+            organisation,
         )
         member = await self.get(user_id)
         assert member is not None
@@ -55,6 +69,9 @@ class StaffStore:
         else:
             rows = await self.db.fetch("SELECT * FROM staff WHERE role=$1 ORDER BY added_at, user_id", role)
         return [StaffMember.from_row(row) for row in rows]
+
+    async def set_duty(self, user_id: UserID, on_duty: bool) -> None:
+        await self.db.execute("UPDATE staff SET on_duty=$2 WHERE user_id=$1", user_id, on_duty)
 
     async def remove(self, user_id: UserID) -> None:
         """No longer staff (``keerpunt staff disable``)."""

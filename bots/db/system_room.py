@@ -23,6 +23,10 @@ class SystemRoomStore:
             room_id,
         )
 
+    async def kind_of(self, room_id: RoomID) -> str | None:
+        value = await self.db.fetchval("SELECT kind FROM system_room WHERE room_id=$1", room_id)
+        return str(value) if value is not None else None
+
     async def all(self) -> dict[str, RoomID]:
         rows = await self.db.fetch("SELECT kind, room_id FROM system_room")
         return {row["kind"]: RoomID(row["room_id"]) for row in rows}

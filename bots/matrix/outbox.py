@@ -21,6 +21,7 @@ from nio import OlmUnverifiedDeviceError, RoomSendError, RoomSendResponse
 from bots.clock import Clock, millis
 from bots.crypto.trust import TrustPolicy
 from bots.db.outbox import OutboxMessage, OutboxStore
+from bots.matrix.attachments import UploadFailed, needs_upload, with_upload
 from bots.matrix.client import BotClient
 from keerpunt.service import wait_or_timeout
 
@@ -110,8 +111,14 @@ class OutboxSender:
             if client.should_query_keys:
                 await client.keys_query()
             await self.trust.apply(client, list(room.users))
+        content = message.content
         try:
-            resp = await client.room_send(message.room_id, message.event_type, message.content, tx_id=message.txn_id)
+            if needs_upload(content):
+                content = await with_upload(client, content, room.encrypted)
+            resp = await client.room_send(message.room_id, message.event_type, content, tx_id=message.txn_id)
+        except UploadFailed as exc:
+            log.info("Uploading an image failed (%s); the message stays queued", exc)
+            return False
         except OlmUnverifiedDeviceError:
             log.info("A device appeared while sending; trying again")
             return False

@@ -24,9 +24,14 @@ ENCRYPTION = {"algorithm": "m.megolm.v1.aes-sha2", "rotation_period_msgs": 100, 
 # Which staff rooms each role belongs to.
 ROLE_ROOMS: dict[Role, tuple[str, ...]] = {
     "counsellor": ("space", "queue"),
-    "outreach": ("space",),
+    "outreach": ("space", "outreach"),
     "partner": (),
 }
+
+
+def direct_room_kind(user: UserID) -> str:
+    """The system-room kind of a staff member's direct room with the bot."""
+    return f"direct {user}"
 
 
 def encryption_state() -> dict[str, Any]:
@@ -58,10 +63,25 @@ class StaffRooms:
     async def ensure(self) -> dict[str, RoomID]:
         space = await self._ensure_room("space")
         queue = await self._ensure_room("queue")
+        outreach = await self._ensure_room("outreach")
         await self._link(space, queue)
+        await self._link(space, outreach)
         for member in await self.staff.all():
             await self.add_member(member.user_id, member.role)
-        return {"space": space, "queue": queue}
+        return {"space": space, "queue": queue, "outreach": outreach}
+
+    async def ensure_direct(self, user: UserID) -> RoomID:
+        """The staff member's direct room with the bot (encrypted; made once, then reused)."""
+        kind = direct_room_kind(user)
+        room_id = await self.rooms.get(kind)
+        if room_id is None:
+            room_id = await self._find_existing(kind)
+        if room_id is None:
+            room_id = await self._create(kind, direct_to=user)
+        await self.rooms.put(kind, room_id)
+        if user not in await self.admin.joined_members(room_id):
+            await self.admin.force_join(room_id, user)
+        return room_id
 
     async def add_member(self, user_id: UserID, role: Role) -> None:
         for kind in ROLE_ROOMS[role]:
@@ -95,16 +115,17 @@ class StaffRooms:
         await self.rooms.put(kind, room_id)
         return room_id
 
-    async def _create(self, kind: str) -> RoomID:
+    async def _create(self, kind: str, *, direct_to: UserID | None = None) -> RoomID:
         lang = self.config.languages.default
         creation: dict[str, Any] = {"m.federate": False}
         if kind == "space":
             creation["type"] = "m.space"
-        body = {
+        key = "direct" if direct_to is not None else kind
+        body: dict[str, Any] = {
             "preset": "private_chat",
             "visibility": "private",
-            "name": text(lang, f"rooms.{kind}.name"),
-            "topic": text(lang, f"rooms.{kind}.topic"),
+            "name": text(lang, f"rooms.{key}.name"),
+            "topic": text(lang, f"rooms.{key}.topic"),
             "creation_content": creation,
             "initial_state": [
                 encryption_state(),
@@ -114,8 +135,10 @@ class StaffRooms:
             ],
             "power_level_content_override": staff_power_levels(self.bot),
         }
+        if direct_to is not None:
+            body["is_direct"] = True
         room_id = await self.admin.create_room(body)
-        log.info("Created the %s room", kind)
+        log.info("Created the %s room", key)
         return room_id
 
     async def _link(self, space: RoomID, child: RoomID) -> None:

@@ -30,6 +30,8 @@ class CaseFacts:
     claimed_by: str | None
     outcome: str | None
     departure: Departure | None
+    # The organisation of the outreach worker an invite routed the case to.
+    organisation: str | None = None
 
 
 def field_name(language: Language, question_id: str) -> str:
@@ -80,9 +82,11 @@ def status_text(language: Language, facts: CaseFacts) -> str:
     return text(language, f"queue.card.status.{facts.stage}")
 
 
-def entry_text(language: Language, entry: str, campaign: str | None) -> str:
+def entry_text(language: Language, entry: str, campaign: str | None, organisation: str | None = None) -> str:
     key = f"queue.card.entry.{entry}"
     label = text(language, key) if key in catalogue(language) else entry
+    if organisation:
+        label = text(language, "queue.card.organisation", entry=label, organisation=organisation)
     return text(language, "queue.card.campaign", entry=label, campaign=campaign) if campaign else label
 
 
@@ -97,7 +101,7 @@ def render_card(
 
     line("status", status_text(language, facts))
     lines += answer_lines(definition, language, facts.answers)
-    line("entry", entry_text(language, facts.entry, facts.campaign))
+    line("entry", entry_text(language, facts.entry, facts.campaign, facts.organisation))
     if facts.waiting_since is not None:
         line("since", phrase(language, from_millis(facts.waiting_since, zone), now))
     if facts.departure is not None:

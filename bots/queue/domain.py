@@ -18,6 +18,7 @@ from bots.db.queue_case import Departure, QueueCase
 from bots.errors import UserError
 from bots.ids import UserID
 from bots.matrix.content import place_message, staff_text, visitor_message
+from bots.matrix.staff_rooms import direct_room_kind
 from bots.queue.cards import CaseFacts, summary_text
 from bots.queue.order import Waiting, estimate_wait_minutes, positions
 from bots.sessions.closing import close_case
@@ -56,6 +57,7 @@ class QueueDomain:
         return max(1, int(minutes * MINUTE_MS))
 
     async def facts(self, case: Case, q: QueueCase) -> CaseFacts:
+        worker = await self.stores.staff.get(case.routed_to) if case.routed_to else None
         return CaseFacts(
             number=case.number,
             stage=q.stage,
@@ -67,6 +69,7 @@ class QueueDomain:
             claimed_by=q.claimed_by,
             outcome=q.outcome,
             departure=q.departure,
+            organisation=worker.organisation if worker else None,
         )
 
     async def places(self) -> dict[str, Place]:
@@ -121,6 +124,41 @@ class QueueDomain:
         if entered is not None:
             await self.log.add(case.id, "queued", now)
         return entered
+
+    async def route(self, case: Case, now: int) -> bool:
+        """A case an outreach invite opened goes straight to that worker (invited to the case
+        room by the worker's next round) while the triage goes on; True if it did. Off duty (or
+        no longer an outreach worker), it goes the normal way and the worker is told."""
+        if case.routed_to is None:
+            return False
+        worker = await self.stores.staff.get(case.routed_to)
+        if worker is None or worker.role != "outreach":
+            return False
+        if not worker.on_duty:
+            await self.log.add(case.id, "routed_off_duty", now)
+            body = text(self.staff_language, "outreach.off_duty_case", number=case.number)
+            await self.tell_staff_member(worker.user_id, body, now)
+            return False
+        routed = await self.queue.route(case.id, worker.user_id, now)
+        if routed is None:
+            return False
+        await self.log.add(case.id, "claimed", now, worker.user_id, "outreach")
+        await self._tell_visitor(case, "queue.visitor.routed", now)
+        facts = await self.facts(case, routed)
+        await self._thread(case, summary_text(facts, self.definition, self.staff_language), now, mention=worker.user_id)
+        return True
+
+    async def tell_staff_member(self, user: UserID, body: str, now: int) -> None:
+        """A notice for one staff member: in their direct room with the bot, else (mentioning
+        them) in the outreach room."""
+        room = await self.stores.system_rooms.get(direct_room_kind(user))
+        if room is None:
+            room = await self.stores.system_rooms.get("outreach")
+            if room is None:
+                return
+            await self.outbox.enqueue(room, "m.room.message", staff_text(body, mention=user), now)
+            return
+        await self.outbox.enqueue(room, "m.room.message", staff_text(body), now)
 
     async def mark_urgent(self, case: Case, now: int) -> None:
         q = await self.queue.get(case.id)

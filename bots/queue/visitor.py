@@ -103,6 +103,14 @@ class VisitorSide:
         open_now = self.hours.is_open(moment)
         await self.log.add(case.id, "greeted", now, None, "hours=open" if open_now else "hours=closed")
         case = await self._fresh(case)
+        if await self.domain.route(case, now):
+            # Opened by an outreach invite: the worker who reached out joins now, whatever the
+            # hours; the short triage still runs while they come.
+            first = self.definition.questions[0]
+            await self._send(
+                case, question_content(self.definition, first, language, lead=text(language, "triage.intro")), now
+            )
+            return
         if not open_now:
             body = closed_text(language, self.hours, moment, self.portal_url)
             await self._send(case, visitor_message(body, "queue.hours_closed"), now)

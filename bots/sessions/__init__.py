@@ -9,6 +9,7 @@ from bots.ids import RoomID
 from bots.sessions.api import SessionsApi
 from bots.sessions.campaigns import known_campaigns
 from bots.sessions.domain import SessionManager, VisitorNames
+from bots.sessions.invites import InviteKeyer, invite_key
 from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.retention import RetentionTask
 from bots.texts import text
@@ -54,6 +55,7 @@ class Sessions:
             ended=parts.wakeups.changed,
             campaigns=known_campaigns(cfg),
             first_contact=parts.limits,
+            invites=InviteKeyer(invite_key(cfg)),
         )
         cases = parts.stores.cases
 

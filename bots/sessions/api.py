@@ -34,6 +34,7 @@ from aiohttp import web
 from bots.clock import Clock
 from bots.limits import FirstContactLimits
 from bots.sessions.domain import NotAVisitor, SessionManager, SessionUnavailable, VisitorNames
+from bots.sessions.invites import InviteKeyer
 from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.validation import MAX_BODY_BYTES, ApiError, parse_end, parse_json_object, parse_start
 from bots.texts import text
@@ -107,6 +108,7 @@ class SessionsApi:
         end_limiter: SessionRateLimiter | None = None,
         campaigns: frozenset[str] = frozenset(),
         first_contact: FirstContactLimits | None = None,
+        invites: InviteKeyer | None = None,
     ) -> None:
         self.config = config
         self.manager = manager
@@ -119,6 +121,7 @@ class SessionsApi:
             config.bots.rate_limit.per_client_per_hour, config.bots.rate_limit.global_per_minute, clock
         )
         self.campaigns = campaigns
+        self.invites = invites
         self.first_contact = first_contact or FirstContactLimits(
             clock,
             urgent_per_hour=config.bots.rate_limit.urgent_per_client_per_hour,
@@ -196,8 +199,14 @@ class SessionsApi:
         if start.campaign is not None and start.campaign not in self.campaigns:
             start = replace(start, campaign=None)  # an unknown label is never kept
         names = VisitorNames(text(start.language, "visitor.display_name"), text(start.language, "visitor.device_name"))
+        # Only the keyed hash of an outreach code goes on; a used, expired, revoked, unknown or
+        # malformed code starts a plain session, answered exactly alike (no oracle).
+        invite = None
+        if start.entry == "outreach" and start.invite is not None and self.invites is not None:
+            invite = self.invites.hash(start.invite)
+        start = replace(start, invite=None)
         try:
-            new = await self.manager.start(start, names)
+            new = await self.manager.start(start, names, invite)
         except SessionUnavailable:
             raise ApiError(503, "unavailable") from None
         self.first_contact.started(new.case_id, client)

@@ -134,17 +134,18 @@ class SessionManager:
             now = millis(self.clock)
             await self.cases.insert(
                 case_id, number, language=req.language, entry=req.entry, campaign=req.campaign,
-                invite=req.invite, now=now,
+                now=now,
             )  # fmt: skip
             return True
 
         return case_id, await self._numbered(insert)
 
-    async def start(self, req: StartRequest, names: VisitorNames) -> NewSession:
+    async def start(self, req: StartRequest, names: VisitorNames, invite: str | None = None) -> NewSession:
+        """A new session; ``invite`` is the keyed hash of an outreach code, used when the case opens."""
         spare = self.spares.take()
         if spare is not None:
             try:
-                return await self._start_with(spare, req, names)
+                return await self._start_with(spare, req, names, invite)
             finally:
                 self.spares.refill()
         case_id, number = await self._insert_case(req)
@@ -161,9 +162,9 @@ class SessionManager:
                 )
             )
             create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
-            return await self._finish(case_id, number, visitor, register, create, req)
+            return await self._finish(case_id, number, visitor, register, create, req, invite)
 
-    async def _start_with(self, spare: Spare, req: StartRequest, names: VisitorNames) -> NewSession:
+    async def _start_with(self, spare: Spare, req: StartRequest, names: VisitorNames, invite: str | None) -> NewSession:
         """A session on a spare account: only the room is left to make."""
         visitor = spare.registration.user_id
 
@@ -171,7 +172,7 @@ class SessionManager:
             now = millis(self.clock)
             return await self.cases.claim_spare(
                 spare.case_id, number, language=req.language, entry=req.entry, campaign=req.campaign,
-                invite=req.invite, now=now,
+                now=now,
             )  # fmt: skip
 
         try:
@@ -182,7 +183,7 @@ class SessionManager:
         async with self._starts:
             rename = asyncio.ensure_future(self._named(spare, names.display_name))
             create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
-            return await self._finish(spare.case_id, number, visitor, rename, create, req)
+            return await self._finish(spare.case_id, number, visitor, rename, create, req, invite)
 
     async def _named(self, spare: Spare, display_name: str) -> Registration:
         """The spare's registration, its display name first set to the visitor's language."""
@@ -199,11 +200,17 @@ class SessionManager:
         register: asyncio.Future[Any],
         create: asyncio.Future[RoomID],
         req: StartRequest,
+        invite: str | None,
     ) -> NewSession:
         try:
             reg, room_id = await asyncio.gather(register, create)
             now = millis(self.clock)
             async with self.stores.transaction():
+                # The invite is used in the same transaction that opens the case: a start that
+                # fails leaves the invite open, and a used invite is gone (single use).
+                used = await self.stores.invites.redeem(invite, now) if invite is not None else None
+                if used is not None:
+                    await self.cases.route(case_id, used.worker, used.campaign)
                 await self.cases.open(case_id, room_id, now)
                 started = f"entry={req.entry} language={req.language} campaign={req.campaign or '-'}"
                 await self.stores.case_log.add(case_id, "started", now, None, started)

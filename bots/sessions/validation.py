@@ -79,6 +79,17 @@ def _optional_slug(data: dict[str, Any], key: str) -> str | None:
     return value
 
 
+def _optional_code(data: dict[str, Any], key: str) -> str | None:
+    """A typed or linked invite code. Its form is not checked here: a malformed code is answered
+    exactly like an unknown one (a plain start), so the answer never tells what a code is."""
+    if key not in data:
+        return None
+    value = data[key]
+    if not isinstance(value, str) or len(value) > 128:
+        raise bad_request()
+    return value
+
+
 def parse_start(data: dict[str, Any]) -> StartRequest:
     if not set(data) <= {"language", "entry", "invite", "campaign"} or not {"language", "entry"} <= set(data):
         raise bad_request()
@@ -90,7 +101,7 @@ def parse_start(data: dict[str, Any]) -> StartRequest:
     return StartRequest(
         language=language,
         entry=entry,
-        invite=_optional_slug(data, "invite"),
+        invite=_optional_code(data, "invite"),
         campaign=_optional_slug(data, "campaign"),
     )
 

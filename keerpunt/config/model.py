@@ -135,6 +135,15 @@ class StatisticsConfig:
 
 
 @dataclass(frozen=True)
+class OutreachConfig:
+    invite_key_path: str
+    invite_valid_hours: float
+    open_invites_per_worker: int
+    channels: tuple[str, ...]
+    results: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode
     data_dir: str
@@ -149,6 +158,7 @@ class Config:
     handover: HandoverConfig
     lifecycle: LifecycleConfig
     statistics: StatisticsConfig
+    outreach: OutreachConfig
 
     @property
     def data_path(self) -> Path:

@@ -34,9 +34,7 @@ async def dbs(db: Database, db_url: str) -> AsyncIterator[tuple[Database, Databa
 async def _waiting_case(db: Database, now: int = 1000) -> str:
     cases, queue = CaseStore(db), QueueStore(db)
     case_id = secrets.token_hex(8)
-    await cases.insert(
-        case_id, str(secrets.randbelow(10**7)), language="nl", entry="widget", campaign=None, invite=None, now=now
-    )
+    await cases.insert(case_id, str(secrets.randbelow(10**7)), language="nl", entry="widget", campaign=None, now=now)
     await cases.open(case_id, RoomID(f"!{case_id}:k"), now)
     await queue.insert(case_id, now)
     assert await queue.enter_queue(case_id, now, now + 60_000) is not None

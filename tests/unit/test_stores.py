@@ -25,7 +25,7 @@ def _id(prefix: str) -> str:
 
 async def _case(cases: CaseStore, number: str | None = None) -> tuple[str, str]:
     case_id, number = _id("case-"), number or str(secrets.randbelow(90000) + 10000)
-    await cases.insert(case_id, number, language="nl", entry="widget", campaign=None, invite=None, now=1)
+    await cases.insert(case_id, number, language="nl", entry="widget", campaign=None, now=1)
     return case_id, number
 
 

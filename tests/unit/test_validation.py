@@ -23,6 +23,12 @@ def test_invite_and_campaign_slugs_are_accepted() -> None:
     assert got == StartRequest("en", "outreach", "ab12-cd", "geldezel")
 
 
+@pytest.mark.parametrize("typed", ["", "a_b", "not a code at all", "K7MQ 4XH3 CNAD"])
+def test_a_malformed_invite_is_not_an_error_but_an_unknown_code(typed: str) -> None:
+    """A malformed code must be answered like an unknown one (a plain start): no oracle."""
+    assert parse_start({"language": "nl", "entry": "outreach", "invite": typed}).invite == typed
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -33,9 +39,9 @@ def test_invite_and_campaign_slugs_are_accepted() -> None:
         {"language": "NL", "entry": "widget"},
         {"language": ["nl"], "entry": "widget"},
         {"language": "nl", "entry": True},
-        {"language": "nl", "entry": "widget", "invite": ""},
-        {"language": "nl", "entry": "widget", "invite": "a" * 65},
-        {"language": "nl", "entry": "widget", "invite": "a_b"},
+        {"language": "nl", "entry": "outreach", "invite": 5},
+        {"language": "nl", "entry": "outreach", "invite": None},
+        {"language": "nl", "entry": "outreach", "invite": "a" * 129},
         {"language": "nl", "entry": "widget", "campaign": "<script>"},
         {"language": "nl", "entry": "widget", "campaign": None},
         {"language": "nl", "entry": "widget", "campaign": 5},

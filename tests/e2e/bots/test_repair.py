@@ -104,12 +104,12 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     now = 1_700_000_000_000
 
     # 1. The process died right after writing the case.
-    await cases.insert("crash-1", "9001", language="nl", entry="widget", campaign=None, invite=None, now=now)
+    await cases.insert("crash-1", "9001", language="nl", entry="widget", campaign=None, now=now)
     # 2. … after recording the visitor's ID, before registering the account.
-    await cases.insert("crash-2", "9002", language="nl", entry="widget", campaign=None, invite=None, now=now)
+    await cases.insert("crash-2", "9002", language="nl", entry="widget", campaign=None, now=now)
     await cases.set_visitor("crash-2", UserID(f"@visitor-{secrets.token_hex(16)}:{server}"))
     # 3. … after createRoom returned, before the room was recorded.
-    await cases.insert("crash-3", "9003", language="en", entry="widget", campaign=None, invite=None, now=now)
+    await cases.insert("crash-3", "9003", language="en", entry="widget", campaign=None, now=now)
     localpart = f"visitor-{secrets.token_hex(16)}"
     visitor = UserID(f"@{localpart}:{server}")
     await cases.set_visitor("crash-3", visitor)
