@@ -10,6 +10,7 @@ sees is the URL without it, so that is what is checked.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -18,7 +19,10 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Frame, FrameLocator, Page, Request, expect
 
+from bots.db.system_room import SystemRoomStore
 from tests.support.browser import Stack
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor, bot_token
 from tests.support.waiting import wait_until
 from tests.support.widget import axe
 
@@ -47,14 +51,14 @@ def record_requests(context: BrowserContext) -> list[Sent]:
     return seen
 
 
-def holds_code(text: str | None) -> bool:
+def holds_code(text: str | None, code: str = CODE) -> bool:
     bare = re.sub(r"[^0-9A-Z]", "", (text or "").upper())
-    return CODE.replace("-", "") in bare
+    return code.replace("-", "") in bare
 
 
-def reached_servers(seen: list[Sent]) -> list[str]:
+def reached_servers(seen: list[Sent], code: str = CODE) -> list[str]:
     """Request URLs (as a server gets them: without the fragment) and Referers that hold the code."""
-    return [s.url for s in seen if holds_code(s.url.split("#")[0]) or holds_code(s.referer)]
+    return [s.url for s in seen if holds_code(s.url.split("#")[0], code) or holds_code(s.referer, code)]
 
 
 def start_bodies(seen: list[Sent]) -> list[dict[str, Any]]:
@@ -141,7 +145,9 @@ async def test_an_invite_link_to_an_article_or_campaign_opens_the_chat_at_once_r
     assert reached_servers(seen) == []
 
 
-async def test_a_campaign_page_without_a_code_starts_with_the_campaign_tag(stack: Stack, context: BrowserContext, page: Page) -> None:
+async def test_a_campaign_page_without_a_code_starts_with_the_campaign_tag(
+    stack: Stack, context: BrowserContext, page: Page
+) -> None:
     seen = record_requests(context)
     await page.goto(f"{stack.portal_url}/nl/campagne/geldezel-no-way")
     await expect(page.locator('iframe[title="Keerpunt chat"]')).to_have_count(0)  # nothing opens by itself
@@ -170,9 +176,7 @@ async def test_a_code_in_the_query_string_is_ignored_and_still_removed(
     assert reached_servers(seen) == [f"{stack.portal_url}/nl/chat?invite={CODE}"]
 
 
-async def test_i_have_a_code_with_the_keyboard_alone_sends_it_and_passes_axe(
-    stack: Stack, axe_page: Page
-) -> None:
+async def test_i_have_a_code_with_the_keyboard_alone_sends_it_and_passes_axe(stack: Stack, axe_page: Page) -> None:
     page = axe_page
     seen = record_requests(page.context)
     await page.goto(f"{stack.portal_url}/chat/?lang=nl")
@@ -204,3 +208,79 @@ async def test_i_have_a_code_with_the_keyboard_alone_sends_it_and_passes_axe(
         await field.press("Enter")
     assert start_bodies(seen) == [{"language": "nl", "entry": "outreach", "invite": CODE}]
     assert reached_servers(seen) == []
+
+
+# --- with the real bots: an invite a worker asks for in Element ------------------------------
+
+
+async def outreach_worker(stack: Stack, clients: ClientFactory) -> tuple[Observer, str]:
+    """A cross-signed outreach worker in the outreach room (as `keerpunt staff add --role outreach`)."""
+    worker = await add_counsellor(clients, stack.config, stack.bots.db, "werker", role="outreach")
+    room = await SystemRoomStore(stack.bots.db).get("outreach")
+    assert room is not None
+    admin = await clients.admin(await bot_token(stack.config))
+    await admin.force_join(room, worker.user_id)
+    await worker.wait_for(lambda: room in worker.user.client.rooms, what="the outreach room")
+    return worker, room
+
+
+async def start_from_link(page: Page, link: str) -> tuple[FrameLocator, dict[str, Any]]:
+    await page.goto(link)
+    frame = page.frame_locator('iframe[title="Keerpunt chat"], [data-chat-root] iframe')
+    await expect(frame.locator("h1").first).to_have_text(HEADING)
+    async with page.expect_response("**/api/v1/sessions") as info:
+        await frame.locator("button.kp-primary", has_text="Start").click()
+    response = await info.value
+    assert response.status == 201, await response.text()
+    session: dict[str, Any] = await response.json()
+    await expect(frame.locator(".kp-msg--bot").first).to_be_visible(timeout=30000)
+    return frame, session
+
+
+async def test_an_invite_a_worker_asks_for_routes_the_visitor_to_that_worker_once(
+    stack: Stack, context: BrowserContext, page: Page, clients: ClientFactory
+) -> None:
+    worker, room = await outreach_worker(stack, clients)
+    await worker.say(room, "!outreach link geldezel-no-way")
+    answer = await worker.wait_message(
+        room, stack.bots.user_id, lambda e: "nl.keerpunt.invite" in e["content"], within=30, what="the invite"
+    )
+    invite = answer["content"]["nl.keerpunt.invite"]
+    code, link = str(invite["code"]), str(invite["link"])
+    assert link == f"{stack.portal_url}/nl/campagne/geldezel-no-way#invite={code}"
+
+    sent = {"language": "nl", "entry": "outreach", "invite": code, "campaign": "geldezel-no-way"}
+    seen = record_requests(context)
+    frame, session = await start_from_link(page, link)
+    assert not holds_code(page.url, code) and not holds_code(chat_frame(page).url, code)
+    assert start_bodies(seen) == [sent]
+    assert reached_servers(seen, code) == []
+
+    # The worker who reached out is invited at once, and they talk, encrypted, both ways.
+    case_room = session["room_id"]
+    await worker.wait_for(lambda: case_room in worker.user.client.invited_rooms, within=30, what="the case room invite")
+    await worker.join(case_room)
+    await worker.say(case_room, "Hoi, ik ben het, van Instagram.")
+    await expect(frame.get_by_text("Hoi, ik ben het, van Instagram.")).to_be_visible(timeout=30000)
+    box = frame.locator("#kp-input")
+    await box.fill("Hoi! Fijn dat je er bent.")
+    await box.press("Enter")
+    await worker.wait_message(
+        case_room,
+        session["user_id"],
+        lambda e: e["content"].get("body") == "Hoi! Fijn dat je er bent.",
+        within=30,
+        what="the visitor's message",
+    )
+
+    # The same link again (used now): the same answer and start screen as a plain start, and the
+    # worker is not invited.
+    again = await context.new_page()
+    seen.clear()
+    _, session2 = await start_from_link(again, link)
+    assert set(session2) == set(session) and session2["room_id"] != case_room
+    assert start_bodies(seen) == [sent]
+    await asyncio.sleep(3)
+    await worker.sync()
+    assert session2["room_id"] not in worker.user.client.invited_rooms
+    assert session2["room_id"] not in worker.user.client.rooms
