@@ -114,7 +114,7 @@ export class ChatApp {
       return m;
     });
     loading.catch(() => undefined);
-    const result = await startSession(deps.config.api, startRequest(screens.lang, deps.outreach));
+    const result = await startSession(deps.config.api, startRequest(screens.lang, deps.outreach, view.start.code()));
     performance.mark("kp-api");
     if (signal.aborted) {
       // Torn down while the API made the account: nobody else knows its token, so end it here.

@@ -5,6 +5,12 @@
  * iframe with the chat app from the Keerpunt origin (the script's own origin). It listens to a
  * closed set of postMessage actions from that iframe only (origin and window checked).
  * Elements with a `data-keerpunt-chat` attribute (e.g. a link to the chat page) open it too.
+ *
+ * Outreach: a link `…#invite=CODE` (to the chat page, an article or a campaign page) opens the
+ * chat at once, ready to start ("read this, then talk to me"). The code is taken off this page's
+ * address bar and history entry before anything else and goes to the chat frame in its URL
+ * fragment only, so it never reaches any server. A campaign (this page's `?campaign=`, or the
+ * `data-campaign` of a chat button on a campaign page) goes to the frame too.
  */
 import { launcher_close, launcher_label, launcher_title } from "../app/locales/nl.json";
 import * as en from "../app/locales/en.json";
@@ -21,7 +27,38 @@ function css(el: HTMLElement, rules: Record<string, string>): void {
   for (const [name, value] of Object.entries(rules)) el.style.setProperty(name, value, "important");
 }
 
-function init(script: HTMLScriptElement): void {
+/**
+ * Take `invite=…` out of this page's fragment: the address bar and the history entry lose it at
+ * once (SECURITY.md A), keeping the page's history state and the rest of its address. A code in
+ * the query string (a wrong link: it reached a server) is never used, but is removed all the same.
+ */
+function takeInvite(): string | null {
+  const raw = location.hash.slice(1);
+  const inFragment = /(^|&)invite=/.test(raw);
+  const query = new URLSearchParams(location.search);
+  if (!inFragment && !query.has("invite")) return null;
+  const invite = inFragment ? new URLSearchParams(raw).get("invite")?.trim() || null : null;
+  const others = raw.split("&").filter((part) => part && !part.startsWith("invite="));
+  query.delete("invite");
+  const url = `${location.pathname}${query.size ? `?${query}` : ""}${others.length ? `#${others.join("&")}` : ""}`;
+  try {
+    history.replaceState(history.state, "", url);
+  } catch {
+    // A page that cannot rewrite its own address (a sandboxed frame): the chat still opens.
+  }
+  return invite;
+}
+
+/** The campaign this page belongs to, if any, in the shape of a campaign slug. */
+function campaignOf(doc: Document): string | null {
+  const wanted =
+    new URLSearchParams(location.search).get("campaign") ??
+    doc.querySelector<HTMLElement>("[data-campaign]")?.dataset.campaign ??
+    null;
+  return wanted && /^[a-z0-9-]{1,64}$/.test(wanted) ? wanted : null;
+}
+
+function init(script: HTMLScriptElement, invite: string | null): void {
   const src = new URL(script.src, location.href);
   const origin = src.origin;
   const base = new URL("../", src).href; // …/widget/embed.js → the Keerpunt site root
@@ -29,6 +66,7 @@ function init(script: HTMLScriptElement): void {
   const lang = wanted in TEXTS ? wanted : "nl";
   const texts = TEXTS[lang] as Texts;
   const doc = document;
+  const campaign = campaignOf(doc);
 
   const button = doc.createElement("button");
   button.type = "button";
@@ -79,6 +117,10 @@ function init(script: HTMLScriptElement): void {
     url.searchParams.set("lang", lang);
     url.searchParams.set("embed", inline ? "inline" : "1");
     url.searchParams.set("host", location.origin);
+    if (campaign) url.searchParams.set("campaign", campaign);
+    // The code only ever in the fragment: the chat page's request carries no trace of it.
+    if (invite) url.hash = new URLSearchParams({ invite }).toString();
+    invite = null; // one frame gets it: a later frame (after a quick exit, say) starts plain
     el.src = url.href;
     el.title = texts.launcher_title;
     el.setAttribute("referrerpolicy", "no-referrer");
@@ -159,13 +201,15 @@ function init(script: HTMLScriptElement): void {
     }
   });
   doc.body.appendChild(button);
-  if (script.dataset.open === "true") open();
+  if (script.dataset.open === "true" || invite) open();
 }
 
 const current = document.currentScript;
 const script =
   current instanceof HTMLScriptElement ? current : document.querySelector<HTMLScriptElement>("script[src*='/widget/embed']");
 if (script) {
-  if (document.body) init(script);
-  else document.addEventListener("DOMContentLoaded", () => init(script));
+  // The code leaves the address bar now, not when the page has finished loading.
+  const invite = takeInvite();
+  if (document.body) init(script, invite);
+  else document.addEventListener("DOMContentLoaded", () => init(script, invite));
 }

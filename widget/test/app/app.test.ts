@@ -90,10 +90,10 @@ describe("starting", () => {
     expect(app.leaveWarning()).toBe("Als je deze pagina sluit, is het gesprek weg.");
   });
 
-  it("sends an outreach code and campaign with the start request, cut to size", async () => {
-    const { app } = await makeApp({ outreach: { invite: "X".repeat(300), campaign: "geldezel" } });
+  it("sends an outreach code (in its canonical form) and campaign with the start request", async () => {
+    const { app } = await makeApp({ outreach: { invite: "kx7m 3p9q aw4d", campaign: "geldezel" } });
     await app.start();
-    expect(calls[0]?.body).toEqual({ language: "nl", entry: "outreach", invite: "X".repeat(128), campaign: "geldezel" });
+    expect(calls[0]?.body).toEqual({ language: "nl", entry: "outreach", invite: "KX7M-3P9Q-AW4D", campaign: "geldezel" });
   });
 
   it("says so when it is busy, keeping nothing", async () => {

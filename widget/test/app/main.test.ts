@@ -13,7 +13,7 @@ describe("main.ts, the entry", () => {
   afterAll(() => vi.unstubAllGlobals());
 
   it("builds the start screen from the page's config, drops an outreach code from the address, and wires Start and Shift (quick exit)", async () => {
-    history.replaceState(null, "", "/chat/?lang=nl&invite=ABC-123");
+    history.replaceState(null, "", "/chat/?lang=nl#invite=KX7M-3P9Q-AW4D");
     document.body.innerHTML =
       '<a class="kp-quick-exit" id="kp-quick-exit" href="https://weer.test/">Snel weg</a>' +
       '<main id="kp-app"><noscript><p>JavaScript nodig.</p></noscript></main>' +
@@ -27,11 +27,12 @@ describe("main.ts, the entry", () => {
     expect(visible(root)?.querySelector("h1")?.textContent).toBe("Praat anoniem met een hulpverlener");
     expect(root.querySelector(".kp-hours")?.textContent).toBe("Wanneer is er iemand? ma–vr 09:00–21:00.");
     expect(location.search).toBe("?lang=nl");
+    expect(location.href).not.toContain("KX7M");
     expect(posted).not.toHaveBeenCalled(); // not embedded: nobody to tell
 
     root.querySelector<HTMLButtonElement>("button.kp-primary")?.click();
     await vi.waitFor(() => expect(visible(root)?.getAttribute("role")).toBe("alert"));
-    expect(calls[0]?.body).toEqual({ language: "nl", entry: "outreach", invite: "ABC-123" });
+    expect(calls[0]?.body).toEqual({ language: "nl", entry: "outreach", invite: "KX7M-3P9Q-AW4D" });
 
     const entries = history.length;
     for (let i = 0; i < 3; i += 1) {

@@ -2,6 +2,7 @@
 import { formatOpening } from "../hours";
 import type { Language } from "../i18n";
 import { el, t, type Screens } from "../ui";
+import { codeEntry } from "./code";
 
 export interface StartConfig {
   /** The weekly opening hours as text, per language (from the portal). */
@@ -14,12 +15,15 @@ export interface StartScreen {
   section: HTMLElement;
   /** Show the hours and, when closed now, when the chat opens: again after a language switch. */
   refresh(): void;
+  /** The outreach code typed under "I have a code", if any. */
+  code(): string | null;
 }
 
 export function startScreen(screens: Screens, config: StartConfig, on: { start(): void }): StartScreen {
   const startButton = t("button", "start_button", { type: "button", class: "kp-primary" });
   const hoursLine = el("p", { class: "kp-hours" });
   const closedNowLine = el("p", { class: "kp-closed-now", hidden: "" });
+  const code = codeEntry(on);
   const section = el(
     "section",
     { "aria-labelledby": "kp-start-h" },
@@ -35,6 +39,7 @@ export function startScreen(screens: Screens, config: StartConfig, on: { start()
     ),
     hoursLine,
     closedNowLine,
+    code.element,
     startButton,
     t("p", "danger", { class: "kp-danger" }),
   );
@@ -49,5 +54,5 @@ export function startScreen(screens: Screens, config: StartConfig, on: { start()
     if (when) screens.setText(closedNowLine, "closed_now", { when });
   }
 
-  return { section, refresh };
+  return { section, refresh, code: code.value };
 }
