@@ -152,7 +152,7 @@ async def run_dev(config: Config, config_path: str | None, *, start_synapse: Sta
         await _until(stopping, wait_http(f"http://{config.portal.host}:{config.portal.port}/", within=60, child=portal))
         stack_path = write_dev_stack(config, accounts, await _queue_room(config))
         print(_banner(config, stack_path, accounts, time.monotonic() - started), flush=True)
-        exit_waiter = asyncio.ensure_future(group.first_exit())
+        exit_waiter = asyncio.ensure_future(group.supervise())
         stop_waiter = asyncio.ensure_future(stopping.wait())
         done, _ = await asyncio.wait({exit_waiter, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
         if exit_waiter in done:

@@ -180,13 +180,15 @@ async def start_synapse_workers(group: ProcessGroup, config: Config, logs: Path)
             cwd=sdir,
             env=env,
             log_path=logs / f"synapse-{w.name}.out",
+            restart=True,
         )
         for w in WORKERS
     }
     for worker in WORKERS:
         at = address(config, worker.name)
-        port = at.http_port if worker.client else at.replication_port
-        await wait_listening(at.host, port, children[worker.name])
+        if worker.client or worker.replication:  # the background worker listens on nothing
+            port = at.http_port if worker.client else at.replication_port
+            await wait_listening(at.host, port, children[worker.name])
     caddyfile = config.path("caddy") / "Caddyfile"
     caddyfile.parent.mkdir(exist_ok=True)
     caddyfile.write_text(render_caddyfile(config, "local"), "utf-8")
