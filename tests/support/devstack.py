@@ -54,4 +54,4 @@ class DevStack:
         return subprocess.run([*self.argv, *args], capture_output=True, text=True, timeout=120, check=False)
 
     def stack(self) -> dict[str, Any]:
-        return json.loads((self.data_dir / "dev-stack.json").read_text())
+        return dict(json.loads((self.data_dir / "dev-stack.json").read_text()))
