@@ -186,9 +186,8 @@ async def start_synapse_workers(group: ProcessGroup, config: Config, logs: Path)
     }
     for worker in WORKERS:
         at = address(config, worker.name)
-        if worker.client or worker.replication:  # the background worker listens on nothing
-            port = at.http_port if worker.client else at.replication_port
-            await wait_listening(at.host, port, children[worker.name])
+        port = at.replication_port if worker.replication and not worker.client else at.http_port
+        await wait_listening(at.host, port, children[worker.name])
     caddyfile = config.path("caddy") / "Caddyfile"
     caddyfile.parent.mkdir(exist_ok=True)
     caddyfile.write_text(render_caddyfile(config, "local"), "utf-8")

@@ -114,6 +114,10 @@ def worker_config(config: Config, worker: Process, sdir: Path) -> dict[str, Any]
         listeners.append(_client_listener(config, at.http_port))
     if worker.replication:
         listeners.append(_replication_listener(config, at.replication_port))
+    if not listeners:
+        # Only /health (every Synapse listener has it): for compose's health check and the dev
+        # stack's readiness; the background worker serves no requests.
+        listeners.append({**_replication_listener(config, at.http_port), "resources": [{"names": ["health"]}]})
     return {
         "worker_app": "synapse.app.generic_worker",
         "worker_name": worker.name,

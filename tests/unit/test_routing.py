@@ -117,7 +117,10 @@ def test_every_worker_loads_keerpunts_module_and_logs_to_its_own_scrubbed_file(t
             ports.add(listener["port"])
             if "client" in str(listener["resources"]):
                 assert listener["x_forwarded"] is True
-        assert bool(own["worker_listeners"]) == (worker.client or worker.replication)
+        names = {name for listener in own["worker_listeners"] for r in listener["resources"] for name in r["names"]}
+        assert names == ({"client"} if worker.client else set()) | (
+            {"replication"} if worker.replication else set()
+        ) or (names == {"health"} and not worker.client and not worker.replication)
 
 
 def test_turning_workers_off_removes_their_configs(tmp_path: Path) -> None:
