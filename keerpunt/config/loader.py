@@ -179,7 +179,8 @@ def _validate(config: Config) -> None:
     if config.portal.workers < 0:
         raise ConfigError("portal.workers", "must be 0 (one per CPU core) or a number of processes")
     for key, value in _walk(config, ""):
-        if key.endswith("port") and isinstance(value, int) and not 0 < value < 65536:
+        off = key.endswith("metrics_port") and value == 0  # 0: no metrics endpoint
+        if key.endswith("port") and isinstance(value, int) and not off and not 0 < value < 65536:
             raise ConfigError(key, f"{value} is not a TCP port")
         if key.endswith("_url") and isinstance(value, str) and value and not value.startswith(("http://", "https://")):
             raise ConfigError(key, f"expected an http(s) URL, got {value!r}")

@@ -67,6 +67,7 @@ class BotsConfig:
     database: str
     database_password_file: str
     store_dir: str
+    metrics_port: int
     api: ApiConfig
     rate_limit: RateLimitConfig
 
