@@ -49,7 +49,7 @@ def _write_config(path: Path) -> None:
             {
                 "homeserver": {"public_url": hs, "internal_url": hs},
                 "synapse": {"port": free_port(), "workers": {"base_port": base}},
-                "bots": {"api": {"port": api, "allowed_origins": [ORIGIN]}},
+                "bots": {"metrics_port": free_port(), "api": {"port": api, "allowed_origins": [ORIGIN]}},
                 "portal": {"port": free_port(), "api_url": f"http://127.0.0.1:{api}"},
                 "hours": ALWAYS_OPEN,
             }
@@ -175,6 +175,31 @@ async def test_a_conversation_through_caddy_survives_worker_restarts(workers_sta
     finally:
         await clients.close()
     _each_process_served_requests(workers_stack)
+    await _metrics_show_the_run(config.bots.metrics_port, stack["homeserver"])
+
+
+async def _metrics_show_the_run(port: int, public: str) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+            assert resp.status == 200
+            text = await resp.text()
+        for path in ("/metrics", "/_synapse/metrics", "/_matrix/../metrics"):
+            async with http.get(public + path) as resp:
+                assert resp.status == 404, path
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line.startswith("keerpunt_") and " " in line
+    }
+    assert values["keerpunt_sessions_started_total"] >= 1
+    assert values["keerpunt_live_cases"] >= 1
+    assert values["keerpunt_queue_length"] == 0  # claimed
+    assert values["keerpunt_sync_lag_seconds"] < 60
+    assert values["keerpunt_outbox_backlog"] == 0
+    for name in ("keerpunt_decryption_failures", "keerpunt_ready_sessions", "keerpunt_queue_oldest_waiting_seconds"):
+        assert name in values
 
 
 async def _counsellor(clients: ClientFactory, stack: dict[str, Any]) -> Observer:
