@@ -28,6 +28,7 @@ from bots.db import Database, Stores, create_database
 from bots.homeserver.account import BotSession, ensure_bot_session, store_dir
 from bots.homeserver.admin import SynapseAdmin
 from bots.matrix.client import BotClient, open_client
+from bots.metrics import MetricsServer, count_api, timed_sync
 from keerpunt.config import Config, read_secret
 from keerpunt.service import Service, backoff_loop
 
@@ -52,6 +53,7 @@ class BotsService(Service):
         self.cross_signing: CrossSigningKeys | None = None
         self.bot: Assembled | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.metrics: MetricsServer | None = None
 
     async def start(self) -> None:
         cfg = self.config
@@ -76,12 +78,16 @@ class BotsService(Service):
         await bot.sync.load()
         await self._first_sync(bot)
         self.tasks = [
-            asyncio.create_task(backoff_loop("sync", bot.sync.step), name="bots-sync"),
+            asyncio.create_task(backoff_loop("sync", timed_sync(bot.sync.step)), name="bots-sync"),
             asyncio.create_task(bot.sender.run(), name="bots-outbox"),
             *(asyncio.create_task(worker.run(), name=f"bots-{worker.name}") for worker in bot.workers),
         ]
 
         api = next(concern.api for concern in bot.concerns if concern.api is not None)
+        api.middlewares.insert(0, count_api)  # outermost: sees every answer, refusals included
+        if cfg.bots.metrics_port:
+            self.metrics = MetricsServer(db, cfg.bots.metrics_port)
+            await self.metrics.start()
         self.runner = web.AppRunner(api, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, cfg.bots.api.host, cfg.bots.api.port)
@@ -104,6 +110,8 @@ class BotsService(Service):
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.metrics is not None:
+            await self.metrics.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

@@ -37,7 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="data directory (overrides data_dir from the config)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create secrets and render Synapse's configuration into the data dir")
-    sub.add_parser("dev", help="run Synapse, the bots and the portal locally (the embedded default)")
+    dev = sub.add_parser("dev", help="run Synapse, the bots and the portal locally (the embedded default)")
+    dev.add_argument(
+        "--workers",
+        action="store_true",
+        help="Synapse as a main process plus workers on PostgreSQL and Redis, routed by Debian's caddy",
+    )
+    caddy = sub.add_parser("caddyfile", help="print Caddy's config, rendered from the routing table")
+    caddy.add_argument(
+        "--local", action="store_true", help="the loopback router of `keerpunt dev --workers` instead of production"
+    )
     run = sub.add_parser("run", help="run one production process")
     run.add_argument("process", choices=["bots", "portal"])
     staff = sub.add_parser("staff", help="manage staff accounts")
@@ -116,9 +125,18 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
     if args.command == "dev":
         if config.mode != "dev":
             raise ConfigError("mode", "`keerpunt dev` needs mode: dev")
+        if args.workers:
+            from keerpunt.devworkers import run_dev_workers
+
+            return run_dev_workers(config, config_path)
         from keerpunt.devstack import run_dev
 
         return asyncio.run(run_dev(config, config_path))
+    if args.command == "caddyfile":
+        from keerpunt.caddy import render_caddyfile
+
+        sys.stdout.write(render_caddyfile(config, "local" if args.local else "production"))
+        return 0
     if args.command == "run":
         check_secret_files(config)
         from keerpunt.service import run_service

@@ -14,13 +14,14 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from bots.db import create_database
 from bots.db.system_room import SystemRoomStore
 from keerpunt.config import Config, check_secret_files
-from keerpunt.procs import ProcessGroup, wait_http
+from keerpunt.procs import Child, ProcessGroup, wait_http
 from keerpunt.staff import StaffError, add_staff
 from keerpunt.synapse_config import init_synapse, synapse_dir
 
@@ -114,7 +115,11 @@ def _banner(config: Config, stack_path: Path, accounts: dict[str, Any], seconds:
     return "\n".join(lines)
 
 
-async def run_dev(config: Config, config_path: str | None) -> int:
+StartSynapse = Callable[[ProcessGroup, Config, Path], Awaitable[Child]]
+
+
+async def run_dev(config: Config, config_path: str | None, *, start_synapse: StartSynapse | None = None) -> int:
+    """The dev stack; ``start_synapse`` replaces the single Synapse process (`--workers`)."""
     started = time.monotonic()
     hs_yaml = init_synapse(config, variant="dev")
     check_secret_files(config)
@@ -128,16 +133,20 @@ async def run_dev(config: Config, config_path: str | None) -> int:
         loop.add_signal_handler(sig, stopping.set)
     code = 0
     try:
-        synapse = await group.start(
-            "synapse",
-            [sys.executable, "-m", "synapse.app.homeserver", "-c", str(hs_yaml)],
-            cwd=sdir,
-            env={"PYTHONPATH": str(sdir)},
-            log_path=logs / "synapse.out",
-        )
-        await _until(
-            stopping, wait_http(f"{config.homeserver.internal_url}/_matrix/client/versions", within=120, child=synapse)
-        )
+        if start_synapse is None:
+            synapse = await group.start(
+                "synapse",
+                [sys.executable, "-m", "synapse.app.homeserver", "-c", str(hs_yaml)],
+                cwd=sdir,
+                env={"PYTHONPATH": str(sdir)},
+                log_path=logs / "synapse.out",
+            )
+            await _until(
+                stopping,
+                wait_http(f"{config.homeserver.internal_url}/_matrix/client/versions", within=120, child=synapse),
+            )
+        else:
+            await _until(stopping, start_synapse(group, config, logs))
         bots = await group.start("bots", [*_self_argv(config_path, config), "run", "bots"], log_path=logs / "bots.log")
         await _until(
             stopping,
@@ -150,7 +159,7 @@ async def run_dev(config: Config, config_path: str | None) -> int:
         await _until(stopping, wait_http(f"http://{config.portal.host}:{config.portal.port}/", within=60, child=portal))
         stack_path = write_dev_stack(config, accounts, await _queue_room(config), await _staff_room(config, "outreach"))
         print(_banner(config, stack_path, accounts, time.monotonic() - started), flush=True)
-        exit_waiter = asyncio.ensure_future(group.first_exit())
+        exit_waiter = asyncio.ensure_future(group.supervise())
         stop_waiter = asyncio.ensure_future(stopping.wait())
         done, _ = await asyncio.wait({exit_waiter, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
         if exit_waiter in done:

@@ -32,6 +32,13 @@ class Child:
     name: str
     process: asyncio.subprocess.Process
     log_path: Path | None = None
+    # Started again when it exits on its own (as compose's restart policy would): Synapse's
+    # workers in `keerpunt dev --workers`. The others end the stack when they exit.
+    restart: bool = False
+    argv: Sequence[str] = ()
+    cwd: Path | None = None
+    env: Mapping[str, str] | None = None
+    restarts: int = 0
 
 
 @dataclass
@@ -46,23 +53,10 @@ class ProcessGroup:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         log_path: Path | None = None,
+        restart: bool = False,
     ) -> Child:
-        full_env = {**os.environ, **(env or {})}
-        stdout = open(log_path, "ab") if log_path else None  # noqa: SIM115, ASYNC230 - local log file for the child
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *argv,
-                cwd=cwd,
-                env=full_env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=asyncio.subprocess.STDOUT if stdout else None,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-            )
-        finally:
-            if stdout:
-                stdout.close()
-        child = Child(name, process, log_path)
+        process = await _spawn(argv, cwd, env, log_path)
+        child = Child(name, process, log_path, restart, tuple(argv), cwd, env)
         self.children.append(child)
         log.debug("started %s (pid %d)", name, process.pid)
         return child
@@ -84,6 +78,17 @@ class ProcessGroup:
                 await proc.wait()
         self.children.clear()
 
+    async def supervise(self, backoff: float = 1.0) -> Child:
+        """Restart children marked ``restart`` when they exit; return the first other child that exits."""
+        while True:
+            child = await self.first_exit()
+            if not child.restart:
+                return child
+            log.warning("%s exited (code %s); starting it again", child.name, child.process.returncode)
+            await asyncio.sleep(backoff)
+            child.process = await _spawn(child.argv, child.cwd, child.env, child.log_path)
+            child.restarts += 1
+
     async def first_exit(self) -> Child:
         """Wait until any child exits and return it."""
         waiters = {asyncio.ensure_future(c.process.wait()): c for c in self.children}
@@ -93,6 +98,26 @@ class ProcessGroup:
             for w in waiters:
                 w.cancel()
         return waiters[next(iter(done))]
+
+
+async def _spawn(
+    argv: Sequence[str], cwd: Path | None, env: Mapping[str, str] | None, log_path: Path | None
+) -> asyncio.subprocess.Process:
+    full_env = {**os.environ, **(env or {})}
+    stdout = open(log_path, "ab") if log_path else None  # noqa: SIM115, ASYNC230 - local log file for the child
+    try:
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=full_env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=asyncio.subprocess.STDOUT if stdout else None,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
+    finally:
+        if stdout:
+            stdout.close()
 
 
 async def wait_http(url: str, *, within: float, child: Child | None = None) -> float:

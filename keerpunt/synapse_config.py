@@ -19,6 +19,15 @@ import yaml
 from bots.ids import VISITOR_PREFIX
 from bots.texts import LANGUAGES, text
 from keerpunt.config import Config, ConfigError, merge
+from keerpunt.workers import (
+    REPLICATION_SECRET,
+    render_workers,
+    shared_layer,
+    worker_config_path,
+    worker_dir,
+    worker_log_config_path,
+    worker_log_path,
+)
 
 Variant = Literal["dev", "production"]
 
@@ -127,6 +136,7 @@ def render_homeserver(config: Config, variant: Variant, *, test: bool = False) -
     sdir = synapse_dir(config)
     rendered = _layer("00-defaults.yaml")
     rendered = merge(rendered, computed_layer(config, variant, sdir))
+    rendered = merge(rendered, shared_layer(config, sdir))
     rendered = merge(rendered, _layer("10-keerpunt.yaml"))
     rendered = merge(rendered, _layer(f"20-{variant}.yaml"))
     if test:
@@ -134,9 +144,10 @@ def render_homeserver(config: Config, variant: Variant, *, test: bool = False) -
     return _with_module_config(rendered)
 
 
-def render_log_config(config: Config, variant: Variant) -> dict[str, Any]:
+def render_log_config(config: Config, variant: Variant, log_file: Path | None = None) -> dict[str, Any]:
+    """Synapse's log config; ``log_file`` for a worker's own file (default: homeserver.log)."""
     log = _layer("log.yaml")
-    log["handlers"]["file"]["filename"] = str(synapse_dir(config) / "homeserver.log")
+    log["handlers"]["file"]["filename"] = str(log_file or synapse_dir(config) / "homeserver.log")
     if variant == "production":
         del log["handlers"]["file"]
         log["root"]["handlers"] = ["console"]
@@ -164,6 +175,8 @@ def ensure_secrets(config: Config) -> None:
         sdir / "secrets" / "signing.key": _signing_key,
         config.path(config.outreach.invite_key_path): lambda: secrets.token_urlsafe(48),
     }
+    if config.synapse.workers.enabled:
+        wanted[sdir / REPLICATION_SECRET] = lambda: secrets.token_urlsafe(48)
     for path, make in wanted.items():
         if not path.exists():
             _write_secret(path, make())
@@ -206,6 +219,27 @@ def init_synapse(config: Config, *, variant: Variant | None = None, test: bool =
         "utf-8",
     )
     (sdir / "log.yaml").write_text(yaml.safe_dump(render_log_config(config, variant), sort_keys=False), "utf-8")
+    _write_workers(config, variant, sdir)
     shutil.copyfile(LOG_FILTER_SOURCE, sdir / LOG_FILTER_MODULE)
     shutil.copyfile(CONFIG_DIR / SYNAPSE_MODULE, sdir / SYNAPSE_MODULE)
     return sdir / "homeserver.yaml"
+
+
+def _write_workers(config: Config, variant: Variant, sdir: Path) -> None:
+    """Each worker's config and log config; stale ones go when workers are turned off."""
+    wdir = worker_dir(sdir)
+    if wdir.exists():
+        for old in wdir.glob("*.yaml"):
+            old.unlink()
+    workers = render_workers(config, sdir)
+    if not workers:
+        return
+    wdir.mkdir(exist_ok=True, mode=0o700)
+    for name, rendered in workers.items():
+        worker_config_path(sdir, name).write_text(
+            "# Rendered by `keerpunt init` (keerpunt/workers.py); laid over homeserver.yaml.\n"
+            + yaml.safe_dump(rendered, sort_keys=True),
+            "utf-8",
+        )
+        log = render_log_config(config, variant, worker_log_path(sdir, name))
+        worker_log_config_path(sdir, name).write_text(yaml.safe_dump(log, sort_keys=False), "utf-8")

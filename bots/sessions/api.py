@@ -23,9 +23,10 @@ address is only ever handed to the rate limiter.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -84,15 +85,29 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(500, "internal")
 
 
-def client_address(request: web.Request, trust_forwarded_for: bool) -> str | None:
-    """The client's address for the rate limiter only: the TCP peer, or the proxy's last hop."""
-    if trust_forwarded_for:
+def client_address(request: web.Request, trust_forwarded_for: bool, proxies: Sequence[str] = ()) -> str | None:
+    """The client's address for the rate limiter only: the TCP peer, or the proxy's last hop.
+
+    X-Forwarded-For counts only when ``trust_forwarded_for`` is on and the TCP peer is one of
+    ``proxies`` (``bots.api.trusted_proxies``): anyone else reaching the API directly could
+    otherwise pick their own address. Keerpunt's Caddy writes one, already truncated, hop.
+    """
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    address = str(peer[0]) if peer else None
+    if trust_forwarded_for and address is not None and from_proxy(address, proxies):
         forwarded = request.headers.getall("X-Forwarded-For", [])
         hops = [hop.strip() for value in forwarded for hop in value.split(",") if hop.strip()]
         if hops:
             return hops[-1]
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    return str(peer[0]) if peer else None
+    return address
+
+
+def from_proxy(address: str, proxies: Sequence[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
 class SessionsApi:
@@ -190,7 +205,9 @@ class SessionsApi:
             opening = self.hours.next_opening(now)
             opens_at = opening.isoformat(timespec="seconds") if opening is not None else None
             return web.json_response({"open": False, "opens_at": opens_at}, status=200)
-        address = client_address(request, self.config.bots.api.trust_forwarded_for)
+        address = client_address(
+            request, self.config.bots.api.trust_forwarded_for, self.config.bots.api.trusted_proxies
+        )
         client = self.first_contact.keyer.key(address)
         wait = self.first_contact.restart_wait(client)
         if wait > 0:
@@ -225,7 +242,9 @@ class SessionsApi:
     async def end_session(self, request: web.Request) -> web.Response:
         auth = request.headers.get("Authorization", "")
         scheme, _, token = auth.partition(" ")
-        address = client_address(request, self.config.bots.api.trust_forwarded_for)
+        address = client_address(
+            request, self.config.bots.api.trust_forwarded_for, self.config.bots.api.trusted_proxies
+        )
         self.end_limiter.check(address)
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized")

@@ -6,6 +6,7 @@ Every error names the dotted key (``bots.api.port: expected an integer, got 'x'`
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 import types
 import typing
@@ -178,12 +179,14 @@ def _validate(config: Config) -> None:
     if config.portal.workers < 0:
         raise ConfigError("portal.workers", "must be 0 (one per CPU core) or a number of processes")
     for key, value in _walk(config, ""):
-        if key.endswith("port") and isinstance(value, int) and not 0 < value < 65536:
+        off = key.endswith("metrics_port") and value == 0  # 0: no metrics endpoint
+        if key.endswith("port") and isinstance(value, int) and not off and not 0 < value < 65536:
             raise ConfigError(key, f"{value} is not a TCP port")
         if key.endswith("_url") and isinstance(value, str) and value and not value.startswith(("http://", "https://")):
             raise ConfigError(key, f"expected an http(s) URL, got {value!r}")
     _validate_queue(config)
     _validate_lifecycle(config)
+    _validate_proxies(config)
     if config.handover.reminder_hours <= 0:
         raise ConfigError("handover.reminder_hours", "must be more than 0 hours")
     if not 20 <= config.handover.summary_max_chars <= 4000:
@@ -201,6 +204,21 @@ def _validate_lifecycle(config: Config) -> None:
             raise ConfigError(f"lifecycle.{field.name}", "must be more than 0 minutes")
     if config.statistics.min_cell < 1:
         raise ConfigError("statistics.min_cell", "must be at least 1")
+
+
+def _validate_proxies(config: Config) -> None:
+    for i, proxy in enumerate(config.bots.api.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(f"bots.api.trusted_proxies[{i}]", f"{proxy!r} is not an address or network") from None
+    workers = config.synapse.workers
+    if workers.enabled and config.synapse.database == "sqlite":
+        raise ConfigError(
+            "synapse.workers.enabled", "workers need PostgreSQL; set synapse.database to a postgresql:// URL"
+        )
+    if workers.layout == "loopback" and workers.base_port + 2 * 8 > 65535:
+        raise ConfigError("synapse.workers.base_port", "too high: the workers need 16 ports from it")
 
 
 OUTCOME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")

@@ -18,6 +18,19 @@ class HomeserverConfig:
     registration_shared_secret_file: str
 
 
+WorkersLayout = Literal["loopback", "compose"]
+
+
+@dataclass(frozen=True)
+class WorkersConfig:
+    enabled: bool
+    layout: WorkersLayout
+    base_port: int
+    redis_host: str
+    redis_port: int
+    dev_postgres: str
+
+
 @dataclass(frozen=True)
 class SynapseConfig:
     bind_address: str
@@ -27,6 +40,7 @@ class SynapseConfig:
     federation_allowlist: tuple[str, ...]
     retention_max_lifetime_days: int
     user_ips_max_age_days: int
+    workers: WorkersConfig
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,7 @@ class ApiConfig:
     port: int
     allowed_origins: tuple[str, ...]
     trust_forwarded_for: bool
+    trusted_proxies: tuple[str, ...]
     concurrent_session_starts: int
     spare_accounts: int
 
@@ -54,6 +69,7 @@ class BotsConfig:
     database: str
     database_password_file: str
     store_dir: str
+    metrics_port: int
     api: ApiConfig
     rate_limit: RateLimitConfig
 
@@ -144,6 +160,14 @@ class OutreachConfig:
 
 
 @dataclass(frozen=True)
+class ProxyConfig:
+    staff_url: str
+    staff_upstream: str
+    bots_upstream: str
+    portal_upstream: str
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode
     data_dir: str
@@ -159,6 +183,7 @@ class Config:
     lifecycle: LifecycleConfig
     statistics: StatisticsConfig
     outreach: OutreachConfig
+    proxy: ProxyConfig
 
     @property
     def data_path(self) -> Path:

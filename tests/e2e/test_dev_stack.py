@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -17,11 +16,10 @@ import aiohttp
 import pytest
 import yaml
 
+from tests.support.devstack import DevStack
 from tests.support.synapse import free_port
 
 pytestmark = pytest.mark.integration
-
-READY_LINE = "All accounts and room IDs"  # the last line of the banner
 
 
 def _write_config(path: Path) -> dict[str, int]:
@@ -43,47 +41,6 @@ def _write_config(path: Path) -> dict[str, int]:
         )
     )
     return ports
-
-
-class DevStack:
-    def __init__(self, config: Path, data_dir: Path) -> None:
-        self.argv = [sys.executable, "-m", "keerpunt", "--config", str(config), "--data-dir", str(data_dir)]
-        self.data_dir = data_dir
-        self.proc: subprocess.Popen[str] | None = None
-        self.output: list[str] = []
-
-    def start(self, timeout: float = 180) -> float:
-        started = time.monotonic()
-        self.proc = subprocess.Popen([*self.argv, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        for line in self.proc.stdout:
-            self.output.append(line)
-            if READY_LINE in line:
-                return time.monotonic() - started
-            if time.monotonic() > deadline:
-                break
-        self.stop()
-        raise AssertionError("keerpunt dev did not become ready:\n" + "".join(self.output))
-
-    def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-        assert self.proc.stdout is not None
-        self.output.extend(self.proc.stdout.readlines())
-        self.proc.stdout.close()
-        return code
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*self.argv, *args], capture_output=True, text=True, timeout=120, check=False)
-
-    def stack(self) -> dict[str, Any]:
-        return json.loads((self.data_dir / "dev-stack.json").read_text())
 
 
 @pytest.fixture

@@ -96,6 +96,15 @@ class ClientFactory:
             await self.cross_sign(user)
         return user
 
+    async def login(self, user_id: str, password: str, homeserver: str | None = None) -> TestUser:
+        """A new device of an existing account (a demo counsellor of the dev stack), keys uploaded."""
+        data = await (await self.admin()).login_password(UserID(user_id), password)
+        reg = Registration(UserID(data["user_id"]), data["access_token"], DeviceID(data["device_id"]))
+        client, store = await self._client(reg, "login", homeserver)
+        user = TestUser(reg, password, client, store)
+        self._users.append(user)
+        return user
+
     async def second_device(self, user: TestUser) -> TestUser:
         """Another device of ``user`` (keys uploaded, not cross-signed), via an admin password reset."""
         password = secrets.token_urlsafe(16)

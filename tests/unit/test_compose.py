@@ -87,3 +87,60 @@ def test_synapse_and_keerpunt_share_the_rendered_config_path() -> None:
     assert "synapse-data:/data/synapse" in compose["services"]["init"]["volumes"]
     raw = yaml.safe_load((REPO / "deploy" / "keerpunt.yaml").read_text())
     assert raw["data_dir"] == "/data"
+
+
+ONE_SHOT = {"init"}
+
+
+def test_every_service_has_a_restart_policy_and_a_pinned_image() -> None:
+    for name, service in _compose()["services"].items():
+        assert "restart" in service, f"{name} has no restart policy"
+        image = service["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest", f"{name}: {image} is not pinned"
+        assert "/" not in tag
+
+
+def test_every_long_running_service_has_a_health_check() -> None:
+    for name, service in _compose()["services"].items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no"
+            continue
+        test = service.get("healthcheck", {}).get("test")
+        assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no health check"
+
+
+def test_the_scale_profile_runs_redis_and_every_worker_of_the_routing_table() -> None:
+    from keerpunt.routing import WORKERS
+    from keerpunt.workers import address
+    from tests.support.proxy import production_config
+
+    services = _compose()["services"]
+    config = production_config(workers=True)
+    assert services["redis"]["profiles"] == ["scale"]
+    assert config.synapse.workers.redis_host == "redis"
+    scaled = {name for name, service in services.items() if "scale" in service.get("profiles", [])}
+    assert scaled == {"redis"} | {address(config, w.name).host for w in WORKERS}
+    for worker in WORKERS:
+        service = services[address(config, worker.name).host]
+        argv = service["entrypoint"]
+        assert argv[:3] == ["python", "-m", "synapse.app.generic_worker"]
+        assert argv[3:] == ["-c", "/data/synapse/homeserver.yaml", "-c", f"/data/synapse/workers/{worker.name}.yaml"]
+        assert service["image"] == services["synapse"]["image"]
+        assert "redis" in service["depends_on"]
+    # Nothing else is in a profile: without --profile scale the single-process stack runs.
+    assert not [n for n, s in services.items() if s.get("profiles") and n not in scaled]
+
+
+def test_only_the_proxy_is_published_and_the_bots_trust_only_its_address() -> None:
+    from tests.support.proxy import production_config
+
+    compose = _compose()
+    published = {name for name, service in compose["services"].items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert compose["services"]["proxy"]["ports"] == ["80:80", "443:443"]
+    proxy_ip = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    config = production_config()
+    assert config.bots.api.trust_forwarded_for and config.bots.api.trusted_proxies == (proxy_ip,)
+    assert config.homeserver.internal_url == "http://proxy:8008"
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in compose["services"]["proxy"]["volumes"]
