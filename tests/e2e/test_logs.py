@@ -21,7 +21,7 @@ from bots.db import Database
 from bots.db.system_room import SystemRoomStore
 from tests.support.bots import BotsProcess, open_database
 from tests.support.matrix_clients import ClientFactory
-from tests.support.staff import Observer, add_counsellor
+from tests.support.staff import Observer, add_counsellor, add_outreach_worker
 from tests.support.synapse import SynapseProcess, free_port
 from tests.support.triage import DEFINITION, Visitor, label
 from tests.support.visitor import join, post_session, speak_first
@@ -154,3 +154,79 @@ async def test_a_whole_conversation_leaves_no_visitor_in_any_log(
         for needle in needles:
             assert needle not in text, f"the {name} log names {needle!r}"
     assert len(DEFINITION.questions) == len(ANSWERS)
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()]
+
+
+async def test_an_outreach_code_leaves_no_trace_in_logs_or_tables(
+    bots: BotsProcess, portal: Portal, clients: ClientFactory, synapse: SynapseProcess
+) -> None:
+    """Issue 14: after an invite is made and used, the code is in no log of Synapse, the bots or
+    the portal, and in no table (bots or Synapse) or file in clear."""
+    synapse_lines_before = len(_text(synapse.log_file).splitlines())
+    db: Database = await open_database(bots.config)
+    try:
+        worker = await add_outreach_worker(clients, bots.config, db)
+        outreach_room = await SystemRoomStore(db).get("outreach")
+    finally:
+        await db.stop()
+    assert outreach_room is not None
+    asked = await worker.say(outreach_room, "!outreach link")
+
+    def the_invite() -> dict[str, str] | None:
+        for event in worker.messages(outreach_room):
+            invite = event["content"].get("nl.keerpunt.invite")
+            if (
+                invite
+                and (event["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == asked
+            ):
+                return dict(invite)
+        return None
+
+    invite = await worker.wait_for(the_invite, what="the invite")
+    code = invite["code"]
+    await worker.wait_for(
+        lambda: any(e["content"].get("msgtype") == "m.image" for e in worker.messages(outreach_room)), what="the QR"
+    )
+    # The visitor opens the link through the portal (as the widget does: the code in the body).
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(CLIENT, 0))) as http:
+        body = {"language": "nl", "entry": "outreach", "invite": code}
+        status, session, _ = await post_session(portal.url, body, http=http)
+    assert status == 201, session
+    user = await clients.visitor(session)
+    await join(user, session["room_id"], bots.config.bot_user_id)
+    await speak_first(user, session["room_id"], "nl")
+    await worker.wait_for(lambda: session["room_id"] in worker.user.client.invited_rooms, what="the routed chat")
+    await asyncio.sleep(1)  # let every process write what it logs
+    bots.terminate()
+
+    raw = code.replace("-", "")
+    needles = [code, raw, code.lower(), raw.lower(), quote(code)]
+    texts = {
+        "bots log": _text(bots.log_file),
+        "portal log": _text(portal.log),
+        "synapse log": _text(synapse.log_file, synapse_lines_before),
+    }
+    assert "Processed request" in texts["synapse log"] and "portal listening" in texts["portal log"]
+    for name, found in texts.items():
+        for needle in needles:
+            assert needle not in found, f"the {name} names the code"
+    # Every file the bots and Synapse keep (databases, crypto store, media), byte by byte.
+    files = _files_under(bots.config.data_path) + _files_under(synapse.config.data_path)
+    assert any(p.name == "homeserver.db" for p in files) and any(p.suffix == ".db" for p in files if "bots" in str(p))
+    for path in files:
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle.encode() not in data, f"{path} holds the code in clear"
+    # And on PostgreSQL, every text column of every table of the bots' database.
+    if bots.config.bots.database.startswith("postgresql://"):
+        db = await open_database(bots.config)
+        try:
+            tables = await db.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+            for row in tables:
+                dump = await db.fetchval(f"SELECT COALESCE(string_agg(t::text, ' '), '') FROM {row['tablename']} t")  # noqa: S608
+                assert not any(n in dump for n in needles), f"table {row['tablename']} holds the code"
+        finally:
+            await db.stop()
