@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from keerpunt.config import Config
-from keerpunt.hours import WEEKDAYS, OpeningHours
+from keerpunt.hours import WEEKDAYS, OpeningHours, around_the_clock
 
 log = logging.getLogger(__name__)
 
@@ -161,14 +161,19 @@ class Widget:
             "homeserver": self.config.homeserver.public_url.rstrip("/"),
             "quick_exit_url": self.config.portal.quick_exit_url,
             "portal_url": f"/{language}/",
-            "hours": {
-                lang: weekly_hours(opening, self.config.hours.closed_on_public_holidays, lang, self.dist)
-                for lang in LANGUAGES
-            },
+            "hours": {lang: self.hours_text(opening, lang) for lang in LANGUAGES},
             "open_now": open_now,
             "opens_at": next_opening.isoformat() if next_opening else None,
             "host": host,
         }
+
+    def hours_text(self, opening: OpeningHours, language: str) -> str:
+        """The start screen's hours line: the weekly hours, or that dev keeps the chat open."""
+        if around_the_clock(self.config.mode, self.config.hours):
+            dev = catalogue(self.dist, language).get("hours_dev")
+            if isinstance(dev, str):
+                return dev
+        return weekly_hours(opening, self.config.hours.closed_on_public_holidays, language, self.dist)
 
     async def chat_page(self, request: web.Request) -> web.Response:
         language = request.query.get("lang", "")

@@ -160,6 +160,7 @@ EXAMPLE_HOURS = {
         "closed_on_public_holidays": True,
         "closed_dates": [],
         "special_hours": [],
+        "apply_in_dev": True,
     }
 }
 
@@ -180,3 +181,19 @@ def test_start_screen_gets_the_weekly_hours_and_the_next_opening_when_closed(tmp
     assert config["opens_at"] == "2026-11-30T09:00:00+01:00"
     monday = widget.page_config("en", None, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
     assert monday["open_now"] is True and monday["opens_at"] is None
+
+
+def test_in_dev_the_start_screen_says_the_chat_is_open_day_and_night(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from portal.widget import Widget
+
+    dev_hours = {"hours": {**EXAMPLE_HOURS["hours"], "apply_in_dev": False}}
+    widget = Widget(make_test_config(tmp_path, dev_hours))
+    sunday_night = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    config = widget.page_config("nl", None, sunday_night)
+    assert config["open_now"] is True and config["opens_at"] is None
+    assert config["hours"] == {
+        "nl": "Dag en nacht: dit is een testversie.",
+        "en": "Day and night: this is a test version.",
+    }
