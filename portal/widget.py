@@ -182,6 +182,10 @@ class Widget:
         host = origin(request.query.get("host", ""))
         if host not in self.frame_origins:
             host = None
+        # Inline in the portal's own chat page, that page's "Snel weg" is the chat's: one, not two.
+        # Anywhere else (a partner's page, the launcher's frame, /chat/ alone) the chat has its own.
+        inline = request.query.get("embed") == "inline"
+        own_exit = not (inline and host is not None and host == origin(self.config.portal.public_url))
         texts = page_texts(self.dist, language)
         exit_url = html.escape(self.config.portal.quick_exit_url)
         head = []
@@ -205,8 +209,12 @@ class Widget:
                 *head,
                 "</head>",
                 "<body>",
-                f'<a class="kp-quick-exit" id="kp-quick-exit" href="{exit_url}" rel="noreferrer" target="_top">'
-                f"{html.escape(texts['quick_exit'])}</a>",
+                (
+                    f'<a class="kp-quick-exit" id="kp-quick-exit" href="{exit_url}" rel="noreferrer" target="_top">'
+                    f"{html.escape(texts['quick_exit'])}</a>"
+                    if own_exit
+                    else ""
+                ),
                 f'<main id="kp-app">{body_main}</main>',
                 f'<script type="application/json" id="keerpunt-config">{data}</script>',
                 "</body>",

@@ -145,7 +145,14 @@ function init(script: HTMLScriptElement): void {
   if (mount) {
     frame = makeFrame(true);
     frame.dataset.inline = "1";
-    css(frame, { display: "block", width: "100%", height: "max(480px, 75vh)", border: "1px solid #5c5c5c" });
+    // The host page may size it (the portal's chat page makes it the whole phone screen).
+    css(frame, {
+      display: "block",
+      "box-sizing": "border-box",
+      width: "100%",
+      height: "var(--keerpunt-chat-height, max(480px, 75vh))",
+      border: "var(--keerpunt-chat-border, 1px solid #5c5c5c)",
+    });
     mount.replaceChildren(frame);
     return;
   }

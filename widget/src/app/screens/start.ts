@@ -30,7 +30,9 @@ export function startScreen(screens: Screens, config: StartConfig, on: { start()
       t("li", "start_who"),
       t("li", "start_anonymous"),
       t("li", "start_encrypted"),
-      t("li", "start_quick_exit"),
+      // Which of the two shows is the stylesheet's choice (pointer: coarse): no Shift key on a phone.
+      t("li", "start_quick_exit", { class: "kp-keys-only" }),
+      t("li", "start_quick_exit_touch", { class: "kp-touch-only" }),
       t("li", "start_traces"),
     ),
     hoursLine,
