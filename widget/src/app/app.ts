@@ -168,7 +168,11 @@ export class ChatApp {
     }
     this.session = session;
     deps.root.classList.add("kp-ready");
-    view.chat.input.focus();
+    // On a touch screen focusing the composer opens the keyboard over the first question's
+    // buttons: there the chat's heading gets focus (screen readers start at the chat).
+    const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
+    if (touch) view.chat.section.querySelector<HTMLElement>("h1")?.focus();
+    else view.chat.input.focus();
   }
 
   /** The visitor confirmed "End chat": the bots close the case (or at least the token dies). */
