@@ -73,12 +73,14 @@ function init(script: HTMLScriptElement): void {
     });
   }
 
-  function makeFrame(inline: boolean): HTMLIFrameElement {
+  function makeFrame(inline: boolean, warm: boolean): HTMLIFrameElement {
     const el = doc.createElement("iframe");
     const url = new URL("chat/", base);
     url.searchParams.set("lang", lang);
     url.searchParams.set("embed", inline ? "inline" : "1");
     url.searchParams.set("host", location.origin);
+    // The visitor opened the chat: it may load the SDK and crypto at once (main.ts).
+    if (warm) url.searchParams.set("warm", "1");
     el.src = url.href;
     el.title = texts.launcher_title;
     el.setAttribute("referrerpolicy", "no-referrer");
@@ -86,13 +88,19 @@ function init(script: HTMLScriptElement): void {
     return el;
   }
 
-  function open(): void {
-    if (!frame) {
-      frame = makeFrame(false);
-      layout(frame);
-      doc.body.appendChild(frame);
-      window.addEventListener("resize", () => frame && !frame.dataset.inline && layout(frame));
-    }
+  /** Make the (hidden) frame: on the launcher's pointer-down, so it loads before the click lands. */
+  function prepare(warm: boolean): void {
+    if (frame) return;
+    frame = makeFrame(false, warm);
+    layout(frame);
+    css(frame, { display: "none" });
+    doc.body.appendChild(frame);
+    window.addEventListener("resize", () => frame && !frame.dataset.inline && layout(frame));
+  }
+
+  function open(warm = true): void {
+    prepare(warm);
+    if (!frame) return;
     frame.hidden = false;
     css(frame, { display: "block" });
     button.hidden = true;
@@ -143,7 +151,7 @@ function init(script: HTMLScriptElement): void {
   // in the page, at once (coming to that page was the click), and no launcher is needed.
   const mount = doc.querySelector<HTMLElement>("[data-chat-root]");
   if (mount) {
-    frame = makeFrame(true);
+    frame = makeFrame(true, false);
     frame.dataset.inline = "1";
     // The host page may size it (the portal's chat page makes it the whole phone screen).
     css(frame, {
@@ -157,7 +165,8 @@ function init(script: HTMLScriptElement): void {
     return;
   }
 
-  button.addEventListener("click", open);
+  button.addEventListener("pointerdown", () => prepare(true));
+  button.addEventListener("click", () => open());
   doc.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target.closest("[data-keerpunt-chat]") : null;
     if (target) {
@@ -166,7 +175,7 @@ function init(script: HTMLScriptElement): void {
     }
   });
   doc.body.appendChild(button);
-  if (script.dataset.open === "true") open();
+  if (script.dataset.open === "true") open(false); // the host page opened it, not the visitor
 }
 
 const current = document.currentScript;

@@ -31,7 +31,7 @@ const HOURS = { nl: "ma–vr 09:00–21:00.", en: "Mon–Fri 09:00–21:00." };
 describe("the start screen", () => {
   function start(config: Partial<StartConfig> = {}, language: Language = "nl") {
     const { root, screens } = page(language);
-    const on = { start: vi.fn() };
+    const on = { start: vi.fn(), warm: vi.fn() };
     const s = startScreen(screens, { hours: HOURS, openNow: true, opensAt: null, ...config }, on);
     const section = mount(screens, root, "start", s.section);
     s.refresh();

@@ -16,7 +16,7 @@ export interface StartScreen {
   refresh(): void;
 }
 
-export function startScreen(screens: Screens, config: StartConfig, on: { start(): void }): StartScreen {
+export function startScreen(screens: Screens, config: StartConfig, on: { start(): void; warm(): void }): StartScreen {
   const startButton = t("button", "start_button", { type: "button", class: "kp-primary" });
   const hoursLine = el("p", { class: "kp-hours" });
   const closedNowLine = el("p", { class: "kp-closed-now", hidden: "" });
@@ -41,6 +41,8 @@ export function startScreen(screens: Screens, config: StartConfig, on: { start()
     t("p", "danger", { class: "kp-danger" }),
   );
   startButton.addEventListener("click", () => on.start());
+  // The pointer goes down some 100 ms before the click: the SDK and crypto can start loading.
+  startButton.addEventListener("pointerdown", () => on.warm());
 
   function refresh(): void {
     const hours = config.hours[screens.lang];
