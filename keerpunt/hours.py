@@ -2,10 +2,15 @@
 
 Shared by the bots (the session API's ``open``/``opens_at`` and the bot's "we are closed"
 answer) and the portal (hours on the start screen and contact page).
+
+In ``mode: dev`` the chat is open around the clock unless ``hours.apply_in_dev`` is true
+(``hours_in_force``): the config loader puts those hours in ``Config.hours``, so every reader
+of the config (bots, session API, portal) follows the same rule.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -14,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from keerpunt.config.errors import ConfigError
-from keerpunt.config.model import HoursConfig
+from keerpunt.config.model import HoursConfig, Mode
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RANGE_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -56,6 +61,37 @@ def _parse_date(text: str, key: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError(key, f"expected a date like 2026-12-24, got {text!r}") from None
+
+
+AROUND_THE_CLOCK = ("00:00-24:00",)
+
+
+def around_the_clock(mode: Mode, hours: HoursConfig) -> bool:
+    """True when the configured hours are not applied: dev mode without ``hours.apply_in_dev``."""
+    return mode == "dev" and not hours.apply_in_dev
+
+
+def hours_in_force(mode: Mode, hours: HoursConfig) -> HoursConfig:
+    """The hours the chat keeps: as configured, or open day and night (``around_the_clock``).
+
+    The timezone and ``apply_in_dev`` stay, so ``around_the_clock`` still answers the same.
+    """
+    if not around_the_clock(mode, hours):
+        return hours
+    day = AROUND_THE_CLOCK
+    return dataclasses.replace(
+        hours,
+        monday=day,
+        tuesday=day,
+        wednesday=day,
+        thursday=day,
+        friday=day,
+        saturday=day,
+        sunday=day,
+        closed_on_public_holidays=False,
+        closed_dates=(),
+        special_hours=(),
+    )
 
 
 class OpeningHours:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from keerpunt.config import Config
-from keerpunt.hours import WEEKDAYS, OpeningHours
+from keerpunt.hours import WEEKDAYS, OpeningHours, around_the_clock
 
 log = logging.getLogger(__name__)
 
@@ -161,14 +161,19 @@ class Widget:
             "homeserver": self.config.homeserver.public_url.rstrip("/"),
             "quick_exit_url": self.config.portal.quick_exit_url,
             "portal_url": f"/{language}/",
-            "hours": {
-                lang: weekly_hours(opening, self.config.hours.closed_on_public_holidays, lang, self.dist)
-                for lang in LANGUAGES
-            },
+            "hours": {lang: self.hours_text(opening, lang) for lang in LANGUAGES},
             "open_now": open_now,
             "opens_at": next_opening.isoformat() if next_opening else None,
             "host": host,
         }
+
+    def hours_text(self, opening: OpeningHours, language: str) -> str:
+        """The start screen's hours line: the weekly hours, or that dev keeps the chat open."""
+        if around_the_clock(self.config.mode, self.config.hours):
+            dev = catalogue(self.dist, language).get("hours_dev")
+            if isinstance(dev, str):
+                return dev
+        return weekly_hours(opening, self.config.hours.closed_on_public_holidays, language, self.dist)
 
     async def chat_page(self, request: web.Request) -> web.Response:
         language = request.query.get("lang", "")
@@ -177,6 +182,10 @@ class Widget:
         host = origin(request.query.get("host", ""))
         if host not in self.frame_origins:
             host = None
+        # Inline in the portal's own chat page, that page's "Snel weg" is the chat's: one, not two.
+        # Anywhere else (a partner's page, the launcher's frame, /chat/ alone) the chat has its own.
+        inline = request.query.get("embed") == "inline"
+        own_exit = not (inline and host is not None and host == origin(self.config.portal.public_url))
         texts = page_texts(self.dist, language)
         exit_url = html.escape(self.config.portal.quick_exit_url)
         head = []
@@ -200,8 +209,12 @@ class Widget:
                 *head,
                 "</head>",
                 "<body>",
-                f'<a class="kp-quick-exit" id="kp-quick-exit" href="{exit_url}" rel="noreferrer" target="_top">'
-                f"{html.escape(texts['quick_exit'])}</a>",
+                (
+                    f'<a class="kp-quick-exit" id="kp-quick-exit" href="{exit_url}" rel="noreferrer" target="_top">'
+                    f"{html.escape(texts['quick_exit'])}</a>"
+                    if own_exit
+                    else ""
+                ),
                 f'<main id="kp-app">{body_main}</main>',
                 f'<script type="application/json" id="keerpunt-config">{data}</script>',
                 "</body>",

@@ -83,6 +83,7 @@ def _hours(node: Any, key: str) -> OpeningHours | None:
         closed_on_public_holidays=True,
         closed_dates=(),
         special_hours=(),
+        apply_in_dev=True,  # a partner's hours are its own: dev does not open them
         **days,
     )
     try:

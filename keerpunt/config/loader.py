@@ -138,8 +138,10 @@ def _build(cls: type[T], value: Any, key: str) -> T:
 def build_config(data: Mapping[str, Any]) -> Config:
     """Convert an already merged mapping; used by tests and by :func:`load_config`."""
     config = _build(Config, data, "")
-    _validate(config)
-    return config
+    _validate(config)  # the configured hours are checked even when dev does not apply them
+    from keerpunt.hours import hours_in_force
+
+    return dataclasses.replace(config, hours=hours_in_force(config.mode, config.hours))
 
 
 def load_config(path: str | Path | None = None, *, data_dir: str | None = None) -> Config:

@@ -335,3 +335,91 @@ async def test_every_page_type_fits_a_320_pixel_screen(browser: Browser, portal:
             assert box and box["y"] < 60 and box["x"] + box["width"] <= 320, path
     finally:
         await context.close()
+
+
+# --- the first screen on a phone (issue 15) ---------------------------------------------------
+
+PHONE = {"width": 360, "height": 640}
+
+
+async def in_first_screen(page: Page, selector: str) -> bool:
+    """Visible and wholly inside the viewport with the page not scrolled."""
+    box = await page.locator(selector).first.bounding_box()
+    height = await page.evaluate("innerHeight")
+    scrolled = await page.evaluate("scrollY")
+    return box is not None and scrolled == 0 and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+async def test_on_a_phone_the_home_first_screen_shows_the_headline_and_the_chat_button(
+    browser: Browser, portal: Portal
+) -> None:
+    context = await guarded(browser, portal, viewport=PHONE, has_touch=True, is_mobile=True)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/"))
+        assert await in_first_screen(tab, "main h1"), "the headline is in the first screen"
+        assert await in_first_screen(tab, "main a.button[data-chat]"), "the chat button is in the first screen"
+        # The menu is one button; its links wait behind it.
+        assert await in_first_screen(tab, "summary")
+        assert not await tab.get_by_role("link", name="Onderwerpen").is_visible()
+        assert await tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        await context.close()
+
+
+async def test_on_a_phone_the_menu_opens_by_keyboard_without_javascript(browser: Browser, portal: Portal) -> None:
+    context = await guarded(browser, portal, viewport=PHONE, java_script_enabled=False)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/"))
+        for _ in range(8):
+            await tab.keyboard.press("Tab")
+            if await tab.evaluate("document.activeElement.tagName") == "SUMMARY":
+                break
+        assert await tab.evaluate("document.activeElement.textContent.trim()") == "Menu"
+        await tab.keyboard.press("Enter")
+        topics = tab.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Onderwerpen")
+        assert await topics.is_visible()
+        await tab.keyboard.press("Tab")  # into the opened menu: its first link
+        assert await tab.evaluate("document.activeElement.closest('nav') !== null")
+        await topics.focus()
+        await tab.keyboard.press("Enter")
+        await tab.wait_for_url(portal.url("/nl/onderwerpen"))
+        assert await tab.get_by_role("heading", level=1).is_visible()
+    finally:
+        await context.close()
+
+
+async def test_on_a_wide_screen_the_menu_is_shown_without_a_button(browser: Browser, portal: Portal) -> None:
+    context = await guarded(browser, portal, viewport={"width": 1200, "height": 800})
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/"))
+        assert await tab.get_by_role("link", name="Onderwerpen").first.is_visible()
+        assert await tab.get_by_role("searchbox").first.is_visible()
+        assert not await tab.locator("summary").is_visible()
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize("menu", ["closed", "open"])
+async def test_on_a_phone_the_home_page_passes_axe_with_the_menu(browser: Browser, portal: Portal, menu: str) -> None:
+    context = await guarded(browser, portal, viewport=PHONE, bypass_csp=True)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/"))
+        if menu == "open":
+            await tab.locator("summary").click()
+        await tab.add_script_tag(path=str(AXE))
+        result = await tab.evaluate(
+            """() => axe.run(document, {runOnly: {type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
+        )
+        serious = [
+            (v["id"], [n["target"] for n in v["nodes"]][:3])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not serious, serious
+    finally:
+        await context.close()

@@ -202,7 +202,7 @@ def closed_on(day: date) -> dict[str, Any]:
     timers = ("never_wrote", "silent_in_triage", "silent_in_queue", "idle_warning")
     return {
         "queue": {"reminder_minutes": 30, "urgent_reminder_minutes": 5},
-        "hours": {"closed_dates": [day.isoformat()]},
+        "hours": {"closed_dates": [day.isoformat()], "apply_in_dev": True},
         "lifecycle": {f"{timer}_minutes": 3000 for timer in timers},
     }
 

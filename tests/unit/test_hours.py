@@ -10,13 +10,19 @@ import pytest
 
 from keerpunt.config import ConfigError, load_config
 from keerpunt.config.model import HoursConfig
-from keerpunt.hours import OpeningHours
+from keerpunt.hours import OpeningHours, around_the_clock, hours_in_force
+from tests.support.config import example_config
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
+def configured(**overrides: object) -> HoursConfig:
+    """The example's hours as configured: applied in dev too (else dev keeps them open)."""
+    return example_config({"hours": {"apply_in_dev": True}, **overrides}).hours
+
+
 def hours(**changes: object) -> OpeningHours:
-    base = load_config().hours
+    base = configured()
     return OpeningHours(dataclasses.replace(base, **changes))  # type: ignore[arg-type]
 
 
@@ -115,3 +121,39 @@ def test_hours_config_is_validated_when_loading(tmp_path: object) -> None:
         load_config(path)
     assert info.value.key == "hours.monday[0]"
     assert isinstance(load_config().hours, HoursConfig)
+
+
+# `make dev` works at any hour: dev keeps the chat open unless hours.apply_in_dev is set.
+
+SUNDAY_NIGHT = at(2026, 12, 6, 3, 0)  # closed in the example's hours (Sunday, and at night)
+CHRISTMAS = at(2026, 12, 25, 12, 0)
+
+
+def test_dev_mode_is_open_around_the_clock_by_default() -> None:
+    config = load_config()
+    assert config.mode == "dev" and config.hours.apply_in_dev is False
+    h = OpeningHours(config.hours)
+    assert h.is_open(SUNDAY_NIGHT) and h.is_open(CHRISTMAS)
+    assert h.next_opening(SUNDAY_NIGHT) == SUNDAY_NIGHT
+    assert around_the_clock(config.mode, config.hours)
+
+
+def test_dev_mode_keeps_the_configured_hours_with_apply_in_dev() -> None:
+    h = OpeningHours(configured())
+    assert not h.is_open(SUNDAY_NIGHT) and not h.is_open(CHRISTMAS)
+    assert h.next_opening(SUNDAY_NIGHT) == at(2026, 12, 7, 9, 0)
+
+
+def test_production_always_applies_the_configured_hours() -> None:
+    base = configured()
+    for apply_in_dev in (False, True):
+        configured_hours = dataclasses.replace(base, apply_in_dev=apply_in_dev)
+        assert hours_in_force("production", configured_hours) == configured_hours
+        assert not around_the_clock("production", configured_hours)
+        assert not OpeningHours(hours_in_force("production", configured_hours)).is_open(SUNDAY_NIGHT)
+
+
+def test_dev_around_the_clock_still_checks_the_configured_hours() -> None:
+    with pytest.raises(ConfigError) as info:
+        example_config({"hours": {"monday": ["late"]}})
+    assert info.value.key == "hours.monday[0]"

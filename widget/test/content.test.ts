@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { messageKind, parseHandoverPartner, parsePartnerMember, parsePrompt, parseQueue } from "../src/app/content";
+import {
+  messageKind,
+  parseHandoverPartner,
+  parsePartnerMember,
+  parsePrompt,
+  parseQueue,
+  withoutOptionList,
+} from "../src/app/content";
 import { parseSession } from "../src/app/api";
 import en from "../src/app/locales/en.json";
 import nl from "../src/app/locales/nl.json";
@@ -56,5 +63,40 @@ describe("handover content", () => {
     expect(parseHandoverPartner("Veilig Thuis")).toBeNull();
     expect(parsePartnerMember({ user: "@i:k", organisation: "Politie" })).toEqual({ user: "@i:k", organisation: "Politie" });
     expect(parsePartnerMember({ user: "@i:k" })).toBeNull();
+  });
+});
+
+describe("the plain-text list of options where buttons show", () => {
+  const prompt = {
+    id: "audience",
+    options: [
+      { id: "self", label: "Voor mezelf" },
+      { id: "other", label: "Voor iemand anders" },
+      { id: "skip", label: "Sla over" },
+    ],
+  };
+
+  it("goes, with the 'type the number' line after it, and the question stays (triage)", () => {
+    const body =
+      "Ik stel je eerst een paar korte vragen.\n\nVoor wie chat je?\n1. Voor mezelf\n2. Voor iemand anders\n3. Sla over\n" +
+      "Typ het nummer, of typ je antwoord.";
+    expect(withoutOptionList(body, prompt)).toBe("Ik stel je eerst een paar korte vragen.\n\nVoor wie chat je?");
+  });
+
+  it("goes as a dashed list too, and the text before it stays (handover consent)", () => {
+    const body = "Wil je dat?\n– Voor mezelf\n– Voor iemand anders\n– Sla over";
+    expect(withoutOptionList(body, prompt)).toBe("Wil je dat?");
+  });
+
+  it("stays when the list is not exactly the options in order", () => {
+    const partial = "Voor wie?\n1. Voor mezelf\n2. Sla over\nTyp het nummer.";
+    expect(withoutOptionList(partial, prompt)).toBe(partial);
+    const shuffled = "Voor wie?\n1. Voor iemand anders\n2. Voor mezelf\n3. Sla over";
+    expect(withoutOptionList(shuffled, prompt)).toBe(shuffled);
+  });
+
+  it("keeps a line after the list that is not the last one", () => {
+    const body = "Voor wie?\n1. Voor mezelf\n2. Voor iemand anders\n3. Sla over\nTyp het nummer.\nOf bel 112.";
+    expect(withoutOptionList(body, prompt)).toBe("Voor wie?\nTyp het nummer.\nOf bel 112.");
   });
 });

@@ -20,7 +20,7 @@ CLOSED_DAYS: dict[str, list[str]] = {day: [] for day in WEEKDAYS}
 
 @pytest.fixture(scope="module")
 def extra_config() -> dict[str, Any]:
-    return {"hours": {**CLOSED_DAYS, "special_hours": [f"{SPECIAL_DAY.isoformat()} 10:00-16:00"]}}
+    return {"hours": {**CLOSED_DAYS, "apply_in_dev": True, "special_hours": [f"{SPECIAL_DAY.isoformat()} 10:00-16:00"]}}
 
 
 async def test_start_screen_says_when_a_closed_chat_opens_again(stack: Stack, browser: Browser) -> None:

@@ -51,7 +51,7 @@ PAGES = {
 
 
 def first_tab_stop(page: str) -> str:
-    body = page.split("<body>", 1)[1]
+    body = re.split(r"<body\b[^>]*>", page, maxsplit=1)[1]
     return re.search(r"<(a|button|input)\b[^>]*>", body).group(0)  # type: ignore[union-attr]
 
 

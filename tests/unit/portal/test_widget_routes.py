@@ -84,6 +84,24 @@ async def test_chat_page_has_the_only_wasm_csp_no_store_and_the_framing_allowlis
     assert config["language"] == "en"
 
 
+async def test_chat_inline_in_the_portals_own_chat_page_leaves_the_quick_exit_to_that_page(
+    make_client: MakeClient, manifest: dict[str, Any]
+) -> None:
+    client = await make_client(
+        {"portal": {"public_url": "https://keerpunt.test", "frame_ancestors": ["https://partner.test"]}}
+    )
+
+    async def has_own_exit(query: str) -> bool:
+        return 'id="kp-quick-exit"' in await (await client.get(f"/chat/?{query}")).text()
+
+    # The portal's /nl/chat has its own "Snel weg" above the frame: one, not two.
+    assert not await has_own_exit("lang=nl&embed=inline&host=https://keerpunt.test")
+    # A partner's page, the launcher's frame and the chat on its own keep the chat's own.
+    assert await has_own_exit("lang=nl&embed=inline&host=https://partner.test")
+    assert await has_own_exit("lang=nl&embed=1&host=https://keerpunt.test")
+    assert await has_own_exit("lang=nl")
+
+
 async def test_chat_page_ignores_a_host_outside_the_allowlist_and_a_bad_language(make_client: MakeClient) -> None:
     client = await make_client()
     resp = await client.get("/chat/?lang=xx&host=https://evil.test")
@@ -160,6 +178,7 @@ EXAMPLE_HOURS = {
         "closed_on_public_holidays": True,
         "closed_dates": [],
         "special_hours": [],
+        "apply_in_dev": True,
     }
 }
 
@@ -180,3 +199,19 @@ def test_start_screen_gets_the_weekly_hours_and_the_next_opening_when_closed(tmp
     assert config["opens_at"] == "2026-11-30T09:00:00+01:00"
     monday = widget.page_config("en", None, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
     assert monday["open_now"] is True and monday["opens_at"] is None
+
+
+def test_in_dev_the_start_screen_says_the_chat_is_open_day_and_night(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from portal.widget import Widget
+
+    dev_hours = {"hours": {**EXAMPLE_HOURS["hours"], "apply_in_dev": False}}
+    widget = Widget(make_test_config(tmp_path, dev_hours))
+    sunday_night = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    config = widget.page_config("nl", None, sunday_night)
+    assert config["open_now"] is True and config["opens_at"] is None
+    assert config["hours"] == {
+        "nl": "Dag en nacht: dit is een testversie.",
+        "en": "Day and night: this is a test version.",
+    }

@@ -32,6 +32,8 @@ export interface AppDeps {
   replace(url: string): void;
   reload(): void;
   loadSession?: () => Promise<SessionModule>;
+  /** Fetch and compile the crypto wasm (wasm.ts); tests that fake the session leave it out. */
+  loadCrypto?: () => Promise<void>;
 }
 
 export class ChatApp {
@@ -43,6 +45,8 @@ export class ChatApp {
   private active = false;
   /** The start under way, if any; every teardown aborts it. */
   private starting: AbortController | null = null;
+  /** The SDK loading (warm()), kept so a start finds it under way or done. */
+  private loading: Promise<SessionModule> | null = null;
   private readonly composer: Composer;
   private readonly callbacks: SessionCallbacks;
 
@@ -56,6 +60,7 @@ export class ChatApp {
     }));
     this.view = buildScreens(screens, conversations, config, {
       start: () => void this.start(),
+      warm: () => void this.warm().catch(() => undefined),
       retry: () => void this.start(),
       newChat: () => deps.reload(),
       send: (body) => this.composer.send(body),
@@ -86,6 +91,27 @@ export class ChatApp {
   }
 
   /**
+   * Fetch the SDK and the crypto wasm, each in its own request at once, and compile the wasm;
+   * only after the visitor asked for the chat (the launcher's frame with `warm=1`, a pointer
+   * going down on "Start", or the start itself). Once; a failed load is tried again next time.
+   */
+  warm(): Promise<SessionModule> {
+    if (this.loading) return this.loading;
+    const deps = this.deps;
+    const crypto = deps.loadCrypto ?? (deps.loadSession ? null : () => import("./wasm").then((m) => m.warmUp()));
+    crypto?.().catch(() => undefined);
+    const loading = (deps.loadSession ?? (() => import("./session")))().then((m) => {
+      m.warmUp();
+      return m;
+    });
+    loading.catch(() => {
+      if (this.loading === loading) this.loading = null;
+    });
+    this.loading = loading;
+    return loading;
+  }
+
+  /**
    * Start a chat: ask the API for an account and room, load the SDK meanwhile, open the
    * encrypted session. Whatever tears the app down meanwhile (quick exit, the page going away,
    * "End chat" while the session opens) aborts this start: after every wait it stops, shows
@@ -108,11 +134,8 @@ export class ChatApp {
     performance.mark("kp-start"); // for bench/widget.py: where the time to the greeting goes
     const { screens, conversations, view, deps } = this;
     screens.show("connecting");
-    // Load the SDK while the API creates the account and the room.
-    const loading = (deps.loadSession ?? (() => import("./session")))().then((m) => {
-      if (!signal.aborted) m.warmUp();
-      return m;
-    });
+    // The SDK and the crypto load (if they did not already) while the API makes the account and room.
+    const loading = this.warm();
     loading.catch(() => undefined);
     const result = await startSession(deps.config.api, startRequest(screens.lang, deps.outreach, view.start.code()));
     performance.mark("kp-api");
@@ -168,7 +191,11 @@ export class ChatApp {
     }
     this.session = session;
     deps.root.classList.add("kp-ready");
-    view.chat.input.focus();
+    // On a touch screen focusing the composer opens the keyboard over the first question's
+    // buttons: there the chat's heading gets focus (screen readers start at the chat).
+    const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
+    if (touch) view.chat.section.querySelector<HTMLElement>("h1")?.focus();
+    else view.chat.input.focus();
   }
 
   /** The visitor confirmed "End chat": the bots close the case (or at least the token dies). */

@@ -40,6 +40,33 @@ export function parsePrompt(value: unknown): Prompt | null {
   return options.length ? { id, options } : null;
 }
 
+/** A line of the plain-text list of options: "3. Label" (triage) or "– Label" (handover consent). */
+function listsOption(line: string, index: number, label: string): boolean {
+  const text = line.trim();
+  return text === `${index + 1}. ${label}` || text === `– ${label}` || text === `- ${label}`;
+}
+
+/**
+ * The bot's text without the plain-text list of options that it adds for clients without
+ * buttons (bots/triage/prompts.py, the handover's consent question): where the widget shows
+ * buttons, the list would show every answer twice and push the buttons below the fold. The list
+ * goes only when every option is there, in order, on consecutive lines; so does a last line
+ * right after a numbered list ("Typ het nummer, of typ je antwoord.": there are no numbers to
+ * type). Any other text stays as it is.
+ */
+export function withoutOptionList(body: string, prompt: Prompt): string {
+  const lines = body.split("\n");
+  const n = prompt.options.length;
+  for (let start = 0; start + n <= lines.length; start++) {
+    if (!prompt.options.every((o, i) => listsOption(lines[start + i] ?? "", i, o.label))) continue;
+    let end = start + n;
+    const numbered = (lines[start] ?? "").trim().startsWith("1. ");
+    if (numbered && end === lines.length - 1) end += 1;
+    return [...lines.slice(0, start), ...lines.slice(end)].join("\n").trimEnd();
+  }
+  return body;
+}
+
 function count(value: unknown): number | null {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 100000 ? value : null;
 }

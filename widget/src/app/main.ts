@@ -60,4 +60,8 @@ window.addEventListener("message", (event) => {
   (visible?.querySelector<HTMLElement>("textarea, h1, h2") ?? exitLink)?.focus();
 });
 
+// Opened by the visitor from the launcher (embed.ts sets warm=1 only then): the SDK and crypto
+// load now, while the visitor reads the start screen.
+if (new URLSearchParams(location.search).get("warm") === "1") void app.warm().catch(() => undefined);
+
 host.post({ protocol: PROTOCOL, action: "ready" });

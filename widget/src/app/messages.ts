@@ -51,6 +51,9 @@ export class MessageList {
 
   /** Show or update a message; true when it is new to the list. */
   upsert(view: MessageView): boolean {
+    // A message that grows in place (decrypted into a question with buttons) keeps the end of
+    // the list in view for a visitor who was reading the end.
+    const following = this.atEnd();
     let li = this.items.get(view.key);
     const fresh = !li;
     if (!li) {
@@ -107,7 +110,13 @@ export class MessageList {
       }
     }
     if (fresh) this.append(li);
+    else if (following && li === this.list.lastElementChild) this.region.scrollTop = this.region.scrollHeight;
     return fresh;
+  }
+
+  private atEnd(): boolean {
+    const r = this.region;
+    return r.scrollHeight - r.scrollTop - r.clientHeight < 16;
   }
 
   /**

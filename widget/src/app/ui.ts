@@ -45,7 +45,8 @@ export class Screens {
       "header",
       { class: "kp-header" },
       el("span", { class: "kp-brand", "aria-hidden": "true" }, document.createTextNode("Keerpunt")),
-      el("span", { class: "kp-hint", "data-t": "quick_exit_hint" }),
+      // About the Shift key: hidden on touch screens (styles.css, pointer: coarse).
+      el("span", { class: "kp-hint kp-keys-only", "data-t": "quick_exit_hint" }),
       this.langButton,
       this.minimiseButton,
     );

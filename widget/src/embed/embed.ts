@@ -111,13 +111,15 @@ function init(script: HTMLScriptElement, invite: string | null): void {
     });
   }
 
-  function makeFrame(inline: boolean): HTMLIFrameElement {
+  function makeFrame(inline: boolean, warm: boolean): HTMLIFrameElement {
     const el = doc.createElement("iframe");
     const url = new URL("chat/", base);
     url.searchParams.set("lang", lang);
     url.searchParams.set("embed", inline ? "inline" : "1");
     url.searchParams.set("host", location.origin);
     if (campaign) url.searchParams.set("campaign", campaign);
+    // The visitor opened the chat: it may load the SDK and crypto at once (main.ts).
+    if (warm) url.searchParams.set("warm", "1");
     // The code only ever in the fragment: the chat page's request carries no trace of it.
     if (invite) url.hash = new URLSearchParams({ invite }).toString();
     invite = null; // one frame gets it: a later frame (after a quick exit, say) starts plain
@@ -128,13 +130,19 @@ function init(script: HTMLScriptElement, invite: string | null): void {
     return el;
   }
 
-  function open(): void {
-    if (!frame) {
-      frame = makeFrame(false);
-      layout(frame);
-      doc.body.appendChild(frame);
-      window.addEventListener("resize", () => frame && !frame.dataset.inline && layout(frame));
-    }
+  /** Make the (hidden) frame: on the launcher's pointer-down, so it loads before the click lands. */
+  function prepare(warm: boolean): void {
+    if (frame) return;
+    frame = makeFrame(false, warm);
+    layout(frame);
+    css(frame, { display: "none" });
+    doc.body.appendChild(frame);
+    window.addEventListener("resize", () => frame && !frame.dataset.inline && layout(frame));
+  }
+
+  function open(warm = true): void {
+    prepare(warm);
+    if (!frame) return;
     frame.hidden = false;
     css(frame, { display: "block" });
     button.hidden = true;
@@ -185,14 +193,22 @@ function init(script: HTMLScriptElement, invite: string | null): void {
   // in the page, at once (coming to that page was the click), and no launcher is needed.
   const mount = doc.querySelector<HTMLElement>("[data-chat-root]");
   if (mount) {
-    frame = makeFrame(true);
+    frame = makeFrame(true, false);
     frame.dataset.inline = "1";
-    css(frame, { display: "block", width: "100%", height: "max(480px, 75vh)", border: "1px solid #5c5c5c" });
+    // The host page may size it (the portal's chat page makes it the whole phone screen).
+    css(frame, {
+      display: "block",
+      "box-sizing": "border-box",
+      width: "100%",
+      height: "var(--keerpunt-chat-height, max(480px, 75vh))",
+      border: "var(--keerpunt-chat-border, 1px solid #5c5c5c)",
+    });
     mount.replaceChildren(frame);
     return;
   }
 
-  button.addEventListener("click", open);
+  button.addEventListener("pointerdown", () => prepare(true));
+  button.addEventListener("click", () => open());
   doc.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target.closest("[data-keerpunt-chat]") : null;
     if (target) {
@@ -201,7 +217,8 @@ function init(script: HTMLScriptElement, invite: string | null): void {
     }
   });
   doc.body.appendChild(button);
-  if (script.dataset.open === "true" || invite) open();
+  // Opened by the host page or by an outreach link, not by the visitor: nothing loads early.
+  if (script.dataset.open === "true" || invite) open(false);
 }
 
 const current = document.currentScript;

@@ -155,6 +155,31 @@ describe("starting", () => {
   });
 });
 
+describe("loading the SDK and crypto before the start", () => {
+  it("loads nothing until the visitor acts, once on the pointer going down on Start, and the start reuses it", async () => {
+    const module = fakeSessionModule().module;
+    const loadSession = vi.fn(async () => module);
+    const { app, root } = await makeApp({ loadSession });
+    expect(loadSession).not.toHaveBeenCalled();
+    const startButton = root.querySelector<HTMLButtonElement>("button.kp-primary");
+    startButton?.dispatchEvent(new Event("pointerdown"));
+    startButton?.dispatchEvent(new Event("pointerdown"));
+    expect(loadSession).toHaveBeenCalledTimes(1);
+    await app.start();
+    expect(loadSession).toHaveBeenCalledTimes(1);
+  });
+
+  it("tries again at the start when the early load failed", async () => {
+    const module = fakeSessionModule().module;
+    const loadSession = vi.fn().mockRejectedValueOnce(new Error("offline")).mockResolvedValue(module);
+    const { app } = await makeApp({ loadSession });
+    await app.warm().catch(() => undefined);
+    await app.start();
+    expect(loadSession).toHaveBeenCalledTimes(2);
+    expect(app.state.active).toBe(true);
+  });
+});
+
 describe("a chat that got an account but could not start", () => {
   for (const [what, over, text] of [
     ["the SDK does not load", { loadSession: async () => Promise.reject(new Error("no wasm")) }, "Je browser kan deze beveiligde chat niet openen."],

@@ -31,7 +31,7 @@ const HOURS = { nl: "ma–vr 09:00–21:00.", en: "Mon–Fri 09:00–21:00." };
 describe("the start screen", () => {
   function start(config: Partial<StartConfig> = {}, language: Language = "nl") {
     const { root, screens } = page(language);
-    const on = { start: vi.fn() };
+    const on = { start: vi.fn(), warm: vi.fn() };
     const s = startScreen(screens, { hours: HOURS, openNow: true, opensAt: null, ...config }, on);
     const section = mount(screens, root, "start", s.section);
     s.refresh();
@@ -43,7 +43,10 @@ describe("the start screen", () => {
   it("shows who the visitor talks to, the weekly hours and the emergency number, in Dutch", () => {
     const { section, hours, closedNow } = start();
     expect(section.querySelector("h1")?.textContent).toBe("Praat anoniem met een hulpverlener");
-    expect(section.querySelectorAll(".kp-facts li")).toHaveLength(5);
+    // Five facts; the one about the quick exit in two versions, with keys and for touch screens.
+    expect(section.querySelectorAll(".kp-facts li")).toHaveLength(6);
+    expect(section.querySelector(".kp-facts .kp-keys-only")?.textContent).toContain("Shift");
+    expect(section.querySelector(".kp-facts .kp-touch-only")?.textContent).not.toContain("Shift");
     expect(hours?.hidden).toBe(false);
     expect(hours?.textContent).toBe("Wanneer is er iemand? ma–vr 09:00–21:00.");
     expect(closedNow?.hidden).toBe(true);

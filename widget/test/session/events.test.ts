@@ -81,6 +81,16 @@ describe("renderEvent", () => {
     expect(fromStaff.bot).toBeNull();
   });
 
+  it("shows a question with buttons once: the bot's numbered list goes, anyone else's text stays", () => {
+    const prompt = { id: "audience", options: [{ id: "self", label: "Voor mezelf" }, { id: "skip", label: "Sla over" }] };
+    const body = "Voor wie?\n1. Voor mezelf\n2. Sla over\nTyp het nummer, of typ je antwoord.";
+    const content = { msgtype: "m.text", body, "nl.keerpunt.prompt": prompt };
+    const fromBot = renderEvent(event({ getSender: () => BOT, content }), who);
+    expect(fromBot.kind === "message" && fromBot.view).toMatchObject({ body: "Voor wie?", prompt });
+    const fromStaff = renderEvent(event({ content }), who);
+    expect(fromStaff.kind === "message" && fromStaff.view).toMatchObject({ body, prompt: null });
+  });
+
   it("hides a decrypted event that is not a message, keeping the bot's content to act on", () => {
     const content = { "nl.keerpunt.queue": { position: 2 } };
     expect(renderEvent(event({ type: "m.reaction", content }), who)).toEqual({ kind: "hidden", key: "$1", bot: null });

@@ -110,11 +110,15 @@ describe("begin", () => {
     await begin(s, "en");
     const firstThree = log.slice(0, 4).sort();
     expect(firstThree).toEqual(["cross-signing keys uploaded, auth null", "join !case:k", "sync started", "synced"].sort());
-    expect(log.slice(4)).toEqual([
-      "own device signed",
-      "signed recipient in !case:k",
-      `send ${START_EVENT} to !case:k: {"language":"en"}`,
-    ]);
+    expect(log.slice(4, 6).sort()).toEqual(["own device signed", "signed recipient in !case:k"]);
+    expect(log.slice(6)).toEqual([`send ${START_EVENT} to !case:k: {"language":"en"}`]);
+  });
+
+  it("fetches the bot's device keys with the first round trips", async () => {
+    const prefetch = vi.fn(async () => undefined);
+    const { s } = steps({ trust: { prefetch } });
+    await begin(s, "nl");
+    expect(prefetch).toHaveBeenCalledWith([BOT]);
   });
 
   it("syncs with all members and a timeline long enough for a handover room's history", async () => {
@@ -148,7 +152,7 @@ describe("begin", () => {
     const { s, send, log } = steps({ trust: { requireOwnSignature: async () => Promise.reject(new Error("own device is not cross-signed")) } });
     await expect(begin(s, "nl")).rejects.toThrow("own device is not cross-signed");
     expect(send).not.toHaveBeenCalled();
-    expect(log.some((l) => l.startsWith("signed recipient"))).toBe(false);
+    expect(log.some((l) => l.startsWith("send"))).toBe(false);
   });
 });
 

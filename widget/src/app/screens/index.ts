@@ -15,6 +15,8 @@ export interface AppView {
 
 export interface ScreenHandlers extends ChatHandlers {
   start(): void;
+  /** The visitor is about to start (a pointer went down on "Start"): load what the chat needs. */
+  warm(): void;
   /** "Try again" after an error. */
   retry(): void;
   newChat(): void;

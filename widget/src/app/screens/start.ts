@@ -19,7 +19,7 @@ export interface StartScreen {
   code(): string | null;
 }
 
-export function startScreen(screens: Screens, config: StartConfig, on: { start(): void }): StartScreen {
+export function startScreen(screens: Screens, config: StartConfig, on: { start(): void; warm(): void }): StartScreen {
   const startButton = t("button", "start_button", { type: "button", class: "kp-primary" });
   const hoursLine = el("p", { class: "kp-hours" });
   const closedNowLine = el("p", { class: "kp-closed-now", hidden: "" });
@@ -34,7 +34,9 @@ export function startScreen(screens: Screens, config: StartConfig, on: { start()
       t("li", "start_who"),
       t("li", "start_anonymous"),
       t("li", "start_encrypted"),
-      t("li", "start_quick_exit"),
+      // Which of the two shows is the stylesheet's choice (pointer: coarse): no Shift key on a phone.
+      t("li", "start_quick_exit", { class: "kp-keys-only" }),
+      t("li", "start_quick_exit_touch", { class: "kp-touch-only" }),
       t("li", "start_traces"),
     ),
     hoursLine,
@@ -44,6 +46,8 @@ export function startScreen(screens: Screens, config: StartConfig, on: { start()
     t("p", "danger", { class: "kp-danger" }),
   );
   startButton.addEventListener("click", () => on.start());
+  // The pointer goes down some 100 ms before the click: the SDK and crypto can start loading.
+  startButton.addEventListener("pointerdown", () => on.warm());
 
   function refresh(): void {
     const hours = config.hours[screens.lang];

@@ -15,6 +15,7 @@ import {
   parsePartnerMember,
   parsePrompt,
   parseQueue,
+  withoutOptionList,
   type QueueInfo,
 } from "../content";
 import { displayName } from "../render";
@@ -133,7 +134,9 @@ export function renderEvent(event: EventLike, who: { bot: string; name: string |
   if (type !== MESSAGE_TYPE && type !== PROMPT_TYPE) return { kind: "hidden", key, bot };
   if (from !== "bot" && isStaffCommand(content)) return { kind: "hidden", key, bot: null };
   const prompt = bot ? parsePrompt(type === PROMPT_TYPE ? content : content[PROMPT_TYPE]) : null;
-  const body = typeof content.body === "string" ? content.body : "";
+  const text = typeof content.body === "string" ? content.body : "";
+  // With buttons, the plain-text list of the same answers would show each answer twice.
+  const body = prompt ? withoutOptionList(text, prompt) : text;
   const view: MessageView = { ...base, body, state: "ok", prompt, notice: content.msgtype === "m.notice" };
   return { kind: "message", view, bot };
 }

@@ -4,8 +4,9 @@
  * persists its level; a reload is a new session.
  *
  * The order matters (DESIGN.md "End-to-end encryption rules", FIELD-NOTES.md):
- * crypto → strict device isolation → cross-signing → sync → join → wait for the room and its
- * members → check that a recipient device is signed by its owner → send `nl.keerpunt.start`.
+ * crypto → strict device isolation → cross-signing, sync, join and the bot's keys (at once) →
+ * our own signature, and (once the room and its members are in local state) a recipient device
+ * signed by its owner (at once) → send `nl.keerpunt.start`.
  */
 import {
   ClientEvent,
@@ -99,7 +100,12 @@ export interface BeginSteps {
   startClient(opts: IStartClientOpts): Promise<void>;
   crypto: Pick<CryptoApi, "bootstrapCrossSigning">;
   info: SessionInfo;
-  trust: { requireOwnSignature(): Promise<void>; requireSignedRecipient(roomId: string): Promise<void> };
+  trust: {
+    requireOwnSignature(): Promise<void>;
+    requireSignedRecipient(roomId: string): Promise<void>;
+    /** Fetch these users' device keys now (the bot's: the recipient check and the room key need them). */
+    prefetch?(users: string[]): Promise<void>;
+  };
   /** Sends one event to the case room with a fresh transaction ID. */
   send(roomId: string, type: string, content: Record<string, unknown>): Promise<unknown>;
   /** Aborted: the app was torn down; nothing more happens (above all, nothing is sent). */
@@ -124,9 +130,9 @@ export async function begin(steps: BeginSteps, language: string): Promise<void> 
     };
     client.on(ClientEvent.Sync, onSync);
   });
-  // Three independent round trips at once: cross-signing (the first upload of a fresh
-  // account's keys needs no interactive auth), the first sync, and joining the case room
-  // (we were invited in createRoom). Nothing is sent before all three are done.
+  // Independent round trips at once: cross-signing (the first upload of a fresh account's keys
+  // needs no interactive auth), the first sync, joining the case room (we were invited in
+  // createRoom) and the bot's device keys. Nothing is sent before all of them are done.
   await Promise.all([
     crypto.bootstrapCrossSigning({
       authUploadDeviceSigningKeys: async (makeRequest) => {
@@ -135,21 +141,26 @@ export async function begin(steps: BeginSteps, language: string): Promise<void> 
     }),
     steps.startClient({ initialSyncLimit: 30, lazyLoadMembers: false, filter }).then(() => prepared),
     client.joinRoom(info.room_id),
+    trust.prefetch?.([info.bot]),
   ]);
   signal?.throwIfAborted();
-  await trust.requireOwnSignature();
-  signal?.throwIfAborted();
-  // The room key goes only to members in local state: wait for us and the bot to be there.
-  await until(
-    () => {
-      const r = client.getRoom(info.room_id);
-      return !!r && r.getMyMembership() === "join" && r.getMember(info.bot)?.membership === "join";
-    },
-    "the room and its members",
-    undefined,
-    signal,
-  );
-  await trust.requireSignedRecipient(info.room_id);
+  // Two independent checks at once; the start event goes out only when both hold: our own
+  // device shows as cross-signed, and a recipient (the bot, a member in local state: the room
+  // key goes only to those) has a device signed by its owner.
+  const recipient = async (): Promise<void> => {
+    await until(
+      () => {
+        const r = client.getRoom(info.room_id);
+        return !!r && r.getMyMembership() === "join" && r.getMember(info.bot)?.membership === "join";
+      },
+      "the room and its members",
+      undefined,
+      signal,
+    );
+    signal?.throwIfAborted();
+    await trust.requireSignedRecipient(info.room_id);
+  };
+  await Promise.all([trust.requireOwnSignature(), recipient()]);
   signal?.throwIfAborted();
   await steps.send(info.room_id, START_EVENT, { language });
   performance.mark("kp-start-sent");

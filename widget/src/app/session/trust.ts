@@ -39,6 +39,11 @@ export class Trust {
     }
   }
 
+  /** Fetch these users' device keys now, so the checks below find them without a round trip. */
+  async prefetch(users: string[]): Promise<void> {
+    await this.crypto.getUserDeviceInfo(users, true).catch(() => undefined);
+  }
+
   /** Refuse (and tell the visitor) when no recipient device in `roomId` is signed by its owner. */
   async requireSignedRecipient(roomId: string): Promise<void> {
     if (!(await this.signedRecipientExists(roomId))) {
