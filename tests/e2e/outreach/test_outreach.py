@@ -27,6 +27,7 @@ from tests.support.matrix_clients import ClientFactory
 from tests.support.staff import Observer, add_counsellor, add_outreach_worker
 from tests.support.triage import Visitor, answer_all, prompt_of
 from tests.support.visitor import join, post_session, speak_first
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -157,6 +158,17 @@ async def test_an_invite_opens_an_encrypted_chat_with_the_worker_and_works_once(
         assert other_case is not None and other_case.routed_to is None and other_case.entry == "outreach"
     q = await QueueStore(bots.db).get((await case_of(bots, other)).id)
     assert q is not None and q.stage == "triage" and q.claimed_by is None
+
+    # The statistics count the sessions per entry and per campaign, and nothing names a person.
+    async def counted() -> dict[str, int] | None:
+        rows = await bots.db.fetch("SELECT dimension, count FROM stat_count WHERE measure='sessions_started'")
+        found = {str(r["dimension"]): int(r["count"]) for r in rows}
+        return found if found.get("entry:outreach", 0) >= 6 and f"campaign:{CAMPAIGN}" in found else None
+
+    counts = await wait_until(counted, within=45, what="the sessions counted (the worker counts at least every 30 s)")
+    assert counts[f"campaign:{CAMPAIGN}"] == 1 and counts["entry:widget"] >= 1
+    every = await bots.db.fetch("SELECT measure, dimension FROM stat_count")
+    assert not any("@" in str(r["dimension"]) or code in str(r["dimension"]) for r in every)
     await worker.sync()
     assert worker.user.client.invited_rooms.keys() <= {visitor.room}
 
