@@ -41,8 +41,9 @@ export function startScreen(screens: Screens, config: StartConfig, on: { start()
     ),
     hoursLine,
     closedNowLine,
-    code.element,
     startButton,
+    // After the main action: most visitors have no code, and Tab reaches Start first.
+    code.element,
     t("p", "danger", { class: "kp-danger" }),
   );
   startButton.addEventListener("click", () => on.start());
