@@ -47,6 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     caddy.add_argument(
         "--local", action="store_true", help="the loopback router of `keerpunt dev --workers` instead of production"
     )
+    key = sub.add_parser("backup-key", help="make the age identity that opens backups; keep it apart from them")
+    key.add_argument("file", type=Path, help="where to write the identity (never overwritten)")
+    back = sub.add_parser("backup", help="back up both databases and the key material, encrypted (PostgreSQL)")
+    back.add_argument("dir", type=Path, help="an empty or new folder")
+    back.add_argument(
+        "--recipient",
+        default=os.environ.get("KEERPUNT_BACKUP_RECIPIENT", ""),
+        help="the age public key (age1…) from `keerpunt backup-key`; default: $KEERPUNT_BACKUP_RECIPIENT",
+    )
+    rest = sub.add_parser("restore", help="restore a backup into empty databases and the data directory")
+    rest.add_argument("dir", type=Path, help="the backup folder")
+    rest.add_argument("--identity", type=Path, required=True, help="the identity file from `keerpunt backup-key`")
     run = sub.add_parser("run", help="run one production process")
     run.add_argument("process", choices=["bots", "portal"])
     staff = sub.add_parser("staff", help="manage staff accounts")
@@ -132,6 +144,8 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
         from keerpunt.devstack import run_dev
 
         return asyncio.run(run_dev(config, config_path))
+    if args.command in ("backup", "restore", "backup-key"):
+        return _backup(config, args)
     if args.command == "caddyfile":
         from keerpunt.caddy import render_caddyfile
 
@@ -186,6 +200,30 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
             user = asyncio.run(staff.reset_identity(config, args.name))
             print(f"The bots will trust the next cross-signing identity they see for {user}.")
     except staff.StaffError as exc:
+        print(f"keerpunt: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _backup(config: Config, args: argparse.Namespace) -> int:
+    from keerpunt import backup
+
+    try:
+        if args.command == "backup-key":
+            recipient = backup.new_identity(args.file)
+            print(f"Identity written to {args.file}; keep it apart from the backups. Recipient: {recipient}")
+        elif args.command == "backup":
+            if not args.recipient:
+                raise backup.BackupError("give --recipient age1… (or set KEERPUNT_BACKUP_RECIPIENT)")
+            manifest = backup.backup(config, args.dir, args.recipient)
+            print(f"Backup written to {args.dir}: {', '.join(dict(manifest['files']))}")  # type: ignore[call-overload]
+        else:
+            backup.restore(config, args.dir, args.identity)
+            print(f"Restored {args.dir}; start Synapse, then the bots.")
+    except FileExistsError:
+        print(f"keerpunt: {args.file} exists; an identity is never overwritten", file=sys.stderr)
+        return 1
+    except backup.BackupError as exc:
         print(f"keerpunt: {exc}", file=sys.stderr)
         return 1
     return 0
