@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from keerpunt.config import Config
+from portal import metrics
 from portal.headers import security_headers
 from portal.i18n import ROUTES
 from portal.pages import cache_pages, error_pages, render_all
@@ -44,7 +45,8 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
         sitemap=sitemap(renderer, rendered),
         robots=robots(renderer),
     )
-    app = web.Application(middlewares=[views.map_errors])
+    counting = [metrics.middleware()] if metrics.enabled() else []
+    app = web.Application(middlewares=[*counting, views.map_errors])
     app.on_response_prepare.append(views.security_headers)
     app[CONFIG_KEY] = config
     app[VIEWS_KEY] = views

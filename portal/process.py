@@ -24,6 +24,7 @@ from multiprocessing.connection import wait
 from keerpunt.config import Config
 from keerpunt.service import STOP_TIMEOUT, run_service
 from portal.app import content_dir
+from portal.metrics import enable as enable_metrics
 from portal.service import PortalService
 from portal.site import load_site
 
@@ -51,16 +52,24 @@ def worker_count(config: Config) -> int:
 def run_portal(config: Config) -> int:
     site = load_site(content_dir(config))
     count = worker_count(config)
-    if count == 1:
-        use_uvloop()
-        return run_service(PortalService(config, site))
-    log.info("starting %d portal workers", count)
+    metrics = enable_metrics(config)
+    try:
+        if metrics is not None:
+            metrics.serve()
+            log.info("metrics on loopback port %d (/metrics)", metrics.port)
+        if count == 1:
+            use_uvloop()
+            return run_service(PortalService(config, site))
+        log.info("starting %d portal workers", count)
 
-    def work() -> int:
-        use_uvloop()
-        return run_service(PortalService(config, site, reuse_port=True))
+        def work() -> int:
+            use_uvloop()
+            return run_service(PortalService(config, site, reuse_port=True))
 
-    return supervise(count, work)
+        return supervise(count, work)
+    finally:
+        if metrics is not None:
+            metrics.close()
 
 
 def supervise(count: int, work: Callable[[], int], stop_timeout: float = STOP_TIMEOUT + 5) -> int:

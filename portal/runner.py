@@ -11,10 +11,12 @@ framing stay aiohttp's own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from portal import metrics
 from portal.app import VIEWS_KEY
 from portal.cache import CachedPage
 
@@ -31,7 +33,18 @@ def cached_first(pages: Mapping[str, CachedPage], routed: RequestHandler) -> Req
                 return page.respond(request)
         return await routed(request)
 
-    return handle
+    if not metrics.enabled():
+        return handle
+
+    async def counted(request: web.BaseRequest) -> web.StreamResponse:
+        if request.method in ("GET", "HEAD") and request.path in pages:
+            started = time.perf_counter()
+            response = await handle(request)
+            metrics.count("cached", response.status, time.perf_counter() - started)
+            return response
+        return await handle(request)
+
+    return counted
 
 
 class PortalRunner(web.AppRunner):

@@ -91,6 +91,7 @@ class PortalConfig:
     content_dir: str
     frame_ancestors: tuple[str, ...]
     workers: int
+    metrics_port: int
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,3 +101,38 @@ def test_a_negative_worker_count_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         make_test_config(tmp_path, {"portal": {"workers": -1}})
     assert caught.value.key == "portal.workers"
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own loopback URL
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def test_two_workers_count_into_one_metrics_endpoint_on_loopback(tmp_path: Path) -> None:
+    metrics_port = free_port()
+    with running_portal(tmp_path, workers=2, metrics_port=metrics_port) as (proc, public, log):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and log.read_text().count("portal started") < 2:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.1)
+        for _ in range(20):  # spread over both workers by the kernel
+            assert _get(public + "/nl/artikel/zo-word-je-geronseld")[0] == 200
+        assert _get(public + "/nl/zoeken?q=mijn+geheim")[0] == 200
+        assert _get(public + "/nl/bestaat-niet")[0] == 404
+        status, text = _get(f"http://127.0.0.1:{metrics_port}/metrics")
+        assert status == 200
+        found = {
+            line.split(" ")[0]: float(line.split(" ")[1])
+            for line in text.splitlines()
+            if line.startswith("keerpunt_portal_requests_total{")
+        }
+        per_route = {key: value for key, value in found.items() if 'status="200"' in key}
+        assert sum(per_route.values()) >= 21, found
+        assert any('status="404"' in key for key in found), found
+        assert "geheim" not in text and "zo-word-je-geronseld" not in text, "labels are route patterns only"
+        assert "keerpunt_portal_request_seconds_bucket" in text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, log.read_text()
