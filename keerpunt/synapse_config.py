@@ -21,6 +21,7 @@ from bots.texts import LANGUAGES, text
 from keerpunt.config import Config, ConfigError, merge
 from keerpunt.workers import (
     REPLICATION_SECRET,
+    metrics_listener,
     render_workers,
     shared_layer,
     worker_config_path,
@@ -141,6 +142,10 @@ def render_homeserver(config: Config, variant: Variant, *, test: bool = False) -
     rendered = merge(rendered, _layer(f"20-{variant}.yaml"))
     if test:
         rendered = merge(rendered, _layer("30-test.yaml"))
+    if config.synapse.metrics_port:
+        # Synapse's own metrics on the private network only (the proxy never forwards them).
+        rendered["enable_metrics"] = True
+        rendered["listeners"] = [*rendered["listeners"], metrics_listener(config, config.synapse.metrics_port)]
     return _with_module_config(rendered)
 
 

@@ -107,6 +107,11 @@ def shared_layer(config: Config, sdir: Path) -> dict[str, Any]:
     }
 
 
+def metrics_listener(config: Config, port: int) -> dict[str, Any]:
+    """Synapse's metrics, on the private network only (the proxy never forwards them)."""
+    return {"port": port, "type": "metrics", "bind_addresses": [config.synapse.bind_address]}
+
+
 def worker_config(config: Config, worker: Process, sdir: Path) -> dict[str, Any]:
     at = address(config, worker.name)
     listeners = []
@@ -118,6 +123,10 @@ def worker_config(config: Config, worker: Process, sdir: Path) -> dict[str, Any]
         # Only /health (every Synapse listener has it): for compose's health check and the dev
         # stack's readiness; the background worker serves no requests.
         listeners.append({**_replication_listener(config, at.http_port), "resources": [{"names": ["health"]}]})
+    if config.synapse.metrics_port:
+        # Each process its own port (after main's), so they can share a host as in `dev --workers`.
+        index = [p.name for p in PROCESSES].index(worker.name)
+        listeners.append(metrics_listener(config, config.synapse.metrics_port + index))
     return {
         "worker_app": "synapse.app.generic_worker",
         "worker_name": worker.name,

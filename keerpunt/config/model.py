@@ -40,6 +40,7 @@ class SynapseConfig:
     federation_allowlist: tuple[str, ...]
     retention_max_lifetime_days: int
     user_ips_max_age_days: int
+    metrics_port: int
     workers: WorkersConfig
 
 

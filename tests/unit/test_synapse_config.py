@@ -256,3 +256,26 @@ def test_synapse_reads_the_rendered_password_policy(rendered: tuple[Config, dict
     auth.read_config(hs)
     assert auth.password_policy_enabled is True
     assert auth.password_policy["minimum_length"] >= 12
+
+
+def test_synapse_metrics_are_off_by_default_and_private_when_on(tmp_path: Path) -> None:
+    _, plain = _render(tmp_path / "plain", "production", False, {})
+    assert plain["enable_metrics"] is False
+    assert all(listener["type"] != "metrics" for listener in plain["listeners"])
+    synapse = {"metrics_port": 9000, "bind_address": "10.0.0.2", "workers": {"enabled": True}}
+    overrides = {"synapse": {**synapse, "database": "postgresql://synapse@db:5432/synapse"}}
+    _, on = _render(tmp_path / "on", "production", False, overrides)
+    assert on["enable_metrics"] is True
+    (metrics,) = [listener for listener in on["listeners"] if listener["type"] == "metrics"]
+    assert metrics == {"port": 9000, "type": "metrics", "bind_addresses": ["10.0.0.2"]}
+    ports = {9000}
+    for worker_file in (tmp_path / "on" / "synapse" / "workers").glob("*.yaml"):
+        if worker_file.name.endswith(".log.yaml"):
+            continue
+        worker = yaml.safe_load(worker_file.read_text())
+        if "worker_listeners" not in worker:
+            continue
+        (own,) = [listener for listener in worker["worker_listeners"] if listener["type"] == "metrics"]
+        assert own["bind_addresses"] == ["10.0.0.2"] and own["port"] not in ports, worker_file.name
+        ports.add(own["port"])
+    assert len(ports) > 1, "the workers have metrics listeners of their own"
