@@ -84,3 +84,19 @@ async def test_a_started_session_is_counted() -> None:
     async with TestClient(TestServer(app)) as client:
         assert (await client.post("/api/v1/sessions")).status == 201
     assert SESSIONS_STARTED._value.get() == before + 1
+
+
+def test_the_dashboard_shows_every_series_and_only_series_that_exist() -> None:
+    """deploy/grafana-dashboard.json: each keerpunt_ series it plots is one the bots or the portal
+    serve, and every listed series of the bots has a panel."""
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).parents[2] / "deploy" / "grafana-dashboard.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    plotted = set(re.findall(r"\bkeerpunt_[a-z_]+", exprs))
+    portal = {"keerpunt_portal_requests_total", "keerpunt_portal_request_seconds_bucket"}
+    served = {name for name in SERIES if name.startswith("keerpunt_")} | portal
+    assert plotted <= served, plotted - served
+    assert {name for name in SERIES if name.startswith("keerpunt_")} <= plotted
