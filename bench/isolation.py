@@ -1,0 +1,185 @@
+"""Isolation: does a flood on the portal slow the chat? (issue 16)
+
+Usage: .venv/bin/python -m bench.isolation [--visitors 12] [--messages 20] [--connections 32]
+       [--portal-workers 1]
+
+Everything real and each in its own process, as in production: Synapse (one process, SQLite,
+test overlay), the bots (``keerpunt run bots``), the portal (``keerpunt run portal``). Two
+phases, the same work in each: ``--visitors`` sessions started one after the other (POST to
+the session API → a cross-signed nio visitor joins and speaks first → the bot's greeting
+decrypted: "start → greeting"), then ``--messages`` messages from one visitor to a
+counsellor who claimed the chat ("visitor → counsellor": from just before the send to the
+counsellor's client decrypting it). Phase 1 unloaded; phase 2 while ``wrk`` floods the
+portal's cached article page with ``--connections`` connections. Prints p50/p95 of both side
+by side and the ratio (the target is ≤ 1.2x), plus the portal's throughput under the flood.
+
+The portal is limited as in compose (``--portal-workers``, default 1: one core): on this
+2-core machine everything shares the CPU, so the figure shows what process isolation alone
+buys; compose adds CPU shares on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from bench.common import ms, pct
+from bots.db.system_room import SystemRoomStore
+from tests.support.bots import SQLITE_DATABASE, BotsProcess, open_database
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor
+from tests.support.synapse import free_port, start_synapse
+from tests.support.triage import Visitor, answer_all
+from tests.support.visitor import join, new_session, speak_first
+
+ARTICLE = "/nl/artikel/zo-word-je-geronseld"
+ANSWERS = {"audience": "self", "danger": "no", "topic": "debts", "region": "utrecht"}
+
+
+def start_portal(bots: BotsProcess, folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = yaml.safe_load(bots.config_file.read_text())
+    config["portal"] = {"port": port, "public_url": url, "api_url": bots.api, "workers": workers}
+    config["data_dir"] = str(folder / "portal-data")
+    path = folder / "portal.yaml"
+    path.write_text(yaml.safe_dump(config))
+    log = (folder / "portal.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "keerpunt", "--config", str(path), "run", "portal"], stdout=log, stderr=log
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + ARTICLE, timeout=2) as resp:  # noqa: S310 - loopback
+                if resp.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the portal did not start")
+        time.sleep(0.2)
+
+
+async def start_to_greeting(clients: ClientFactory, bots: BotsProcess) -> float:
+    began = time.perf_counter()
+    session = await new_session(bots.api, "nl")
+    user = await clients.visitor(session)
+    await join(user, session["room_id"], bots.config.bot_user_id)
+    visitor = Visitor(Observer(user), session, bots.config.bot_user_id)
+    await speak_first(user, session["room_id"], "nl")
+    await visitor.next_from_bot(0, count=1, within=60)
+    took = time.perf_counter() - began
+    await user.client.close()
+    return took
+
+
+async def phase(
+    clients: ClientFactory,
+    bots: BotsProcess,
+    visitor: Visitor,
+    counsellor: Observer,
+    args: argparse.Namespace,
+    tag: str,
+) -> tuple[list[float], list[float]]:
+    starts = [await start_to_greeting(clients, bots) for _ in range(args.visitors)]
+    messages = []
+    for n in range(args.messages):
+        body = f"{tag} bericht {n}"
+        began = time.perf_counter()
+        await visitor.observer.say(visitor.room, body)
+        await counsellor.wait_for(lambda b=body: b in counsellor.bodies(visitor.room), within=60, what=body)  # type: ignore[misc]
+        messages.append(time.perf_counter() - began)
+    return starts, messages
+
+
+async def main(args: argparse.Namespace) -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    folder = Path(tempfile.mkdtemp(prefix="keerpunt-isolation-"))
+    synapse = await asyncio.to_thread(start_synapse, folder / "synapse")
+    bots = BotsProcess(
+        synapse,
+        folder / "bots",
+        SQLITE_DATABASE,
+        extra={
+            "bots": {
+                "rate_limit": {
+                    "per_client_per_hour": 100000,
+                    "global_per_minute": 100000,
+                    "restarts_per_client_per_hour": 100000,
+                }
+            }
+        },
+    )
+    portal = None
+    clients = ClientFactory(synapse, folder)
+    try:
+        await bots.start()
+        portal, url = start_portal(bots, folder, args.portal_workers)
+        db = await open_database(bots.config)
+        counsellor = await add_counsellor(clients, bots.config, db)
+        queue_room = await SystemRoomStore(db).get("queue")
+        await db.stop()
+        assert queue_room is not None
+        session = await new_session(bots.api, "nl")
+        user = await clients.visitor(session)
+        await join(user, session["room_id"], bots.config.bot_user_id)
+        visitor = Visitor(Observer(user), session, bots.config.bot_user_id)
+        await speak_first(user, session["room_id"], "nl")
+        await visitor.next_from_bot(0, count=2)
+        await answer_all(visitor, ANSWERS)
+        await counsellor.wait_for(lambda: counsellor.card(queue_room, visitor.number), what="the card")
+        await counsellor.say(queue_room, f"!claim {visitor.number}")
+        await counsellor.wait_for(lambda: visitor.room in counsellor.user.client.invited_rooms, what="the invite")
+        await counsellor.join(visitor.room)
+
+        quiet = await phase(clients, bots, visitor, counsellor, args, "rustig")
+        # A long duration, stopped with SIGINT when the phase is over (wrk then prints its totals).
+        wrk = await asyncio.create_subprocess_exec(
+            "wrk", "-t2", f"-c{args.connections}", "-d600s", url + ARTICLE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        await asyncio.sleep(2)
+        flood_began = time.monotonic()
+        loaded = await phase(clients, bots, visitor, counsellor, args, "vloed")
+        flood_took = time.monotonic() - flood_began
+        wrk.send_signal(signal.SIGINT)
+        stdout, _ = await asyncio.wait_for(wrk.communicate(), 30)
+        found = re.search(r"Requests/sec:\s+([\d.]+)", stdout.decode())
+        rps = found[1] if found else "(wrk printed no total)"
+        print(f"\nIsolation: {args.visitors} starts, {args.messages} messages; portal workers {args.portal_workers}")
+        print(f"{'':28}{'unloaded p50':>14}{'p95':>10}{'flooded p50':>14}{'p95':>10}{'p95 ratio':>11}")
+        for name, a, b in (("start → greeting", quiet[0], loaded[0]), ("visitor → counsellor", quiet[1], loaded[1])):
+            ratio = pct(b, 0.95) / pct(a, 0.95)
+            cells = [ms(pct(a, 0.5)), ms(pct(a, 0.95)), ms(pct(b, 0.5)), ms(pct(b, 0.95))]
+            print(f"{name:28}{cells[0]:>14}{cells[1]:>10}{cells[2]:>14}{cells[3]:>10}{ratio:>10.2f}x")
+        print(f"wrk on {ARTICLE} with {args.connections} connections during {flood_took:.0f} s: {rps} req/s")
+    finally:
+        await clients.close()
+        if portal is not None:
+            portal.terminate()
+            portal.wait(20)
+        bots.terminate()
+        synapse.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--visitors", type=int, default=12)
+    parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--portal-workers", type=int, default=1)
+    asyncio.run(main(parser.parse_args()))
