@@ -84,6 +84,10 @@ class StaffRooms:
         return room_id
 
     async def add_member(self, user_id: UserID, role: Role) -> None:
+        if role == "outreach":
+            # An outreach worker's own room with the bot: for commands, and for what is only
+            # for them (a chat from their invite that went to the queue while off duty).
+            await self.ensure_direct(user_id)
         for kind in ROLE_ROOMS[role]:
             room_id = await self.rooms.get(kind)
             if room_id is None:
