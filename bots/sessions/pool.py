@@ -47,6 +47,25 @@ AGE_CHECK_SECONDS = 60.0
 CLAIM_ATTEMPTS = 20
 
 
+async def claim_ready(stores: Stores, case_id: str, newer_than: int) -> ReadySession | None:
+    """The oldest ready session made at or after ``newer_than``, now the account and room of
+    the 'creating' case ``case_id``; None when there is none."""
+    for _ in range(CLAIM_ATTEMPTS):
+        candidate = await stores.ready.oldest_ready(newer_than)
+        if candidate is None:
+            return None
+        # One transaction: the row is gone exactly when the case has its account and room.
+        async with stores.transaction():
+            ready = await stores.ready.take(candidate)
+            if ready is None:
+                continue  # another start took it: try the next one
+            assert ready.room_id is not None  # a 'ready' row has its room
+            if not await stores.cases.adopt(case_id, ready.visitor, ready.room_id):
+                raise LookupError("the case for a ready session is gone")  # rolls the take back
+            return ready
+    return None
+
+
 class ReadySessions:
     def __init__(
         self,
@@ -96,30 +115,17 @@ class ReadySessions:
     # --- the visitor's side ----------------------------------------------------------------
 
     async def claim(self, case_id: str) -> ReadySession | None:
-        """A ready session, now the account and room of the 'creating' case; None when empty."""
-        if self.target == 0:
+        """A ready session, now the account and room of the 'creating' case; None when empty.
+
+        Ready sessions left from a larger ``target`` (before a restart) are claimed too.
+        """
+        if self.appservice is None:
             return None
         try:
-            return await self._claim(case_id)
+            return await claim_ready(self.stores, case_id, millis(self.clock) - self.max_age_ms)
         finally:
             await self._recount()
             self._wanted.set()  # top up again
-
-    async def _claim(self, case_id: str) -> ReadySession | None:
-        for _ in range(CLAIM_ATTEMPTS):
-            candidate = await self.store.oldest_ready(millis(self.clock) - self.max_age_ms)
-            if candidate is None:
-                return None
-            # One transaction: the row is gone exactly when the case has its account and room.
-            async with self.stores.transaction():
-                ready = await self.store.take(candidate)
-                if ready is None:
-                    continue  # another start took it: try the next one
-                assert ready.room_id is not None  # a 'ready' row has its room
-                if not await self.stores.cases.adopt(case_id, ready.visitor, ready.room_id):
-                    raise LookupError("the case for a ready session is gone")  # rolls the take back
-                return ready
-        return None
 
     async def hand_over(self, ready: ReadySession, language: str) -> Registration:
         """A new device and token of the claimed account, named for ``language`` first.
@@ -136,9 +142,6 @@ class ReadySessions:
 
     async def step(self) -> None:
         """One round for ``backoff_loop``: remove the too old, fill up, wait to be needed."""
-        if self.target == 0:
-            READY_SESSIONS.set(0)
-            await asyncio.Event().wait()  # nothing to do, ever
         await self._remove_old()
         await self._recount()
         while self.ready + self.making < self.target:
