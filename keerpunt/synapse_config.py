@@ -168,7 +168,8 @@ def module_config() -> dict[str, Any]:
     The names are the neutral display names the bots give visitor accounts, one per language
     (``visitor.display_name`` in bots/texts): the module lets a visitor's own token set its
     display name to one of these and to nothing else, which is the one rename the bots make
-    (a spare account taking the visitor's language).
+    (a ready session's account taking the visitor's language, set through the application
+    service acting as the visitor).
     """
     names = sorted({text(language, "visitor.display_name") for language in LANGUAGES})
     return {"visitor_localpart_prefix": VISITOR_PREFIX, "visitor_display_names": names}
