@@ -256,3 +256,34 @@ def test_synapse_reads_the_rendered_password_policy(rendered: tuple[Config, dict
     auth.read_config(hs)
     assert auth.password_policy_enabled is True
     assert auth.password_policy["minimum_length"] >= 12
+
+
+def test_the_visitor_appservice_is_exclusive_to_the_visitor_namespace_and_nothing_else(
+    rendered: tuple[Config, dict[str, Any]],
+) -> None:
+    config, homeserver = rendered
+    (path,) = homeserver["app_service_config_files"]
+    assert Path(path).stat().st_mode & 0o077 == 0, "the registration holds tokens: owner only"
+    service = yaml.safe_load(Path(path).read_text())
+    token = config.path(config.homeserver.visitor_appservice_token_file)
+    assert service["as_token"] == token.read_text().strip() and token.stat().st_mode & 0o077 == 0
+    assert service["hs_token"] != service["as_token"]
+    assert service["url"] is None, "Synapse pushes nothing to anyone"
+    assert set(service["namespaces"]) == {"users"}, "no room or alias namespace"
+    (users,) = service["namespaces"]["users"]
+    assert users["exclusive"] is True
+    server = config.homeserver.server_name
+    pattern = re.compile(users["regex"])
+    assert pattern.fullmatch(f"@{visitor_localpart()}:{server}")
+    assert pattern.fullmatch(f"@{service['sender_localpart']}:{server}"), "its own user is a visitor too"
+    for other in (f"@keerpunt:{server}", f"@staff-visitor-1:{server}", f"@{visitor_localpart()}:evil.example"):
+        assert not pattern.fullmatch(other)
+    assert service["rate_limited"] is False  # only the token's own requests; see appservice_registration
+
+
+def test_without_a_token_file_no_appservice_is_rendered(tmp_path: Path) -> None:
+    config = make_test_config(
+        tmp_path, {"homeserver": {"visitor_appservice_token_file": ""}, "bots": {"api": {"ready_sessions": 0}}}
+    )
+    homeserver = yaml.safe_load(init_synapse(config).read_text())
+    assert homeserver["app_service_config_files"] == []
