@@ -208,7 +208,9 @@ def report(title: str, runs: list[Run], wall: float, timings: dict[str, dict[str
     if "nio SyncResponse" in timings:
         sync = timings["nio SyncResponse"]
         print(f"     (sync long-polls: {int(sync['count'])}, waiting, not counted)")
-    print("     (register tops the spare accounts up, mostly off the visitor's path: bots.api.spare_accounts)")
+    print(
+        "     (register and createRoom also top the ready sessions up, off the visitor's path: bots.api.ready_sessions)"
+    )
 
 
 def _stores(tmp: Path, count: int) -> list[Path]:

@@ -8,6 +8,7 @@ Secrets are generated once as files and referenced by ``*_path`` keys.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -44,6 +45,9 @@ LOG_FILTER_SOURCE = Path(__file__).with_name("logfilter.py")
 SYNAPSE_MODULE = "keerpunt_synapse.py"
 # Its entry in `modules:` (10-keerpunt.yaml); the renderer fills in its config.
 SYNAPSE_MODULE_CLASS = "keerpunt_synapse.KeerpuntModule"
+# The application service for visitor accounts (rendered next to homeserver.yaml, mode 0600).
+APPSERVICE_FILE = "appservice-visitors.yaml"
+APPSERVICE_HS_TOKEN = "secrets/visitor_appservice_hs_token"  # noqa: S105 - a path, not a token
 
 
 def synapse_dir(config: Config) -> Path:
@@ -105,6 +109,10 @@ def computed_layer(config: Config, variant: Variant, sdir: Path) -> dict[str, An
         "macaroon_secret_key_path": str(secrets_dir / "macaroon_secret_key"),
         "form_secret_path": str(secrets_dir / "form_secret"),
         "federation_domain_whitelist": list(config.synapse.federation_allowlist),
+        # Keerpunt's application service for visitor accounts (see appservice_registration).
+        "app_service_config_files": (
+            [str(sdir / APPSERVICE_FILE)] if config.homeserver.visitor_appservice_token_file else []
+        ),
         "user_ips_max_age": f"{config.synapse.user_ips_max_age_days}d",
         "retention": {
             "default_policy": {"min_lifetime": "1d", "max_lifetime": lifetime},
@@ -113,13 +121,56 @@ def computed_layer(config: Config, variant: Variant, sdir: Path) -> dict[str, An
     }
 
 
+def appservice_registration(config: Config, as_token: str, hs_token: str) -> dict[str, Any]:
+    """Keerpunt's application service: the visitor namespace, exclusively, and nothing else.
+
+    - ``users``: ``@visitor-…`` on this server only, ``exclusive``: nobody else (not even the
+      shared-secret registration) can make an account there, and the bots' token can act for
+      no user outside it. No ``aliases`` or ``rooms`` namespace.
+    - ``sender_localpart`` lies inside the namespace, so Keerpunt's module limits the
+      service's own user like any visitor (no rooms, invites, state or media).
+    - ``url: null``: Synapse pushes no events to anyone; the token only registers visitors
+      (``m.login.application_service``, no password, so no bcrypt) and signs a visitor's new
+      device in.
+    - ``rate_limited: false`` exempts only requests made with this token (the bots', which
+      have their own per-client and global limits in the session API); a visitor's own
+      device token is an ordinary user token and stays under every Synapse limit. With it on,
+      each claim of a ready session would count against ``rc_login`` for the bots' one
+      address (3 at once, then one per ~6 s by default): a campaign burst would stall there.
+    """
+    server = re.escape(config.homeserver.server_name)
+    return {
+        "id": "keerpunt-visitors",
+        "url": None,
+        "as_token": as_token,
+        "hs_token": hs_token,
+        "sender_localpart": f"{VISITOR_PREFIX}appservice",
+        "namespaces": {"users": [{"exclusive": True, "regex": f"@{re.escape(VISITOR_PREFIX)}[a-z0-9]+:{server}"}]},
+        "rate_limited": False,
+        "receive_ephemeral": False,
+    }
+
+
+def _write_appservice(config: Config, sdir: Path) -> None:
+    """Render the service's registration file (with its two tokens, so mode 0600)."""
+    target = sdir / APPSERVICE_FILE
+    target.unlink(missing_ok=True)
+    token_file = config.homeserver.visitor_appservice_token_file
+    if not token_file:
+        return
+    as_token = config.path(token_file).read_text("utf-8").strip()
+    hs_token = (sdir / APPSERVICE_HS_TOKEN).read_text("utf-8").strip()
+    _write_secret(target, yaml.safe_dump(appservice_registration(config, as_token, hs_token), sort_keys=True))
+
+
 def module_config() -> dict[str, Any]:
     """The config of Keerpunt's Synapse module: who counts as a visitor, which names they may have.
 
     The names are the neutral display names the bots give visitor accounts, one per language
     (``visitor.display_name`` in bots/texts): the module lets a visitor's own token set its
     display name to one of these and to nothing else, which is the one rename the bots make
-    (a spare account taking the visitor's language).
+    (a ready session's account taking the visitor's language, set through the application
+    service acting as the visitor).
     """
     names = sorted({text(language, "visitor.display_name") for language in LANGUAGES})
     return {"visitor_localpart_prefix": VISITOR_PREFIX, "visitor_display_names": names}
@@ -180,6 +231,9 @@ def ensure_secrets(config: Config) -> None:
         sdir / "secrets" / "signing.key": _signing_key,
         config.path(config.outreach.invite_key_path): lambda: secrets.token_urlsafe(48),
     }
+    if config.homeserver.visitor_appservice_token_file:
+        wanted[config.path(config.homeserver.visitor_appservice_token_file)] = lambda: secrets.token_urlsafe(48)
+        wanted[sdir / APPSERVICE_HS_TOKEN] = lambda: secrets.token_urlsafe(48)
     if config.synapse.workers.enabled:
         wanted[sdir / REPLICATION_SECRET] = lambda: secrets.token_urlsafe(48)
     for path, make in wanted.items():
@@ -217,6 +271,7 @@ def init_synapse(config: Config, *, variant: Variant | None = None, test: bool =
     ensure_secrets(config)
     _write_pgpass(config, sdir)
     homeserver = render_homeserver(config, variant, test=test)
+    _write_appservice(config, sdir)
     (sdir / "homeserver.yaml").write_text(
         "# Rendered by `keerpunt init` from synapse-config/ and keerpunt.yaml. Do not edit:\n"
         "# change the layers or keerpunt.yaml and run `keerpunt init` again.\n"

@@ -3,11 +3,14 @@
 Two jobs, both configured by `keerpunt init` (keerpunt/synapse_config.py renders the config):
 
 1. **Visitor accounts can do nothing but chat** (SECURITY.md G.33). Accounts whose localpart
-   starts with ``visitor_localpart_prefix`` (``visitor-``, bots/sessions/spares.py) may only
+   starts with ``visitor_localpart_prefix`` (``visitor-``, bots/sessions/accounts.py) may only
    join rooms a server admin (the system bot) invited them to, and there send encrypted
    messages, join and leave. Everything else is refused by Synapse with ``M_FORBIDDEN`` and
    ``"nl.keerpunt.refused": "<what>"`` in the error body where the callback allows extra
-   fields. Staff, partners and the bots are not limited. Per callback:
+   fields. Staff, partners and the bots are not limited. The visitor accounts are registered
+   through Keerpunt's application service (``appservice-visitors.yaml``); whatever its token
+   does, it does as a visitor (its own user is in the namespace too), so it is limited alike.
+   Per callback:
 
    - ``user_may_create_room``, ``user_may_create_room_alias``, ``user_may_publish_room``,
      ``user_may_send_3pid_invite``: a visitor never.
@@ -32,7 +35,7 @@ Two jobs, both configured by `keerpunt init` (keerpunt/synapse_config.py renders
      two entry points for every profile write (``dispatch_set_profile_field`` and
      ``dispatch_delete_profile_field``, Synapse 1.163): a visitor may set its display name to
      one of ``visitor_display_names`` (the neutral names the bots give, so the bots' one
-     rename of a spare account to the visitor's language keeps working) and change nothing
+     rename of a ready session's account to the visitor's language keeps working) and change nothing
      else; a server admin may change anything. If the pinned Synapse ever loses those
      methods, the module refuses to load rather than run without the guard, and
      tests/e2e/test_visitor_limits.py checks the refusal against a real Synapse.

@@ -18,7 +18,8 @@ from mautrix.util.async_db import Database
 
 from bots.ids import RoomID, UserID
 
-# 'spare': a visitor account registered ahead of time, not yet anyone's (bots.sessions.spares).
+# 'spare': a visitor account registered ahead of time by an older version; the start-up
+# repair removes any left (ready sessions, bots.sessions.pool, replaced them).
 CaseState = Literal["spare", "creating", "open", "closed"]
 
 
@@ -116,39 +117,14 @@ class CaseStore:
                 now,
             )
 
-    async def insert_spare(self, case_id: str, visitor: UserID, now: int) -> None:
-        """Record a spare account before it is registered (so a crash leaves nothing unknown)."""
-        await self.db.execute(
-            "INSERT INTO visitor_case (id, number, state, language, entry, visitor, created_at) "
-            "VALUES ($1, $2, 'spare', '', '', $3, $4)",
+    async def adopt(self, case_id: str, visitor: UserID, room_id: RoomID) -> bool:
+        """A 'creating' case takes over a ready session's account and room (bots.sessions.pool)."""
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET visitor=$2, room_id=$3 WHERE id=$1 AND state='creating' RETURNING id",
             case_id,
-            f"spare-{case_id}",  # a placeholder: numbers are unique only among live cases
             visitor,
-            now,
+            room_id,
         )
-
-    async def claim_spare(
-        self,
-        case_id: str,
-        number: str,
-        *,
-        language: str,
-        entry: str,
-        campaign: str | None,
-        now: int,
-    ) -> bool:
-        """Turn a spare into a 'creating' case; raises NumberTaken if the number is taken."""
-        async with _unique_number():
-            row = await self.db.fetchrow(
-                "UPDATE visitor_case SET state='creating', number=$2, language=$3, entry=$4, campaign=$5, "
-                "created_at=$6 WHERE id=$1 AND state='spare' RETURNING id",
-                case_id,
-                number,
-                language,
-                entry,
-                campaign,
-                now,
-            )
         return row is not None
 
     async def get(self, case_id: str) -> Case | None:
@@ -247,7 +223,7 @@ class CaseStore:
         await self.db.execute("UPDATE visitor_case SET purged_at=$2 WHERE id=$1", case_id, now)
 
     async def count(self) -> int:
-        """Cases of visitors (spare accounts are nobody's case yet)."""
+        """Cases of visitors (leftover spare accounts are nobody's case)."""
         return int(await self.db.fetchval("SELECT COUNT(*) FROM visitor_case WHERE state <> 'spare'") or 0)
 
     # The lifecycle: every case ends (SECURITY.md G.29)

@@ -364,3 +364,30 @@ async def upgrade_v9(conn: Connection) -> None:
 
 
 upgrade_table.register(upgrade_v9, description="Outreach invites, routed cases, duty")
+
+
+async def upgrade_v10(conn: Connection) -> None:
+    """v10: ready sessions (bots/sessions/pool.py).
+
+    A visitor account and its case room made ahead of time, before anyone asked: no case, no
+    language of a visitor, no token (the account has no device until a visitor claims it).
+    The row is written before the account is registered ('making') and gets its room when
+    createRoom answered ('ready'), so the start-up repair finds anything a crash left half made.
+    Claiming one deletes the row in the transaction that gives the new case its account and
+    room. Spare accounts (visitor_case rows in state 'spare') are no longer made; any left from
+    before are removed by the same repair.
+    """
+    await conn.execute(
+        """CREATE TABLE ready_session (
+            id         TEXT PRIMARY KEY,
+            state      TEXT NOT NULL,
+            visitor    TEXT NOT NULL UNIQUE,
+            room_id    TEXT UNIQUE,
+            language   TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )"""
+    )
+    await conn.execute("CREATE INDEX ready_session_state ON ready_session (state, created_at)")
+
+
+upgrade_table.register(upgrade_v10, description="Ready sessions")

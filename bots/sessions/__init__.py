@@ -1,10 +1,11 @@
 """Anonymous visitor sessions: the HTTP edge (api), the rules (domain), validation and abuse
-control, spare accounts, and the end of a session's life (erasing accounts, purging rooms)."""
+control, ready sessions (pool), and the end of a session's life (erasing accounts, purging rooms)."""
 
 from __future__ import annotations
 
 from bots.concern import Concern, Parts, Periodic
 from bots.events import Where
+from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import RoomID
 from bots.sessions.api import SessionsApi
 from bots.sessions.campaigns import known_campaigns
@@ -12,9 +13,9 @@ from bots.sessions.domain import SessionManager, VisitorNames
 from bots.sessions.invites import InviteKeyer, invite_key
 from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.retention import RetentionTask
-from bots.texts import text
+from bots.texts import as_language, text
 from bots.triage import TriageDefinition
-from keerpunt.config import Config
+from keerpunt.config import Config, read_secret
 
 
 class Sessions:
@@ -27,6 +28,13 @@ class Sessions:
     async def build(self, parts: Parts) -> Concern:
         cfg = self.config
         language = cfg.languages.default
+        token_file = cfg.homeserver.visitor_appservice_token_file
+        appservice = VisitorAppservice(parts.admin, read_secret(cfg, token_file)) if token_file else None
+
+        def names(lang: str) -> VisitorNames:
+            code = as_language(lang, language)
+            return VisitorNames(text(code, "visitor.display_name"), text(code, "visitor.device_name"))
+
         manager = SessionManager(
             parts.admin,
             parts.stores,
@@ -35,12 +43,15 @@ class Sessions:
             server_name=cfg.homeserver.server_name,
             case_room_days=cfg.retention.case_room_days,
             concurrent_starts=cfg.bots.api.concurrent_session_starts,
-            spare_accounts=cfg.bots.api.spare_accounts,
-            spare_names=VisitorNames(text(language, "visitor.display_name"), text(language, "visitor.device_name")),
+            appservice=appservice,
+            ready_sessions=cfg.bots.api.ready_sessions,
+            ready_max_age_minutes=cfg.bots.api.ready_session_max_age_minutes,
+            language=language,
+            names=names,
             ended=parts.wakeups.changed,
         )
         # Before the first sync: undo what a crash left half made (DESIGN.md: no room without
-        # its case, no case without its room).
+        # its case or ready session, no case without its room).
         await manager.repair(set(parts.rooms.values()))
         retention = RetentionTask(parts.admin, parts.stores, parts.clock, parts.client)
         self.manager, self.retention = manager, retention
@@ -67,6 +78,6 @@ class Sessions:
             "sessions",
             rooms=(case_rooms,),
             devices=(manager.devices_changed,),
-            workers=(Periodic("retention", retention.step), Periodic("spare accounts", manager.spares.step)),
+            workers=(Periodic("retention", retention.step), Periodic("ready sessions", manager.pool.step)),
             api=api.make_app(),
         )

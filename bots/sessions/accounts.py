@@ -7,10 +7,47 @@ was never registered or is already gone counts as erased.
 
 from __future__ import annotations
 
+import secrets
+from typing import Protocol
+
 from bots.clock import Clock, millis
 from bots.db.case import Case, CaseStore
-from bots.homeserver.admin import SynapseAdmin, SynapseError
-from bots.ids import UserID
+from bots.homeserver.admin import Registration, SynapseAdmin, SynapseError
+from bots.homeserver.appservice import VisitorAppservice
+from bots.ids import VISITOR_PREFIX, UserID
+
+
+def visitor_localpart() -> str:
+    """128 random bits; no time, no address, nothing about the visitor."""
+    return f"{VISITOR_PREFIX}{secrets.token_hex(16)}"
+
+
+class Registrar(Protocol):
+    """Makes a visitor account with its first device (a start that found no ready session)."""
+
+    async def __call__(self, localpart: str, display_name: str, device_name: str) -> Registration: ...
+
+
+def shared_secret_registrar(admin: SynapseAdmin) -> Registrar:
+    """The admin API's shared-secret registration: a random password Synapse hashes (bcrypt)."""
+
+    async def register(localpart: str, display_name: str, device_name: str) -> Registration:
+        password = secrets.token_urlsafe(32)
+        return await admin.register(localpart, password, displayname=display_name, device_name=device_name)
+
+    return register
+
+
+def appservice_registrar(appservice: VisitorAppservice) -> Registrar:
+    """The application service: no password, no hash; then the neutral display name (Synapse
+    gives the localpart), before the visitor has a token or joins the room."""
+
+    async def register(localpart: str, display_name: str, device_name: str) -> Registration:
+        reg = await appservice.register(localpart, device_name=device_name)
+        await appservice.set_display_name(reg.user_id, display_name)
+        return reg
+
+    return register
 
 
 class VisitorAccounts:

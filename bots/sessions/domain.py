@@ -3,12 +3,15 @@
 Creating a session is a sequence of steps, each recorded before the next one starts:
 
 1. the case row (state ``creating``, a free case number),
-2. the visitor's user ID, then the account (shared-secret registration),
-3. the case room (createRoom as the bot, visitor invited), then ``open``.
+2. a ready session claimed for it (``bots.sessions.pool``: its account and room become the
+   case's in one transaction) and a new device signed in — or, when none is ready, the
+   visitor's user ID, then the account and the case room made at the same time,
+3. ``open`` (with an outreach invite redeemed and the case routed, in one transaction).
 
 If a step fails the earlier ones are undone at once; if the process dies, ``repair`` at the
-next start undoes every case still ``creating`` (the visitor never got its token, so there
-is nothing to finish): no room without a case, no case without a room, no orphan account.
+next start undoes every case still ``creating`` and every ready session not finished (the
+visitor never got its token, so there is nothing to finish): no room without a case or a
+ready session, no case without a room, no orphan account.
 """
 
 from __future__ import annotations
@@ -25,13 +28,22 @@ import aiohttp
 from bots.clock import Clock, millis
 from bots.db import Stores
 from bots.db.case import NumberTaken
-from bots.homeserver.admin import Registration, SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import VISITOR_PREFIX, DeviceID, RoomID, UserID
-from bots.sessions.accounts import VisitorAccounts
+from bots.sessions.accounts import (
+    Registrar,
+    VisitorAccounts,
+    appservice_registrar,
+    shared_secret_registrar,
+    visitor_localpart,
+)
 from bots.sessions.closing import close_case
+from bots.sessions.pool import ReadySessions
 from bots.sessions.rooms import case_room_body
-from bots.sessions.spares import Spare, SpareAccounts, visitor_localpart
 from bots.sessions.validation import EndReason, StartRequest
+
+__all__ = ["NewSession", "NotAVisitor", "SessionManager", "SessionUnavailable", "VisitorNames", "visitor_localpart"]
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +89,11 @@ class SessionManager:
         server_name: str,
         case_room_days: int,
         concurrent_starts: int = 6,
-        spare_accounts: int = 0,
-        spare_names: VisitorNames | None = None,
+        appservice: VisitorAppservice | None = None,
+        ready_sessions: int = 0,
+        ready_max_age_minutes: int = 240,
+        language: str = "nl",
+        names: Callable[[str], VisitorNames] | None = None,
         ended: Callable[[], None] = lambda: None,
     ) -> None:
         self.admin = admin
@@ -94,21 +109,40 @@ class SessionManager:
         self.bot = bot
         self.server_name = server_name
         self.case_room_days = case_room_days
-        names = spare_names or VisitorNames("", "")
-        self.spares = SpareAccounts(
-            admin,
-            cases,
-            clock,
-            target=spare_accounts if spare_names is not None else 0,
-            server_name=server_name,
-            display_name=names.display_name,
-            device_name=names.device_name,
-            slots=self._starts,
-            undo=self._undo_spare,
+        # Visitors are registered through the application service (no bcrypt) when there is one.
+        self.register: Registrar = (
+            appservice_registrar(appservice) if appservice is not None else shared_secret_registrar(admin)
         )
 
-    async def _undo_spare(self, case_id: str, visitor: UserID) -> bool:
-        return await self._undo(case_id, visitor, [])
+        def named(language: str) -> tuple[str, str]:
+            n = names(language) if names is not None else VisitorNames("", "")
+            return n.display_name, n.device_name
+
+        self.pool = ReadySessions(
+            admin,
+            appservice,
+            stores,
+            clock,
+            bot=bot,
+            server_name=server_name,
+            target=ready_sessions if names is not None else 0,
+            max_age_minutes=ready_max_age_minutes,
+            language=language,
+            names=named,
+            slots=self._starts,
+            undo=self._undo_ready,
+        )
+
+    async def _undo_ready(self, visitor: UserID, rooms: list[RoomID]) -> bool:
+        """Remove a ready session's room and account (its row is the pool's to delete)."""
+        try:
+            for room_id in rooms:
+                await self.admin.delete_room(room_id, purge=True)
+            await self.accounts.deactivate(visitor)
+        except Exception:
+            log.exception("Removing a ready session failed; it is repaired at the next start")
+            return False
+        return True
 
     async def _numbered(self, write: Callable[[str], Awaitable[bool]]) -> str:
         """Draw a free case number and ``write`` the case with it; retry if another took it."""
@@ -142,55 +176,29 @@ class SessionManager:
 
     async def start(self, req: StartRequest, names: VisitorNames, invite: str | None = None) -> NewSession:
         """A new session; ``invite`` is the keyed hash of an outreach code, used when the case opens."""
-        spare = self.spares.take()
-        if spare is not None:
-            try:
-                return await self._start_with(spare, req, names, invite)
-            finally:
-                self.spares.refill()
         case_id, number = await self._insert_case(req)
+        try:
+            ready = await self.pool.claim(case_id)
+        except BaseException:
+            await asyncio.shield(self._undo(case_id, None, []))
+            raise
+        if ready is not None:
+            assert ready.room_id is not None
+            # The account and room exist: only a new device is left to make (no Synapse
+            # capacity to wait for, so no slot).
+            login = asyncio.ensure_future(self.pool.hand_over(ready, req.language))
+            room: asyncio.Future[RoomID] = asyncio.get_running_loop().create_future()
+            room.set_result(ready.room_id)
+            return await self._finish(case_id, number, ready.visitor, login, room, req, invite)
         localpart = visitor_localpart()
         visitor = UserID(f"@{localpart}:{self.server_name}")
         await self.cases.set_visitor(case_id, visitor)
         # The account and the room are made at the same time: the visitor's ID is known
-        # before the account exists, and Synapse accepts an invite for it. Registration
-        # (a bcrypt hash) is the slowest step, so this saves a whole createRoom.
+        # before the account exists, and Synapse accepts an invite for it.
         async with self._starts:
-            register = asyncio.ensure_future(
-                self.admin.register(
-                    localpart, secrets.token_urlsafe(32), displayname=names.display_name, device_name=names.device_name
-                )
-            )
+            register = asyncio.ensure_future(self.register(localpart, names.display_name, names.device_name))
             create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
             return await self._finish(case_id, number, visitor, register, create, req, invite)
-
-    async def _start_with(self, spare: Spare, req: StartRequest, names: VisitorNames, invite: str | None) -> NewSession:
-        """A session on a spare account: only the room is left to make."""
-        visitor = spare.registration.user_id
-
-        async def claim(number: str) -> bool:
-            now = millis(self.clock)
-            return await self.cases.claim_spare(
-                spare.case_id, number, language=req.language, entry=req.entry, campaign=req.campaign,
-                now=now,
-            )  # fmt: skip
-
-        try:
-            number = await self._numbered(claim)
-        except BaseException:
-            await asyncio.shield(self._undo(spare.case_id, visitor, []))
-            raise
-        async with self._starts:
-            rename = asyncio.ensure_future(self._named(spare, names.display_name))
-            create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
-            return await self._finish(spare.case_id, number, visitor, rename, create, req, invite)
-
-    async def _named(self, spare: Spare, display_name: str) -> Registration:
-        """The spare's registration, its display name first set to the visitor's language."""
-        if display_name != spare.display_name:
-            user = spare.registration.user_id
-            await self.admin.set_display_name(user, display_name, token=spare.registration.access_token)
-        return spare.registration
 
     async def _finish(
         self,
@@ -289,20 +297,28 @@ class SessionManager:
 
     async def repair(self, known_rooms: set[RoomID]) -> None:
         """Undo every case left ``creating`` and finish every erase left undone."""
+        # 'spare': accounts registered ahead of time before ready sessions replaced them.
         creating = await self.cases.in_state("creating") + await self.cases.in_state("spare")
-        if creating:
-            orphans = await self._orphan_rooms({c.visitor for c in creating if c.visitor}, known_rooms)
+        unfinished = await self.pool.unfinished()
+        if creating or unfinished:
+            visitors = {c.visitor for c in creating if c.visitor} | {r.visitor for r in unfinished}
+            orphans = await self._orphan_rooms(visitors, known_rooms)
             for case in creating:
                 rooms = [case.room_id] if case.room_id else orphans.get(case.visitor, []) if case.visitor else []
                 if await self._undo(case.id, case.visitor, rooms):
                     log.info("Repaired half-created case %s (%d room(s) removed)", case.number, len(rooms))
+            for ready in unfinished:
+                rooms = [ready.room_id] if ready.room_id else orphans.get(ready.visitor, [])
+                if await self._undo_ready(ready.visitor, rooms):
+                    await self.stores.ready.delete(ready.id)
+                    log.info("Repaired a half-made ready session (%d room(s) removed)", len(rooms))
         for case in await self.cases.closed_not_erased():
             await self.accounts.erase(case)
             log.info("Finished erasing the visitor of closed case %s", case.number)
 
     async def _orphan_rooms(self, visitors: set[UserID], known: set[RoomID]) -> dict[UserID, list[RoomID]]:
         """Rooms the bot is in that no case knows, by the visitor they were made for."""
-        known = known | await self.cases.room_ids()
+        known = known | await self.cases.room_ids() | await self.stores.ready.room_ids()
         found: dict[UserID, list[RoomID]] = {}
         for room_id in await self.admin.joined_rooms():
             if room_id in known:

@@ -188,6 +188,7 @@ def _validate(config: Config) -> None:
             raise ConfigError(key, f"expected an http(s) URL, got {value!r}")
     _validate_queue(config)
     _validate_lifecycle(config)
+    _validate_ready_sessions(config)
     _validate_proxies(config)
     if config.handover.reminder_hours <= 0:
         raise ConfigError("handover.reminder_hours", "must be more than 0 hours")
@@ -206,6 +207,23 @@ def _validate_lifecycle(config: Config) -> None:
             raise ConfigError(f"lifecycle.{field.name}", "must be more than 0 minutes")
     if config.statistics.min_cell < 1:
         raise ConfigError("statistics.min_cell", "must be at least 1")
+
+
+# The pool's upper bound: every ready session is a live account and room in Synapse.
+MAX_READY_SESSIONS = 1000
+
+
+def _validate_ready_sessions(config: Config) -> None:
+    api = config.bots.api
+    if not 0 <= api.ready_sessions <= MAX_READY_SESSIONS:
+        raise ConfigError("bots.api.ready_sessions", f"must be between 0 (off) and {MAX_READY_SESSIONS}")
+    if api.ready_session_max_age_minutes < 1:
+        raise ConfigError("bots.api.ready_session_max_age_minutes", "must be at least 1 minute")
+    if api.ready_sessions and not config.homeserver.visitor_appservice_token_file:
+        raise ConfigError(
+            "bots.api.ready_sessions",
+            "ready sessions need homeserver.visitor_appservice_token_file; set it or set this to 0",
+        )
 
 
 def _validate_proxies(config: Config) -> None:

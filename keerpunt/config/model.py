@@ -16,6 +16,7 @@ class HomeserverConfig:
     public_url: str
     internal_url: str
     registration_shared_secret_file: str
+    visitor_appservice_token_file: str
 
 
 WorkersLayout = Literal["loopback", "compose"]
@@ -52,7 +53,8 @@ class ApiConfig:
     trust_forwarded_for: bool
     trusted_proxies: tuple[str, ...]
     concurrent_session_starts: int
-    spare_accounts: int
+    ready_sessions: int
+    ready_session_max_age_minutes: int
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ async def test_a_visitor_keeps_its_neutral_profile(bots: InProcessBots, clients:
     status, body = await call(visitor, "GET", profile)
     assert status == 200 and body.get("displayname") == neutral and "avatar_url" not in body, body
 
-    # The one rename the bots make with the visitor's token (a spare account taking the
+    # The one rename the bots make with the visitor's token (a ready session's account taking the
     # visitor's language, bots/sessions/domain.py _named) still works, also after joining:
     # the new neutral name reaches the room as the visitor's membership.
     english = text("en", "visitor.display_name")

@@ -60,17 +60,20 @@ class FakeClock:
 
 def bots_overrides(synapse: SynapseProcess, database: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     secret = synapse.config.path(synapse.config.homeserver.registration_shared_secret_file)
+    appservice = synapse.config.path(synapse.config.homeserver.visitor_appservice_token_file)
     base: dict[str, Any] = {
         "homeserver": {
             "server_name": synapse.server_name,
             "public_url": synapse.url,
             "internal_url": synapse.url,
             "registration_shared_secret_file": str(secret),
+            "visitor_appservice_token_file": str(appservice),
         },
         "bots": {
             "localpart": f"keerpunt-{secrets.token_hex(4)}",
             "database": database,
-            "api": {"port": free_port(), "allowed_origins": [ORIGIN]},
+            # A small pool: every bots service of the suite fills its own at start.
+            "api": {"port": free_port(), "allowed_origins": [ORIGIN], "ready_sessions": 2},
             "rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000},
         },
         # Also in the config file of a bots child process: tests do not depend on the hour.
@@ -127,7 +130,7 @@ class InProcessBots:
 
     @property
     def sessions(self) -> SessionManager:
-        """The running session manager (for tests that drive repair or the spare accounts)."""
+        """The running session manager (for tests that drive repair or the ready sessions)."""
         assert self.service is not None
         manager = self.service.app.plug(Sessions).manager
         assert manager is not None

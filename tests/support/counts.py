@@ -32,9 +32,9 @@ async def _admin_get(synapse: SynapseProcess, token: str, path: str) -> dict[str
 
 
 async def counts(clients: ClientFactory, bots: InProcessBots) -> Counts:
-    """What exists, once the spare visitor accounts are topped up again (they come and go)."""
-    spares = bots.sessions.spares
-    await wait_until(lambda: spares.full, what="the spare accounts to be topped up")
+    """What exists, once the ready sessions are topped up again (they come and go)."""
+    pool = bots.sessions.pool
+    await wait_until(lambda: pool.full, what="the ready sessions to be topped up")
     operator = await clients.user("operator", admin=True)
     token = operator.registration.access_token
     every = await _admin_get(clients.synapse, token, "/_synapse/admin/v2/users?name=visitor-&deactivated=true&limit=1")

@@ -412,7 +412,9 @@ def core_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 
 @pytest.fixture
 async def core(tmp_path: Path, core_config: dict[str, Any], core_database: str) -> AsyncIterator[CoreBot]:
-    config = make_test_config(tmp_path / "data", core_config)
+    # No Synapse here: no application service token, so no ready sessions either.
+    no_appservice = {"homeserver": {"visitor_appservice_token_file": ""}, "bots": {"api": {"ready_sessions": 0}}}
+    config = make_test_config(tmp_path / "data", merge(no_appservice, core_config))
     db = create_database(config, core_database)
     await db.start()
     bot = CoreBot(config, db, ManualClock())

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bots.sessions.spares import visitor_localpart
+from bots.sessions.accounts import visitor_localpart
 from bots.texts import LANGUAGES, text
 from keerpunt.config import Config
 from keerpunt.synapse_config import CONFIG_DIR, init_synapse
@@ -200,7 +200,7 @@ def test_keerpunt_module_limits_visitors_with_the_bots_names(rendered: tuple[Con
     _, hs = rendered
     (entry,) = [m for m in hs["modules"] if m["module"] == "keerpunt_synapse.KeerpuntModule"]
     config = entry["config"]
-    # The module's idea of a visitor is the bots' (bots/sessions/spares.py).
+    # The module's idea of a visitor is the bots' (bots/sessions/accounts.py).
     assert visitor_localpart().startswith(config["visitor_localpart_prefix"])
     assert not f"staff-{visitor_localpart()}".startswith(config["visitor_localpart_prefix"])
     # The only display names a visitor's own token may set: those the bots give, per language.
@@ -279,3 +279,34 @@ def test_synapse_metrics_are_off_by_default_and_private_when_on(tmp_path: Path) 
         assert own["bind_addresses"] == ["10.0.0.2"] and own["port"] not in ports, worker_file.name
         ports.add(own["port"])
     assert len(ports) > 1, "the workers have metrics listeners of their own"
+
+
+def test_the_visitor_appservice_is_exclusive_to_the_visitor_namespace_and_nothing_else(
+    rendered: tuple[Config, dict[str, Any]],
+) -> None:
+    config, homeserver = rendered
+    (path,) = homeserver["app_service_config_files"]
+    assert Path(path).stat().st_mode & 0o077 == 0, "the registration holds tokens: owner only"
+    service = yaml.safe_load(Path(path).read_text())
+    token = config.path(config.homeserver.visitor_appservice_token_file)
+    assert service["as_token"] == token.read_text().strip() and token.stat().st_mode & 0o077 == 0
+    assert service["hs_token"] != service["as_token"]
+    assert service["url"] is None, "Synapse pushes nothing to anyone"
+    assert set(service["namespaces"]) == {"users"}, "no room or alias namespace"
+    (users,) = service["namespaces"]["users"]
+    assert users["exclusive"] is True
+    server = config.homeserver.server_name
+    pattern = re.compile(users["regex"])
+    assert pattern.fullmatch(f"@{visitor_localpart()}:{server}")
+    assert pattern.fullmatch(f"@{service['sender_localpart']}:{server}"), "its own user is a visitor too"
+    for other in (f"@keerpunt:{server}", f"@staff-visitor-1:{server}", f"@{visitor_localpart()}:evil.example"):
+        assert not pattern.fullmatch(other)
+    assert service["rate_limited"] is False  # only the token's own requests; see appservice_registration
+
+
+def test_without_a_token_file_no_appservice_is_rendered(tmp_path: Path) -> None:
+    config = make_test_config(
+        tmp_path, {"homeserver": {"visitor_appservice_token_file": ""}, "bots": {"api": {"ready_sessions": 0}}}
+    )
+    homeserver = yaml.safe_load(init_synapse(config).read_text())
+    assert homeserver["app_service_config_files"] == []

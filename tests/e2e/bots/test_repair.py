@@ -13,8 +13,10 @@ import pytest
 
 from bots.db.case import CaseStore
 from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import RoomID, UserID
 from bots.sessions.rooms import case_room_body
+from keerpunt.config import read_secret
 from tests.support.bots import InProcessBots, bots_config
 from tests.support.counts import counts
 from tests.support.matrix_clients import ClientFactory
@@ -35,43 +37,51 @@ async def _admin(clients: ClientFactory, path: str) -> tuple[int, Any]:
 
 
 @pytest.fixture
-async def bots_without_spares(
+async def bots_without_pool(
     synapse: SynapseProcess, tmp_path: Path, bots_database: str
 ) -> AsyncIterator[InProcessBots]:
-    """Every session start registers its own account (the path without spare accounts)."""
-    config = bots_config(synapse, tmp_path / "data", bots_database, {"bots": {"api": {"spare_accounts": 0}}})
+    """Every session start registers its own account (the path without ready sessions)."""
+    config = bots_config(synapse, tmp_path / "data", bots_database, {"bots": {"api": {"ready_sessions": 0}}})
     harness = InProcessBots(config)
     await harness.start()
     yield harness
     await harness.stop()
 
 
-async def test_a_failing_create_room_undoes_the_account_and_the_case(
+async def test_a_failing_sign_in_of_a_ready_session_undoes_its_account_room_and_case(
     bots: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     manager = bots.sessions
     before = await counts(clients, bots)
-    taken = manager.spares.ready[0].registration.user_id  # the next start gets this account
+    taken = (await manager.pool.store.all())[0]  # the next start gets this one
+    assert manager.pool.appservice is not None
 
-    async def create_room(body: Any) -> RoomID:
+    async def login(*args: Any, **kwargs: Any) -> Any:
         raise SynapseError(502, "M_UNKNOWN", "bad gateway")
 
-    monkeypatch.setattr(manager.admin, "create_room", create_room)
+    monkeypatch.setattr(manager.pool.appservice, "login", login)
     status, body, _ = await post_session(bots.api, VALID)
     assert (status, body) == (503, {"error": "unavailable"})
-    after = await counts(clients, bots)
-    assert (after.cases, after.rooms, after.active_accounts) == (before.cases, before.rooms, before.active_accounts)
-    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(taken)}")
+    monkeypatch.undo()
+    after = await counts(clients, bots)  # the pool is topped up again: same numbers
+    assert (after.cases, after.active_accounts) == (before.cases, before.active_accounts)
+    status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(taken.visitor)}")
     assert status == 200 and user["deactivated"] is True and user["erased"] is True
+    assert taken.room_id is not None
+
+    async def purged() -> bool:
+        return (await _admin(clients, f"/_synapse/admin/v1/rooms/{quote(taken.room_id or '')}"))[0] == 404
+
+    await wait_until(purged, what="the claimed room to be purged")
 
 
 async def test_without_spares_a_failing_create_room_undoes_the_account_it_registered(
-    bots_without_spares: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+    bots_without_pool: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bots = bots_without_spares
+    bots = bots_without_pool
     admin = bots.sessions.admin
     registered: list[UserID] = []
-    real_register = admin.register
+    real_register = bots.sessions.register
 
     async def register(*args: Any, **kwargs: Any) -> Any:
         reg = await real_register(*args, **kwargs)
@@ -81,7 +91,7 @@ async def test_without_spares_a_failing_create_room_undoes_the_account_it_regist
     async def create_room(body: Any) -> RoomID:
         raise SynapseError(502, "M_UNKNOWN", "bad gateway")
 
-    monkeypatch.setattr(admin, "register", register)
+    monkeypatch.setattr(bots.sessions, "register", register)
     monkeypatch.setattr(admin, "create_room", create_room)
     before = await counts(clients, bots)
     status, body, _ = await post_session(bots.api, VALID)
@@ -93,7 +103,7 @@ async def test_without_spares_a_failing_create_room_undoes_the_account_it_regist
     assert status == 200 and user["deactivated"] is True and user["erased"] is True
 
 
-@pytest.mark.fresh_bots("restarts the bots and expects every spare account gone")
+@pytest.mark.fresh_bots("restarts the bots and counts their ready sessions")
 async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     bots: InProcessBots, clients: ClientFactory
 ) -> None:
@@ -114,9 +124,9 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     visitor = UserID(f"@{localpart}:{server}")
     await cases.set_visitor("crash-3", visitor)
     async with aiohttp.ClientSession() as http:
-        admin = SynapseAdmin(clients.synapse.url, session=http, shared_secret=clients.synapse.shared_secret)
-        await admin.register(localpart, secrets.token_urlsafe(16))
-        admin.access_token = bot_token
+        admin = SynapseAdmin(clients.synapse.url, session=http, access_token=bot_token)
+        token = read_secret(bots.config, bots.config.homeserver.visitor_appservice_token_file)
+        await VisitorAppservice(admin, token).register(localpart, login=False)
         orphan = await admin.create_room(case_room_body(UserID(bots.user_id), visitor))
     # 4. A closed case whose account was not erased yet.
     open_session = await post_session(bots.api, VALID)
@@ -125,17 +135,19 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     assert closed is not None
     await cases.close(closed.id, "ended", now, now)
 
-    pool = bots.sessions.spares
-    await wait_until(lambda: pool.full, what="the spare accounts")
-    spares = [s.registration.user_id for s in pool.ready]
-    assert spares, "spare accounts were made at start"
+    pool = bots.sessions.pool
+    await wait_until(lambda: pool.full, what="the ready sessions")
+    ready = await pool.store.all()
+    assert ready, "ready sessions were made at start"
     await bots.restart()
     cases = CaseStore(bots.db)
     for case_id in ("crash-1", "crash-2", "crash-3"):
         assert await cases.get(case_id) is None
-    for spare in spares:  # their tokens died with the process
-        status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(spare)}")
-        assert user["deactivated"] is True, "a spare account outlived a restart"
+    # Ready sessions hold no token, so nothing of them died with the process: they stay.
+    assert await bots.sessions.pool.store.all() == ready
+    for session in ready:
+        status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(session.visitor)}")
+        assert user["deactivated"] is False, "a ready session was thrown away at a restart"
     status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(visitor)}")
     assert status == 200 and user["deactivated"] is True and user["erased"] is True
 
@@ -150,9 +162,9 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
 
 
 async def test_a_failing_registration_undoes_the_room_and_the_case(
-    bots_without_spares: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+    bots_without_pool: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bots = bots_without_spares
+    bots = bots_without_pool
     admin = bots.sessions.admin
     created: list[RoomID] = []
     real_create = admin.create_room
@@ -166,7 +178,7 @@ async def test_a_failing_registration_undoes_the_room_and_the_case(
         raise SynapseError(500, "M_UNKNOWN", "database is down")
 
     monkeypatch.setattr(admin, "create_room", create_room)
-    monkeypatch.setattr(admin, "register", register)
+    monkeypatch.setattr(bots.sessions, "register", register)
     before = await counts(clients, bots)
     status, body, _ = await post_session(bots.api, VALID)
     assert (status, body) == (503, {"error": "unavailable"})
