@@ -109,7 +109,18 @@ def computed_layer(config: Config, variant: Variant, sdir: Path) -> dict[str, An
             "default_policy": {"min_lifetime": "1d", "max_lifetime": lifetime},
             "allowed_lifetime_max": lifetime,
         },
+        **return_code_layer(config),
     }
+
+
+def return_code_layer(config: Config) -> dict[str, Any]:
+    """MSC3814 (dehydrated devices) only when return codes are on (docs/return-code.md): a
+    dormant visitor's dehydrated device is what lets them read, after returning, what the
+    counsellor wrote while they were away. Still experimental in Synapse, so it stays off
+    unless a deployment opts in, and a test renders it."""
+    if not config.return_code.enabled:
+        return {}
+    return {"experimental_features": {"msc3814_enabled": True}}
 
 
 def module_config() -> dict[str, Any]:

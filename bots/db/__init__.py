@@ -28,6 +28,7 @@ from bots.db.outreach_invite import InviteStore
 from bots.db.pending_event import PendingEventStore
 from bots.db.pinned_identity import PinnedIdentityStore
 from bots.db.queue_case import QueueStore
+from bots.db.return_code import ReturnCodeStore
 from bots.db.staff import StaffStore
 from bots.db.staff_post import StaffPostStore
 from bots.db.stats import StatStore
@@ -88,6 +89,7 @@ class Stores:
     pending: PendingEventStore
     pins: PinnedIdentityStore
     queue: QueueStore
+    codes: ReturnCodeStore
     staff: StaffStore
     posts: StaffPostStore
     system_rooms: SystemRoomStore
@@ -108,6 +110,7 @@ class Stores:
             pending=PendingEventStore(db),
             pins=PinnedIdentityStore(db),
             queue=QueueStore(db),
+            codes=ReturnCodeStore(db),
             staff=StaffStore(db),
             posts=StaffPostStore(db),
             system_rooms=SystemRoomStore(db),

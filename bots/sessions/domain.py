@@ -24,7 +24,7 @@ import aiohttp
 
 from bots.clock import Clock, millis
 from bots.db import Stores
-from bots.db.case import NumberTaken
+from bots.db.case import Case, NumberTaken
 from bots.homeserver.admin import Registration, SynapseAdmin, SynapseError
 from bots.ids import VISITOR_PREFIX, DeviceID, RoomID, UserID
 from bots.sessions.accounts import VisitorAccounts
@@ -82,6 +82,9 @@ class SessionManager:
         ended: Callable[[], None] = lambda: None,
     ) -> None:
         self.admin = admin
+        # Set when return codes are on (bots.sessions.returning): ending a chat that has a code
+        # makes it dormant instead of closing and erasing it; True when it did.
+        self.dormant: Callable[[Case, str], Awaitable[bool]] | None = None
         # Synapse does the heavy part of a session start; in a burst, starts queue here
         # instead of piling up inside Synapse until its answers time out.
         self._starts = asyncio.Semaphore(max(1, concurrent_starts))
@@ -265,6 +268,8 @@ class SessionManager:
         case = await self.cases.by_visitor(user)
         if case is None or case.state == "creating":
             raise NotAVisitor
+        if self.dormant is not None and await self.dormant(case, token):
+            return
         now = millis(self.clock)
         if case.state == "open":
             await close_case(self.stores, case.id, reason, now, self.case_room_days)

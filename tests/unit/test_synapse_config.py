@@ -256,3 +256,18 @@ def test_synapse_reads_the_rendered_password_policy(rendered: tuple[Config, dict
     auth.read_config(hs)
     assert auth.password_policy_enabled is True
     assert auth.password_policy["minimum_length"] >= 12
+
+
+def test_dehydrated_devices_are_off_unless_return_codes_are_on(tmp_path: Path) -> None:
+    _, hs = _render(tmp_path, "production", False, {})
+    assert "msc3814_enabled" not in (hs.get("experimental_features") or {})
+
+
+def test_return_codes_switch_on_synapse_dehydrated_devices(tmp_path: Path) -> None:
+    from synapse.config.experimental import ExperimentalConfig
+
+    _, hs = _render(tmp_path, "production", False, {"return_code": {"enabled": True}})
+    assert hs["experimental_features"]["msc3814_enabled"] is True
+    experimental = ExperimentalConfig(None)  # type: ignore[arg-type]
+    experimental.read_config(hs, allow_secrets_in_config=False)
+    assert experimental.msc3814_enabled is True
