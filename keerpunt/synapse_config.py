@@ -118,6 +118,7 @@ def computed_layer(config: Config, variant: Variant, sdir: Path) -> dict[str, An
             "default_policy": {"min_lifetime": "1d", "max_lifetime": lifetime},
             "allowed_lifetime_max": lifetime,
         },
+        **return_code_layer(config),
     }
 
 
@@ -161,6 +162,16 @@ def _write_appservice(config: Config, sdir: Path) -> None:
     as_token = config.path(token_file).read_text("utf-8").strip()
     hs_token = (sdir / APPSERVICE_HS_TOKEN).read_text("utf-8").strip()
     _write_secret(target, yaml.safe_dump(appservice_registration(config, as_token, hs_token), sort_keys=True))
+
+
+def return_code_layer(config: Config) -> dict[str, Any]:
+    """MSC3814 (dehydrated devices) only when return codes are on (docs/return-code.md): a
+    dormant visitor's dehydrated device is what lets them read, after returning, what the
+    counsellor wrote while they were away. Still experimental in Synapse, so it stays off
+    unless a deployment opts in, and a test renders it."""
+    if not config.return_code.enabled:
+        return {}
+    return {"experimental_features": {"msc3814_enabled": True}}
 
 
 def module_config() -> dict[str, Any]:

@@ -29,6 +29,7 @@ from bots.db.pending_event import PendingEventStore
 from bots.db.pinned_identity import PinnedIdentityStore
 from bots.db.queue_case import QueueStore
 from bots.db.ready_session import ReadySessionStore
+from bots.db.return_code import ReturnCodeStore
 from bots.db.staff import StaffStore
 from bots.db.staff_post import StaffPostStore
 from bots.db.stats import StatStore
@@ -90,6 +91,7 @@ class Stores:
     pins: PinnedIdentityStore
     queue: QueueStore
     ready: ReadySessionStore
+    codes: ReturnCodeStore
     staff: StaffStore
     posts: StaffPostStore
     system_rooms: SystemRoomStore
@@ -111,6 +113,7 @@ class Stores:
             pins=PinnedIdentityStore(db),
             queue=QueueStore(db),
             ready=ReadySessionStore(db),
+            codes=ReturnCodeStore(db),
             staff=StaffStore(db),
             posts=StaffPostStore(db),
             system_rooms=SystemRoomStore(db),

@@ -20,7 +20,9 @@ from bots.ids import RoomID, UserID
 
 # 'spare': a visitor account registered ahead of time by an older version; the start-up
 # repair removes any left (ready sessions, bots.sessions.pool, replaced them).
-CaseState = Literal["spare", "creating", "open", "closed"]
+# 'dormant': the visitor ended the chat with a return code (bots.sessions.returning); every
+# timer and retention skip it until it returns (open again) or its code ends (closed).
+CaseState = Literal["spare", "creating", "open", "closed", "dormant"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Case:
     last_visitor_at: int | None = None
     last_message_at: int | None = None
     idle_warned_at: int | None = None
+    dormant_at: int | None = None
+    returned_at: int | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Case:
@@ -70,6 +74,8 @@ class Case:
             last_visitor_at=row["last_visitor_at"],
             last_message_at=row["last_message_at"],
             idle_warned_at=row["idle_warned_at"],
+            dormant_at=row["dormant_at"],
+            returned_at=row["returned_at"],
         )
 
 
@@ -91,7 +97,7 @@ class CaseStore:
         self.db = db
 
     async def numbers_in_use(self) -> set[str]:
-        rows = await self.db.fetch("SELECT number FROM visitor_case WHERE state IN ('creating', 'open')")
+        rows = await self.db.fetch("SELECT number FROM visitor_case WHERE state IN ('creating', 'open', 'dormant')")
         return {row["number"] for row in rows}
 
     async def insert(
@@ -260,3 +266,37 @@ class CaseStore:
     async def forget(self, case_id: str) -> None:
         """Delete the case record itself: the last step of its purge."""
         await self.db.execute("DELETE FROM visitor_case WHERE id=$1", case_id)
+
+    # The return code (docs/return-code.md)
+
+    async def go_dormant(self, case_id: str, now: int, until: int) -> bool:
+        """open → dormant: the visitor ended with a code. ``purge_after`` is the code's expiry."""
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET state='dormant', close_reason='dormant', closed_at=$2, purge_after=$3, "
+            "dormant_at=$2, returned_at=NULL, idle_warned_at=NULL WHERE id=$1 AND state='open' RETURNING id",
+            case_id,
+            now,
+            until,
+        )
+        return row is not None
+
+    async def wake(self, case_id: str, now: int) -> bool:
+        """dormant → open: the visitor came back with the code."""
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET state='open', close_reason=NULL, closed_at=NULL, purge_after=NULL, "
+            "returned_at=$2, last_visitor_at=$2, last_message_at=$2 WHERE id=$1 AND state='dormant' RETURNING id",
+            case_id,
+            now,
+        )
+        return row is not None
+
+    async def end_dormant(self, case_id: str, reason: str, now: int) -> bool:
+        """dormant → closed: the code expired or was guessed wrong too often; purged at once."""
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET state='closed', close_reason=$2, closed_at=$3, purge_after=$3 "
+            "WHERE id=$1 AND state='dormant' RETURNING id",
+            case_id,
+            reason,
+            now,
+        )
+        return row is not None

@@ -19,8 +19,9 @@ from bots.ids import EventID, UserID
 Stage = Literal["triage", "waiting", "claimed", "closed"]
 # How a case ended without a counsellor's close: the visitor left, ended or fled, or a timer
 # closed it (the visitor went silent: abandoned; an idle chat: timeout).
-Departure = Literal["left", "ended", "quick_exit", "abandoned", "timeout"]
-DEPARTURES: tuple[Departure, ...] = ("left", "ended", "quick_exit")
+# 'dormant': the visitor ended with a return code and may come back (docs/return-code.md).
+Departure = Literal["left", "ended", "quick_exit", "abandoned", "timeout", "dormant"]
+DEPARTURES: tuple[Departure, ...] = ("left", "ended", "quick_exit", "dormant")
 
 
 @dataclass(frozen=True)
@@ -308,9 +309,39 @@ class QueueStore:
         rows = await self.db.fetch(
             "SELECT q.case_id, c.close_reason FROM queue_case q JOIN visitor_case c ON c.id = q.case_id "
             "WHERE q.stage IN ('triage', 'waiting', 'claimed') AND q.departure IS NULL "
-            "AND c.state='closed' AND c.close_reason IN ('ended', 'quick_exit')"
+            "AND c.state IN ('closed', 'dormant') AND c.close_reason IN ('ended', 'quick_exit', 'dormant')"
         )
         return [(row["case_id"], row["close_reason"]) for row in rows]
+
+    # The return code (docs/return-code.md)
+
+    async def returned(self) -> list[QueueCase]:
+        """Cases that went dormant and whose visitor came back (the case is open again)."""
+        return await self._many(
+            "SELECT q.* FROM queue_case q JOIN visitor_case c ON c.id = q.case_id "
+            "WHERE q.departure = 'dormant' AND c.state = 'open'"
+        )
+
+    async def back_to(self, case_id: str, counsellor: UserID) -> QueueCase | None:
+        """A returned case goes straight back to the counsellor who had it."""
+        return await self._transition(
+            "UPDATE queue_case SET stage='claimed', departure=NULL, outcome=NULL, closed_at=NULL, "
+            "triage_done=true, reminder_due=NULL, card_version=card_version+1 "
+            "WHERE case_id=$1 AND departure='dormant' AND claimed_by=$2",
+            case_id,
+            counsellor,
+        )
+
+    async def requeue(self, case_id: str, now: int, reminder_due: int) -> QueueCase | None:
+        """A returned case whose counsellor is not there waits in the queue again, from now."""
+        return await self._transition(
+            "UPDATE queue_case SET stage='waiting', departure=NULL, outcome=NULL, closed_at=NULL, "
+            "claimed_by=NULL, claimed_at=NULL, waiting_since=$2, triage_done=true, reminder_due=$3, "
+            "notified_position=NULL, card_version=card_version+1 WHERE case_id=$1 AND departure='dormant'",
+            case_id,
+            now,
+            reminder_due,
+        )
 
     async def cards_to_show(self) -> list[QueueCase]:
         return await self._many(

@@ -259,3 +259,42 @@ class SynapseAdmin:
 
     async def whois(self, user_id: UserID) -> dict[str, Any]:
         return await self.request("GET", f"/_synapse/admin/v1/whois/{quote(user_id)}")
+
+    # The return code (docs/return-code.md)
+
+    async def set_password(self, user_id: UserID, password: str) -> None:
+        """Set a visitor's password without signing anyone out: Synapse's default
+        (``logout_devices: true``) would also delete the dehydrated device."""
+        await self.request(
+            "POST",
+            f"/_synapse/admin/v1/reset_password/{quote(user_id)}",
+            {"new_password": password, "logout_devices": False},
+            label="reset_password",
+        )
+
+    async def set_locked(self, user_id: UserID, locked: bool) -> None:
+        """Lock (login and every token answer 401 ``M_USER_LOCKED``) or unlock an account.
+        Unlike deactivation, a lock keeps the key backup, secret storage and devices."""
+        await self.request("PUT", f"/_synapse/admin/v2/users/{quote(user_id)}", {"locked": locked})
+
+    async def delete_devices(self, user_id: UserID, device_ids: list[str]) -> None:
+        if device_ids:
+            await self.request(
+                "POST", f"/_synapse/admin/v2/users/{quote(user_id)}/delete_devices", {"devices": device_ids}
+            )
+
+    async def dehydrated_device(self, token: str) -> str | None:
+        """The device ID of the token's user's dehydrated device (MSC3814), or None."""
+        try:
+            data = await self.request(
+                "GET",
+                "/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device",
+                token=token,
+                label="dehydrated_device",
+            )
+        except SynapseError as exc:
+            if exc.status in (404, 400):  # none, or MSC3814 off
+                return None
+            raise
+        device = data.get("device_id")
+        return str(device) if device else None

@@ -27,6 +27,7 @@ from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
 from keerpunt.config import Config
 
+DAY_MS = 86_400_000
 MINUTE_MS = 60_000
 CLOSED_BY_COUNSELLOR = "counsellor"
 
@@ -262,6 +263,22 @@ class QueueDomain:
         await self.log.add(case.id, "departed", now, None, departure)
         if moved.stage == "claimed":
             await self._tell_staff_in_room(case, f"queue.staff.visitor_{departure}", now)
+
+    async def returned(self, case: Case, q: QueueCase, now: int) -> None:
+        """The visitor came back with a return code: back to the counsellor who had the case if
+        they are still a counsellor and on duty, else into the queue; the card's thread says
+        after how many days (docs/return-code.md)."""
+        days = max(0, ((case.returned_at or now) - (case.dormant_at or now)) // DAY_MS)
+        holder = await self.stores.staff.get(q.claimed_by) if q.claimed_by is not None else None
+        back = None
+        if holder is not None and holder.role == "counsellor" and holder.on_duty:
+            back = await self.queue.back_to(case.id, holder.user_id)
+        if back is None and await self.queue.requeue(case.id, now, now + self.reminder_ms(q.urgent)) is None:
+            return  # handled by an earlier round
+        await self.log.add(case.id, "requeued" if back is None else "back_to_counsellor", now)
+        key = "queue.staff.returned_to_you" if back is not None else "queue.staff.returned_to_queue"
+        body = text(self.staff_language, key, number=case.number, days=days)
+        await self.posts.add(case.id, "reply", staff_text(body, mention=back.claimed_by if back else None), now)
 
     async def note(self, case: Case, counsellor: UserID, note: str, now: int) -> None:
         body = text(self.staff_language, "queue.staff.note", counsellor=counsellor, text=note)

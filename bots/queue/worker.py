@@ -115,6 +115,10 @@ class QueueWorker:
         return case
 
     async def _departures(self, now: int) -> None:
+        for q in await self.queue.returned():
+            async with self.stores.transaction():
+                await self.domain.returned(await self._case(q.case_id), q, now)
+            self.sent()
         for case_id, reason in await self.queue.ended_by_visitor():
             if reason in DEPARTURES:
                 async with self.stores.transaction():

@@ -13,6 +13,8 @@ from bots.sessions.domain import SessionManager, VisitorNames
 from bots.sessions.invites import InviteKeyer, invite_key
 from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.retention import RetentionTask
+from bots.sessions.return_api import ReturnApi
+from bots.sessions.returning import CodeKeyer, ReturnCodes, secret_key
 from bots.texts import as_language, text
 from bots.triage import TriageDefinition
 from keerpunt.config import Config, read_secret
@@ -24,6 +26,7 @@ class Sessions:
         # Kept after ``build`` for the tests and benchmarks that drive them directly.
         self.manager: SessionManager | None = None
         self.retention: RetentionTask | None = None
+        self.codes: ReturnCodes | None = None
 
     async def build(self, parts: Parts) -> Concern:
         cfg = self.config
@@ -68,6 +71,25 @@ class Sessions:
             first_contact=parts.limits,
             invites=InviteKeyer(invite_key(cfg)),
         )
+        workers = [Periodic("retention", retention.step), Periodic("ready sessions", manager.pool.step)]
+        codes = None
+        if cfg.return_code.enabled:  # docs/return-code.md; off by default
+            codes = ReturnCodes(
+                parts.admin,
+                parts.stores,
+                parts.clock,
+                CodeKeyer(secret_key(cfg.path(cfg.return_code.key_path))),
+                valid_days=cfg.return_code.valid_days,
+                max_wrong=cfg.return_code.max_wrong,
+                staff_language=parts.staff_language,
+                changed=parts.wakeups.changed,
+            )
+            manager.dormant = codes.end_with_code
+            workers.append(Periodic("return codes", codes.step))
+        self.codes = codes
+        app = api.make_app()
+        return_limiter = SessionRateLimiter(min(10, limits.per_client_per_hour), limits.global_per_minute, parts.clock)
+        ReturnApi(api, codes, return_limiter).add_routes(app)
         cases = parts.stores.cases
 
         async def case_rooms(room_id: RoomID) -> Where | None:
@@ -78,6 +100,6 @@ class Sessions:
             "sessions",
             rooms=(case_rooms,),
             devices=(manager.devices_changed,),
-            workers=(Periodic("retention", retention.step), Periodic("ready sessions", manager.pool.step)),
-            api=api.make_app(),
+            workers=tuple(workers),
+            api=app,
         )

@@ -9,7 +9,8 @@ DAY_MS = 86_400_000
 
 # Why a case closed: the visitor ended it or fled, a counsellor closed it, or a timer did
 # (never wrote or went silent: abandoned; left the room: left; an idle chat: timeout).
-CLOSE_REASONS = ("ended", "quick_exit", "counsellor", "abandoned", "left", "timeout")
+# A dormant case ends as code_expired or code_wrong (bots.sessions.returning).
+CLOSE_REASONS = ("ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong")
 
 
 async def close_case(stores: Stores, case_id: str, reason: str, now: int, case_room_days: int) -> bool:

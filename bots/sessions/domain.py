@@ -27,7 +27,7 @@ import aiohttp
 
 from bots.clock import Clock, millis
 from bots.db import Stores
-from bots.db.case import NumberTaken
+from bots.db.case import Case, NumberTaken
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import VISITOR_PREFIX, DeviceID, RoomID, UserID
@@ -97,6 +97,9 @@ class SessionManager:
         ended: Callable[[], None] = lambda: None,
     ) -> None:
         self.admin = admin
+        # Set when return codes are on (bots.sessions.returning): ending a chat that has a code
+        # makes it dormant instead of closing and erasing it; True when it did.
+        self.dormant: Callable[[Case, str], Awaitable[bool]] | None = None
         # Synapse does the heavy part of a session start; in a burst, starts queue here
         # instead of piling up inside Synapse until its answers time out.
         self._starts = asyncio.Semaphore(max(1, concurrent_starts))
@@ -273,6 +276,8 @@ class SessionManager:
         case = await self.cases.by_visitor(user)
         if case is None or case.state == "creating":
             raise NotAVisitor
+        if self.dormant is not None and await self.dormant(case, token):
+            return
         now = millis(self.clock)
         if case.state == "open":
             await close_case(self.stores, case.id, reason, now, self.case_room_days)

@@ -17,7 +17,8 @@ the last one):
    Olm sessions;
 5. in one transaction, every row of the bots' database keyed to the case, its rooms or its
    visitor is deleted: the case, its queue row and triage answers, its event log, staff
-   posts and traces, handovers, handled and pending events, outbox rows, the identity pin.
+   posts and traces, handovers, handled and pending events, outbox rows, the identity pin,
+   a return code.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ class RetentionTask:
                 await stores.handled.forget_room(room_id)
             if case.visitor is not None:
                 await stores.pins.forget(case.visitor)
+            await stores.codes.forget(case.id)
             await stores.handovers.forget_case(case.id)
             await stores.posts.forget_case(case.id)
             await stores.queue.forget_case(case.id)

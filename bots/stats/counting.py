@@ -24,7 +24,9 @@ TOTAL = "total"
 WAIT_EDGES = (5, 15, 30, 60, 120)
 TALK_EDGES = (10, 20, 30, 60, 90)
 HANDOVER_RESULTS = ("asked", "consented", "declined", "cancelled", "accepted", "refused", "arrived", "failed")
-CLOSE_REASONS = ("ended", "quick_exit", "counsellor", "abandoned", "left", "timeout")
+CLOSE_REASONS = ("ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong")
+# Days a visitor stayed away before returning with a code (docs/return-code.md).
+AWAY_EDGES = (1, 3, 7, 14)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,14 @@ def _handover(event: CaseEvent, history: Sequence[CaseEvent], known: Known) -> l
     return [first, Count("handovers", f"{partner_kind}:{result}")]
 
 
+def _returned(event: CaseEvent, history: Sequence[CaseEvent], known: Known) -> list[Count]:
+    days = _fields(event.detail).get("days", "")
+    out = [Count("return_codes", "returned")]
+    if days.isdigit():
+        out.append(Count("return_codes", f"days:{bucket(int(days), AWAY_EDGES)}"))
+    return out
+
+
 RULES: dict[str, Rule] = {
     "started": _started,
     "greeted": _greeted,
@@ -142,6 +152,9 @@ RULES: dict[str, Rule] = {
     "claimed": _claimed,
     "closed": _closed,
     "case_closed": _case_closed,
+    "code_made": lambda event, history, known: [Count("return_codes", TOTAL)],
+    "dormant": lambda event, history, known: [Count("return_codes", "dormant")],
+    "returned": _returned,
 }
 
 

@@ -30,6 +30,7 @@ VALUE_ORDER: dict[str, tuple[str, ...]] = {
     "queue": ("waited", "picked_up", "abandoned_before_pickup"),
     "close_reasons": (*CLOSE_REASONS, "other"),
     "handovers": HANDOVER_RESULTS,
+    "return_codes": ("dormant", "returned"),
 }
 LAST = 10_000  # rank of anything not in a known order: after the known ones, by id
 
@@ -111,7 +112,7 @@ class Labeller:
             question = self.definition.question(fam)
             ids = [o.id for o in question.options] if question else []
             return _rank([*ids, self.definition.skip.id], value)
-        if measure in ("waiting_time", "conversation_length"):
+        if measure in ("waiting_time", "conversation_length") or (measure, fam) == ("return_codes", "days"):
             found = BUCKET.match(value)
             return (int(found.group(1) or found.group(3)), "") if found else (LAST, value)
         if measure == "outcomes":
@@ -130,7 +131,15 @@ class Labeller:
             if found.group(3):
                 return self.say("minutes_open", low=found.group(3))
             return self.say("minutes", low=found.group(1), high=found.group(2))
+        if (measure, fam) == ("return_codes", "days"):
+            found = BUCKET.match(value)
+            if found is None:
+                return value
+            if found.group(3):
+                return self.say("days_open", low=found.group(3))
+            return self.say("days", low=found.group(1), high=found.group(2))
         key = {
+            "return_codes": "return_code",
             "queue": "queue",
             "urgent": "urgent",
             "outcomes": "outcome",

@@ -189,6 +189,7 @@ def _validate(config: Config) -> None:
     _validate_queue(config)
     _validate_lifecycle(config)
     _validate_ready_sessions(config)
+    _validate_return_code(config)
     _validate_proxies(config)
     if config.handover.reminder_hours <= 0:
         raise ConfigError("handover.reminder_hours", "must be more than 0 hours")
@@ -199,6 +200,20 @@ def _validate(config: Config) -> None:
     OpeningHours(config.hours)
     if config.mode == "production":
         _refuse_placeholders(config)
+
+
+def _validate_return_code(config: Config) -> None:
+    code = config.return_code
+    if code.valid_days < 1:
+        raise ConfigError("return_code.valid_days", "must be at least 1 day")
+    if code.valid_days > config.retention.case_room_days:
+        # A dormant case keeps its room; a code must never keep it longer than a closed case.
+        raise ConfigError(
+            "return_code.valid_days",
+            f"must not be longer than retention.case_room_days ({config.retention.case_room_days})",
+        )
+    if not 1 <= code.max_wrong <= 10:
+        raise ConfigError("return_code.max_wrong", "must be between 1 and 10")
 
 
 def _validate_lifecycle(config: Config) -> None:

@@ -167,6 +167,14 @@ class OutreachConfig:
 
 
 @dataclass(frozen=True)
+class ReturnCodeConfig:
+    enabled: bool
+    valid_days: int
+    max_wrong: int
+    key_path: str
+
+
+@dataclass(frozen=True)
 class ProxyConfig:
     staff_url: str
     staff_upstream: str
@@ -191,6 +199,7 @@ class Config:
     statistics: StatisticsConfig
     outreach: OutreachConfig
     proxy: ProxyConfig
+    return_code: ReturnCodeConfig
 
     @property
     def data_path(self) -> Path:

@@ -101,6 +101,12 @@ class FakeMatrix:
         self._ids = itertools.count(1)
         self._by_txn: dict[str, Sent] = {}
         self._tokens: dict[str, UserID] = {}
+        # The return code (docs/return-code.md): passwords set, locked accounts, devices deleted,
+        # and each visitor's dehydrated device (a test adds one as the widget would).
+        self.passwords: dict[UserID, str] = {}
+        self.locked: set[UserID] = set()
+        self.deleted_devices: dict[UserID, list[str]] = {}
+        self.dehydrated: dict[UserID, str] = {}
 
     def new_id(self, sigil: str) -> str:
         return f"{sigil}fake{next(self._ids)}:{self.server_name}"
@@ -202,10 +208,29 @@ class FakeMatrix:
                 self._member(room_id, user_id, "leave")
 
     async def devices(self, user_id: UserID) -> list[dict[str, Any]]:
-        """A visitor has their one device until deactivated or signed out."""
-        if user_id in self.deactivated or user_id in self.signed_out:
+        """A visitor has their one device (and a dehydrated one, if made) until deactivated or
+        signed out."""
+        if user_id in self.deactivated:
             return []
-        return [{"device_id": "WIDGET", "user_id": user_id}]
+        found = [] if user_id in self.signed_out else [{"device_id": "WIDGET", "user_id": user_id}]
+        if user_id in self.dehydrated:
+            found.append({"device_id": self.dehydrated[user_id], "user_id": user_id})
+        return [d for d in found if d["device_id"] not in self.deleted_devices.get(user_id, [])]
+
+    async def set_password(self, user_id: UserID, password: str) -> None:
+        self._call("reset_password")
+        self.passwords[user_id] = password
+
+    async def set_locked(self, user_id: UserID, locked: bool) -> None:
+        self._call("lock" if locked else "unlock")
+        (self.locked.add if locked else self.locked.discard)(user_id)
+
+    async def delete_devices(self, user_id: UserID, device_ids: list[str]) -> None:
+        self._call("delete_devices")
+        self.deleted_devices.setdefault(user_id, []).extend(device_ids)
+
+    async def dehydrated_device(self, token: str) -> str | None:
+        return self.dehydrated.get(await self.whoami(token))
 
     async def forget_user(self, user_id: UserID) -> None:
         self._call("forget_user")
@@ -224,7 +249,7 @@ class FakeMatrix:
         return "complete"
 
     async def whoami(self, token: str) -> UserID:
-        if token not in self._tokens or self._tokens[token] in self.deactivated:
+        if token not in self._tokens or self._tokens[token] in self.deactivated or self._tokens[token] in self.locked:
             raise SynapseError(401, "M_UNKNOWN_TOKEN", "unknown token")
         return self._tokens[token]
 

@@ -189,3 +189,25 @@ def test_cli_exits_with_the_config_error_code_and_names_the_key(
     code = main(["--config", str(path), "--data-dir", str(tmp_path), "init"])
     assert code == EXIT_CONFIG
     assert "bots.rate_limit.global_per_minute" in capsys.readouterr().err
+
+
+def test_return_codes_are_off_by_default() -> None:
+    config = load_config()
+    assert config.return_code.enabled is False
+    assert config.return_code.valid_days <= config.retention.case_room_days
+    assert config.return_code.max_wrong == 3
+
+
+def test_a_return_code_never_outlives_the_room_retention() -> None:
+    data = _example()
+    data["retention"]["case_room_days"] = 10
+    data["return_code"]["valid_days"] = 11
+    error = _error(data)
+    assert error.key == "return_code.valid_days"
+    assert "retention.case_room_days" in str(error)
+
+
+def test_max_wrong_second_words_must_be_sensible() -> None:
+    data = _example()
+    data["return_code"]["max_wrong"] = 0
+    assert _error(data).key == "return_code.max_wrong"

@@ -310,3 +310,18 @@ def test_without_a_token_file_no_appservice_is_rendered(tmp_path: Path) -> None:
     )
     homeserver = yaml.safe_load(init_synapse(config).read_text())
     assert homeserver["app_service_config_files"] == []
+
+
+def test_dehydrated_devices_are_off_unless_return_codes_are_on(tmp_path: Path) -> None:
+    _, hs = _render(tmp_path, "production", False, {})
+    assert "msc3814_enabled" not in (hs.get("experimental_features") or {})
+
+
+def test_return_codes_switch_on_synapse_dehydrated_devices(tmp_path: Path) -> None:
+    from synapse.config.experimental import ExperimentalConfig
+
+    _, hs = _render(tmp_path, "production", False, {"return_code": {"enabled": True}})
+    assert hs["experimental_features"]["msc3814_enabled"] is True
+    experimental = ExperimentalConfig(None)  # type: ignore[arg-type]
+    experimental.read_config(hs, allow_secrets_in_config=False)
+    assert experimental.msc3814_enabled is True
