@@ -33,10 +33,10 @@ from typing import Any
 import yaml
 
 from bench.common import ms, pct
-from bench.triage import BOTS, Result, run_visitors
+from bench.triage import BOTS, ORIGIN, Result, run_visitors
 from keerpunt.config import load_config
 from keerpunt.devworkers import EFFECTIVE_CONFIG
-from tests.support.bots import ORIGIN, TimedBots
+from tests.support.bots import TimedBots
 from tests.support.devstack import DevStack
 from tests.support.synapse import (
     ALWAYS_OPEN,

@@ -156,6 +156,7 @@ def test_keerpunt_run_portal_exits_with_the_content_error(content_copy: Path, tm
     secret = data_dir / "synapse" / "secrets" / "registration_shared_secret"
     secret.parent.mkdir(parents=True)
     secret.write_text("test-secret\n", "utf-8")
+    (secret.parent / "visitor_appservice_token").write_text("test-token\n", "utf-8")
     config = tmp_path / "keerpunt.yaml"
     config.write_text(yaml.safe_dump({"data_dir": str(data_dir), "portal": {"content_dir": str(content_copy)}}))
     result = subprocess.run(

@@ -30,6 +30,7 @@ def running_portal(tmp_path: Path, **portal: object) -> Iterator[tuple[subproces
     secret = data_dir / "synapse" / "secrets" / "registration_shared_secret"
     secret.parent.mkdir(parents=True)
     secret.write_text("test-secret\n", "utf-8")
+    (secret.parent / "visitor_appservice_token").write_text("test-token\n", "utf-8")
     config = tmp_path / "keerpunt.yaml"
     public = f"http://127.0.0.1:{port}"
     config.write_text(
