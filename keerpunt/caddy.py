@@ -13,9 +13,15 @@ address truncated to its /24 (IPv4) or /48 (IPv6): Synapse and the bots never se
 address. The internal router (``homeserver.internal_url``, never published) is how the bots
 reach Synapse: the same table, plus the admin API on the main process.
 
-Routes to a worker name the main process as a second upstream (``lb_policy first``): while a
-worker restarts, the main process, which can serve any request, answers instead; without the
-`scale` profile the workers do not exist and main serves everything.
+Routes to a generic worker (``Process.main_fallback``) name the main process as a second
+upstream (``lb_policy first``): while the worker restarts, the main process answers instead;
+without workers (``synapse.workers.enabled`` off, compose without the `scale` profile) the
+workers do not exist and main serves everything. With workers, routes to a stream writer name
+only the writer: main is not the `to_device` writer and fails every
+`sendToDevice` (Synapse 1.163, storage/databases/main/deviceinbox.py:756 asserts
+``_can_write_to_device``), so a room key for a new session would be lost; Caddy retries
+dialling the writer for ``lb_try_duration`` instead, and a request it cannot reach gets 502,
+which the client retries.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from keerpunt.config import Config
-from keerpunt.routing import MAIN, PUBLIC_PREFIXES, REFUSED, ROUTES, routes_of
+from keerpunt.routing import MAIN, PUBLIC_PREFIXES, REFUSED, ROUTES, process, routes_of
 from keerpunt.workers import address
 
 Kind = Literal["production", "local"]
@@ -56,15 +62,28 @@ def _alternation(patterns: list[str] | tuple[str, ...]) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
 
 
+def _main_fallback(config: Config, name: str) -> bool:
+    # Without workers main writes every stream (and the worker hosts do not exist): it answers all.
+    return name != MAIN and (process(name).main_fallback or not config.synapse.workers.enabled)
+
+
 def _upstreams(config: Config, name: str) -> str:
     main = address(config, MAIN).http
-    return main if name == MAIN else f"{address(config, name).http} {main}"
+    if name == MAIN:
+        return main
+    if not _main_fallback(config, name):
+        return address(config, name).http
+    return f"{address(config, name).http} {main}"
 
 
 def _proxy(config: Config, matcher: str, name: str, *, public: bool) -> list[str]:
     options = []
-    if name != MAIN:
+    if _main_fallback(config, name):
         options += ["\tlb_policy first", "\tlb_try_duration 5s", "\tfail_duration 10s"]
+    elif name != MAIN:
+        # The only upstream: keep dialling it while it restarts; no passive health check, which
+        # would refuse every request for fail_duration after the writer was back.
+        options += ["\tlb_try_duration 5s"]
     if public:
         options += _forwarded_lines()
     head = f"reverse_proxy {matcher}{_upstreams(config, name)}"

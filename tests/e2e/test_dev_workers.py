@@ -2,15 +2,18 @@
 
 The stack is the real one (`keerpunt dev --workers`: Synapse's main process and workers on
 PostgreSQL and Redis, Debian's caddy routing from keerpunt/routing.py, the bots, the portal).
-A visitor starts a chat through the public router, answers the triage, a counsellor claims it
-and both talk; in the middle a generic worker is stopped and the event persister killed (the
-stack starts them again, as compose's restart policy would). No message is lost or doubled,
+A visitor starts a chat through the public router, answers the triage, the counsellor signs in
+on a new session (a new laptop) after the card was posted and reads it there (the bots see the
+new cross-signed device through the device_lists stream and post the card again), the counsellor
+claims it and both talk; in the middle a generic worker is stopped and the event persister killed
+(the stack starts them again, as compose's restart policy would). No message is lost or doubled,
 and every process's log shows it served its share.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -21,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bots.crypto.cross_signing import KEY_FILE
 from keerpunt.config import load_config
 from keerpunt.devworkers import EFFECTIVE_CONFIG, missing_services
 from keerpunt.routing import WORKERS
@@ -147,6 +151,7 @@ async def test_a_conversation_through_caddy_survives_worker_restarts(workers_sta
         counsellor = await _counsellor(clients, stack)  # on duty before the chat starts
         visitor = await start_visitor(clients, stack["api"], config.bot_user_id, "nl")
         await answer_all(visitor, ANSWERS)
+        await _new_session_reads_the_card(clients, workers_stack, counsellor, visitor)
         await _claim(counsellor, visitor, stack["queue_room"])
 
         room = visitor.room
@@ -209,6 +214,30 @@ async def _counsellor(clients: ClientFactory, stack: dict[str, Any]) -> Observer
     observer = Observer(user)
     await observer.wait_for(lambda: stack["queue_room"] in user.client.rooms, what="the queue room")
     return observer
+
+
+async def _new_session_reads_the_card(
+    clients: ClientFactory, workers_stack: DevStack, counsellor: Observer, visitor: Visitor
+) -> None:
+    """The counsellor signs in on a new device after the card was posted (and after the
+    to_device and device_lists writer restarted), cross-signs it with the account's own keys (as
+    Element does after verifying), and reads the card there: the bots see the device in /sync's
+    device_lists.changed and post the live cards again for it, the room key by sendToDevice."""
+    stack = workers_stack.stack()
+    queue_room = stack["queue_room"]
+    await counsellor.wait_for(lambda: counsellor.card(queue_room, visitor.number), within=30, what="the case card")
+    await _restart(workers_stack, "streams1", signal.SIGKILL)
+    account = stack["accounts"]["counsellors"][0]
+    laptop = await clients.login(account["user_id"], account["password"], stack["homeserver"])
+    assert laptop.store is not None and counsellor.user.store is not None
+    shutil.copyfile(counsellor.user.store / KEY_FILE, laptop.store / KEY_FILE)
+    await clients.cross_sign(laptop)
+    assert laptop.cross_signing is not None and counsellor.user.cross_signing is not None
+    assert laptop.cross_signing.master_public == counsellor.user.cross_signing.master_public
+    new = Observer(laptop)
+    signed_at = time.monotonic()
+    await new.wait_for(lambda: new.card(queue_room, visitor.number), within=20, what="the card on the new session")
+    assert time.monotonic() - signed_at < 20
 
 
 async def _claim(counsellor: Observer, visitor: Visitor, queue_room: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from keerpunt.caddy import render_caddyfile
-from keerpunt.routing import MAIN, PROCESSES, REFUSED, ROUTES, STREAM_WRITERS, WORKERS, refused, route
+from keerpunt.routing import MAIN, PROCESSES, REFUSED, ROUTES, STREAM_WRITERS, WORKERS, process, refused, route
 from keerpunt.synapse_config import SYNAPSE_MODULE_CLASS, init_synapse
 from keerpunt.workers import worker_argv, worker_config_path
 from tests.support.proxy import DEPLOY_CADDYFILE, NO_ADDRESS, production_config, truncate_like_caddy
@@ -183,11 +183,29 @@ def test_the_public_site_refuses_admin_paths_first_and_truncates_every_forwarded
     assert "log" not in re.findall(r"^\s*(\w+)", caddyfile, re.MULTILINE)
 
 
-def test_each_worker_route_names_its_worker_then_main_as_the_fallback() -> None:
-    config = production_config(workers=True)
-    caddyfile = render_caddyfile(config, "production")
-    for process in PROCESSES:
-        if process.name != MAIN and any(r.process == process.name for r in ROUTES):
-            assert f"reverse_proxy @to_{process.name} synapse-{process.name}:8008 synapse:8008 {{" in caddyfile
+def test_each_worker_route_names_its_worker_then_main_as_the_fallback_without_workers() -> None:
+    # Without workers (compose without the `scale` profile) the worker hosts do not exist and
+    # main, the writer of every stream, answers everything.
+    caddyfile = render_caddyfile(production_config(), "production")
+    for proc in PROCESSES:
+        if proc.name != MAIN and any(r.process == proc.name for r in ROUTES):
+            assert f"reverse_proxy @to_{proc.name} synapse-{proc.name}:8008 synapse:8008 {{" in caddyfile
     internal = _site(caddyfile, "http://:8008")
     assert "@refused" not in internal and "reverse_proxy synapse:8008" in internal
+
+
+def test_with_workers_no_stream_writer_route_falls_back_to_main() -> None:
+    """Main is no stream writer then: Synapse 1.163 asserts ``_can_write_to_device`` on every
+    sendToDevice there (storage/databases/main/deviceinbox.py:756), so a room key the proxy
+    sent to main while the writer was down or marked down was lost, and a counsellor's new
+    session could not read the cards (tests/e2e/test_dev_workers.py restarts the writer first)."""
+    writers = {name for names in STREAM_WRITERS.values() for name in names}
+    for name in writers:
+        assert not process(name).main_fallback, name
+    caddyfile = render_caddyfile(production_config(workers=True), "production")
+    for proc in PROCESSES:
+        if proc.name != MAIN and any(r.process == proc.name for r in ROUTES):
+            upstreams = f"synapse-{proc.name}:8008" + (" synapse:8008" if proc.main_fallback else "")
+            assert caddyfile.count(f"reverse_proxy @to_{proc.name} {upstreams} {{") == 2, proc.name
+    for path in ("/_matrix/client/v3/sendToDevice/m.room.encrypted/t", "/_matrix/client/v3/keys/upload"):
+        assert route(path) in writers
