@@ -28,6 +28,7 @@ from bots.db import Database, Stores, create_database
 from bots.homeserver.account import BotSession, ensure_bot_session, store_dir
 from bots.homeserver.admin import SynapseAdmin
 from bots.matrix.client import BotClient, open_client
+from bots.matrix.sync import SyncFailed
 from bots.metrics import MetricsServer, count_api, timed_sync
 from keerpunt.config import Config, read_secret
 from keerpunt.service import Service, backoff_loop
@@ -100,10 +101,15 @@ class BotsService(Service):
             try:
                 await bot.sync.step()
                 return
-            except Exception:
+            except Exception as exc:
                 if attempt == FIRST_SYNC_ATTEMPTS:
                     raise
-                log.exception("The first sync failed; retrying in %.1fs", delay)
+                if isinstance(exc, SyncFailed):
+                    # Synapse answered with an error (e.g. a 500 right after the start-up repair
+                    # purged a room the bot was in): no bug of ours, so no traceback.
+                    log.warning("The first sync failed (%s); retrying in %.1fs", exc, delay)
+                else:
+                    log.exception("The first sync failed; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 

@@ -66,6 +66,11 @@ async def claim_ready(stores: Stores, case_id: str, newer_than: int) -> ReadySes
     return None
 
 
+# The refill waits while sessions are being claimed: up to this long after the last claim.
+REFILL_PAUSE_SECONDS = 3.0
+PAUSE_STEP_SECONDS = 0.25
+
+
 class ReadySessions:
     def __init__(
         self,
@@ -103,6 +108,7 @@ class ReadySessions:
         self.ready = 0  # mirrors the table after each change (the gauge and the tests read it)
         self.making = 0
         self._wanted = asyncio.Event()
+        self._last_claim = float("-inf")
 
     @property
     def full(self) -> bool:
@@ -121,6 +127,7 @@ class ReadySessions:
         """
         if self.appservice is None:
             return None
+        self._last_claim = self.clock.monotonic()
         try:
             return await claim_ready(self.stores, case_id, millis(self.clock) - self.max_age_ms)
         finally:
@@ -145,6 +152,7 @@ class ReadySessions:
         await self._remove_old()
         await self._recount()
         while self.ready + self.making < self.target:
+            await self._quiet()
             wanted = min(self.parallel, self.target - self.ready - self.making)
             results = await asyncio.gather(*(self._make_one() for _ in range(wanted)), return_exceptions=True)
             await self._recount()
@@ -154,6 +162,14 @@ class ReadySessions:
         self._wanted.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wanted.wait(), AGE_CHECK_SECONDS)
+
+    async def _quiet(self) -> None:
+        """Wait (a little) while visitors are starting: in a burst Synapse's capacity is theirs
+        (their sign-ins, key uploads, joins and syncs); the pool fills up again behind it."""
+        for _ in range(int(REFILL_PAUSE_SECONDS / PAUSE_STEP_SECONDS)):
+            if self.clock.monotonic() - self._last_claim >= REFILL_PAUSE_SECONDS:
+                return
+            await asyncio.sleep(PAUSE_STEP_SECONDS)
 
     async def _make_one(self) -> None:
         assert self.appservice is not None
