@@ -143,4 +143,9 @@ def test_only_the_proxy_is_published_and_the_bots_trust_only_its_address() -> No
     config = production_config()
     assert config.bots.api.trust_forwarded_for and config.bots.api.trusted_proxies == (proxy_ip,)
     assert config.homeserver.internal_url == "http://proxy:8008"
-    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in compose["services"]["proxy"]["volumes"]
+    # The proxy's Caddyfile is rendered by `init` from the same keerpunt.yaml (workers or not).
+    assert "proxy-config:/etc/caddy:ro" in compose["services"]["proxy"]["volumes"]
+    init = compose["services"]["init"]
+    assert "proxy-config:/etc/caddy-out" in init["volumes"]
+    assert "caddyfile > /etc/caddy-out/Caddyfile" in " ".join(init["command"])
+    assert compose["services"]["proxy"]["depends_on"]["init"] == {"condition": "service_completed_successfully"}
