@@ -7,12 +7,14 @@ on a new session (a new laptop) after the card was posted and reads it there (th
 new cross-signed device through the device_lists stream and post the card again), the counsellor
 claims it and both talk; in the middle a generic worker is stopped and the event persister killed
 (the stack starts them again, as compose's restart policy would). No message is lost or doubled,
-and every process's log shows it served its share.
+and every process's log shows it served its share. Then a warm handover to a partner (consent,
+the new room, the summary, !accept) through the same workers.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,6 +33,7 @@ from keerpunt.routing import WORKERS
 from keerpunt.workers import address, worker_log_path
 from tests.support.bots import ORIGIN
 from tests.support.devstack import DevStack
+from tests.support.handover import answer_consent, new_invite, wait_kind
 from tests.support.matrix_clients import ClientFactory
 from tests.support.staff import Observer
 from tests.support.synapse import ALWAYS_OPEN, SynapseProcess, free_port
@@ -42,7 +45,23 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 ANSWERS = {"audience": "self", "danger": "no", "topic": "debts", "region": "utrecht"}
 
 
+PARTNERS = {
+    "partners": [
+        {
+            "id": "politie",
+            "name": "Politie",
+            "kind": "police",
+            "regions": ["national"],
+            "description": {"nl": "Aangifte doen en bescherming.", "en": "Reporting and protection."},
+        }
+    ]
+}
+SUMMARY = "Jongere wordt gedwongen pakketjes rond te brengen; wil aangifte doen."
+
+
 def _write_config(path: Path) -> None:
+    partners = path.parent / "partners.yaml"
+    partners.write_text(yaml.safe_dump(PARTNERS, allow_unicode=True))
     base = 30000 + (os.getpid() % 1000) * 20
     while not _ports_free(base, 14):
         base += 20
@@ -56,6 +75,7 @@ def _write_config(path: Path) -> None:
                 "bots": {"metrics_port": free_port(), "api": {"port": api, "allowed_origins": [ORIGIN]}},
                 "portal": {"port": free_port(), "api_url": f"http://127.0.0.1:{api}"},
                 "hours": ALWAYS_OPEN,
+                "handover": {"partners_file": str(partners)},
             }
         )
     )
@@ -170,6 +190,21 @@ async def test_a_conversation_through_caddy_survives_worker_restarts(workers_sta
         await turn(visitor.observer, counsellor, "Wat kan ik doen?")
         await turn(counsellor, visitor.observer, "We zoeken samen uit wat kan.")
 
+        # The warm handover through the workers: consent, the room with the partner, !accept.
+        intake = await _partner_intake(clients, workers_stack)
+        await counsellor.say(room, f"!handover politie {SUMMARY}")
+        await wait_kind(visitor.observer, room, config.bot_user_id, "handover.consent")
+        await answer_consent(visitor, "yes")
+        handover = await new_invite(intake, within=60)
+        await intake.join(handover)
+        summary = await wait_kind(intake, handover, config.bot_user_id, "handover.summary", within=60)
+        assert SUMMARY in summary["content"]["body"]
+        await intake.say(handover, "!accept")
+        await new_invite(visitor.observer, within=60)
+        await visitor.observer.join(handover)
+        await wait_kind(visitor.observer, handover, config.bot_user_id, "handover.accepted", within=60)
+        assert not intake.undecryptable
+
         # Exactly once on both sides, nothing left undecryptable.
         for observer in (visitor.observer, counsellor):
             await observer.sync()
@@ -205,6 +240,18 @@ async def _metrics_show_the_run(port: int, public: str) -> None:
     assert values["keerpunt_outbox_backlog"] == 0
     for name in ("keerpunt_decryption_failures", "keerpunt_ready_sessions", "keerpunt_queue_oldest_waiting_seconds"):
         assert name in values
+
+
+async def _partner_intake(clients: ClientFactory, workers_stack: DevStack) -> Observer:
+    """The police's intake member: a local partner account, as `keerpunt staff add` makes it."""
+    added = workers_stack.run("staff", "add", "Intake", "--role", "partner", "--partner", "politie")
+    assert added.returncode == 0, added.stderr
+    user_id = re.search(r"@partner-[0-9a-f]{6}:[a-z0-9.:-]+", added.stdout)
+    assert user_id is not None, added.stdout
+    password = added.stdout.strip().splitlines()[-1].split(": ")[-1]
+    user = await clients.login(user_id[0], password, workers_stack.stack()["homeserver"])
+    await clients.cross_sign(user)
+    return Observer(user)
 
 
 async def _counsellor(clients: ClientFactory, stack: dict[str, Any]) -> Observer:
