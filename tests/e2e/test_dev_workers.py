@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,7 +245,14 @@ async def _metrics_show_the_run(port: int, public: str) -> None:
 
 async def _partner_intake(clients: ClientFactory, workers_stack: DevStack) -> Observer:
     """The police's intake member: a local partner account, as `keerpunt staff add` makes it."""
-    added = workers_stack.run("staff", "add", "Intake", "--role", "partner", "--partner", "politie")
+    # With the stack's effective config: its internal_url is the bots' router (the public one
+    # refuses the admin API that registration uses).
+    effective = workers_stack.data_dir / EFFECTIVE_CONFIG
+    added = subprocess.run(
+        [sys.executable, "-m", "keerpunt", "--config", str(effective), "--data-dir", str(workers_stack.data_dir),
+         "staff", "add", "Intake", "--role", "partner", "--partner", "politie"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
     assert added.returncode == 0, added.stderr
     user_id = re.search(r"@partner-[0-9a-f]{6}:[a-z0-9.:-]+", added.stdout)
     assert user_id is not None, added.stdout
