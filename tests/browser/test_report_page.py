@@ -60,6 +60,13 @@ COUNTS = {
     "outcomes": {"total": 17, "helped": 10, "referred": 5, "no-contact": 2},
     "close_reasons": {"total": 23, "counsellor": 17, "abandoned": 4, "quick_exit": 2},
     "handovers": {"total": 6, "result:consented": 5, "result:arrived": 5, "care:asked": 6, "care:arrived": 5},
+    "outreach_approaches": {
+        "total": 14,
+        "channel:instagram": 9,
+        "channel:street": 5,
+        "approach:talked": 11,
+        "approach:declined": 3,
+    },
 }
 # Every violation of WCAG 2.1 A and AA, whatever its impact: the page is static and small.
 RUN_AXE = """async () => {
