@@ -207,6 +207,7 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
 
 def _backup(config: Config, args: argparse.Namespace) -> int:
     from keerpunt import backup
+    from keerpunt.synapse_config import init_synapse
 
     try:
         if args.command == "backup-key":
@@ -219,7 +220,10 @@ def _backup(config: Config, args: argparse.Namespace) -> int:
             print(f"Backup written to {args.dir}: {', '.join(dict(manifest['files']))}")  # type: ignore[call-overload]
         else:
             backup.restore(config, args.dir, args.identity)
-            print(f"Restored {args.dir}; start Synapse, then the bots.")
+            # Synapse's config embeds secrets (the visitor appservice's tokens): render it again
+            # from the restored ones.
+            init_synapse(config)
+            print(f"Restored {args.dir} and rendered Synapse's config again; start Synapse, then the bots.")
     except FileExistsError:
         print(f"keerpunt: {args.file} exists; an identity is never overwritten", file=sys.stderr)
         return 1
