@@ -74,7 +74,13 @@ def bots_overrides(synapse: SynapseProcess, database: str, extra: dict[str, Any]
             "database": database,
             # A small pool: every bots service of the suite fills its own at start.
             "api": {"port": free_port(), "allowed_origins": [ORIGIN], "ready_sessions": 2},
-            "rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000},
+            # Every test's visitors come from 127.0.0.1: the abuse limits are raised (tests of a
+            # limit set their own), or a browser test that ends and starts again would wait.
+            "rate_limit": {
+                "per_client_per_hour": 10000,
+                "global_per_minute": 10000,
+                "restarts_per_client_per_hour": 10000,
+            },
         },
         # Also in the config file of a bots child process: tests do not depend on the hour.
         "hours": ALWAYS_OPEN,
