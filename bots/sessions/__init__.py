@@ -10,11 +10,11 @@ from bots.ids import RoomID
 from bots.sessions.api import SessionsApi
 from bots.sessions.campaigns import known_campaigns
 from bots.sessions.domain import SessionManager, VisitorNames
-from bots.sessions.invites import InviteKeyer, invite_key
+from bots.sessions.invites import InviteKeyer, invite_key, secret_key
 from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.retention import RetentionTask
 from bots.sessions.return_api import ReturnApi
-from bots.sessions.returning import CodeKeyer, ReturnCodes, secret_key
+from bots.sessions.returning import CodeKeyer, ReturnCodes
 from bots.texts import as_language, text
 from bots.triage import TriageDefinition
 from keerpunt.config import Config, read_secret

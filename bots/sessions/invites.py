@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from pathlib import Path
 
 from keerpunt.config import Config
 
@@ -61,9 +62,8 @@ class InviteKeyer:
         return hmac.new(self._key, raw.encode(), hashlib.sha256).hexdigest()
 
 
-def invite_key(config: Config) -> bytes:
-    """The key from ``outreach.invite_key_path``; made (0600) when it does not exist yet."""
-    path = config.path(config.outreach.invite_key_path)
+def secret_key(path: Path) -> bytes:
+    """The key in ``path``; made (0600) when it does not exist yet (invite and return-code keys)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
@@ -74,3 +74,8 @@ def invite_key(config: Config) -> bytes:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
     return path.read_text("utf-8").strip().encode()
+
+
+def invite_key(config: Config) -> bytes:
+    """The key from ``outreach.invite_key_path``."""
+    return secret_key(config.path(config.outreach.invite_key_path))

@@ -16,11 +16,8 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from bots.clock import Clock, millis
 from bots.db import Stores
@@ -59,20 +56,6 @@ class CodeKeyer:
 
     def verifier(self, lookup: bytes, verifier: bytes) -> str:
         return hmac.new(self._key, b"verifier\x00" + lookup + verifier, hashlib.sha256).hexdigest()
-
-
-def secret_key(path: Path) -> bytes:
-    """The key in ``path``; made (0600) when it does not exist yet."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # made at the same moment by another process: use that one
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-    return path.read_text("utf-8").strip().encode()
 
 
 class ReturnCodes:
