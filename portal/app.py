@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from keerpunt.config import Config
 from portal import metrics
+from portal.campaigns import next_change, today
 from portal.headers import security_headers
 from portal.i18n import ROUTES
 from portal.pages import cache_pages, error_pages, render_all
@@ -18,6 +24,11 @@ from portal.sitemap import robots, sitemap
 from portal.static import StaticFiles
 from portal.views import Views
 from portal.widget import Widget, add_widget_routes
+
+log = logging.getLogger(__name__)
+
+# The calendar task wakes at least this often, so a clock that jumps cannot make it oversleep.
+CALENDAR_MAX_SLEEP = 3600.0
 
 CONFIG_KEY = web.AppKey("config", Config)
 VIEWS_KEY = web.AppKey("views", Views)
@@ -35,9 +46,11 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
     base_headers = security_headers(config)
     widget = Widget(config)
     renderer = Renderer(config, site, StaticFiles(), widget.embed_url)
-    rendered = render_all(renderer)
+    day = today(config.hours.timezone)
+    rendered = render_all(renderer, day)
     views = Views(
         renderer=renderer,
+        day=day,
         pages=cache_pages(rendered, base_headers, config.languages.default),
         errors=error_pages(renderer, base_headers),
         base_headers=base_headers,
@@ -51,6 +64,7 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
     app[CONFIG_KEY] = config
     app[VIEWS_KEY] = views
     app.cleanup_ctx.append(http_client)
+    app.cleanup_ctx.append(campaign_calendar)
     router = app.router
     router.add_route("*", "/api/{tail:.*}", make_proxy(config))
     router.add_get("/static/{name:.+}", renderer.static.handle)
@@ -65,3 +79,45 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
     add_widget_routes(app, config, widget=widget)  # /widget/… (the built chat widget) and /chat/ (its page)
     router.add_get("/{tail:.*}", views.page)  # anything else: the site's 404 page
     return app
+
+
+def seconds_until(day: dt.date, timezone: str, now: dt.datetime) -> float:
+    """Seconds from ``now`` to the start of ``day`` in ``timezone`` (0 when it has begun)."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(timezone))
+    return max(0.0, (start - now).total_seconds())
+
+
+def refresh_pages(app: web.Application, day: dt.date) -> None:
+    """Render the fixed pages as they are on ``day`` and swap them into the running portal.
+
+    Only campaigns change with the day, and a page once published stays (an ended campaign
+    keeps its page), so updating the page map in place never takes a page away mid-request.
+    """
+    config, views = app[CONFIG_KEY], app[VIEWS_KEY]
+    rendered = render_all(views.renderer, day)
+    views.pages.update(cache_pages(rendered, views.base_headers, config.languages.default))
+    views.sitemap = sitemap(views.renderer, rendered)
+    views.day = day
+
+
+async def campaign_calendar(app: web.Application) -> AsyncIterator[None]:
+    """Re-render the pages on each day a campaign starts or stops running (content/campaigns.yaml)."""
+    config, views = app[CONFIG_KEY], app[VIEWS_KEY]
+
+    async def follow() -> None:
+        while (change := next_change(views.renderer.site.campaigns, views.day)) is not None:
+            wait = seconds_until(change, config.hours.timezone, dt.datetime.now(dt.UTC))
+            if wait > 0:
+                await asyncio.sleep(min(wait, CALENDAR_MAX_SLEEP))
+                continue
+            try:
+                refresh_pages(app, today(config.hours.timezone))
+            except Exception:
+                # Pages stay as they were; the next wake-up tries again.
+                log.exception("re-rendering the pages for a campaign's day failed")
+                await asyncio.sleep(CALENDAR_MAX_SLEEP)
+
+    task = asyncio.create_task(follow(), name="campaign calendar")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ class PageHTML:
     html: str
     cache: str
     alternates: Mapping[Language, str]
+    indexed: bool = True
 
 
 def _page(
@@ -31,18 +33,17 @@ def _page(
 ) -> PageHTML:
     cache = context.pop("cache", PUBLIC)
     html = r.render(template, lang, path, alternates=alternates, **context)
-    return PageHTML(path, lang, html, cache, alternates)
+    return PageHTML(path, lang, html, cache, alternates, indexed=context.get("indexable", True))
 
 
 def _both(name: str, **parts: str) -> dict[Language, str]:
     return {lang: url(name, lang, **parts) for lang in LANGUAGES}
 
 
-def _home(r: Renderer, lang: Language) -> Iterator[PageHTML]:
+def _home(r: Renderer, lang: Language, day: dt.date) -> Iterator[PageHTML]:
     t = r.site.translations[lang]
-    yield _page(
-        r, "home.html", lang, url("home", lang), _both("home"), title=t("home.title"), campaigns=r.site.campaigns
-    )
+    running = [c for c in r.site.campaigns if c.running(day)]
+    yield _page(r, "home.html", lang, url("home", lang), _both("home"), title=t("home.title"), campaigns=running)
 
 
 def _audiences(r: Renderer, lang: Language) -> Iterator[PageHTML]:
@@ -95,8 +96,11 @@ def _article(r: Renderer, entry: Entry) -> PageHTML:
     )
 
 
-def _campaigns(r: Renderer, lang: Language) -> Iterator[PageHTML]:
+def _campaigns(r: Renderer, lang: Language, day: dt.date) -> Iterator[PageHTML]:
+    """Campaigns from their first day on; an ended one keeps its page for old links, unindexed."""
     for campaign in r.site.campaigns:
+        if not campaign.published(day):
+            continue
         text = campaign.texts[lang]
         yield _page(
             r,
@@ -110,6 +114,7 @@ def _campaigns(r: Renderer, lang: Language) -> Iterator[PageHTML]:
             text=text,
             body=render_markdown(text.body),
             reading=[r.site.by_key[(lang, key)] for key in campaign.articles],
+            indexable=campaign.running(day),
         )
 
 
@@ -141,11 +146,15 @@ def _selfcheck_and_chat(r: Renderer, lang: Language) -> Iterator[PageHTML]:
     )
 
 
-def render_all(r: Renderer) -> list[PageHTML]:
+def render_all(r: Renderer, day: dt.date) -> list[PageHTML]:
+    """Every fixed page as it is on ``day`` (campaigns start and end on days)."""
     rendered: list[PageHTML] = []
     for lang in LANGUAGES:
-        for part in (_home, _audiences, _topics, _campaigns, _selfcheck_and_chat):
+        rendered.extend(_home(r, lang, day))
+        for part in (_audiences, _topics):
             rendered.extend(part(r, lang))
+        rendered.extend(_campaigns(r, lang, day))
+        rendered.extend(_selfcheck_and_chat(r, lang))
     rendered.extend(_article(r, entry) for entry in r.site.articles)
     paths = {p.path for p in rendered}
     missing = [url(key, lang) for key in PAGE_KEYS for lang in LANGUAGES if url(key, lang) not in paths]

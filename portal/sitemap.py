@@ -23,7 +23,7 @@ def sitemap(r: Renderer, rendered: Iterable[PageHTML]) -> bytes:
             "alternates": {lang: r.public_url + path for lang, path in page.alternates.items()},
         }
         for page in sorted(rendered, key=lambda p: p.path)
-        if page.path not in hidden
+        if page.path not in hidden and page.indexed
     ]
     return r.env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ RESULTS = 20
 @dataclass
 class Views:
     renderer: Renderer
-    pages: Mapping[str, CachedPage]
+    day: dt.date  # the day the pages were rendered for (campaigns start and end on days)
+    pages: dict[str, CachedPage]
     errors: Mapping[tuple[int, Language], CachedPage]
     base_headers: Mapping[str, str]
     default: Language

@@ -29,15 +29,16 @@ class Outreach:
 
     async def build(self, parts: Parts) -> Concern:
         stores = parts.stores
+        zone = ZoneInfo(self.config.hours.timezone)
         domain = OutreachDomain(
             stores,
             self.keyer,
             self.config.outreach,
             campaigns=self.targets.campaigns,
             articles=frozenset(self.targets.articles),
+            zone=zone,
         )
         rooms = StaffRooms(self.config, parts.admin, stores.system_rooms, stores.staff)
-        zone = ZoneInfo(self.config.hours.timezone)
         commands = OutreachCommands(stores, domain, self.config, self.targets, rooms, zone)
         outreach_room = parts.rooms["outreach"]
 

@@ -8,8 +8,10 @@ it or its expiry deletes the row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bots.db import Stores
 from bots.db.outreach_invite import Invite
@@ -17,6 +19,7 @@ from bots.errors import UserError
 from bots.ids import UserID
 from bots.sessions.invites import InviteKeyer, new_code
 from keerpunt.config.model import OutreachConfig
+from portal.campaigns import Campaign
 
 HOUR_MS = 3_600_000
 NEW_CODE_ATTEMPTS = 5
@@ -37,21 +40,28 @@ class OutreachDomain:
         keyer: InviteKeyer,
         settings: OutreachConfig,
         *,
-        campaigns: frozenset[str],
+        campaigns: Mapping[str, Campaign],
         articles: frozenset[str],
+        zone: ZoneInfo,
     ) -> None:
         self.stores = stores
         self.keyer = keyer
         self.settings = settings
         self.campaigns = campaigns
         self.articles = articles
+        self.zone = zone
 
     async def new_invite(self, worker: UserID, first: str | None, second: str | None, now: int) -> NewInvite:
         campaign, article = None, None
+        day = datetime.fromtimestamp(now / 1000, tz=UTC).astimezone(self.zone).date()
+        running = sorted(slug for slug, c in self.campaigns.items() if c.running(day))
         for word in (first, second):
             if word is None:
                 continue
             if word in self.campaigns and campaign is None:
+                if not self.campaigns[word].running(day):
+                    # New links only for a running campaign; old links keep working after it ends.
+                    raise UserError("outreach.campaign_not_running", campaign=word, campaigns=", ".join(running) or "–")
                 campaign = word
             elif word in self.articles and article is None:
                 article = word
@@ -59,7 +69,7 @@ class OutreachDomain:
                 raise UserError(
                     "outreach.unknown_word",
                     word=word,
-                    campaigns=", ".join(sorted(self.campaigns)) or "–",
+                    campaigns=", ".join(running) or "–",
                 )
         open_now = await self.stores.invites.open_of(worker, now)
         if len(open_now) >= self.settings.open_invites_per_worker:

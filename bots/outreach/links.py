@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from keerpunt.config import Config
 from portal.app import content_dir
-from portal.campaigns import load_campaigns
+from portal.campaigns import Campaign, load_campaigns
 from portal.content import load_articles
 from portal.i18n import ROUTES
 from portal.site import DEFAULT_CONTENT_DIR
@@ -16,14 +16,14 @@ from portal.site import DEFAULT_CONTENT_DIR
 
 @dataclass(frozen=True)
 class Targets:
-    campaigns: frozenset[str]
+    campaigns: Mapping[str, Campaign]  # by slug, with their dates
     # article slug → its language (an article's slug differs per language)
     articles: Mapping[str, str]
 
 
 def portal_targets(config: Config) -> Targets:
     folder = content_dir(config) or DEFAULT_CONTENT_DIR
-    campaigns = frozenset(c.slug for c in load_campaigns(folder))
+    campaigns = {c.slug: c for c in load_campaigns(folder)}
     articles = {a.slug: a.language for a in load_articles(folder) if not a.is_page}
     return Targets(campaigns, articles)
 

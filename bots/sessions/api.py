@@ -26,9 +26,9 @@ import asyncio
 import ipaddress
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from aiohttp import web
 
@@ -41,6 +41,7 @@ from bots.sessions.validation import MAX_BODY_BYTES, ApiError, parse_end, parse_
 from bots.texts import text
 from keerpunt.config import Config
 from keerpunt.hours import OpeningHours
+from portal.campaigns import Campaign, today
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ class SessionsApi:
         clock: Clock,
         ended: Callable[[], None] = lambda: None,
         end_limiter: SessionRateLimiter | None = None,
-        campaigns: frozenset[str] = frozenset(),
+        campaigns: Mapping[str, Campaign] | None = None,
         first_contact: FirstContactLimits | None = None,
         invites: InviteKeyer | None = None,
     ) -> None:
@@ -135,7 +136,7 @@ class SessionsApi:
         self.end_limiter = end_limiter or SessionRateLimiter(
             config.bots.rate_limit.per_client_per_hour, config.bots.rate_limit.global_per_minute, clock
         )
-        self.campaigns = campaigns
+        self.campaigns = campaigns or {}
         self.invites = invites
         self.first_contact = first_contact or FirstContactLimits(
             clock,
@@ -198,6 +199,9 @@ class SessionsApi:
             raise ApiError(415, "unsupported_media_type")
         return parse_json_object(raw)
 
+    def _day(self, now: datetime) -> date:
+        return today(self.config.hours.timezone, now)
+
     async def start_session(self, request: web.Request) -> web.Response:
         start = parse_start(await self._json_body(request, allow_empty=False))
         now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
@@ -213,8 +217,9 @@ class SessionsApi:
         if wait > 0:
             raise ApiError(429, "rate_limited", {"Retry-After": str(max(1, math.ceil(wait)))})
         self.limiter.check(address)
-        if start.campaign is not None and start.campaign not in self.campaigns:
-            start = replace(start, campaign=None)  # an unknown label is never kept
+        campaign = self.campaigns.get(start.campaign) if start.campaign is not None else None
+        if start.campaign is not None and (campaign is None or not campaign.published(self._day(now))):
+            start = replace(start, campaign=None)  # an unknown (or not yet started) label is never kept
         names = VisitorNames(text(start.language, "visitor.display_name"), text(start.language, "visitor.device_name"))
         # Only the keyed hash of an outreach code goes on; a used, expired, revoked, unknown or
         # malformed code starts a plain session, answered exactly alike (no oracle).

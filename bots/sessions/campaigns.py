@@ -6,11 +6,14 @@ client makes up is ever stored or shows up in the statistics (SECURITY.md G, flo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from keerpunt.config import Config
 from portal.app import content_dir
-from portal.campaigns import load_campaigns
+from portal.campaigns import Campaign, load_campaigns
 from portal.site import DEFAULT_CONTENT_DIR
 
 
-def known_campaigns(config: Config) -> frozenset[str]:
-    return frozenset(c.slug for c in load_campaigns(content_dir(config) or DEFAULT_CONTENT_DIR))
+def known_campaigns(config: Config) -> Mapping[str, Campaign]:
+    """Every campaign by slug, with its dates (a session's tag counts only once it has started)."""
+    return {c.slug: c for c in load_campaigns(content_dir(config) or DEFAULT_CONTENT_DIR)}

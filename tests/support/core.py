@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nio import Event, RoomSendResponse
+from nio import Event, RoomSendResponse, UploadResponse
 
 from bots.app import App, Assembled
 from bots.db import Database, Stores
@@ -107,6 +107,7 @@ class FakeMatrix:
         self.locked: set[UserID] = set()
         self.deleted_devices: dict[UserID, list[str]] = {}
         self.dehydrated: dict[UserID, str] = {}
+        self.uploads: list[tuple[str, bytes]] = []
 
     def new_id(self, sigil: str) -> str:
         return f"{sigil}fake{next(self._ids)}:{self.server_name}"
@@ -119,6 +120,14 @@ class FakeMatrix:
             self._by_txn[tx_id] = sent
             self.sent.append(sent)
         return RoomSendResponse(self._by_txn[tx_id].event_id, room_id)
+
+    async def upload(self, provider: Any, *, content_type: str, filename: str, encrypt: bool, filesize: int) -> Any:
+        """Media upload (the outreach QR code): recorded, answered with a content URI."""
+        self._call("upload")
+        data = provider(content_type, filename).read()
+        self.uploads.append((content_type, data))
+        keys = {"key": {"k": "fake"}, "iv": "fake", "hashes": {"sha256": "fake"}, "v": "v2"} if encrypt else None
+        return UploadResponse.from_dict({"content_uri": f"mxc://{self.server_name}/fake{len(self.uploads)}"}), keys
 
     async def close(self) -> None:
         return None
