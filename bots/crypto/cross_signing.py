@@ -18,10 +18,12 @@ created once and never replaced automatically.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_FILE = "cross_signing_keys.json"
+# How long a key upload may take to show in /keys/query (replication between Synapse's workers).
+READ_AFTER_WRITE_SECONDS = 10.0
 ROLES = ("master", "self_signing", "user_signing")
 
 
@@ -141,6 +145,25 @@ async def query_keys(api: SynapseAdmin, users: list[str]) -> dict[UserID, UserKe
     return parse_keys_query(data)
 
 
+async def query_own_keys_until(
+    api: SynapseAdmin, user_id: UserID, done: Callable[[UserKeys | None], bool]
+) -> UserKeys | None:
+    """``/keys/query`` for ``user_id`` again until ``done`` holds or the wait is over.
+
+    With Synapse's workers an upload is handled by one process and the query by another, which
+    learns of it through replication: right after the upload it may still answer what was there
+    before (measured under load with ``bench.scale``). One process answers at once.
+    """
+    delay = 0.05
+    deadline = asyncio.get_running_loop().time() + READ_AFTER_WRITE_SECONDS
+    while True:
+        current = (await query_keys(api, [user_id])).get(user_id)
+        if done(current) or asyncio.get_running_loop().time() >= deadline:
+            return current
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
 async def ensure_device_cross_signed(
     api: SynapseAdmin, user_id: UserID, device_id: DeviceID, directory: Path
 ) -> CrossSigningKeys:
@@ -149,7 +172,7 @@ async def ensure_device_cross_signed(
     ``api`` must carry the account's own access token. The device's keys must be uploaded.
     """
     keys, created = load_or_create_keys(directory, user_id)
-    current = (await query_keys(api, [user_id])).get(user_id)
+    current = await query_own_keys_until(api, user_id, lambda k: k is not None and device_id in k.devices)
     server_master = current.master_public if current else None
     if server_master is not None and server_master != keys.master_public:
         hint = (
@@ -168,7 +191,9 @@ async def ensure_device_cross_signed(
         # First upload needs no interactive auth (MSC3967); identical re-uploads are no-ops.
         await api.request("POST", "/_matrix/client/v3/keys/device_signing/upload", keys.upload_body())
         log.info("Uploaded the cross-signing identity of %s", user_id)
-        current = (await query_keys(api, [user_id])).get(user_id)
+        current = await query_own_keys_until(
+            api, user_id, lambda k: k is not None and k.master_public == keys.master_public and device_id in k.devices
+        )
     elif current is not None and current.self_signing_public != keys.self_signing_public:
         raise CrossSigningError(
             f"the self-signing key of {user_id} on the server does not match {directory / KEY_FILE}; "
@@ -182,7 +207,11 @@ async def ensure_device_cross_signed(
         if result.get("failures"):
             raise CrossSigningError(f"Synapse refused the device signature: {result['failures']}")
         log.info("Signed device %s of %s with its self-signing key", device_id, user_id)
-        current = (await query_keys(api, [user_id])).get(user_id)
+        current = await query_own_keys_until(
+            api,
+            user_id,
+            lambda k: k is not None and device_cross_signed(k, device_id, expected_master=keys.master_public),
+        )
     if current is None or not device_cross_signed(current, device_id, expected_master=keys.master_public):
         raise CrossSigningError(f"device {device_id} of {user_id} is not cross-signed according to /keys/query")
     return keys

@@ -162,3 +162,24 @@ async def test_every_device_must_be_cross_signed_for_an_event_that_names_none() 
     trust.on_change = told
     assert await trust.all_devices_cross_signed(USER) is False
     assert changed == [(USER, reset.master_public)]
+
+
+async def test_a_query_right_after_an_upload_is_asked_again_until_it_shows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With Synapse's workers the query may answer from before the upload for a moment."""
+    from bots.crypto import cross_signing
+
+    answers: list[dict[str, str]] = [{}, {"@a:b": "stale"}, {"@a:b": "fresh"}]
+    calls: list[list[str]] = []
+
+    async def query(api: object, users: list[str]) -> dict[str, str]:
+        calls.append(users)
+        return answers.pop(0) if answers else {"@a:b": "fresh"}
+
+    monkeypatch.setattr(cross_signing, "query_keys", query)
+    found = await cross_signing.query_own_keys_until(None, "@a:b", lambda k: k == "fresh")  # type: ignore[arg-type]
+    assert found == "fresh" and calls == [["@a:b"]] * 3
+
+    # Never fresh: after the wait, the last answer goes back (the caller then raises).
+    monkeypatch.setattr(cross_signing, "READ_AFTER_WRITE_SECONDS", 0.3)
+    answers[:] = [{"@a:b": "stale"}] * 100
+    assert await cross_signing.query_own_keys_until(None, "@a:b", lambda k: k == "fresh") == "stale"  # type: ignore[arg-type]
