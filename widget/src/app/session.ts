@@ -40,6 +40,7 @@ type Backend = Parameters<MatrixEvent["attemptDecryption"]>[0];
 
 export class ChatSession {
   private stopped = false;
+  private readonly listening = new AbortController();
   private readonly rooms: Rooms;
   private readonly outbox: Outbox;
   private readonly timeline: Timeline;
@@ -92,7 +93,8 @@ export class ChatSession {
       forgetOwn: (eventId) => this.outbox.forget(eventId),
       crypto: crypto as unknown as Backend,
     });
-    listen(client, { me, bot, names, rooms: this.rooms, timeline: this.timeline, outbox: this.outbox, callbacks, stopped });
+    const network = typeof window === "undefined" ? undefined : { target: window, signal: this.listening.signal };
+    listen(client, { me, bot, names, rooms: this.rooms, timeline: this.timeline, outbox: this.outbox, callbacks, stopped, network });
   }
 
   /**
@@ -156,6 +158,7 @@ export class ChatSession {
     this.stopped = true;
     this.run.stop(); // also when its start is still running (ClientRun)
     this.client.removeAllListeners();
+    this.listening.abort(); // the window's online/offline listeners
     this.outbox.clear();
     this.timeline.clear();
     this.rooms.clear();

@@ -17,6 +17,11 @@ class FakeClient {
   private readonly handlers = new Map<string, ((...args: unknown[]) => void)[]>();
   members: { userId: string; typing: boolean; rawDisplayName?: string }[] = [];
   stopped = false;
+  retried = 0;
+  retryImmediately(): boolean {
+    this.retried += 1;
+    return true;
+  }
   on(name: string, handler: (...args: unknown[]) => void): void {
     this.handlers.set(name, [...(this.handlers.get(name) ?? []), handler]);
   }
@@ -315,6 +320,32 @@ describe("the client's other news", () => {
     expect(cb.connection.mock.calls).toEqual([[false], [true]]);
     expect(outbox.resendFailed).toHaveBeenCalledTimes(1);
     expect(waiting.retries).toEqual([{ isRetry: true }]);
+  });
+
+  it("says the connection is lost as soon as the browser goes offline, and retries the sync when it is back", () => {
+    const client = new FakeClient();
+    const cb = callbacks();
+    const target = new EventTarget();
+    const listening = new AbortController();
+    const rooms = new Rooms({ me: ME, bot: BOT, caseRoom: CASE, join: async () => undefined, callbacks: cb, stopped: () => false });
+    const timeline = { waitingForKeys: false, retryDecryptions: vi.fn() };
+    const outbox = { updateReadState: vi.fn(), resendFailed: vi.fn(async () => undefined) };
+    const network = { target, signal: listening.signal };
+    listen(client as never, { me: ME, bot: BOT, names, rooms, timeline: timeline as never, outbox, callbacks: cb, stopped: () => false, network });
+    target.dispatchEvent(new Event("offline"));
+    client.emit(ClientEvent.Sync, SyncState.Error); // the sync loop noticing later says nothing more
+    expect(cb.connection.mock.calls).toEqual([[false]]);
+    target.dispatchEvent(new Event("online"));
+    expect(client.retried).toBe(1);
+    client.emit(ClientEvent.Sync, SyncState.Syncing);
+    expect(cb.connection.mock.calls).toEqual([[false], [true]]);
+    expect(outbox.resendFailed).toHaveBeenCalledTimes(1);
+    // Stopped: the window's listeners are gone.
+    listening.abort();
+    target.dispatchEvent(new Event("offline"));
+    target.dispatchEvent(new Event("online"));
+    expect(cb.connection.mock.calls).toEqual([[false], [true]]);
+    expect(client.retried).toBe(1);
   });
 
   it("ends the chat when the token stops working, unless the session was stopped", () => {

@@ -2,6 +2,11 @@
  * The Matrix client's events, each routed to the part that handles it: room events to the
  * timeline, membership to the rooms, receipts to the outbox, and the sync state to a
  * "connection lost / back" signal (on which failed decryptions and sends are retried).
+ *
+ * The browser's own `offline` event says at once that the device lost its network (airplane
+ * mode, out of reach); the sync loop would only notice when its long poll fails, up to half a
+ * minute later, while the visitor types into a chat that cannot send. On `online` the sync loop
+ * is asked to retry now instead of after its back-off.
  */
 import {
   ClientEvent,
@@ -32,6 +37,8 @@ export interface ListenDeps {
   outbox: Pick<Outbox, "updateReadState" | "resendFailed">;
   callbacks: Pick<SessionCallbacks, "typing" | "connection" | "ended">;
   stopped(): boolean;
+  /** Where `online` and `offline` fire (the window), and the signal that removes the listeners. */
+  network?: { target: EventTarget; signal: AbortSignal };
 }
 
 /** Who is typing in a room, as the visitor sees them: the bot's name or "Counsellor". */
@@ -55,7 +62,7 @@ export function inviteOf(room: Pick<Room, "roomId" | "currentState">, me: string
   };
 }
 
-export function listen(client: Pick<MatrixClient, "on" | "getRoom">, deps: ListenDeps): void {
+export function listen(client: Pick<MatrixClient, "on" | "getRoom" | "retryImmediately">, deps: ListenDeps): void {
   const { rooms, timeline, outbox, callbacks, me } = deps;
   client.on(RoomEvent.Timeline, (event, room, toStart) => {
     if (toStart || !room) return;
@@ -109,4 +116,17 @@ export function listen(client: Pick<MatrixClient, "on" | "getRoom">, deps: Liste
       void outbox.resendFailed();
     }
   });
+  if (deps.network) {
+    const { target, signal } = deps.network;
+    target.addEventListener(
+      "offline",
+      () => {
+        if (deps.stopped() || !connected) return;
+        connected = false;
+        callbacks.connection(false);
+      },
+      { signal },
+    );
+    target.addEventListener("online", () => void (deps.stopped() || client.retryImmediately()), { signal });
+  }
 }
