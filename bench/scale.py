@@ -43,6 +43,7 @@ from tests.support.synapse import (
     create_postgres_database,
     drop_postgres_database,
     free_port,
+    free_port_block,
     start_synapse,
 )
 
@@ -123,7 +124,7 @@ def single(tmp: Path, counts: list[int], procs: int) -> list[Row]:
 def workers(tmp: Path, counts: list[int], procs: int) -> list[Row]:
     config = tmp / "workers.yaml"
     hs, api = f"http://127.0.0.1:{free_port()}", free_port()
-    base = 31000 + (os.getpid() % 500) * 20
+    base = free_port_block(20)
     config.write_text(
         yaml.safe_dump(
             {

@@ -37,9 +37,8 @@ from tests.support.devstack import DevStack
 from tests.support.handover import answer_consent, new_invite, wait_kind
 from tests.support.matrix_clients import ClientFactory
 from tests.support.staff import Observer
-from tests.support.synapse import ALWAYS_OPEN, SynapseProcess, free_port
+from tests.support.synapse import ALWAYS_OPEN, SynapseProcess, free_port, free_port_block
 from tests.support.triage import Visitor, answer_all, start_visitor
-from tests.unit.test_proxy_caddy import _ports_free
 
 pytestmark = pytest.mark.integration
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -63,9 +62,7 @@ SUMMARY = "Jongere wordt gedwongen pakketjes rond te brengen; wil aangifte doen.
 def _write_config(path: Path) -> None:
     partners = path.parent / "partners.yaml"
     partners.write_text(yaml.safe_dump(PARTNERS, allow_unicode=True))
-    base = 30000 + (os.getpid() % 1000) * 20
-    while not _ports_free(base, 14):
-        base += 20
+    base = free_port_block(14)
     hs = f"http://127.0.0.1:{free_port()}"
     api = free_port()
     path.write_text(

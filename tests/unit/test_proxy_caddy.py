@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import socket
 import subprocess
 from collections.abc import AsyncIterator
@@ -27,7 +26,7 @@ from keerpunt.routing import MAIN, PROCESSES
 from keerpunt.workers import address
 from tests.support.config import example_config
 from tests.support.proxy import caddy_binary
-from tests.support.synapse import free_port
+from tests.support.synapse import free_port, free_port_block
 from tests.unit.test_routing import ADMIN_PATHS, EXPECTED
 
 CADDY = caddy_binary()
@@ -36,21 +35,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _ports_free(first: int, count: int) -> bool:
-    for port in range(first, first + count):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
-
-
 def _config(tmp_path: Path, public_host: str = "127.0.0.1") -> Config:
-    while True:
-        base = random.randrange(20000, 60000, 2)
-        if _ports_free(base, 2 * len(PROCESSES)):
-            break
+    base = free_port_block(2 * len(PROCESSES))
     host = f"[{public_host}]" if ":" in public_host else public_host
     return example_config(
         {
