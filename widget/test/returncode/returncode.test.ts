@@ -1,9 +1,9 @@
 // The return code in the widget (docs/return-code.md): the derivation matches the documented
 // one (checked against Python's hashlib), the code's words are drawn without bias, and typed
 // codes are told apart by shape.
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { canonicalWord, derive } from "../../src/app/returncode/derive";
+import words from "../../src/app/returncode/words.nl.txt?raw";
 import { CODE_WORDS, makeCode, randomIndex, returnCodeWords } from "../../src/app/returncode/words";
 
 const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -29,7 +29,7 @@ describe("derive", () => {
 });
 
 describe("the words", () => {
-  const list = readFileSync(new URL("../../src/app/returncode/words.nl.txt", import.meta.url), "utf8").trim().split("\n");
+  const list = words.trim().split("\n");
 
   it("are 4096 distinct words of 4 to 8 letters a-z", () => {
     expect(list).toHaveLength(4096);
