@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ async def make_code(page: Page, word: str = WORD) -> str:
 
 async def read_code(page: Page) -> str:
     shown = page.locator("#kp-later-code")
-    await expect(shown).to_have_text(r"^[a-z]+(-[a-z]+){3}$", timeout=30000)  # type: ignore[arg-type]
+    await expect(shown).to_have_text(re.compile(r"^[a-z]+(-[a-z]+){3}$"), timeout=30000)
     code = await shown.inner_text()
     await page.locator("dialog.kp-later").get_by_role("button", name="Klaar").click()
     return code
@@ -159,6 +160,23 @@ async def queue_post(stack: Stack, counsellor: Observer, bodies: set[str]) -> No
     )
 
 
+async def knows_devices(stack: Stack, counsellor: Observer, user: str, operator: str) -> None:
+    """The counsellor's client has seen the visitor's device list change (the dehydrated device
+    in, the others out), as Element does by syncing all the time; the test client syncs on demand."""
+    status, body = await stack.matrix("GET", f"/_synapse/admin/v2/users/{quote(user)}/devices", operator)
+    assert status == 200, body
+    devices = {d["device_id"] for d in body["devices"]}
+    client = counsellor.user.client
+
+    async def known() -> bool:
+        await counsellor.sync()
+        if client.should_query_keys:
+            await client.keys_query()
+        return devices <= {d.id for d in client.device_store.active_user_devices(user)}
+
+    await wait_until(known, within=20, what="the counsellor's client to see the dehydrated device")
+
+
 async def account(stack: Stack, user: str, operator: str) -> dict[str, Any]:
     status, body = await stack.matrix("GET", f"/_synapse/admin/v2/users/{quote(user)}", operator)
     assert status == 200, body
@@ -194,6 +212,7 @@ async def test_a_code_brings_the_visitor_back_to_the_whole_conversation_until_wr
     assert (await account(stack, visitor, operator))["locked"] is True
 
     # Written while the visitor is away: only the dehydrated device can receive its key.
+    await knows_devices(stack, counsellor, visitor, operator)
     await counsellor.say(room, "Ik ben er nog. Schrijf gerust als je terug bent.")
 
     back: Page = await fresh()
@@ -223,7 +242,7 @@ async def test_a_code_brings_the_visitor_back_to_the_whole_conversation_until_wr
     await expect(back.get_by_text("Fijn dat je terug bent.")).to_be_visible(timeout=30000)
     assert counsellor.undecryptable == {}
 
-    status, answer, _ = await post_session(stack.bots.api, derived(code, WORD), path="/api/v1/sessions/return")
+    status, answer, _ = await post_session(stack.bots.api, derived(code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url)
     assert (status, answer) == (403, {"error": "unknown_code"}), "a used-up code is refused like an unknown one"
 
     # Away again with the new code; three wrong words erase the chat.
@@ -241,7 +260,7 @@ async def test_a_code_brings_the_visitor_back_to_the_whole_conversation_until_wr
     await wait_until(
         lambda: _erased(stack, visitor, operator), within=30, what="the visitor's account to be erased"
     )
-    status, answer, _ = await post_session(stack.bots.api, derived(new_code, WORD), path="/api/v1/sessions/return")
+    status, answer, _ = await post_session(stack.bots.api, derived(new_code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url)
     assert (status, answer) == (403, {"error": "unknown_code"}), "the right word no longer opens anything"
 
 
@@ -253,6 +272,7 @@ async def test_a_return_without_history_reads_nothing_from_before_and_relinks_th
     stack: Stack, fresh: Any, clients: ClientFactory
 ) -> None:
     counsellor = await add_counsellor(clients, stack.config, stack.bots.db, "bram")
+    operator = (await clients.user("operator2", admin=True)).registration.access_token
     page: Page = await fresh()
     await open_chat_page(page, stack)
     session = await start_chat(page)
@@ -266,6 +286,7 @@ async def test_a_return_without_history_reads_nothing_from_before_and_relinks_th
     assert status == 200, before
     await end_chat(page)
     await page.context.close()
+    await knows_devices(stack, counsellor, visitor, operator)
     await counsellor.say(room, "Ook van eerder, terwijl je weg was.")
 
     back: Page = await fresh()

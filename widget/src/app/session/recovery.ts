@@ -9,7 +9,7 @@
  * identity, and every peer would warn about it. A return whose 4S cannot be read fails instead.
  */
 import { Method, type MatrixClient } from "matrix-js-sdk";
-import type { CryptoApi, CryptoCallbacks } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { CryptoEvent, type CryptoApi, type CryptoCallbacks } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { RustBackupManager } from "matrix-js-sdk/lib/rust-crypto/backup.js";
 import { sleep } from "./wait";
 
@@ -141,7 +141,7 @@ export async function deviceKeysUploaded(
  * account has no identity or 4S cannot be opened with this key.
  */
 export async function takeUp(
-  client: Pick<MatrixClient, "secretStorage">,
+  client: Pick<MatrixClient, "secretStorage" | "on" | "off">,
   crypto: Recovery,
   me: string,
   history: boolean,
@@ -155,6 +155,18 @@ export async function takeUp(
   if (!history) return;
   await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
   await crypto.checkKeyBackupAndEnable();
-  await crypto.startDehydration({ rehydrate: true });
+  // js-sdk swallows a failed rehydration (it then just makes a new dehydrated device): say so.
+  let rehydrated = false;
+  const done = (): void => void (rehydrated = true);
+  const failed = (message: string): void => console.warn("keerpunt: rehydration failed:", message);
+  client.on(CryptoEvent.RehydrationCompleted, done);
+  client.on(CryptoEvent.RehydrationError, failed);
+  try {
+    await crypto.startDehydration({ rehydrate: true });
+  } finally {
+    client.off(CryptoEvent.RehydrationCompleted, done);
+    client.off(CryptoEvent.RehydrationError, failed);
+  }
+  if (!rehydrated) console.warn("keerpunt: no dehydrated device was rehydrated");
   await crypto.restoreKeyBackup();
 }
