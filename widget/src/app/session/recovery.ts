@@ -63,6 +63,7 @@ type Recovery = Pick<
   CryptoApi,
   | "bootstrapSecretStorage"
   | "getActiveSessionBackupVersion"
+  | "getSessionBackupPrivateKey"
   | "startDehydration"
   | "exportRoomKeys"
   | "userHasCrossSigningKeys"
@@ -81,12 +82,16 @@ type Recovery = Pick<
  */
 export async function protect(crypto: Recovery, secret: SecretKey, key: Uint8Array): Promise<void> {
   secret.set(key.slice());
-  const backup = await crypto.getActiveSessionBackupVersion();
+  // Not "is a backup active": a backup signed by the visitor's identity is trusted and used for
+  // uploads even when this device never loaded its key ("return without history"). Only a
+  // backup whose key this device holds is kept; any other is replaced (and deleted).
+  const backupKey = await crypto.getSessionBackupPrivateKey();
   await crypto.bootstrapSecretStorage({
     createSecretStorageKey: async () => ({ privateKey: key.slice() }),
     setupNewSecretStorage: true,
-    setupNewKeyBackup: backup === null,
+    setupNewKeyBackup: backupKey === null,
   });
+  backupKey?.fill(0);
   await crypto.startDehydration({ createNewKey: true, rehydrate: false });
 }
 
