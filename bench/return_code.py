@@ -6,7 +6,7 @@ Starts a test Synapse (SQLite, MSC3814 on), the bots with ``return_code.enabled`
 on free loopback ports. Each run: a visitor in Debian's Chromium starts a chat, writes a
 message, makes a code ("Wil je later verder praten?") and ends the chat; then a fresh browser
 profile (cold cache) opens the chat page, types the code and the word, and the clock runs from
-pressing Start to the earlier message being visible: derivation (2 × PBKDF2-SHA512, 500k), the
+pressing Start to the earlier message being visible: derivation (two PBKDF2-SHA512 runs of 500k), the
 return API, the login, crypto, the first sync, the identity from 4S, rehydration and the backup
 restore. N is at most 3: the code and return API allow 10 calls per client and hour, and a run
 makes three (code, return, the rotated code).

@@ -121,7 +121,7 @@ def derived(code: str, word: str) -> dict[str, str]:
 
 
 async def make_code(page: Page, word: str = WORD) -> str:
-    """"Wil je later verder praten?" → yes → a second word → the code shown (and closed again)."""
+    """ "Wil je later verder praten?" → yes → a second word → the code shown (and closed again)."""
     await page.get_by_role("button", name="Wil je later verder praten?").click()
     dialog = page.locator("dialog.kp-later")
     await expect(dialog).to_contain_text("kan dit gesprek lezen")  # what a code cannot do
@@ -161,7 +161,11 @@ async def refused(page: Page) -> None:
 
 
 def text_nl_error() -> str:
-    return "Met deze code en dit woord kunnen we geen gesprek openen. Kijk of je alles goed hebt getypt. Lukt het niet? Begin dan een nieuw gesprek."
+    """The one text for an unknown, expired, used-up or wrong code (no oracle)."""
+    return (
+        "Met deze code en dit woord kunnen we geen gesprek openen. Kijk of je alles goed hebt getypt."
+        " Lukt het niet? Begin dan een nieuw gesprek."
+    )
 
 
 async def queue_post(stack: Stack, counsellor: Observer, bodies: set[str]) -> None:
@@ -254,7 +258,9 @@ async def test_a_code_brings_the_visitor_back_to_the_whole_conversation_until_wr
     await expect(back.get_by_text("Fijn dat je terug bent.")).to_be_visible(timeout=30000)
     assert counsellor.undecryptable == {}
 
-    status, answer, _ = await post_session(stack.bots.api, derived(code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url)
+    status, answer, _ = await post_session(
+        stack.bots.api, derived(code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url
+    )
     assert (status, answer) == (403, {"error": "unknown_code"}), "a used-up code is refused like an unknown one"
 
     # Away again with the new code; three wrong words erase the chat.
@@ -269,10 +275,10 @@ async def test_a_code_brings_the_visitor_back_to_the_whole_conversation_until_wr
         await thief.locator("button.kp-primary", has_text="Start").click()
         await refused(thief)
     await queue_post(stack, counsellor, {text("nl", "queue.staff.code_wrong", number=session["case"])})
-    await wait_until(
-        lambda: _erased(stack, visitor, operator), within=30, what="the visitor's account to be erased"
+    await wait_until(lambda: _erased(stack, visitor, operator), within=30, what="the visitor's account to be erased")
+    status, answer, _ = await post_session(
+        stack.bots.api, derived(new_code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url
     )
-    status, answer, _ = await post_session(stack.bots.api, derived(new_code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url)
     assert (status, answer) == (403, {"error": "unknown_code"}), "the right word no longer opens anything"
 
 
