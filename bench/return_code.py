@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import statistics
 import tempfile
 import time
@@ -52,7 +53,7 @@ async def leave_with_code(browser: Browser, portal: str, message: str) -> str:
     await page.get_by_label("Kies een geheim woord").fill(WORD)
     await page.get_by_role("button", name="Maak mijn code").click()
     shown = page.locator("#kp-later-code")
-    await page.wait_for_function("document.getElementById('kp-later-code')?.textContent.length > 0", timeout=60_000)
+    await page.locator("#kp-later-code", has_text=re.compile(r"^[a-z]+(-[a-z]+){3}$")).wait_for(timeout=60_000)
     code = await shown.inner_text()
     await page.get_by_role("button", name="Klaar").click()
     await page.get_by_role("button", name="Gesprek stoppen").click()
