@@ -165,7 +165,15 @@ class Widget:
             "open_now": open_now,
             "opens_at": next_opening.isoformat() if next_opening else None,
             "host": host,
+            **self.return_code_config(),
         }
+
+    def return_code_config(self) -> dict[str, Any]:
+        """The return code's switch (docs/return-code.md): the widget offers a code only when it is on."""
+        code = self.config.return_code
+        if not code.enabled:
+            return {"return_code": False}
+        return {"return_code": True, "return_code_days": code.valid_days, "return_code_tries": code.max_wrong}
 
     def hours_text(self, opening: OpeningHours, language: str) -> str:
         """The start screen's hours line: the weekly hours, or that dev keeps the chat open."""

@@ -89,6 +89,7 @@ class Sessions:
         self.codes = codes
         app = api.make_app()
         return_limiter = SessionRateLimiter(min(10, limits.per_client_per_hour), limits.global_per_minute, parts.clock)
+        self.return_limiter = return_limiter  # capped at 10 per client even in tests: they reset it
         ReturnApi(api, codes, return_limiter).add_routes(app)
         cases = parts.stores.cases
 

@@ -215,3 +215,16 @@ def test_in_dev_the_start_screen_says_the_chat_is_open_day_and_night(tmp_path: P
         "nl": "Dag en nacht: dit is een testversie.",
         "en": "Day and night: this is a test version.",
     }
+
+
+def test_the_widget_offers_a_return_code_only_when_the_bots_accept_one(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from portal.widget import Widget
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    off = Widget(make_test_config(tmp_path / "off")).page_config("nl", None, now)
+    assert off["return_code"] is False and "return_code_days" not in off
+    enabled = {"return_code": {"enabled": True, "valid_days": 10, "max_wrong": 3}}
+    on = Widget(make_test_config(tmp_path / "on", enabled)).page_config("nl", None, now)
+    assert (on["return_code"], on["return_code_days"], on["return_code_tries"]) == (True, 10, 3)

@@ -102,3 +102,102 @@ export function logout(homeserver: string, token: string): Promise<Response> {
     referrerPolicy: "no-referrer",
   });
 }
+
+// --- the return code (docs/return-code.md "The API") -------------------------------------------
+
+/** Register (or replace) the open case's return code: 204, or the request failed. */
+export async function registerCode(
+  api: string,
+  token: string,
+  values: { lookup: string; verifier: string; login: string },
+): Promise<boolean> {
+  try {
+    const response = await fetch(`${api}/sessions/code`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(values),
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+    });
+    return response.status === 204;
+  } catch {
+    return false;
+  }
+}
+
+/** What a return answers: the case to log in to, or why not (every refusal alike: "refused"). */
+export type ReturnResult =
+  | { kind: "back"; homeserver: string; user_id: string; room_id: string; bot: string; case: string; days: number }
+  | { kind: "refused" }
+  | { kind: "busy" }
+  | { kind: "failed" };
+
+export async function returnWithCode(api: string, values: { lookup: string; verifier: string }): Promise<ReturnResult> {
+  let response: Response;
+  try {
+    response = await fetch(`${api}/sessions/return`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(values),
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+    });
+  } catch {
+    return { kind: "failed" };
+  }
+  if (response.status === 429) return { kind: "busy" };
+  // 403 unknown_code, and also 404 (return codes switched off since the code was made).
+  if (response.status === 403 || response.status === 404) return { kind: "refused" };
+  if (!response.ok) return { kind: "failed" };
+  try {
+    const d = (await response.json()) as Record<string, unknown>;
+    const keys = ["homeserver", "user_id", "room_id", "bot"] as const;
+    if (!keys.every((k) => text(d[k])) || !/^https?:\/\//.test(d.homeserver as string)) return { kind: "failed" };
+    return {
+      kind: "back",
+      homeserver: (d.homeserver as string).replace(/\/+$/, ""),
+      user_id: d.user_id as string,
+      room_id: d.room_id as string,
+      bot: d.bot as string,
+      case: typeof d.case === "string" || typeof d.case === "number" ? String(d.case) : "",
+      days: typeof d.days === "number" ? d.days : 0,
+    };
+  } catch {
+    return { kind: "failed" };
+  }
+}
+
+/**
+ * Log in to Synapse with the code's login secret (m.login.password). The widget does this
+ * itself, so Synapse's login limiter counts the visitor's address, not the bots'.
+ */
+export async function passwordLogin(
+  homeserver: string,
+  user: string,
+  password: string,
+  deviceName: string,
+): Promise<{ access_token: string; device_id: string } | null> {
+  try {
+    const response = await fetch(`${homeserver}/_matrix/client/v3/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user },
+        password,
+        initial_device_display_name: deviceName,
+      }),
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+    });
+    if (!response.ok) return null;
+    const d = (await response.json()) as Record<string, unknown>;
+    if (!text(d.access_token) || !text(d.device_id)) return null;
+    return { access_token: d.access_token as string, device_id: d.device_id as string };
+  } catch {
+    return null;
+  }
+}

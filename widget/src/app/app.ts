@@ -7,7 +7,15 @@
  * differ. The Matrix SDK and Rust crypto load only when the visitor presses "Start" (session.ts).
  */
 import { PROTOCOL } from "../shared/protocol";
-import { endSession, logout, startSession, type SessionInfo } from "./api";
+import {
+  endSession,
+  logout,
+  passwordLogin,
+  registerCode,
+  returnWithCode,
+  startSession,
+  type SessionInfo,
+} from "./api";
 import type { WidgetConfig } from "./config";
 import { Composer } from "./composer";
 import { Conversations } from "./conversations";
@@ -15,11 +23,21 @@ import type { HostLink } from "./host";
 import { translate, type Language } from "./i18n";
 import { startRequest, type Outreach } from "./outreach";
 import { isExiting, quickExit } from "./quickexit";
+import { derive } from "./returncode/derive";
+import { loadWords, makeCode, showCode } from "./returncode/words";
+import type { ReturnEntry } from "./screens/code";
 import { buildScreens, type AppView } from "./screens";
 import type { LiveSession, SessionCallbacks, SessionModule } from "./session/types";
 import { sessionView } from "./sessionview";
 import { TEARDOWN, type TeardownReason } from "./teardown";
 import { Screens } from "./ui";
+
+/**
+ * How long ending a chat with a return code waits for the key backup to hold every key (the
+ * backup upload starts within a second; see session/recovery.ts). Past it the chat ends anyway:
+ * the counsellor keeps the whole conversation, the visitor's history may miss the last keys.
+ */
+export const SETTLE_MS = 15000;
 
 export interface AppDeps {
   config: WidgetConfig;
@@ -43,6 +61,12 @@ export class ChatApp {
   private session: LiveSession | null = null;
   private credentials: SessionInfo | null = null;
   private active = false;
+  /** The open case has a registered return code: ending it makes it dormant. */
+  private hasCode = false;
+  /** The last start was a return with a code that failed: "Try again" goes back to the code. */
+  private returnFailed = false;
+  /** end() is under way (it chose the ended screen's text). */
+  private ending = false;
   /** The start under way, if any; every teardown aborts it. */
   private starting: AbortController | null = null;
   /** The SDK loading (warm()), kept so a start finds it under way or done. */
@@ -61,17 +85,24 @@ export class ChatApp {
     this.view = buildScreens(screens, conversations, config, {
       start: () => void this.start(),
       warm: () => void this.warm().catch(() => undefined),
-      retry: () => void this.start(),
+      retry: () => this.retry(),
       newChat: () => deps.reload(),
       send: (body) => this.composer.send(body),
       typed: () => this.composer.typed(),
       end: () => void this.end(),
       quickExit: () => this.exit(),
+      makeCode: (word) => void this.makeCode(word),
     });
     const chat = this.view.chat;
     this.composer = new Composer(() => this.session, conversations, chat);
     const caseRoom = (): string | null => this.credentials?.room_id ?? null;
-    this.callbacks = sessionView({ conversations, chat, caseRoom, ended: () => this.teardown("ended") });
+    this.callbacks = sessionView({ conversations, chat, caseRoom, ended: () => {
+        // Closed from the other side: nothing to come back to. (Ending with a code also signs
+        // this device out, which can arrive here while end() still waits for its answer.)
+        if (!this.ending) this.view.ended.withCode(false);
+        this.teardown("ended");
+      },
+    });
     root.replaceChildren(screens.header, ...screens.screens.values());
     root.ownerDocument.body.append(screens.cover);
     screens.apply(config.language);
@@ -133,6 +164,8 @@ export class ChatApp {
   private async run(signal: AbortSignal): Promise<void> {
     performance.mark("kp-start"); // for bench/widget.py: where the time to the greeting goes
     const { screens, conversations, view, deps } = this;
+    const back = deps.config.returnCode ? view.start.returnCode() : null;
+    if (back) return this.comeBack(back, signal);
     screens.show("connecting");
     // The SDK and the crypto load (if they did not already) while the API makes the account and room.
     const loading = this.warm();
@@ -198,12 +231,156 @@ export class ChatApp {
     else view.chat.input.focus();
   }
 
+  /** "Try again" on the error screen: after a refused return, back to the code; else start again. */
+  private retry(): void {
+    if (!this.returnFailed) return void this.start();
+    this.screens.show("start");
+    this.view.start.codeAgain();
+  }
+
+  /**
+   * A visitor comes back with a return code (docs/return-code.md "Returning"): derive, ask the
+   * bots, log in to Synapse with the login secret, take up the identity and (unless "without
+   * history") restore the earlier conversation; then rotate the code. Every refusal shows one
+   * and the same text.
+   */
+  private async comeBack(entry: ReturnEntry, signal: AbortSignal): Promise<void> {
+    const { screens, conversations, view, deps } = this;
+    this.returnFailed = false;
+    screens.show("connecting");
+    view.start.clearCode(false); // the word is read: it stays nowhere on the page
+    const loading = this.warm();
+    loading.catch(() => undefined);
+    const derived = await derive(entry.words, entry.word);
+    const answer = await returnWithCode(deps.config.api, { lookup: derived.lookup, verifier: derived.verifier });
+    if (signal.aborted) return;
+    if (answer.kind !== "back") {
+      this.returnFailed = answer.kind === "refused";
+      return view.error.show(answer.kind === "busy" ? "error_busy" : answer.kind === "refused" ? "error_code" : "error_start");
+    }
+    view.start.clearCode(true);
+    performance.mark("kp-return-api");
+    const device = translate(screens.lang, "device_name");
+    let login = await passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
+    if (!login && !signal.aborted) login = await passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
+    if (signal.aborted) {
+      if (login) logout(answer.homeserver, login.access_token).catch(() => undefined);
+      return;
+    }
+    if (!login) return view.error.show("error_start");
+    const info: SessionInfo = {
+      homeserver: answer.homeserver,
+      user_id: answer.user_id,
+      access_token: login.access_token,
+      device_id: login.device_id,
+      room_id: answer.room_id,
+      bot: answer.bot,
+      case: answer.case,
+    };
+    this.credentials = info;
+    this.active = true;
+    if (deps.config.homeserver && info.homeserver !== deps.config.homeserver) {
+      this.teardown("not-started");
+      return view.error.show("error_start");
+    }
+    let module: SessionModule;
+    try {
+      module = await loading;
+    } catch {
+      if (signal.aborted) return;
+      this.teardown("not-started");
+      return view.error.show("error_browser");
+    }
+    if (signal.aborted) return;
+    conversations.clear();
+    conversations.open(info.room_id, "case");
+    view.chat.follow(conversations.active);
+    if (entry.history) conversations.system(info.room_id, "return_earlier");
+    let session: LiveSession;
+    try {
+      const names = { bot: translate(screens.lang, "bot"), staff: translate(screens.lang, "counsellor") };
+      const returning = { ssss: derived.ssss, history: entry.history };
+      session = await module.ChatSession.open(info, screens.lang, this.callbacks, names, signal, returning);
+    } catch (error) {
+      if (signal.aborted) return;
+      console.warn("keerpunt: the return did not work:", error instanceof Error ? error.message : error);
+      this.teardown("not-started");
+      return view.error.show("error_start");
+    } finally {
+      derived.ssss.fill(0);
+    }
+    if (signal.aborted) {
+      session.stop();
+      return;
+    }
+    this.session = session;
+    conversations.system(info.room_id, entry.history ? "return_back" : "return_back_fresh");
+    screens.show("chat", null);
+    deps.root.classList.add("kp-ready");
+    performance.mark("kp-history-shown");
+    view.chat.input.focus();
+    // Each return rotates the code: the old one is used up already (the bots deleted it).
+    void this.makeCode(entry.word, true);
+  }
+
+  /**
+   * Make a return code for the open case with the visitor's second word (or, `rotated`, a new
+   * one after a return): words from the list, the derivation, the history kept under the new 4S
+   * key, the code registered with the bots; only then is it shown, to the visitor alone.
+   */
+  async makeCode(word: string, rotated = false): Promise<void> {
+    const { view, conversations, deps } = this;
+    const session = this.session;
+    const creds = this.credentials;
+    if (!session || !creds || !deps.config.returnCode) return;
+    let words: string[];
+    try {
+      words = makeCode(await loadWords());
+      const derived = await derive(words, word);
+      try {
+        await session.protect(derived.ssss);
+      } finally {
+        derived.ssss.fill(0);
+      }
+      if (this.session !== session) return;
+      const { lookup, verifier, login } = derived;
+      if (!(await registerCode(deps.config.api, creds.access_token, { lookup, verifier, login }))) {
+        throw new Error("the code was not registered");
+      }
+    } catch (error) {
+      console.warn("keerpunt: no return code:", error instanceof Error ? error.message : error);
+      if (this.session === session && !rotated) view.chat.later?.failed();
+      return;
+    }
+    if (this.session !== session) return; // the chat ended meanwhile: show nothing
+    this.hasCode = true;
+    view.chat.codeMade(true);
+    conversations.system(creds.room_id, "later_made_line");
+    view.chat.later?.showCode(showCode(words), rotated);
+  }
+
   /** The visitor confirmed "End chat": the bots close the case (or at least the token dies). */
   async end(): Promise<void> {
     // A session still opening stops now (its account is ended below); no error screen follows.
     this.starting?.abort();
     this.starting = null;
     const creds = this.credentials;
+    const withCode = this.hasCode;
+    this.ending = true;
+    try {
+      await this.endWith(creds, withCode);
+    } finally {
+      this.ending = false;
+    }
+  }
+
+  private async endWith(creds: SessionInfo | null, withCode: boolean): Promise<void> {
+    if (withCode && this.session) {
+      // The device goes away: first the backup must hold every key (../shared/notes).
+      this.view.chat.showBanner("end_saving");
+      if (!(await this.session.settle(SETTLE_MS))) console.warn("keerpunt: the key backup is not complete");
+    }
+    this.view.ended.withCode(withCode);
     if (creds) {
       try {
         const response = await endSession(this.deps.config.api, creds.access_token, "ended", false);
@@ -254,6 +431,8 @@ export class ChatApp {
     const creds = this.credentials;
     this.credentials = null;
     this.active = false;
+    this.hasCode = false;
+    this.view.start.clearCode(true);
     if (plan.endRequest && creds) {
       endSession(this.deps.config.api, creds.access_token, plan.endRequest, true).catch(() => undefined);
     }

@@ -17,6 +17,12 @@ export interface WidgetConfig {
   opensAt: string | null;
   /** The embedding page's origin, only when the portal checked it against the allowlist. */
   host: string | null;
+  /** Return codes (docs/return-code.md), only when the bots offer them: how long a code works after the chat, and how many wrong words erase it. */
+  returnCode: { days: number; tries: number } | null;
+}
+
+function positive(value: unknown): number | null {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 && value < 1000 ? value : null;
 }
 
 export function readConfig(doc: Document): WidgetConfig {
@@ -44,5 +50,13 @@ export function readConfig(doc: Document): WidgetConfig {
     openNow: raw.open_now !== false,
     opensAt: typeof raw.opens_at === "string" ? raw.opens_at : null,
     host: typeof raw.host === "string" ? originOf(raw.host) : null,
+    returnCode: readReturnCode(raw),
   };
+}
+
+/** `return_code: true` with its limits; anything else: the widget offers no code at all. */
+function readReturnCode(raw: Record<string, unknown>): WidgetConfig["returnCode"] {
+  const days = positive(raw.return_code_days);
+  const tries = positive(raw.return_code_tries);
+  return raw.return_code === true && days !== null && tries !== null ? { days, tries } : null;
 }

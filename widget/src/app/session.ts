@@ -11,16 +11,17 @@
  * - session/listen.ts: the client's events, routed to the parts above.
  */
 import { initAsync } from "@matrix-org/matrix-sdk-crypto-wasm";
-import type { IStartClientOpts, MatrixClient, MatrixEvent, TimelineEvents } from "matrix-js-sdk";
+import { ClientEvent, SyncState, type IStartClientOpts, type MatrixClient, type MatrixEvent, type TimelineEvents } from "matrix-js-sdk";
 import type { CryptoApi } from "matrix-js-sdk/lib/crypto-api/index.js";
 import type { SessionInfo } from "./api";
 import { listen } from "./session/listen";
 import { Outbox, txnIds } from "./session/outbox";
 import { Rooms } from "./session/rooms";
-import { begin, ClientRun, cryptoClient, quietLogger } from "./session/startup";
+import { protect, quickBackups, SecretKey, settle } from "./session/recovery";
+import { begin, ClientRun, cryptoClient, quietLogger, resume } from "./session/startup";
 import { Timeline } from "./session/timeline";
 import { Trust } from "./session/trust";
-import type { Names, SessionCallbacks } from "./session/types";
+import type { Names, Returning, SessionCallbacks } from "./session/types";
 import { unlessAborted, until } from "./session/wait";
 
 export { START_EVENT } from "./session/startup";
@@ -34,6 +35,7 @@ export type { MessageView, Names, RoomKind, Sender, SendState, SessionCallbacks 
  */
 export function warmUp(): void {
   initAsync().catch(() => undefined);
+  quickBackups();
 }
 
 type Backend = Parameters<MatrixEvent["attemptDecryption"]>[0];
@@ -47,14 +49,17 @@ export class ChatSession {
   private readonly trust: Trust;
   private readonly nextTxn = txnIds();
   private readonly run: ClientRun;
+  /** A returning visitor's first sync is shown as history ("show") or hidden ("hide"). */
+  private replay: "show" | "hide" | null = null;
 
   /** Puts the parts together and starts listening; `open()` does crypto and sync first. */
   constructor(
     private readonly client: MatrixClient,
-    crypto: CryptoApi,
+    private readonly crypto: CryptoApi,
     readonly info: SessionInfo,
     callbacks: SessionCallbacks,
     names: Names,
+    private readonly secret: SecretKey = new SecretKey(),
   ) {
     this.run = new ClientRun(client);
     const me = info.user_id;
@@ -92,6 +97,7 @@ export class ChatSession {
       },
       forgetOwn: (eventId) => this.outbox.forget(eventId),
       crypto: crypto as unknown as Backend,
+      replaying: () => this.replay,
     });
     const network = typeof window === "undefined" ? undefined : { target: window, signal: this.listening.signal };
     listen(client, { me, bot, names, rooms: this.rooms, timeline: this.timeline, outbox: this.outbox, callbacks, stopped, network });
@@ -108,11 +114,24 @@ export class ChatSession {
     callbacks: SessionCallbacks,
     names: Names,
     signal?: AbortSignal,
+    returning?: Returning,
   ): Promise<ChatSession> {
     signal?.throwIfAborted();
     quietLogger();
-    const { client, crypto } = await cryptoClient(info);
-    const session = new ChatSession(client, crypto, info, callbacks, names);
+    const secret = new SecretKey();
+    if (returning) secret.set(returning.ssss.slice());
+    const { client, crypto } = await cryptoClient(info, undefined, secret);
+    const session = new ChatSession(client, crypto, info, callbacks, names, secret);
+    if (returning) {
+      session.replay = returning.history ? "show" : "hide";
+      // The earlier conversation is what the first sync brings; everything after it is live.
+      const live = (state: SyncState): void => {
+        if (state !== SyncState.Prepared && state !== SyncState.Syncing) return;
+        session.replay = null;
+        client.off(ClientEvent.Sync, live);
+      };
+      client.on(ClientEvent.Sync, live);
+    }
     const stop = (): void => session.stop();
     signal?.addEventListener("abort", stop, { once: true });
     try {
@@ -126,7 +145,8 @@ export class ChatSession {
         send: (room: string, type: string, content: Record<string, unknown>) => session.sendEvent(room, type, content),
         signal,
       };
-      await unlessAborted(begin(steps, language), signal);
+      const steps$ = returning ? resume(steps, returning.history) : begin(steps, language);
+      await unlessAborted(steps$, signal);
     } catch (error) {
       session.stop(); // never leave a half-started client syncing in the background
       throw error;
@@ -147,6 +167,17 @@ export class ChatSession {
     return this.outbox.retry(key);
   }
 
+  /** A return code was made (or rotated): keep the history under its 4S key (session/recovery.ts). */
+  async protect(key: Uint8Array): Promise<void> {
+    if (this.stopped) throw new Error("the session was stopped");
+    await protect(this.crypto, this.secret, key);
+  }
+
+  /** Wait until the key backup holds every room key we have (before the device goes away). */
+  settle(limitMs: number): Promise<boolean> {
+    return settle(this.client, this.crypto, limitMs);
+  }
+
   typing(roomId: string, active: boolean): void {
     if (this.stopped || !this.rooms.has(roomId)) return;
     void this.client.sendTyping(roomId, active, 5000).catch(() => undefined);
@@ -159,6 +190,7 @@ export class ChatSession {
     this.run.stop(); // also when its start is still running (ClientRun)
     this.client.removeAllListeners();
     this.listening.abort(); // the window's online/offline listeners
+    this.secret.clear();
     this.outbox.clear();
     this.timeline.clear();
     this.rooms.clear();

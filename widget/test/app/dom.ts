@@ -2,7 +2,7 @@
 import { vi } from "vitest";
 import type { WidgetConfig } from "../../src/app/config";
 import type { SessionInfo } from "../../src/app/api";
-import type { LiveSession, SessionCallbacks, SessionModule } from "../../src/app/session/types";
+import type { LiveSession, Returning, SessionCallbacks, SessionModule } from "../../src/app/session/types";
 
 /** jsdom has <dialog> but not its modal methods. */
 export function dialogs(): void {
@@ -25,6 +25,7 @@ export const CONFIG: WidgetConfig = {
   openNow: true,
   opensAt: null,
   host: null,
+  returnCode: null,
 };
 
 export const SESSION: SessionInfo = {
@@ -64,6 +65,8 @@ export function fakeSessionModule(open?: () => Promise<void>) {
     send: vi.fn(async (_room: string, _body: string, _reply?: { prompt: string; option: string }) => undefined),
     retry: vi.fn(async (_key: string) => undefined),
     typing: vi.fn((_room: string, _active: boolean) => undefined),
+    protect: vi.fn(async (_key: Uint8Array) => undefined),
+    settle: vi.fn(async (_limitMs: number) => true),
     stop: vi.fn(() => undefined),
   } satisfies LiveSession;
   const opened: {
@@ -72,12 +75,13 @@ export function fakeSessionModule(open?: () => Promise<void>) {
     callbacks: SessionCallbacks;
     names: { bot: string; staff: string };
     signal: AbortSignal | undefined;
+    returning: Returning | undefined;
   }[] = [];
   const module: SessionModule = {
     warmUp: vi.fn(),
     ChatSession: {
-      open: async (info, language, callbacks, names, signal) => {
-        opened.push({ info, language, callbacks, names, signal });
+      open: async (info, language, callbacks, names, signal, returning) => {
+        opened.push({ info, language, callbacks, names, signal, returning });
         await open?.();
         return session;
       },

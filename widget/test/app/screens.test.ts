@@ -116,7 +116,7 @@ describe("the screens around the chat", () => {
   it("the ended screen offers a new chat", () => {
     const { root, screens } = page();
     const newChat = vi.fn();
-    const section = mount(screens, root, "ended", endedScreen({ newChat }));
+    const section = mount(screens, root, "ended", endedScreen(screens, { newChat }).section);
     expect(section.querySelector("h1")?.textContent).toBe("Het gesprek is gestopt");
     section.querySelector("button")?.click();
     expect(newChat).toHaveBeenCalledTimes(1);

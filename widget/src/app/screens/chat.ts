@@ -8,8 +8,9 @@ import type { Conversation, Conversations } from "../conversations";
 import type { Key } from "../i18n";
 import { el, t, type Screens } from "../ui";
 import { endDialog } from "./enddialog";
+import { laterDialog, type LaterDialog } from "./later";
 
-export type BannerKey = Extract<Key, "connection_lost" | "connection_back" | "untrusted">;
+export type BannerKey = Extract<Key, "connection_lost" | "connection_back" | "untrusted" | "end_saving">;
 
 export interface ChatHandlers {
   /** The visitor sends `body` (trimmed, not empty). False: there is nowhere to send it (the text stays). */
@@ -19,12 +20,18 @@ export interface ChatHandlers {
   /** The visitor confirmed ending the chat. */
   end(): void;
   quickExit(): void;
+  /** The visitor chose a second word in "Wil je later verder praten?": make the code. */
+  makeCode?(word: string): void;
 }
 
 export interface ChatView {
   section: HTMLElement;
   input: HTMLTextAreaElement;
   endButton: HTMLButtonElement;
+  /** "Wil je later verder praten?" (null: return codes are off). */
+  later: LaterDialog | null;
+  /** The chat has a return code (or not): the end dialog and the ended screen say what that means. */
+  codeMade(made: boolean): void;
   /** The composer, the queue line and the typing line follow the conversation that is shown. */
   follow(shown: Conversation | undefined): void;
   /** The place in the queue and the expected wait (each part only when known); null: no line. */
@@ -41,6 +48,7 @@ export function chatScreen(
   conversations: Conversations,
   quickExitUrl: string,
   on: ChatHandlers,
+  returnCode: { days: number; tries: number } | null = null,
 ): ChatView {
   const banner = el("p", { class: "kp-banner", role: "status", hidden: "" });
   let bannerTimer: ReturnType<typeof setTimeout> | undefined;
@@ -70,6 +78,16 @@ export function chatScreen(
     cancel: () => endButton.focus(),
     quickExit: () => on.quickExit(),
   });
+  const endText = dialog.dialog.querySelector<HTMLElement>("#kp-end-p");
+  const laterButton = returnCode ? t("button", "later_button", { type: "button", class: "kp-secondary kp-later-button" }) : null;
+  const later = returnCode
+    ? laterDialog(screens, quickExitUrl, returnCode, {
+        make: (word) => on.makeCode?.(word),
+        closed: () => laterButton?.focus(),
+        quickExit: () => on.quickExit(),
+      })
+    : null;
+  laterButton?.addEventListener("click", () => later?.open());
   const section = el(
     "section",
     { class: "kp-chat", "aria-labelledby": "kp-chat-h" },
@@ -80,9 +98,10 @@ export function chatScreen(
     conversations.panels,
     typingLine,
     form,
-    el("div", { class: "kp-chat-actions" }, endButton),
+    el("div", { class: "kp-chat-actions" }, laterButton, endButton),
     conversations.announcer,
     dialog.dialog,
+    later?.dialog ?? null,
   );
 
   form.addEventListener("submit", (event) => {
@@ -103,6 +122,10 @@ export function chatScreen(
     section,
     input,
     endButton,
+    later,
+    codeMade(made) {
+      if (endText) screens.setText(endText, made ? "end_confirm_text_code" : "end_confirm_text");
+    },
     follow(shown) {
       const closed = shown?.closed ?? false;
       input.disabled = closed;
@@ -142,6 +165,8 @@ export function chatScreen(
       screens.clearText(typingLine);
       clearTimeout(bannerTimer);
       banner.hidden = true;
+      later?.reset();
+      if (endText) screens.setText(endText, "end_confirm_text");
     },
   };
 }

@@ -3,7 +3,15 @@ import type { WidgetConfig } from "../config";
 import type { Conversations } from "../conversations";
 import type { Screens } from "../ui";
 import { chatScreen, type ChatHandlers, type ChatView } from "./chat";
-import { closedScreen, connectingScreen, endedScreen, errorScreen, type ClosedScreen, type ErrorScreen } from "./notices";
+import {
+  closedScreen,
+  connectingScreen,
+  endedScreen,
+  errorScreen,
+  type ClosedScreen,
+  type EndedScreen,
+  type ErrorScreen,
+} from "./notices";
 import { startScreen, type StartScreen } from "./start";
 
 export interface AppView {
@@ -11,6 +19,7 @@ export interface AppView {
   closed: ClosedScreen;
   error: ErrorScreen;
   chat: ChatView;
+  ended: EndedScreen;
 }
 
 export interface ScreenHandlers extends ChatHandlers {
@@ -25,18 +34,19 @@ export interface ScreenHandlers extends ChatHandlers {
 export function buildScreens(
   screens: Screens,
   conversations: Conversations,
-  config: Pick<WidgetConfig, "hours" | "openNow" | "opensAt" | "portalUrl" | "quickExitUrl">,
+  config: Pick<WidgetConfig, "hours" | "openNow" | "opensAt" | "portalUrl" | "quickExitUrl" | "returnCode">,
   on: ScreenHandlers,
 ): AppView {
-  const start = startScreen(screens, config, on);
+  const start = startScreen(screens, config, on, config.returnCode !== null);
   const closed = closedScreen(screens, config.portalUrl);
   const error = errorScreen(screens, on);
-  const chat = chatScreen(screens, conversations, config.quickExitUrl, on);
+  const chat = chatScreen(screens, conversations, config.quickExitUrl, on, config.returnCode);
   screens.add("start", start.section);
   screens.add("connecting", connectingScreen());
   screens.add("closed", closed.section);
   screens.add("error", error.section);
   screens.add("chat", chat.section);
-  screens.add("ended", endedScreen(on));
-  return { start, closed, error, chat };
+  const ended = endedScreen(screens, on);
+  screens.add("ended", ended.section);
+  return { start, closed, error, chat, ended };
 }

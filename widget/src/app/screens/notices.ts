@@ -39,7 +39,7 @@ export function closedScreen(screens: Screens, portalUrl: string): ClosedScreen 
   };
 }
 
-export type ErrorKey = "error_busy" | "error_start" | "error_browser";
+export type ErrorKey = "error_busy" | "error_start" | "error_browser" | "error_code";
 
 export interface ErrorScreen {
   section: HTMLElement;
@@ -61,8 +61,21 @@ export function errorScreen(screens: Screens, on: { retry(): void }): ErrorScree
   };
 }
 
-export function endedScreen(on: { newChat(): void }): HTMLElement {
+export interface EndedScreen {
+  section: HTMLElement;
+  /** The chat ended with a return code: say that the visitor can come back. */
+  withCode(made: boolean): void;
+}
+
+export function endedScreen(screens: Screens, on: { newChat(): void }): EndedScreen {
   const newChatButton = t("button", "new_chat", { type: "button", class: "kp-primary" });
   newChatButton.addEventListener("click", () => on.newChat());
-  return el("section", {}, t("h1", "ended_heading", { tabindex: "-1" }), t("p", "ended_text"), newChatButton);
+  const text = t("p", "ended_text");
+  const section = el("section", {}, t("h1", "ended_heading", { tabindex: "-1" }), text, newChatButton);
+  return {
+    section,
+    withCode(made) {
+      screens.setText(text, made ? "ended_text_code" : "ended_text");
+    },
+  };
 }

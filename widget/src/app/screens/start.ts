@@ -2,7 +2,7 @@
 import { formatOpening } from "../hours";
 import type { Language } from "../i18n";
 import { el, t, type Screens } from "../ui";
-import { codeEntry } from "./code";
+import { codeEntry, type ReturnEntry } from "./code";
 
 export interface StartConfig {
   /** The weekly opening hours as text, per language (from the portal). */
@@ -17,13 +17,24 @@ export interface StartScreen {
   refresh(): void;
   /** The outreach code typed under "I have a code", if any. */
   code(): string | null;
+  /** A return code typed there, with its second word, if any. */
+  returnCode(): ReturnEntry | null;
+  /** Forget the second word typed; `code`: a return code too. */
+  clearCode(code: boolean): void;
+  /** Back to the code fields after a refused return. */
+  codeAgain(): void;
 }
 
-export function startScreen(screens: Screens, config: StartConfig, on: { start(): void; warm(): void }): StartScreen {
+export function startScreen(
+  screens: Screens,
+  config: StartConfig,
+  on: { start(): void; warm(): void },
+  returnCodes = false,
+): StartScreen {
   const startButton = t("button", "start_button", { type: "button", class: "kp-primary" });
   const hoursLine = el("p", { class: "kp-hours" });
   const closedNowLine = el("p", { class: "kp-closed-now", hidden: "" });
-  const code = codeEntry(on);
+  const code = codeEntry(on, returnCodes);
   const section = el(
     "section",
     { "aria-labelledby": "kp-start-h" },
@@ -59,5 +70,5 @@ export function startScreen(screens: Screens, config: StartConfig, on: { start()
     if (when) screens.setText(closedNowLine, "closed_now", { when });
   }
 
-  return { section, refresh, code: code.value };
+  return { section, refresh, code: code.value, returnCode: code.returnCode, clearCode: code.clear, codeAgain: code.again };
 }

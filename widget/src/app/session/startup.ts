@@ -21,6 +21,7 @@ import {
 import { OnlySignedDevicesIsolationMode, type CryptoApi } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 import type { SessionInfo } from "../api";
+import { cryptoCallbacks, deviceKeysUploaded, takeUp, type SecretKey } from "./recovery";
 import { until } from "./wait";
 
 /** The visitor speaks first (DESIGN.md rule 7): the bot greets in reply to this event. */
@@ -33,6 +34,12 @@ export const START_EVENT = "nl.keerpunt.start";
  */
 export const TIMELINE_LIMIT = 100;
 
+/**
+ * A returning visitor's first sync brings the earlier conversation: up to this many events of
+ * each room (a longer conversation shows its last HISTORY_LIMIT events).
+ */
+export const HISTORY_LIMIT = 500;
+
 type Leveled = { setLevel?: (level: string, persist?: boolean) => void };
 
 /**
@@ -43,10 +50,14 @@ export function quietLogger(log: Leveled = logger as unknown as Leveled): void {
   log.setLevel?.("warn", false);
 }
 
-/** A client for the session's account and device, with in-memory Rust crypto in strict mode. */
+/**
+ * A client for the session's account and device, with in-memory Rust crypto in strict mode.
+ * `secret`: the return code's 4S key, handed to js-sdk when it asks (session/recovery.ts).
+ */
 export async function cryptoClient(
   info: SessionInfo,
   create: typeof createClient = createClient,
+  secret?: SecretKey,
 ): Promise<{ client: MatrixClient; crypto: CryptoApi }> {
   const client = create({
     baseUrl: info.homeserver,
@@ -56,6 +67,7 @@ export async function cryptoClient(
     store: new MemoryStore(),
     cryptoStore: new MemoryCryptoStore(),
     timelineSupport: false,
+    ...(secret ? { cryptoCallbacks: cryptoCallbacks(secret) } : {}),
   });
   await client.initRustCrypto({ useIndexedDB: false });
   const crypto = client.getCrypto();
@@ -112,16 +124,15 @@ export interface BeginSteps {
   signal?: AbortSignal;
 }
 
-/**
- * Cross-sign, sync, join, and speak first. Rejects (sending nothing) when nobody can read us, or
- * when `steps.signal` is aborted.
- */
-export async function begin(steps: BeginSteps, language: string): Promise<void> {
-  const { client, crypto, info, trust, signal } = steps;
-  signal?.throwIfAborted();
-  const filter = new Filter(info.user_id);
-  filter.setDefinition({ room: { timeline: { limit: TIMELINE_LIMIT } } });
-  const prepared = new Promise<void>((resolve) => {
+function timelineFilter(user: string, limit: number): Filter {
+  const filter = new Filter(user);
+  filter.setDefinition({ room: { timeline: { limit } } });
+  return filter;
+}
+
+/** Resolves when the client's first sync is done (its events are in local state). */
+function firstSync(client: Pick<MatrixClient, "on" | "off">): Promise<void> {
+  return new Promise<void>((resolve) => {
     const onSync = (state: SyncState): void => {
       if (state === SyncState.Prepared || state === SyncState.Syncing) {
         client.off(ClientEvent.Sync, onSync);
@@ -130,6 +141,17 @@ export async function begin(steps: BeginSteps, language: string): Promise<void> 
     };
     client.on(ClientEvent.Sync, onSync);
   });
+}
+
+/**
+ * Cross-sign, sync, join, and speak first. Rejects (sending nothing) when nobody can read us, or
+ * when `steps.signal` is aborted.
+ */
+export async function begin(steps: BeginSteps, language: string): Promise<void> {
+  const { client, crypto, info, trust, signal } = steps;
+  signal?.throwIfAborted();
+  const filter = timelineFilter(info.user_id, TIMELINE_LIMIT);
+  const prepared = firstSync(client);
   // Independent round trips at once: cross-signing (the first upload of a fresh account's keys
   // needs no interactive auth), the first sync, joining the case room (we were invited in
   // createRoom) and the bot's device keys. Nothing is sent before all of them are done.
@@ -164,4 +186,34 @@ export async function begin(steps: BeginSteps, language: string): Promise<void> 
   signal?.throwIfAborted();
   await steps.send(info.room_id, START_EVENT, { language });
   performance.mark("kp-start-sent");
+}
+
+export interface ResumeSteps extends Omit<BeginSteps, "client" | "crypto" | "send"> {
+  client: Pick<MatrixClient, "on" | "off" | "getRoom" | "downloadKeysForUsers" | "secretStorage">;
+  crypto: Parameters<typeof takeUp>[1];
+}
+
+/**
+ * A returning visitor (docs/return-code.md "Returning"), on a device that logged in with the
+ * code's login secret: sync (the case room is joined already; the first sync brings the earlier
+ * conversation), then take up the visitor's identity from 4S and sign this device, and with
+ * `history` restore the keys (session/recovery.ts). Nothing is sent: the counsellor and the bot
+ * know the visitor already, and the bot tells the counsellor about the return.
+ */
+export async function resume(steps: ResumeSteps, history: boolean): Promise<void> {
+  const { client, crypto, info, trust, signal } = steps;
+  signal?.throwIfAborted();
+  const prepared = firstSync(client);
+  await Promise.all([
+    steps.startClient({ lazyLoadMembers: false, filter: timelineFilter(info.user_id, HISTORY_LIMIT) }).then(() => prepared),
+    trust.prefetch?.([info.bot]),
+  ]);
+  signal?.throwIfAborted();
+  // js-sdk uploads the new device's keys after the first sync; a signature before that is refused.
+  await deviceKeysUploaded(client, { user: info.user_id, device: info.device_id }, 15000);
+  signal?.throwIfAborted();
+  await takeUp(client, crypto, info.user_id, history);
+  signal?.throwIfAborted();
+  await trust.requireOwnSignature();
+  performance.mark("kp-restored");
 }

@@ -33,25 +33,37 @@ export interface TimelineDeps {
   /** One of our own messages was redacted: its key on screen, forgotten by the outbox; else null. */
   forgetOwn(eventId: string): string | null;
   crypto: Backend;
+  /**
+   * A returning visitor's first sync (the earlier conversation) is under way: "show" it as
+   * history (our own earlier messages too, the bot's questions without buttons, no queue news),
+   * or "hide" it ("return without history"); null once the chat is live.
+   */
+  replaying?(): "show" | "hide" | null;
 }
 
 export class Timeline {
   /** Keys of events shown on screen: a later decryption updates them in place. */
   private readonly shown = new Set<string>();
   private readonly retryDecrypt = new Set<TimelineEvent>();
+  /** Keys of the earlier conversation's events (shown as history: see TimelineDeps.replaying). */
+  private readonly history = new Set<string>();
 
   constructor(private readonly deps: TimelineDeps) {}
 
   /** A new event at the end of a room's timeline. */
   arrived(roomId: string, event: TimelineEvent): void {
     if (!this.deps.rooms.has(roomId)) return;
+    const replay = this.deps.replaying?.() ?? null;
+    if (replay === "hide") return; // "return without history": nothing from before
     const target = redactedId(event);
     if (target !== null) return this.redacted(roomId, target);
-    if (event.getSender() === this.deps.me || event.isState()) return;
+    // Our own live messages are the outbox's; our earlier ones come back as history.
+    if ((event.getSender() === this.deps.me && !replay) || event.isState()) return;
     if (!isShownType(event.getWireType())) return;
     this.shown.add(eventKey(event));
+    if (replay) this.history.add(eventKey(event));
     this.render(event);
-    this.deps.markRead(event);
+    if (!replay) this.deps.markRead(event);
   }
 
   /** An event was decrypted (or failed to be). */
@@ -84,6 +96,7 @@ export class Timeline {
 
   clear(): void {
     this.shown.clear();
+    this.history.clear();
     this.retryDecrypt.clear();
   }
 
@@ -100,6 +113,14 @@ export class Timeline {
       organisation: rooms.organisation(roomId, sender),
     });
     const rendered = renderEvent(event, { bot, name });
+    if (this.history.has(eventKey(event))) {
+      // Shown neutrally, as it was: no shield, no buttons to answer again, no queue news.
+      rendered.bot = null;
+      if (rendered.kind === "message") {
+        const mine = sender === this.deps.me;
+        rendered.view = { ...rendered.view, prompt: null, ...(mine ? { from: "me" as const, name: null } : {}) };
+      }
+    }
     for (const news of rendered.bot ? botNews(kind, rendered.bot) : []) {
       if (news.kind === "queue") callbacks.queue(news.info);
       else if (news.kind === "closed") callbacks.closed(roomId);

@@ -53,16 +53,36 @@ export interface LiveSession {
   send(room: string, body: string, reply?: { prompt: string; option: string }): Promise<void>;
   retry(key: string): Promise<void>;
   typing(room: string, active: boolean): void;
+  /** Keep the history for a return code: 4S under `key`, a key backup, a dehydrated device. */
+  protect(key: Uint8Array): Promise<void>;
+  /** Wait (at most `limitMs`) until the key backup holds every key; false if it did not. */
+  settle(limitMs: number): Promise<boolean>;
   stop(): void;
+}
+
+/** A visitor who came back with a return code (docs/return-code.md "Returning"). */
+export interface Returning {
+  /** The 4S key derived from the code and the second word. */
+  ssss: Uint8Array;
+  /** Restore the earlier conversation; false: "return without history". */
+  history: boolean;
 }
 
 export interface SessionModule {
   warmUp(): void;
   ChatSession: {
     /**
-     * Set up crypto, sync, join and speak first. `signal` aborted (the app was torn down): stop
+     * Set up crypto, sync, join and speak first (or, `returning`, take up the visitor's identity
+     * and restore the earlier conversation: nothing is sent). `signal` aborted (the app was torn down): stop
      * the client at once, send nothing more, and reject.
      */
-    open(info: SessionInfo, language: string, callbacks: SessionCallbacks, names: Names, signal?: AbortSignal): Promise<LiveSession>;
+    open(
+      info: SessionInfo,
+      language: string,
+      callbacks: SessionCallbacks,
+      names: Names,
+      signal?: AbortSignal,
+      returning?: Returning,
+    ): Promise<LiveSession>;
   };
 }

@@ -1,0 +1,335 @@
+"""Issue 17's acceptance run for the anonymous return code, in Chromium against the real stack
+(Synapse with MSC3814 on, the bots with ``return_code.enabled``, a cross-signed counsellor in
+strict mode). docs/return-code.md is the contract.
+
+- The whole life of a code: a visitor makes one and leaves; the counsellor writes while they are
+  away; a new browser profile comes back with code and word, reads the earlier conversation and
+  the follow-up, the chat goes on both ways, the counsellor is told on the card; the code
+  rotated (the old one is refused like an unknown one); the visitor leaves again, and three
+  wrong words erase the chat, tell the counsellor and kill the code.
+- "Return without history": the returning device shows nothing from before, the case re-links,
+  and the key backup a found code would open holds nothing from before.
+
+Covered by the bots' tests and not repeated here: an expired code is erased at expiry and the
+purge leaves only counts (tests/core/test_return_code.py
+``test_an_expired_code_erases_the_case_and_the_purge_leaves_only_counts`` and
+``test_the_expiry_sweep_ends_a_dormant_case_nobody_came_back_to``); the lock, the password set
+without signing out and the dehydrated device kept on a real Synapse
+(tests/e2e/bots/test_return_code.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from bots.db.system_room import SystemRoomStore
+from bots.limits import TokenBuckets
+from bots.sessions import Sessions
+from bots.texts import text
+from tests.support.browser import Stack, fulfil_neutral
+from tests.support.matrix_clients import ClientFactory
+from tests.support.staff import Observer, add_counsellor
+from tests.support.synapse import SynapseProcess, start_synapse
+from tests.support.visitor import post_session
+from tests.support.waiting import wait_until
+from tests.support.widget import (
+    answer_triage_with_buttons,
+    case_of,
+    claim_and_join,
+    open_chat_page,
+    start_chat,
+    storage_of,
+    visitor_says,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+ENABLED = {"return_code": {"enabled": True}}
+WORD = "zonnebloem"
+UNDECRYPTABLE = "Dit bericht kan niet geopend worden."
+
+
+@pytest.fixture(scope="module")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseProcess]:
+    """A Synapse rendered with return codes on (MSC3814, dehydrated devices)."""
+    proc = start_synapse(Path(tmp_path_factory.mktemp("synapse-return")), overrides=ENABLED)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def extra_config() -> dict[str, Any]:
+    return ENABLED
+
+
+@pytest.fixture(autouse=True)
+def fresh_return_limit(stack: Stack) -> None:
+    """Every request of the suite comes from 127.0.0.1, and code and return API share a limit of
+    10 per client and hour (not raised by config): each test starts with a full one."""
+    service = stack.bots.service
+    assert service is not None
+    limiter = service.app.plug(Sessions).return_limiter
+    limiter.per_client = TokenBuckets(int(limiter.per_client.capacity), 3600.0)
+
+
+@pytest.fixture
+async def fresh(browser: Browser) -> AsyncIterator[Any]:
+    """New browser profiles on demand (each one a new, empty, in-memory profile: "another device")."""
+    opened: list[BrowserContext] = []
+
+    async def profile() -> Page:
+        context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="nl-NL")
+        await context.route("https://neutral.test/**", fulfil_neutral)
+        opened.append(context)
+        page = await context.new_page()
+        page.on("console", lambda msg: print(f"[console.{msg.type}] {msg.text}"))
+        return page
+
+    yield profile
+    for context in opened:
+        await context.close()
+
+
+# --- the derivation, done again in Python (docs/return-code.md): the contract both sides keep ---
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def derived(code: str, word: str) -> dict[str, str]:
+    """lookup and verifier of a code as shown ("tafel-regen-vosje-mantel") and a second word."""
+    words, second = code.strip().lower().encode(), word.strip().lower().encode()
+    lookup = hashlib.pbkdf2_hmac("sha512", words, b"nl.keerpunt.return.v1.lookup", 500_000, 32)
+    master = hashlib.pbkdf2_hmac("sha512", words + b"\x00" + second, b"nl.keerpunt.return.v1.master", 500_000, 64)
+    prk = hmac.new(b"\x00" * 32, master, hashlib.sha256).digest()
+    verifier = hmac.new(prk, b"verifier\x01", hashlib.sha256).digest()
+    return {"lookup": b64(lookup), "verifier": b64(verifier)}
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+async def make_code(page: Page, word: str = WORD) -> str:
+    """ "Wil je later verder praten?" → yes → a second word → the code shown (and closed again)."""
+    await page.get_by_role("button", name="Wil je later verder praten?").click()
+    dialog = page.locator("dialog.kp-later")
+    await expect(dialog).to_contain_text("kan dit gesprek lezen")  # what a code cannot do
+    await dialog.get_by_role("button", name="Ja, maak een code").click()
+    await dialog.get_by_label("Kies een geheim woord").fill(word)
+    await dialog.get_by_role("button", name="Maak mijn code").click()
+    return await read_code(page)
+
+
+async def read_code(page: Page) -> str:
+    shown = page.locator("#kp-later-code")
+    await expect(shown).to_have_text(re.compile(r"^[a-z]+(-[a-z]+){3}$"), timeout=30000)
+    code = await shown.inner_text()
+    await page.locator("dialog.kp-later").get_by_role("button", name="Klaar").click()
+    return code
+
+
+async def end_chat(page: Page) -> None:
+    await page.get_by_role("button", name="Gesprek stoppen").click()
+    await page.get_by_role("button", name="Ja, stoppen").click()
+    await expect(page.locator("h1", has_text="Het gesprek is gestopt")).to_be_visible(timeout=30000)
+    await expect(page.get_by_text("Met je code en je geheime woord kun je later terugkomen.")).to_be_visible()
+
+
+async def come_back(page: Page, stack: Stack, code: str, word: str = WORD, *, history: bool = True) -> None:
+    await open_chat_page(page, stack)
+    await page.get_by_role("button", name="Ik heb een code").click()
+    await page.get_by_label("Jouw code").fill(code.replace("-", " "))
+    await page.get_by_label("Jouw geheime woord").fill(word)
+    if not history:
+        await page.get_by_label("Kom terug zonder het eerdere gesprek").check()
+    await page.locator("button.kp-primary", has_text="Start").click()
+
+
+async def refused(page: Page) -> None:
+    await expect(page.locator(".kp-error-text")).to_have_text(text_nl_error(), timeout=30000)
+
+
+def text_nl_error() -> str:
+    """The one text for an unknown, expired, used-up or wrong code (no oracle)."""
+    return (
+        "Met deze code en dit woord kunnen we geen gesprek openen. Kijk of je alles goed hebt getypt."
+        " Lukt het niet? Begin dan een nieuw gesprek."
+    )
+
+
+async def queue_post(stack: Stack, counsellor: Observer, bodies: set[str]) -> None:
+    queue_room = await SystemRoomStore(stack.bots.db).get("queue")
+    assert queue_room is not None
+    await counsellor.wait_message(
+        queue_room, stack.bots.user_id, lambda e: e["content"].get("body") in bodies, within=30, what=str(bodies)
+    )
+
+
+async def knows_devices(stack: Stack, counsellor: Observer, user: str, operator: str) -> None:
+    """The counsellor's client has seen the visitor's device list change (the dehydrated device
+    in, the others out), as Element does by syncing all the time; the test client syncs on demand."""
+    status, body = await stack.matrix("GET", f"/_synapse/admin/v2/users/{quote(user)}/devices", operator)
+    assert status == 200, body
+    devices = {d["device_id"] for d in body["devices"]}
+    client = counsellor.user.client
+
+    async def known() -> bool:
+        await counsellor.sync()
+        if client.should_query_keys:
+            await client.keys_query()
+        return devices <= {d.id for d in client.device_store.active_user_devices(user)}
+
+    await wait_until(known, within=20, what="the counsellor's client to see the dehydrated device")
+
+
+async def account(stack: Stack, user: str, operator: str) -> dict[str, Any]:
+    status, body = await stack.matrix("GET", f"/_synapse/admin/v2/users/{quote(user)}", operator)
+    assert status == 200, body
+    return dict(body)
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+
+async def test_a_code_brings_the_visitor_back_to_the_whole_conversation_until_wrong_words_erase_it(
+    stack: Stack, fresh: Any, clients: ClientFactory
+) -> None:
+    counsellor = await add_counsellor(clients, stack.config, stack.bots.db, "anna")
+    operator = (await clients.user("operator", admin=True)).registration.access_token
+    page: Page = await fresh()
+    await open_chat_page(page, stack)
+    session = await start_chat(page)
+    room, visitor = session["room_id"], session["user_id"]
+    await answer_triage_with_buttons(page)
+    await claim_and_join(stack, counsellor, session)
+    await counsellor.say(room, "Hoi, ik ben Anna.")
+    await expect(page.get_by_text("Hoi, ik ben Anna.")).to_be_visible(timeout=30000)
+    await visitor_says(page, "Ik moet zo weg, maar wil later verder.")
+    await counsellor.wait_for(lambda: "Ik moet zo weg, maar wil later verder." in counsellor.bodies(room, visitor))
+
+    code = await make_code(page)
+    await expect(page.get_by_text("Je hebt een code.", exact=False)).to_be_visible()
+    await end_chat(page)
+    assert await storage_of(page) == {"local": 0, "session": 0, "idb": [], "caches": [], "cookie": ""}
+    await page.context.close()
+    case = await case_of(stack, visitor)
+    assert case.state == "dormant"
+    assert (await account(stack, visitor, operator))["locked"] is True
+
+    # Written while the visitor is away: only the dehydrated device can receive its key.
+    await knows_devices(stack, counsellor, visitor, operator)
+    await counsellor.say(room, "Ik ben er nog. Schrijf gerust als je terug bent.")
+
+    back: Page = await fresh()
+    await come_back(back, stack, code)
+    for earlier in ("Hoi, ik ben Anna.", "Ik ben er nog. Schrijf gerust als je terug bent."):
+        await expect(back.get_by_text(earlier)).to_be_visible(timeout=60000)
+    await expect(back.locator(".kp-msg--me", has_text="Ik moet zo weg, maar wil later verder.")).to_be_visible()
+    await expect(back.get_by_text("Je eerdere gesprek")).to_be_visible()
+    await expect(back.get_by_text(UNDECRYPTABLE)).to_have_count(0)
+    await expect(back.locator(".kp-options button:enabled")).to_have_count(0)  # old questions stay answered
+    # The code rotated: a new one, shown at once; the old one is used up.
+    new_code = await read_code(back)
+    assert new_code != code
+    await queue_post(
+        stack,
+        counsellor,
+        {
+            text("nl", key, number=session["case"], days=0)
+            for key in ("queue.staff.returned_to_you", "queue.staff.returned_to_queue")
+        },
+    )
+
+    # The chat goes on, in strict mode, both ways.
+    await visitor_says(back, "Ik ben terug.")
+    await counsellor.wait_for(lambda: "Ik ben terug." in counsellor.bodies(room, visitor), what="the return message")
+    await counsellor.say(room, "Fijn dat je terug bent.")
+    await expect(back.get_by_text("Fijn dat je terug bent.")).to_be_visible(timeout=30000)
+    assert counsellor.undecryptable == {}
+
+    status, answer, _ = await post_session(
+        stack.bots.api, derived(code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url
+    )
+    assert (status, answer) == (403, {"error": "unknown_code"}), "a used-up code is refused like an unknown one"
+
+    # Away again with the new code; three wrong words erase the chat.
+    await end_chat(back)
+    assert (await case_of(stack, visitor)).state == "dormant"
+    thief: Page = await fresh()
+    await come_back(thief, stack, new_code, "paardebloem")
+    await refused(thief)
+    for _ in range(2):
+        await thief.get_by_role("button", name="Opnieuw proberen").click()
+        await thief.get_by_label("Jouw geheime woord").fill("madeliefje")
+        await thief.locator("button.kp-primary", has_text="Start").click()
+        await refused(thief)
+    await queue_post(stack, counsellor, {text("nl", "queue.staff.code_wrong", number=session["case"])})
+    await wait_until(lambda: _erased(stack, visitor, operator), within=30, what="the visitor's account to be erased")
+    status, answer, _ = await post_session(
+        stack.bots.api, derived(new_code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url
+    )
+    assert (status, answer) == (403, {"error": "unknown_code"}), "the right word no longer opens anything"
+
+
+async def _erased(stack: Stack, user: str, operator: str) -> bool:
+    return bool((await account(stack, user, operator))["deactivated"])
+
+
+async def test_a_return_without_history_reads_nothing_from_before_and_relinks_the_case(
+    stack: Stack, fresh: Any, clients: ClientFactory
+) -> None:
+    counsellor = await add_counsellor(clients, stack.config, stack.bots.db, "bram")
+    operator = (await clients.user("operator2", admin=True)).registration.access_token
+    page: Page = await fresh()
+    await open_chat_page(page, stack)
+    session = await start_chat(page)
+    room, visitor = session["room_id"], session["user_id"]
+    await stack.invite(room, counsellor.user_id)
+    await counsellor.join(room)
+    await counsellor.say(room, "Dit is van eerder.")
+    await expect(page.get_by_text("Dit is van eerder.")).to_be_visible(timeout=30000)
+    code = await make_code(page)
+    status, before = await stack.matrix("GET", "/_matrix/client/v3/room_keys/version", session["access_token"])
+    assert status == 200, before
+    await end_chat(page)
+    await page.context.close()
+    await knows_devices(stack, counsellor, visitor, operator)
+    await counsellor.say(room, "Ook van eerder, terwijl je weg was.")
+
+    back: Page = await fresh()
+    async with back.expect_response("**/_matrix/client/v3/login") as login:
+        await come_back(back, stack, code, history=False)
+    token = (await (await login.value).json())["access_token"]
+    await expect(back.get_by_text("Eerdere berichten zie je hier niet.", exact=False)).to_be_visible(timeout=60000)
+    await read_code(back)  # rotated: the new code's 4S holds a new backup
+    # Not checked here: UNDECRYPTABLE. A case that returns to the queue gets the bot's queue line
+    # at once, before this device is signed, and the bots (strict) withhold its key: a known
+    # defect of the return path (docs/return-code.md "Known limits"), not history leaking.
+    for earlier in ("Dit is van eerder.", "Ook van eerder, terwijl je weg was."):
+        await expect(back.get_by_text(earlier)).to_have_count(0)
+    case = await case_of(stack, visitor)
+    assert case.state == "open" and case.room_id == room
+
+    await visitor_says(back, "Ik ben terug, zonder het oude gesprek.")
+    await counsellor.wait_for(
+        lambda: "Ik ben terug, zonder het oude gesprek." in counsellor.bodies(room, visitor), what="the message"
+    )
+    await counsellor.say(room, "Welkom terug.")
+    await expect(back.get_by_text("Welkom terug.")).to_be_visible(timeout=30000)
+
+    # What a found new code would open: a new backup; the one holding the earlier keys is gone.
+    status, now = await stack.matrix("GET", "/_matrix/client/v3/room_keys/version", token)
+    assert status == 200 and now["version"] != before["version"], now
+    status, _ = await stack.matrix("GET", f"/_matrix/client/v3/room_keys/version/{before['version']}", token)
+    assert status == 404
