@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # An untrusted device seen in the cache is looked up again when the entry is older than this.
 RECHECK_UNTRUSTED_AFTER = 2.0
+# A visitor returning with a code signs in on a new device and signs it a second or two later:
+# messages to their room wait this long for it (expect_new_device) before they leave without it.
+NEW_DEVICE_GRACE = 10.0
 
 
 def _single_ed25519(key_obj: dict[str, Any] | None, usage: str, user_id: str) -> str | None:
@@ -155,12 +158,45 @@ class TrustPolicy:
         self.pins = pins
         self.clock = clock
         self._cache: dict[UserID, _Entry] = {}
+        self._expected: dict[UserID, tuple[float, frozenset[str]]] = {}
         # Told when a user's master key differs from the pinned one (set by bots.app).
         self.on_change: Callable[[UserID, str], Awaitable[None]] | None = None
 
     def forget(self, users: Iterable[str]) -> None:
         for user in users:
             self._cache.pop(UserID(user), None)
+
+    def drop(self, users: Iterable[str]) -> None:
+        """Forget ``users`` for good (their case ended): cached keys and unsigned devices."""
+        gone = {UserID(u) for u in users}
+        self.forget(gone)
+        for user in gone:
+            self._expected.pop(user, None)
+
+    async def expect_new_device(self, user: UserID) -> None:
+        """``user`` is about to sign in on a new device and sign it (a visitor returning with a
+        code): until a signed device appears that is not there now, or NEW_DEVICE_GRACE passed,
+        ``settling`` holds messages to their rooms. The bot may not even know of the device yet
+        when it sends, so the first-seen-unsigned rule alone cannot catch it."""
+        known = await self.cross_signed_devices(user)
+        self._expected[user] = (self.clock.monotonic(), frozenset(known))
+
+    def settling(self, users: Iterable[str]) -> bool:
+        """Whether one of ``users`` is expected on a new device not signed yet (after ``apply``,
+        which refreshes their keys): a send to their room waits for it."""
+        members = {UserID(u) for u in users}
+        now = self.clock.monotonic()
+        for user in members & self._expected.keys():
+            since, known = self._expected[user]
+            entry = self._cache.get(user)
+            signed_new = entry is not None and any(
+                device not in known and device_cross_signed(entry.keys, device) for device in entry.keys.devices
+            )
+            if signed_new or now - since >= NEW_DEVICE_GRACE:
+                del self._expected[user]
+            else:
+                return True
+        return False
 
     async def refresh(self, users: Iterable[UserID]) -> None:
         wanted = sorted(set(users))

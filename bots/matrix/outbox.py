@@ -111,6 +111,10 @@ class OutboxSender:
             if client.should_query_keys:
                 await client.keys_query()
             await self.trust.apply(client, list(room.users))
+            if self.trust.settling(room.users):
+                # A member's new device is not signed yet (a visitor's widget signs its device
+                # right after logging in): wait for it a little, or it could not read this.
+                return False
         content = message.content
         try:
             if needs_upload(content):

@@ -110,7 +110,7 @@ class SyncLoop:
 
     async def _handle(self, resp: SyncResponse) -> None:
         self.trust.forget(resp.device_list.changed)
-        self.trust.forget(resp.device_list.left)
+        self.trust.drop(resp.device_list.left)
         for room_id, info in resp.rooms.join.items():
             events = list(info.timeline.events)
             if self._gap(info.timeline) and self.token:

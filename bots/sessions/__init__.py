@@ -83,6 +83,7 @@ class Sessions:
                 max_wrong=cfg.return_code.max_wrong,
                 staff_language=parts.staff_language,
                 changed=parts.wakeups.changed,
+                expect_device=parts.trust.expect_new_device,
             )
             manager.dormant = codes.end_with_code
             workers.append(Periodic("return codes", codes.step))

@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bots.clock import Clock, millis
@@ -70,6 +70,7 @@ class ReturnCodes:
         max_wrong: int,
         staff_language: Language,
         changed: Callable[[], None] = lambda: None,
+        expect_device: Callable[[UserID], Awaitable[None]] | None = None,
     ) -> None:
         self.admin = admin
         self.stores = stores
@@ -79,6 +80,9 @@ class ReturnCodes:
         self.max_wrong = max_wrong
         self.staff_language = staff_language
         self.changed = changed  # wakes the queue worker (cards, posts)
+        # Told before the case wakes that the visitor is about to sign in on a new device, so the
+        # bots' messages to the room wait for it (TrustPolicy.expect_new_device).
+        self.expect_device = expect_device
         self.accounts = VisitorAccounts(admin, stores.cases, clock)
 
     async def _visitor_case(self, token: str) -> Case:
@@ -154,6 +158,8 @@ class ReturnCodes:
                 await self.end(case, "code_wrong")
             return None
         await self.admin.set_locked(case.visitor, False)
+        if self.expect_device is not None:
+            await self.expect_device(case.visitor)
         async with self.stores.transaction():
             await self.stores.codes.forget(case.id)  # used up
             if not await self.stores.cases.wake(case.id, now):

@@ -80,6 +80,7 @@ async def test_returning_reopens_the_case_with_its_counsellor_and_uses_the_code_
     assert back is not None and back.user_id == visitor.user_id and back.room_id == visitor.room_id
     assert back.days == 3
     assert visitor.user_id not in core.matrix.locked
+    assert core.trust.expected == [visitor.user_id]  # the bots wait for the new device before writing
     core.bot.parts.wakeups.changed()
     await core.settle()
     assert (await core.case(visitor)).state == "open"

@@ -271,11 +271,18 @@ class FakeTrust:
 
     def __init__(self) -> None:
         self.untrusted: set[str] = set()
+        self.expected: list[str] = []  # visitors announced on a new device (a return)
         self.on_change: Any = None
         self.devices: dict[str, set[str]] = {}  # a user's cross-signed devices (default: one)
 
     async def sent_by_trusted_device(self, client: Any, room_id: str, event: Event) -> bool:
         return event.sender not in self.untrusted
+
+    def settling(self, users: Any) -> bool:
+        return False
+
+    async def expect_new_device(self, user: str) -> None:
+        self.expected.append(user)
 
     async def all_devices_cross_signed(self, user: str) -> bool:
         return user not in self.untrusted

@@ -313,9 +313,10 @@ async def test_a_return_without_history_reads_nothing_from_before_and_relinks_th
     token = (await (await login.value).json())["access_token"]
     await expect(back.get_by_text("Eerdere berichten zie je hier niet.", exact=False)).to_be_visible(timeout=60000)
     await read_code(back)  # rotated: the new code's 4S holds a new backup
-    # Not checked here: UNDECRYPTABLE. A case that returns to the queue gets the bot's queue line
-    # at once, before this device is signed, and the bots (strict) withhold its key: a known
-    # defect of the return path (docs/return-code.md "Known limits"), not history leaking.
+    # The case went back to the queue: the bot's queue line waits for this device to be signed
+    # (bots.crypto.trust.NEW_DEVICE_GRACE), so it is readable here.
+    await expect(back.locator(".kp-msg--bot").last).to_be_visible(timeout=30000)
+    await expect(back.get_by_text(UNDECRYPTABLE)).to_have_count(0)
     for earlier in ("Dit is van eerder.", "Ook van eerder, terwijl je weg was."):
         await expect(back.get_by_text(earlier)).to_have_count(0)
     case = await case_of(stack, visitor)
