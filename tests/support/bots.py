@@ -33,6 +33,8 @@ from bots.service import BotsService
 from bots.sessions import Sessions
 from bots.sessions.domain import SessionManager
 from bots.sessions.retention import RetentionTask
+from bots.stats import Statistics
+from bots.stats.worker import StatsWorker
 from keerpunt.config import Config, merge
 
 from .synapse import ALWAYS_OPEN, SynapseProcess, free_port, make_test_config
@@ -153,6 +155,14 @@ class InProcessBots:
     def handover_worker(self) -> HandoverWorker:
         assert self.service is not None
         worker = self.service.app.plug(Handovers).worker
+        assert worker is not None
+        return worker
+
+    @property
+    def statistics(self) -> StatsWorker:
+        """The running statistics worker (a test wakes it rather than wait for its idle round)."""
+        assert self.service is not None
+        worker = self.service.app.plug(Statistics).worker
         assert worker is not None
         return worker
 
