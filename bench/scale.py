@@ -172,6 +172,7 @@ def main() -> int:
     parser.add_argument("--visitors", default="50,200", help="comma-separated visitor counts (default 50,200)")
     parser.add_argument("--procs", type=int, default=5)
     parser.add_argument("--only", choices=["single", "workers"])
+    parser.add_argument("--keep", action="store_true", help="keep the data dirs and logs (printed at the end)")
     args = parser.parse_args()
     counts = [int(c) for c in args.visitors.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="keerpunt-bench-scale-"))
@@ -184,7 +185,10 @@ def main() -> int:
             print("workers …", flush=True)
             rows += workers(tmp, counts, args.procs)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"data dirs and logs kept in {tmp}", flush=True)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n{'topology':10}{'visitors':>9}{'done':>6}{'sessions/s':>12}{'answer p50':>13}{'p95':>11}")
     for row in rows:
         print(
