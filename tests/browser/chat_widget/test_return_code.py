@@ -334,3 +334,27 @@ async def test_a_return_without_history_reads_nothing_from_before_and_relinks_th
     assert status == 200 and now["version"] != before["version"], now
     status, _ = await stack.matrix("GET", f"/_matrix/client/v3/room_keys/version/{before['version']}", token)
     assert status == 404
+
+
+async def test_when_the_new_code_cannot_be_made_after_a_return_the_visitor_is_told(stack: Stack, fresh: Any) -> None:
+    page: Page = await fresh()
+    await open_chat_page(page, stack)
+    await start_chat(page)
+    code = await make_code(page)
+    await end_chat(page)
+    await page.context.close()
+
+    back: Page = await fresh()
+
+    async def refuse(route: Any) -> None:
+        await route.fulfill(status=503, body="{}", content_type="application/json")
+
+    await back.route("**/api/v1/sessions/code", refuse)  # the rotation after the return fails
+    await come_back(back, stack, code)
+    await expect(back.get_by_text("Je oude code werkt niet meer.", exact=False)).to_be_visible(timeout=60000)
+    # The way to a new code stays open, and the old one is used up (refused like any unknown code).
+    await expect(back.get_by_role("button", name="Wil je later verder praten?")).to_be_visible()
+    status, answer, _ = await post_session(
+        stack.bots.api, derived(code, WORD), path="/api/v1/sessions/return", origin=stack.portal_url
+    )
+    assert (status, answer) == (403, {"error": "unknown_code"})

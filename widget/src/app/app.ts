@@ -349,7 +349,11 @@ export class ChatApp {
       }
     } catch (error) {
       console.warn("keerpunt: no return code:", error instanceof Error ? error.message : error);
-      if (this.session === session && !rotated) view.chat.later?.failed();
+      if (this.session !== session) return;
+      // After a return the old code is used up already: say so, or the visitor would count on
+      // a code that no longer opens anything. The "later" button stays to make a new one.
+      if (rotated) conversations.system(creds.room_id, "return_code_lost");
+      else view.chat.later?.failed();
       return;
     }
     if (this.session !== session) return; // the chat ended meanwhile: show nothing
