@@ -21,22 +21,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
-import tempfile
 import time
-from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 from playwright.async_api import Browser
 
 from bench.common import ms, pct
 from bench.session_start import bare_run
+from bench.stack import partner_page, widget_stack
 from bots.homeserver.admin import SynapseAdmin
-from bots.service import BotsService
-from portal.app import create_app
-from portal.widget import DIST
-from tests.support.browser import HOST_IP, chromium
-from tests.support.synapse import SynapseProcess, start_synapse
+from tests.support.browser import chromium
+from tests.support.synapse import SynapseProcess
 
 BUTTONS = ".kp-msg--bot .kp-options .kp-option"
 # The widget's performance marks (ms since the frame's navigation started), read in the frame.
@@ -87,51 +82,12 @@ def line(name: str, values: list[float]) -> str:
 
 
 async def bench(runs: int) -> None:
-    if not (DIST / "keerpunt-widget.json").is_file():
-        raise SystemExit("build the widget first: make -C widget build")
-    tmp = Path(tempfile.mkdtemp(prefix="keerpunt-bench-first-"))
-    host_page = ""
-
-    async def serve_host(_request: web.Request) -> web.Response:
-        return web.Response(text=host_page, content_type="text/html")
-
-    host_app = web.Application()
-    host_app.router.add_get("/", serve_host)
-    host_runner = web.AppRunner(host_app, access_log=None)
-    await host_runner.setup()
-    await web.TCPSite(host_runner, HOST_IP, 0).start()
-    host = f"http://{HOST_IP}:{host_runner.addresses[0][1]}/"
-    synapse = start_synapse(
-        tmp / "stack",
-        real_password_hashing=True,
-        overrides={
-            "bots": {"rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000}},
-            "portal": {"frame_ancestors": [host.rstrip("/")]},
-        },
-    )
-    config = synapse.config
-    portal = config.portal.public_url
-    bots = BotsService(config)
-    runner: web.AppRunner | None = None
-    try:
-        await bots.start()
-        runner = web.AppRunner(create_app(config), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, config.portal.host, config.portal.port).start()
-        host_page = (
-            '<!doctype html><html lang="nl"><title>Partner</title><h1>Partner</h1>'
-            f'<script src="{portal}/widget/embed.js" async></script></html>'
-        )
+    async with partner_page() as host, widget_stack("first", {"portal": {"frame_ancestors": [host.origin]}}) as synapse:
+        host.embed(synapse.config.portal.public_url)
         async with chromium() as browser:
-            await one_run(browser, host)  # warm up the stack (not the browser: every run is a new profile)
-            results = [await one_run(browser, host) for _ in range(runs)]
+            await one_run(browser, host.url)  # warm up the stack (not the browser: every run is a new profile)
+            results = [await one_run(browser, host.url) for _ in range(runs)]
         bare = await floor(synapse, runs)
-    finally:
-        await host_runner.cleanup()
-        if runner is not None:
-            await runner.cleanup()
-        await bots.stop()
-        synapse.stop()
 
     totals = [total for total, _ in results]
     print(f"first contact, {runs} runs, cold cache (a new Chromium profile each), localhost")

@@ -18,18 +18,12 @@ import argparse
 import asyncio
 import re
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page
 
-from bots.service import BotsService
-from portal.app import create_app
-from portal.widget import DIST
+from bench.stack import widget_stack
 from tests.support.browser import chromium
-from tests.support.synapse import start_synapse
 
 WORD = "zonnebloem"
 
@@ -80,39 +74,16 @@ async def come_back(browser: Browser, portal: str, code: str, message: str) -> f
 
 
 async def bench(n: int) -> None:
-    if not (DIST / "keerpunt-widget.json").is_file():
-        raise SystemExit("build the widget first: make -C widget build")
-    tmp = Path(tempfile.mkdtemp(prefix="keerpunt-bench-return-"))
-    synapse = start_synapse(
-        tmp / "stack",
-        real_password_hashing=True,
-        overrides={
-            "return_code": {"enabled": True},
-            "bots": {"rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000}},
-        },
-    )
-    config = synapse.config
-    portal = config.portal.public_url
-    bots = BotsService(config)
-    runner: web.AppRunner | None = None
-    try:
-        await bots.start()
-        runner = web.AppRunner(create_app(config), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, config.portal.host, config.portal.port).start()
+    async with widget_stack("return", {"return_code": {"enabled": True}}) as synapse:
+        portal = synapse.config.portal.public_url
         times: list[float] = []
         async with chromium() as browser:
             for i in range(n):
                 message = f"Dit schreef ik de vorige keer ({i})."
                 code = await leave_with_code(browser, portal, message)
                 times.append(await come_back(browser, portal, code, message))
-        print(f"return code → earlier conversation shown (Chromium, cold), {n} runs:")
-        print(f"  p50 {statistics.median(times):.2f} s, min {min(times):.2f} s, max {max(times):.2f} s")
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        await bots.stop()
-        synapse.stop()
+    print(f"return code → earlier conversation shown (Chromium, cold), {n} runs:")
+    print(f"  p50 {statistics.median(times):.2f} s, min {min(times):.2f} s, max {max(times):.2f} s")
 
 
 def main() -> None:

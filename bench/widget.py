@@ -22,20 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page, Request
 
-from bots.service import BotsService
-from portal.app import create_app
-from portal.widget import DIST
-from tests.support.browser import HOST_IP, chromium
-from tests.support.synapse import start_synapse
+from bench.stack import partner_page, widget_stack
+from tests.support.browser import chromium
 
 THROTTLE = {"offline": False, "latency": 20, "downloadThroughput": 5_000_000 / 8, "uploadThroughput": 5_000_000 / 8}
 
@@ -115,43 +109,15 @@ def summary(name: str, values: list[float]) -> str:
 
 
 async def bench(n: int) -> None:
-    if not (DIST / "keerpunt-widget.json").is_file():
-        raise SystemExit("build the widget first: make -C widget build")
-    tmp = Path(tempfile.mkdtemp(prefix="keerpunt-bench-widget-"))
-    # The partner page first: its origin must be in portal.frame_ancestors.
-    host_page = ""
-
-    async def serve_host(_request: web.Request) -> web.Response:
-        return web.Response(text=host_page, content_type="text/html")
-
-    host_app = web.Application()
-    host_app.router.add_get("/", serve_host)
-    host_runner = web.AppRunner(host_app, access_log=None)
-    await host_runner.setup()
-    await web.TCPSite(host_runner, HOST_IP, 0).start()
-    host = f"http://{HOST_IP}:{host_runner.addresses[0][1]}/"
-    synapse = start_synapse(
-        tmp / "stack",
-        real_password_hashing=True,
-        overrides={
-            "bots": {"rate_limit": {"per_client_per_hour": 10000, "global_per_minute": 10000}},
-            "portal": {"frame_ancestors": [host.rstrip("/")]},
-        },
-    )
-    config = synapse.config
-    portal = config.portal.public_url
-    homeserver = config.homeserver.public_url
-    bots = BotsService(config)
-    runner: web.AppRunner | None = None
-    try:
-        await bots.start()
-        runner = web.AppRunner(create_app(config), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, config.portal.host, config.portal.port).start()
-        host_page = (
-            '<!doctype html><html lang="nl"><title>Partner</title><h1>Partner</h1>'
-            f'<script src="{portal}/widget/embed.js" async></script></html>'
-        )
+    async with (
+        partner_page() as host_page,
+        widget_stack("widget", {"portal": {"frame_ancestors": [host_page.origin]}}) as synapse,
+    ):
+        config = synapse.config
+        portal = config.portal.public_url
+        homeserver = config.homeserver.public_url
+        host_page.embed(portal)
+        host = host_page.url
 
         async with chromium() as browser:
             # Bytes: before the first click, and from the click to the greeting (cold cache).
@@ -212,12 +178,6 @@ async def bench(n: int) -> None:
         print(summary("session API (account + room)", phases["api"]))
         print(summary("widget (SDK, crypto, sync, join)", phases["widget"]))
         print(summary("start event sent -> greeting shown", phases["bot"]))
-    finally:
-        await host_runner.cleanup()
-        if runner is not None:
-            await runner.cleanup()
-        await bots.stop()
-        synapse.stop()
 
 
 async def _in_fresh(browser: Browser, one: Callable[[BrowserContext], Awaitable[float]]) -> float:
