@@ -20,12 +20,8 @@ without signing out and the dehydrated device kept on a real Synapse
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -38,8 +34,9 @@ from bots.sessions import Sessions
 from bots.texts import text
 from tests.support.browser import Stack, fulfil_neutral
 from tests.support.matrix_clients import ClientFactory
+from tests.support.return_code import ENABLED, derived, synapse_with_return_codes
 from tests.support.staff import Observer, add_counsellor
-from tests.support.synapse import SynapseProcess, start_synapse
+from tests.support.synapse import SynapseProcess
 from tests.support.visitor import post_session
 from tests.support.waiting import wait_until
 from tests.support.widget import (
@@ -54,17 +51,13 @@ from tests.support.widget import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-ENABLED = {"return_code": {"enabled": True}}
 WORD = "zonnebloem"
 UNDECRYPTABLE = "Dit bericht kan niet geopend worden."
 
 
 @pytest.fixture(scope="module")
 def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseProcess]:
-    """A Synapse rendered with return codes on (MSC3814, dehydrated devices)."""
-    proc = start_synapse(Path(tmp_path_factory.mktemp("synapse-return")), overrides=ENABLED)
-    yield proc
-    proc.stop()
+    yield from synapse_with_return_codes(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -101,20 +94,6 @@ async def fresh(browser: Browser) -> AsyncIterator[Any]:
 
 
 # --- the derivation, done again in Python (docs/return-code.md): the contract both sides keep ---
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def derived(code: str, word: str) -> dict[str, str]:
-    """lookup and verifier of a code as shown ("tafel-regen-vosje-mantel") and a second word."""
-    words, second = code.strip().lower().encode(), word.strip().lower().encode()
-    lookup = hashlib.pbkdf2_hmac("sha512", words, b"nl.keerpunt.return.v1.lookup", 500_000, 32)
-    master = hashlib.pbkdf2_hmac("sha512", words + b"\x00" + second, b"nl.keerpunt.return.v1.master", 500_000, 64)
-    prk = hmac.new(b"\x00" * 32, master, hashlib.sha256).digest()
-    verifier = hmac.new(prk, b"verifier\x01", hashlib.sha256).digest()
-    return {"lookup": b64(lookup), "verifier": b64(verifier)}
 
 
 # --- steps ------------------------------------------------------------------------------------

@@ -5,10 +5,8 @@ not built yet."""
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -20,30 +18,23 @@ from bots.ids import RoomID
 from bots.texts import text
 from tests.support.bots import InProcessBots
 from tests.support.matrix_clients import ClientFactory
-from tests.support.synapse import SynapseProcess, start_synapse
+from tests.support.return_code import ENABLED, b64, synapse_with_return_codes
+from tests.support.synapse import SynapseProcess
 from tests.support.visitor import post_session, start_and_greet
 
 pytestmark = pytest.mark.integration
 
-ENABLED = {"return_code": {"enabled": True}}
 DEHYDRATED = "/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device"
 
 
 @pytest.fixture(scope="module")
 def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseProcess]:
-    """A Synapse rendered with return codes on (MSC3814 switched on by the renderer)."""
-    proc = start_synapse(Path(tmp_path_factory.mktemp("synapse-return")), overrides=ENABLED)
-    yield proc
-    proc.stop()
+    yield from synapse_with_return_codes(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def bots_extra() -> dict[str, Any]:
     return ENABLED
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 async def call(base: str, method: str, path: str, token: str | None, body: Any = None) -> tuple[int, Any]:
