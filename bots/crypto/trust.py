@@ -186,13 +186,15 @@ class TrustPolicy:
         which refreshes their keys): a send to their room waits for it."""
         members = {UserID(u) for u in users}
         now = self.clock.monotonic()
+        for user in [u for u, (since, _) in self._expected.items() if now - since >= NEW_DEVICE_GRACE]:
+            del self._expected[user]  # kept no longer than the grace, whoever's room is sent to
         for user in members & self._expected.keys():
-            since, known = self._expected[user]
+            _, known = self._expected[user]
             entry = self._cache.get(user)
             signed_new = entry is not None and any(
                 device not in known and device_cross_signed(entry.keys, device) for device in entry.keys.devices
             )
-            if signed_new or now - since >= NEW_DEVICE_GRACE:
+            if signed_new:
                 del self._expected[user]
             else:
                 return True
