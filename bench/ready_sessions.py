@@ -35,7 +35,7 @@ from bots.homeserver.admin import SynapseAdmin
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import UserID
 from bots.sessions.rooms import case_room_body
-from keerpunt.config import read_secret
+from keerpunt.base.config import read_secret
 from tests.support.bots import SQLITE_DATABASE, TimedBots, open_database
 from tests.support.synapse import SynapseProcess, start_synapse
 

@@ -8,7 +8,7 @@ start a session, join, speak first, then all answer the whole triage at once) ag
 - **single**: one Synapse process on PostgreSQL and the bots on PostgreSQL (``start_synapse`` +
   ``TimedBots``), the visitors talking to Synapse directly;
 - **workers**: ``keerpunt dev --workers`` (main, sync1, client1, persister1, streams1,
-  background1 on PostgreSQL and Redis, Debian's caddy routing by keerpunt/routing.py, the bots,
+  background1 on PostgreSQL and Redis, Debian's caddy routing by keerpunt/base/routing.py, the bots,
   the portal), the visitors talking to the public router.
 
 For each topology and each visitor count: sessions started per second (visitors / time until
@@ -34,7 +34,7 @@ import yaml
 
 from bench.common import ms, pct
 from bench.triage import BOTS, ORIGIN, Result, run_visitors
-from keerpunt.config import load_config
+from keerpunt.base.config import load_config
 from keerpunt.devworkers import EFFECTIVE_CONFIG
 from tests.support.bots import TimedBots
 from tests.support.devstack import DevStack

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.service import BotsService
-from keerpunt.config import merge
+from keerpunt.base.config import merge
 from portal.app import create_app
 from portal.widget import DIST
 from tests.support.browser import HOST_IP

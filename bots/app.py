@@ -36,8 +36,8 @@ from bots.sessions import Sessions
 from bots.stats import Statistics
 from bots.triage import TriageDefinition, load_definition
 from bots.wakeups import Wakeups
-from keerpunt.config import Config
-from keerpunt.hours import OpeningHours
+from keerpunt.base.config import Config
+from keerpunt.base.hours import OpeningHours
 
 # The concerns, in order. The order is the order of their hooks: the handover's consent
 # question sees a visitor's message before the queue's triage dialog does, and the sessions'

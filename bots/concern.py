@@ -29,9 +29,9 @@ from bots.matrix.client import BotClient
 from bots.texts import Language
 from bots.triage import TriageDefinition
 from bots.wakeups import Wakeups
-from keerpunt.config import Config
-from keerpunt.hours import OpeningHours
-from keerpunt.service import backoff_loop
+from keerpunt.base.config import Config
+from keerpunt.base.hours import OpeningHours
+from keerpunt.base.service import backoff_loop
 
 # The concern's rooms: where ``room_id`` is, when it is one of them.
 RoomLookup = Callable[[RoomID], Awaitable[Where | None]]

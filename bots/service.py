@@ -30,8 +30,8 @@ from bots.homeserver.admin import SynapseAdmin
 from bots.matrix.client import BotClient, open_client
 from bots.matrix.sync import SyncFailed
 from bots.metrics import MetricsServer, count_api, timed_sync
-from keerpunt.config import Config, read_secret
-from keerpunt.service import Service, backoff_loop
+from keerpunt.base.config import Config, read_secret
+from keerpunt.base.service import Service, backoff_loop
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pyrage
 
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 from keerpunt.synapse_config import synapse_dir
 
 # Rows never restored: one-time keys are single use (their table is kept, empty).

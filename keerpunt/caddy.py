@@ -1,4 +1,4 @@
-"""Caddy's configuration, rendered from the routing table (keerpunt/routing.py) and keerpunt.yaml.
+"""Caddy's configuration, rendered from the routing table (keerpunt/base/routing.py) and keerpunt.yaml.
 
 One renderer for both places Caddy routes Synapse's requests:
 
@@ -29,8 +29,8 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from keerpunt.config import Config
-from keerpunt.routing import MAIN, PUBLIC_PREFIXES, REFUSED, ROUTES, process, routes_of
+from keerpunt.base.config import Config
+from keerpunt.base.routing import MAIN, PUBLIC_PREFIXES, REFUSED, ROUTES, process, routes_of
 from keerpunt.workers import address
 
 Kind = Literal["production", "local"]
@@ -197,7 +197,7 @@ def _staff_site(config: Config) -> list[str]:
 
 def render_caddyfile(config: Config, kind: Kind) -> str:
     header = [
-        "# Rendered by `keerpunt caddyfile` from the routing table in keerpunt/routing.py and",
+        "# Rendered by `keerpunt caddyfile` from the routing table in keerpunt/base/routing.py and",
         "# keerpunt.yaml. Do not edit: change those and render again.",
         "# No `log` directive: Caddy writes no access log, so no client address is kept.",
         "{",

@@ -11,8 +11,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from keerpunt.config import EXIT_CONFIG, Config, ConfigError, check_secret_files, load_config
-from keerpunt.logfilter import ScrubIdentifiers
+from keerpunt.base.config import EXIT_CONFIG, Config, ConfigError, check_secret_files, load_config
+from keerpunt.base.logfilter import ScrubIdentifiers
 
 DEFAULT_CONFIG = "keerpunt.yaml"
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report" and args.first > args.last:
         parser.error(f"--from {args.first} is after --to {args.last}")  # exits 2, as argparse does
     if args.command == "example-config":
-        from keerpunt.config import example_text
+        from keerpunt.base.config import example_text
 
         sys.stdout.write(example_text())
         return 0
@@ -153,7 +153,7 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
         return 0
     if args.command == "run":
         check_secret_files(config)
-        from keerpunt.service import run_service
+        from keerpunt.base.service import run_service
 
         if args.process == "bots":
             from bots.service import BotsService

@@ -20,7 +20,7 @@ from typing import Any
 
 from bots.db import create_database
 from bots.db.system_room import SystemRoomStore
-from keerpunt.config import Config, check_secret_files
+from keerpunt.base.config import Config, check_secret_files
 from keerpunt.procs import Child, ProcessGroup, wait_http
 from keerpunt.staff import StaffError, add_staff
 from keerpunt.synapse_config import init_synapse, synapse_dir

@@ -2,7 +2,7 @@
 
 The same stack as `keerpunt dev` (the same ``dev-stack.json``, demo accounts and rooms), but
 Synapse runs on PostgreSQL (a database of its own per data directory) with Redis replication,
-as a main process and the workers of keerpunt/routing.py, all children of this process, and
+as a main process and the workers of keerpunt/base/routing.py, all children of this process, and
 Debian's ``caddy`` routes the homeserver URL from the same routing table as production. The
 bots reach Synapse through Caddy's internal router (the admin API is refused on the public one).
 
@@ -25,10 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from keerpunt.base.config import Config, load_config, merge
+from keerpunt.base.routing import MAIN, PROCESSES, WORKERS
 from keerpunt.caddy import HEALTH_PATH, render_caddyfile
-from keerpunt.config import Config, load_config, merge
 from keerpunt.procs import Child, ProcessGroup, wait_http
-from keerpunt.routing import MAIN, PROCESSES, WORKERS
 from keerpunt.synapse_config import synapse_dir
 from keerpunt.workers import address, worker_argv
 

@@ -25,7 +25,7 @@ from bots.homeserver.account import load_session
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import UserID
 from bots.matrix.staff_rooms import StaffRooms
-from keerpunt.config import Config, read_secret
+from keerpunt.base.config import Config, read_secret
 
 LOGIN_RE = re.compile(r"^[a-z0-9._=-]{1,64}$")
 SHOWN_AS_MAX = 40

@@ -19,7 +19,7 @@ import yaml
 
 from bots.ids import VISITOR_PREFIX
 from bots.texts import LANGUAGES, text
-from keerpunt.config import Config, ConfigError, merge
+from keerpunt.base.config import Config, ConfigError, merge
 from keerpunt.workers import (
     REPLICATION_SECRET,
     metrics_listener,
@@ -37,9 +37,9 @@ CONFIG_DIR = Path(
     os.environ.get("KEERPUNT_SYNAPSE_CONFIG_DIR", Path(__file__).resolve().parent.parent / "synapse-config")
 )
 LOG_FILTER_MODULE = "keerpunt_logfilter.py"
-# The filters are Keerpunt's own (keerpunt/logfilter.py, standard library only), copied next
+# The filters are Keerpunt's own (keerpunt/base/logfilter.py, standard library only), copied next
 # to homeserver.yaml under the module name log.yaml uses.
-LOG_FILTER_SOURCE = Path(__file__).with_name("logfilter.py")
+LOG_FILTER_SOURCE = Path(__file__).with_name("base") / "logfilter.py"
 # Keerpunt's Synapse module (modules: in 10-keerpunt.yaml); like the log filter, it lives next
 # to homeserver.yaml on Synapse's PYTHONPATH.
 SYNAPSE_MODULE = "keerpunt_synapse.py"

@@ -2,7 +2,7 @@
 
 With ``synapse.workers.enabled`` the shared homeserver.yaml gets a replication listener on the
 main process, Redis, ``instance_map``, ``stream_writers`` and the background worker, and each
-worker of keerpunt/routing.py gets ``workers/<name>.yaml`` (laid over homeserver.yaml: Synapse
+worker of keerpunt/base/routing.py gets ``workers/<name>.yaml`` (laid over homeserver.yaml: Synapse
 is started as ``-c homeserver.yaml -c workers/<name>.yaml``) and its own log config. Every
 process reads the shared file, so Keerpunt's Synapse module (``modules:``) and the log filters
 load on every process: the module's spam-checker and third-party-rules callbacks run on the
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from keerpunt.config import Config
-from keerpunt.routing import BACKGROUND, MAIN, PROCESSES, STREAM_WRITERS, WORKERS, Process
+from keerpunt.base.config import Config
+from keerpunt.base.routing import BACKGROUND, MAIN, PROCESSES, STREAM_WRITERS, WORKERS, Process
 
 COMPOSE_HTTP_PORT = 8008
 COMPOSE_REPLICATION_PORT = 9093

@@ -6,16 +6,16 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from keerpunt.config import Config
+from keerpunt.base.config import Config
+from keerpunt.site.campaigns import next_change, today
+from keerpunt.site.folder import content_dir
+from keerpunt.site.routes import ROUTES
 from portal import metrics
-from portal.campaigns import next_change, today
 from portal.headers import security_headers
-from portal.i18n import ROUTES
 from portal.pages import cache_pages, error_pages, render_all
 from portal.proxy import http_client, make_proxy
 from portal.render import Renderer
@@ -32,11 +32,6 @@ CALENDAR_MAX_SLEEP = 3600.0
 
 CONFIG_KEY = web.AppKey("config", Config)
 VIEWS_KEY = web.AppKey("views", Views)
-
-
-def content_dir(config: Config) -> Path | None:
-    """``portal.content_dir`` resolved against the data directory; None for the shipped content."""
-    return config.path(config.portal.content_dir) if config.portal.content_dir else None
 
 
 def create_app(config: Config, site: Site | None = None) -> web.Application:

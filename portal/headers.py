@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from keerpunt.config import Config, ConfigError
+from keerpunt.base.config import Config, ConfigError
 
 
 def _origin(value: str, key: str) -> str:

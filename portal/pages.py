@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keerpunt.site.content import AUDIENCES, LANGUAGES, PAGE_KEYS, TOPICS, Language
+from keerpunt.site.routes import url
 from portal.cache import PRIVATE, PUBLIC, CachedPage
-from portal.content import AUDIENCES, LANGUAGES, PAGE_KEYS, TOPICS, Language
-from portal.i18n import url
 from portal.markup import render_markdown
 from portal.render import Renderer
 from portal.site import Entry

@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import wait
 
-from keerpunt.config import Config
-from keerpunt.service import STOP_TIMEOUT, run_service
-from portal.app import content_dir
+from keerpunt.base.config import Config
+from keerpunt.base.service import STOP_TIMEOUT, run_service
+from keerpunt.site.folder import content_dir
 from portal.metrics import enable as enable_metrics
 from portal.service import PortalService
 from portal.site import load_site

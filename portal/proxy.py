@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from keerpunt.config import Config
-from portal.content import AUDIENCES, LANGUAGES, TOPICS, Language
-from portal.i18n import other, url
+from keerpunt.base.config import Config
+from keerpunt.site.content import AUDIENCES, LANGUAGES, TOPICS, Language
+from keerpunt.site.routes import url
+from portal.i18n import other
 from portal.site import Site
 from portal.static import StaticFiles
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import snowballstemmer  # type: ignore[import-untyped]  # ships no type information
 
-from portal.content import Language
+from keerpunt.site.content import Language
 
 WORD = re.compile(r"\w+")
 FIELD_WEIGHTS = {"title": 3.0, "summary": 2.0, "body": 1.0}

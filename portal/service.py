@@ -6,9 +6,10 @@ import logging
 
 from aiohttp import web
 
-from keerpunt.config import Config
-from keerpunt.service import Service
-from portal.app import content_dir, create_app
+from keerpunt.base.config import Config
+from keerpunt.base.service import Service
+from keerpunt.site.folder import content_dir
+from portal.app import create_app
 from portal.runner import PortalRunner
 from portal.site import Site, load_site
 

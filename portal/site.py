@@ -8,14 +8,15 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from portal.campaigns import Campaign, load_campaigns
-from portal.content import LANGUAGES, Article, ContentError, Language, load_articles
-from portal.i18n import Translations, load_translations, url
+from keerpunt.site.campaigns import Campaign, load_campaigns
+from keerpunt.site.content import LANGUAGES, Article, ContentError, Language, load_articles
+from keerpunt.site.folder import DEFAULT_CONTENT_DIR
+from keerpunt.site.routes import url
+from portal.i18n import Translations, load_translations
 from portal.markup import plain_text, render_markdown
 from portal.search import Document, SearchIndex
 
 RELATED = 3
-DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
 
 @dataclass(frozen=True)

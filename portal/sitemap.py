@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from portal.content import LANGUAGES
-from portal.i18n import url
+from keerpunt.site.content import LANGUAGES
+from keerpunt.site.routes import url
 from portal.pages import PageHTML
 from portal.render import Renderer
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from keerpunt.site.content import LANGUAGES, Language
+from keerpunt.site.routes import url
 from portal.cache import CachedPage, fresh_response
-from portal.content import LANGUAGES, Language
 from portal.highlight import mark, snippet
-from portal.i18n import language_of_path, url
+from portal.i18n import language_of_path
 from portal.render import Renderer
 
 log = logging.getLogger(__name__)

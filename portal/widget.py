@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from keerpunt.config import Config
-from keerpunt.hours import WEEKDAYS, OpeningHours, around_the_clock
+from keerpunt.base.config import Config
+from keerpunt.base.hours import WEEKDAYS, OpeningHours, around_the_clock
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from bots.db.staff_post import StaffPostStore
 from bots.db.stats import StatStore
 from bots.db.system_room import SystemRoomStore
 from bots.db.upgrade import upgrade_table
-from keerpunt.config import Config, ConfigError, read_secret
+from keerpunt.base.config import Config, ConfigError, read_secret
 
 
 def database_url(config: Config) -> str:

@@ -11,7 +11,7 @@ from bots.handover.handler import HandoverEvents
 from bots.handover.rooms import HandoverMatrix
 from bots.handover.worker import HandoverWorker
 from bots.triage import TriageDefinition
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 
 class Handovers:

@@ -23,9 +23,9 @@ import yaml
 from bots.ids import UserID
 from bots.texts import LANGUAGES, Language
 from bots.triage import TriageDefinition
-from keerpunt.config import Config, ConfigError
-from keerpunt.config.model import HoursConfig
-from keerpunt.hours import OpeningHours
+from keerpunt.base.config import Config, ConfigError
+from keerpunt.base.config.model import HoursConfig
+from keerpunt.base.hours import OpeningHours
 
 Kind = Literal["care", "police", "shelter", "victim-support", "municipality", "youth-care", "debt-help", "other"]
 KINDS: tuple[str, ...] = get_args(Kind)

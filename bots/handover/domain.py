@@ -23,7 +23,7 @@ from bots.handover.directory import Directory, Partner
 from bots.ids import RoomID, UserID
 from bots.matrix.content import staff_text, visitor_message
 from bots.texts import Language, as_language, text
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 HOUR_MS = 3_600_000
 PARTNER_KEY = "nl.keerpunt.partner"

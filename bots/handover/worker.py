@@ -29,7 +29,7 @@ from bots.handover.domain import HandoverDomain
 from bots.handover.rooms import HandoverMatrix, NotAllowed, check_servers, handover_room_body
 from bots.homeserver.admin import SynapseError
 from bots.ids import RoomID, UserID
-from keerpunt.service import wake_loop
+from keerpunt.base.service import wake_loop
 
 log = logging.getLogger(__name__)
 

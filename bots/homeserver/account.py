@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import DeviceID, UserID
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bots.crypto.trust import TrustPolicy
 from bots.db.outbox import OutboxMessage, OutboxStore
 from bots.matrix.attachments import UploadFailed, needs_upload, with_upload
 from bots.matrix.client import BotClient
-from keerpunt.service import wait_or_timeout
+from keerpunt.base.service import wait_or_timeout
 
 log = logging.getLogger(__name__)
 

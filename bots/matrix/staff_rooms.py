@@ -15,7 +15,7 @@ from bots.db.system_room import SystemRoomStore
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import RoomID, UserID
 from bots.texts import text
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from bots.outreach.domain import OutreachDomain
 from bots.outreach.links import portal_targets
 from bots.sessions.invites import InviteKeyer, invite_key
 from bots.triage import TriageDefinition
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 EXPIRY_CHECK_SECONDS = 300.0
 

@@ -19,7 +19,7 @@ from bots.matrix.staff_rooms import StaffRooms
 from bots.outreach.domain import OutreachDomain
 from bots.outreach.links import Targets, invite_link
 from bots.texts import Language, text
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 WORKERS = frozenset({"outreach"})
 

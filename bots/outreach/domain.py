@@ -18,8 +18,8 @@ from bots.db.outreach_invite import Invite
 from bots.errors import UserError
 from bots.ids import UserID
 from bots.sessions.invites import InviteKeyer, new_code
-from keerpunt.config.model import OutreachConfig
-from portal.campaigns import Campaign
+from keerpunt.base.config.model import OutreachConfig
+from keerpunt.site.campaigns import Campaign
 
 HOUR_MS = 3_600_000
 NEW_CODE_ATTEMPTS = 5

@@ -6,23 +6,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from keerpunt.config import Config
-from portal.app import content_dir
-from portal.campaigns import Campaign, load_campaigns
-from portal.content import load_articles
-from portal.i18n import ROUTES
-from portal.site import DEFAULT_CONTENT_DIR
+from keerpunt.base.config import Config
+from keerpunt.site.campaigns import Campaign, load_campaigns
+from keerpunt.site.content import LANGUAGES, Language, is_language, load_articles
+from keerpunt.site.folder import content_dir
+from keerpunt.site.routes import url
 
 
 @dataclass(frozen=True)
 class Targets:
     campaigns: Mapping[str, Campaign]  # by slug, with their dates
     # article slug → its language (an article's slug differs per language)
-    articles: Mapping[str, str]
+    articles: Mapping[str, Language]
 
 
 def portal_targets(config: Config) -> Targets:
-    folder = content_dir(config) or DEFAULT_CONTENT_DIR
+    folder = content_dir(config)
     campaigns = {c.slug: c for c in load_campaigns(folder)}
     articles = {a.slug: a.language for a in load_articles(folder) if not a.is_page}
     return Targets(campaigns, articles)
@@ -33,11 +32,11 @@ def invite_link(
 ) -> str:
     """The link for an invite; the code only in the fragment, which never reaches a server."""
     base = config.portal.public_url.rstrip("/")
+    site_language: Language = language if is_language(language) else LANGUAGES[0]
     if article is not None:
-        language = targets.articles.get(article, language)
-        path = ROUTES["article"][language].format(slug=quote(article))  # type: ignore[index]
+        path = url("article", targets.articles.get(article, site_language), slug=quote(article))
     elif campaign is not None:
-        path = ROUTES["campaign"][language].format(slug=quote(campaign))  # type: ignore[index]
+        path = url("campaign", site_language, slug=quote(campaign))
     else:
-        path = ROUTES["chat"][language]  # type: ignore[index]
+        path = url("chat", site_language)
     return f"{base}{path}#invite={code}"

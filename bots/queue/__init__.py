@@ -14,7 +14,7 @@ from bots.queue.visitor import VisitorSide
 from bots.queue.worker import QueueWorker
 from bots.sessions.accounts import VisitorAccounts
 from bots.triage import TriageDefinition
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 
 class Queue:

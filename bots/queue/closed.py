@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bots.texts import Language, text
 from bots.texts.moments import phrase
-from keerpunt.hours import OpeningHours
+from keerpunt.base.hours import OpeningHours
 
 
 def closed_text(language: Language, hours: OpeningHours, now: datetime, portal: str) -> str:

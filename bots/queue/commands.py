@@ -23,7 +23,7 @@ from bots.queue.domain import QueueDomain
 from bots.queue.order import Waiting, ordered
 from bots.texts import Language, text
 from bots.triage import TriageDefinition
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from bots.sessions.closing import close_case
 from bots.texts import Language, as_language, text
 from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 DAY_MS = 86_400_000
 MINUTE_MS = 60_000

@@ -28,7 +28,7 @@ from bots.matrix.content import staff_text, visitor_message
 from bots.queue.domain import MINUTE_MS
 from bots.sessions.closing import close_case
 from bots.texts import as_language, text
-from keerpunt.service import wake_loop
+from keerpunt.base.service import wake_loop
 
 log = logging.getLogger(__name__)
 

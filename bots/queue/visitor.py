@@ -37,7 +37,7 @@ from bots.triage.definition import TriageDefinition
 from bots.triage.engine import Outcome, TriageState, interpret
 from bots.triage.greeting import START_EVENT, greeting_content, start_language
 from bots.triage.prompts import question_content, reply_parts
-from keerpunt.hours import OpeningHours
+from keerpunt.base.hours import OpeningHours
 
 log = logging.getLogger(__name__)
 

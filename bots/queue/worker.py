@@ -36,7 +36,7 @@ from bots.queue.domain import CLOSED_BY_COUNSELLOR, MINUTE_MS, QueueDomain
 from bots.queue.rooms import StaffMatrix
 from bots.queue.throttle import position_update_due
 from bots.texts import as_language
-from keerpunt.service import wake_loop
+from keerpunt.base.service import wake_loop
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from bots.sessions.return_api import ReturnApi
 from bots.sessions.returning import CodeKeyer, ReturnCodes
 from bots.texts import as_language, text
 from bots.triage import TriageDefinition
-from keerpunt.config import Config, read_secret
+from keerpunt.base.config import Config, read_secret
 
 
 class Sessions:

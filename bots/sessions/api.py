@@ -39,9 +39,9 @@ from bots.sessions.invites import InviteKeyer
 from bots.sessions.ratelimit import SessionRateLimiter
 from bots.sessions.validation import MAX_BODY_BYTES, ApiError, parse_end, parse_json_object, parse_start
 from bots.texts import text
-from keerpunt.config import Config
-from keerpunt.hours import OpeningHours
-from portal.campaigns import Campaign, today
+from keerpunt.base.config import Config
+from keerpunt.base.hours import OpeningHours
+from keerpunt.site.campaigns import Campaign, today
 
 log = logging.getLogger(__name__)
 

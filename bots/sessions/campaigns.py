@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from keerpunt.config import Config
-from portal.app import content_dir
-from portal.campaigns import Campaign, load_campaigns
-from portal.site import DEFAULT_CONTENT_DIR
+from keerpunt.base.config import Config
+from keerpunt.site.campaigns import Campaign, load_campaigns
+from keerpunt.site.folder import content_dir
 
 
 def known_campaigns(config: Config) -> Mapping[str, Campaign]:
     """Every campaign by slug, with its dates (a session's tag counts only once it has started)."""
-    return {c.slug: c for c in load_campaigns(content_dir(config) or DEFAULT_CONTENT_DIR)}
+    return {c.slug: c for c in load_campaigns(content_dir(config))}

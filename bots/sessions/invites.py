@@ -24,7 +24,7 @@ import os
 import secrets
 from pathlib import Path
 
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 ALPHABET = "34679ACDEFGHJKMNPQRTWXY"
 LENGTH = 12

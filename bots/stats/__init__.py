@@ -12,7 +12,7 @@ from bots.stats.commands import StatsCommands
 from bots.stats.counting import Known
 from bots.stats.worker import StatsWorker
 from bots.triage import TriageDefinition
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 
 class Statistics:

@@ -10,7 +10,7 @@ from bots.db import Stores
 from bots.errors import UserError
 from bots.stats.report import Report, Value, build
 from bots.texts import Language, text
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 PERIODS = ("today", "week", "month")
 STAFF = frozenset({"counsellor", "outreach"})

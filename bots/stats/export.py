@@ -19,7 +19,7 @@ from bots.db.stats import StatStore
 from bots.stats.report import Report, build
 from bots.texts import Language
 from bots.triage import load_definition
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 Format = Literal["html", "csv", "json"]
 FORMATS: tuple[Format, ...] = ("html", "csv", "json")

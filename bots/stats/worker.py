@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bots.db import Stores
 from bots.db.case_log import CaseEvent
 from bots.stats.counting import Known, counts, day_of
-from keerpunt.service import wake_loop
+from keerpunt.base.service import wake_loop
 
 log = logging.getLogger(__name__)
 

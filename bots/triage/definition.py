@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from bots.texts import LANGUAGES, Language
-from keerpunt.config import ConfigError
+from keerpunt.base.config import ConfigError
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page, Route
 
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 from portal.app import create_app
 from portal.site import Site
 from tests.support.synapse import free_port, make_test_config

@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bots.db.case import CaseStore
 from bots.ids import RoomID
 from bots.texts import text
-from portal.campaigns import today
-from portal.site import DEFAULT_CONTENT_DIR
+from keerpunt.site.campaigns import today
+from keerpunt.site.folder import DEFAULT_CONTENT_DIR
 from tests.support.core import CoreBot
 
 SLUG = "geldezel-no-way"

@@ -1,7 +1,7 @@
 """`keerpunt dev --workers`: a whole conversation through Caddy against Synapse's workers.
 
 The stack is the real one (`keerpunt dev --workers`: Synapse's main process and workers on
-PostgreSQL and Redis, Debian's caddy routing from keerpunt/routing.py, the bots, the portal).
+PostgreSQL and Redis, Debian's caddy routing from keerpunt/base/routing.py, the bots, the portal).
 A visitor starts a chat through the public router, answers the triage, the counsellor signs in
 on a new session (a new laptop) after the card was posted and reads it there (the bots see the
 new cross-signed device through the device_lists stream and post the card again), the counsellor
@@ -28,9 +28,9 @@ import pytest
 import yaml
 
 from bots.crypto.cross_signing import KEY_FILE
-from keerpunt.config import load_config
+from keerpunt.base.config import load_config
+from keerpunt.base.routing import WORKERS
 from keerpunt.devworkers import EFFECTIVE_CONFIG, missing_services
-from keerpunt.routing import WORKERS
 from keerpunt.workers import address, worker_log_path
 from tests.support.bots import ORIGIN
 from tests.support.devstack import DevStack

@@ -35,7 +35,7 @@ from bots.sessions.domain import SessionManager
 from bots.sessions.retention import RetentionTask
 from bots.stats import Statistics
 from bots.stats.worker import StatsWorker
-from keerpunt.config import Config, merge
+from keerpunt.base.config import Config, merge
 
 from .synapse import ALWAYS_OPEN, SynapseProcess, free_port, make_test_config
 
@@ -255,7 +255,7 @@ class BotsProcess:
 def _timed_bots_main(config_file: str, conn: Connection) -> None:
     """Child process of :class:`TimedBots`: run BotsService; answer 'reset' / 'dump' for bots.timing."""
     from bots.timing import TIMINGS
-    from keerpunt.config import load_config
+    from keerpunt.base.config import load_config
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("nio").setLevel(logging.ERROR)

@@ -22,7 +22,7 @@ from aiohttp import web
 from playwright.async_api import Browser, async_playwright
 
 from bots.ids import RoomID, UserID
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 from portal.widget import DIST
 
 from .bots import InProcessBots

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from keerpunt.config import Config, example_text, merge
-from keerpunt.config.loader import build_config
+from keerpunt.base.config import Config, example_text, merge
+from keerpunt.base.config.loader import build_config
 
 
 def example_data(*overrides: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from bots.sessions import Sessions
 from bots.sessions.domain import VisitorNames
 from bots.sessions.validation import StartRequest
 from bots.texts import text
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 # Rounds of "send what is queued, let every worker catch up" before settle() gives up.
 SETTLE_ROUNDS = 20

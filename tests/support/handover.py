@@ -13,7 +13,7 @@ import yaml
 
 from bots.db import Database
 from bots.db.system_room import SystemRoomStore
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 from .matrix_clients import ClientFactory
 from .staff import Event, Observer, add_counsellor

@@ -37,7 +37,7 @@ from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page
 
 from bots.db import Database, create_database
-from keerpunt.config import load_config, merge
+from keerpunt.base.config import load_config, merge
 from portal.app import create_app
 from portal.site import Site, load_site
 

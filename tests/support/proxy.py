@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from keerpunt.base.config import Config
 from keerpunt.caddy import TRUNCATE
-from keerpunt.config import Config
 
 from .config import example_config
 

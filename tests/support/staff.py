@@ -17,7 +17,7 @@ from bots.db.system_room import SystemRoomStore
 from bots.homeserver.account import load_session
 from bots.homeserver.admin import SynapseAdmin
 from bots.ids import UserID
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 
 from .matrix_clients import ClientFactory, TestUser
 from .visitor import TIMELINE_FILTER, trust_strictly

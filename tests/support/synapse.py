@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from keerpunt.config import Config, merge, read_secret
+from keerpunt.base.config import Config, merge, read_secret
 from keerpunt.synapse_config import init_synapse, synapse_dir
 
 from .config import example_config

@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from bots.sessions.api import client_address
-from keerpunt.config import ConfigError
+from keerpunt.base.config import ConfigError
 from tests.support.config import example_config
 
 PROXIES = ("127.0.0.1", "172.30.0.10/32", "fd00::/64")

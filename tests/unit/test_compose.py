@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from keerpunt.config import load_config
+from keerpunt.base.config import load_config
 from keerpunt.synapse_config import render_homeserver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,7 +111,7 @@ def test_every_long_running_service_has_a_health_check() -> None:
 
 
 def test_the_scale_profile_runs_redis_and_every_worker_of_the_routing_table() -> None:
-    from keerpunt.routing import WORKERS
+    from keerpunt.base.routing import WORKERS
     from keerpunt.workers import address
     from tests.support.proxy import production_config
 

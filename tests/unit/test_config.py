@@ -10,9 +10,9 @@ from typing import Any, get_type_hints
 import pytest
 import yaml
 
+from keerpunt.base.config import EXIT_CONFIG, Config, ConfigError, check_secret_files, example_text, load_config
+from keerpunt.base.config.loader import build_config
 from keerpunt.cli import main
-from keerpunt.config import EXIT_CONFIG, Config, ConfigError, check_secret_files, example_text, load_config
-from keerpunt.config.loader import build_config
 
 KEY_LINE = re.compile(r"^\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*):(\s|$)")
 

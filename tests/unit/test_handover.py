@@ -15,8 +15,8 @@ from bots.handover.rooms import MARKER_KEY, NotAllowed, check_servers, handover_
 from bots.ids import UserID
 from bots.texts import text
 from bots.triage import load_definition
-from keerpunt.config import ConfigError, merge
-from keerpunt.config.loader import build_config
+from keerpunt.base.config import ConfigError, merge
+from keerpunt.base.config.loader import build_config
 from keerpunt.staff import StaffError, check_partner
 from tests.support.config import example_data
 

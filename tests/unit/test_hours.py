@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from keerpunt.config import ConfigError, load_config
-from keerpunt.config.model import HoursConfig
-from keerpunt.hours import OpeningHours, around_the_clock, hours_in_force
+from keerpunt.base.config import ConfigError, load_config
+from keerpunt.base.config.model import HoursConfig
+from keerpunt.base.hours import OpeningHours, around_the_clock, hours_in_force
 from tests.support.config import example_config
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -41,6 +41,22 @@ def test_the_code_keeps_every_import_contract(tree: Path) -> None:
         ("bots/db/case.py", "import bots.matrix.content", "The bots are layered"),
         ("bots/queue/domain.py", "import bots.queue.worker", "Domain rules import no edge"),
         ("bots/queue/worker.py", "import asyncpg", "Database drivers stay in bots.db"),
+        (
+            "bots/outreach/links.py",
+            "import portal.site",
+            "The bots, the site content and the floor do not import the portal",
+        ),
+        ("keerpunt/base/hours.py", "import keerpunt.staff", "keerpunt: the shell stands on the site content"),
+        (
+            "keerpunt/base/config/loader.py",
+            "import keerpunt.site.routes",
+            "keerpunt: the shell stands on the site content",
+        ),
+        (
+            "keerpunt/site/routes.py",
+            "import bots.ids",
+            "The portal, the site content and the floor do not import the bots",
+        ),
     ],
 )
 def test_an_import_against_the_layering_fails_the_lint(tree: Path, module: str, line: str, contract: str) -> None:

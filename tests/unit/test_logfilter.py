@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from keerpunt.logfilter import ScrubAccessLog, ScrubIdentifiers, scrub
+from keerpunt.base.logfilter import ScrubAccessLog, ScrubIdentifiers, scrub
 
 
 @pytest.mark.parametrize(

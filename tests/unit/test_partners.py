@@ -11,8 +11,8 @@ import pytest
 
 from bots.handover.directory import parse_directory
 from bots.triage import load_definition
-from keerpunt.config import ConfigError
-from keerpunt.config.loader import build_config
+from keerpunt.base.config import ConfigError
+from keerpunt.base.config.loader import build_config
 from tests.support.config import example_data
 
 TRIAGE = load_definition()

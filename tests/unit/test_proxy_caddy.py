@@ -20,9 +20,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from keerpunt.base.config import Config
+from keerpunt.base.routing import MAIN, PROCESSES
 from keerpunt.caddy import HEALTH_PATH, render_caddyfile
-from keerpunt.config import Config
-from keerpunt.routing import MAIN, PROCESSES
 from keerpunt.workers import address
 from tests.support.config import example_config
 from tests.support.proxy import caddy_binary

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from keerpunt.config import ConfigError, example_text, load_config
-from keerpunt.config.loader import build_config
+from keerpunt.base.config import ConfigError, example_text, load_config
+from keerpunt.base.config.loader import build_config
 
 
 def _example() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from bots.db.case_log import CaseLogStore
 from bots.db.queue_case import QueueStore
 from bots.db.staff_post import StaffPostStore
 from bots.ids import EventID, RoomID, UserID
-from keerpunt.config import load_config
+from keerpunt.base.config import load_config
 
 # Store tests run on SQLite and, when KEERPUNT_TEST_POSTGRES_URL is set, on PostgreSQL.
 pytestmark = pytest.mark.pg

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from keerpunt.base.routing import MAIN, PROCESSES, REFUSED, ROUTES, STREAM_WRITERS, WORKERS, process, refused, route
 from keerpunt.caddy import render_caddyfile
-from keerpunt.routing import MAIN, PROCESSES, REFUSED, ROUTES, STREAM_WRITERS, WORKERS, process, refused, route
 from keerpunt.synapse_config import SYNAPSE_MODULE_CLASS, init_synapse
 from keerpunt.workers import worker_argv, worker_config_path
 from tests.support.proxy import DEPLOY_CADDYFILE, NO_ADDRESS, production_config, truncate_like_caddy

@@ -13,7 +13,7 @@ import yaml
 
 from bots.sessions.accounts import visitor_localpart
 from bots.texts import LANGUAGES, text
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 from keerpunt.synapse_config import CONFIG_DIR, init_synapse
 from tests.support.synapse import make_test_config
 

@@ -10,7 +10,7 @@ import yaml
 
 from bots.triage import Outcome, TriageState, interpret, load_definition
 from bots.triage.definition import parse_definition
-from keerpunt.config import ConfigError
+from keerpunt.base.config import ConfigError
 
 DEFINITION = load_definition()
 

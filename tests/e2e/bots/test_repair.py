@@ -16,7 +16,7 @@ from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import RoomID, UserID
 from bots.sessions.rooms import case_room_body
-from keerpunt.config import read_secret
+from keerpunt.base.config import read_secret
 from tests.support.bots import InProcessBots, bots_config
 from tests.support.counts import counts
 from tests.support.matrix_clients import ClientFactory

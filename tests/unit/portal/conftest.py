@@ -12,10 +12,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web_runner import BaseRunner
 
-from keerpunt.config import Config
+from keerpunt.base.config import Config
+from keerpunt.site.folder import DEFAULT_CONTENT_DIR
 from portal.app import create_app
 from portal.runner import PortalRunner
-from portal.site import DEFAULT_CONTENT_DIR, Site
+from portal.site import Site
 from tests.support.synapse import make_test_config
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]

@@ -14,9 +14,9 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from keerpunt.site.campaigns import load_campaigns, next_change, today
+from keerpunt.site.content import ContentError
 from portal.app import refresh_pages, seconds_until
-from portal.campaigns import load_campaigns, next_change, today
-from portal.content import ContentError
 
 from .conftest import ClientFactory
 

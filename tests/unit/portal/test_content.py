@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from keerpunt.config import EXIT_CONFIG
-from portal.content import AUDIENCES, LANGUAGES, PAGE_KEYS, ContentError, load_articles, parse_article
-from portal.i18n import url
-from portal.site import DEFAULT_CONTENT_DIR, Site, load_site
+from keerpunt.base.config import EXIT_CONFIG
+from keerpunt.site.content import AUDIENCES, LANGUAGES, PAGE_KEYS, ContentError, load_articles, parse_article
+from keerpunt.site.folder import DEFAULT_CONTENT_DIR
+from keerpunt.site.routes import url
+from portal.site import Site, load_site
 
 CONTENT_FILES = sorted(DEFAULT_CONTENT_DIR.glob("*/*.md"))
 LINK = re.compile(r"\]\((/(?:nl|en)/[^)\s#]*)")

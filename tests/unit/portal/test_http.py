@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from keerpunt.config import ConfigError
+from keerpunt.base.config import ConfigError
 from portal.app import VIEWS_KEY, create_app
 from portal.site import Site
 from tests.support.synapse import make_test_config

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from keerpunt.config import Config
+from keerpunt.base.config import Config
 from portal.app import VIEWS_KEY, create_app
 from portal.runner import PortalRunner
 from portal.site import Site

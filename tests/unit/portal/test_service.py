@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from keerpunt.config import ConfigError
+from keerpunt.base.config import ConfigError
 from portal.process import worker_count
 from tests.support.synapse import free_port, make_test_config
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from portal.content import LANGUAGES, SLUG, TOPICS, ContentError, Language
+from keerpunt.site.content import LANGUAGES, SLUG, TOPICS, ContentError, Language
 
 FIELDS = ("slug", "topics", "articles", *LANGUAGES)
 OPTIONAL_FIELDS = ("starts", "ends")

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from keerpunt.config.errors import ConfigError
-from keerpunt.config.model import HoursConfig, Mode
+from keerpunt.base.config.errors import ConfigError
+from keerpunt.base.config.model import HoursConfig, Mode
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RANGE_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")

@@ -11,14 +11,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeGuard, cast
 
 import yaml
 
-from keerpunt.config import ConfigError
+from keerpunt.base.config import ConfigError
 
 Language = Literal["nl", "en"]
 LANGUAGES: tuple[Language, ...] = ("nl", "en")
+
+
+def is_language(value: str) -> TypeGuard[Language]:
+    return value in LANGUAGES
+
+
 AUDIENCES = ("young", "relatives", "professionals")
 TOPICS = (
     "exploitation",

@@ -17,8 +17,8 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_
 
 import yaml
 
-from keerpunt.config.errors import ConfigError
-from keerpunt.config.model import Config
+from keerpunt.base.config.errors import ConfigError
+from keerpunt.base.config.model import Config
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ PLACEHOLDER_MARKERS = ("CHANGE_ME", "example.org", "example.com", "example.net")
 
 
 def example_text() -> str:
-    return resources.files("keerpunt.config").joinpath("example.yaml").read_text("utf-8")
+    return resources.files("keerpunt.base.config").joinpath("example.yaml").read_text("utf-8")
 
 
 def _read_yaml(text: str, origin: str) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def build_config(data: Mapping[str, Any]) -> Config:
     """Convert an already merged mapping; used by tests and by :func:`load_config`."""
     config = _build(Config, data, "")
     _validate(config)  # the configured hours are checked even when dev does not apply them
-    from keerpunt.hours import hours_in_force
+    from keerpunt.base.hours import hours_in_force
 
     return dataclasses.replace(config, hours=hours_in_force(config.mode, config.hours))
 
@@ -195,7 +195,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("handover.reminder_hours", "must be more than 0 hours")
     if not 20 <= config.handover.summary_max_chars <= 4000:
         raise ConfigError("handover.summary_max_chars", "must be between 20 and 4000")
-    from keerpunt.hours import OpeningHours  # validates every range and date, naming the key
+    from keerpunt.base.hours import OpeningHours  # validates every range and date, naming the key
 
     OpeningHours(config.hours)
     if config.mode == "production":
