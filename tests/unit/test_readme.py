@@ -203,3 +203,14 @@ def test_what_a_clone_does_not_hold_and_placeholders_are_not_problems() -> None:
     )
     assert problems(text) == []
     assert problems("| `tests/` | in layers: `nowhere/` |") == ["line 1: no such path: nowhere/"]
+
+
+def test_every_bench_has_a_table_in_the_readme_and_its_history_in_docs() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    performance = readme.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
+    history = (ROOT / "docs" / "performance-history.md").read_text("utf-8")
+    benches = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if '__name__ == "__main__"' in p.read_text("utf-8"))
+    assert len(benches) >= 10
+    for name in benches:
+        assert f"**`bench.{name}`**" in performance, f"no table for bench.{name} in the README's Performance section"
+        assert f"## `bench.{name}`" in history, f"no history for bench.{name} in docs/performance-history.md"
