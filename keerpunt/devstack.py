@@ -1,8 +1,8 @@
 """`keerpunt dev`: the embedded default stack on loopback.
 
-Initialise the data directory, start Synapse (SQLite) as a child process, create the demo
-counsellor, start the bots and the portal, write ``dev-stack.json`` and run until Ctrl-C or
-SIGTERM, then stop everything in reverse order.
+Check that every port the stack will listen on is free, initialise the data directory, start
+Synapse (SQLite) as a child process, create the demo counsellor, start the bots and the portal,
+write ``dev-stack.json`` and run until Ctrl-C or SIGTERM, then stop everything in reverse order.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any
 
 from bots.db import create_database
 from bots.db.system_room import SystemRoomStore
-from keerpunt.base.config import Config, check_secret_files
+from keerpunt.base.config import EXIT_CONFIG, Config, check_secret_files
+from keerpunt.devports import dev_listeners, refusal
 from keerpunt.procs import Child, ProcessGroup, wait_http
 from keerpunt.staff import StaffError, add_staff
 from keerpunt.synapse_config import init_synapse, synapse_dir
@@ -119,7 +120,13 @@ StartSynapse = Callable[[ProcessGroup, Config, Path], Awaitable[Child]]
 
 
 async def run_dev(config: Config, config_path: str | None, *, start_synapse: StartSynapse | None = None) -> int:
-    """The dev stack; ``start_synapse`` replaces the single Synapse process (`--workers`)."""
+    """The dev stack; ``start_synapse`` replaces the single Synapse process (`--workers`, which
+    checks its own ports first)."""
+    if start_synapse is None:
+        problem = refusal(config, dev_listeners(config), config_path)
+        if problem:
+            print(problem, file=sys.stderr)
+            return EXIT_CONFIG
     started = time.monotonic()
     hs_yaml = init_synapse(config, variant="dev")
     check_secret_files(config)

@@ -25,9 +25,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from keerpunt.base.config import Config, load_config, merge
+from keerpunt.base.config import EXIT_CONFIG, Config, load_config, merge
 from keerpunt.base.routing import MAIN, PROCESSES, WORKERS
 from keerpunt.caddy import HEALTH_PATH, render_caddyfile
+from keerpunt.devports import Listener, refusal, service_listeners
+from keerpunt.devstack import run_dev
 from keerpunt.procs import Child, ProcessGroup, wait_http
 from keerpunt.synapse_config import synapse_dir
 from keerpunt.workers import address, worker_argv
@@ -120,6 +122,31 @@ def internal_port(config: Config) -> int:
     return config.synapse.workers.base_port + 2 * len(PROCESSES)
 
 
+def workers_listeners(config: Config) -> list[Listener]:
+    """Every port of the workers stack: Synapse's processes, Caddy's two sites, the bots, the portal."""
+    synapse = config.synapse
+    base = synapse.workers.base_port
+    out = []
+    for index, process in enumerate(PROCESSES):
+        # As keerpunt/workers.py renders them: a client port, a replication port for a stream
+        # writer, the client port for /health alone when a process has neither, and metrics.
+        ports = []
+        if process.client or not process.replication:
+            ports.append(("", "synapse.workers.base_port", 2 * index))
+        if process.replication:
+            ports.append((" replication", "synapse.workers.base_port", 2 * index + 1))
+        if synapse.metrics_port:
+            ports.append((" metrics", "synapse.metrics_port", index))
+        for suffix, key, offset in ports:
+            first = base if key == "synapse.workers.base_port" else synapse.metrics_port
+            out.append(Listener(f"Synapse's {process.name}{suffix}", key, synapse.bind_address, first + offset, offset))
+    public = urlsplit(config.homeserver.public_url)
+    out.append(Listener("Caddy's homeserver site", "homeserver.public_url", public.hostname or "", public.port or 80))
+    router = internal_port(config)
+    out.append(Listener("Caddy's router for the bots", "synapse.workers.base_port", "127.0.0.1", router, router - base))
+    return out + service_listeners(config)
+
+
 def effective_config(config: Config, config_path: str | None) -> Path:
     """keerpunt.yaml with what the workers stack changes, written for every child to read."""
     own: dict[str, Any] = {}
@@ -150,6 +177,10 @@ def run_dev_workers(config: Config, config_path: str | None) -> int:
             file=sys.stderr,
         )
         return EX_UNAVAILABLE
+    problem = refusal(config, workers_listeners(config), config_path, "keerpunt dev --workers")
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_CONFIG
     missing = missing_services(config)
     if missing:
         print("keerpunt dev --workers needs what it cannot find:", file=sys.stderr)
@@ -159,8 +190,6 @@ def run_dev_workers(config: Config, config_path: str | None) -> int:
     config.data_path.mkdir(parents=True, exist_ok=True)
     path = effective_config(config, config_path)
     workers_config = load_config(path, data_dir=str(config.data_path))
-    from keerpunt.devstack import run_dev
-
     return asyncio.run(run_dev(workers_config, str(path), start_synapse=start_synapse_workers))
 
 
@@ -220,4 +249,4 @@ async def wait_listening(host: str, port: int, child: Child, within: float = 120
         return
 
 
-__all__ = ["EFFECTIVE_CONFIG", "missing_services", "run_dev_workers", "start_synapse_workers"]
+__all__ = ["EFFECTIVE_CONFIG", "missing_services", "run_dev_workers", "start_synapse_workers", "workers_listeners"]
