@@ -97,7 +97,7 @@ export class ChatApp {
         this.teardown("ended");
       },
     });
-    mountScreens(root, screens, this.view, () => deps.host.post({ protocol: PROTOCOL, action: "minimise" }));
+    mountScreens(root, screens, this.view, config.pageHeader, () => deps.host.post({ protocol: PROTOCOL, action: "minimise" }));
   }
 
   /** For tests and the page's handlers: what the app holds right now. */

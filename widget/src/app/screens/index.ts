@@ -53,12 +53,13 @@ export function buildScreens(
 }
 
 /**
- * Put the app on the page and show the start screen (leaving the focus where it is): the header,
- * the screens and the quick exit's cover. The header's language button switches every text in
- * place; its minimise button (only in the launcher's frame) calls `minimise`.
+ * Put the app on the page and show the start screen (leaving the focus where it is): the header
+ * (unless the page around the chat has its own: `pageHeader`), the screens and the quick exit's
+ * cover. The header's language button switches every text in place; its minimise button (only
+ * in the launcher's frame) calls `minimise`.
  */
-export function mountScreens(root: HTMLElement, screens: Screens, view: AppView, minimise: () => void): void {
-  root.replaceChildren(screens.header, ...screens.screens.values());
+export function mountScreens(root: HTMLElement, screens: Screens, view: AppView, pageHeader: boolean, minimise: () => void): void {
+  root.replaceChildren(...(pageHeader ? [] : [screens.header]), ...screens.screens.values());
   root.ownerDocument.body.append(screens.cover);
   screens.apply(screens.lang);
   view.start.refresh();
