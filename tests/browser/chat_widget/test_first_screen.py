@@ -29,6 +29,7 @@ PHONES = {"360x640": ViewportSize(width=360, height=640), "320x568": ViewportSiz
 LAUNCHER = {"nl": "Chat anoniem", "en": "Chat anonymously"}
 ARTICLE = {"nl": "/nl/artikel/zo-word-je-geronseld", "en": "/en/article/how-recruitment-works"}
 TALK = {"nl": "Praat met iemand", "en": "Talk to someone"}
+START = "section[aria-labelledby=kp-start-h]"  # the start screen
 QUICK_EXIT = re.compile(r"^(Snel weg|Quick exit)$")
 LANGUAGE_SWITCH = re.compile(r"English|Nederlands")
 
@@ -76,7 +77,7 @@ async def open_chat(page: Page, base: str, way: str, language: str) -> Frame:
 # inside its rounded corners), in the chat's frame and in the page around it.
 INSET = 6
 UNDER_BUTTON = """(inset) => {
-  const button = document.querySelector("section.kp-start button.kp-primary");
+  const button = document.querySelector("section[aria-labelledby=kp-start-h] button.kp-primary");
   const r = button.getBoundingClientRect();
   const [left, top, right, bottom] = [r.left + inset, r.top + inset, r.right - inset, r.bottom - inset];
   const centre = [r.left + r.width / 2, r.top + r.height / 2];
@@ -147,11 +148,11 @@ async def axe_clean(where: Page | Frame, screen: str) -> None:
 async def assert_start_in_view(page: Page, frame: Frame, screen: str) -> None:
     assert await page.evaluate(SCROLLED) == [0] and set(await frame.evaluate(SCROLLED)) == {0}, f"{screen}: scrolled"
     # The essentials and Start wholly on the screen, in the order they are read.
-    essentials = "section.kp-start h1, section.kp-start .kp-facts li, section.kp-start button.kp-primary"
+    essentials = ", ".join(f"{START} {part}" for part in ("h1", ".kp-facts li", "button.kp-primary"))
     assert await in_view(page, frame, essentials) == [], f"{screen}: not all in the first screen"
     # Nothing on top of Start: not in the chat, and nothing of the page on top of the chat.
     assert await frame.evaluate(UNDER_BUTTON, INSET) == [True] * 5, f"{screen}: something covers Start"
-    box = await frame.locator("section.kp-start button.kp-primary").bounding_box()
+    box = await frame.locator(f"{START} button.kp-primary").bounding_box()
     assert box is not None
     x, y, w, h = box["x"], box["y"], box["width"], box["height"]
     i = INSET
@@ -171,7 +172,7 @@ async def test_on_a_small_phone_start_is_in_the_first_screen_under_one_header(
         frame = await open_chat(page, portal_url, way, language)
         await assert_start_in_view(page, frame, screen)
         # On a touch screen the start screen speaks of tapping, not of the Shift key.
-        assert "Shift" not in await frame.locator("section.kp-start").inner_text()
+        assert "Shift" not in await frame.locator(START).inner_text()
         # One quick exit and one language switch on the page: the overlay's own, or the page's.
         exits, switches = await offered(page, frame, QUICK_EXIT), await offered(page, frame, LANGUAGE_SWITCH)
         assert len(exits) == 1 and len(switches) == 1, f"{screen}: {exits} {switches}"
@@ -192,7 +193,7 @@ async def test_on_a_small_phone_start_is_in_the_first_screen_under_one_header(
 # and the page right to left, as Arabic is (issue 26).
 LONGER_AND_RTL = """() => {
   document.documentElement.dir = "rtl";
-  for (const node of document.querySelectorAll("section.kp-start [data-t]")) {
+  for (const node of document.querySelectorAll("section[aria-labelledby=kp-start-h] [data-t]")) {
     const text = node.textContent;
     node.textContent = text + " " + text.slice(0, Math.ceil(text.length * 0.3));
   }
