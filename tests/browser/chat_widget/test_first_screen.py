@@ -103,6 +103,7 @@ TAB_ORDER = """() => {
 }"""
 
 SCROLLED = "() => [scrollY, ...[...document.querySelectorAll('.kp-screen')].map((s) => s.scrollTop)]"
+WIDER = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 async def in_view(page: Page, frame: Frame, selector: str) -> list[FloatRect]:
@@ -147,6 +148,8 @@ async def axe_clean(where: Page | Frame, screen: str) -> None:
 
 async def assert_start_in_view(page: Page, frame: Frame, screen: str) -> None:
     assert await page.evaluate(SCROLLED) == [0] and set(await frame.evaluate(SCROLLED)) == {0}, f"{screen}: scrolled"
+    # Nothing sticks out sideways (the page's header neither: "Menu" is a way out of the chat too).
+    assert [await page.evaluate(WIDER), await frame.evaluate(WIDER)] == [0, 0], f"{screen}: wider than the screen"
     # The essentials and Start wholly on the screen, in the order they are read.
     essentials = ", ".join(f"{START} {part}" for part in ("h1", ".kp-facts li", "button.kp-primary"))
     assert await in_view(page, frame, essentials) == [], f"{screen}: not all in the first screen"
