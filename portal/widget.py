@@ -151,7 +151,7 @@ class Widget:
             headers["Strict-Transport-Security"] = "max-age=63072000"
         return headers
 
-    def page_config(self, language: str, host: str | None, now: datetime) -> dict[str, Any]:
+    def page_config(self, language: str, host: str | None, now: datetime, page_header: bool = False) -> dict[str, Any]:
         opening = OpeningHours(self.config.hours)
         open_now = opening.is_open(now)
         next_opening = None if open_now else opening.next_opening(now)
@@ -165,6 +165,8 @@ class Widget:
             "open_now": open_now,
             "opens_at": next_opening.isoformat() if next_opening else None,
             "host": host,
+            # Inline in the portal's own page: that page's header is the chat's (widget config.ts).
+            "page_header": page_header,
             **self.return_code_config(),
         }
 
@@ -190,10 +192,11 @@ class Widget:
         host = origin(request.query.get("host", ""))
         if host not in self.frame_origins:
             host = None
-        # Inline in the portal's own chat page, that page's "Snel weg" is the chat's: one, not two.
-        # Anywhere else (a partner's page, the launcher's frame, /chat/ alone) the chat has its own.
+        # Inline in the portal's own chat page, that page's "Snel weg" and header (language switch)
+        # are the chat's: one of each, not two (issue 29). Anywhere else (a partner's page, the
+        # launcher's frame, /chat/ alone) the chat has its own.
         inline = request.query.get("embed") == "inline"
-        own_exit = not (inline and host is not None and host == origin(self.config.portal.public_url))
+        in_portal = inline and host is not None and host == origin(self.config.portal.public_url)
         texts = page_texts(self.dist, language)
         exit_url = html.escape(self.config.portal.quick_exit_url)
         head = []
@@ -202,7 +205,7 @@ class Widget:
             head = [f'<link rel="stylesheet" href="/widget/{html.escape(css)}">' for css in self.manifest.chat_css]
             head.append(f'<script type="module" src="/widget/{html.escape(self.manifest.chat_script)}"></script>')
             body_main = f"<noscript><p>{html.escape(texts['noscript'])}</p></noscript>"
-        page_config = self.page_config(language, host, datetime.now(UTC))
+        page_config = self.page_config(language, host, datetime.now(UTC), page_header=in_portal)
         data = json.dumps(page_config, ensure_ascii=True).replace("<", "\\u003c")
         page = "\n".join(
             [
@@ -220,7 +223,7 @@ class Widget:
                 (
                     f'<a class="kp-quick-exit" id="kp-quick-exit" href="{exit_url}" rel="noreferrer" target="_top">'
                     f"{html.escape(texts['quick_exit'])}</a>"
-                    if own_exit
+                    if not in_portal
                     else ""
                 ),
                 f'<main id="kp-app">{body_main}</main>',

@@ -84,22 +84,25 @@ async def test_chat_page_has_the_only_wasm_csp_no_store_and_the_framing_allowlis
     assert config["language"] == "en"
 
 
-async def test_chat_inline_in_the_portals_own_chat_page_leaves_the_quick_exit_to_that_page(
+async def test_chat_inline_in_the_portals_own_chat_page_leaves_the_quick_exit_and_header_to_that_page(
     make_client: MakeClient, manifest: dict[str, Any]
 ) -> None:
     client = await make_client(
         {"portal": {"public_url": "https://keerpunt.test", "frame_ancestors": ["https://partner.test"]}}
     )
 
-    async def has_own_exit(query: str) -> bool:
-        return 'id="kp-quick-exit"' in await (await client.get(f"/chat/?{query}")).text()
+    async def own_exit_and_header(query: str) -> tuple[bool, bool]:
+        html = await (await client.get(f"/chat/?{query}")).text()
+        found = re.search(r'id="keerpunt-config">(.*?)</script>', html, re.S)
+        assert found is not None
+        return 'id="kp-quick-exit"' in html, not json.loads(found.group(1))["page_header"]
 
-    # The portal's /nl/chat has its own "Snel weg" above the frame: one, not two.
-    assert not await has_own_exit("lang=nl&embed=inline&host=https://keerpunt.test")
+    # The portal's /nl/chat has its own "Snel weg" and header above the frame: one, not two.
+    assert await own_exit_and_header("lang=nl&embed=inline&host=https://keerpunt.test") == (False, False)
     # A partner's page, the launcher's frame and the chat on its own keep the chat's own.
-    assert await has_own_exit("lang=nl&embed=inline&host=https://partner.test")
-    assert await has_own_exit("lang=nl&embed=1&host=https://keerpunt.test")
-    assert await has_own_exit("lang=nl")
+    assert await own_exit_and_header("lang=nl&embed=inline&host=https://partner.test") == (True, True)
+    assert await own_exit_and_header("lang=nl&embed=1&host=https://keerpunt.test") == (True, True)
+    assert await own_exit_and_header("lang=nl") == (True, True)
 
 
 async def test_chat_page_ignores_a_host_outside_the_allowlist_and_a_bad_language(make_client: MakeClient) -> None:

@@ -91,6 +91,16 @@ export function endSession(api: string, token: string, reason: string, keepalive
   });
 }
 
+/** The visitor ended the chat: the bots close the case; if that fails, at least the token dies. */
+export async function endOrLogout(api: string, creds: SessionInfo): Promise<void> {
+  try {
+    const response = await endSession(api, creds.access_token, "ended", false);
+    if (!response.ok) throw new Error(String(response.status));
+  } catch {
+    await logout(creds.homeserver, creds.access_token).catch(() => undefined);
+  }
+}
+
 /** Log the Matrix device out (keepalive: it is sent even while the page goes away). */
 export function logout(homeserver: string, token: string): Promise<Response> {
   return fetch(`${homeserver}/_matrix/client/v3/logout`, {

@@ -7,39 +7,23 @@
  * differ. The Matrix SDK and Rust crypto load only when the visitor presses "Start" (session.ts).
  */
 import { PROTOCOL } from "../shared/protocol";
-import {
-  endSession,
-  logout,
-  passwordLogin,
-  registerCode,
-  returnWithCode,
-  startSession,
-  type SessionInfo,
-} from "./api";
+import { endOrLogout, endSession, startSession, type SessionInfo } from "./api";
 import type { WidgetConfig } from "./config";
 import { Composer } from "./composer";
 import { Conversations } from "./conversations";
 import type { HostLink } from "./host";
-import { translate, type Language } from "./i18n";
+import { translate } from "./i18n";
 import { startRequest, type Outreach } from "./outreach";
+import { sdkLoader, type LoaderDeps } from "./loader";
 import { isExiting, quickExit } from "./quickexit";
-import { derive } from "./returncode/derive";
-import { loadWords, makeCode, showCode } from "./returncode/words";
-import type { ReturnEntry } from "./screens/code";
-import { buildScreens, type AppView } from "./screens";
-import type { LiveSession, SessionCallbacks, SessionModule } from "./session/types";
+import { ReturnFlow } from "./returncode/flow";
+import { buildScreens, mountScreens, type AppView } from "./screens";
+import type { LiveSession, Returning, SessionCallbacks, SessionModule } from "./session/types";
 import { sessionView } from "./sessionview";
 import { TEARDOWN, type TeardownReason } from "./teardown";
 import { Screens } from "./ui";
 
-/**
- * How long ending a chat with a return code waits for the key backup to hold every key (the
- * backup upload starts within a second; see session/recovery.ts). Past it the chat ends anyway:
- * the counsellor keeps the whole conversation, the visitor's history may miss the last keys.
- */
-export const SETTLE_MS = 15000;
-
-export interface AppDeps {
+export interface AppDeps extends LoaderDeps {
   config: WidgetConfig;
   root: HTMLElement;
   /** Embedded in a host page (not inline): the header gets a "minimise" button. */
@@ -49,9 +33,6 @@ export interface AppDeps {
   /** Go to `url`, replacing this history entry. */
   replace(url: string): void;
   reload(): void;
-  loadSession?: () => Promise<SessionModule>;
-  /** Fetch and compile the crypto wasm (wasm.ts); tests that fake the session leave it out. */
-  loadCrypto?: () => Promise<void>;
 }
 
 export class ChatApp {
@@ -61,21 +42,23 @@ export class ChatApp {
   private session: LiveSession | null = null;
   private credentials: SessionInfo | null = null;
   private active = false;
-  /** The open case has a registered return code: ending it makes it dormant. */
-  private hasCode = false;
-  /** The last start was a return with a code that failed: "Try again" goes back to the code. */
-  private returnFailed = false;
+  /** Coming back with a return code and making one; null when return codes are off. */
+  private readonly codes: ReturnFlow | null;
   /** end() is under way (it chose the ended screen's text). */
   private ending = false;
   /** The start under way, if any; every teardown aborts it. */
   private starting: AbortController | null = null;
-  /** The SDK loading (warm()), kept so a start finds it under way or done. */
-  private loading: Promise<SessionModule> | null = null;
+  /**
+   * Start loading the SDK and the crypto (loader.ts), once; a start finds the load under way or
+   * done. Called when the visitor asks for the chat, never before.
+   */
+  readonly warm: () => Promise<SessionModule>;
   private readonly composer: Composer;
   private readonly callbacks: SessionCallbacks;
 
   constructor(private readonly deps: AppDeps) {
     const { config, root } = deps;
+    this.warm = sdkLoader(deps);
     const screens = (this.screens = new Screens(root, config.language, deps.minimisable));
     const conversations = (this.conversations = new Conversations(screens, {
       option: (...answer) => this.composer.option(...answer),
@@ -91,9 +74,20 @@ export class ChatApp {
       typed: () => this.composer.typed(),
       end: () => void this.end(),
       quickExit: () => this.exit(),
-      makeCode: (word) => void this.makeCode(word),
+      makeCode: (word) => void this.codes?.makeCode(word),
     });
     const chat = this.view.chat;
+    this.codes = config.returnCode
+      ? new ReturnFlow({
+          api: config.api,
+          screens,
+          view: this.view,
+          conversations,
+          warm: () => this.warm(),
+          open: (info, loading, signal, returning) => this.openSession(info, loading, signal, returning),
+          current: () => (this.session && this.credentials ? { session: this.session, credentials: this.credentials } : null),
+        })
+      : null;
     this.composer = new Composer(() => this.session, conversations, chat);
     const caseRoom = (): string | null => this.credentials?.room_id ?? null;
     this.callbacks = sessionView({ conversations, chat, caseRoom, ended: () => {
@@ -103,43 +97,12 @@ export class ChatApp {
         this.teardown("ended");
       },
     });
-    root.replaceChildren(screens.header, ...screens.screens.values());
-    root.ownerDocument.body.append(screens.cover);
-    screens.apply(config.language);
-    this.view.start.refresh();
-    screens.show("start", false);
-    screens.langButton.addEventListener("click", () => {
-      const next: Language = screens.lang === "nl" ? "en" : "nl";
-      screens.apply(next);
-      this.view.start.refresh();
-    });
-    screens.minimiseButton?.addEventListener("click", () => deps.host.post({ protocol: PROTOCOL, action: "minimise" }));
+    mountScreens(root, screens, this.view, config.pageHeader, () => deps.host.post({ protocol: PROTOCOL, action: "minimise" }));
   }
 
   /** For tests and the page's handlers: what the app holds right now. */
   get state(): { session: LiveSession | null; credentials: SessionInfo | null; active: boolean } {
     return { session: this.session, credentials: this.credentials, active: this.active };
-  }
-
-  /**
-   * Fetch the SDK and the crypto wasm, each in its own request at once, and compile the wasm;
-   * only after the visitor asked for the chat (the launcher's frame with `warm=1`, a pointer
-   * going down on "Start", or the start itself). Once; a failed load is tried again next time.
-   */
-  warm(): Promise<SessionModule> {
-    if (this.loading) return this.loading;
-    const deps = this.deps;
-    const crypto = deps.loadCrypto ?? (deps.loadSession ? null : () => import("./wasm").then((m) => m.warmUp()));
-    crypto?.().catch(() => undefined);
-    const loading = (deps.loadSession ?? (() => import("./session")))().then((m) => {
-      m.warmUp();
-      return m;
-    });
-    loading.catch(() => {
-      if (this.loading === loading) this.loading = null;
-    });
-    this.loading = loading;
-    return loading;
   }
 
   /**
@@ -164,8 +127,8 @@ export class ChatApp {
   private async run(signal: AbortSignal): Promise<void> {
     performance.mark("kp-start"); // for bench/widget.py: where the time to the greeting goes
     const { screens, conversations, view, deps } = this;
-    const back = deps.config.returnCode ? view.start.returnCode() : null;
-    if (back) return this.comeBack(back, signal);
+    const back = this.codes ? view.start.returnCode() : null;
+    if (back && this.codes) return this.codes.comeBack(back, signal);
     screens.show("connecting");
     // The SDK and the crypto load (if they did not already) while the API makes the account and room.
     const loading = this.warm();
@@ -187,43 +150,7 @@ export class ChatApp {
       }
       return view.closed.show(result.opensAt);
     }
-    this.credentials = result.session;
-    this.active = true;
-    if (deps.config.homeserver && result.session.homeserver !== deps.config.homeserver) {
-      // The page's CSP only allows the configured homeserver; anything else cannot work.
-      this.teardown("not-started");
-      return view.error.show("error_start");
-    }
-    let module: SessionModule;
-    try {
-      module = await loading;
-    } catch {
-      if (signal.aborted) return; // the teardown ended the account
-      this.teardown("not-started");
-      return view.error.show("error_browser");
-    }
-    if (signal.aborted) return;
-    conversations.clear();
-    conversations.open(result.session.room_id, "case");
-    view.chat.follow(conversations.active);
-    screens.show("chat", null);
-    let session: LiveSession;
-    try {
-      const names = { bot: translate(screens.lang, "bot"), staff: translate(screens.lang, "counsellor") };
-      session = await module.ChatSession.open(result.session, screens.lang, this.callbacks, names, signal);
-    } catch (error) {
-      if (signal.aborted) return; // open() stopped its client; the teardown did the rest
-      // Also when nobody in the room could read us (UntrustedError): there is no chat to keep.
-      console.warn("keerpunt: the chat could not start:", error instanceof Error ? error.message : error);
-      this.teardown("not-started");
-      return view.error.show("error_start");
-    }
-    if (signal.aborted) {
-      session.stop(); // it opened after all: it must not keep syncing
-      return;
-    }
-    this.session = session;
-    deps.root.classList.add("kp-ready");
+    if (!(await this.openSession(result.session, loading, signal))) return;
     // On a touch screen focusing the composer opens the keyboard over the first question's
     // buttons: there the chat's heading gets focus (screen readers start at the chat).
     const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
@@ -231,136 +158,69 @@ export class ChatApp {
     else view.chat.input.focus();
   }
 
-  /** "Try again" on the error screen: after a refused return, back to the code; else start again. */
-  private retry(): void {
-    if (!this.returnFailed) return void this.start();
-    this.screens.show("start");
-    this.view.start.codeAgain();
-  }
-
   /**
-   * A visitor comes back with a return code (docs/return-code.md "Returning"): derive, ask the
-   * bots, log in to Synapse with the login secret, take up the identity and (unless "without
-   * history") restore the earlier conversation; then rotate the code. Every refusal shows one
-   * and the same text.
+   * The step both starts share once they have an account (a new one from the API, or the
+   * visitor's own after a return): keep its credentials, check its homeserver, wait for the SDK,
+   * open the case room and the encrypted session. A new chat shows at once (the greeting comes
+   * in view); a return (`returning`) shows when its history is restored, after a line saying
+   * where that starts. Null when it did not open: then the error shows and the account is ended,
+   * or the start was torn down meanwhile and shows nothing.
    */
-  private async comeBack(entry: ReturnEntry, signal: AbortSignal): Promise<void> {
+  private async openSession(
+    info: SessionInfo,
+    loading: Promise<SessionModule>,
+    signal: AbortSignal,
+    returning?: Returning,
+  ): Promise<LiveSession | null> {
     const { screens, conversations, view, deps } = this;
-    this.returnFailed = false;
-    screens.show("connecting");
-    view.start.clearCode(false); // the word is read: it stays nowhere on the page
-    const loading = this.warm();
-    loading.catch(() => undefined);
-    const derived = await derive(entry.words, entry.word);
-    const answer = await returnWithCode(deps.config.api, { lookup: derived.lookup, verifier: derived.verifier });
-    if (signal.aborted) return;
-    if (answer.kind !== "back") {
-      this.returnFailed = answer.kind === "refused";
-      return view.error.show(answer.kind === "busy" ? "error_busy" : answer.kind === "refused" ? "error_code" : "error_start");
-    }
-    view.start.clearCode(true);
-    performance.mark("kp-return-api");
-    const device = translate(screens.lang, "device_name");
-    let login = await passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
-    if (!login && !signal.aborted) login = await passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
-    if (signal.aborted) {
-      if (login) logout(answer.homeserver, login.access_token).catch(() => undefined);
-      return;
-    }
-    if (!login) return view.error.show("error_start");
-    const info: SessionInfo = {
-      homeserver: answer.homeserver,
-      user_id: answer.user_id,
-      access_token: login.access_token,
-      device_id: login.device_id,
-      room_id: answer.room_id,
-      bot: answer.bot,
-      case: answer.case,
-    };
     this.credentials = info;
     this.active = true;
     if (deps.config.homeserver && info.homeserver !== deps.config.homeserver) {
+      // The page's CSP only allows the configured homeserver; anything else cannot work.
       this.teardown("not-started");
-      return view.error.show("error_start");
+      view.error.show("error_start");
+      return null;
     }
     let module: SessionModule;
     try {
       module = await loading;
     } catch {
-      if (signal.aborted) return;
+      if (signal.aborted) return null; // the teardown ended the account
       this.teardown("not-started");
-      return view.error.show("error_browser");
+      view.error.show("error_browser");
+      return null;
     }
-    if (signal.aborted) return;
+    if (signal.aborted) return null;
     conversations.clear();
     conversations.open(info.room_id, "case");
     view.chat.follow(conversations.active);
-    if (entry.history) conversations.system(info.room_id, "return_earlier");
+    if (!returning) screens.show("chat", null);
+    else if (returning.history) conversations.system(info.room_id, "return_earlier");
     let session: LiveSession;
     try {
       const names = { bot: translate(screens.lang, "bot"), staff: translate(screens.lang, "counsellor") };
-      const returning = { ssss: derived.ssss, history: entry.history };
       session = await module.ChatSession.open(info, screens.lang, this.callbacks, names, signal, returning);
     } catch (error) {
-      if (signal.aborted) return;
-      console.warn("keerpunt: the return did not work:", error instanceof Error ? error.message : error);
+      if (signal.aborted) return null; // open() stopped its client; the teardown did the rest
+      // Also when nobody in the room could read us (UntrustedError): there is no chat to keep.
+      const what = returning ? "the return did not work" : "the chat could not start";
+      console.warn(`keerpunt: ${what}:`, error instanceof Error ? error.message : error);
       this.teardown("not-started");
-      return view.error.show("error_start");
-    } finally {
-      derived.ssss.fill(0);
+      view.error.show("error_start");
+      return null;
     }
     if (signal.aborted) {
-      session.stop();
-      return;
+      session.stop(); // it opened after all: it must not keep syncing
+      return null;
     }
     this.session = session;
-    conversations.system(info.room_id, entry.history ? "return_back" : "return_back_fresh");
-    screens.show("chat", null);
     deps.root.classList.add("kp-ready");
-    performance.mark("kp-history-shown");
-    view.chat.input.focus();
-    // Each return rotates the code: the old one is used up already (the bots deleted it).
-    void this.makeCode(entry.word, true);
+    return session;
   }
 
-  /**
-   * Make a return code for the open case with the visitor's second word (or, `rotated`, a new
-   * one after a return): words from the list, the derivation, the history kept under the new 4S
-   * key, the code registered with the bots; only then is it shown, to the visitor alone.
-   */
-  async makeCode(word: string, rotated = false): Promise<void> {
-    const { view, conversations, deps } = this;
-    const session = this.session;
-    const creds = this.credentials;
-    if (!session || !creds || !deps.config.returnCode) return;
-    let words: string[];
-    try {
-      words = makeCode(await loadWords());
-      const derived = await derive(words, word);
-      try {
-        await session.protect(derived.ssss);
-      } finally {
-        derived.ssss.fill(0);
-      }
-      if (this.session !== session) return;
-      const { lookup, verifier, login } = derived;
-      if (!(await registerCode(deps.config.api, creds.access_token, { lookup, verifier, login }))) {
-        throw new Error("the code was not registered");
-      }
-    } catch (error) {
-      console.warn("keerpunt: no return code:", error instanceof Error ? error.message : error);
-      if (this.session !== session) return;
-      // After a return the old code is used up already: say so, or the visitor would count on
-      // a code that no longer opens anything. The "later" button stays to make a new one.
-      if (rotated) conversations.system(creds.room_id, "return_code_lost");
-      else view.chat.later?.failed();
-      return;
-    }
-    if (this.session !== session) return; // the chat ended meanwhile: show nothing
-    this.hasCode = true;
-    view.chat.codeMade(true);
-    conversations.system(creds.room_id, "later_made_line");
-    view.chat.later?.showCode(showCode(words), rotated);
+  /** "Try again" on the error screen: after a refused return, back to the code; else start again. */
+  private retry(): void {
+    if (!this.codes?.again()) void this.start();
   }
 
   /** The visitor confirmed "End chat": the bots close the case (or at least the token dies). */
@@ -369,31 +229,15 @@ export class ChatApp {
     this.starting?.abort();
     this.starting = null;
     const creds = this.credentials;
-    const withCode = this.hasCode;
     this.ending = true;
     try {
-      await this.endWith(creds, withCode);
+      // With a return code the device goes away: first the key backup must hold every key.
+      this.view.ended.withCode((await this.codes?.settle(this.session)) ?? false);
+      if (creds) await endOrLogout(this.deps.config.api, creds);
+      this.teardown("ended");
     } finally {
       this.ending = false;
     }
-  }
-
-  private async endWith(creds: SessionInfo | null, withCode: boolean): Promise<void> {
-    if (withCode && this.session) {
-      // The device goes away: first the backup must hold every key (../shared/notes).
-      this.view.chat.showBanner("end_saving");
-      if (!(await this.session.settle(SETTLE_MS))) console.warn("keerpunt: the key backup is not complete");
-    }
-    this.view.ended.withCode(withCode);
-    if (creds) {
-      try {
-        const response = await endSession(this.deps.config.api, creds.access_token, "ended", false);
-        if (!response.ok) throw new Error(String(response.status));
-      } catch {
-        await logout(creds.homeserver, creds.access_token).catch(() => undefined);
-      }
-    }
-    this.teardown("ended");
   }
 
   /** Quick exit (SECURITY.md A.3): the cover goes up first; see quickexit.ts. */
@@ -435,7 +279,7 @@ export class ChatApp {
     const creds = this.credentials;
     this.credentials = null;
     this.active = false;
-    this.hasCode = false;
+    if (this.codes) this.codes.hasCode = false;
     this.view.start.clearCode(true);
     if (plan.endRequest && creds) {
       endSession(this.deps.config.api, creds.access_token, plan.endRequest, true).catch(() => undefined);

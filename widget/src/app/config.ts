@@ -17,6 +17,11 @@ export interface WidgetConfig {
   opensAt: string | null;
   /** The embedding page's origin, only when the portal checked it against the allowlist. */
   host: string | null;
+  /**
+   * The chat sits inline in the portal's own page, whose header has the language switch and
+   * "Snel weg": the chat shows no header of its own (one of each on the page, issue 29).
+   */
+  pageHeader: boolean;
   /** Return codes (docs/return-code.md), only when the bots offer them: how long a code works after the chat, and how many wrong words erase it. */
   returnCode: { days: number; tries: number } | null;
 }
@@ -50,6 +55,7 @@ export function readConfig(doc: Document): WidgetConfig {
     openNow: raw.open_now !== false,
     opensAt: typeof raw.opens_at === "string" ? raw.opens_at : null,
     host: typeof raw.host === "string" ? originOf(raw.host) : null,
+    pageHeader: raw.page_header === true,
     returnCode: readReturnCode(raw),
   };
 }

@@ -20,6 +20,13 @@ export function translate(language: Language, key: Key, vars: Record<string, str
   return text.replace(/\{(\w+)\}/g, (match, name: string) => (name in vars ? String(vars[name]) : match));
 }
 
+/** Languages written right to left (issue 26 brings Arabic); the stylesheet uses logical properties. */
+const RIGHT_TO_LEFT: ReadonlySet<string> = new Set(["ar", "fa", "he", "ur"]);
+
+export function direction(language: string): "ltr" | "rtl" {
+  return RIGHT_TO_LEFT.has(language) ? "rtl" : "ltr";
+}
+
 export function catalogue(language: Language): Messages {
   return CATALOGUES[language];
 }

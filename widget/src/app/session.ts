@@ -1,6 +1,6 @@
 /**
  * The encrypted conversation: matrix-js-sdk with Rust crypto, loaded only when the visitor
- * starts (app.ts imports this module lazily). This file is the facade the app talks to and the
+ * starts (loader.ts imports this module lazily). This file is the facade the app talks to and the
  * one place where the session's parts are put together:
  *
  * - session/startup.ts: the in-memory crypto client, cross-signing, sync, join, speaking first;

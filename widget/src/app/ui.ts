@@ -2,7 +2,7 @@
  * The DOM of the chat app, built with createElement and textContent only. Static texts carry
  * their translation key (`data-t`, `data-t-label`) so a language switch re-labels everything.
  */
-import { translate, type Key, type Language } from "./i18n";
+import { direction, translate, type Key, type Language } from "./i18n";
 
 type Attrs = Record<string, string>;
 
@@ -40,7 +40,8 @@ export class Screens {
   ) {
     this.root = root;
     this.langButton = t("button", "lang_switch", { type: "button", "data-t-label": "lang_switch_label", lang: "" });
-    this.minimiseButton = embedded ? t("button", "minimise", { type: "button", class: "kp-minimise" }) : null;
+    // A glyph (styles.css) with the label as its name: a phone's header keeps to one row.
+    this.minimiseButton = embedded ? el("button", { type: "button", class: "kp-minimise", "data-t-label": "minimise" }) : null;
     this.header = el(
       "header",
       { class: "kp-header" },
@@ -89,6 +90,7 @@ export class Screens {
   apply(language: Language): void {
     this.language = language;
     document.documentElement.lang = language;
+    document.documentElement.dir = direction(language);
     document.title = translate(language, "page_title");
     for (const node of document.querySelectorAll<HTMLElement>("[data-t]")) {
       node.textContent = translate(language, node.dataset.t as Key, this.vars.get(node) ?? {});

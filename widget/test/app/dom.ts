@@ -25,6 +25,7 @@ export const CONFIG: WidgetConfig = {
   openNow: true,
   opensAt: null,
   host: null,
+  pageHeader: false,
   returnCode: null,
 };
 

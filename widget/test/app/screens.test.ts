@@ -40,15 +40,24 @@ describe("the start screen", () => {
     return { s, screens, section, on, hours, closedNow };
   }
 
-  it("shows who the visitor talks to, the weekly hours and the emergency number, in Dutch", () => {
+  it("puts who, anonymous and how to leave fast before Start, and the rest after it, in Dutch", () => {
     const { section, hours, closedNow } = start();
     expect(section.querySelector("h1")?.textContent).toBe("Praat anoniem met een hulpverlener");
-    // Five facts; the one about the quick exit in two versions, with keys and for touch screens.
-    expect(section.querySelectorAll(".kp-facts li")).toHaveLength(6);
+    // Three facts before the button; the quick exit's in two versions, with keys and for touch screens.
+    const facts = [...section.querySelectorAll<HTMLElement>(".kp-facts li")].map((li) => li.dataset.t);
+    expect(facts).toEqual(["start_who", "start_anonymous", "start_quick_exit", "start_quick_exit_touch"]);
     expect(section.querySelector(".kp-facts .kp-keys-only")?.textContent).toContain("Shift");
     expect(section.querySelector(".kp-facts .kp-touch-only")?.textContent).not.toContain("Shift");
+    // In the page's order: heading, facts, Start, then the closed notice, 112, the code and the rest.
+    const order = [...section.querySelectorAll<HTMLElement>("h1, .kp-facts, button.kp-primary, .kp-closed-now, .kp-danger, .kp-code, .kp-more")];
+    expect(order.map((e) => e.className || e.tagName)).toEqual(["H1", "kp-facts", "kp-primary", "kp-closed-now", "kp-danger", "kp-code", "kp-more"]);
+    const more = section.querySelector<HTMLElement>(".kp-more");
+    expect(more?.querySelector("h2")?.textContent).toBe("Goed om te weten");
+    expect(more?.contains(hours ?? null)).toBe(true);
     expect(hours?.hidden).toBe(false);
     expect(hours?.textContent).toBe("Wanneer is er iemand? ma–vr 09:00–21:00.");
+    // Exactly who can read the chat: the bots are in the room too (security review N11).
+    expect(more?.textContent).toContain("Alleen jij, de hulpverleners in het gesprek en het chatsysteem van Keerpunt kunnen het lezen.");
     expect(closedNow?.hidden).toBe(true);
     expect(section.querySelector(".kp-danger")?.textContent).toBe("Ben je nu in gevaar? Bel 112.");
   });

@@ -1,6 +1,7 @@
 /** All six screens of the chat app, built and registered in their order on the page. */
 import type { WidgetConfig } from "../config";
 import type { Conversations } from "../conversations";
+import type { Language } from "../i18n";
 import type { Screens } from "../ui";
 import { chatScreen, type ChatHandlers, type ChatView } from "./chat";
 import {
@@ -49,4 +50,24 @@ export function buildScreens(
   const ended = endedScreen(screens, on);
   screens.add("ended", ended.section);
   return { start, closed, error, chat, ended };
+}
+
+/**
+ * Put the app on the page and show the start screen (leaving the focus where it is): the header
+ * (unless the page around the chat has its own: `pageHeader`), the screens and the quick exit's
+ * cover. The header's language button switches every text in place; its minimise button (only
+ * in the launcher's frame) calls `minimise`.
+ */
+export function mountScreens(root: HTMLElement, screens: Screens, view: AppView, pageHeader: boolean, minimise: () => void): void {
+  root.replaceChildren(...(pageHeader ? [] : [screens.header]), ...screens.screens.values());
+  root.ownerDocument.body.append(screens.cover);
+  screens.apply(screens.lang);
+  view.start.refresh();
+  screens.show("start", false);
+  screens.langButton.addEventListener("click", () => {
+    const next: Language = screens.lang === "nl" ? "en" : "nl";
+    screens.apply(next);
+    view.start.refresh();
+  });
+  screens.minimiseButton?.addEventListener("click", minimise);
 }

@@ -35,27 +35,34 @@ export function startScreen(
   const hoursLine = el("p", { class: "kp-hours" });
   const closedNowLine = el("p", { class: "kp-closed-now", hidden: "" });
   const code = codeEntry(on, returnCodes);
+  // The first screen on a small phone (issue 29): what the chat is, that it is anonymous, how to
+  // leave fast, and Start. The rest comes below the button, where a scroll finds it.
   const section = el(
     "section",
-    { "aria-labelledby": "kp-start-h" },
+    { "aria-labelledby": "kp-start-h", class: "kp-start" },
     t("h1", "start_heading", { id: "kp-start-h", tabindex: "-1" }),
     el(
       "ul",
       { class: "kp-facts" },
       t("li", "start_who"),
       t("li", "start_anonymous"),
-      t("li", "start_encrypted"),
       // Which of the two shows is the stylesheet's choice (pointer: coarse): no Shift key on a phone.
       t("li", "start_quick_exit", { class: "kp-keys-only" }),
       t("li", "start_quick_exit_touch", { class: "kp-touch-only" }),
-      t("li", "start_traces"),
     ),
-    hoursLine,
-    closedNowLine,
     startButton,
+    // Closed now: pressing Start still works and says when the chat opens (and whom to call).
+    closedNowLine,
+    t("p", "danger", { class: "kp-danger" }),
     // After the main action: most visitors have no code, and Tab reaches Start first.
     code.element,
-    t("p", "danger", { class: "kp-danger" }),
+    el(
+      "div",
+      { class: "kp-more" },
+      t("h2", "start_more_heading"),
+      el("ul", {}, t("li", "start_expertise"), t("li", "start_encrypted"), t("li", "start_traces")),
+      hoursLine,
+    ),
   );
   startButton.addEventListener("click", () => on.start());
   // The pointer goes down some 100 ms before the click: the SDK and crypto can start loading.

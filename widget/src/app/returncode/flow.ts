@@ -1,0 +1,168 @@
+/**
+ * The return-code flow in the app (docs/return-code.md): coming back with a code, and making one
+ * for the open case. ChatApp holds one only when return codes are on, and lends it the few parts
+ * it needs (ReturnHost); the chat's own state (session, credentials) stays with ChatApp.
+ *
+ * Every 4S key derived here is wiped (filled with zeros) as soon as it has been used, whatever
+ * happened; the code and the second word stay nowhere but in the later dialog while it shows.
+ */
+import { logout, passwordLogin, registerCode, returnWithCode, type SessionInfo } from "../api";
+import type { Conversations } from "../conversations";
+import { translate } from "../i18n";
+import type { AppView } from "../screens";
+import type { ReturnEntry } from "../screens/code";
+import type { LiveSession, Returning, SessionModule } from "../session/types";
+import type { Screens } from "../ui";
+import { derive } from "./derive";
+import { loadWords, makeCode, showCode } from "./words";
+
+/**
+ * How long ending a chat with a return code waits for the key backup to hold every key (the
+ * backup upload starts within a second; see session/recovery.ts). Past it the chat ends anyway:
+ * the counsellor keeps the whole conversation, the visitor's history may miss the last keys.
+ */
+export const SETTLE_MS = 15000;
+
+/** What the flow needs of the app. */
+export interface ReturnHost {
+  readonly api: string;
+  readonly screens: Screens;
+  readonly view: AppView;
+  readonly conversations: Conversations;
+  /** The SDK and the crypto, loading or loaded (ChatApp.warm). */
+  warm(): Promise<SessionModule>;
+  /** The start step both paths share (ChatApp.openSession): the session, or null (nothing to do). */
+  open(info: SessionInfo, loading: Promise<SessionModule>, signal: AbortSignal, returning: Returning): Promise<LiveSession | null>;
+  /** The running session and its credentials, if a chat is open. */
+  current(): { session: LiveSession; credentials: SessionInfo } | null;
+}
+
+export class ReturnFlow {
+  /** The open case has a registered return code: ending it makes it dormant. */
+  hasCode = false;
+  /** The last return was refused: "Try again" goes back to the code, once. */
+  private refused = false;
+
+  constructor(private readonly app: ReturnHost) {}
+
+  /**
+   * A visitor comes back with a return code (docs/return-code.md "Returning"): derive, ask the
+   * bots, log in to Synapse with the login secret, take up the identity and (unless "without
+   * history") restore the earlier conversation; then rotate the code. Every refusal shows one
+   * and the same text.
+   */
+  async comeBack(entry: ReturnEntry, signal: AbortSignal): Promise<void> {
+    const { screens, view, conversations } = this.app;
+    this.refused = false;
+    screens.show("connecting");
+    view.start.clearCode(false); // the word is read: it stays nowhere on the page
+    const loading = this.app.warm();
+    loading.catch(() => undefined);
+    const derived = await derive(entry.words, entry.word);
+    let info: SessionInfo | null = null;
+    let session: LiveSession | null = null;
+    try {
+      info = await this.login(derived, signal);
+      if (info) session = await this.app.open(info, loading, signal, { ssss: derived.ssss, history: entry.history });
+    } finally {
+      derived.ssss.fill(0);
+    }
+    if (!info || !session) return;
+    conversations.system(info.room_id, entry.history ? "return_back" : "return_back_fresh");
+    screens.show("chat", null);
+    performance.mark("kp-history-shown");
+    view.chat.input.focus();
+    // Each return rotates the code: the old one is used up already (the bots deleted it).
+    void this.makeCode(entry.word, true);
+  }
+
+  /** Ask the bots for the case and log in to it: the credentials, or null (an error is shown). */
+  private async login(derived: { lookup: string; verifier: string; login: string }, signal: AbortSignal): Promise<SessionInfo | null> {
+    const { api, screens, view } = this.app;
+    const answer = await returnWithCode(api, { lookup: derived.lookup, verifier: derived.verifier });
+    if (signal.aborted) return null;
+    if (answer.kind !== "back") {
+      this.refused = answer.kind === "refused";
+      view.error.show(answer.kind === "busy" ? "error_busy" : answer.kind === "refused" ? "error_code" : "error_start");
+      return null;
+    }
+    view.start.clearCode(true);
+    performance.mark("kp-return-api");
+    const device = translate(screens.lang, "device_name");
+    let login = await passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
+    if (!login && !signal.aborted) login = await passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
+    if (signal.aborted) {
+      if (login) logout(answer.homeserver, login.access_token).catch(() => undefined);
+      return null;
+    }
+    if (!login) {
+      view.error.show("error_start");
+      return null;
+    }
+    const { homeserver, user_id, room_id, bot } = answer;
+    return { homeserver, user_id, room_id, bot, case: answer.case, access_token: login.access_token, device_id: login.device_id };
+  }
+
+  /**
+   * The visitor ends the chat: with a code, the device goes away, so first the key backup must
+   * hold every key (docs/return-code.md). True when the case has a code (it becomes dormant).
+   */
+  async settle(session: LiveSession | null): Promise<boolean> {
+    if (!this.hasCode) return false;
+    if (session) {
+      this.app.view.chat.showBanner("end_saving");
+      if (!(await session.settle(SETTLE_MS))) console.warn("keerpunt: the key backup is not complete");
+    }
+    return true;
+  }
+
+  /** "Try again" after an error: true when it went back to the refused code (the start screen). */
+  again(): boolean {
+    if (!this.refused) return false;
+    this.refused = false;
+    this.app.screens.show("start");
+    this.app.view.start.codeAgain();
+    return true;
+  }
+
+  /**
+   * Make a return code for the open case with the visitor's second word (or, `rotated`, a new
+   * one after a return): words from the list, the derivation, the history kept under the new 4S
+   * key, the code registered with the bots; only then is it shown, to the visitor alone.
+   */
+  async makeCode(word: string, rotated = false): Promise<void> {
+    const { api, view, conversations } = this.app;
+    const open = this.app.current();
+    if (!open) return;
+    const { session, credentials } = open;
+    const still = (): boolean => this.app.current()?.session === session;
+    let words: string[];
+    try {
+      words = makeCode(await loadWords());
+      const derived = await derive(words, word);
+      try {
+        await session.protect(derived.ssss);
+      } finally {
+        derived.ssss.fill(0);
+      }
+      if (!still()) return;
+      const { lookup, verifier, login } = derived;
+      if (!(await registerCode(api, credentials.access_token, { lookup, verifier, login }))) {
+        throw new Error("the code was not registered");
+      }
+    } catch (error) {
+      console.warn("keerpunt: no return code:", error instanceof Error ? error.message : error);
+      if (!still()) return;
+      // After a return the old code is used up already: say so, or the visitor would count on
+      // a code that no longer opens anything. The "later" button stays to make a new one.
+      if (rotated) conversations.system(credentials.room_id, "return_code_lost");
+      else view.chat.later?.failed();
+      return;
+    }
+    if (!still()) return; // the chat ended meanwhile: show nothing
+    this.hasCode = true;
+    view.chat.codeMade(true);
+    conversations.system(credentials.room_id, "later_made_line");
+    view.chat.later?.showCode(showCode(words), rotated);
+  }
+}
