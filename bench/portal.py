@@ -48,12 +48,15 @@ from tests.support.synapse import free_port
 
 ARTICLE = "/nl/artikel/zo-word-je-geronseld"
 MODERATE = 4
-# wrk script: a different search query on every request.
+# wrk script: a different search query on every request, posted as the portal's own form is.
 FRESH_SEARCH_LUA = """
 counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format("GET", "/nl/zoeken?q=uitgebuit+geldezel+" .. counter)
+  local headers = {}
+  headers["Content-Type"] = "application/x-www-form-urlencoded"
+  headers["Sec-Fetch-Site"] = "same-origin"
+  return wrk.format("POST", "/nl/zoeken", headers, "q=uitgebuit+geldezel+" .. counter)
 end
 """
 NGINX_CONF = """

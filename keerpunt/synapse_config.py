@@ -43,6 +43,8 @@ LOG_FILTER_SOURCE = Path(__file__).with_name("base") / "logfilter.py"
 # Keerpunt's Synapse module (modules: in 10-keerpunt.yaml); like the log filter, it lives next
 # to homeserver.yaml on Synapse's PYTHONPATH.
 SYNAPSE_MODULE = "keerpunt_synapse.py"
+# The module's parts, copied next to it (keerpunt_synapse.py imports them).
+SYNAPSE_MODULE_PARTS = ("keerpunt_synapse_guards.py", "keerpunt_synapse_forget.py")
 # Its entry in `modules:` (10-keerpunt.yaml); the renderer fills in its config.
 SYNAPSE_MODULE_CLASS = "keerpunt_synapse.KeerpuntModule"
 # The application service for visitor accounts (rendered next to homeserver.yaml, mode 0600).
@@ -181,10 +183,16 @@ def module_config() -> dict[str, Any]:
     (``visitor.display_name`` in bots/texts): the module lets a visitor's own token set its
     display name to one of these and to nothing else, which is the one rename the bots make
     (a ready session's account taking the visitor's language, set through the application
-    service acting as the visitor).
+    service acting as the visitor). Likewise the device names (``visitor.device_name``, which
+    the widget's login uses too): a visitor's device gets one of these and no other.
     """
     names = sorted({text(language, "visitor.display_name") for language in LANGUAGES})
-    return {"visitor_localpart_prefix": VISITOR_PREFIX, "visitor_display_names": names}
+    devices = sorted({text(language, "visitor.device_name") for language in LANGUAGES})
+    return {
+        "visitor_localpart_prefix": VISITOR_PREFIX,
+        "visitor_display_names": names,
+        "visitor_device_names": devices,
+    }
 
 
 def _with_module_config(rendered: dict[str, Any]) -> dict[str, Any]:
@@ -292,7 +300,8 @@ def init_synapse(config: Config, *, variant: Variant | None = None, test: bool =
     (sdir / "log.yaml").write_text(yaml.safe_dump(render_log_config(config, variant), sort_keys=False), "utf-8")
     _write_workers(config, variant, sdir)
     shutil.copyfile(LOG_FILTER_SOURCE, sdir / LOG_FILTER_MODULE)
-    shutil.copyfile(CONFIG_DIR / SYNAPSE_MODULE, sdir / SYNAPSE_MODULE)
+    for module in (SYNAPSE_MODULE, *SYNAPSE_MODULE_PARTS):
+        shutil.copyfile(CONFIG_DIR / module, sdir / module)
     return sdir / "homeserver.yaml"
 
 

@@ -1,4 +1,4 @@
-"""The portal application: cached pages, search, static files and the dev /api/ proxy."""
+"""The portal application: cached pages, search, static files and, in dev mode only, the /api/ proxy."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from portal.site import Site, load_site
 from portal.sitemap import robots, sitemap
 from portal.static import StaticFiles
 from portal.views import Views
-from portal.widget import Widget, add_widget_routes
+from portal.widget import Widget, add_widget_routes, origin
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +52,29 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
         default=config.languages.default,
         sitemap=sitemap(renderer, rendered),
         robots=robots(renderer),
+        origin=origin(config.portal.public_url),
     )
     counting = [metrics.middleware()] if metrics.enabled() else []
     app = web.Application(middlewares=[*counting, views.map_errors])
     app.on_response_prepare.append(views.security_headers)
     app[CONFIG_KEY] = config
     app[VIEWS_KEY] = views
-    app.cleanup_ctx.append(http_client)
     app.cleanup_ctx.append(campaign_calendar)
     router = app.router
-    router.add_route("*", "/api/{tail:.*}", make_proxy(config))
+    if config.mode == "dev":
+        # In production the reverse proxy sends /api/ to the bots and the portal never sees it
+        # (keerpunt/base/routing.py): a proxy here would only be a second, unwatched way in that
+        # forwards whatever headers a client sends. So it exists in dev only.
+        app.cleanup_ctx.append(http_client)
+        router.add_route("*", "/api/{tail:.*}", make_proxy(config))
     router.add_get("/static/{name:.+}", renderer.static.handle)
     router.add_get("/sitemap.xml", views.sitemap_xml)
     router.add_get("/robots.txt", views.robots_txt)
     router.add_get("/", views.page)
     for language in ("nl", "en"):
         router.add_get(f"/{language}", views.add_slash)
-        router.add_get(ROUTES["search"][language], views.search)
+        router.add_get(ROUTES["search"][language], views.search_form)
+        router.add_post(ROUTES["search"][language], views.search)
         router.add_get(f"/{language}/{{tail:.+}}", views.page)
         router.add_get(f"/{language}/", views.page)
     add_widget_routes(app, config, widget=widget)  # /widget/… (the built chat widget) and /chat/ (its page)

@@ -52,7 +52,9 @@ class CachedPage:
         return web.Response(status=self.status, body=self.body, headers=self.headers)
 
 
-def fresh_response(html: str, language: str, base_headers: Mapping[str, str], request: web.Request) -> web.Response:
+def fresh_response(
+    html: str, language: str, base_headers: Mapping[str, str], request: web.Request, *, status: int = 200
+) -> web.Response:
     """A page rendered for this request only (search): never stored, gzipped quickly if accepted."""
     body = html.encode("utf-8")
     headers = {
@@ -63,5 +65,6 @@ def fresh_response(html: str, language: str, base_headers: Mapping[str, str], re
         "Vary": "Accept-Encoding",
     }
     if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        return web.Response(body=gzip.compress(body, compresslevel=5), headers={**headers, "Content-Encoding": "gzip"})
-    return web.Response(body=body, headers=headers)
+        compressed = gzip.compress(body, compresslevel=5)
+        return web.Response(status=status, body=compressed, headers={**headers, "Content-Encoding": "gzip"})
+    return web.Response(status=status, body=body, headers=headers)

@@ -93,6 +93,8 @@ def _article(r: Renderer, entry: Entry) -> PageHTML:
         entry=entry,
         related=r.site.related(entry),
         retention_days=r.config.retention.case_room_days,
+        address_days=r.config.synapse.user_ips_max_age_days,
+        return_code=r.config.return_code if r.config.return_code.enabled else None,
     )
 
 

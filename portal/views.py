@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY = 120
 RESULTS = 20
+# A search form holds one short field; anything much bigger is not from our form.
+MAX_FORM_BYTES = 2048
+# Where a search may come from: our own pages (Sec-Fetch-Site), or an Origin that is ours.
+# Browsers send ``Origin: null`` with a form POST under ``Referrer-Policy: no-referrer``, so
+# Sec-Fetch-Site is what tells our own form apart in practice.
+SAME_SITE_FETCH = frozenset({"same-origin", "none"})
 
 
 @dataclass
@@ -33,6 +39,7 @@ class Views:
     default: Language
     sitemap: bytes
     robots: bytes
+    origin: str | None = None  # the portal's public origin (scheme://host[:port])
 
     def __post_init__(self) -> None:
         # Fixed pages also answer at their article address (content links use it).
@@ -60,13 +67,36 @@ class Views:
     def _language(self, request: web.Request) -> Language:
         return language_of_path(request.path, self.default)
 
-    async def search(self, request: web.Request) -> web.Response:
-        # Rendered for every request (under a millisecond) and never cached, not even in
-        # memory: what someone searched for stays nowhere on the server.
+    async def search_form(self, request: web.Request) -> web.Response:
+        """GET: the empty search form. A ``?q=`` is ignored: a search never sits in an address."""
         language = self._language(request)
-        query = " ".join(request.query.get("q", "").split())
-        html = self.render_search(language, query)
-        return fresh_response(html, language, self.base_headers, request)
+        return fresh_response(self.render_search(language, ""), language, self.base_headers, request)
+
+    async def search(self, request: web.Request) -> web.Response:
+        """POST from the search form (issue 23, L2): the query travels in the body only.
+
+        The address stays ``/nl/zoeken``, so neither the address bar, the browser history nor a
+        proxy's log holds what someone searched for. Rendered for every request (under a
+        millisecond) and never cached, not even in memory. A search posted from another site is
+        answered with the empty form (403): nobody can make this page show a text of theirs.
+        """
+        language = self._language(request)
+        if not self._from_our_pages(request) or (request.content_length or 0) > MAX_FORM_BYTES:
+            html = self.render_search(language, "")
+            return fresh_response(html, language, self.base_headers, request, status=403)
+        try:
+            form = await request.post()
+        except ValueError:  # a body that is not a form
+            form = None
+        value = form.get("q", "") if form is not None else ""
+        query = " ".join(value.split()) if isinstance(value, str) else ""
+        return fresh_response(self.render_search(language, query), language, self.base_headers, request)
+
+    def _from_our_pages(self, request: web.Request) -> bool:
+        fetch_site = request.headers.get("Sec-Fetch-Site")
+        if fetch_site is not None:
+            return fetch_site in SAME_SITE_FETCH
+        return self.origin is not None and request.headers.get("Origin") == self.origin
 
     def render_search(self, language: Language, query: str) -> str:
         site = self.renderer.site

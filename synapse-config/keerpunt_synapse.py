@@ -40,11 +40,13 @@ Two jobs, both configured by `keerpunt init` (keerpunt/synapse_config.py renders
      methods, the module refuses to load rather than run without the guard, and
      tests/e2e/test_visitor_limits.py checks the refusal against a real Synapse.
 
-   Not enforceable here: to-device messages (key sharing needs them to reach staff devices,
-   and no callback sees them), device display names (``PUT /devices``), key queries and
-   one-time-key claims for any user, typing notices and read receipts in their own rooms.
+   - where no callback exists (pushers, reports, device names, to-device messages, account
+     data and key-backup volume): keerpunt_synapse_guards.py wraps the handler methods.
 
-2. **Forgetting an erased visitor**: ``POST /_synapse/client/keerpunt/v1/forget_user``
+   Not limited: key queries and one-time-key claims for any user (the server must answer them
+   for end-to-end encryption to work), typing notices and read receipts in their own rooms.
+
+2. **Forgetting an erased visitor** (keerpunt_synapse_forget.py): ``POST /_synapse/client/keerpunt/v1/forget_user``
    (``{"user_id": "@visitor-…"}``, a server admin's access token): when a purged case's
    visitor account is erased, Synapse still remembers the addresses and user agents that
    account used (``user_ips``, kept up to ``user_ips_max_age``) and, until deactivation, its
@@ -64,17 +66,14 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from keerpunt_synapse_forget import FORGET_PATH, ForgetUser
+from keerpunt_synapse_guards import REFUSED, VisitorGuards
 from synapse.api.errors import Codes, SynapseError
-from synapse.http.server import DirectServeJsonResource, respond_with_json
-from synapse.http.servlet import parse_json_object_from_request
 from synapse.module_api import NOT_SPAM, EventBase, ModuleApi
 from synapse.module_api.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-FORGET_PATH = "/_synapse/client/keerpunt/v1/forget_user"
-# Added to the error body of a refusal, so a client (and a test) can tell it came from here.
-REFUSED = "nl.keerpunt.refused"
 # The only event a visitor sends that the server can see the type of: everything they say
 # travels encrypted. Membership (join, leave) is checked on its own, see check_event_allowed.
 VISITOR_EVENT_TYPES = frozenset({"m.room.encrypted"})
@@ -88,7 +87,9 @@ class KeerpuntModule:
     def __init__(self, config: dict[str, Any], api: ModuleApi) -> None:
         self.api = api
         api.register_web_resource(FORGET_PATH, ForgetUser(api))
-        VisitorLimits(api, config["visitor_localpart_prefix"], config["visitor_display_names"]).register()
+        limits = VisitorLimits(api, config["visitor_localpart_prefix"], config["visitor_display_names"])
+        limits.register()
+        VisitorGuards(api, limits.is_visitor, config["visitor_device_names"]).install()
 
     @staticmethod
     def parse_config(config: dict[str, Any] | None) -> dict[str, Any]:
@@ -96,9 +97,10 @@ class KeerpuntModule:
         prefix = config.get("visitor_localpart_prefix")
         if not isinstance(prefix, str) or not prefix:
             raise ConfigError("keerpunt_synapse: visitor_localpart_prefix must be a non-empty string")
-        names = config.get("visitor_display_names")
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
-            raise ConfigError("keerpunt_synapse: visitor_display_names must be a list of non-empty strings")
+        for key in ("visitor_display_names", "visitor_device_names"):
+            names = config.get(key)
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+                raise ConfigError(f"keerpunt_synapse: {key} must be a list of non-empty strings")
         return config
 
 
@@ -278,38 +280,3 @@ class VisitorLimits:
             return await original(**kwargs)
 
         return guarded
-
-
-class ForgetUser(DirectServeJsonResource):
-    def __init__(self, api: ModuleApi) -> None:
-        super().__init__()
-        self.api = api
-
-    async def _async_render_POST(self, request: Any) -> None:
-        requester = await self.api.get_user_by_req(request)
-        if not await self.api.is_user_admin(requester.user.to_string()):
-            raise SynapseError(403, "Only a server admin may do this", Codes.FORBIDDEN)
-        body = parse_json_object_from_request(request)
-        user_id = body.get("user_id")
-        if not isinstance(user_id, str) or not user_id.startswith("@"):
-            raise SynapseError(400, "user_id is required", Codes.BAD_JSON)
-        user = await self.api.get_userinfo_by_id(user_id)
-        if user is None:
-            raise SynapseError(404, "Unknown user", Codes.NOT_FOUND)
-        if not user.is_deactivated:
-            raise SynapseError(400, "Only a deactivated account is forgotten", Codes.INVALID_PARAM)
-        store = self.api._store  # the pending batch of client-IP writes lives on the store
-        pending = getattr(store, "_batch_row_update", None)
-        if isinstance(pending, dict):
-            for key in [key for key in pending if key[0] == user_id]:
-                del pending[key]
-        deleted = await self.api.run_db_interaction("keerpunt_forget_user", _forget, user_id)
-        respond_with_json(request, 200, {"deleted": deleted}, send_cors=False)
-
-
-def _forget(txn: Any, user_id: str) -> dict[str, int]:
-    counts = {}
-    for table in ("user_ips", "devices", "e2e_device_keys_json", "e2e_one_time_keys_json", "e2e_fallback_keys_json"):
-        txn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608 - fixed table names
-        counts[table] = txn.rowcount
-    return counts

@@ -95,6 +95,16 @@ async def serve_exit_target(context: BrowserContext) -> None:
     await context.route(f"https://{EXIT_HOST}/**", fulfil)
 
 
+async def visit(tab: Page, portal: Portal, path: str) -> None:
+    """Open ``path``; a search ("/nl/zoeken?q=…") is typed into the page's form and sent, as a visitor does."""
+    base, _, query = path.partition("?q=")
+    await tab.goto(portal.url(base))
+    if query:
+        await tab.locator("#q-page").fill(query)
+        async with tab.expect_navigation():
+            await tab.locator("#q-page").press("Enter")
+
+
 @pytest.fixture
 async def page(browser: Browser, portal: Portal) -> AsyncIterator[Page]:
     context = await guarded(browser, portal)
@@ -112,7 +122,7 @@ async def test_each_page_type_has_no_serious_accessibility_violations(
     context = await guarded(browser, portal, bypass_csp=True)
     try:
         tab = await context.new_page()
-        await tab.goto(portal.url(PAGE_TYPES[name]))
+        await visit(tab, portal, PAGE_TYPES[name])
         await tab.add_script_tag(path=str(AXE))
         result = await tab.evaluate(
             """() => axe.run(document, {runOnly: {type: 'tag',
@@ -309,13 +319,13 @@ async def test_no_request_leaves_the_portal_and_no_cookie_is_set(browser: Browse
     try:
         tab = await context.new_page()
         for path in PAGE_TYPES.values():
-            await tab.goto(portal.url(path))
+            await visit(tab, portal, path)
             await tab.wait_for_load_state("networkidle")
             assert await tab.evaluate("document.cookie") == ""
         await tab.goto(portal.url("/nl/"))
         await tab.get_by_label("Zoek op de website").fill("geldezel")
         await tab.get_by_role("button", name="Zoek").click()
-        await tab.wait_for_url("**/nl/zoeken?q=geldezel")
+        await tab.wait_for_url("**/nl/zoeken")
         assert await context.cookies() == []
         assert await tab.evaluate("localStorage.length + sessionStorage.length") == 0
     finally:
@@ -323,12 +333,50 @@ async def test_no_request_leaves_the_portal_and_no_cookie_is_set(browser: Browse
     assert portal.foreign == []
 
 
+@pytest.mark.parametrize("javascript", [True, False])
+async def test_a_search_stays_out_of_the_address_bar_and_the_history(
+    browser: Browser, portal: Portal, javascript: bool
+) -> None:
+    """Issue 23, L2: the words someone searched for are in no address and no history entry (a
+    phone an exploiter checks), with or without JavaScript; the search still works, sets no
+    cookie, and Back leaves the results behind."""
+    context = await guarded(browser, portal, java_script_enabled=javascript)
+    try:
+        tab = await context.new_page()
+        await tab.goto(portal.url("/nl/"))
+        await tab.get_by_label("Zoek op de website").fill("geldezel")
+        async with tab.expect_navigation():
+            await tab.get_by_role("button", name="Zoek").click()
+        assert tab.url == portal.url("/nl/zoeken")
+        await expect_results(tab, "geldezel")
+        # A second search from the results page itself.
+        await tab.locator("#q-page").fill("uitgebuit")
+        async with tab.expect_navigation():
+            await tab.locator("#q-page").press("Enter")
+        assert tab.url == portal.url("/nl/zoeken")
+        await expect_results(tab, "uitgebuit")
+        cdp = await context.new_cdp_session(tab)
+        history = await cdp.send("Page.getNavigationHistory")
+        urls = [entry["url"] for entry in history["entries"]]
+        assert urls == ["about:blank", portal.url("/nl/"), portal.url("/nl/zoeken"), portal.url("/nl/zoeken")], urls
+        assert not any("geldezel" in e["title"] or "uitgebuit" in e["title"] for e in history["entries"])
+        assert await context.cookies() == []
+    finally:
+        await context.close()
+
+
+async def expect_results(tab: Page, query: str) -> None:
+    heading = tab.get_by_role("status")
+    assert query in (await heading.inner_text()), await heading.inner_text()
+    assert await tab.locator(".results-list li").count() > 0
+
+
 async def test_every_page_type_fits_a_320_pixel_screen(browser: Browser, portal: Portal) -> None:
     context = await guarded(browser, portal, viewport={"width": 320, "height": 640})
     try:
         tab = await context.new_page()
         for path in [*PAGE_TYPES.values(), "/nl/artikel/signaleren-en-doorverwijzen", "/nl/privacy"]:
-            await tab.goto(portal.url(path))
+            await visit(tab, portal, path)
             width = await tab.evaluate("document.documentElement.scrollWidth")
             assert width <= 320, (path, width)
             box = await tab.locator("[data-quick-exit]").bounding_box()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -208,8 +209,17 @@ def test_keerpunt_module_limits_visitors_with_the_bots_names(rendered: tuple[Con
         {text(language, "visitor.display_name") for language in LANGUAGES}
     )
     assert len(config["visitor_display_names"]) == len(LANGUAGES)
-    module_file = Path(hs["log_config"]).parent / "keerpunt_synapse.py"
-    assert module_file.read_text() == (CONFIG_DIR / "keerpunt_synapse.py").read_text()
+    # The device names a visitor's device may have: the bots' and the widget's login name.
+    assert sorted(config["visitor_device_names"]) == sorted(
+        {text(language, "visitor.device_name") for language in LANGUAGES}
+    )
+    locales = CONFIG_DIR.parent / "widget" / "src" / "app" / "locales"
+    for language in LANGUAGES:
+        widget_name = json.loads((locales / f"{language}.json").read_text())["device_name"]
+        assert widget_name in config["visitor_device_names"], language
+    for name in ("keerpunt_synapse.py", "keerpunt_synapse_guards.py", "keerpunt_synapse_forget.py"):
+        module_file = Path(hs["log_config"]).parent / name
+        assert module_file.read_text() == (CONFIG_DIR / name).read_text()
     # Not Synapse's blanket switch: it would also stop staff and partners inviting anyone.
     assert hs.get("block_non_admin_invites", False) is False
 
@@ -222,12 +232,17 @@ def test_keerpunt_module_refuses_to_load_without_its_config() -> None:
         sys.path.pop(0)
     from synapse.config import ConfigError as SynapseConfigError
 
-    good = {"visitor_localpart_prefix": "visitor-", "visitor_display_names": ["Bezoeker"]}
+    good = {
+        "visitor_localpart_prefix": "visitor-",
+        "visitor_display_names": ["Bezoeker"],
+        "visitor_device_names": ["Chat"],
+    }
     assert KeerpuntModule.parse_config(good) == good
     for bad in (
         {},
         {**good, "visitor_localpart_prefix": ""},
         {**good, "visitor_display_names": []},
+        {**good, "visitor_device_names": []},
         {**good, "visitor_display_names": [" "]},
     ):
         with pytest.raises(SynapseConfigError):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web_runner import BaseRunner
 
@@ -20,6 +20,13 @@ from portal.site import Site
 from tests.support.synapse import make_test_config
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
+# What Chromium sends with a form posted from one of the portal's own pages.
+OWN_FORM = {"Sec-Fetch-Site": "same-origin", "Origin": "null"}
+
+
+async def search(client: TestClient[web.Request, web.Application], path: str, query: str) -> ClientResponse:
+    """The search form, posted from the portal's own page as a browser does."""
+    return await client.post(path, data={"q": query}, headers=OWN_FORM)
 
 
 class PortalTestServer(TestServer):

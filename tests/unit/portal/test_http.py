@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import re
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -22,7 +24,7 @@ Client = TestClient[web.Request, web.Application]
 
 def all_html_paths(client: Client) -> list[str]:
     views = client.app[VIEWS_KEY]  # type: ignore[index]
-    return [*sorted(views.pages), "/nl/zoeken?q=geldezel", "/en/search", "/nl/bestaat-niet", "/en/nope"]
+    return [*sorted(views.pages), "/nl/zoeken", "/en/search", "/nl/bestaat-niet", "/en/nope"]
 
 
 def assert_item_16(headers: object, path: str, https: bool = False) -> None:
@@ -186,6 +188,28 @@ async def test_api_requests_are_forwarded_to_the_session_api(make_client: Client
                          "origin": "http://127.0.0.1"}]  # fmt: skip
         missing = await client.get("/api/v1/unknown")
         assert missing.status == 404 and "<html" not in await missing.text()
+    finally:
+        await server.close()
+
+
+async def test_the_api_proxy_exists_in_dev_mode_only(tmp_path: Path, site: Site) -> None:
+    """Issue 23, L6: in production the reverse proxy sends /api/ to the bots; the portal has no
+    second way in that forwards whatever a client sends. Nothing reaches the session API."""
+    server, seen = await fake_upstream()
+    try:
+        dev = make_test_config(tmp_path, {"portal": {"api_url": str(server.make_url("/")).rstrip("/")}})
+        production = dataclasses.replace(dev, mode="production")
+        async with TestClient(TestServer(create_app(production, site))) as client:
+            for method in ("POST", "GET", "PUT", "DELETE"):
+                response = await client.request(method, "/api/v1/sessions", json={"language": "nl"})
+                assert response.status in (404, 405), method
+            response = await client.get("/api/v1/health")
+            assert response.status == 404 and "<html" in await response.text()  # the site's own 404 page
+        assert seen == []
+        async with TestClient(TestServer(create_app(dev, site))) as client:
+            response = await client.post("/api/v1/sessions", json={"language": "nl"})
+            assert response.status == 201
+        assert len(seen) == 1
     finally:
         await server.close()
 

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from portal.app import create_app
 from portal.markup import plain_text, render_markdown, sanitise
 from tests.support.synapse import make_test_config
+from tests.unit.portal.conftest import search
 
 HOSTILE_MARKDOWN = """---
 title: Vijandige <script>alert('title')</script> tekst
@@ -133,7 +134,7 @@ async def test_a_hostile_article_renders_inert_in_the_page(content_copy: Path, t
         assert 'href="/nl/artikel/zo-word-je-geronseld"' in body
         assert 'href="https://www.politie.nl/"' in body
         # Search over hostile content escapes it too.
-        results = await (await client.get("/nl/zoeken", params={"q": "vijandige alert"})).text()
+        results = await (await search(client, "/nl/zoeken", "vijandige alert")).text()
         assert all(str(a.get("src", "")).startswith(own) for t, a in elements(results) if t == "script")
         assert "&lt;script&gt;" in results or "alert" in results
         assert "/nl/artikel/vijandig" in results

@@ -8,9 +8,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from keerpunt.base.config import Config
 from portal.highlight import mark, snippet
 from portal.search import Document, SearchIndex, Tokens
 from portal.site import Site
+
+from .conftest import OWN_FORM, search
 
 Client = TestClient[web.Request, web.Application]
 
@@ -108,7 +111,7 @@ def test_snippets_show_the_passage_with_the_matches() -> None:
 
 
 async def test_the_search_page_lists_highlighted_results(client: Client) -> None:
-    response = await client.get("/nl/zoeken", params={"q": "uitgebuit"})
+    response = await search(client, "/nl/zoeken", "uitgebuit")
     assert response.status == 200
     page = await response.text()
     assert 'href="/nl/artikel/wat-is-criminele-uitbuiting"' in page
@@ -119,27 +122,66 @@ async def test_the_search_page_lists_highlighted_results(client: Client) -> None
 
 
 async def test_the_english_search_page_finds_recruitment(client: Client) -> None:
-    page = await (await client.get("/en/search", params={"q": "recruited"})).text()
+    page = await (await search(client, "/en/search", "recruited")).text()
     assert 'href="/en/article/how-recruitment-works"' in page
     assert "<mark>recruitment</mark>" in page.lower() or "<mark>Recruitment</mark>" in page
 
 
 async def test_the_search_page_escapes_the_query(client: Client) -> None:
-    page = await (await client.get("/nl/zoeken", params={"q": '"><script>alert(1)</script>'})).text()
+    page = await (await search(client, "/nl/zoeken", '"><script>alert(1)</script>')).text()
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 async def test_the_search_page_without_results_offers_the_chat(client: Client) -> None:
-    page = await (await client.get("/nl/zoeken", params={"q": "xyzzyqwv"})).text()
+    page = await (await search(client, "/nl/zoeken", "xyzzyqwv")).text()
     assert "Niets gevonden" in page
     assert 'href="/nl/chat"' in page
 
 
 async def test_an_overlong_query_is_refused_politely(client: Client) -> None:
-    response = await client.get("/en/search", params={"q": "word " * 100})
+    response = await search(client, "/en/search", "word " * 100)
     assert response.status == 200
     assert "too long" in await response.text()
+
+
+async def test_a_search_never_sits_in_the_address(client: Client) -> None:
+    """Issue 23, L2: the form posts; an address with ?q= shows the empty form and not the words."""
+    page = await (await client.get("/nl/zoeken")).text()
+    forms = re.findall(r'<form[^>]*role="search"[^>]*>', page)
+    assert len(forms) == 2 and all('method="post"' in form and 'action="/nl/zoeken"' in form for form in forms)
+    response = await client.get("/nl/zoeken", params={"q": "uitgebuit"})
+    assert response.status == 200
+    page = await response.text()
+    assert "uitgebuit" not in page and "<mark>" not in page
+    assert "Typ een woord" in page and response.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_search_posted_from_another_site_shows_nothing_of_it(client: Client, portal_config: Config) -> None:
+    """A page elsewhere cannot make ours say its words ("0 results for 'call 06…'")."""
+    text = "bel 0612345678 voor hulp"
+    origin = portal_config.portal.public_url.rstrip("/")
+    for headers in [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "null"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://sub.example.org"},
+        {"Origin": "https://evil.example.org"},
+        {"Origin": "null"},
+        {},
+    ]:
+        response = await client.post("/nl/zoeken", data={"q": text}, headers=headers)
+        assert response.status == 403, headers
+        page = await response.text()
+        assert "0612345678" not in page and "Typ een woord" in page, headers
+        assert "Set-Cookie" not in response.headers
+    # Our own page: by Sec-Fetch-Site, or (a browser without it) by an Origin that is ours.
+    for headers in [OWN_FORM, {"Origin": origin}]:
+        response = await client.post("/nl/zoeken", data={"q": text}, headers=headers)
+        assert response.status == 200 and "0612345678" in await response.text(), headers
+    # Not a form, or far too big for one: the empty form, nothing echoed.
+    response = await client.post("/nl/zoeken", data={"q": "x" * 5000}, headers=OWN_FORM)
+    assert response.status == 403 and "xxxxx" not in await response.text()
+    response = await client.post("/nl/zoeken", data=b"\xff\xfe", headers={**OWN_FORM, "Content-Type": "text/plain"})
+    assert response.status == 200 and "Typ een woord" in await response.text()
 
 
 def test_snippets_pick_the_densest_stretch() -> None:
