@@ -29,8 +29,14 @@ STATEMENTS = {
 }
 # The chat start screen's sentence (issue 23): the statement says the same.
 ENCRYPTION = {
-    "nl": ("versleuteld tussen je browser en Keerpunt", "Alleen de hulpverlener en het eigen chatsysteem van Keerpunt"),
-    "en": ("encrypted between your browser and Keerpunt", "Only the counsellor and Keerpunt's own chat system"),
+    "nl": (
+        "versleuteld tussen je browser en Keerpunt",
+        "Alleen de hulpverleners in het gesprek en het chatsysteem van Keerpunt",
+    ),
+    "en": (
+        "encrypted between your browser and Keerpunt",
+        "Only the counsellors in the conversation and Keerpunt's chat system",
+    ),
 }
 # Sentences that were untrue (review 3, N11): the bots read every chat; an account with a code
 # is kept until the code expires; a website that keeps a scrambled network code does not
