@@ -108,7 +108,11 @@ class VisitorGuards:
         pushers = hs.get_pusherpool()
         wrap(pushers, "add_or_update_pusher", self._pusher)
         wrap(pushers, "remove_pushers_by_app_id_and_pushkey_not_user", self._pusher_sweep)
-        wrap(hs.get_datastores().main, "add_event_report", self._event_report)
+        store = hs.get_datastores().main
+        # Only the main process writes event reports (and the proxy sends it every report): a
+        # worker's store has no such method, and there is nothing to guard on a worker.
+        if hs.config.worker.worker_app is None or hasattr(store, "add_event_report"):
+            wrap(store, "add_event_report", self._event_report)
         reports = hs.get_reports_handler()
         wrap(reports, "report_room", self._report)
         wrap(reports, "report_user", self._report)

@@ -340,3 +340,58 @@ def test_return_codes_switch_on_synapse_dehydrated_devices(tmp_path: Path) -> No
     experimental = ExperimentalConfig(None)  # type: ignore[arg-type]
     experimental.read_config(hs, allow_secrets_in_config=False)
     assert experimental.msc3814_enabled is True
+
+
+class _Guarded:
+    """Any handler or store of a fake Synapse process: every guarded method exists."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        async def method(*args: Any, **kwargs: Any) -> None:
+            return None
+
+        setattr(self, name, method)
+        return method
+
+
+class _WorkerStore(_Guarded):
+    """A generic worker's store: Synapse writes event reports on the main process only."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "add_event_report":
+            raise AttributeError(name)
+        return super().__getattr__(name)
+
+
+def _process(worker_app: str | None, store: Any) -> Any:
+    from types import SimpleNamespace
+
+    hs = SimpleNamespace(config=SimpleNamespace(worker=SimpleNamespace(worker_app=worker_app)))
+    for getter in ("pusherpool", "reports_handler", "device_handler", "device_message_handler",
+                   "account_data_handler", "e2e_room_keys_handler"):  # fmt: skip
+        handler = _Guarded()
+        setattr(hs, f"get_{getter}", lambda handler=handler: handler)
+    hs.get_datastores = lambda: SimpleNamespace(main=store)
+    return SimpleNamespace(_hs=hs)
+
+
+def test_visitor_guards_load_on_every_worker_and_refuse_a_main_process_without_a_guarded_method() -> None:
+    sys.path.insert(0, str(CONFIG_DIR))
+    try:
+        from keerpunt_synapse_guards import VisitorGuards
+    finally:
+        sys.path.pop(0)
+    from synapse.config import ConfigError as SynapseConfigError
+
+    def install(worker_app: str | None, store: Any) -> None:
+        VisitorGuards(_process(worker_app, store), lambda _: False, ["Chat"]).install()
+
+    install("synapse.app.generic_worker", _WorkerStore())  # the worker's store has no add_event_report
+    worker_with_reports = _Guarded()
+    install("synapse.app.generic_worker", worker_with_reports)
+    assert worker_with_reports.add_event_report.__name__ == "guarded"
+    install(None, _Guarded())
+    with pytest.raises(SynapseConfigError):
+        install(None, _WorkerStore())  # a Synapse whose main process lost the method: refuse
