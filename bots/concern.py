@@ -21,13 +21,13 @@ from bots.commands.dispatch import RoleHook
 from bots.commands.table import Command
 from bots.crypto.trust import TrustPolicy
 from bots.db import Stores
-from bots.events import Membership, Turn, Where
 from bots.homeserver.admin import SynapseAdmin
 from bots.ids import RoomID, UserID
 from bots.limits import FirstContactLimits
 from bots.matrix.client import BotClient
 from bots.texts import Language
 from bots.triage import TriageDefinition
+from bots.turn import Membership, Turn, Where
 from bots.wakeups import Wakeups
 from keerpunt.base.config import Config
 from keerpunt.base.hours import OpeningHours

@@ -31,8 +31,8 @@ from nio import EncryptionError, Event, MegolmEvent
 from bots.clock import millis
 from bots.commands.dispatch import StaffCommands
 from bots.concern import Concern, Parts
-from bots.events import Membership, Turn, Where, membership_of
 from bots.ids import EventID, RoomID, UserID
+from bots.turn import Membership, Turn, Where, membership_of
 
 log = logging.getLogger(__name__)
 

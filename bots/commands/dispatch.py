@@ -23,10 +23,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from bots.commands.table import Call, Command, CommandTable, Context, Parsed, is_command
 from bots.db import Stores
 from bots.errors import UserError
-from bots.events import Turn, Where
 from bots.ids import EventID, RoomID, UserID
 from bots.matrix.content import notice_reply, staff_text
 from bots.texts import Language, text
+from bots.turn import Turn, Where
 
 log = logging.getLogger(__name__)
 

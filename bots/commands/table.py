@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bots.db.case import Case
 from bots.errors import UserError
-from bots.events import Turn, Where
 from bots.ids import EventID, UserID
+from bots.turn import Turn, Where
 
 # Where a command may be used: "staff" rooms only (the queue room; its answer is for staff
 # alone), the "case" room, a "handover" room, or "any" of them.
@@ -85,6 +86,15 @@ class Call:
     @property
     def where(self) -> Where:
         return self.turn.where
+
+    @property
+    def case(self) -> Case:
+        """The case of the room the command was given in: a command the table lets run only
+        in a case or handover room has one."""
+        case = self.turn.where.case
+        if case is None:
+            raise LookupError("a command for a case ran in a room without one")
+        return case
 
     @property
     def sender(self) -> UserID:

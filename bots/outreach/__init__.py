@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from bots.clock import millis
 from bots.concern import Concern, Parts, Periodic
-from bots.events import Where
 from bots.ids import RoomID
 from bots.matrix.staff_rooms import StaffRooms
 from bots.outreach.commands import OutreachCommands
@@ -16,6 +15,7 @@ from bots.outreach.domain import OutreachDomain
 from bots.outreach.links import portal_targets
 from bots.sessions.invites import InviteKeyer, invite_key
 from bots.triage import TriageDefinition
+from bots.turn import Where
 from keerpunt.base.config import Config
 
 EXPIRY_CHECK_SECONDS = 300.0

@@ -4,7 +4,6 @@ staff queue room, and the counsellor's commands (DESIGN.md "Triage, queue and co
 from __future__ import annotations
 
 from bots.concern import Concern, Parts
-from bots.events import Where
 from bots.ids import RoomID
 from bots.queue.commands import StaffSide
 from bots.queue.domain import QueueDomain
@@ -14,6 +13,7 @@ from bots.queue.visitor import VisitorSide
 from bots.queue.worker import QueueWorker
 from bots.sessions.accounts import VisitorAccounts
 from bots.triage import TriageDefinition
+from bots.turn import Where
 from keerpunt.base.config import Config
 
 

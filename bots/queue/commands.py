@@ -16,13 +16,13 @@ from bots.commands.table import Call, Command, Context, args
 from bots.crypto.trust import TrustPolicy
 from bots.db import Stores
 from bots.errors import UserError
-from bots.events import Membership, Turn
 from bots.ids import EventID, RoomID, UserID
 from bots.queue.cards import QueueLine, render_queue
 from bots.queue.domain import QueueDomain
 from bots.queue.order import Waiting, ordered
 from bots.texts import Language, text
 from bots.triage import TriageDefinition
+from bots.turn import Membership, Turn
 from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,7 @@ class StaffSide:
         return None if call.where.case else text(self.language, "queue.staff.claimed", number=case.number)
 
     async def release(self, call: Call) -> str | None:
-        assert call.where.case is not None
-        await self.domain.release(call.where.case, call.sender, call.now)
+        await self.domain.release(call.case, call.sender, call.now)
         return None
 
     async def transfer(self, call: Call) -> str | None:
@@ -95,8 +94,7 @@ class StaffSide:
         return text(self.language, "queue.staff.transfer_done", number=case.number, counsellor=target)
 
     async def close(self, call: Call) -> str | None:
-        assert call.where.case is not None
-        await self.domain.close(call.where.case, call.sender, self._outcome(call.values.get("outcome")), call.now)
+        await self.domain.close(call.case, call.sender, self._outcome(call.values.get("outcome")), call.now)
         return None
 
     async def note(self, call: Call) -> str | None:

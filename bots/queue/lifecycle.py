@@ -23,11 +23,11 @@ from bots.clock import millis
 from bots.concern import Parts
 from bots.db.case import Case
 from bots.db.queue_case import QueueCase
-from bots.events import Turn
 from bots.matrix.content import staff_text, visitor_message
 from bots.queue.domain import MINUTE_MS
 from bots.sessions.closing import close_case
 from bots.texts import as_language, text
+from bots.turn import Turn
 from keerpunt.base.service import wake_loop
 
 log = logging.getLogger(__name__)

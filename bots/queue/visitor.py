@@ -27,7 +27,6 @@ from typing import Any
 from bots.db import Stores
 from bots.db.case import Case
 from bots.db.queue_case import Departure, QueueCase
-from bots.events import Membership, Turn
 from bots.limits import FirstContactLimits
 from bots.matrix.content import visitor_message
 from bots.queue.closed import closed_text
@@ -37,6 +36,7 @@ from bots.triage.definition import TriageDefinition
 from bots.triage.engine import Outcome, TriageState, interpret
 from bots.triage.greeting import START_EVENT, greeting_content, start_language
 from bots.triage.prompts import question_content, reply_parts
+from bots.turn import Membership, Turn
 from keerpunt.base.hours import OpeningHours
 
 log = logging.getLogger(__name__)

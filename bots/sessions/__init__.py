@@ -4,7 +4,6 @@ control, ready sessions (pool), and the end of a session's life (erasing account
 from __future__ import annotations
 
 from bots.concern import Concern, Parts, Periodic
-from bots.events import Where
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import RoomID
 from bots.sessions.api import SessionsApi
@@ -17,6 +16,7 @@ from bots.sessions.return_api import ReturnApi
 from bots.sessions.returning import CodeKeyer, ReturnCodes
 from bots.texts import as_language, text
 from bots.triage import TriageDefinition
+from bots.turn import Where
 from keerpunt.base.config import Config, read_secret
 
 

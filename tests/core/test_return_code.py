@@ -10,8 +10,8 @@ import pytest
 
 from bots.sessions import Sessions
 from bots.sessions.returning import ReturnCodes
-from tests.core.test_purge import KEPT, rows
 from tests.support.core import CoreBot, Visitor
+from tests.support.database import KEPT, rows
 
 CALM = {"audience": "self", "danger": "no", "topic": "debts", "region": "zeeland"}
 DAY = 86_400

@@ -21,8 +21,8 @@ from bots.db.staff import StaffStore
 from bots.db.system_room import SystemRoomStore
 from bots.homeserver.account import store_dir
 from keerpunt.cli import main
-from tests.core.test_purge import KEPT, rows
 from tests.support.bots import BotsSetup, FakeClock, InProcessBots
+from tests.support.database import KEPT, rows
 from tests.support.handover import (
     SUMMARY,
     Partners,

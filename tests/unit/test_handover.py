@@ -19,8 +19,7 @@ from keerpunt.base.config import ConfigError, merge
 from keerpunt.base.config.loader import build_config
 from keerpunt.staff import StaffError, check_partner
 from tests.support.config import example_data
-
-from .test_partners import DIRECTORY, config
+from tests.support.partners import DIRECTORY, config
 
 TRIAGE = load_definition()
 PARTNERS: Directory = parse_directory(DIRECTORY, config(["partner.example.net"]), TRIAGE)
