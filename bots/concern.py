@@ -1,11 +1,17 @@
 """What a concern plugs into the bot, and the shared parts it is built from.
 
-A concern (sessions, queue, handover, and later outreach or statistics) is one folder. Its
+A concern (sessions, return codes, queue, handover, outreach, statistics) is one folder. Its
 ``Plug`` reads and checks what it needs from the config before anything starts (a mistake is
 a configuration error), then ``build`` makes its handlers, domain and workers from ``Parts``
 and returns a ``Concern``: the rooms it owns, its hooks on room events, its staff commands,
-its background workers and, for sessions, the HTTP API. ``bots.app`` assembles the concerns
-in a fixed order; adding one is a new folder plus one line there.
+its background workers, its routes under the visitor API and its say when a visitor ends the
+chat. ``bots.app`` assembles the concerns in a fixed order; adding one is a new folder plus
+one line there.
+
+Hooks that parts built *before* the concerns call (the trust policy on a changed identity,
+the session manager when a visitor ends the chat) go through ``Hooks``: made with the app,
+handed to those parts when they are built, and filled with every concern's hooks once the
+concerns are built, as ``Wakeups`` is with their workers.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from bots.commands.dispatch import RoleHook
 from bots.commands.table import Command
 from bots.crypto.trust import TrustPolicy
 from bots.db import Stores
+from bots.db.case import Case
 from bots.homeserver.admin import SynapseAdmin
 from bots.ids import RoomID, UserID
 from bots.limits import FirstContactLimits
@@ -50,6 +57,9 @@ DevicesHook = Callable[[list[UserID]], Awaitable[None]]
 # A user's cross-signing identity is not the pinned one any more (their devices are no longer
 # trusted); the new master key.
 IdentityHook = Callable[[UserID, str], Awaitable[None]]
+# The visitor ends the chat (the case, their token): True when the concern keeps the case (a
+# return code makes it dormant); it is then neither closed nor erased.
+EndHook = Callable[[Case, str], Awaitable[bool]]
 
 
 class Worker(Protocol):
@@ -77,6 +87,29 @@ class Periodic:
         await backoff_loop(self.name, self.step)
 
 
+class Hooks:
+    """The concerns' hooks, for the parts made before the concerns are (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._identity: list[IdentityHook] = []
+        self._ending: list[EndHook] = []
+
+    def add(self, concern: Concern) -> None:
+        self._identity.extend(concern.identity)
+        self._ending.extend(concern.ending)
+
+    async def identity_changed(self, user: UserID, master: str) -> None:
+        for hook in self._identity:
+            await hook(user, master)
+
+    async def ending(self, case: Case, token: str) -> bool:
+        """Whether a concern keeps the case its visitor is ending (the first that does)."""
+        for hook in self._ending:
+            if await hook(case, token):
+                return True
+        return False
+
+
 @dataclass(frozen=True)
 class Parts:
     """Everything the concerns share, built once by ``bots.app``."""
@@ -95,6 +128,7 @@ class Parts:
     # Per-client limits that span concerns (the session API links a case to its client, the
     # triage charges an urgent answer to it); in memory only.
     limits: FirstContactLimits
+    hooks: Hooks
 
     @property
     def bot(self) -> UserID:
@@ -118,8 +152,12 @@ class Concern:
     devices: tuple[DevicesHook, ...] = ()
     commands: tuple[Command, ...] = ()
     workers: tuple[Worker, ...] = ()
-    # The HTTP API the concern serves under /api/v1 (sessions); started after the first sync.
-    api: web.Application | None = None
+    # Routes under /api/v1 of the visitor API (bots.visitors.http), served after the first sync.
+    routes: tuple[web.RouteDef, ...] = ()
+    ending: tuple[EndHook, ...] = ()
+    # What the concern built that the operator's tools and the tests drive directly (the
+    # session manager, the retention task): ``Assembled.service`` finds them by type.
+    services: tuple[object, ...] = ()
 
 
 class Plug(Protocol):

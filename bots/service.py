@@ -7,7 +7,7 @@ database → bot account/session → nio client with its persistent crypto store
 device keys → cross-signing identity (created once) and device signature, verified through
 ``/keys/query`` (refuse to run otherwise) → the bot assembled (``bots.app``: staff rooms,
 then each concern, the sessions' repair of half-created cases first) → first full sync
-handled → background tasks (sync, outbox, every concern's workers) → session API. The health
+handled → background tasks (sync, outbox, every concern's workers) → the visitor API. The health
 endpoint answers only once all of that is done. ``stop`` undoes it in reverse.
 """
 
@@ -74,7 +74,7 @@ class BotsService(Service):
         log.info("Device %s is cross-signed by %s", session.device_id, session.user_id)
 
         stores = Stores.over(db)
-        trust = TrustPolicy(admin, stores.pins, self.clock)
+        trust = TrustPolicy(admin, stores.pins, self.clock, on_change=self.app.hooks.identity_changed)
         self.bot = bot = await self.app.assemble(stores, client, admin, trust, self.clock)
         await bot.sync.load()
         await self._first_sync(bot)
@@ -84,7 +84,7 @@ class BotsService(Service):
             *(asyncio.create_task(worker.run(), name=f"bots-{worker.name}") for worker in bot.workers),
         ]
 
-        api = next(concern.api for concern in bot.concerns if concern.api is not None)
+        api = bot.api
         api.middlewares.insert(0, count_api)  # outermost: sees every answer, refusals included
         if cfg.bots.metrics_port:
             self.metrics = MetricsServer(db, cfg.bots.metrics_port)

@@ -20,7 +20,7 @@ from bots.ids import RoomID, UserID
 
 # 'spare': a visitor account registered ahead of time by an older version; the start-up
 # repair removes any left (ready sessions, bots.sessions.pool, replaced them).
-# 'dormant': the visitor ended the chat with a return code (bots.sessions.returning); every
+# 'dormant': the visitor ended the chat with a return code (bots.returning.codes); every
 # timer and retention skip it until it returns (open again) or its code ends (closed).
 CaseState = Literal["spare", "creating", "open", "closed", "dormant"]
 

@@ -20,13 +20,12 @@ class Handovers:
         self.definition = definition
         # Read and checked before anything starts: a mistake is a configuration error (exit 78).
         self.directory = configured_directory(config, definition)
-        self.worker: HandoverWorker | None = None  # kept after ``build`` for tests
 
     async def build(self, parts: Parts) -> Concern:
         domain = HandoverDomain(parts.stores, self.directory, self.config)
         events = HandoverEvents(parts.stores, domain)
         commands = HandoverCommands(parts.stores, domain, self.definition)
-        self.worker = worker = HandoverWorker(parts, domain, HandoverMatrix(parts.admin), self.directory)
+        worker = HandoverWorker(parts, domain, HandoverMatrix(parts.admin), self.directory)
         return Concern(
             "handover",
             rooms=(events.room,),

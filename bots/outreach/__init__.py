@@ -13,9 +13,9 @@ from bots.matrix.staff_rooms import StaffRooms
 from bots.outreach.commands import OutreachCommands
 from bots.outreach.domain import OutreachDomain
 from bots.outreach.links import portal_targets
-from bots.sessions.invites import InviteKeyer, invite_key
 from bots.triage import TriageDefinition
 from bots.turn import Where
+from bots.visitors.invites import InviteKeyer, invite_key
 from keerpunt.base.config import Config
 
 EXPIRY_CHECK_SECONDS = 300.0

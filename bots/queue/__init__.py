@@ -11,9 +11,9 @@ from bots.queue.lifecycle import Lifecycle
 from bots.queue.rooms import StaffMatrix
 from bots.queue.visitor import VisitorSide
 from bots.queue.worker import QueueWorker
-from bots.sessions.accounts import VisitorAccounts
 from bots.triage import TriageDefinition
 from bots.turn import Where
+from bots.visitors.accounts import VisitorAccounts
 from keerpunt.base.config import Config
 
 

@@ -21,10 +21,10 @@ from bots.matrix.content import place_message, staff_text, visitor_message
 from bots.matrix.staff_rooms import direct_room_kind
 from bots.queue.cards import CaseFacts, summary_text
 from bots.queue.order import Waiting, estimate_wait_minutes, positions
-from bots.sessions.closing import close_case
 from bots.texts import Language, as_language, text
 from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
+from bots.visitors.closing import close_case
 from keerpunt.base.config import Config
 
 DAY_MS = 86_400_000

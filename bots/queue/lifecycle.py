@@ -25,9 +25,9 @@ from bots.db.case import Case
 from bots.db.queue_case import QueueCase
 from bots.matrix.content import staff_text, visitor_message
 from bots.queue.domain import MINUTE_MS
-from bots.sessions.closing import close_case
 from bots.texts import as_language, text
 from bots.turn import Turn
+from bots.visitors.closing import close_case
 from keerpunt.base.service import wake_loop
 
 log = logging.getLogger(__name__)

@@ -259,14 +259,14 @@ async def test_a_changed_staff_identity_is_announced_once_per_new_key(core: Core
     await core.stores.pins.pin(anna, "first-master-key", 1)
     notice = text("nl", "queue.staff.identity_changed", user=anna)
     for _ in range(2):
-        await core.bot.parts.trust.on_change(anna, "second-master-key")
+        await core.trust.on_change(anna, "second-master-key")
         await core.settle()
     assert [s.body for s in core.sent(core.queue_room)].count(notice) == 1
-    await core.bot.parts.trust.on_change(anna, "third-master-key")
+    await core.trust.on_change(anna, "third-master-key")
     await core.settle()
     assert [s.body for s in core.sent(core.queue_room)].count(notice) == 2
     # A visitor's or partner's changed identity is nothing for the queue room.
-    await core.bot.parts.trust.on_change(UserID("@visitor-x:localhost"), "k")
+    await core.trust.on_change(UserID("@visitor-x:localhost"), "k")
     await core.settle()
     assert [s.body for s in core.sent(core.queue_room)].count(notice) == 2
 

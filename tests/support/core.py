@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,7 @@ from bots.db import Database, Stores
 from bots.db.case import Case
 from bots.homeserver.admin import Registration, SynapseError
 from bots.ids import DeviceID, EventID, RoomID, UserID
-from bots.sessions import Sessions
-from bots.sessions.domain import VisitorNames
+from bots.sessions.domain import SessionManager, VisitorNames
 from bots.sessions.validation import StartRequest
 from bots.texts import text
 from keerpunt.base.config import Config
@@ -269,10 +268,11 @@ class FakeMatrix:
 class FakeTrust:
     """Every device is cross-signed unless the test says a user's is not."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[UserID, str], Awaitable[None]]) -> None:
         self.untrusted: set[str] = set()
         self.expected: list[str] = []  # visitors announced on a new device (a return)
-        self.on_change: Any = None
+        # The concerns' hooks, as the real policy is given them (a test calls it for a new identity).
+        self.on_change = on_change
         self.devices: dict[str, set[str]] = {}  # a user's cross-signed devices (default: one)
 
     async def sent_by_trusted_device(self, client: Any, room_id: str, event: Event) -> bool:
@@ -307,8 +307,8 @@ class CoreBot:
         self.clock = clock
         self.bot_id = UserID(config.bot_user_id)
         self.matrix = FakeMatrix(config.homeserver.server_name, self.bot_id)
-        self.trust = FakeTrust()
         self.app = App(config)
+        self.trust = FakeTrust(self.app.hooks.identity_changed)
         self._bot: Assembled | None = None
         self._events = itertools.count(1)
         self._read = 0
@@ -440,10 +440,8 @@ class CoreBot:
 
     async def open_case(self, language: str = "nl", *, client: str | None = None) -> Visitor:
         """A session as the session API makes it: account, case room, open case (from ``client``'s address)."""
-        sessions = self.app.plug(Sessions)
-        assert sessions.manager is not None
         names = VisitorNames(text("nl", "visitor.display_name"), text("nl", "visitor.device_name"))
-        new = await sessions.manager.start(StartRequest(language, "widget"), names)  # type: ignore[arg-type]
+        new = await self.bot.service(SessionManager).start(StartRequest(language, "widget"), names)  # type: ignore[arg-type]
         if client is not None:
             limits = self.bot.parts.limits
             limits.started(new.case_id, limits.keyer.key(client))
@@ -507,9 +505,7 @@ class Visitor:
 
     async def end(self, reason: str = "ended") -> None:
         """The widget's ``POST /api/v1/sessions/end`` (the API's own checks are e2e-tested)."""
-        sessions = self.bot.app.plug(Sessions)
-        assert sessions.manager is not None
-        await sessions.manager.end(self.token, reason)  # type: ignore[arg-type]
+        await self.bot.bot.service(SessionManager).end(self.token, reason)  # type: ignore[arg-type]
         self.bot.bot.parts.wakeups.changed()
         await self.bot.settle()
 

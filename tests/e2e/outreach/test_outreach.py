@@ -20,8 +20,8 @@ from bots.db.queue_case import QueueStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID
 from bots.matrix.staff_rooms import direct_room_kind
-from bots.sessions.invites import new_code
 from bots.texts import text
+from bots.visitors.invites import new_code
 from tests.support.bots import InProcessBots
 from tests.support.matrix_clients import ClientFactory
 from tests.support.staff import Observer, add_counsellor, add_outreach_worker
