@@ -16,6 +16,7 @@ concerns are built, as ``Wakeups`` is with their workers.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -38,7 +39,7 @@ from bots.turn import Membership, Turn, Where
 from bots.wakeups import Wakeups
 from keerpunt.base.config import Config
 from keerpunt.base.hours import OpeningHours
-from keerpunt.base.service import backoff_loop
+from keerpunt.base.service import backoff_loop, wake_loop
 
 # The concern's rooms: where ``room_id`` is, when it is one of them.
 RoomLookup = Callable[[RoomID], Awaitable[Where | None]]
@@ -70,6 +71,34 @@ class Worker(Protocol):
     def wake(self) -> None: ...
 
     async def run(self) -> None: ...
+
+
+class Reconciler:
+    """A worker that makes Synapse (or the visitors) catch up with what the database decided.
+
+    Each round (``step``) looks at the stored state only, so a restart, or a SIGKILL, simply
+    carries on where the last round stopped; it returns True while something is still on its
+    way (come back after ``busy`` seconds), and runs again after ``idle`` seconds or at once
+    when woken. Failures back off up to ``cap`` (``keerpunt.base.service.wake_loop``).
+    """
+
+    name = ""
+    title = ""  # for the log: "The queue's cards failed; retrying …"
+    busy = 0.25
+    idle = 2.0
+    cap = 30.0
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        await wake_loop(self.title or self.name, self.step, self._wake, busy=self.busy, idle=self.idle, cap=self.cap)
+
+    async def step(self) -> bool:
+        raise NotImplementedError
 
 
 class Periodic:

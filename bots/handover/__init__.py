@@ -9,7 +9,7 @@ from bots.handover.directory import configured_directory
 from bots.handover.domain import HandoverDomain
 from bots.handover.handler import HandoverEvents
 from bots.handover.rooms import HandoverMatrix
-from bots.handover.worker import HandoverWorker
+from bots.handover.worker import Federation, HandoverWorker
 from bots.triage import TriageDefinition
 from keerpunt.base.config import Config
 
@@ -25,7 +25,16 @@ class Handovers:
         domain = HandoverDomain(parts.stores, self.directory, self.config)
         events = HandoverEvents(parts.stores, domain)
         commands = HandoverCommands(parts.stores, domain, self.definition)
-        worker = HandoverWorker(parts, domain, HandoverMatrix(parts.admin), self.directory)
+        worker = HandoverWorker(
+            parts.stores,
+            domain,
+            HandoverMatrix(parts.admin, parts.client),
+            self.directory,
+            Federation.of(self.config),
+            set(parts.rooms.values()),
+            parts.clock,
+            parts.wakeups.to_send,
+        )
         return Concern(
             "handover",
             rooms=(events.room,),

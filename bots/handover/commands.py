@@ -33,7 +33,7 @@ class HandoverCommands:
     async def partners(self, call: Call) -> str | None:
         region = call.values.get("region")
         if region is None and call.where.case is not None:
-            region = (await self.stores.queue.answers(call.where.case.id)).get("region")
+            region = (await self.stores.queue.triage.answers(call.where.case.id)).get("region")
             if region in ("unknown", self.definition.skip.id):
                 region = None
         return self.domain.listing(region, call.values.get("kind"), call.now)

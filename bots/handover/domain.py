@@ -36,7 +36,7 @@ def summary_hash(summary: str) -> str:
 class HandoverDomain:
     def __init__(self, stores: Stores, directory: Directory, config: Config) -> None:
         self.store = stores.handovers
-        self.queue = stores.queue
+        self.queue = stores.queue.workflow
         self.staff = stores.staff
         self.log = stores.case_log
         self.posts = stores.posts

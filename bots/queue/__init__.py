@@ -10,7 +10,12 @@ from bots.queue.domain import QueueDomain
 from bots.queue.lifecycle import Lifecycle
 from bots.queue.rooms import StaffMatrix
 from bots.queue.visitor import VisitorSide
-from bots.queue.worker import QueueWorker
+from bots.queue.workers.access import AccessReconciler
+from bots.queue.workers.cards import CardReconciler
+from bots.queue.workers.departures import Departures
+from bots.queue.workers.erasure import Erasure
+from bots.queue.workers.notices import VisitorNotices
+from bots.queue.workers.reminders import Reminders
 from bots.triage import TriageDefinition
 from bots.turn import Where
 from bots.visitors.accounts import VisitorAccounts
@@ -29,13 +34,21 @@ class Queue:
         visitor = VisitorSide(
             parts.stores, domain, self.definition, parts.hours, self.config.portal.public_url, parts.limits
         )
+        changed, to_send = parts.wakeups.changed, parts.wakeups.to_send
         staff = StaffSide(
-            parts.stores, domain, self.definition, self.config, matrix.redact, parts.trust, queue_room, parts.clock
+            parts.stores, domain, self.config, matrix.redact, parts.trust, queue_room, parts.clock, changed
         )
         accounts = VisitorAccounts(parts.admin, parts.stores.cases, parts.clock)
-        worker = QueueWorker(parts, domain, matrix, queue_room, accounts.erase)
-        lifecycle = Lifecycle(parts)
-        staff.wake = worker.wake
+        stores, clock = parts.stores, parts.clock
+        workers = (
+            Departures(stores, domain, clock, to_send),
+            CardReconciler(stores, domain, parts.hours.zone, queue_room, matrix.redact, clock, to_send),
+            AccessReconciler(stores, matrix),
+            Reminders(stores, domain, clock, changed),
+            VisitorNotices(stores, domain, parts.hours, self.config.portal.public_url, clock, to_send),
+            Erasure(stores, accounts.erase, clock, self.config.queue.erase_after_minutes),
+        )
+        lifecycle = Lifecycle(stores, self.config, clock, to_send)
 
         async def the_queue_room(room_id: RoomID) -> Where | None:
             return Where(room_id, "queue") if room_id == queue_room else None
@@ -50,5 +63,5 @@ class Queue:
             identity=(staff.identity_changed,),
             devices=(staff.devices_changed,),
             commands=staff.commands,
-            workers=(worker, lifecycle),
+            workers=(*workers, lifecycle),
         )

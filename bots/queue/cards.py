@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bots.db.queue_case import Departure, Stage
+from bots.db.queue.workflow import Departure, Stage
 from bots.texts import Language, catalogue, text
 from bots.texts.moments import from_millis, minutes_between, phrase
 from bots.triage import TriageDefinition

@@ -1,6 +1,6 @@
 """What the queue changes in Synapse besides messages: room access and the staff Space.
 
-All calls are made as the system bot and are idempotent, so the queue worker can simply
+All calls are made as the system bot and are idempotent, so the queue's access reconciler can simply
 repeat them after a crash: power levels are set to a computed value, an invite of someone
 already invited or joined and a kick of someone already gone are accepted, and the Space
 link is a state event with a fixed key. Nothing here carries content: kicks have no reason,

@@ -100,7 +100,7 @@ class ReturnCodes:
         self.valid_days = settings.valid_days
         self.max_wrong = settings.max_wrong
         self.staff_language = settings.staff_language
-        self.changed = changed  # wakes the queue worker (cards, posts)
+        self.changed = changed  # wakes the queue's workers (cards, posts)
         # Told before the case wakes that the visitor is about to sign in on a new device, so the
         # bots' messages to the room wait for it (TrustPolicy.expect_new_device).
         self.expect_device = expect_device
@@ -137,7 +137,7 @@ class ReturnCodes:
         now = millis(self.clock)
         until = now + self.valid_days * DAY_MS
         async with self.stores.transaction():
-            if not await self.stores.cases.go_dormant(case.id, now, until):
+            if not await self.stores.dormancy.go_dormant(case.id, now, until):
                 return False
             await self.stores.codes.set_expiry(case.id, until)
             await self.stores.case_log.add(case.id, "dormant", now)
@@ -177,9 +177,10 @@ class ReturnCodes:
             await self.expect_device(case.visitor)
         async with self.stores.transaction():
             await self.stores.codes.forget(case.id)  # used up
-            if not await self.stores.cases.wake(case.id, now):
+            if not await self.stores.dormancy.wake(case.id, now):
                 return None
-            days = max(0, (now - (case.dormant_at or now)) // DAY_MS)
+            dormancy = await self.stores.dormancy.get(case.id)
+            days = dormancy.days_away(now) if dormancy is not None else 0
             await self.stores.case_log.add(case.id, "returned", now, None, f"days={days}")
         log.info("The visitor of case %s returned with a code after %d days", case.number, days)
         self.changed()
@@ -189,11 +190,11 @@ class ReturnCodes:
         """End a dormant case: closed, its code gone, the counsellor told, the account erased."""
         now = millis(self.clock)
         async with self.stores.transaction():
-            if not await self.stores.cases.end_dormant(case.id, reason, now):
+            if not await self.stores.dormancy.end_dormant(case.id, reason, now):
                 return
             await self.stores.codes.forget(case.id)
             await self.stores.case_log.add(case.id, "case_closed", now, None, reason)
-            if await self.stores.queue.get(case.id) is not None:
+            if await self.stores.queue.workflow.get(case.id) is not None:
                 body = text(self.staff_language, f"queue.staff.{reason}", number=case.number)
                 await self.stores.posts.add(case.id, "reply", staff_text(body), now)
         log.info("Dormant case %s ended (%s)", case.number, reason)

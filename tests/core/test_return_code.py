@@ -82,7 +82,7 @@ async def test_returning_reopens_the_case_with_its_counsellor_and_uses_the_code_
     core.bot.parts.wakeups.changed()
     await core.settle()
     assert (await core.case(visitor)).state == "open"
-    q = await core.stores.queue.get((await core.case(visitor)).id)
+    q = await core.stores.queue.workflow.get((await core.case(visitor)).id)
     assert q is not None and q.stage == "claimed" and q.claimed_by == anna and q.departure is None
     assert any("3 dagen teruggekomen" in body for body in core.thread(visitor.number))
     # Used up: the same code again is refused like an unknown one.
@@ -98,7 +98,7 @@ async def test_a_counsellor_off_duty_gets_the_returned_case_back_through_the_que
     assert await codes(core).come_back(code.lookup, code.verifier) is not None
     core.bot.parts.wakeups.changed()
     await core.settle()
-    q = await core.stores.queue.get((await core.case(visitor)).id)
+    q = await core.stores.queue.workflow.get((await core.case(visitor)).id)
     assert q is not None and q.stage == "waiting" and q.claimed_by is None
     assert any("wachtrij" in body for body in core.thread(visitor.number))
 

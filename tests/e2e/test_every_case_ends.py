@@ -84,7 +84,7 @@ async def report(bots: InProcessBots, folder: Path, day: date, *, min_cell: int)
 
 
 async def close_reason(stores: Stores, number: str) -> str | None:
-    q = await stores.queue.by_number(number)
+    q = await stores.queue.workflow.by_number(number)
     case = await stores.cases.get(q.case_id) if q else None
     return case.close_reason if case else None
 

@@ -19,6 +19,7 @@ from typing import Any
 from nio import Event, RoomSendResponse, UploadResponse
 
 from bots.app import App, Assembled
+from bots.concern import Reconciler
 from bots.db import Database, Stores
 from bots.db.case import Case
 from bots.homeserver.admin import Registration, SynapseError
@@ -30,8 +31,6 @@ from keerpunt.base.config import Config
 
 # Rounds of "send what is queued, let every worker catch up" before settle() gives up.
 SETTLE_ROUNDS = 20
-# The workers settle() runs a round of (the periodic ones keep their own, long, time).
-SETTLED_WORKERS = ("queue", "handover", "statistics", "lifecycle")
 
 
 class ManualClock:
@@ -388,9 +387,8 @@ class CoreBot:
             before = (len(self.matrix.sent), len(self.matrix.calls))
             await self.bot.sender.flush()
             for worker in self.bot.workers:
-                step = getattr(worker, "step", None)
-                if step is not None and worker.name in SETTLED_WORKERS:
-                    await step()
+                if isinstance(worker, Reconciler):  # the periodic ones keep their own, long, time
+                    await worker.step()
             await self.bot.sender.flush()
             quiet = quiet + 1 if (len(self.matrix.sent), len(self.matrix.calls)) == before else 0
             if quiet == 2:

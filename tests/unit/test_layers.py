@@ -39,8 +39,8 @@ def test_the_code_keeps_every_import_contract(tree: Path) -> None:
     [
         ("bots/handover/domain.py", "import bots.queue.commands", "The bots are layered"),
         ("bots/db/case.py", "import bots.matrix.content", "The bots are layered"),
-        ("bots/queue/domain.py", "import bots.queue.worker", "Domain rules import no edge"),
-        ("bots/queue/worker.py", "import asyncpg", "Database drivers stay in bots.db"),
+        ("bots/queue/domain.py", "import bots.queue.workers.cards", "Domain rules import no edge"),
+        ("bots/queue/workers/cards.py", "import asyncpg", "Database drivers stay in bots.db"),
         (
             "bots/outreach/links.py",
             "import portal.site",
