@@ -2,12 +2,13 @@
 
 ``App(config)`` prepares (synchronously, before anything starts): the triage definition and
 each concern's own configuration, so a mistake is a configuration error, and the ``Hooks``
-the trust policy is given. ``assemble`` then builds, from the started infrastructure
-(database, Matrix client, Synapse admin, trust policy, clock): the staff rooms, the shared
-``Parts``, every concern, the staff command table, the router, the outbox sender, the sync
-loop and the visitor API, and connects the wake-ups and hooks. Tests build the bot through
-the same ``assemble`` (with a recording Matrix and a fake clock) and find what it built
-through ``Assembled``.
+the trust policy is given. ``assemble`` then builds, from the started infrastructure (the
+database, and the Matrix client, Synapse and device trust as the small typed interfaces of
+``bots.matrix.ports``, ``bots.homeserver.ports`` and ``bots.crypto.ports``, and the clock): the
+staff rooms, the shared ``Parts``, every concern, the staff command table, the router, the
+outbox sender and the visitor API, and connects the wake-ups and hooks. The service feeds the
+router from its sync loop. Tests build the bot through the same ``assemble`` (with a recording
+Matrix and a fake clock) and find what it built through ``Assembled``.
 
 Adding a concern is a new folder with a ``Plug`` and one line in ``PLUGS``.
 """
@@ -23,15 +24,14 @@ from aiohttp import web
 from bots.clock import Clock
 from bots.commands.dispatch import StaffCommands
 from bots.concern import Concern, Hooks, Parts, Plug, Worker
-from bots.crypto.trust import TrustPolicy
+from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.handover import Handovers
-from bots.homeserver.admin import SynapseAdmin
+from bots.homeserver.ports import Homeserver
 from bots.limits import FirstContactLimits
-from bots.matrix.client import BotClient
 from bots.matrix.outbox import OutboxSender
+from bots.matrix.ports import MatrixClient
 from bots.matrix.staff_rooms import StaffRooms
-from bots.matrix.sync import SyncLoop
 from bots.outreach import Outreach
 from bots.queue import Queue
 from bots.returning import Returning
@@ -59,7 +59,6 @@ class Assembled:
     commands: StaffCommands
     router: Router
     sender: OutboxSender
-    sync: SyncLoop
     # The visitor API: every concern's routes (started after the first sync).
     api: web.Application
 
@@ -87,7 +86,7 @@ class App:
         self.hooks = Hooks()
 
     async def assemble(
-        self, stores: Stores, client: BotClient, admin: SynapseAdmin, trust: TrustPolicy, clock: Clock
+        self, stores: Stores, client: MatrixClient, admin: Homeserver, trust: Trust, clock: Clock
     ) -> Assembled:
         cfg = self.config
         wakeups = Wakeups()
@@ -108,13 +107,12 @@ class App:
             [role for concern in concerns for role in concern.roles],
             parts.staff_language,
         )
-        router = Router(parts, concerns, commands)
+        router = Router(stores, client, trust, clock, wakeups.changed, concerns, commands)
         sender = OutboxSender(client, stores.outbox, trust, clock, sent=wakeups.sent)
         wakeups.add_sender(sender.wake)
         for concern in concerns:
             for worker in concern.workers:
                 wakeups.add_worker(worker.wake)
-        sync = SyncLoop(client, stores.bot_state, router, trust, clock)
         api = ApiEdge(cfg).make_app()
         api.add_routes([route for concern in concerns for route in concern.routes])
-        return Assembled(parts, tuple(concerns), commands, router, sender, sync, api)
+        return Assembled(parts, tuple(concerns), commands, router, sender, api)

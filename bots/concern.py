@@ -26,13 +26,13 @@ from aiohttp import web
 from bots.clock import Clock
 from bots.commands.dispatch import RoleHook
 from bots.commands.table import Command
-from bots.crypto.trust import TrustPolicy
+from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.db.case import Case
-from bots.homeserver.admin import SynapseAdmin
+from bots.homeserver.ports import Homeserver
 from bots.ids import RoomID, UserID
 from bots.limits import FirstContactLimits
-from bots.matrix.client import BotClient
+from bots.matrix.ports import MatrixClient
 from bots.texts import Language
 from bots.triage import TriageDefinition
 from bots.turn import Membership, Turn, Where
@@ -147,9 +147,9 @@ class Parts:
     stores: Stores
     clock: Clock
     wakeups: Wakeups
-    admin: SynapseAdmin
-    client: BotClient
-    trust: TrustPolicy
+    admin: Homeserver
+    client: MatrixClient
+    trust: Trust
     hours: OpeningHours
     definition: TriageDefinition
     # The staff rooms by kind ("space", "queue"), made before any concern is built.

@@ -28,7 +28,7 @@ from bots.db import Database, Stores, create_database
 from bots.homeserver.account import BotSession, ensure_bot_session, store_dir
 from bots.homeserver.admin import SynapseAdmin
 from bots.matrix.client import BotClient, open_client
-from bots.matrix.sync import SyncFailed
+from bots.matrix.sync import SyncFailed, SyncLoop
 from bots.metrics import MetricsServer, count_api, timed_sync
 from keerpunt.base.config import Config, read_secret
 from keerpunt.base.service import Service, backoff_loop
@@ -76,10 +76,11 @@ class BotsService(Service):
         stores = Stores.over(db)
         trust = TrustPolicy(admin, stores.pins, self.clock, on_change=self.app.hooks.identity_changed)
         self.bot = bot = await self.app.assemble(stores, client, admin, trust, self.clock)
-        await bot.sync.load()
-        await self._first_sync(bot)
+        sync = SyncLoop(client, stores.bot_state, bot.router, trust, self.clock)
+        await sync.load()
+        await self._first_sync(sync)
         self.tasks = [
-            asyncio.create_task(backoff_loop("sync", timed_sync(bot.sync.step)), name="bots-sync"),
+            asyncio.create_task(backoff_loop("sync", timed_sync(sync.step)), name="bots-sync"),
             asyncio.create_task(bot.sender.run(), name="bots-outbox"),
             *(asyncio.create_task(worker.run(), name=f"bots-{worker.name}") for worker in bot.workers),
         ]
@@ -95,11 +96,11 @@ class BotsService(Service):
         await site.start()
         log.info("Session API listening on %s:%d", cfg.bots.api.host, cfg.bots.api.port)
 
-    async def _first_sync(self, bot: Assembled) -> None:
+    async def _first_sync(self, sync: SyncLoop) -> None:
         delay = 0.5
         for attempt in range(1, FIRST_SYNC_ATTEMPTS + 1):
             try:
-                await bot.sync.step()
+                await sync.step()
                 return
             except Exception as exc:
                 if attempt == FIRST_SYNC_ATTEMPTS:

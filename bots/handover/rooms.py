@@ -13,9 +13,10 @@ import logging
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseError
+from bots.homeserver.ports import Rooms
 from bots.ids import RoomID, UserID
-from bots.matrix.client import BotClient
+from bots.matrix.ports import MatrixClient
 from bots.matrix.rooms import BOT_LEVEL, ENCRYPTION, MODERATOR_LEVEL, case_power_levels
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def handover_room_body(
 
 
 class HandoverMatrix:
-    def __init__(self, admin: SynapseAdmin, client: BotClient) -> None:
+    def __init__(self, admin: Rooms, client: MatrixClient) -> None:
         self.admin = admin
         self.client = client
 

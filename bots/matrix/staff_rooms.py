@@ -12,7 +12,8 @@ from typing import Any
 
 from bots.db.staff import Role, StaffStore
 from bots.db.system_room import SystemRoomStore
-from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseError
+from bots.homeserver.ports import Rooms
 from bots.ids import RoomID, UserID
 from bots.texts import text
 from keerpunt.base.config import Config
@@ -53,7 +54,7 @@ def staff_power_levels(bot: UserID) -> dict[str, Any]:
 
 
 class StaffRooms:
-    def __init__(self, config: Config, admin: SynapseAdmin, rooms: SystemRoomStore, staff: StaffStore) -> None:
+    def __init__(self, config: Config, admin: Rooms, rooms: SystemRoomStore, staff: StaffStore) -> None:
         self.config = config
         self.admin = admin
         self.rooms = rooms

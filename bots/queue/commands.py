@@ -13,7 +13,7 @@ from bots.clock import Clock, millis
 from bots.commands.cases import case_of
 from bots.commands.dispatch import reply
 from bots.commands.table import Call, Command, Context, args
-from bots.crypto.trust import TrustPolicy
+from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.errors import UserError
 from bots.ids import EventID, RoomID, UserID
@@ -37,7 +37,7 @@ class StaffSide:
         domain: QueueDomain,
         config: Config,
         redact: Callable[[RoomID, EventID], Awaitable[None]],
-        trust: TrustPolicy,
+        trust: Trust,
         queue_room: RoomID,
         clock: Clock,
         changed: Callable[[], None],

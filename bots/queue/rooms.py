@@ -13,7 +13,8 @@ import hashlib
 import logging
 from typing import Any, Literal
 
-from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseError
+from bots.homeserver.ports import Rooms
 from bots.ids import EventID, RoomID, UserID
 from bots.matrix.rooms import MODERATOR_LEVEL
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class StaffMatrix:
-    def __init__(self, admin: SynapseAdmin, bot: UserID, server_name: str, space: RoomID) -> None:
+    def __init__(self, admin: Rooms, bot: UserID, server_name: str, space: RoomID) -> None:
         self.admin = admin
         self.bot = bot
         self.server_name = server_name

@@ -32,7 +32,7 @@ from bots.db import Stores
 from bots.db.case import Case
 from bots.homeserver.admin import SynapseError
 from bots.ids import EventID, RoomID
-from bots.matrix.client import BotClient
+from bots.matrix.ports import MatrixClient
 from bots.visitors.accounts import VisitorAccounts
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ HANDLED_KEPT_MS = 86_400_000
 
 
 class RetentionTask:
-    def __init__(self, accounts: VisitorAccounts, stores: Stores, clock: Clock, client: BotClient) -> None:
+    def __init__(self, accounts: VisitorAccounts, stores: Stores, clock: Clock, client: MatrixClient) -> None:
         self.accounts = accounts
         self.admin = accounts.admin
         self.stores = stores

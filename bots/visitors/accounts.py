@@ -14,8 +14,9 @@ from typing import Protocol
 
 from bots.clock import Clock, millis
 from bots.db.case import Case, CaseStore
-from bots.homeserver.admin import Registration, SynapseAdmin, SynapseError
+from bots.homeserver.admin import Registration, SynapseError
 from bots.homeserver.appservice import VisitorAppservice
+from bots.homeserver.ports import Homeserver
 from bots.ids import VISITOR_PREFIX, UserID
 
 
@@ -23,7 +24,7 @@ class NotAVisitor(Exception):
     """The token is invalid or does not belong to a visitor with a case."""
 
 
-async def token_owner(admin: SynapseAdmin, token: str) -> UserID:
+async def token_owner(admin: Homeserver, token: str) -> UserID:
     """Who the visitor's access token belongs to; NotAVisitor for a token Synapse refuses."""
     try:
         return await admin.whoami(token)
@@ -50,7 +51,7 @@ class Registrar(Protocol):
     async def __call__(self, localpart: str, display_name: str, device_name: str) -> Registration: ...
 
 
-def shared_secret_registrar(admin: SynapseAdmin) -> Registrar:
+def shared_secret_registrar(admin: Homeserver) -> Registrar:
     """The admin API's shared-secret registration: a random password Synapse hashes (bcrypt)."""
 
     async def register(localpart: str, display_name: str, device_name: str) -> Registration:
@@ -73,7 +74,7 @@ def appservice_registrar(appservice: VisitorAppservice) -> Registrar:
 
 
 class VisitorAccounts:
-    def __init__(self, admin: SynapseAdmin, cases: CaseStore, clock: Clock, register: Registrar | None = None) -> None:
+    def __init__(self, admin: Homeserver, cases: CaseStore, clock: Clock, register: Registrar | None = None) -> None:
         self.admin = admin
         self.cases = cases
         self.clock = clock

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nio import Event, RoomSendResponse, UploadResponse
+from nio import EncryptionError, Event, RoomSendResponse, UploadResponse
 
 from bots.app import App, Assembled
 from bots.concern import Reconciler
@@ -25,8 +25,8 @@ from bots.db.case import Case
 from bots.homeserver.admin import Registration, SynapseError
 from bots.ids import DeviceID, EventID, RoomID, UserID
 from bots.sessions.domain import SessionManager, VisitorNames
-from bots.sessions.validation import StartRequest
-from bots.texts import text
+from bots.sessions.validation import EndReason, StartRequest
+from bots.texts import Language, text
 from keerpunt.base.config import Config
 
 # Rounds of "send what is queued, let every worker catch up" before settle() gives up.
@@ -85,7 +85,8 @@ class FakeMatrix:
     def __init__(self, server_name: str, bot: UserID) -> None:
         self.server_name = server_name
         self.user_id = bot
-        self.rooms: dict[RoomID, FakeRoom] = {}
+        self.rooms: dict[str, FakeRoom] = {}
+        self.should_query_keys = False  # no encrypted room: the sender never asks
         self.state: dict[RoomID, dict[tuple[str, str], dict[str, Any]]] = {}
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, str]] = []
@@ -112,20 +113,29 @@ class FakeMatrix:
 
     # The nio client's part (what OutboxSender uses)
 
-    async def room_send(self, room_id: str, event_type: str, content: dict[str, Any], tx_id: str) -> Any:
+    async def room_send(
+        self, room_id: str, message_type: str, content: dict[str, Any], tx_id: str | None = None
+    ) -> Any:
+        assert tx_id is not None, "the outbox always names its transaction"
         if tx_id not in self._by_txn:
-            sent = Sent(RoomID(room_id), event_type, content, EventID(self.new_id("$")), tx_id)
+            sent = Sent(RoomID(room_id), message_type, content, EventID(self.new_id("$")), tx_id)
             self._by_txn[tx_id] = sent
             self.sent.append(sent)
         return RoomSendResponse(self._by_txn[tx_id].event_id, room_id)
 
-    async def upload(self, provider: Any, *, content_type: str, filename: str, encrypt: bool, filesize: int) -> Any:
+    async def upload(self, provider: Any, /, *, content_type: str, filename: str, encrypt: bool, filesize: int) -> Any:
         """Media upload (the outreach QR code): recorded, answered with a content URI."""
         self._call("upload")
         data = provider(content_type, filename).read()
         self.uploads.append((content_type, data))
         keys = {"key": {"k": "fake"}, "iv": "fake", "hashes": {"sha256": "fake"}, "v": "v2"} if encrypt else None
         return UploadResponse.from_dict({"content_uri": f"mxc://{self.server_name}/fake{len(self.uploads)}"}), keys
+
+    async def keys_query(self) -> Any:
+        return None
+
+    def decrypt_event(self, event: Any) -> Any:
+        raise EncryptionError("the fake client holds no room keys")
 
     async def close(self) -> None:
         return None
@@ -137,10 +147,10 @@ class FakeMatrix:
         if label in self.fail:
             raise self.fail[label]
 
-    def _member(self, room_id: RoomID, user: str, membership: str) -> None:
-        room = self.rooms.setdefault(room_id, FakeRoom(room_id))
+    def _member(self, room_id: str, user: str, membership: str) -> None:
+        room = self.rooms.setdefault(room_id, FakeRoom(RoomID(room_id)))
         room.users[user] = membership
-        self.state.setdefault(room_id, {})[("m.room.member", user)] = {"membership": membership}
+        self.state.setdefault(RoomID(room_id), {})[("m.room.member", user)] = {"membership": membership}
 
     async def create_room(self, body: Mapping[str, Any]) -> RoomID:
         self._call("createRoom")
@@ -182,9 +192,9 @@ class FakeMatrix:
         self.redacted.append((room_id, event_id))
 
     async def joined_rooms(self) -> list[RoomID]:
-        return [room for room, info in self.rooms.items() if info.users.get(self.user_id) == "join"]
+        return [RoomID(room) for room, info in self.rooms.items() if info.users.get(self.user_id) == "join"]
 
-    async def joined_members(self, room_id: RoomID) -> list[str]:
+    async def joined_members(self, room_id: str) -> list[str]:
         room = self.rooms.get(room_id)
         return [u for u, m in room.users.items() if m == "join"] if room else []
 
@@ -320,9 +330,9 @@ class CoreBot:
     async def start(self) -> None:
         self._bot = await self.app.assemble(
             self.stores,
-            self.matrix,  # type: ignore[arg-type]  # the recording fake client
-            self.matrix,  # type: ignore[arg-type]  # and the recording fake Synapse API
-            self.trust,  # type: ignore[arg-type]
+            self.matrix,  # the recording fake client
+            self.matrix,  # and the recording fake Synapse API
+            self.trust,
             self.clock,
         )
 
@@ -436,10 +446,10 @@ class CoreBot:
 
     # Cases
 
-    async def open_case(self, language: str = "nl", *, client: str | None = None) -> Visitor:
+    async def open_case(self, language: Language = "nl", *, client: str | None = None) -> Visitor:
         """A session as the session API makes it: account, case room, open case (from ``client``'s address)."""
         names = VisitorNames(text("nl", "visitor.display_name"), text("nl", "visitor.device_name"))
-        new = await self.bot.service(SessionManager).start(StartRequest(language, "widget"), names)  # type: ignore[arg-type]
+        new = await self.bot.service(SessionManager).start(StartRequest(language, "widget"), names)
         if client is not None:
             limits = self.bot.parts.limits
             limits.started(new.case_id, limits.keyer.key(client))
@@ -501,9 +511,9 @@ class Visitor:
     token: str
     language: str = "nl"
 
-    async def end(self, reason: str = "ended") -> None:
+    async def end(self, reason: EndReason = "ended") -> None:
         """The widget's ``POST /api/v1/sessions/end`` (the API's own checks are e2e-tested)."""
-        await self.bot.bot.service(SessionManager).end(self.token, reason)  # type: ignore[arg-type]
+        await self.bot.bot.service(SessionManager).end(self.token, reason)
         self.bot.bot.parts.wakeups.changed()
         await self.bot.settle()
 
