@@ -26,6 +26,7 @@ from bots.commands.dispatch import StaffCommands
 from bots.concern import Concern, Hooks, Parts, Plug, Worker
 from bots.crypto.ports import Trust
 from bots.db import Stores
+from bots.declarations import Declarations
 from bots.handover import Handovers
 from bots.homeserver.ports import Homeserver
 from bots.limits import FirstContactLimits
@@ -50,6 +51,12 @@ from keerpunt.base.hours import OpeningHours
 PLUGS: tuple[type[Plug], ...] = (Sessions, Returning, Handovers, Queue, Outreach, Statistics)
 
 T = TypeVar("T")
+
+
+def declarations(plugs: tuple[type[Plug], ...] = PLUGS) -> Declarations:
+    """What the concerns declare, put together and checked; known without preparing them (so
+    ``keerpunt staff add`` knows which rooms a new member joins)."""
+    return Declarations([plug.declares for plug in plugs])
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,8 @@ class App:
         self.config = config
         self.definition: TriageDefinition = load_definition()
         self.hours = OpeningHours(config.hours)
+        # What the concerns declare, put together and checked before anything starts.
+        self.declared = declarations(plugs)
         self.plugs: tuple[Plug, ...] = tuple(plug(config, self.definition) for plug in plugs)
         # Given to the trust policy when it is made, filled with every concern's hooks later.
         self.hooks = Hooks()
@@ -90,24 +99,38 @@ class App:
     ) -> Assembled:
         cfg = self.config
         wakeups = Wakeups()
-        rooms = await StaffRooms(cfg, admin, stores.system_rooms, stores.staff).ensure()
+        staff_rooms = StaffRooms(cfg, admin, stores.system_rooms, stores.staff, self.declared.layout)
+        rooms = await staff_rooms.ensure()
         rate = cfg.bots.rate_limit
         limits = FirstContactLimits(
             clock, urgent_per_hour=rate.urgent_per_client_per_hour, restarts_per_hour=rate.restarts_per_client_per_hour
         )
         parts = Parts(
-            cfg, stores, clock, wakeups, admin, client, trust, self.hours, self.definition, rooms, limits, self.hooks
+            cfg,
+            stores,
+            clock,
+            wakeups,
+            admin,
+            client,
+            trust,
+            self.hours,
+            self.definition,
+            rooms,
+            staff_rooms,
+            limits,
+            self.hooks,
         )
         concerns = [await plug.build(parts) for plug in self.plugs]
         for concern in concerns:
             self.hooks.add(concern)
+        declared = self.declared
+        rows = [command for concern in concerns for command in concern.commands]
+        declared.check(rows)
+        hooks = [role for concern in concerns for role in concern.roles]
         commands = StaffCommands(
-            stores,
-            [command for concern in concerns for command in concern.commands],
-            [role for concern in concerns for role in concern.roles],
-            parts.staff_language,
+            stores, rows, hooks, parts.staff_language, declared.places, declared.everyone, declared.local
         )
-        router = Router(stores, client, trust, clock, wakeups.changed, concerns, commands)
+        router = Router(stores, client, trust, clock, wakeups.changed, concerns, commands, declared.kinds)
         sender = OutboxSender(client, stores.outbox, trust, clock, sent=wakeups.sent)
         wakeups.add_sender(sender.wake)
         for concern in concerns:

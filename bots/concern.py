@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from aiohttp import web
 
@@ -29,10 +29,12 @@ from bots.commands.table import Command
 from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.db.case import Case
+from bots.declarations import Declared
 from bots.homeserver.ports import Homeserver
 from bots.ids import RoomID, UserID
 from bots.limits import FirstContactLimits
 from bots.matrix.ports import MatrixClient
+from bots.matrix.staff_rooms import StaffRooms
 from bots.texts import Language
 from bots.triage import TriageDefinition
 from bots.turn import Membership, Turn, Where
@@ -152,8 +154,10 @@ class Parts:
     trust: Trust
     hours: OpeningHours
     definition: TriageDefinition
-    # The staff rooms by kind ("space", "queue"), made before any concern is built.
+    # The staff rooms by kind ("space", "queue"), made before any concern is built, and what
+    # makes them (a staff member's direct room is made when needed).
     rooms: Mapping[str, RoomID]
+    staff_rooms: StaffRooms
     # Per-client limits that span concerns (the session API links a case to its client, the
     # triage charges an urgent answer to it); in memory only.
     limits: FirstContactLimits
@@ -190,7 +194,10 @@ class Concern:
 
 
 class Plug(Protocol):
-    """A concern before it is built: made at prepare time from the config alone."""
+    """A concern before it is built: made at prepare time from the config alone. What it
+    declares (its rooms, roles, places and texts) is known even before that."""
+
+    declares: ClassVar[Declared]
 
     def __init__(self, config: Config, definition: TriageDefinition) -> None: ...
 

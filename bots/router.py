@@ -53,6 +53,7 @@ class Router:
         changed: Callable[[], None],
         concerns: Sequence[Concern],
         commands: StaffCommands,
+        kinds: frozenset[str],
     ) -> None:
         self.stores = stores
         self.client = client
@@ -61,6 +62,8 @@ class Router:
         # After a commit: wake the sender and the workers.
         self.changed = changed
         self.commands = commands
+        # The room kinds the concerns declared: a lookup answering another is a bug.
+        self.kinds = kinds
         self.lookups = [lookup for concern in concerns for lookup in concern.rooms]
         self.messages = [hook for concern in concerns for hook in concern.messages]
         self.visitor = [hook for concern in concerns for hook in concern.visitor]
@@ -73,6 +76,8 @@ class Router:
         for lookup in self.lookups:
             found = await lookup(room_id)
             if found is not None:
+                if found.kind not in self.kinds:
+                    raise LookupError(f"a room of a kind no concern declares: {found.kind!r}")
                 return found
         return None
 

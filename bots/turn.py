@@ -15,10 +15,6 @@ from typing import Any, Literal, TypeVar
 from bots.db.case import Case
 from bots.ids import EventID, RoomID, UserID
 
-# "case": a visitor's case room; "queue": the staff queue room; "handover": a handover room.
-# A concern that owns rooms of another kind adds its own name here.
-RoomKind = Literal["case", "queue", "handover", "outreach", "direct"]
-
 R = TypeVar("R")
 
 
@@ -28,7 +24,8 @@ class Where:
     own record of it (a handover room's ``Handover``), read back typed with ``record_as``."""
 
     room_id: RoomID
-    kind: RoomKind
+    # A room kind its concern declares (bots.declarations): "case" is a visitor's case room.
+    kind: str
     case: Case | None = None
     record: object | None = None
 

@@ -133,7 +133,10 @@ async def add_staff(
         staff = StaffStore(db)
         await staff.add(reg.user_id, role, partner_id, organisation)
         if admin.access_token:
-            await StaffRooms(config, admin, SystemRoomStore(db), staff).add_member(reg.user_id, role)
+            from bots.app import declarations  # the rooms each role joins, as its concern declares
+
+            rooms = StaffRooms(config, admin, SystemRoomStore(db), staff, declarations().layout)
+            await rooms.add_member(reg.user_id, role)
         return NewStaff(reg.user_id, password, role)
 
 

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from bots.commands.table import Place
 from bots.concern import Concern, Parts
+from bots.declarations import Declared, Role, RoomKind
 from bots.handover.commands import HandoverCommands
 from bots.handover.directory import configured_directory
 from bots.handover.domain import HandoverDomain
@@ -15,6 +19,14 @@ from keerpunt.base.config import Config
 
 
 class Handovers:
+    # Handover rooms, where a partner's intake staff are partners (and nowhere else), and the
+    # place the partners' commands work.
+    declares: ClassVar[Declared] = Declared(
+        rooms=(RoomKind("handover"),),
+        roles=(Role("partner", local=True),),
+        places=(Place("handover", frozenset({"handover"}), "commands.only_in_handover_room"),),
+    )
+
     def __init__(self, config: Config, definition: TriageDefinition) -> None:
         self.config = config
         self.definition = definition

@@ -3,7 +3,10 @@ staff queue room, and the counsellor's commands (DESIGN.md "Triage, queue and co
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from bots.concern import Concern, Parts
+from bots.declarations import Declared, Role, RoomKind
 from bots.ids import RoomID
 from bots.queue.commands import StaffSide
 from bots.queue.domain import QueueDomain
@@ -23,6 +26,12 @@ from keerpunt.base.config import Config
 
 
 class Queue:
+    # The queue room, for counsellors only, made at start.
+    declares: ClassVar[Declared] = Declared(
+        rooms=(RoomKind("queue", staff_only=True, made_at_start=True),),
+        roles=(Role("counsellor", rooms=("queue",)),),
+    )
+
     def __init__(self, config: Config, definition: TriageDefinition) -> None:
         self.config = config
         self.definition = definition

@@ -8,7 +8,10 @@ code (``ReturnCodes.end_with_code``) and its worker ends dormant cases whose cod
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from bots.concern import Concern, Parts, Periodic, Worker
+from bots.declarations import Declared
 from bots.returning.api import ReturnApi
 from bots.returning.codes import CodeKeyer, ReturnCodes, ReturnSettings
 from bots.triage import TriageDefinition
@@ -23,6 +26,8 @@ RETURNS_PER_CLIENT_PER_HOUR = 10
 
 
 class Returning:
+    declares: ClassVar[Declared] = Declared()
+
     def __init__(self, config: Config, definition: TriageDefinition) -> None:
         self.config = config
         self.settings = ReturnSettings.of(config)

@@ -6,8 +6,11 @@ concerns need of a visitor (accounts, case rooms, closing a case, invites) is in
 from __future__ import annotations
 
 import asyncio
+from typing import ClassVar
 
+from bots.commands.table import Place
 from bots.concern import Concern, Parts, Periodic
+from bots.declarations import Declared, RoomKind
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import RoomID
 from bots.sessions.api import Entries, SessionsApi, StartLimits
@@ -27,6 +30,12 @@ from keerpunt.base.config import Config, read_secret
 
 
 class Sessions:
+    # A visitor's case room; some staff commands work there only.
+    declares: ClassVar[Declared] = Declared(
+        rooms=(RoomKind("case"),),
+        places=(Place("case", frozenset({"case"}), "commands.only_in_case_room"),),
+    )
+
     def __init__(self, config: Config, definition: TriageDefinition) -> None:
         self.config = config
         self.settings = SessionSettings.of(config)

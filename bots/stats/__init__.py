@@ -3,9 +3,11 @@ counts that cannot be joined back to a case; the report and ``!stats`` read them
 
 from __future__ import annotations
 
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from bots.concern import Concern, Parts
+from bots.declarations import Declared
 from bots.handover.directory import configured_directory
 from bots.stats.commands import StatsCommands
 from bots.stats.counting import Known
@@ -16,6 +18,8 @@ from keerpunt.base.config import Config
 
 
 class Statistics:
+    declares: ClassVar[Declared] = Declared()
+
     def __init__(self, config: Config, definition: TriageDefinition) -> None:
         self.config = config
         directory = configured_directory(config, definition)

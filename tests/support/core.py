@@ -18,8 +18,8 @@ from typing import Any
 
 from nio import EncryptionError, Event, RoomSendResponse, UploadResponse
 
-from bots.app import App, Assembled
-from bots.concern import Reconciler
+from bots.app import PLUGS, App, Assembled
+from bots.concern import Plug, Reconciler
 from bots.db import Database, Stores
 from bots.db.case import Case
 from bots.homeserver.admin import Registration, SynapseError
@@ -309,14 +309,16 @@ class FakeTrust:
 class CoreBot:
     """The assembled bot, driven by synthetic events."""
 
-    def __init__(self, config: Config, db: Database, clock: ManualClock) -> None:
+    def __init__(
+        self, config: Config, db: Database, clock: ManualClock, *, plugs: tuple[type[Plug], ...] = PLUGS
+    ) -> None:
         self.config = config
         self.db = db
         self.stores = Stores.over(db)
         self.clock = clock
         self.bot_id = UserID(config.bot_user_id)
         self.matrix = FakeMatrix(config.homeserver.server_name, self.bot_id)
-        self.app = App(config)
+        self.app = App(config, plugs=plugs)
         self.trust = FakeTrust(self.app.hooks.identity_changed)
         self._bot: Assembled | None = None
         self._events = itertools.count(1)
@@ -463,7 +465,7 @@ class CoreBot:
 
     async def add_staff(self, name: str, role: str = "counsellor", partner: str | None = None) -> UserID:
         user = UserID(f"@{name}:{self.config.homeserver.server_name}")
-        await self.stores.staff.add(user, role, partner)  # type: ignore[arg-type]
+        await self.stores.staff.add(user, role, partner)
         return user
 
     def card(self, number: str) -> Sent:
