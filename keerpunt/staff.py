@@ -57,7 +57,7 @@ def check_partner(config: Config, role: Role, partner_id: str | None) -> None:
         return
     if not partner_id:
         raise StaffError("a partner account needs --partner <id> (an id from the partner directory)")
-    from bots.handover.directory import configured_directory
+    from bots.partners.directory import configured_directory
     from bots.triage import load_definition
 
     directory = configured_directory(config, load_definition())

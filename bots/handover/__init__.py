@@ -9,11 +9,11 @@ from bots.commands.table import Place
 from bots.concern import Concern, Parts
 from bots.declarations import Declared, Role, RoomKind
 from bots.handover.commands import HandoverCommands
-from bots.handover.directory import configured_directory
 from bots.handover.domain import HandoverDomain
 from bots.handover.handler import HandoverEvents
 from bots.handover.rooms import HandoverMatrix
 from bots.handover.worker import Federation, HandoverWorker
+from bots.partners.directory import configured_directory
 from bots.triage import TriageDefinition
 from keerpunt.base.config import Config
 

@@ -19,9 +19,9 @@ from bots.db.case import Case
 from bots.db.handover import Handover, Outcome
 from bots.errors import UserError
 from bots.handover.consent import HANDOVER_KEY, Answer, consent_content
-from bots.handover.directory import Directory, Partner
 from bots.ids import RoomID, UserID
 from bots.matrix.content import staff_text, visitor_message
+from bots.partners.directory import Directory, Partner
 from bots.texts import Language, as_language, text
 from keerpunt.base.config import Config
 

@@ -27,11 +27,11 @@ from bots.db import Stores
 from bots.db.case import Case
 from bots.db.handover import Handover
 from bots.failpoints import crash_point
-from bots.handover.directory import Directory
 from bots.handover.domain import HandoverDomain
 from bots.handover.rooms import HandoverMatrix, NotAllowed, check_servers, handover_room_body
 from bots.homeserver.admin import SynapseError
 from bots.ids import RoomID, UserID
+from bots.partners.directory import Directory
 from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)

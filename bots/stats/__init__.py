@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bots.concern import Concern, Parts
 from bots.declarations import Declared
-from bots.handover.directory import configured_directory
+from bots.partners.directory import configured_directory
 from bots.stats.commands import StatsCommands
 from bots.stats.counting import Known
 from bots.stats.worker import StatsWorker

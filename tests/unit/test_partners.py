@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bots.handover.directory import parse_directory
+from bots.partners.directory import parse_directory
 from bots.triage import load_definition
 from keerpunt.base.config import ConfigError
 from tests.support.partners import DIRECTORY, config
