@@ -37,27 +37,24 @@ class Queue:
         self.definition = definition
 
     async def build(self, parts: Parts) -> Concern:
-        queue_room, space = parts.rooms["queue"], parts.rooms["space"]
-        domain = QueueDomain(parts.stores, self.definition, self.config)
-        matrix = StaffMatrix(parts.admin, parts.bot, self.config.homeserver.server_name, space)
-        visitor = VisitorSide(
-            parts.stores, domain, self.definition, parts.hours, self.config.portal.public_url, parts.limits
-        )
+        stores, clock, cfg = parts.stores, parts.clock, self.config
         changed, to_send = parts.wakeups.changed, parts.wakeups.to_send
-        staff = StaffSide(
-            parts.stores, domain, self.config, matrix.redact, parts.trust, queue_room, parts.clock, changed
-        )
-        accounts = VisitorAccounts(parts.admin, parts.stores.cases, parts.clock)
-        stores, clock = parts.stores, parts.clock
+        queue_room, space = parts.rooms["queue"], parts.rooms["space"]
+        domain = QueueDomain(stores, self.definition, cfg)
+        matrix = StaffMatrix(parts.admin, parts.bot, cfg.homeserver.server_name, space)
+        visitor = VisitorSide(stores, domain, self.definition, parts.hours, cfg.portal.public_url, parts.limits)
+        staff = StaffSide(stores, domain, cfg, matrix.redact, parts.trust, queue_room, clock, changed)
+        accounts = VisitorAccounts(parts.admin, stores.cases, clock)
+        # The reconcilers, one job each; a committed change wakes them all.
         workers = (
             Departures(stores, domain, clock, to_send),
             CardReconciler(stores, domain, parts.hours.zone, queue_room, matrix.redact, clock, to_send),
             AccessReconciler(stores, matrix),
             Reminders(stores, domain, clock, changed),
-            VisitorNotices(stores, domain, parts.hours, self.config.portal.public_url, clock, to_send),
-            Erasure(stores, accounts.erase, clock, self.config.queue.erase_after_minutes),
+            VisitorNotices(stores, domain, parts.hours, cfg.portal.public_url, clock, to_send),
+            Erasure(stores, accounts.erase, clock, cfg.queue.erase_after_minutes),
         )
-        lifecycle = Lifecycle(stores, self.config, clock, to_send)
+        lifecycle = Lifecycle(stores, cfg, clock, to_send)
 
         async def the_queue_room(room_id: RoomID) -> Where | None:
             return Where(room_id, "queue") if room_id == queue_room else None
