@@ -34,7 +34,7 @@ from bots.db.ready_session import ReadySessionStore
 from bots.homeserver.admin import SynapseAdmin
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import UserID
-from bots.sessions.rooms import case_room_body
+from bots.visitors.rooms import case_room_body
 from keerpunt.base.config import read_secret
 from tests.support.bots import SQLITE_DATABASE, TimedBots, open_database
 from tests.support.synapse import SynapseProcess, start_synapse

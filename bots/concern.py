@@ -1,37 +1,47 @@
 """What a concern plugs into the bot, and the shared parts it is built from.
 
-A concern (sessions, queue, handover, and later outreach or statistics) is one folder. Its
+A concern (sessions, return codes, queue, handover, outreach, statistics) is one folder. Its
 ``Plug`` reads and checks what it needs from the config before anything starts (a mistake is
 a configuration error), then ``build`` makes its handlers, domain and workers from ``Parts``
 and returns a ``Concern``: the rooms it owns, its hooks on room events, its staff commands,
-its background workers and, for sessions, the HTTP API. ``bots.app`` assembles the concerns
-in a fixed order; adding one is a new folder plus one line there.
+its background workers, its routes under the visitor API and its say when a visitor ends the
+chat. ``bots.app`` assembles the concerns in a fixed order; adding one is a new folder plus
+one line there.
+
+Hooks that parts built *before* the concerns call (the trust policy on a changed identity,
+the session manager when a visitor ends the chat) go through ``Hooks``: made with the app,
+handed to those parts when they are built, and filled with every concern's hooks once the
+concerns are built, as ``Wakeups`` is with their workers.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from aiohttp import web
 
 from bots.clock import Clock
 from bots.commands.dispatch import RoleHook
 from bots.commands.table import Command
-from bots.crypto.trust import TrustPolicy
+from bots.crypto.ports import Trust
 from bots.db import Stores
-from bots.events import Membership, Turn, Where
-from bots.homeserver.admin import SynapseAdmin
+from bots.db.case import Case
+from bots.declarations import Declared
+from bots.homeserver.ports import Homeserver
 from bots.ids import RoomID, UserID
 from bots.limits import FirstContactLimits
-from bots.matrix.client import BotClient
+from bots.matrix.ports import MatrixClient
+from bots.matrix.staff_rooms import StaffRooms
 from bots.texts import Language
 from bots.triage import TriageDefinition
+from bots.turn import Membership, Turn, Where
 from bots.wakeups import Wakeups
 from keerpunt.base.config import Config
 from keerpunt.base.hours import OpeningHours
-from keerpunt.base.service import backoff_loop
+from keerpunt.base.service import backoff_loop, wake_loop
 
 # The concern's rooms: where ``room_id`` is, when it is one of them.
 RoomLookup = Callable[[RoomID], Awaitable[Where | None]]
@@ -50,6 +60,9 @@ DevicesHook = Callable[[list[UserID]], Awaitable[None]]
 # A user's cross-signing identity is not the pinned one any more (their devices are no longer
 # trusted); the new master key.
 IdentityHook = Callable[[UserID, str], Awaitable[None]]
+# The visitor ends the chat (the case, their token): True when the concern keeps the case (a
+# return code makes it dormant); it is then neither closed nor erased.
+EndHook = Callable[[Case, str], Awaitable[bool]]
 
 
 class Worker(Protocol):
@@ -60,6 +73,34 @@ class Worker(Protocol):
     def wake(self) -> None: ...
 
     async def run(self) -> None: ...
+
+
+class Reconciler:
+    """A worker that makes Synapse (or the visitors) catch up with what the database decided.
+
+    Each round (``step``) looks at the stored state only, so a restart, or a SIGKILL, simply
+    carries on where the last round stopped; it returns True while something is still on its
+    way (come back after ``busy`` seconds), and runs again after ``idle`` seconds or at once
+    when woken. Failures back off up to ``cap`` (``keerpunt.base.service.wake_loop``).
+    """
+
+    name = ""
+    title = ""  # for the log: "The queue's cards failed; retrying …"
+    busy = 0.25
+    idle = 2.0
+    cap = 30.0
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        await wake_loop(self.title or self.name, self.step, self._wake, busy=self.busy, idle=self.idle, cap=self.cap)
+
+    async def step(self) -> bool:
+        raise NotImplementedError
 
 
 class Periodic:
@@ -77,6 +118,29 @@ class Periodic:
         await backoff_loop(self.name, self.step)
 
 
+class Hooks:
+    """The concerns' hooks, for the parts made before the concerns are (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._identity: list[IdentityHook] = []
+        self._ending: list[EndHook] = []
+
+    def add(self, concern: Concern) -> None:
+        self._identity.extend(concern.identity)
+        self._ending.extend(concern.ending)
+
+    async def identity_changed(self, user: UserID, master: str) -> None:
+        for hook in self._identity:
+            await hook(user, master)
+
+    async def ending(self, case: Case, token: str) -> bool:
+        """Whether a concern keeps the case its visitor is ending (the first that does)."""
+        for hook in self._ending:
+            if await hook(case, token):
+                return True
+        return False
+
+
 @dataclass(frozen=True)
 class Parts:
     """Everything the concerns share, built once by ``bots.app``."""
@@ -85,16 +149,19 @@ class Parts:
     stores: Stores
     clock: Clock
     wakeups: Wakeups
-    admin: SynapseAdmin
-    client: BotClient
-    trust: TrustPolicy
+    admin: Homeserver
+    client: MatrixClient
+    trust: Trust
     hours: OpeningHours
     definition: TriageDefinition
-    # The staff rooms by kind ("space", "queue"), made before any concern is built.
+    # The staff rooms by kind ("space", "queue"), made before any concern is built, and what
+    # makes them (a staff member's direct room is made when needed).
     rooms: Mapping[str, RoomID]
+    staff_rooms: StaffRooms
     # Per-client limits that span concerns (the session API links a case to its client, the
     # triage charges an urgent answer to it); in memory only.
     limits: FirstContactLimits
+    hooks: Hooks
 
     @property
     def bot(self) -> UserID:
@@ -118,12 +185,19 @@ class Concern:
     devices: tuple[DevicesHook, ...] = ()
     commands: tuple[Command, ...] = ()
     workers: tuple[Worker, ...] = ()
-    # The HTTP API the concern serves under /api/v1 (sessions); started after the first sync.
-    api: web.Application | None = None
+    # Routes under /api/v1 of the visitor API (bots.visitors.http), served after the first sync.
+    routes: tuple[web.RouteDef, ...] = ()
+    ending: tuple[EndHook, ...] = ()
+    # What the concern built that the operator's tools and the tests drive directly (the
+    # session manager, the retention task): ``Assembled.service`` finds them by type.
+    services: tuple[object, ...] = ()
 
 
 class Plug(Protocol):
-    """A concern before it is built: made at prepare time from the config alone."""
+    """A concern before it is built: made at prepare time from the config alone. What it
+    declares (its rooms, roles, places and texts) is known even before that."""
+
+    declares: ClassVar[Declared]
 
     def __init__(self, config: Config, definition: TriageDefinition) -> None: ...
 

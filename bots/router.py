@@ -28,11 +28,14 @@ from typing import Any
 
 from nio import EncryptionError, Event, MegolmEvent
 
-from bots.clock import millis
+from bots.clock import Clock, millis
 from bots.commands.dispatch import StaffCommands
-from bots.concern import Concern, Parts
-from bots.events import Membership, Turn, Where, membership_of
+from bots.concern import Concern
+from bots.crypto.ports import Trust
+from bots.db import Stores
 from bots.ids import EventID, RoomID, UserID
+from bots.matrix.ports import MatrixClient
+from bots.turn import Membership, Turn, Where, membership_of
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +44,26 @@ FAILURES_BEFORE_SKIP = 3
 
 
 class Router:
-    def __init__(self, parts: Parts, concerns: Sequence[Concern], commands: StaffCommands) -> None:
-        self.stores = parts.stores
-        self.client = parts.client
-        self.trust = parts.trust
-        self.clock = parts.clock
-        self.wakeups = parts.wakeups
+    def __init__(
+        self,
+        stores: Stores,
+        client: MatrixClient,
+        trust: Trust,
+        clock: Clock,
+        changed: Callable[[], None],
+        concerns: Sequence[Concern],
+        commands: StaffCommands,
+        kinds: frozenset[str],
+    ) -> None:
+        self.stores = stores
+        self.client = client
+        self.trust = trust
+        self.clock = clock
+        # After a commit: wake the sender and the workers.
+        self.changed = changed
         self.commands = commands
+        # The room kinds the concerns declared: a lookup answering another is a bug.
+        self.kinds = kinds
         self.lookups = [lookup for concern in concerns for lookup in concern.rooms]
         self.messages = [hook for concern in concerns for hook in concern.messages]
         self.visitor = [hook for concern in concerns for hook in concern.visitor]
@@ -60,6 +76,8 @@ class Router:
         for lookup in self.lookups:
             found = await lookup(room_id)
             if found is not None:
+                if found.kind not in self.kinds:
+                    raise LookupError(f"a room of a kind no concern declares: {found.kind!r}")
                 return found
         return None
 
@@ -116,7 +134,7 @@ class Router:
         await self._committed(turn)
 
     async def _committed(self, turn: Turn) -> None:
-        self.wakeups.changed()
+        self.changed()
         for action in turn.after:
             await action()
 

@@ -7,7 +7,7 @@ database → bot account/session → nio client with its persistent crypto store
 device keys → cross-signing identity (created once) and device signature, verified through
 ``/keys/query`` (refuse to run otherwise) → the bot assembled (``bots.app``: staff rooms,
 then each concern, the sessions' repair of half-created cases first) → first full sync
-handled → background tasks (sync, outbox, every concern's workers) → session API. The health
+handled → background tasks (sync, outbox, every concern's workers) → the visitor API. The health
 endpoint answers only once all of that is done. ``stop`` undoes it in reverse.
 """
 
@@ -28,7 +28,7 @@ from bots.db import Database, Stores, create_database
 from bots.homeserver.account import BotSession, ensure_bot_session, store_dir
 from bots.homeserver.admin import SynapseAdmin
 from bots.matrix.client import BotClient, open_client
-from bots.matrix.sync import SyncFailed
+from bots.matrix.sync import SyncFailed, SyncLoop
 from bots.metrics import MetricsServer, count_api, timed_sync
 from keerpunt.base.config import Config, read_secret
 from keerpunt.base.service import Service, backoff_loop
@@ -74,17 +74,18 @@ class BotsService(Service):
         log.info("Device %s is cross-signed by %s", session.device_id, session.user_id)
 
         stores = Stores.over(db)
-        trust = TrustPolicy(admin, stores.pins, self.clock)
+        trust = TrustPolicy(admin, stores.pins, self.clock, on_change=self.app.hooks.identity_changed)
         self.bot = bot = await self.app.assemble(stores, client, admin, trust, self.clock)
-        await bot.sync.load()
-        await self._first_sync(bot)
+        sync = SyncLoop(client, stores.bot_state, bot.router, trust, self.clock)
+        await sync.load()
+        await self._first_sync(sync)
         self.tasks = [
-            asyncio.create_task(backoff_loop("sync", timed_sync(bot.sync.step)), name="bots-sync"),
+            asyncio.create_task(backoff_loop("sync", timed_sync(sync.step)), name="bots-sync"),
             asyncio.create_task(bot.sender.run(), name="bots-outbox"),
             *(asyncio.create_task(worker.run(), name=f"bots-{worker.name}") for worker in bot.workers),
         ]
 
-        api = next(concern.api for concern in bot.concerns if concern.api is not None)
+        api = bot.api
         api.middlewares.insert(0, count_api)  # outermost: sees every answer, refusals included
         if cfg.bots.metrics_port:
             self.metrics = MetricsServer(db, cfg.bots.metrics_port)
@@ -95,11 +96,11 @@ class BotsService(Service):
         await site.start()
         log.info("Session API listening on %s:%d", cfg.bots.api.host, cfg.bots.api.port)
 
-    async def _first_sync(self, bot: Assembled) -> None:
+    async def _first_sync(self, sync: SyncLoop) -> None:
         delay = 0.5
         for attempt in range(1, FIRST_SYNC_ATTEMPTS + 1):
             try:
-                await bot.sync.step()
+                await sync.step()
                 return
             except Exception as exc:
                 if attempt == FIRST_SYNC_ATTEMPTS:

@@ -55,7 +55,7 @@ async def ensure_demo_accounts(config: Config) -> dict[str, list[dict[str, str]]
                 continue
             try:
                 role = ROLE_OF_GROUP[group]
-                new = await add_staff(config, DEMO_NAMES[role], role, login=name)  # type: ignore[arg-type]
+                new = await add_staff(config, DEMO_NAMES[role], role, login=name)
             except StaffError:
                 log.warning("%s exists but its password is unknown; skipping it", user_id)
                 continue

@@ -57,7 +57,7 @@ def check_partner(config: Config, role: Role, partner_id: str | None) -> None:
         return
     if not partner_id:
         raise StaffError("a partner account needs --partner <id> (an id from the partner directory)")
-    from bots.handover.directory import configured_directory
+    from bots.partners.directory import configured_directory
     from bots.triage import load_definition
 
     directory = configured_directory(config, load_definition())
@@ -133,7 +133,10 @@ async def add_staff(
         staff = StaffStore(db)
         await staff.add(reg.user_id, role, partner_id, organisation)
         if admin.access_token:
-            await StaffRooms(config, admin, SystemRoomStore(db), staff).add_member(reg.user_id, role)
+            from bots.app import declarations  # the rooms each role joins, as its concern declares
+
+            rooms = StaffRooms(config, admin, SystemRoomStore(db), staff, declarations().layout)
+            await rooms.add_member(reg.user_id, role)
         return NewStaff(reg.user_id, password, role)
 
 

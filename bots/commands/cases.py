@@ -12,7 +12,7 @@ async def case_of(stores: Stores, call: Call, number: str | None) -> Case:
     """The case named by ``number``, else the case of the room the command was given in, else the
     case whose card in the queue room the command replies to (or is in the thread of)."""
     if number is not None:
-        q = await stores.queue.by_number(number)
+        q = await stores.queue.workflow.by_number(number)
         case = await stores.cases.get(q.case_id) if q else None
         if case is None:
             raise UserError("queue.staff.unknown_case", number=number)
@@ -20,8 +20,8 @@ async def case_of(stores: Stores, call: Call, number: str | None) -> Case:
     if call.where.case is not None:
         return call.where.case
     for event_id in (call.context.thread_root, call.context.replying_to):
-        q = await stores.queue.by_card(event_id) if event_id else None
-        case = await stores.cases.get(q.case_id) if q else None
+        case_id = await stores.queue.cards.case_of(event_id) if event_id else None
+        case = await stores.cases.get(case_id) if case_id else None
         if case is not None:
             return case
     raise UserError("queue.staff.which_case")

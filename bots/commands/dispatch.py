@@ -18,30 +18,31 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
-from bots.commands.table import Call, Command, CommandTable, Context, Parsed, is_command
+from bots.commands.table import Call, Command, CommandTable, Context, Parsed, Place, is_command
 from bots.db import Stores
 from bots.errors import UserError
-from bots.events import Turn, Where
 from bots.ids import EventID, RoomID, UserID
 from bots.matrix.content import notice_reply, staff_text
 from bots.texts import Language, text
+from bots.turn import Turn, Where
 
 log = logging.getLogger(__name__)
 
 # A concern's say on who someone is in one of its rooms ("partner"), or None.
 RoleHook = Callable[[Where, UserID], Awaitable[str | None]]
+STAFF = "staff"
 
-EVERYONE = frozenset({"counsellor", "outreach", "partner"})
-PLACE_KEYS = {
-    "staff": "commands.only_in_staff_room",
-    "case": "commands.only_in_case_room",
-    "handover": "commands.only_in_handover_room",
-}
-# Rooms only staff are in (a direct room: one staff member and the bot); anywhere else a
-# visitor or a partner reads along.
-STAFF_ROOMS = frozenset({"queue", "outreach", "direct"})
+
+@dataclass(frozen=True)
+class Sender:
+    """Who gave a command: their role, and whether a concern gave it in this room only (a
+    partner's intake staff in their handover room), rather than the staff table."""
+
+    role: str | None
+    here: bool = False
 
 
 def help_text(table: CommandTable, language: Language) -> str:
@@ -61,30 +62,46 @@ async def reply(
 
 
 class StaffCommands:
-    def __init__(self, stores: Stores, commands: Sequence[Command], roles: Sequence[RoleHook], language: Language):
+    def __init__(
+        self,
+        stores: Stores,
+        commands: Sequence[Command],
+        roles: Sequence[RoleHook],
+        language: Language,
+        places: Mapping[str, Place],
+        everyone: frozenset[str],
+        local: frozenset[str] = frozenset(),
+    ) -> None:
+        """``places`` by name, the staff rooms' (``STAFF``) among them; ``everyone``: every role;
+        ``local``: roles that count only where a concern's role hook gives them."""
         self.stores = stores
         self.language = language
         self.roles = tuple(roles)
+        self.places = places
+        # Rooms only staff are in (a direct room: one staff member and the bot); anywhere else a
+        # visitor or a partner reads along.
+        self.staff_rooms = places[STAFF].kinds or frozenset()
+        self.local = local
 
         async def show_help(call: Call) -> str:
             return help_text(self.table, self.language)
 
-        self.table = CommandTable([*commands, Command("help", (), "staff", show_help, EVERYONE)])
+        self.table = CommandTable([*commands, Command("help", (), STAFF, show_help, everyone)])
 
-    async def role(self, where: Where, sender: UserID) -> str | None:
+    async def sender(self, where: Where, user: UserID) -> Sender:
         """Staff by the staff table, or what a concern makes them in its room.
 
-        A partner's intake staff (listed in the directory, or local accounts made for it) act
-        as partners only where their concern says so; anywhere else they are nobody.
+        A local role (a partner's intake staff, listed in the directory or local accounts made
+        for it) counts only where its concern says so; anywhere else they are nobody.
         """
         for hook in self.roles:
-            found = await hook(where, sender)
+            found = await hook(where, user)
             if found is not None:
-                return found
-        member = await self.stores.staff.get(sender)
-        if member is None or member.role == "partner":
-            return None
-        return member.role
+                return Sender(found, here=True)
+        member = await self.stores.staff.get(user)
+        if member is None or member.role in self.local:
+            return Sender(None)
+        return Sender(member.role)
 
     async def on_message(self, turn: Turn) -> None:
         """Inside the turn's transaction: run the command in ``turn`` (if it is one) and answer."""
@@ -92,17 +109,19 @@ class StaffCommands:
         if body is None or not is_command(body):
             return
         context = Context.of(turn.event_id, turn.content)
-        role = await self.role(turn.where, turn.sender)
+        sender = await self.sender(turn.where, turn.sender)
         try:
-            answer = await self._run(turn, role, body, context)
+            answer = await self._run(turn, sender.role, body, context)
         except UserError as exc:
             answer = text(self.language, exc.key, **exc.values)
         if answer:
-            await self._answer(turn, role, answer, context)
+            await self._answer(turn, sender, answer, context)
 
-    async def _answer(self, turn: Turn, role: str | None, answer: str, context: Context) -> None:
-        if turn.where.kind in STAFF_ROOMS or role == "partner":
-            # In a staff room; or a partner's answer about their own handover, in its room.
+    async def _answer(self, turn: Turn, sender: Sender, answer: str, context: Context) -> None:
+        role = sender.role
+        if turn.where.kind in self.staff_rooms or sender.here:
+            # In a staff room; or to someone a concern made staff in this room (a partner's
+            # answer about their own handover, in its room).
             await reply(
                 self.stores, turn.where.room_id, answer, context.event_id, turn.now, thread_root=context.thread_root
             )
@@ -119,17 +138,13 @@ class StaffCommands:
         self._allowed(parsed, role, turn.where)
         return await parsed.command.run(Call(turn, context, parsed.values))
 
-    @staticmethod
-    def _allowed(parsed: Parsed, role: str, where: Where) -> None:
+    def _allowed(self, parsed: Parsed, role: str, where: Where) -> None:
         command = parsed.command
         if role not in command.roles:
             raise UserError("commands.not_staff")
-        if command.where == "staff" and where.kind not in STAFF_ROOMS:
-            raise UserError(PLACE_KEYS["staff"])
-        if command.where == "case" and where.case_room is None:
-            raise UserError(PLACE_KEYS["case"])
-        if command.where == "handover" and where.kind != "handover":
-            raise UserError(PLACE_KEYS["handover"])
+        place = self.places[command.where]
+        if not place.allows(where.kind):
+            raise UserError(place.refusal)
 
     async def failed(self, turn: Turn, error: BaseException) -> None:
         """After the turn rolled back: record the event as failed and tell the sender, with a

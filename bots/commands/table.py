@@ -18,19 +18,33 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bots.db.case import Case
 from bots.errors import UserError
-from bots.events import Turn, Where
 from bots.ids import EventID, UserID
+from bots.turn import Turn, Where
 
-# Where a command may be used: "staff" rooms only (the queue room; its answer is for staff
-# alone), the "case" room, a "handover" room, or "any" of them.
-Place = Literal["staff", "case", "handover", "any"]
+# A command may be used "any"where the bots answer, in "staff" rooms only (its answer is for
+# staff alone), or in a place a concern declares ("case", "handover"; bots.declarations).
+ANY = "any"
 ArgKind = Literal["case", "user", "word", "text"]
 ARG_KINDS: tuple[ArgKind, ...] = ("case", "user", "word", "text")
 
 PREFIX = "!"
 CASE_RE = re.compile(r"^#?(\d{1,8})$")
 USER_RE = re.compile(r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.:-]+$")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a command may be used: rooms of ``kinds`` (None: any room the bots answer in);
+    anywhere else it is refused with the text ``refusal``."""
+
+    name: str
+    kinds: frozenset[str] | None
+    refusal: str
+
+    def allows(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,15 @@ class Call:
         return self.turn.where
 
     @property
+    def case(self) -> Case:
+        """The case of the room the command was given in: a command the table lets run only
+        in a case or handover room has one."""
+        case = self.turn.where.case
+        if case is None:
+            raise LookupError("a command for a case ran in a room without one")
+        return case
+
+    @property
     def sender(self) -> UserID:
         return self.turn.sender
 
@@ -104,7 +127,8 @@ Run = Callable[[Call], Awaitable[str | None]]
 class Command:
     name: str
     args: tuple[Arg, ...]
-    where: Place
+    # The name of the place it may be used in (checked at assembly).
+    where: str
     run: Run = field(compare=False)
     roles: frozenset[str] = frozenset({"counsellor"})
     # Values the help text needs (``!close``'s outcomes, from the config).

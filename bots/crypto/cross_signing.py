@@ -22,7 +22,6 @@ import asyncio
 import copy
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from signedjson.sign import sign_json
 from bots.crypto.trust import UserKeys, device_cross_signed, parse_keys_query
 from bots.homeserver.admin import SynapseAdmin
 from bots.ids import DeviceID, UserID
+from keerpunt.base.files import write_private
 
 if TYPE_CHECKING:
     from signedjson.types import SigningKey
@@ -112,21 +112,6 @@ class CrossSigningKeys:
         return cls(UserID(data["user_id"]), *keys)
 
 
-def _write_secret(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def load_or_create_keys(directory: Path, user_id: UserID) -> tuple[CrossSigningKeys, bool]:
     """The account's cross-signing keys from ``directory``; created (and saved) if absent."""
     path = directory / KEY_FILE
@@ -136,7 +121,7 @@ def load_or_create_keys(directory: Path, user_id: UserID) -> tuple[CrossSigningK
             raise CrossSigningError(f"{path} belongs to {keys.user_id}, not {user_id}")
         return keys, False
     keys = CrossSigningKeys.generate(user_id)
-    _write_secret(path, keys.to_json())
+    write_private(path, keys.to_json())
     return keys, True
 
 

@@ -153,14 +153,21 @@ class TrustPolicy:
     looks them up again.
     """
 
-    def __init__(self, api: SynapseAdmin, pins: PinnedIdentityStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        api: SynapseAdmin,
+        pins: PinnedIdentityStore,
+        clock: Clock,
+        *,
+        on_change: Callable[[UserID, str], Awaitable[None]] | None = None,
+    ) -> None:
         self.api = api
         self.pins = pins
         self.clock = clock
         self._cache: dict[UserID, _Entry] = {}
         self._expected: dict[UserID, tuple[float, frozenset[str]]] = {}
-        # Told when a user's master key differs from the pinned one (set by bots.app).
-        self.on_change: Callable[[UserID, str], Awaitable[None]] | None = None
+        # Told when a user's master key differs from the pinned one (the concerns' hooks).
+        self.on_change = on_change
 
     def forget(self, users: Iterable[str]) -> None:
         for user in users:

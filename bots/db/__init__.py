@@ -19,15 +19,17 @@ from yarl import URL
 
 from bots.db.bot_state import BotStateStore
 from bots.db.case import CaseStore
+from bots.db.case_activity import ActivityStore
 from bots.db.case_log import CaseLogStore
 from bots.db.case_trace import CaseTraceStore
+from bots.db.dormancy import DormancyStore
 from bots.db.handled_event import HandledEventStore
 from bots.db.handover import HandoverStore
 from bots.db.outbox import OutboxStore
 from bots.db.outreach_invite import InviteStore
 from bots.db.pending_event import PendingEventStore
 from bots.db.pinned_identity import PinnedIdentityStore
-from bots.db.queue_case import QueueStore
+from bots.db.queue import QueueStores
 from bots.db.ready_session import ReadySessionStore
 from bots.db.return_code import ReturnCodeStore
 from bots.db.staff import StaffStore
@@ -81,6 +83,8 @@ class Stores:
     db: Database
     bot_state: BotStateStore
     cases: CaseStore
+    activity: ActivityStore
+    dormancy: DormancyStore
     case_log: CaseLogStore
     traces: CaseTraceStore
     handled: HandledEventStore
@@ -89,7 +93,7 @@ class Stores:
     outbox: OutboxStore
     pending: PendingEventStore
     pins: PinnedIdentityStore
-    queue: QueueStore
+    queue: QueueStores
     ready: ReadySessionStore
     codes: ReturnCodeStore
     staff: StaffStore
@@ -103,6 +107,8 @@ class Stores:
             db=db,
             bot_state=BotStateStore(db),
             cases=CaseStore(db),
+            activity=ActivityStore(db),
+            dormancy=DormancyStore(db),
             case_log=CaseLogStore(db),
             traces=CaseTraceStore(db),
             handled=HandledEventStore(db),
@@ -111,7 +117,7 @@ class Stores:
             outbox=OutboxStore(db),
             pending=PendingEventStore(db),
             pins=PinnedIdentityStore(db),
-            queue=QueueStore(db),
+            queue=QueueStores.over(db),
             ready=ReadySessionStore(db),
             codes=ReturnCodeStore(db),
             staff=StaffStore(db),

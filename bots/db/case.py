@@ -1,5 +1,10 @@
 """Visitor cases: one row per anonymous conversation, from 'creating' to 'closed'.
 
+This is the case's own record and life (made, opened, closed, erased, purged). Two jobs read
+and write more of its row through stores of their own: who last wrote and the idle warning
+(``bots.db.case_activity``, the lifecycle's timers) and a return code's dormancy
+(``bots.db.dormancy``).
+
 The row is written before anything is created in Synapse and every later step is recorded,
 so a crash half-way is repaired at the next start (see ``bots.sessions.domain``). It holds
 no IP address and no access token.
@@ -20,7 +25,7 @@ from bots.ids import RoomID, UserID
 
 # 'spare': a visitor account registered ahead of time by an older version; the start-up
 # repair removes any left (ready sessions, bots.sessions.pool, replaced them).
-# 'dormant': the visitor ended the chat with a return code (bots.sessions.returning); every
+# 'dormant': the visitor ended the chat with a return code (bots.returning.codes); every
 # timer and retention skip it until it returns (open again) or its code ends (closed).
 CaseState = Literal["spare", "creating", "open", "closed", "dormant"]
 
@@ -45,11 +50,6 @@ class Case:
     erased_at: int | None
     purge_after: int | None
     purged_at: int | None
-    last_visitor_at: int | None = None
-    last_message_at: int | None = None
-    idle_warned_at: int | None = None
-    dormant_at: int | None = None
-    returned_at: int | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Case:
@@ -71,11 +71,6 @@ class Case:
             erased_at=row["erased_at"],
             purge_after=row["purge_after"],
             purged_at=row["purged_at"],
-            last_visitor_at=row["last_visitor_at"],
-            last_message_at=row["last_message_at"],
-            idle_warned_at=row["idle_warned_at"],
-            dormant_at=row["dormant_at"],
-            returned_at=row["returned_at"],
         )
 
 
@@ -204,7 +199,7 @@ class CaseStore:
     async def closed_not_erased(self) -> list[Case]:
         """Visitors who ended their chat but whose erase did not finish (a crash in between).
 
-        Cases a counsellor closed are not among them: the queue worker erases those after the
+        Cases a counsellor closed are not among them: the queue's erasure worker erases those after the
         grace period (``queue.erase_after_minutes``), and not while a handover is live.
         """
         rows = await self.db.fetch(
@@ -232,71 +227,6 @@ class CaseStore:
         """Cases of visitors (leftover spare accounts are nobody's case)."""
         return int(await self.db.fetchval("SELECT COUNT(*) FROM visitor_case WHERE state <> 'spare'") or 0)
 
-    # The lifecycle: every case ends (SECURITY.md G.29)
-
-    async def wrote(self, case_id: str, now: int, *, visitor: bool) -> None:
-        """Someone wrote in the case room (the visitor, when ``visitor``); a new message ends an
-        idle warning."""
-        if visitor:
-            await self.db.execute(
-                "UPDATE visitor_case SET last_visitor_at=$2, last_message_at=$2, idle_warned_at=NULL WHERE id=$1",
-                case_id,
-                now,
-            )
-        else:
-            await self.db.execute(
-                "UPDATE visitor_case SET last_message_at=$2, idle_warned_at=NULL WHERE id=$1", case_id, now
-            )
-
-    async def never_wrote(self, opened_before: int) -> list[Case]:
-        """Open cases whose visitor's widget never sent its first event."""
-        rows = await self.db.fetch(
-            "SELECT * FROM visitor_case WHERE state='open' AND greeted_at IS NULL AND opened_at <= $1", opened_before
-        )
-        return [Case.from_row(row) for row in rows]
-
-    async def idle_warned(self, case_id: str, warned_at: int) -> bool:
-        row = await self.db.fetchrow(
-            "UPDATE visitor_case SET idle_warned_at=$2 WHERE id=$1 AND idle_warned_at IS NULL RETURNING id",
-            case_id,
-            warned_at,
-        )
-        return row is not None
-
     async def forget(self, case_id: str) -> None:
         """Delete the case record itself: the last step of its purge."""
         await self.db.execute("DELETE FROM visitor_case WHERE id=$1", case_id)
-
-    # The return code (docs/return-code.md)
-
-    async def go_dormant(self, case_id: str, now: int, until: int) -> bool:
-        """open → dormant: the visitor ended with a code. ``purge_after`` is the code's expiry."""
-        row = await self.db.fetchrow(
-            "UPDATE visitor_case SET state='dormant', close_reason='dormant', closed_at=$2, purge_after=$3, "
-            "dormant_at=$2, returned_at=NULL, idle_warned_at=NULL WHERE id=$1 AND state='open' RETURNING id",
-            case_id,
-            now,
-            until,
-        )
-        return row is not None
-
-    async def wake(self, case_id: str, now: int) -> bool:
-        """dormant → open: the visitor came back with the code."""
-        row = await self.db.fetchrow(
-            "UPDATE visitor_case SET state='open', close_reason=NULL, closed_at=NULL, purge_after=NULL, "
-            "returned_at=$2, last_visitor_at=$2, last_message_at=$2 WHERE id=$1 AND state='dormant' RETURNING id",
-            case_id,
-            now,
-        )
-        return row is not None
-
-    async def end_dormant(self, case_id: str, reason: str, now: int) -> bool:
-        """dormant → closed: the code expired or was guessed wrong too often; purged at once."""
-        row = await self.db.fetchrow(
-            "UPDATE visitor_case SET state='closed', close_reason=$2, closed_at=$3, purge_after=$3 "
-            "WHERE id=$1 AND state='dormant' RETURNING id",
-            case_id,
-            reason,
-            now,
-        )
-        return row is not None

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 from asyncpg import Record
 from mautrix.util.async_db import Database
 
 from bots.ids import UserID
 
-Role = Literal["counsellor", "outreach", "partner"]
-ROLES: tuple[Role, ...] = ("counsellor", "outreach", "partner")
+# A staff role a concern gives (``bots.declarations``): "counsellor" (queue), "outreach"
+# (outreach), "partner" (a partner's intake staff, in their handover rooms). The store keeps
+# whatever it is given; ``keerpunt staff add`` offers the roles it knows how to make.
+Role = str
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Queue-room messages that hang under a case card: thread posts (summary, notes) and reminders.
 
 They are written in the transaction that decides them, before the card may even have been
-sent; the queue worker moves them to the outbox, in order, once the card's event ID is known.
+sent; the card worker (``bots.queue.workers.cards``) moves them to the outbox, in order, once
+the card's event ID is known.
 """
 
 from __future__ import annotations

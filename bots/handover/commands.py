@@ -33,16 +33,13 @@ class HandoverCommands:
     async def partners(self, call: Call) -> str | None:
         region = call.values.get("region")
         if region is None and call.where.case is not None:
-            region = (await self.stores.queue.answers(call.where.case.id)).get("region")
+            region = (await self.stores.queue.triage.answers(call.where.case.id)).get("region")
             if region in ("unknown", self.definition.skip.id):
                 region = None
         return self.domain.listing(region, call.values.get("kind"), call.now)
 
     async def handover(self, call: Call) -> str | None:
-        assert call.where.case is not None
-        await self.domain.ask(
-            call.where.case, call.sender, call.values["partner"], call.values.get("summary"), call.now
-        )
+        await self.domain.ask(call.case, call.sender, call.values["partner"], call.values.get("summary"), call.now)
         return None  # the visitor's question says it
 
     async def status(self, call: Call) -> str | None:
@@ -50,19 +47,16 @@ class HandoverCommands:
         return await self.domain.settle(case, call.values["status"], call.sender, call.now)
 
     async def accept(self, call: Call) -> str | None:
-        handover = self._handover(call)
-        assert call.where.case is not None
-        await self.domain.accept(call.where.case, handover, call.sender, call.now)
+        await self.domain.accept(call.case, self._handover(call), call.sender, call.now)
         return None  # the room is told
 
     async def decline(self, call: Call) -> str | None:
-        handover = self._handover(call)
-        assert call.where.case is not None
-        await self.domain.refuse(call.where.case, handover, call.sender, call.values.get("reason"), call.now)
+        await self.domain.refuse(call.case, self._handover(call), call.sender, call.values.get("reason"), call.now)
         return None
 
     @staticmethod
     def _handover(call: Call) -> Handover:
-        handover = call.where.record
-        assert isinstance(handover, Handover)  # the command table lets these run in handover rooms only
+        handover = call.where.record_as(Handover)
+        if handover is None:  # the command table lets these run in handover rooms only
+            raise LookupError("a handover command ran outside a handover room")
         return handover

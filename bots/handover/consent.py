@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bots.handover.directory import Partner
+from bots.partners.directory import Partner
 from bots.texts import LANGUAGES, Language, text
 from bots.triage.engine import fold
 from bots.triage.prompts import PROMPT_KEY, REPLY_KEY

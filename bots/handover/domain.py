@@ -19,9 +19,9 @@ from bots.db.case import Case
 from bots.db.handover import Handover, Outcome
 from bots.errors import UserError
 from bots.handover.consent import HANDOVER_KEY, Answer, consent_content
-from bots.handover.directory import Directory, Partner
 from bots.ids import RoomID, UserID
 from bots.matrix.content import staff_text, visitor_message
+from bots.partners.directory import Directory, Partner
 from bots.texts import Language, as_language, text
 from keerpunt.base.config import Config
 
@@ -36,7 +36,7 @@ def summary_hash(summary: str) -> str:
 class HandoverDomain:
     def __init__(self, stores: Stores, directory: Directory, config: Config) -> None:
         self.store = stores.handovers
-        self.queue = stores.queue
+        self.queue = stores.queue.workflow
         self.staff = stores.staff
         self.log = stores.case_log
         self.posts = stores.posts

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from bots.db import Stores
 from bots.db.handover import Handover
-from bots.events import Membership, Turn, Where
 from bots.handover.consent import read_answer
 from bots.handover.domain import HandoverDomain
 from bots.ids import RoomID, UserID
+from bots.turn import Membership, Turn, Where
 
 
 class HandoverEvents:
@@ -28,12 +28,8 @@ class HandoverEvents:
 
     async def role(self, where: Where, user: UserID) -> str | None:
         """A partner's intake staff are partners in the handover rooms of their own organisation."""
-        handover = where.record
-        if (
-            where.kind == "handover"
-            and isinstance(handover, Handover)
-            and user in await self.domain.intake(handover.partner_id)
-        ):
+        handover = where.record_as(Handover)
+        if where.kind == "handover" and handover is not None and user in await self.domain.intake(handover.partner_id):
             return "partner"
         return None
 
@@ -55,8 +51,8 @@ class HandoverEvents:
     async def on_member(self, turn: Turn, change: Membership) -> bool:
         """An intake member of the partner joined (the visitor is told who), or the visitor left
         (or ended the chat, or fled): the partner and the counsellor are told."""
-        handover, case = turn.where.record, turn.where.case
-        if turn.where.kind != "handover" or not isinstance(handover, Handover) or case is None:
+        handover, case = turn.where.record_as(Handover), turn.where.case
+        if turn.where.kind != "handover" or handover is None or case is None:
             return False
         if change.change == "join" and change.user in await self.domain.intake(handover.partner_id):
             await self.domain.joined(case, handover, change.user, change.display_name, turn.now)

@@ -13,8 +13,10 @@ import logging
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseError
+from bots.homeserver.ports import Rooms
 from bots.ids import RoomID, UserID
+from bots.matrix.ports import MatrixClient
 from bots.matrix.rooms import BOT_LEVEL, ENCRYPTION, MODERATOR_LEVEL, case_power_levels
 
 log = logging.getLogger(__name__)
@@ -62,8 +64,15 @@ def handover_room_body(
 
 
 class HandoverMatrix:
-    def __init__(self, admin: SynapseAdmin) -> None:
+    def __init__(self, admin: Rooms, client: MatrixClient) -> None:
         self.admin = admin
+        self.client = client
+
+    def sees(self, room_id: RoomID, users: AbstractSet[UserID]) -> bool:
+        """Whether the bot's own client has the room with all of ``users`` in it (after a sync),
+        so the room key reaches their devices."""
+        room = self.client.rooms.get(room_id)
+        return room is not None and users <= set(room.users)
 
     async def create(self, body: dict[str, Any]) -> RoomID:
         return await self.admin.create_room(body)

@@ -16,20 +16,23 @@ out of the room, and lets a consent lapse when the visitor left before their roo
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
-from bots.clock import millis
-from bots.concern import Parts
+from bots.clock import Clock, millis
+from bots.concern import Reconciler
+from bots.db import Stores
 from bots.db.case import Case
 from bots.db.handover import Handover
 from bots.failpoints import crash_point
-from bots.handover.directory import Directory
 from bots.handover.domain import HandoverDomain
 from bots.handover.rooms import HandoverMatrix, NotAllowed, check_servers, handover_room_body
 from bots.homeserver.admin import SynapseError
 from bots.ids import RoomID, UserID
-from keerpunt.base.service import wake_loop
+from bots.partners.directory import Directory
+from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -38,33 +41,56 @@ BUSY_WAIT = 0.25
 RETRY_CAP = 30.0
 
 
-class HandoverWorker:
-    name = "handover"
+@dataclass(frozen=True)
+class Federation:
+    """Who makes handover rooms, and which servers a partner's intake staff may be on."""
 
-    def __init__(self, parts: Parts, domain: HandoverDomain, matrix: HandoverMatrix, directory: Directory) -> None:
-        self.stores = parts.stores
-        self.cases = parts.stores.cases
-        self.queue = parts.stores.queue
-        self.store = parts.stores.handovers
+    bot: UserID
+    server_name: str
+    allowlist: tuple[str, ...]
+
+    @classmethod
+    def of(cls, config: Config) -> Federation:
+        return cls(
+            UserID(config.bot_user_id), config.homeserver.server_name, tuple(config.synapse.federation_allowlist)
+        )
+
+
+class HandoverWorker(Reconciler):
+    name = "handover"
+    title = "The handover worker"
+    busy = BUSY_WAIT
+    idle = IDLE_WAIT
+    cap = RETRY_CAP
+
+    def __init__(
+        self,
+        stores: Stores,
+        domain: HandoverDomain,
+        matrix: HandoverMatrix,
+        directory: Directory,
+        federation: Federation,
+        system_rooms: AbstractSet[RoomID],
+        clock: Clock,
+        to_send: Callable[[], None],
+    ) -> None:
+        super().__init__()
+        self.stores = stores
+        self.cases = stores.cases
+        self.queue = stores.queue.workflow
+        self.store = stores.handovers
         self.domain = domain
         self.matrix = matrix
         self.directory = directory
-        self.bot = parts.bot
-        self.server_name = parts.config.homeserver.server_name
-        self.allowlist = parts.config.synapse.federation_allowlist
-        self.system_rooms = frozenset(parts.rooms.values())
-        self.client = parts.client
-        self.clock = parts.clock
-        self.sent = parts.wakeups.to_send
-        self._wake = asyncio.Event()
+        self.bot = federation.bot
+        self.server_name = federation.server_name
+        self.allowlist = federation.allowlist
+        # Rooms no handover room can be (found again after a crash among the bot's rooms).
+        self.system_rooms = frozenset(system_rooms)
+        self.clock = clock
+        self.sent = to_send
         # Handovers whose last step failed in Synapse: (failures so far, not before this time).
         self._failing: dict[str, tuple[int, float]] = {}
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        await wake_loop("The handover worker", self.step, self._wake, busy=BUSY_WAIT, idle=IDLE_WAIT, cap=RETRY_CAP)
 
     async def step(self) -> bool:
         """One round; True when a room is still on its way (come back soon)."""
@@ -139,7 +165,7 @@ class HandoverWorker:
             for user, membership in (await self.matrix.memberships(room)).items()
             if membership in ("invite", "join") and user in parties
         }
-        if not self._sees(room, present):
+        if not self.matrix.sees(room, present):
             return True  # the next sync brings the room and its members to the bot's client
         async with self.stores.transaction():
             fresh = await self.store.get(handover.id)
@@ -167,11 +193,6 @@ class HandoverWorker:
         await self.store.room_made(handover.id, room)
         crash_point("handover.room_saved")
         return room
-
-    def _sees(self, room_id: RoomID, users: set[UserID]) -> bool:
-        """Whether the bot's own client has the room with all of ``users`` in it (after a sync)."""
-        room = self.client.rooms.get(room_id)
-        return room is not None and users <= set(room.users)
 
     async def _parties(self, case: Case, handover: Handover) -> list[UserID]:
         assert case.visitor is not None

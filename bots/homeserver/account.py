@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import DeviceID, UserID
 from keerpunt.base.config import Config
+from keerpunt.base.files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +33,6 @@ def store_dir(config: Config) -> Path:
     path = config.path(config.bots.store_dir)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def load_session(config: Config) -> BotSession | None:
@@ -68,7 +58,7 @@ async def ensure_bot_session(config: Config, admin: SynapseAdmin) -> BotSession:
         log.warning("Bot session file was missing; logged in with a new device %s", session.device_id)
     else:
         password = secrets.token_urlsafe(32)
-        _write_private(password_file, password)
+        write_private(password_file, password)
         try:
             reg = await admin.register(
                 config.bots.localpart, password, admin=True, displayname=config.bots.display_name
@@ -82,5 +72,5 @@ async def ensure_bot_session(config: Config, admin: SynapseAdmin) -> BotSession:
                 ) from exc
             raise
         session = BotSession(reg.user_id, reg.device_id, reg.access_token)
-    _write_private(sdir / "session.json", json.dumps(asdict(session)))
+    write_private(sdir / "session.json", json.dumps(asdict(session)))
     return session

@@ -17,14 +17,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from bots.homeserver.admin import Registration, SynapseAdmin
+from bots.homeserver.admin import Registration
+from bots.homeserver.ports import Accounts
 from bots.ids import DeviceID, UserID
 
 TYPE = "m.login.application_service"
 
 
 class VisitorAppservice:
-    def __init__(self, admin: SynapseAdmin, token: str) -> None:
+    def __init__(self, admin: Accounts, token: str) -> None:
         self.admin = admin
         self.token = token
 

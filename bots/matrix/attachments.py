@@ -12,7 +12,9 @@ import io
 from typing import Any
 
 import segno
-from nio import AsyncClient, UploadResponse
+from nio import UploadResponse
+
+from bots.matrix.ports import MatrixClient
 
 QR_MARKER = "nl.keerpunt.qr"
 QR_SCALE = 8
@@ -35,7 +37,7 @@ def needs_upload(content: dict[str, Any]) -> bool:
     return QR_MARKER in content
 
 
-async def with_upload(client: AsyncClient, content: dict[str, Any], encrypted: bool) -> dict[str, Any]:
+async def with_upload(client: MatrixClient, content: dict[str, Any], encrypted: bool) -> dict[str, Any]:
     """``content`` with its QR code made and uploaded, the marker gone."""
     rest = {k: v for k, v in content.items() if k != QR_MARKER}
     png, width = qr_png(str(content[QR_MARKER]))

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from nio import OlmUnverifiedDeviceError, RoomSendError, RoomSendResponse
 
 from bots.clock import Clock, millis
-from bots.crypto.trust import TrustPolicy
+from bots.crypto.ports import Trust
 from bots.db.outbox import OutboxMessage, OutboxStore
 from bots.matrix.attachments import UploadFailed, needs_upload, with_upload
-from bots.matrix.client import BotClient
+from bots.matrix.ports import MatrixClient
 from keerpunt.base.service import wait_or_timeout
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,9 @@ ROOMS_IN_PARALLEL = 8
 class OutboxSender:
     def __init__(
         self,
-        client: BotClient,
+        client: MatrixClient,
         store: OutboxStore,
-        trust: TrustPolicy,
+        trust: Trust,
         clock: Clock,
         *,
         sent: Callable[[], None] = lambda: None,

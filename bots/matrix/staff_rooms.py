@@ -1,18 +1,23 @@
-"""Staff rooms owned by the system bot: the queue room and the staff Space.
+"""Staff rooms owned by the system bot: the staff Space, the rooms the concerns declare (the
+queue room, the outreach room), and a staff member's direct room with the bot.
 
-Idempotent: each room carries a ``nl.keerpunt.room`` state event with its kind, so after a
-crash between createRoom and the database write the room is found again instead of being
-created twice.
+Which rooms there are and which role joins which is the concerns' (``StaffLayout``, from
+``bots.declarations``); this module only makes them and adds people. Idempotent: each room
+carries a ``nl.keerpunt.room`` state event with its kind, so after a crash between createRoom
+and the database write the room is found again instead of being created twice.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bots.db.staff import Role, StaffStore
 from bots.db.system_room import SystemRoomStore
-from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseError
+from bots.homeserver.ports import Rooms
 from bots.ids import RoomID, UserID
 from bots.texts import text
 from keerpunt.base.config import Config
@@ -21,12 +26,19 @@ log = logging.getLogger(__name__)
 
 ROOM_KIND_EVENT = "nl.keerpunt.room"
 ENCRYPTION = {"algorithm": "m.megolm.v1.aes-sha2", "rotation_period_msgs": 100, "rotation_period_ms": 604800000}
-# Which staff rooms each role belongs to.
-ROLE_ROOMS: dict[Role, tuple[str, ...]] = {
-    "counsellor": ("space", "queue"),
-    "outreach": ("space", "outreach"),
-    "partner": (),
-}
+SPACE = "space"
+
+
+@dataclass(frozen=True)
+class StaffLayout:
+    """The staff rooms the concerns declare, and who joins them."""
+
+    # Made at start, each a child of the staff Space, in this order.
+    rooms: tuple[str, ...]
+    # Each role's rooms; a role with any also joins the Space.
+    roles: Mapping[str, tuple[str, ...]]
+    # Roles whose members get a direct room with the bot.
+    direct: frozenset[str]
 
 
 def direct_room_kind(user: UserID) -> str:
@@ -53,22 +65,25 @@ def staff_power_levels(bot: UserID) -> dict[str, Any]:
 
 
 class StaffRooms:
-    def __init__(self, config: Config, admin: SynapseAdmin, rooms: SystemRoomStore, staff: StaffStore) -> None:
+    def __init__(
+        self, config: Config, admin: Rooms, rooms: SystemRoomStore, staff: StaffStore, layout: StaffLayout
+    ) -> None:
         self.config = config
         self.admin = admin
         self.rooms = rooms
         self.staff = staff
+        self.layout = layout
         self.bot = UserID(config.bot_user_id)
 
     async def ensure(self) -> dict[str, RoomID]:
-        space = await self._ensure_room("space")
-        queue = await self._ensure_room("queue")
-        outreach = await self._ensure_room("outreach")
-        await self._link(space, queue)
-        await self._link(space, outreach)
+        made = {SPACE: await self._ensure_room(SPACE)}
+        for kind in self.layout.rooms:
+            made[kind] = await self._ensure_room(kind)
+        for kind in self.layout.rooms:
+            await self._link(made[SPACE], made[kind])
         for member in await self.staff.all():
             await self.add_member(member.user_id, member.role)
-        return {"space": space, "queue": queue, "outreach": outreach}
+        return made
 
     async def ensure_direct(self, user: UserID) -> RoomID:
         """The staff member's direct room with the bot (encrypted; made once, then reused)."""
@@ -84,11 +99,12 @@ class StaffRooms:
         return room_id
 
     async def add_member(self, user_id: UserID, role: Role) -> None:
-        if role == "outreach":
-            # An outreach worker's own room with the bot: for commands, and for what is only
-            # for them (a chat from their invite that went to the queue while off duty).
+        if role in self.layout.direct:
+            # A staff member's own room with the bot (an outreach worker's: for commands, and
+            # for what is only for them, a chat from their invite that went to the queue).
             await self.ensure_direct(user_id)
-        for kind in ROLE_ROOMS[role]:
+        joins = self.layout.roles.get(role, ())
+        for kind in (SPACE, *joins) if joins else ():
             room_id = await self.rooms.get(kind)
             if room_id is None:
                 continue  # the bots create the rooms at start and then add every staff member

@@ -4,24 +4,31 @@ the workers' duty switch, and approaches made elsewhere, counted (DESIGN.md "Out
 from __future__ import annotations
 
 import asyncio
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from bots.clock import millis
 from bots.concern import Concern, Parts, Periodic
-from bots.events import Where
+from bots.declarations import Declared, Role, RoomKind
 from bots.ids import RoomID
-from bots.matrix.staff_rooms import StaffRooms
 from bots.outreach.commands import OutreachCommands
 from bots.outreach.domain import OutreachDomain
 from bots.outreach.links import portal_targets
-from bots.sessions.invites import InviteKeyer, invite_key
 from bots.triage import TriageDefinition
+from bots.turn import Where
+from bots.visitors.invites import InviteKeyer, invite_key
 from keerpunt.base.config import Config
 
 EXPIRY_CHECK_SECONDS = 300.0
 
 
 class Outreach:
+    # The outreach room, made at start, and each worker's direct room with the bot: staff only.
+    declares: ClassVar[Declared] = Declared(
+        rooms=(RoomKind("outreach", staff_only=True, made_at_start=True), RoomKind("direct", staff_only=True)),
+        roles=(Role("outreach", rooms=("outreach",), direct_room=True),),
+    )
+
     def __init__(self, config: Config, definition: TriageDefinition) -> None:
         self.config = config
         self.targets = portal_targets(config)
@@ -38,8 +45,7 @@ class Outreach:
             articles=frozenset(self.targets.articles),
             zone=zone,
         )
-        rooms = StaffRooms(self.config, parts.admin, stores.system_rooms, stores.staff)
-        commands = OutreachCommands(stores, domain, self.config, self.targets, rooms, zone)
+        commands = OutreachCommands(stores, domain, self.config, self.targets, parts.staff_rooms, zone)
         outreach_room = parts.rooms["outreach"]
 
         async def outreach_rooms(room_id: RoomID) -> Where | None:

@@ -17,7 +17,7 @@ from bots.db import Stores
 from bots.db.outreach_invite import Invite
 from bots.errors import UserError
 from bots.ids import UserID
-from bots.sessions.invites import InviteKeyer, new_code
+from bots.visitors.invites import InviteKeyer, new_code
 from keerpunt.base.config.model import OutreachConfig
 from keerpunt.site.campaigns import Campaign
 

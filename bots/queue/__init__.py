@@ -3,39 +3,58 @@ staff queue room, and the counsellor's commands (DESIGN.md "Triage, queue and co
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from bots.concern import Concern, Parts
-from bots.events import Where
+from bots.declarations import Declared, Role, RoomKind
 from bots.ids import RoomID
 from bots.queue.commands import StaffSide
 from bots.queue.domain import QueueDomain
 from bots.queue.lifecycle import Lifecycle
 from bots.queue.rooms import StaffMatrix
 from bots.queue.visitor import VisitorSide
-from bots.queue.worker import QueueWorker
-from bots.sessions.accounts import VisitorAccounts
+from bots.queue.workers.access import AccessReconciler
+from bots.queue.workers.cards import CardReconciler
+from bots.queue.workers.departures import Departures
+from bots.queue.workers.erasure import Erasure
+from bots.queue.workers.notices import VisitorNotices
+from bots.queue.workers.reminders import Reminders
 from bots.triage import TriageDefinition
+from bots.turn import Where
+from bots.visitors.accounts import VisitorAccounts
 from keerpunt.base.config import Config
 
 
 class Queue:
+    # The queue room, for counsellors only, made at start.
+    declares: ClassVar[Declared] = Declared(
+        rooms=(RoomKind("queue", staff_only=True, made_at_start=True),),
+        roles=(Role("counsellor", rooms=("queue",)),),
+    )
+
     def __init__(self, config: Config, definition: TriageDefinition) -> None:
         self.config = config
         self.definition = definition
 
     async def build(self, parts: Parts) -> Concern:
+        stores, clock, cfg = parts.stores, parts.clock, self.config
+        changed, to_send = parts.wakeups.changed, parts.wakeups.to_send
         queue_room, space = parts.rooms["queue"], parts.rooms["space"]
-        domain = QueueDomain(parts.stores, self.definition, self.config)
-        matrix = StaffMatrix(parts.admin, parts.bot, self.config.homeserver.server_name, space)
-        visitor = VisitorSide(
-            parts.stores, domain, self.definition, parts.hours, self.config.portal.public_url, parts.limits
+        domain = QueueDomain(stores, self.definition, cfg)
+        matrix = StaffMatrix(parts.admin, parts.bot, cfg.homeserver.server_name, space)
+        visitor = VisitorSide(stores, domain, self.definition, parts.hours, cfg.portal.public_url, parts.limits)
+        staff = StaffSide(stores, domain, cfg, matrix.redact, parts.trust, queue_room, clock, changed)
+        accounts = VisitorAccounts(parts.admin, stores.cases, clock)
+        # The reconcilers, one job each; a committed change wakes them all.
+        workers = (
+            Departures(stores, domain, clock, to_send),
+            CardReconciler(stores, domain, parts.hours.zone, queue_room, matrix.redact, clock, to_send),
+            AccessReconciler(stores, matrix),
+            Reminders(stores, domain, clock, changed),
+            VisitorNotices(stores, domain, parts.hours, cfg.portal.public_url, clock, to_send),
+            Erasure(stores, accounts.erase, clock, cfg.queue.erase_after_minutes),
         )
-        staff = StaffSide(
-            parts.stores, domain, self.definition, self.config, matrix.redact, parts.trust, queue_room, parts.clock
-        )
-        accounts = VisitorAccounts(parts.admin, parts.stores.cases, parts.clock)
-        worker = QueueWorker(parts, domain, matrix, queue_room, accounts.erase)
-        lifecycle = Lifecycle(parts)
-        staff.wake = worker.wake
+        lifecycle = Lifecycle(stores, cfg, clock, to_send)
 
         async def the_queue_room(room_id: RoomID) -> Where | None:
             return Where(room_id, "queue") if room_id == queue_room else None
@@ -50,5 +69,5 @@ class Queue:
             identity=(staff.identity_changed,),
             devices=(staff.devices_changed,),
             commands=staff.commands,
-            workers=(worker, lifecycle),
+            workers=(*workers, lifecycle),
         )

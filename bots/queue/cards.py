@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bots.db.queue_case import Departure, Stage
+from bots.db.queue.workflow import Departure, Stage
 from bots.texts import Language, catalogue, text
 from bots.texts.moments import from_millis, minutes_between, phrase
 from bots.triage import TriageDefinition
+from bots.triage.labels import field_name
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,6 @@ class CaseFacts:
     departure: Departure | None
     # The organisation of the outreach worker an invite routed the case to.
     organisation: str | None = None
-
-
-def field_name(language: Language, question_id: str) -> str:
-    key = f"queue.card.fields.{question_id}"
-    return text(language, key) if key in catalogue(language) else question_id
 
 
 def answer_label(definition: TriageDefinition, language: Language, question_id: str, answers: Mapping[str, str]) -> str:

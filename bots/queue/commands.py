@@ -13,16 +13,15 @@ from bots.clock import Clock, millis
 from bots.commands.cases import case_of
 from bots.commands.dispatch import reply
 from bots.commands.table import Call, Command, Context, args
-from bots.crypto.trust import TrustPolicy
+from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.errors import UserError
-from bots.events import Membership, Turn
 from bots.ids import EventID, RoomID, UserID
 from bots.queue.cards import QueueLine, render_queue
 from bots.queue.domain import QueueDomain
 from bots.queue.order import Waiting, ordered
 from bots.texts import Language, text
-from bots.triage import TriageDefinition
+from bots.turn import Membership, Turn
 from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
@@ -36,25 +35,27 @@ class StaffSide:
         self,
         stores: Stores,
         domain: QueueDomain,
-        definition: TriageDefinition,
         config: Config,
         redact: Callable[[RoomID, EventID], Awaitable[None]],
-        trust: TrustPolicy,
+        trust: Trust,
         queue_room: RoomID,
         clock: Clock,
+        changed: Callable[[], None],
     ) -> None:
         self.stores = stores
         self.cases = stores.cases
-        self.queue = stores.queue
+        self.workflow = stores.queue.workflow
+        self.triage = stores.queue.triage
+        self.cards = stores.queue.cards
         self.domain = domain
-        self.definition = definition
+        self.definition = domain.definition
         self.outcomes = config.queue.outcomes
         self.language: Language = config.languages.default
         self.redact = redact
         self.trust = trust
         self.queue_room = queue_room
         self.clock = clock
-        self.wake: Callable[[], None] = lambda: None  # the queue worker's, set by the plug
+        self.changed = changed  # a committed change for the workers (cards posted again)
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -79,8 +80,7 @@ class StaffSide:
         return None if call.where.case else text(self.language, "queue.staff.claimed", number=case.number)
 
     async def release(self, call: Call) -> str | None:
-        assert call.where.case is not None
-        await self.domain.release(call.where.case, call.sender, call.now)
+        await self.domain.release(call.case, call.sender, call.now)
         return None
 
     async def transfer(self, call: Call) -> str | None:
@@ -95,8 +95,7 @@ class StaffSide:
         return text(self.language, "queue.staff.transfer_done", number=case.number, counsellor=target)
 
     async def close(self, call: Call) -> str | None:
-        assert call.where.case is not None
-        await self.domain.close(call.where.case, call.sender, self._outcome(call.values.get("outcome")), call.now)
+        await self.domain.close(call.case, call.sender, self._outcome(call.values.get("outcome")), call.now)
         return None
 
     async def note(self, call: Call) -> str | None:
@@ -112,18 +111,16 @@ class StaffSide:
         return text(self.language, "queue.staff.note_moved", number=case.number)
 
     async def show_queue(self, call: Call) -> str | None:
-        waiting = {q.case_id: q for q in await self.queue.in_stage("waiting")}
-        order = ordered(
-            Waiting(q.case_id, q.urgent, (q.waiting_since or q.greeted_at) / 1000) for q in waiting.values()
-        )
+        waiting = {q.case_id: q for q in await self.workflow.in_stage("waiting")}
+        order = ordered(Waiting(q.case_id, q.urgent, q.since / 1000) for q in waiting.values())
         lines = []
         for item in order:
             q = waiting[item.case]
             case = await self.cases.get(item.case)
             assert case is not None
-            answers = await self.queue.answers(item.case)
-            lines.append(QueueLine(case.number, q.urgent, q.waiting_since or q.greeted_at, answers))
-        claimed = len(await self.queue.in_stage("claimed"))
+            answers = await self.triage.answers(item.case)
+            lines.append(QueueLine(case.number, q.urgent, q.since, answers))
+        claimed = len(await self.workflow.in_stage("claimed"))
         return render_queue(lines, claimed, self.definition, self.language, call.now)
 
     def _outcome(self, given: str | None) -> str:
@@ -140,9 +137,9 @@ class StaffSide:
             return
         context = Context.of(turn.event_id, turn.content)
         for event_id in (context.thread_root, context.replying_to):
-            q = await self.queue.by_card(event_id) if event_id else None
-            if q is not None:
-                await self.stores.traces.add(q.case_id, turn.where.room_id, turn.event_id)
+            case_id = await self.cards.case_of(event_id) if event_id else None
+            if case_id is not None:
+                await self.stores.traces.add(case_id, turn.where.room_id, turn.event_id)
                 return
 
     # 👍 on a card
@@ -154,8 +151,8 @@ class StaffSide:
         key, target = relates.get("key"), relates.get("event_id")
         if not isinstance(key, str) or not key.startswith(THUMBS_UP) or not isinstance(target, str):
             return
-        q = await self.queue.by_card(EventID(target))
-        case = await self.cases.get(q.case_id) if q else None
+        case_id = await self.cards.case_of(EventID(target))
+        case = await self.cases.get(case_id) if case_id else None
         if case is None:
             return
         member = await self.stores.staff.get(turn.sender)
@@ -203,9 +200,9 @@ class StaffSide:
             repost = repost or bool(known and now - known)
         if repost:
             async with self.stores.transaction():
-                count = await self.queue.repost_live_cards()
+                count = await self.cards.repost_live()
             log.info("A counsellor's new session: posting %d live card(s) again", count)
-            self.wake()
+            self.changed()
 
     # A counsellor walking out
 
@@ -214,7 +211,7 @@ class StaffSide:
         case = turn.where.case_room
         if case is None or change.change != "leave" or change.user == case.visitor:
             return False
-        q = await self.queue.get(case.id)
+        q = await self.workflow.get(case.id)
         if q is None or q.stage != "claimed" or q.claimed_by != change.user:
             return False  # removed by the bot (release, transfer), or after the close: nothing to do
         await self.domain.release(case, change.user, turn.now, walked_out=True)

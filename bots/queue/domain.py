@@ -4,7 +4,7 @@ Every method runs inside the caller's database transaction (the one that also re
 handled event) and only writes to the database: the case's stage, its event log, outbox
 rows for the visitor, and staff posts under the card. What must happen in Synapse besides
 sending (card edits, invites and kicks, the Space link) follows from the stored state and
-is applied by the queue worker. A problem the user should hear about is raised as a
+is applied by the queue's reconcilers (``bots.queue.workers``). A problem the user should hear about is raised as a
 ``UserError`` *before* anything is written.
 """
 
@@ -14,20 +14,20 @@ from dataclasses import dataclass
 
 from bots.db import Stores
 from bots.db.case import Case
-from bots.db.queue_case import Departure, QueueCase
+from bots.db.queue.notices import Reminder
+from bots.db.queue.workflow import Departure, Workflow
 from bots.errors import UserError
 from bots.ids import UserID
 from bots.matrix.content import place_message, staff_text, visitor_message
 from bots.matrix.staff_rooms import direct_room_kind
 from bots.queue.cards import CaseFacts, summary_text
 from bots.queue.order import Waiting, estimate_wait_minutes, positions
-from bots.sessions.closing import close_case
 from bots.texts import Language, as_language, text
 from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
+from bots.visitors.closing import close_case
 from keerpunt.base.config import Config
 
-DAY_MS = 86_400_000
 MINUTE_MS = 60_000
 CLOSED_BY_COUNSELLOR = "counsellor"
 
@@ -42,7 +42,9 @@ class QueueDomain:
     def __init__(self, stores: Stores, definition: TriageDefinition, config: Config) -> None:
         self.stores = stores
         self.cases = stores.cases
-        self.queue = stores.queue
+        self.workflow = stores.queue.workflow
+        self.triage = stores.queue.triage
+        self.notices = stores.queue.notices
         self.log = stores.case_log
         self.posts = stores.posts
         self.outbox = stores.outbox
@@ -57,13 +59,13 @@ class QueueDomain:
         minutes = self.settings.urgent_reminder_minutes if urgent else self.settings.reminder_minutes
         return max(1, int(minutes * MINUTE_MS))
 
-    async def facts(self, case: Case, q: QueueCase) -> CaseFacts:
+    async def facts(self, case: Case, q: Workflow) -> CaseFacts:
         worker = await self.stores.staff.get(case.routed_to) if case.routed_to else None
         return CaseFacts(
             number=case.number,
             stage=q.stage,
             urgent=q.urgent,
-            answers=await self.queue.answers(case.id),
+            answers=await self.triage.answers(case.id),
             entry=case.entry,
             campaign=case.campaign,
             waiting_since=q.waiting_since,
@@ -75,12 +77,12 @@ class QueueDomain:
 
     async def places(self) -> dict[str, Place]:
         """Every waiting case's place and estimated wait."""
-        waiting = await self.queue.in_stage("waiting")
-        order = positions(Waiting(q.case_id, q.urgent, (q.waiting_since or q.greeted_at) / 1000) for q in waiting)
+        waiting = await self.workflow.in_stage("waiting")
+        order = positions(Waiting(q.case_id, q.urgent, q.since / 1000) for q in waiting)
         if not order:
             return {}
-        handling = [ms / 1000 for ms in await self.queue.recent_handling_ms(self.settings.estimate_history)]
-        on_duty = max(1, await self.queue.counsellors_busy())
+        handling = [ms / 1000 for ms in await self.workflow.recent_handling_ms(self.settings.estimate_history)]
+        on_duty = max(1, await self.workflow.counsellors_busy())
         default = self.settings.default_handling_minutes * 60
         return {
             case_id: Place(position, estimate_wait_minutes(position, handling, on_duty, default))
@@ -100,7 +102,7 @@ class QueueDomain:
             return
         content = place_message(language, place.position, place.minutes, lead=lead)
         await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
-        await self.queue.notified(case.id, place.position, now)
+        await self.notices.notified(case.id, place.position, now)
 
     async def _tell_visitor(self, case: Case, key: str, now: int) -> None:
         assert case.room_id is not None
@@ -117,11 +119,11 @@ class QueueDomain:
 
     # Transitions
 
-    async def enter_queue(self, case: Case, now: int) -> QueueCase | None:
-        q = await self.queue.get(case.id)
+    async def enter_queue(self, case: Case, now: int) -> Workflow | None:
+        q = await self.workflow.get(case.id)
         if q is None:
             return None
-        entered = await self.queue.enter_queue(case.id, now, now + self.reminder_ms(q.urgent))
+        entered = await self.workflow.enter_queue(case.id, now, now + self.reminder_ms(q.urgent))
         if entered is not None:
             await self.log.add(case.id, "queued", now)
         return entered
@@ -140,7 +142,7 @@ class QueueDomain:
             body = text(self.staff_language, "outreach.off_duty_case", number=case.number)
             await self.tell_staff_member(worker.user_id, body, now)
             return False
-        routed = await self.queue.route(case.id, worker.user_id, now)
+        routed = await self.workflow.route(case.id, worker.user_id, now)
         if routed is None:
             return False
         await self.log.add(case.id, "claimed", now, worker.user_id, "outreach")
@@ -162,15 +164,13 @@ class QueueDomain:
         await self.outbox.enqueue(room, "m.room.message", staff_text(body), now)
 
     async def mark_urgent(self, case: Case, now: int) -> None:
-        q = await self.queue.get(case.id)
+        q = await self.workflow.get(case.id)
         if q is None or q.urgent:
             return
-        await self.queue.mark_urgent(case.id)
+        await self.workflow.mark_urgent(case.id)
         await self.log.add(case.id, "urgent", now)
         if q.stage == "waiting":
-            due = now + self.reminder_ms(True)
-            if q.reminder_due is None or due < q.reminder_due:
-                await self.queue.set_reminder(case.id, due)
+            await self.notices.remind_by(case.id, now + self.reminder_ms(True))
 
     async def urgent_held_back(self, case: Case, limit: int, now: int) -> None:
         """An urgent answer past the client's limit: the case keeps its place, the card says why."""
@@ -178,7 +178,7 @@ class QueueDomain:
         await self._thread(case, body, now)
         await self.log.add(case.id, "urgent_held_back", now)
 
-    def _refusal(self, case: Case, q: QueueCase, counsellor: UserID) -> UserError:
+    def _refusal(self, case: Case, q: Workflow, counsellor: UserID) -> UserError:
         """Why ``counsellor`` cannot have this case now."""
         if q.stage == "claimed":
             if q.claimed_by == counsellor:
@@ -188,10 +188,10 @@ class QueueDomain:
             return UserError("queue.staff.in_triage", number=case.number)
         return UserError("queue.staff.closed_case", number=case.number)
 
-    async def claim(self, case: Case, counsellor: UserID, now: int) -> QueueCase:
-        claimed = await self.queue.claim(case.id, counsellor, now)
+    async def claim(self, case: Case, counsellor: UserID, now: int) -> Workflow:
+        claimed = await self.workflow.claim(case.id, counsellor, now)
         if claimed is None:
-            q = await self.queue.get(case.id)
+            q = await self.workflow.get(case.id)
             assert q is not None
             raise self._refusal(case, q, counsellor)
         await self.log.add(case.id, "claimed", now, counsellor)
@@ -202,9 +202,9 @@ class QueueDomain:
 
     async def release(self, case: Case, counsellor: UserID, now: int, *, walked_out: bool = False) -> None:
         """Back to the queue at the old place; ``walked_out``: the counsellor left the room themselves."""
-        q = await self.queue.get(case.id)
+        q = await self.workflow.get(case.id)
         assert q is not None
-        released = await self.queue.release(case.id, counsellor, now + self.reminder_ms(q.urgent))
+        released = await self.workflow.release(case.id, counsellor, now + self.reminder_ms(q.urgent))
         if released is None:
             raise UserError("queue.staff.not_yours", number=case.number)
         await self.log.add(case.id, "released", now, counsellor, "left_room" if walked_out else None)
@@ -216,7 +216,7 @@ class QueueDomain:
     async def transfer(self, case: Case, actor: UserID, to: UserID, now: int) -> None:
         """Only the counsellor who has the chat hands it on; from the queue, a counsellor can
         only take it themselves (nobody is handed a chat they did not ask for unannounced)."""
-        q = await self.queue.get(case.id)
+        q = await self.workflow.get(case.id)
         assert q is not None
         if q.stage not in ("waiting", "claimed"):
             raise self._refusal(case, q, to)
@@ -226,9 +226,9 @@ class QueueDomain:
             raise UserError("queue.staff.transfer_unclaimed", number=case.number)
         if q.claimed_by == to:
             raise UserError("queue.staff.transfer_done", number=case.number, counsellor=to)
-        moved = await self.queue.transfer(case.id, q.stage, q.claimed_by, to, now)
+        moved = await self.workflow.transfer(case.id, q.stage, q.claimed_by, to, now)
         if moved is None:  # it changed hands in the meantime
-            fresh = await self.queue.get(case.id)
+            fresh = await self.workflow.get(case.id)
             assert fresh is not None
             raise self._refusal(case, fresh, actor)
         await self.log.add(case.id, "transferred", now, actor, to)
@@ -243,9 +243,9 @@ class QueueDomain:
             await self._tell_visitor(case, key, now)
 
     async def close(self, case: Case, counsellor: UserID, outcome: str, now: int) -> None:
-        closed = await self.queue.close(case.id, counsellor, outcome, now)
+        closed = await self.workflow.close(case.id, counsellor, outcome, now)
         if closed is None:
-            q = await self.queue.get(case.id)
+            q = await self.workflow.get(case.id)
             assert q is not None
             if q.stage == "closed":
                 raise UserError("queue.staff.closed_case", number=case.number)
@@ -257,23 +257,24 @@ class QueueDomain:
 
     async def depart(self, case: Case, departure: Departure, now: int) -> None:
         """The visitor left (or ended, or fled): the card says so, a counsellor in the room is told."""
-        moved = await self.queue.depart(case.id, departure, now)
+        moved = await self.workflow.depart(case.id, departure, now)
         if moved is None:
             return  # unknown case or told before
         await self.log.add(case.id, "departed", now, None, departure)
         if moved.stage == "claimed":
             await self._tell_staff_in_room(case, f"queue.staff.visitor_{departure}", now)
 
-    async def returned(self, case: Case, q: QueueCase, now: int) -> None:
+    async def returned(self, case: Case, q: Workflow, now: int) -> None:
         """The visitor came back with a return code: back to the counsellor who had the case if
         they are still a counsellor and on duty, else into the queue; the card's thread says
         after how many days (docs/return-code.md)."""
-        days = max(0, ((case.returned_at or now) - (case.dormant_at or now)) // DAY_MS)
+        dormancy = await self.stores.dormancy.get(case.id)
+        days = dormancy.days_away(now) if dormancy is not None else 0
         holder = await self.stores.staff.get(q.claimed_by) if q.claimed_by is not None else None
         back = None
         if holder is not None and holder.role == "counsellor" and holder.on_duty:
-            back = await self.queue.back_to(case.id, holder.user_id)
-        if back is None and await self.queue.requeue(case.id, now, now + self.reminder_ms(q.urgent)) is None:
+            back = await self.workflow.back_to(case.id, holder.user_id)
+        if back is None and await self.workflow.requeue(case.id, now, now + self.reminder_ms(q.urgent)) is None:
             return  # handled by an earlier round
         await self.log.add(case.id, "requeued" if back is None else "back_to_counsellor", now)
         key = "queue.staff.returned_to_you" if back is not None else "queue.staff.returned_to_queue"
@@ -285,14 +286,14 @@ class QueueDomain:
         await self._thread(case, body, now)
         await self.log.add(case.id, "note", now, counsellor)
 
-    async def remind(self, case: Case, q: QueueCase, now: int) -> bool:
+    async def remind(self, case: Case, reminder: Reminder, now: int) -> bool:
         """Ping the queue room about a case nobody claimed; False if this reminder was sent before."""
-        assert q.reminder_due is not None
-        if not await self.queue.next_reminder(case.id, q.reminder_due, now + self.reminder_ms(q.urgent)):
+        next_due = now + self.reminder_ms(reminder.urgent)
+        if not await self.notices.next_reminder(case.id, reminder.due, next_due):
             return False
-        key = "queue.staff.reminder_urgent" if q.urgent else "queue.staff.reminder"
-        minutes = minutes_between(q.waiting_since or q.greeted_at, now)
+        key = "queue.staff.reminder_urgent" if reminder.urgent else "queue.staff.reminder"
+        minutes = minutes_between(reminder.since, now)
         body = text(self.staff_language, key, number=case.number, minutes=minutes)
-        await self.posts.add(case.id, "reply", staff_text(body, mention_room=q.urgent), now)
+        await self.posts.add(case.id, "reply", staff_text(body, mention_room=reminder.urgent), now)
         await self.log.add(case.id, "reminder", now)
         return True

@@ -16,36 +16,40 @@ transaction, so a crash closes nothing twice. ``on_message`` records who last wr
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Callable
 
-from bots.clock import millis
-from bots.concern import Parts
+from bots.clock import Clock, millis
+from bots.concern import Reconciler
+from bots.db import Stores
 from bots.db.case import Case
-from bots.db.queue_case import QueueCase
-from bots.events import Turn
+from bots.db.queue.workflow import Workflow
 from bots.matrix.content import staff_text, visitor_message
 from bots.queue.domain import MINUTE_MS
-from bots.sessions.closing import close_case
-from bots.texts import as_language, text
-from keerpunt.base.service import wake_loop
+from bots.texts import Language, as_language, text
+from bots.turn import Turn
+from bots.visitors.closing import close_case
+from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
 
 IDLE_WAIT = 30.0
 
 
-class Lifecycle:
+class Lifecycle(Reconciler):
     name = "lifecycle"
+    title = "The case lifecycle"
+    busy = 1.0
+    idle = IDLE_WAIT
 
-    def __init__(self, parts: Parts) -> None:
-        self.stores = parts.stores
-        self.settings = parts.config.lifecycle
-        self.case_room_days = parts.config.retention.case_room_days
-        self.staff_language = parts.staff_language
-        self.clock = parts.clock
-        self.sent = parts.wakeups.to_send
-        self._wake = asyncio.Event()
+    def __init__(self, stores: Stores, config: Config, clock: Clock, to_send: Callable[[], None]) -> None:
+        super().__init__()
+        self.stores = stores
+        self.settings = config.lifecycle
+        self.case_room_days = config.retention.case_room_days
+        self.staff_language: Language = config.languages.default
+        self.clock = clock
+        self.sent = to_send
 
     def minutes(self, value: float) -> int:
         return int(value * MINUTE_MS)
@@ -55,42 +59,38 @@ class Lifecycle:
     async def on_message(self, turn: Turn) -> None:
         case = turn.where.case_room
         if case is not None:
-            await self.stores.cases.wrote(case.id, turn.now, visitor=turn.sender == case.visitor)
+            await self.stores.activity.wrote(case.id, turn.now, visitor=turn.sender == case.visitor)
 
     # The timers
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        await wake_loop("The case lifecycle", self.step, self._wake, busy=1.0, idle=IDLE_WAIT)
 
     async def step(self) -> bool:
         now = millis(self.clock)
         s = self.settings
-        for case in await self.stores.cases.never_wrote(now - self.minutes(s.never_wrote_minutes)):
+        for case in await self.stores.activity.never_wrote(now - self.minutes(s.never_wrote_minutes)):
             await self._close(case, None, "abandoned", now)
-        for q in await self.stores.queue.silent("triage", now - self.minutes(s.silent_in_triage_minutes)):
+        for q in await self.stores.queue.due.silent("triage", now - self.minutes(s.silent_in_triage_minutes)):
             await self._close(await self._case(q), q, "abandoned", now)
-        for q in await self.stores.queue.silent("waiting", now - self.minutes(s.silent_in_queue_minutes)):
+        for q in await self.stores.queue.due.silent("waiting", now - self.minutes(s.silent_in_queue_minutes)):
             await self._close(await self._case(q), q, "abandoned", now)
-        for q in await self.stores.queue.left_unclosed():
+        for q in await self.stores.queue.due.left_unclosed():
             await self._close(await self._case(q), q, "left", now)
-        for q in await self.stores.queue.idle(now - self.minutes(s.idle_warning_minutes)):
+        for q in await self.stores.queue.due.idle(now - self.minutes(s.idle_warning_minutes)):
             await self._idle(await self._case(q), q, now)
         return False
 
-    async def _case(self, q: QueueCase) -> Case:
+    async def _case(self, q: Workflow) -> Case:
         case = await self.stores.cases.get(q.case_id)
         assert case is not None
         return case
 
-    async def _idle(self, case: Case, q: QueueCase, now: int) -> None:
-        if case.idle_warned_at is None:
+    async def _idle(self, case: Case, q: Workflow, now: int) -> None:
+        activity = await self.stores.activity.get(case.id)
+        assert activity is not None
+        if activity.idle_warned_at is None:
             async with self.stores.transaction():
-                if not await self.stores.cases.idle_warned(case.id, now):
+                if not await self.stores.activity.idle_warned(case.id, now):
                     return
-                idle = (now - (case.last_message_at or q.claimed_at or now)) // MINUTE_MS
+                idle = (now - (activity.last_message_at or q.claimed_at or now)) // MINUTE_MS
                 body = text(
                     self.staff_language,
                     "queue.staff.idle_warning",
@@ -101,15 +101,15 @@ class Lifecycle:
                 await self.stores.posts.add(case.id, "reply", staff_text(body, mention=q.claimed_by), now)
             log.info("Warned the counsellor of case %s about an idle chat", case.number)
             self.sent()
-        elif case.idle_warned_at <= now - self.minutes(self.settings.idle_close_minutes):
+        elif activity.idle_warned_at <= now - self.minutes(self.settings.idle_close_minutes):
             await self._close(case, q, "timeout", now)
 
-    async def _close(self, case: Case, q: QueueCase | None, reason: str, now: int) -> None:
+    async def _close(self, case: Case, q: Workflow | None, reason: str, now: int) -> None:
         async with self.stores.transaction():
             if not await close_case(self.stores, case.id, reason, now, self.case_room_days):
                 return
             if q is not None and reason != "left":
-                await self.stores.queue.expire(case.id, "timeout" if reason == "timeout" else "abandoned", now)
+                await self.stores.queue.workflow.expire(case.id, "timeout" if reason == "timeout" else "abandoned", now)
                 await self.stores.case_log.add(case.id, "expired", now, None, reason)
             if reason == "timeout":
                 body = text(self.staff_language, "queue.staff.timed_out", number=case.number)

@@ -1,6 +1,6 @@
 """What the queue changes in Synapse besides messages: room access and the staff Space.
 
-All calls are made as the system bot and are idempotent, so the queue worker can simply
+All calls are made as the system bot and are idempotent, so the queue's access reconciler can simply
 repeat them after a crash: power levels are set to a computed value, an invite of someone
 already invited or joined and a kick of someone already gone are accepted, and the Space
 link is a state event with a fixed key. Nothing here carries content: kicks have no reason,
@@ -13,7 +13,8 @@ import hashlib
 import logging
 from typing import Any, Literal
 
-from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseError
+from bots.homeserver.ports import Rooms
 from bots.ids import EventID, RoomID, UserID
 from bots.matrix.rooms import MODERATOR_LEVEL
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class StaffMatrix:
-    def __init__(self, admin: SynapseAdmin, bot: UserID, server_name: str, space: RoomID) -> None:
+    def __init__(self, admin: Rooms, bot: UserID, server_name: str, space: RoomID) -> None:
         self.admin = admin
         self.bot = bot
         self.server_name = server_name

@@ -26,8 +26,8 @@ from typing import Any
 
 from bots.db import Stores
 from bots.db.case import Case
-from bots.db.queue_case import Departure, QueueCase
-from bots.events import Membership, Turn
+from bots.db.queue.triage import TriageProgress
+from bots.db.queue.workflow import Departure, Workflow
 from bots.limits import FirstContactLimits
 from bots.matrix.content import visitor_message
 from bots.queue.closed import closed_text
@@ -37,6 +37,7 @@ from bots.triage.definition import TriageDefinition
 from bots.triage.engine import Outcome, TriageState, interpret
 from bots.triage.greeting import START_EVENT, greeting_content, start_language
 from bots.triage.prompts import question_content, reply_parts
+from bots.turn import Membership, Turn
 from keerpunt.base.hours import OpeningHours
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,9 @@ class VisitorSide:
         limits: FirstContactLimits,
     ) -> None:
         self.cases = stores.cases
-        self.queue = stores.queue
+        self.workflow = stores.queue.workflow
+        self.triage = stores.queue.triage
+        self.notices = stores.queue.notices
         self.log = stores.case_log
         self.outbox = stores.outbox
         self.domain = domain
@@ -66,11 +69,12 @@ class VisitorSide:
         """The visitor's event in their case room: greet, or read the answer to a question."""
         case = turn.where.case
         assert case is not None
-        q = await self.queue.get(case.id)
-        if q is None:
+        q = await self.workflow.get(case.id)
+        progress = await self.triage.get(case.id)
+        if q is None or progress is None:
             await self._greet(case, turn.type, turn.content, turn.now)
-        elif not q.triage_done and turn.type != START_EVENT:
-            await self._answer(await self._fresh(case), q, turn.type, turn.content, turn.now)
+        elif not progress.done and turn.type != START_EVENT:
+            await self._answer(await self._fresh(case), q, progress, turn.type, turn.content, turn.now)
         return True
 
     async def on_member(self, turn: Turn, change: Membership) -> bool:
@@ -98,7 +102,7 @@ class VisitorSide:
         language = start_language(event_type, content, case.language)
         if await self.cases.mark_greeted(case.id, language, now):
             await self._send(case, greeting_content(language), now)
-        await self.queue.insert(case.id, now)
+        await self.workflow.insert(case.id, now)
         moment = datetime.fromtimestamp(now / 1000, tz=UTC)
         open_now = self.hours.is_open(moment)
         await self.log.add(case.id, "greeted", now, None, "hours=open" if open_now else "hours=closed")
@@ -114,8 +118,8 @@ class VisitorSide:
         if not open_now:
             body = closed_text(language, self.hours, moment, self.portal_url)
             await self._send(case, visitor_message(body, "queue.hours_closed"), now)
-            await self.queue.closed_notice(case.id, now)
-            await self.queue.save_triage(case.id, 0, 0, True)
+            await self.notices.closed_notice(case.id, now)
+            await self.triage.save(case.id, 0, 0, True)
             await self.domain.enter_queue(case, now)
             return
         first = self.definition.questions[0]
@@ -123,12 +127,15 @@ class VisitorSide:
             case, question_content(self.definition, first, language, lead=text(language, "triage.intro")), now
         )
 
-    async def _answer(self, case: Case, q: QueueCase, event_type: str, content: dict[str, Any], now: int) -> None:
+    async def _answer(
+        self, case: Case, q: Workflow, progress: TriageProgress, event_type: str, content: dict[str, Any], now: int
+    ) -> None:
         body, reply = reply_parts(event_type, content)
         if body is None and reply is None:
             return  # not a message (a reaction, a receipt-like event): nothing to read
         language = as_language(case.language)
-        state = TriageState(q.triage_index, await self.queue.answers(case.id), q.triage_reasks, q.triage_done)
+        answers = await self.triage.answers(case.id)
+        state = TriageState(progress.index, answers, progress.reasks, progress.done)
         question = state.current(self.definition)
         if question is None:
             return
@@ -136,11 +143,11 @@ class VisitorSide:
         state.apply(self.definition, answer)
         if answer.outcome in (Outcome.ANSWERED, Outcome.SKIPPED):
             option = answer.option or self.definition.skip.id
-            await self.queue.add_answer(case.id, question.id, option, now)
+            await self.triage.add_answer(case.id, question.id, option, now)
             await self.log.add(case.id, "answered", now, None, f"{question.id}={option}")
         elif answer.outcome is Outcome.FREE_TEXT:
             await self.log.add(case.id, "triage_stopped", now)
-        await self.queue.save_triage(case.id, state.index, state.reasks, state.done)
+        await self.triage.save(case.id, state.index, state.reasks, state.done)
         if answer.urgent:
             await self._urgent(case, q, language, now)
         if state.done:
@@ -151,7 +158,7 @@ class VisitorSide:
         lead = text(language, "triage.reask") if answer.outcome is Outcome.REASK else None
         await self._send(case, question_content(self.definition, following, language, lead=lead), now)
 
-    async def _urgent(self, case: Case, q: QueueCase, language: Language, now: int) -> None:
+    async def _urgent(self, case: Case, q: Workflow, language: Language, now: int) -> None:
         # At once, in this same turn, before anything else: then the case jumps the queue.
         await self._send(case, visitor_message(text(language, "triage.urgent"), "triage.urgent"), now)
         if self.limits.may_jump_queue(case.id):
@@ -161,7 +168,7 @@ class VisitorSide:
         if q.stage == "triage":
             await self.domain.enter_queue(case, now)
 
-    async def _done(self, case: Case, q: QueueCase, language: Language, now: int) -> None:
+    async def _done(self, case: Case, q: Workflow, language: Language, now: int) -> None:
         if q.stage == "triage":
             await self.domain.enter_queue(case, now)
         if q.stage in ("triage", "waiting"):

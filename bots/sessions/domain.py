@@ -28,34 +28,32 @@ import aiohttp
 from bots.clock import Clock, millis
 from bots.db import Stores
 from bots.db.case import Case, NumberTaken
-from bots.homeserver.admin import SynapseAdmin, SynapseError
-from bots.homeserver.appservice import VisitorAppservice
+from bots.homeserver.admin import SynapseError
 from bots.ids import VISITOR_PREFIX, DeviceID, RoomID, UserID
-from bots.sessions.accounts import (
-    Registrar,
-    VisitorAccounts,
-    appservice_registrar,
-    shared_secret_registrar,
-    visitor_localpart,
-)
-from bots.sessions.closing import close_case
 from bots.sessions.pool import ReadySessions
-from bots.sessions.rooms import case_room_body
+from bots.sessions.settings import SessionSettings
 from bots.sessions.validation import EndReason, StartRequest
+from bots.visitors.accounts import NotAVisitor, VisitorAccounts, new_visitor, token_owner
+from bots.visitors.closing import close_case
+from bots.visitors.rooms import case_room_body
 
-__all__ = ["NewSession", "NotAVisitor", "SessionManager", "SessionUnavailable", "VisitorNames", "visitor_localpart"]
+__all__ = ["NewSession", "NotAVisitor", "SessionManager", "SessionUnavailable", "VisitorNames"]
 
 log = logging.getLogger(__name__)
 
 NUMBER_ATTEMPTS = 30
 
+# The visitor ends the chat with the case and their token: True when a concern kept the case
+# (a return code made it dormant), so it is neither closed nor erased.
+Keep = Callable[[Case, str], Awaitable[bool]]
+
+
+async def nothing_kept(case: Case, token: str) -> bool:
+    return False
+
 
 class SessionUnavailable(Exception):
     """Synapse or the database failed while creating a session; nothing was left behind."""
-
-
-class NotAVisitor(Exception):
-    """The token is invalid or does not belong to a visitor with a case."""
 
 
 @dataclass(frozen=True)
@@ -81,71 +79,32 @@ def _random_number(digits: int) -> str:
 class SessionManager:
     def __init__(
         self,
-        admin: SynapseAdmin,
+        accounts: VisitorAccounts,
         stores: Stores,
         clock: Clock,
+        settings: SessionSettings,
         *,
-        bot: UserID,
-        server_name: str,
-        case_room_days: int,
-        concurrent_starts: int = 6,
-        appservice: VisitorAppservice | None = None,
-        ready_sessions: int = 0,
-        ready_max_age_minutes: int = 240,
-        language: str = "nl",
-        names: Callable[[str], VisitorNames] | None = None,
+        slots: asyncio.Semaphore | None = None,
+        pool: ReadySessions | None = None,
         ended: Callable[[], None] = lambda: None,
+        keep: Keep = nothing_kept,
     ) -> None:
-        self.admin = admin
-        # Set when return codes are on (bots.sessions.returning): ending a chat that has a code
-        # makes it dormant instead of closing and erasing it; True when it did.
-        self.dormant: Callable[[Case, str], Awaitable[bool]] | None = None
+        self.accounts = accounts
+        self.admin = accounts.admin
+        # Visitors are registered through the application service (no bcrypt) when there is one.
+        self.register = accounts.register
+        self.stores = stores
+        self.cases = stores.cases
+        self.clock = clock
+        self.settings = settings
         # Synapse does the heavy part of a session start; in a burst, starts queue here
         # instead of piling up inside Synapse until its answers time out.
-        self._starts = asyncio.Semaphore(max(1, concurrent_starts))
-        self.stores = stores
+        self._starts = slots or asyncio.Semaphore(max(1, settings.concurrent_starts))
+        self.pool = pool
         # Called when a case ended here (not through the API): the queue tells the card.
         self.ended = ended
-        self.cases = cases = stores.cases
-        self.clock = clock
-        self.accounts = VisitorAccounts(admin, cases, clock)
-        self.bot = bot
-        self.server_name = server_name
-        self.case_room_days = case_room_days
-        # Visitors are registered through the application service (no bcrypt) when there is one.
-        self.register: Registrar = (
-            appservice_registrar(appservice) if appservice is not None else shared_secret_registrar(admin)
-        )
-
-        def named(language: str) -> tuple[str, str]:
-            n = names(language) if names is not None else VisitorNames("", "")
-            return n.display_name, n.device_name
-
-        self.pool = ReadySessions(
-            admin,
-            appservice,
-            stores,
-            clock,
-            bot=bot,
-            server_name=server_name,
-            target=ready_sessions if names is not None else 0,
-            max_age_minutes=ready_max_age_minutes,
-            language=language,
-            names=named,
-            slots=self._starts,
-            undo=self._undo_ready,
-        )
-
-    async def _undo_ready(self, visitor: UserID, rooms: list[RoomID]) -> bool:
-        """Remove a ready session's room and account (its row is the pool's to delete)."""
-        try:
-            for room_id in rooms:
-                await self.admin.delete_room(room_id, purge=True)
-            await self.accounts.deactivate(visitor)
-        except Exception:
-            log.exception("Removing a ready session failed; it is repaired at the next start")
-            return False
-        return True
+        # Asked before a visitor's end closes and erases the case (a return code keeps it).
+        self.keep = keep
 
     async def _numbered(self, write: Callable[[str], Awaitable[bool]]) -> str:
         """Draw a free case number and ``write`` the case with it; retry if another took it."""
@@ -181,26 +140,25 @@ class SessionManager:
         """A new session; ``invite`` is the keyed hash of an outreach code, used when the case opens."""
         case_id, number = await self._insert_case(req)
         try:
-            ready = await self.pool.claim(case_id)
+            ready = await self.pool.claim(case_id) if self.pool is not None else None
         except BaseException:
             await asyncio.shield(self._undo(case_id, None, []))
             raise
         if ready is not None:
-            assert ready.room_id is not None
+            assert ready.room_id is not None and self.pool is not None
             # The account and room exist: only a new device is left to make (no Synapse
             # capacity to wait for, so no slot).
             login = asyncio.ensure_future(self.pool.hand_over(ready, req.language))
             room: asyncio.Future[RoomID] = asyncio.get_running_loop().create_future()
             room.set_result(ready.room_id)
             return await self._finish(case_id, number, ready.visitor, login, room, req, invite)
-        localpart = visitor_localpart()
-        visitor = UserID(f"@{localpart}:{self.server_name}")
+        localpart, visitor = new_visitor(self.settings.server_name)
         await self.cases.set_visitor(case_id, visitor)
         # The account and the room are made at the same time: the visitor's ID is known
         # before the account exists, and Synapse accepts an invite for it.
         async with self._starts:
             register = asyncio.ensure_future(self.register(localpart, names.display_name, names.device_name))
-            create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.bot, visitor)))
+            create = asyncio.ensure_future(self.admin.create_room(case_room_body(self.settings.bot, visitor)))
             return await self._finish(case_id, number, visitor, register, create, req, invite)
 
     async def _finish(
@@ -267,20 +225,14 @@ class SessionManager:
 
     async def end(self, token: str, reason: EndReason) -> None:
         """The visitor ends the chat: close the case, erase the account, schedule the purge."""
-        try:
-            user = await self.admin.whoami(token)
-        except SynapseError as exc:
-            if exc.status in (401, 403):
-                raise NotAVisitor from exc
-            raise
-        case = await self.cases.by_visitor(user)
+        case = await self.cases.by_visitor(await token_owner(self.admin, token))
         if case is None or case.state == "creating":
             raise NotAVisitor
-        if self.dormant is not None and await self.dormant(case, token):
+        if await self.keep(case, token):
             return
         now = millis(self.clock)
         if case.state == "open":
-            await close_case(self.stores, case.id, reason, now, self.case_room_days)
+            await close_case(self.stores, case.id, reason, now, self.settings.case_room_days)
             log.info("Case %s closed by the visitor (%s)", case.number, reason)
         await self.accounts.erase(case)
 
@@ -295,7 +247,7 @@ class SessionManager:
             if case is None or case.state != "open" or await self.admin.devices(user):
                 continue
             now = millis(self.clock)
-            if await close_case(self.stores, case.id, "quick_exit", now, self.case_room_days):
+            if await close_case(self.stores, case.id, "quick_exit", now, self.settings.case_room_days):
                 log.info("Case %s closed: its visitor signed out (quick exit)", case.number)
             await self.accounts.erase(case)
             self.ended()
@@ -304,7 +256,7 @@ class SessionManager:
         """Undo every case left ``creating`` and finish every erase left undone."""
         # 'spare': accounts registered ahead of time before ready sessions replaced them.
         creating = await self.cases.in_state("creating") + await self.cases.in_state("spare")
-        unfinished = await self.pool.unfinished()
+        unfinished = await self.pool.unfinished() if self.pool is not None else []
         if creating or unfinished:
             visitors = {c.visitor for c in creating if c.visitor} | {r.visitor for r in unfinished}
             orphans = await self._orphan_rooms(visitors, known_rooms)
@@ -314,7 +266,8 @@ class SessionManager:
                     log.info("Repaired half-created case %s (%d room(s) removed)", case.number, len(rooms))
             for ready in unfinished:
                 rooms = [ready.room_id] if ready.room_id else orphans.get(ready.visitor, [])
-                if await self._undo_ready(ready.visitor, rooms):
+                assert self.pool is not None
+                if await self.pool.undo(ready.visitor, rooms):
                     await self.stores.ready.delete(ready.id)
                     log.info("Repaired a half-made ready session (%d room(s) removed)", len(rooms))
         for case in await self.cases.closed_not_erased():

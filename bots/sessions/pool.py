@@ -22,23 +22,23 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from bots.clock import Clock, millis
 from bots.db import Stores
 from bots.db.ready_session import ReadySession
 from bots.failpoints import crash_point
-from bots.homeserver.admin import Registration, SynapseAdmin
+from bots.homeserver.admin import Registration
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import RoomID, UserID
 from bots.metrics import READY_SESSIONS
-from bots.sessions.accounts import visitor_localpart
-from bots.sessions.rooms import case_room_body
+from bots.sessions.settings import PoolSettings
+from bots.visitors.accounts import VisitorAccounts, new_visitor
+from bots.visitors.rooms import case_room_body
 
 log = logging.getLogger(__name__)
 
 Names = Callable[[str], tuple[str, str]]  # language → (display name, device name)
-Undo = Callable[[UserID, list[RoomID]], Awaitable[bool]]
 
 # How often the worker looks for sessions past their age when nothing else wakes it.
 AGE_CHECK_SECONDS = 60.0
@@ -74,37 +74,30 @@ PAUSE_STEP_SECONDS = 0.25
 class ReadySessions:
     def __init__(
         self,
-        admin: SynapseAdmin,
+        accounts: VisitorAccounts,
         appservice: VisitorAppservice | None,
         stores: Stores,
         clock: Clock,
-        *,
-        bot: UserID,
-        server_name: str,
-        target: int,
-        max_age_minutes: int,
-        language: str,
+        settings: PoolSettings,
         names: Names,
         slots: asyncio.Semaphore,
-        undo: Undo,
-        parallel: int = 3,
     ) -> None:
-        self.admin = admin
+        self.accounts = accounts
+        self.admin = accounts.admin
         self.appservice = appservice
         self.stores = stores
         self.store = stores.ready
         self.clock = clock
-        self.bot = bot
-        self.server_name = server_name
         # Without the application service an account cannot be made without a token, nor a
         # fresh device signed in later: no pool then.
-        self.target = max(0, target) if appservice is not None else 0
-        self.max_age_ms = max_age_minutes * 60_000
-        self.language = language
+        self.target = max(0, settings.target) if appservice is not None else 0
+        self.max_age_ms = settings.max_age_minutes * 60_000
+        self.language = settings.language
         self.names = names
+        # Synapse's capacity for session starts, shared with the starts that found no ready one.
         self.slots = slots
-        self.undo = undo
-        self.parallel = max(1, parallel)
+        self.parallel = max(1, settings.parallel)
+        self.settings = settings
         self.ready = 0  # mirrors the table after each change (the gauge and the tests read it)
         self.making = 0
         self._wanted = asyncio.Event()
@@ -171,11 +164,21 @@ class ReadySessions:
                 return
             await asyncio.sleep(PAUSE_STEP_SECONDS)
 
+    async def undo(self, visitor: UserID, rooms: list[RoomID]) -> bool:
+        """Remove a ready session's room and account (its row is the caller's to delete)."""
+        try:
+            for room_id in rooms:
+                await self.admin.delete_room(room_id, purge=True)
+            await self.accounts.deactivate(visitor)
+        except Exception:
+            log.exception("Removing a ready session failed; it is repaired at the next start")
+            return False
+        return True
+
     async def _make_one(self) -> None:
         assert self.appservice is not None
         ready_id = secrets.token_hex(12)
-        localpart = visitor_localpart()
-        visitor = UserID(f"@{localpart}:{self.server_name}")
+        localpart, visitor = new_visitor(self.settings.server_name)
         await self.store.insert_making(ready_id, visitor, self.language, millis(self.clock))
         self.making += 1
         room: RoomID | None = None
@@ -184,7 +187,7 @@ class ReadySessions:
                 await self.appservice.register(localpart, login=False)
                 crash_point("ready.registered")
                 await self.appservice.set_display_name(visitor, self.names(self.language)[0])
-                room = await self.admin.create_room(case_room_body(self.bot, visitor))
+                room = await self.admin.create_room(case_room_body(self.settings.bot, visitor))
             crash_point("ready.room_made")
             await self.store.mark_ready(ready_id, room)
         except asyncio.CancelledError:

@@ -30,10 +30,10 @@ import logging
 from bots.clock import Clock, millis
 from bots.db import Stores
 from bots.db.case import Case
-from bots.homeserver.admin import SynapseAdmin, SynapseError
+from bots.homeserver.admin import SynapseError
 from bots.ids import EventID, RoomID
-from bots.matrix.client import BotClient
-from bots.sessions.accounts import VisitorAccounts
+from bots.matrix.ports import MatrixClient
+from bots.visitors.accounts import VisitorAccounts
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,12 @@ HANDLED_KEPT_MS = 86_400_000
 
 
 class RetentionTask:
-    def __init__(self, admin: SynapseAdmin, stores: Stores, clock: Clock, client: BotClient) -> None:
-        self.admin = admin
+    def __init__(self, accounts: VisitorAccounts, stores: Stores, clock: Clock, client: MatrixClient) -> None:
+        self.accounts = accounts
+        self.admin = accounts.admin
         self.stores = stores
         self.clock = clock
         self.client = client
-        self.accounts = VisitorAccounts(admin, stores.cases, clock)
 
     async def run_once(self) -> int:
         """Purge every case that is due; return how many were purged."""

@@ -40,8 +40,8 @@ class StatsCommands:
         today = datetime.fromtimestamp(call.now / 1000, tz=UTC).astimezone(self.zone).date()
         first, last = period(name, today)
         report = build(await self.stores.stats.between(first.isoformat(), last.isoformat()), first, last, self.min_cell)
-        waiting = len(await self.stores.queue.in_stage("waiting"))
-        claimed = len(await self.stores.queue.in_stage("claimed"))
+        waiting = len(await self.stores.queue.workflow.in_stage("waiting"))
+        claimed = len(await self.stores.queue.workflow.in_stage("claimed"))
         return "\n".join(
             [
                 text(self.language, f"stats.header.{name}", first=first.isoformat(), last=last.isoformat()),

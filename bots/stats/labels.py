@@ -14,12 +14,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bots.handover.directory import KINDS
-from bots.queue.cards import field_name
+from bots.partners.directory import KINDS
 from bots.stats.counting import CLOSE_REASONS, HANDOVER_RESULTS, TOTAL
 from bots.stats.report import Measure, Value, family
 from bots.texts import Language, catalogue, text
 from bots.triage import TriageDefinition
+from bots.triage.labels import field_name
 
 BUCKET = re.compile(r"^(\d+)-(\d+)$|^(\d+)\+$")
 SESSION_FAMILIES = ("entry", "language", "campaign", "hours")

@@ -8,14 +8,13 @@ own events are deleted at its purge, which waits until all of them are counted.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from zoneinfo import ZoneInfo
 
+from bots.concern import Reconciler
 from bots.db import Stores
 from bots.db.case_log import CaseEvent
 from bots.stats.counting import Known, counts, day_of
-from keerpunt.base.service import wake_loop
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +23,17 @@ IDLE_WAIT = 30.0
 BUSY_WAIT = 0.1
 
 
-class StatsWorker:
+class StatsWorker(Reconciler):
     name = "statistics"
+    title = "The statistics"
+    busy = BUSY_WAIT
+    idle = IDLE_WAIT
 
     def __init__(self, stores: Stores, known: Known, zone: ZoneInfo) -> None:
+        super().__init__()
         self.stores = stores
         self.known = known
         self.zone = zone
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        await wake_loop("The statistics", self.step, self._wake, busy=BUSY_WAIT, idle=IDLE_WAIT)
 
     async def step(self) -> bool:
         """Count a batch of events; True when more are waiting."""

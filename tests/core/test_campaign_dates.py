@@ -70,7 +70,7 @@ async def test_outreach_links_only_for_a_running_campaign(core: CoreBot) -> None
 
 async def start_with_campaign(core: CoreBot) -> str | None:
     """POST /api/v1/sessions from the campaign page; the campaign the case carries."""
-    api = next(c.api for c in core.bot.concerns if c.api is not None)
+    api = core.bot.api
     origin = core.config.bots.api.allowed_origins[0]
     async with TestClient(TestServer(api)) as client:
         response = await client.post(

@@ -121,7 +121,7 @@ async def test_commands_of_someone_who_is_not_staff_are_refused(core: CoreBot) -
     card = core.card(visitor.number)
     await core.react(core.queue_room, stranger, card.event_id)
     assert core.replies(core.queue_room, card.event_id) == [not_staff]
-    q = await core.stores.queue.by_number(visitor.number)
+    q = await core.stores.queue.workflow.by_number(visitor.number)
     assert q is not None and q.stage == "waiting" and q.claimed_by is None
     # A staff member's commands work in the same room.
     counsellor = await core.add_staff("anna")
@@ -187,7 +187,7 @@ async def test_a_command_that_fails_unexpectedly_is_answered_with_a_reference_an
     assert any(ref in record.getMessage() and record.exc_info for record in caplog.records)
     case = await core.case(visitor)
     assert "claimed" not in [entry.kind for entry in await core.stores.case_log.of_case(case.id)]
-    q = await core.stores.queue.by_number(visitor.number)
+    q = await core.stores.queue.workflow.by_number(visitor.number)
     assert q is not None and q.stage == "waiting"
     (record,) = [r for r in await core.stores.handled.in_room(core.queue_room) if r.outcome == "failed"]
     assert record.event_id.startswith("$in")

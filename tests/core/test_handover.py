@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bots.db.handover import Handover
-from bots.handover import Handovers
+from bots.handover.worker import HandoverWorker
 from bots.homeserver.admin import SynapseError
 from bots.ids import RoomID, UserID
 from bots.texts import text
@@ -207,8 +207,7 @@ async def test_a_failing_handover_room_backs_off_instead_of_hammering_synapse(co
     core.matrix.fail["createRoom"] = SynapseError(502, "M_UNKNOWN", "bad gateway")
     await core.command(visitor.room_id, anna, f"!handover politie {SUMMARY}")
     await visitor.press(consent_prompt(visitor), "yes")
-    worker = core.app.plug(Handovers).worker
-    assert worker is not None
+    worker = core.bot.service(HandoverWorker)
 
     def creates() -> int:
         return core.matrix.calls.count(("createRoom", ""))

@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 
 from tests.support.core import CoreBot
-
-from .test_purge import rows
+from tests.support.database import rows
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
 

@@ -6,32 +6,14 @@ from typing import Any
 
 import pytest
 
-from bots.db import Stores
-from bots.sessions import Sessions
-from bots.stats import Statistics
+from bots.sessions.retention import RetentionTask
 from bots.stats.report import build
 from bots.stats.worker import StatsWorker
 from tests.support.core import CoreBot
+from tests.support.database import KEPT, rows
 
 ANSWERS = {"audience": "close", "danger": "no", "topic": "money-mule", "region": "utrecht"}
 DAY = 86_400
-# Tables that may keep rows after every case is purged: the bots' own state, staff (and the
-# devices of theirs the cards reached) and rooms,
-# and the statistics (which hold no case, person, room, event or time of day).
-KEPT = {"bot_state", "staff", "staff_device", "system_room", "stat_count", "version", "mx_version"}
-
-
-async def rows(stores: Stores) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table of the bots' database."""
-    if stores.db.scheme == "postgres":
-        query = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
-    else:
-        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    out = {}
-    for table in await stores.db.fetch(query):
-        name = table["name"]
-        out[name] = [dict(row) for row in await stores.db.fetch(f"SELECT * FROM {name}")]  # noqa: S608
-    return out
 
 
 @pytest.fixture
@@ -56,14 +38,13 @@ async def test_after_the_purge_only_counts_remain(core: CoreBot) -> None:
     case = await core.case(visitor)
     identifying = {visitor.user_id, visitor.room_id, case.id, card.event_id, thread_reply, note}
 
-    sessions = core.app.plug(Sessions)
-    assert sessions.retention is not None
+    retention = core.bot.service(RetentionTask)
     core.clock.advance(core.config.retention.case_room_days * DAY - 60)
     await core.settle()
-    assert await sessions.retention.run_once() == 0, "purged too early"
+    assert await retention.run_once() == 0, "purged too early"
     core.clock.advance(120)
     await core.settle()
-    assert await sessions.retention.run_once() == 1
+    assert await retention.run_once() == 1
 
     left = await rows(core.stores)
     for table, found in left.items():
@@ -97,17 +78,15 @@ async def test_after_the_purge_only_counts_remain(core: CoreBot) -> None:
 async def test_a_case_is_purged_only_once_all_its_events_are_counted(core: CoreBot) -> None:
     visitor = await core.open_case()
     await visitor.start()
-    worker = core.app.plug(Statistics).worker
-    assert isinstance(worker, StatsWorker)
+    worker = core.bot.service(StatsWorker)
     await visitor.end("ended")
     # Counting is behind (the statistics worker has not run since the close).
     await core.stores.db.execute("UPDATE case_event SET counted = false")
     core.clock.advance(core.config.retention.case_room_days * DAY + 60)
-    sessions = core.app.plug(Sessions)
-    assert sessions.retention is not None
-    assert await sessions.retention.run_once() == 0
+    retention = core.bot.service(RetentionTask)
+    assert await retention.run_once() == 0
     assert await worker.step() is False
-    assert await sessions.retention.run_once() == 1
+    assert await retention.run_once() == 1
 
 
 async def test_counts_under_the_minimum_are_suppressed_and_cannot_be_worked_out(core: CoreBot) -> None:

@@ -33,7 +33,7 @@ async def test_note_release_transfer_quick_exit_and_close(core: CoreBot) -> None
     visitor = await core.open_case()
     await visitor.answer_all(ANSWERS)
     queue_room, number = core.queue_room, visitor.number
-    q = await core.stores.queue.by_number(number)
+    q = await core.stores.queue.workflow.by_number(number)
     assert q is not None and q.stage == "waiting" and q.waiting_since is not None
     since = q.waiting_since
     # In the queue: a child of the staff Space, and the case room points back.
@@ -61,7 +61,7 @@ async def test_note_release_transfer_quick_exit_and_close(core: CoreBot) -> None
     assert visitor.last().body.startswith(text("nl", "queue.visitor.released"))
     assert visitor.last().content["nl.keerpunt.queue"]["position"] == 1
     assert member(core, visitor.room_id, anna) == "leave"
-    q = await core.stores.queue.by_number(number)
+    q = await core.stores.queue.workflow.by_number(number)
     assert q is not None and q.stage == "waiting" and q.waiting_since == since
     assert text("nl", "queue.staff.released", counsellor=anna, number=number) in core.thread(number)
 
@@ -100,7 +100,7 @@ async def test_a_thumbs_up_on_the_card_claims_it_once(core: CoreBot) -> None:
     await visitor.answer_all(ANSWERS)
     card = core.card(visitor.number)
     await core.react(core.queue_room, anna, card.event_id)
-    q = await core.stores.queue.by_number(visitor.number)
+    q = await core.stores.queue.workflow.by_number(visitor.number)
     assert q is not None and q.stage == "claimed" and q.claimed_by == anna
     assert visitor.last().body == text("nl", "queue.visitor.claimed")
     await core.react(core.queue_room, bram, card.event_id, "👍🏽")
@@ -118,7 +118,7 @@ async def test_a_visitor_who_leaves_the_room_is_taken_out_of_the_queue_and_the_c
     body = core.card_now(visitor.number)
     assert text("nl", "queue.card.departure.left") in body
     assert text("nl", "queue.card.status.closed_unclaimed") in body and "!claim" not in body
-    q = await core.stores.queue.by_number(visitor.number)
+    q = await core.stores.queue.workflow.by_number(visitor.number)
     assert q is not None and q.stage == "closed" and q.departure == "left"
 
 
@@ -133,7 +133,7 @@ async def test_a_counsellor_who_walks_out_of_a_claimed_chat_puts_it_back_in_the_
     assert text("nl", "queue.staff.counsellor_left", counsellor=anna, number=visitor.number) in core.thread(
         visitor.number
     )
-    q = await core.stores.queue.by_number(visitor.number)
+    q = await core.stores.queue.workflow.by_number(visitor.number)
     assert q is not None and q.stage == "waiting" and q.claimed_by is None
     case = await core.case(visitor)
     assert ("released", "left_room") in [(e.kind, e.detail) for e in await core.stores.case_log.of_case(case.id)]
@@ -232,8 +232,10 @@ async def test_when_the_chat_closes_the_bot_says_when_it_opens_again(core: CoreB
     )
     # No questions now; the case waits in the queue with a card, so nobody is forgotten.
     assert core.card(late.number)
-    q = await core.stores.queue.by_number(late.number)
-    assert q is not None and q.stage == "waiting" and q.triage_done
+    q = await core.stores.queue.workflow.by_number(late.number)
+    assert q is not None and q.stage == "waiting"
+    progress = await core.stores.queue.triage.get(q.case_id)
+    assert progress is not None and progress.done
 
 
 async def test_a_thumbs_up_counts_only_while_every_device_of_the_counsellor_is_cross_signed(core: CoreBot) -> None:
@@ -246,11 +248,11 @@ async def test_a_thumbs_up_counts_only_while_every_device_of_the_counsellor_is_c
     assert core.replies(core.queue_room, card.event_id) == [
         text("nl", "queue.staff.reaction_unverified", number=visitor.number)
     ]
-    q = await core.stores.queue.by_number(visitor.number)
+    q = await core.stores.queue.workflow.by_number(visitor.number)
     assert q is not None and q.stage == "waiting"
     core.trust.untrusted.clear()
     await core.react(core.queue_room, anna, card.event_id, "👍🏻")
-    q = await core.stores.queue.by_number(visitor.number)
+    q = await core.stores.queue.workflow.by_number(visitor.number)
     assert q is not None and q.stage == "claimed" and q.claimed_by == anna
 
 
@@ -259,14 +261,14 @@ async def test_a_changed_staff_identity_is_announced_once_per_new_key(core: Core
     await core.stores.pins.pin(anna, "first-master-key", 1)
     notice = text("nl", "queue.staff.identity_changed", user=anna)
     for _ in range(2):
-        await core.bot.parts.trust.on_change(anna, "second-master-key")
+        await core.trust.on_change(anna, "second-master-key")
         await core.settle()
     assert [s.body for s in core.sent(core.queue_room)].count(notice) == 1
-    await core.bot.parts.trust.on_change(anna, "third-master-key")
+    await core.trust.on_change(anna, "third-master-key")
     await core.settle()
     assert [s.body for s in core.sent(core.queue_room)].count(notice) == 2
     # A visitor's or partner's changed identity is nothing for the queue room.
-    await core.bot.parts.trust.on_change(UserID("@visitor-x:localhost"), "k")
+    await core.trust.on_change(UserID("@visitor-x:localhost"), "k")
     await core.settle()
     assert [s.body for s in core.sent(core.queue_room)].count(notice) == 2
 
@@ -287,7 +289,7 @@ async def test_only_the_counsellor_who_has_the_chat_hands_it_on(core: CoreBot) -
     assert await core.command(core.queue_room, cas, f"!transfer {number} {cas}") == text(
         "nl", "queue.staff.not_yours", number=number
     )
-    q = await core.stores.queue.by_number(number)
+    q = await core.stores.queue.workflow.by_number(number)
     assert q is not None and q.claimed_by == anna
     assert await core.command(core.queue_room, anna, f"!transfer {number} {bram}") == text(
         "nl", "queue.staff.transfer_done", number=number, counsellor=bram
@@ -318,8 +320,9 @@ async def test_a_counsellors_new_session_gets_every_live_card_again(core: CoreBo
         latest = [c for c in cards if c.content["nl.keerpunt.card"]["case"] == visitor.number][-1]
         assert latest.event_id != first[visitor.number]
         assert (core.queue_room, first[visitor.number]) in core.matrix.redacted
-        q = await core.stores.queue.by_number(visitor.number)
-        assert q is not None and q.card_event_id == latest.event_id
+        q = await core.stores.queue.workflow.by_number(visitor.number)
+        card = await core.stores.queue.cards.get(q.case_id) if q else None
+        assert card is not None and card.event_id == latest.event_id
     assert len([c for c in cards if c.content["nl.keerpunt.card"]["case"] == done.number]) == 1, "closed: not again"
     # A 👍 on the new card still claims.
     await core.react(
@@ -327,7 +330,7 @@ async def test_a_counsellors_new_session_gets_every_live_card_again(core: CoreBo
         anna,
         [c for c in cards if c.content["nl.keerpunt.card"]["case"] == waiting.number][-1].event_id,
     )
-    q = await core.stores.queue.by_number(waiting.number)
+    q = await core.stores.queue.workflow.by_number(waiting.number)
     assert q is not None and q.claimed_by == anna
 
 

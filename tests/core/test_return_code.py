@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bots.sessions import Sessions
-from bots.sessions.returning import ReturnCodes
-from tests.core.test_purge import KEPT, rows
+from bots.returning.codes import ReturnCodes
+from bots.sessions.retention import RetentionTask
 from tests.support.core import CoreBot, Visitor
+from tests.support.database import KEPT, rows
 
 CALM = {"audience": "self", "danger": "no", "topic": "debts", "region": "zeeland"}
 DAY = 86_400
@@ -30,9 +30,7 @@ class Code:
 
 
 def codes(core: CoreBot) -> ReturnCodes:
-    found = core.app.plug(Sessions).codes
-    assert found is not None
-    return found
+    return core.bot.service(ReturnCodes)
 
 
 async def with_code(core: CoreBot, visitor: Visitor) -> Code:
@@ -66,7 +64,7 @@ async def test_ending_with_a_code_makes_the_case_dormant_not_erased(core: CoreBo
     # Days later, past every timer: nothing closed, erased or purged it.
     core.clock.advance(13 * DAY)
     await core.settle()
-    assert await core.app.plug(Sessions).retention.run_once() == 0  # type: ignore[union-attr]
+    assert await core.bot.service(RetentionTask).run_once() == 0
     assert (await core.case(visitor)).state == "dormant"
 
 
@@ -84,7 +82,7 @@ async def test_returning_reopens_the_case_with_its_counsellor_and_uses_the_code_
     core.bot.parts.wakeups.changed()
     await core.settle()
     assert (await core.case(visitor)).state == "open"
-    q = await core.stores.queue.get((await core.case(visitor)).id)
+    q = await core.stores.queue.workflow.get((await core.case(visitor)).id)
     assert q is not None and q.stage == "claimed" and q.claimed_by == anna and q.departure is None
     assert any("3 dagen teruggekomen" in body for body in core.thread(visitor.number))
     # Used up: the same code again is refused like an unknown one.
@@ -100,7 +98,7 @@ async def test_a_counsellor_off_duty_gets_the_returned_case_back_through_the_que
     assert await codes(core).come_back(code.lookup, code.verifier) is not None
     core.bot.parts.wakeups.changed()
     await core.settle()
-    q = await core.stores.queue.get((await core.case(visitor)).id)
+    q = await core.stores.queue.workflow.get((await core.case(visitor)).id)
     assert q is not None and q.stage == "waiting" and q.claimed_by is None
     assert any("wachtrij" in body for body in core.thread(visitor.number))
 
@@ -129,7 +127,7 @@ async def test_an_expired_code_erases_the_case_and_the_purge_leaves_only_counts(
     case = await core.case(visitor)
     assert case.state == "closed" and case.close_reason == "code_expired"
     await core.settle()
-    assert await core.app.plug(Sessions).retention.run_once() == 1  # type: ignore[union-attr]
+    assert await core.bot.service(RetentionTask).run_once() == 1
     left = await rows(core.stores)
     for table, found in left.items():
         if table not in KEPT:

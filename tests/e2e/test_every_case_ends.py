@@ -21,8 +21,8 @@ from bots.db.staff import StaffStore
 from bots.db.system_room import SystemRoomStore
 from bots.homeserver.account import store_dir
 from keerpunt.cli import main
-from tests.core.test_purge import KEPT, rows
 from tests.support.bots import BotsSetup, FakeClock, InProcessBots
+from tests.support.database import KEPT, rows
 from tests.support.handover import (
     SUMMARY,
     Partners,
@@ -84,7 +84,7 @@ async def report(bots: InProcessBots, folder: Path, day: date, *, min_cell: int)
 
 
 async def close_reason(stores: Stores, number: str) -> str | None:
-    q = await stores.queue.by_number(number)
+    q = await stores.queue.workflow.by_number(number)
     case = await stores.cases.get(q.case_id) if q else None
     return case.close_reason if case else None
 

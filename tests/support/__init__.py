@@ -9,5 +9,7 @@
 - ``visitor``, ``counts``: the session API and a visitor's nio client; what exists in Synapse;
 - ``staff``, ``triage``, ``handover``: counsellors and partners, a visitor through triage,
   the steps of a warm handover;
-- ``browser``, ``widget``: Debian's Chromium and the widget's stack, the visitor's steps in it.
+- ``browser``, ``widget``: Debian's Chromium and the widget's stack, the visitor's steps in it;
+- ``core``, ``database``: the bot assembled over a fake Matrix, every row of its database;
+- ``partners``, ``routing``: a partner directory and request paths for the unit tests.
 """

@@ -27,13 +27,11 @@ import yaml
 
 from bots.app import Assembled
 from bots.db import Database, create_database
-from bots.handover import Handovers
 from bots.handover.worker import HandoverWorker
 from bots.service import BotsService
-from bots.sessions import Sessions
 from bots.sessions.domain import SessionManager
+from bots.sessions.pool import ReadySessions
 from bots.sessions.retention import RetentionTask
-from bots.stats import Statistics
 from bots.stats.worker import StatsWorker
 from keerpunt.base.config import Config, merge
 
@@ -139,32 +137,25 @@ class InProcessBots:
     @property
     def sessions(self) -> SessionManager:
         """The running session manager (for tests that drive repair or the ready sessions)."""
-        assert self.service is not None
-        manager = self.service.app.plug(Sessions).manager
-        assert manager is not None
-        return manager
+        return self.assembled.service(SessionManager)
+
+    @property
+    def pool(self) -> ReadySessions:
+        """The running ready sessions."""
+        return self.assembled.service(ReadySessions)
 
     @property
     def retention(self) -> RetentionTask:
-        assert self.service is not None
-        retention = self.service.app.plug(Sessions).retention
-        assert retention is not None
-        return retention
+        return self.assembled.service(RetentionTask)
 
     @property
     def handover_worker(self) -> HandoverWorker:
-        assert self.service is not None
-        worker = self.service.app.plug(Handovers).worker
-        assert worker is not None
-        return worker
+        return self.assembled.service(HandoverWorker)
 
     @property
     def statistics(self) -> StatsWorker:
         """The running statistics worker (a test wakes it rather than wait for its idle round)."""
-        assert self.service is not None
-        worker = self.service.app.plug(Statistics).worker
-        assert worker is not None
-        return worker
+        return self.assembled.service(StatsWorker)
 
     async def start(self) -> None:
         self.service = BotsService(self.config, clock=self.clock)

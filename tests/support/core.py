@@ -12,27 +12,25 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nio import Event, RoomSendResponse, UploadResponse
+from nio import EncryptionError, Event, RoomSendResponse, UploadResponse
 
-from bots.app import App, Assembled
+from bots.app import PLUGS, App, Assembled
+from bots.concern import Plug, Reconciler
 from bots.db import Database, Stores
 from bots.db.case import Case
 from bots.homeserver.admin import Registration, SynapseError
 from bots.ids import DeviceID, EventID, RoomID, UserID
-from bots.sessions import Sessions
-from bots.sessions.domain import VisitorNames
-from bots.sessions.validation import StartRequest
-from bots.texts import text
+from bots.sessions.domain import SessionManager, VisitorNames
+from bots.sessions.validation import EndReason, StartRequest
+from bots.texts import Language, text
 from keerpunt.base.config import Config
 
 # Rounds of "send what is queued, let every worker catch up" before settle() gives up.
 SETTLE_ROUNDS = 20
-# The workers settle() runs a round of (the periodic ones keep their own, long, time).
-SETTLED_WORKERS = ("queue", "handover", "statistics", "lifecycle")
 
 
 class ManualClock:
@@ -87,7 +85,8 @@ class FakeMatrix:
     def __init__(self, server_name: str, bot: UserID) -> None:
         self.server_name = server_name
         self.user_id = bot
-        self.rooms: dict[RoomID, FakeRoom] = {}
+        self.rooms: dict[str, FakeRoom] = {}
+        self.should_query_keys = False  # no encrypted room: the sender never asks
         self.state: dict[RoomID, dict[tuple[str, str], dict[str, Any]]] = {}
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, str]] = []
@@ -114,20 +113,29 @@ class FakeMatrix:
 
     # The nio client's part (what OutboxSender uses)
 
-    async def room_send(self, room_id: str, event_type: str, content: dict[str, Any], tx_id: str) -> Any:
+    async def room_send(
+        self, room_id: str, message_type: str, content: dict[str, Any], tx_id: str | None = None
+    ) -> Any:
+        assert tx_id is not None, "the outbox always names its transaction"
         if tx_id not in self._by_txn:
-            sent = Sent(RoomID(room_id), event_type, content, EventID(self.new_id("$")), tx_id)
+            sent = Sent(RoomID(room_id), message_type, content, EventID(self.new_id("$")), tx_id)
             self._by_txn[tx_id] = sent
             self.sent.append(sent)
         return RoomSendResponse(self._by_txn[tx_id].event_id, room_id)
 
-    async def upload(self, provider: Any, *, content_type: str, filename: str, encrypt: bool, filesize: int) -> Any:
+    async def upload(self, provider: Any, /, *, content_type: str, filename: str, encrypt: bool, filesize: int) -> Any:
         """Media upload (the outreach QR code): recorded, answered with a content URI."""
         self._call("upload")
         data = provider(content_type, filename).read()
         self.uploads.append((content_type, data))
         keys = {"key": {"k": "fake"}, "iv": "fake", "hashes": {"sha256": "fake"}, "v": "v2"} if encrypt else None
         return UploadResponse.from_dict({"content_uri": f"mxc://{self.server_name}/fake{len(self.uploads)}"}), keys
+
+    async def keys_query(self) -> Any:
+        return None
+
+    def decrypt_event(self, event: Any) -> Any:
+        raise EncryptionError("the fake client holds no room keys")
 
     async def close(self) -> None:
         return None
@@ -139,10 +147,10 @@ class FakeMatrix:
         if label in self.fail:
             raise self.fail[label]
 
-    def _member(self, room_id: RoomID, user: str, membership: str) -> None:
-        room = self.rooms.setdefault(room_id, FakeRoom(room_id))
+    def _member(self, room_id: str, user: str, membership: str) -> None:
+        room = self.rooms.setdefault(room_id, FakeRoom(RoomID(room_id)))
         room.users[user] = membership
-        self.state.setdefault(room_id, {})[("m.room.member", user)] = {"membership": membership}
+        self.state.setdefault(RoomID(room_id), {})[("m.room.member", user)] = {"membership": membership}
 
     async def create_room(self, body: Mapping[str, Any]) -> RoomID:
         self._call("createRoom")
@@ -184,9 +192,9 @@ class FakeMatrix:
         self.redacted.append((room_id, event_id))
 
     async def joined_rooms(self) -> list[RoomID]:
-        return [room for room, info in self.rooms.items() if info.users.get(self.user_id) == "join"]
+        return [RoomID(room) for room, info in self.rooms.items() if info.users.get(self.user_id) == "join"]
 
-    async def joined_members(self, room_id: RoomID) -> list[str]:
+    async def joined_members(self, room_id: str) -> list[str]:
         room = self.rooms.get(room_id)
         return [u for u, m in room.users.items() if m == "join"] if room else []
 
@@ -269,10 +277,11 @@ class FakeMatrix:
 class FakeTrust:
     """Every device is cross-signed unless the test says a user's is not."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[UserID, str], Awaitable[None]]) -> None:
         self.untrusted: set[str] = set()
         self.expected: list[str] = []  # visitors announced on a new device (a return)
-        self.on_change: Any = None
+        # The concerns' hooks, as the real policy is given them (a test calls it for a new identity).
+        self.on_change = on_change
         self.devices: dict[str, set[str]] = {}  # a user's cross-signed devices (default: one)
 
     async def sent_by_trusted_device(self, client: Any, room_id: str, event: Event) -> bool:
@@ -300,15 +309,17 @@ class FakeTrust:
 class CoreBot:
     """The assembled bot, driven by synthetic events."""
 
-    def __init__(self, config: Config, db: Database, clock: ManualClock) -> None:
+    def __init__(
+        self, config: Config, db: Database, clock: ManualClock, *, plugs: tuple[type[Plug], ...] = PLUGS
+    ) -> None:
         self.config = config
         self.db = db
         self.stores = Stores.over(db)
         self.clock = clock
         self.bot_id = UserID(config.bot_user_id)
         self.matrix = FakeMatrix(config.homeserver.server_name, self.bot_id)
-        self.trust = FakeTrust()
-        self.app = App(config)
+        self.app = App(config, plugs=plugs)
+        self.trust = FakeTrust(self.app.hooks.identity_changed)
         self._bot: Assembled | None = None
         self._events = itertools.count(1)
         self._read = 0
@@ -321,9 +332,9 @@ class CoreBot:
     async def start(self) -> None:
         self._bot = await self.app.assemble(
             self.stores,
-            self.matrix,  # type: ignore[arg-type]  # the recording fake client
-            self.matrix,  # type: ignore[arg-type]  # and the recording fake Synapse API
-            self.trust,  # type: ignore[arg-type]
+            self.matrix,  # the recording fake client
+            self.matrix,  # and the recording fake Synapse API
+            self.trust,
             self.clock,
         )
 
@@ -388,9 +399,8 @@ class CoreBot:
             before = (len(self.matrix.sent), len(self.matrix.calls))
             await self.bot.sender.flush()
             for worker in self.bot.workers:
-                step = getattr(worker, "step", None)
-                if step is not None and worker.name in SETTLED_WORKERS:
-                    await step()
+                if isinstance(worker, Reconciler):  # the periodic ones keep their own, long, time
+                    await worker.step()
             await self.bot.sender.flush()
             quiet = quiet + 1 if (len(self.matrix.sent), len(self.matrix.calls)) == before else 0
             if quiet == 2:
@@ -438,12 +448,10 @@ class CoreBot:
 
     # Cases
 
-    async def open_case(self, language: str = "nl", *, client: str | None = None) -> Visitor:
+    async def open_case(self, language: Language = "nl", *, client: str | None = None) -> Visitor:
         """A session as the session API makes it: account, case room, open case (from ``client``'s address)."""
-        sessions = self.app.plug(Sessions)
-        assert sessions.manager is not None
         names = VisitorNames(text("nl", "visitor.display_name"), text("nl", "visitor.device_name"))
-        new = await sessions.manager.start(StartRequest(language, "widget"), names)  # type: ignore[arg-type]
+        new = await self.bot.service(SessionManager).start(StartRequest(language, "widget"), names)
         if client is not None:
             limits = self.bot.parts.limits
             limits.started(new.case_id, limits.keyer.key(client))
@@ -457,7 +465,7 @@ class CoreBot:
 
     async def add_staff(self, name: str, role: str = "counsellor", partner: str | None = None) -> UserID:
         user = UserID(f"@{name}:{self.config.homeserver.server_name}")
-        await self.stores.staff.add(user, role, partner)  # type: ignore[arg-type]
+        await self.stores.staff.add(user, role, partner)
         return user
 
     def card(self, number: str) -> Sent:
@@ -505,11 +513,9 @@ class Visitor:
     token: str
     language: str = "nl"
 
-    async def end(self, reason: str = "ended") -> None:
+    async def end(self, reason: EndReason = "ended") -> None:
         """The widget's ``POST /api/v1/sessions/end`` (the API's own checks are e2e-tested)."""
-        sessions = self.bot.app.plug(Sessions)
-        assert sessions.manager is not None
-        await sessions.manager.end(self.token, reason)  # type: ignore[arg-type]
+        await self.bot.bot.service(SessionManager).end(self.token, reason)
         self.bot.bot.parts.wakeups.changed()
         await self.bot.settle()
 

@@ -33,7 +33,7 @@ async def _admin_get(synapse: SynapseProcess, token: str, path: str) -> dict[str
 
 async def counts(clients: ClientFactory, bots: InProcessBots) -> Counts:
     """What exists, once the ready sessions are topped up again (they come and go)."""
-    pool = bots.sessions.pool
+    pool = bots.pool
     await wait_until(lambda: pool.full, what="the ready sessions to be topped up")
     operator = await clients.user("operator", admin=True)
     token = operator.registration.access_token

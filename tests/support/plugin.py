@@ -36,6 +36,8 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page
 
+from bots.app import PLUGS
+from bots.concern import Plug
 from bots.db import Database, create_database
 from keerpunt.base.config import load_config, merge
 from portal.app import create_app
@@ -399,6 +401,12 @@ def core_config() -> dict[str, Any]:
     return {"queue": {"reminder_minutes": 30, "urgent_reminder_minutes": 5}}
 
 
+@pytest.fixture
+def core_plugs() -> tuple[type[Plug], ...]:
+    """The concerns the core layer's bot is assembled from; a test module may add its own."""
+    return PLUGS
+
+
 @pytest.fixture(params=backends())
 def core_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh bots database for one test."""
@@ -411,14 +419,16 @@ def core_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 
 
 @pytest.fixture
-async def core(tmp_path: Path, core_config: dict[str, Any], core_database: str) -> AsyncIterator[CoreBot]:
+async def core(
+    tmp_path: Path, core_config: dict[str, Any], core_database: str, core_plugs: tuple[type[Plug], ...]
+) -> AsyncIterator[CoreBot]:
     # No Synapse here: no application service token, so no ready sessions either.
     no_appservice = {"homeserver": {"visitor_appservice_token_file": ""}, "bots": {"api": {"ready_sessions": 0}}}
     config = make_test_config(tmp_path / "data", merge(no_appservice, core_config))
     db = create_database(config, core_database)
     await db.start()
-    bot = CoreBot(config, db, ManualClock())
     try:
+        bot = CoreBot(config, db, ManualClock(), plugs=core_plugs)
         await bot.start()
         yield bot
     finally:

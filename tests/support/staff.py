@@ -162,7 +162,7 @@ async def add_counsellor(
 ) -> Observer:
     """A cross-signed staff member with ``role``, in the staff rooms of that role (as `keerpunt staff add`)."""
     user = await clients.user(name, cross_sign=True)
-    await StaffStore(db).add(user.user_id, role)  # type: ignore[arg-type]
+    await StaffStore(db).add(user.user_id, role)
     queue_room = await SystemRoomStore(db).get("queue")
     assert queue_room is not None
     admin: SynapseAdmin = await clients.admin(await bot_token(config))

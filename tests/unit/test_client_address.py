@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from bots.sessions.api import client_address
+from bots.visitors.http import client_address
 from keerpunt.base.config import ConfigError
 from tests.support.config import example_config
 

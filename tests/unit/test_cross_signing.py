@@ -152,14 +152,13 @@ async def test_every_device_must_be_cross_signed_for_an_event_that_names_none() 
 
     pins = _Pins()
     for devices, expected in (({DEVICE: signed}, True), ({DEVICE: signed, "NEWDEVICE": other}, False), ({}, False)):
-        trust = TrustPolicy(_Keys(_query(keys, devices)), pins, _Clock())  # type: ignore[arg-type]
-        trust.on_change = told
+        trust = TrustPolicy(_Keys(_query(keys, devices)), pins, _Clock(), on_change=told)  # type: ignore[arg-type]
         assert await trust.all_devices_cross_signed(USER) is expected, devices
     assert changed == []
     # A new identity: nothing is trusted, and the policy says so once per look.
     reset = CrossSigningKeys.generate(USER)
-    trust = TrustPolicy(_Keys(_query(reset, {DEVICE: reset.sign_device(_device()[0])})), pins, _Clock())  # type: ignore[arg-type]
-    trust.on_change = told
+    query = _Keys(_query(reset, {DEVICE: reset.sign_device(_device()[0])}))
+    trust = TrustPolicy(query, pins, _Clock(), on_change=told)  # type: ignore[arg-type]
     assert await trust.all_devices_cross_signed(USER) is False
     assert changed == [(USER, reset.master_public)]
 

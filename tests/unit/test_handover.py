@@ -10,17 +10,16 @@ import pytest
 import yaml
 
 from bots.handover.consent import Reply, consent_content, read_answer
-from bots.handover.directory import Directory, configured_directory, parse_directory
 from bots.handover.rooms import MARKER_KEY, NotAllowed, check_servers, handover_room_body
 from bots.ids import UserID
+from bots.partners.directory import Directory, configured_directory, parse_directory
 from bots.texts import text
 from bots.triage import load_definition
 from keerpunt.base.config import ConfigError, merge
 from keerpunt.base.config.loader import build_config
 from keerpunt.staff import StaffError, check_partner
 from tests.support.config import example_data
-
-from .test_partners import DIRECTORY, config
+from tests.support.partners import DIRECTORY, config
 
 TRIAGE = load_definition()
 PARTNERS: Directory = parse_directory(DIRECTORY, config(["partner.example.net"]), TRIAGE)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bots.sessions.invites import ALPHABET, InviteKeyer, new_code, normalise
+from bots.visitors.invites import ALPHABET, InviteKeyer, new_code, normalise
 
 
 def test_codes_are_three_groups_of_four_without_look_alikes() -> None:

@@ -9,41 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bots.handover.directory import parse_directory
+from bots.partners.directory import parse_directory
 from bots.triage import load_definition
 from keerpunt.base.config import ConfigError
-from keerpunt.base.config.loader import build_config
-from tests.support.config import example_data
+from tests.support.partners import DIRECTORY, config
 
 TRIAGE = load_definition()
 AMS = ZoneInfo("Europe/Amsterdam")
-
-DIRECTORY: dict[str, Any] = {
-    "partners": [
-        {
-            "id": "zorg-utrecht",
-            "name": "Jeugdzorg Utrecht",
-            "kind": "youth-care",
-            "regions": ["utrecht"],
-            "description": {"nl": "Hulp voor jongeren in Utrecht.", "en": "Help for young people in Utrecht."},
-            "intake": ["@intake-utrecht:localhost"],
-            "hours": {"monday": ["09:00-17:00"], "tuesday": ["09:00-17:00"]},
-        },
-        {
-            "id": "politie",
-            "name": "Politie",
-            "kind": "police",
-            "regions": ["national"],
-            "description": {"nl": "De politie.", "en": "The police."},
-            "intake": ["@agent:partner.example.net"],
-        },
-    ]
-}
-
-
-def config(allowlist: list[str] | None = None) -> Any:
-    data = example_data({"synapse": {"federation_allowlist": allowlist or []}})
-    return build_config(data)
 
 
 def test_partners_are_found_by_region_and_kind() -> None:

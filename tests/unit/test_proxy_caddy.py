@@ -26,8 +26,8 @@ from keerpunt.caddy import HEALTH_PATH, render_caddyfile
 from keerpunt.workers import address
 from tests.support.config import example_config
 from tests.support.proxy import caddy_binary
+from tests.support.routing import ADMIN_PATHS, EXPECTED
 from tests.support.synapse import free_port, free_port_block
-from tests.unit.test_routing import ADMIN_PATHS, EXPECTED
 
 CADDY = caddy_binary()
 pytestmark = pytest.mark.skipif(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bots.limits import ClientKeyer, FirstContactLimits, TokenBuckets, client_network
-from bots.sessions.ratelimit import SessionRateLimiter
-from bots.sessions.validation import ApiError
+from bots.visitors.http import ApiError
+from bots.visitors.ratelimit import SessionRateLimiter
 
 
 class Clock:

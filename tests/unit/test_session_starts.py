@@ -13,7 +13,9 @@ from bots.db.case import CaseStore
 from bots.homeserver.admin import Registration, SynapseError
 from bots.ids import DeviceID, RoomID, UserID
 from bots.sessions.domain import SessionManager, SessionUnavailable, VisitorNames
+from bots.sessions.settings import PoolSettings, SessionSettings
 from bots.sessions.validation import StartRequest
+from bots.visitors.accounts import VisitorAccounts
 
 # Store tests run on SQLite and, when KEERPUNT_TEST_POSTGRES_URL is set, on PostgreSQL.
 pytestmark = pytest.mark.pg
@@ -62,15 +64,13 @@ class FakeSynapse:
 
 
 def _manager(db: Database, synapse: FakeSynapse, starts: int) -> SessionManager:
-    return SessionManager(
-        synapse,  # type: ignore[arg-type]
-        Stores.over(db),
-        Clock(),
-        bot=UserID("@keerpunt:test"),
-        server_name="test",
-        case_room_days=30,
-        concurrent_starts=starts,
+    stores = Stores.over(db)
+    bot = UserID("@keerpunt:test")
+    settings = SessionSettings(
+        bot, "test", "http://test", "Europe/Amsterdam", 30, starts, PoolSettings(bot, "test", 0, 240, "nl")
     )
+    accounts = VisitorAccounts(synapse, stores.cases, Clock())  # type: ignore[arg-type]
+    return SessionManager(accounts, stores, Clock(), settings)
 
 
 async def test_starts_beyond_the_limit_wait_their_turn(db: Database) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bots.sessions.accounts import visitor_localpart
 from bots.texts import LANGUAGES, text
+from bots.visitors.accounts import visitor_localpart
 from keerpunt.base.config import Config
 from keerpunt.synapse_config import CONFIG_DIR, init_synapse
 from tests.support.synapse import make_test_config
@@ -201,7 +201,7 @@ def test_keerpunt_module_limits_visitors_with_the_bots_names(rendered: tuple[Con
     _, hs = rendered
     (entry,) = [m for m in hs["modules"] if m["module"] == "keerpunt_synapse.KeerpuntModule"]
     config = entry["config"]
-    # The module's idea of a visitor is the bots' (bots/sessions/accounts.py).
+    # The module's idea of a visitor is the bots' (bots/visitors/accounts.py).
     assert visitor_localpart().startswith(config["visitor_localpart_prefix"])
     assert not f"staff-{visitor_localpart()}".startswith(config["visitor_localpart_prefix"])
     # The only display names a visitor's own token may set: those the bots give, per language.

@@ -6,10 +6,10 @@ from __future__ import annotations
 from bots.crypto.trust import UserKeys
 from bots.ids import UserID
 from bots.matrix.rooms import case_power_levels
-from bots.sessions.domain import visitor_localpart
-from bots.sessions.rooms import case_room_body
 from bots.texts import LANGUAGES, text
 from bots.triage.greeting import START_EVENT, greeting_content, start_language
+from bots.visitors.accounts import visitor_localpart
+from bots.visitors.rooms import case_room_body
 
 BOT = UserID("@keerpunt:localhost")
 VISITOR = UserID("@visitor-x:localhost")

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bots.sessions.validation import (
-    MAX_BODY_BYTES,
-    ApiError,
-    StartRequest,
-    parse_end,
-    parse_json_object,
-    parse_start,
-)
+from bots.sessions.validation import StartRequest, parse_end, parse_start
+from bots.visitors.http import MAX_BODY_BYTES, ApiError, parse_json_object
 
 
 def test_a_minimal_start_request_is_accepted() -> None:

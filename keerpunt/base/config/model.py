@@ -121,7 +121,7 @@ class HoursConfig:
     closed_dates: tuple[str, ...]
     special_hours: tuple[str, ...]
     # Only the chat's own hours read this (keerpunt.base.hours.hours_in_force); a partner's hours
-    # (bots/handover/directory.py) are built without it.
+    # (bots/partners/directory.py) are built without it.
     apply_in_dev: bool = False
 
 

@@ -30,7 +30,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from bots.db.system_room import SystemRoomStore
 from bots.limits import TokenBuckets
-from bots.sessions import Sessions
+from bots.returning.api import ReturnApi
 from bots.texts import text
 from tests.support.browser import Stack, fulfil_neutral
 from tests.support.matrix_clients import ClientFactory
@@ -69,9 +69,7 @@ def extra_config() -> dict[str, Any]:
 def fresh_return_limit(stack: Stack) -> None:
     """Every request of the suite comes from 127.0.0.1, and code and return API share a limit of
     10 per client and hour (not raised by config): each test starts with a full one."""
-    service = stack.bots.service
-    assert service is not None
-    limiter = service.app.plug(Sessions).return_limiter
+    limiter = stack.bots.assembled.service(ReturnApi).limiter
     limiter.per_client = TokenBuckets(int(limiter.per_client.capacity), 3600.0)
 
 

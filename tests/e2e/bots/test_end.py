@@ -13,7 +13,7 @@ from bots.db.handled_event import HandledEventStore
 from bots.db.outbox import OutboxStore
 from bots.db.pinned_identity import PinnedIdentityStore
 from bots.ids import RoomID, UserID
-from bots.sessions.closing import DAY_MS
+from bots.visitors.closing import DAY_MS
 from tests.support.bots import FakeClock, InProcessBots
 from tests.support.matrix_clients import ClientFactory
 from tests.support.visitor import post_session, start_and_greet

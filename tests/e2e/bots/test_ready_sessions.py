@@ -77,8 +77,7 @@ async def unpooled(synapse: SynapseProcess, tmp_path: Path, bots_database: str) 
 async def test_concurrent_claims_never_get_the_same_ready_session(pooled: InProcessBots) -> None:
     """Claims race on two database connections (as two API processes would): each ready
     session goes to exactly one case."""
-    manager = pooled.sessions
-    pool = manager.pool
+    manager, pool = pooled.sessions, pooled.pool
     await wait_until(lambda: pool.full, within=60, what="the pool to fill")
     ready_rooms = {r.room_id for r in await pool.store.all()}
     assert len(ready_rooms) == POOL
@@ -115,7 +114,7 @@ async def test_concurrent_claims_never_get_the_same_ready_session(pooled: InProc
 async def test_concurrent_starts_through_the_api_each_get_their_own_room(
     pooled: InProcessBots, clients: ClientFactory
 ) -> None:
-    pool = pooled.sessions.pool
+    pool = pooled.pool
     await wait_until(lambda: pool.full, within=60, what="the pool to fill")
     ready_rooms = {r.room_id for r in await pool.store.all()}
     started = await asyncio.gather(*(new_session(pooled.api) for _ in range(POOL + 3)))
@@ -128,7 +127,7 @@ async def test_concurrent_starts_through_the_api_each_get_their_own_room(
 async def test_a_pooled_start_hands_over_a_device_the_pool_never_had(
     pooled: InProcessBots, clients: ClientFactory
 ) -> None:
-    pool = pooled.sessions.pool
+    pool = pooled.pool
     await wait_until(lambda: pool.full, within=60, what="the pool to fill")
     (oldest, *_) = await pool.store.all()
     assert await _devices(clients, oldest.visitor) == [], "a ready account has a device (and so a token)"
@@ -160,7 +159,7 @@ async def test_a_pooled_start_hands_over_a_device_the_pool_never_had(
 async def test_without_ready_sessions_a_start_makes_its_account_through_the_appservice(
     unpooled: InProcessBots, clients: ClientFactory
 ) -> None:
-    assert await unpooled.sessions.pool.store.all() == []
+    assert await unpooled.pool.store.all() == []
     session = await new_session(unpooled.api)
     status, user = await _admin(clients, "GET", f"/_synapse/admin/v2/users/{quote(session['user_id'])}")
     assert status == 200 and user["appservice_id"] == "keerpunt-visitors"
@@ -169,7 +168,7 @@ async def test_without_ready_sessions_a_start_makes_its_account_through_the_apps
 
 
 async def test_an_empty_pool_falls_back_to_making_the_session(pooled: InProcessBots, clients: ClientFactory) -> None:
-    pool = pooled.sessions.pool
+    pool = pooled.pool
     await wait_until(lambda: pool.full, within=60, what="the pool to fill")
     ready_rooms = {r.room_id for r in await pool.store.all()}
     pool.target = 0  # no refill: the pool runs dry and stays dry

@@ -15,7 +15,7 @@ from bots.db.case import CaseStore
 from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import RoomID, UserID
-from bots.sessions.rooms import case_room_body
+from bots.visitors.rooms import case_room_body
 from keerpunt.base.config import read_secret
 from tests.support.bots import InProcessBots, bots_config
 from tests.support.counts import counts
@@ -51,15 +51,15 @@ async def bots_without_pool(
 async def test_a_failing_sign_in_of_a_ready_session_undoes_its_account_room_and_case(
     bots: InProcessBots, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    manager = bots.sessions
+    pool = bots.pool
     before = await counts(clients, bots)
-    taken = (await manager.pool.store.all())[0]  # the next start gets this one
-    assert manager.pool.appservice is not None
+    taken = (await pool.store.all())[0]  # the next start gets this one
+    assert pool.appservice is not None
 
     async def login(*args: Any, **kwargs: Any) -> Any:
         raise SynapseError(502, "M_UNKNOWN", "bad gateway")
 
-    monkeypatch.setattr(manager.pool.appservice, "login", login)
+    monkeypatch.setattr(pool.appservice, "login", login)
     status, body, _ = await post_session(bots.api, VALID)
     assert (status, body) == (503, {"error": "unavailable"})
     monkeypatch.undo()
@@ -135,7 +135,7 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     assert closed is not None
     await cases.close(closed.id, "ended", now, now)
 
-    pool = bots.sessions.pool
+    pool = bots.pool
     await wait_until(lambda: pool.full, what="the ready sessions")
     ready = await pool.store.all()
     assert ready, "ready sessions were made at start"
@@ -144,7 +144,7 @@ async def test_cases_left_creating_by_a_crash_are_undone_at_the_next_start(
     for case_id in ("crash-1", "crash-2", "crash-3"):
         assert await cases.get(case_id) is None
     # Ready sessions hold no token, so nothing of them died with the process: they stay.
-    assert await bots.sessions.pool.store.all() == ready
+    assert await bots.pool.store.all() == ready
     for session in ready:
         status, user = await _admin(clients, f"/_synapse/admin/v2/users/{quote(session.visitor)}")
         assert user["deactivated"] is False, "a ready session was thrown away at a restart"

@@ -16,12 +16,13 @@ from nio.crypto.attachments import decrypt_attachment
 
 from bots.db.case import CaseStore
 from bots.db.case_log import CaseLogStore
-from bots.db.queue_case import QueueStore
+from bots.db.queue.triage import TriageStore
+from bots.db.queue.workflow import WorkflowStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID
 from bots.matrix.staff_rooms import direct_room_kind
-from bots.sessions.invites import new_code
 from bots.texts import text
+from bots.visitors.invites import new_code
 from tests.support.bots import InProcessBots
 from tests.support.matrix_clients import ClientFactory
 from tests.support.staff import Observer, add_counsellor, add_outreach_worker
@@ -136,7 +137,7 @@ async def test_an_invite_opens_an_encrypted_chat_with_the_worker_and_works_once(
     await visitor.answer("Fijn dat je er bent.")
     await worker.wait_message(visitor.room, visitor.observer.user_id, lambda e: "Fijn" in e["content"]["body"])
     assert not worker.undecryptable and not visitor.observer.undecryptable
-    assert await QueueStore(bots.db).answers(case.id) == CALM
+    assert await TriageStore(bots.db).answers(case.id) == CALM
     assert await bots.db.fetchval("SELECT COUNT(*) FROM outreach_invite") == 0, "a used invite is gone"
 
     # Used again, guessed, expired, revoked: a plain start (same answer, same first messages),
@@ -156,7 +157,7 @@ async def test_an_invite_opens_an_encrypted_chat_with_the_worker_and_works_once(
         assert status == plain_status and set(again) == set(plain)
         other_case = await CaseStore(bots.db).by_room(RoomID(again["room_id"]))
         assert other_case is not None and other_case.routed_to is None and other_case.entry == "outreach"
-    q = await QueueStore(bots.db).get((await case_of(bots, other)).id)
+    q = await WorkflowStore(bots.db).get((await case_of(bots, other)).id)
     assert q is not None and q.stage == "triage" and q.claimed_by is None
 
     # The statistics count the sessions per entry and per campaign, and nothing names a person.
@@ -197,7 +198,7 @@ async def test_off_duty_the_case_queues_with_the_tag_and_the_worker_is_told(
     assert told["content"]["body"] == text("nl", "outreach.off_duty_case", number=visitor.number)
     await answer_all(visitor, CALM)
     case = await case_of(bots, visitor)
-    q = await QueueStore(bots.db).get(case.id)
+    q = await WorkflowStore(bots.db).get(case.id)
     assert q is not None and q.stage == "waiting"
     kinds = [e.kind for e in await CaseLogStore(bots.db).of_case(case.id)]
     assert "routed_off_duty" in kinds and "claimed" not in kinds

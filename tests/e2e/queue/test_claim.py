@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from bots.db.case_log import CaseLogStore
-from bots.db.queue_case import QueueStore
+from bots.db.queue.workflow import WorkflowStore
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
 from tests.support.bots import InProcessBots
@@ -44,7 +44,7 @@ async def test_two_concurrent_claims_one_wins_the_other_is_told(bots: InProcessB
             lambda c=counsellor, e=command: c.replies_to(queue_room, e), what="a reply"
         )
         replies[counsellor.user_id] = reply
-    q = await QueueStore(bots.db).get(await _case_id(bots, visitor.number))
+    q = await WorkflowStore(bots.db).get(await _case_id(bots, visitor.number))
     assert q is not None and q.stage == "claimed" and q.claimed_by in (anna.user_id, bram.user_id)
     winner, loser = (anna, bram) if q.claimed_by == anna.user_id else (bram, anna)
     assert replies[winner.user_id] == text("nl", "queue.staff.claimed", number=visitor.number)
@@ -86,6 +86,6 @@ async def _card_says(observer: Observer, room: str, card: str, needle: str) -> N
 
 
 async def _case_id(bots: InProcessBots, number: str) -> str:
-    q = await QueueStore(bots.db).by_number(number)
+    q = await WorkflowStore(bots.db).by_number(number)
     assert q is not None
     return q.case_id

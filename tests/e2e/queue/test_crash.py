@@ -11,7 +11,8 @@ import pytest
 
 from bots.db import Database
 from bots.db.outbox import OutboxStore
-from bots.db.queue_case import QueueStore
+from bots.db.queue.triage import TriageStore
+from bots.db.queue.workflow import WorkflowStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID
 from bots.texts import text
@@ -106,9 +107,8 @@ async def test_sigkill_mid_triage_and_mid_queue_loses_nothing_and_repeats_nothin
         "queue.position",
     ]
     assert len(await OutboxStore(db).in_room(RoomID(second.room))) == 6
-    queue = QueueStore(db)
-    q = await queue.by_number(second.number)
-    assert q is not None and await queue.answers(q.case_id) == {
+    q = await WorkflowStore(db).by_number(second.number)
+    assert q is not None and await TriageStore(db).answers(q.case_id) == {
         "audience": "close",
         "danger": "no",
         "topic": "debts",

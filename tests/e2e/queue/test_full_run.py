@@ -6,7 +6,7 @@ import pytest
 
 from bots.db.case import CaseStore
 from bots.db.case_log import CaseLogStore
-from bots.db.queue_case import QueueStore
+from bots.db.queue.triage import TriageStore
 from bots.db.system_room import SystemRoomStore
 from bots.ids import RoomID
 from bots.texts import text
@@ -57,7 +57,7 @@ async def test_triage_card_claim_conversation_and_close(bots: InProcessBots, cli
 
     case = await CaseStore(bots.db).by_room(RoomID(visitor.room))
     assert case is not None
-    assert await QueueStore(bots.db).answers(case.id) == {
+    assert await TriageStore(bots.db).answers(case.id) == {
         "audience": "self",
         "danger": "no",
         "topic": "debts",

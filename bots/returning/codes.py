@@ -1,6 +1,6 @@
 """The anonymous return code: register, go dormant, come back, expire (docs/return-code.md).
 
-The rules only: no HTTP (``bots.sessions.return_api``), no SQL (``bots.db.return_code``). The
+The rules only: no HTTP (``bots.returning.api``), no SQL (``bots.db.return_code``). The
 bots hold keyed hashes of the code's lookup value and verifier, never the code, the second word
 or the secret-storage key; the login secret passes through once, to become the password.
 
@@ -22,17 +22,39 @@ from dataclasses import dataclass
 from bots.clock import Clock, millis
 from bots.db import Stores
 from bots.db.case import Case
-from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import RoomID, UserID
 from bots.matrix.content import staff_text
-from bots.sessions.accounts import VisitorAccounts
-from bots.sessions.domain import NotAVisitor
 from bots.texts import Language, text
+from bots.visitors.accounts import NotAVisitor, VisitorAccounts, token_owner
+from keerpunt.base.config import Config
 
 log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 CHECK_INTERVAL = 300.0
+
+
+@dataclass(frozen=True)
+class ReturnSettings:
+    """``return_code:`` (docs/return-code.md), the language staff are told in, and what a
+    return answers besides the case (the homeserver's public URL and the bot)."""
+
+    valid_days: int
+    max_wrong: int
+    staff_language: Language
+    public_url: str
+    bot: UserID
+
+    @classmethod
+    def of(cls, config: Config) -> ReturnSettings:
+        code = config.return_code
+        return cls(
+            code.valid_days,
+            code.max_wrong,
+            config.languages.default,
+            config.homeserver.public_url,
+            UserID(config.bot_user_id),
+        )
 
 
 @dataclass(frozen=True)
@@ -61,38 +83,30 @@ class CodeKeyer:
 class ReturnCodes:
     def __init__(
         self,
-        admin: SynapseAdmin,
+        accounts: VisitorAccounts,
         stores: Stores,
         clock: Clock,
         keyer: CodeKeyer,
+        settings: ReturnSettings,
         *,
-        valid_days: int,
-        max_wrong: int,
-        staff_language: Language,
         changed: Callable[[], None] = lambda: None,
         expect_device: Callable[[UserID], Awaitable[None]] | None = None,
     ) -> None:
-        self.admin = admin
+        self.accounts = accounts
+        self.admin = accounts.admin
         self.stores = stores
         self.clock = clock
         self.keyer = keyer
-        self.valid_days = valid_days
-        self.max_wrong = max_wrong
-        self.staff_language = staff_language
-        self.changed = changed  # wakes the queue worker (cards, posts)
+        self.valid_days = settings.valid_days
+        self.max_wrong = settings.max_wrong
+        self.staff_language = settings.staff_language
+        self.changed = changed  # wakes the queue's workers (cards, posts)
         # Told before the case wakes that the visitor is about to sign in on a new device, so the
         # bots' messages to the room wait for it (TrustPolicy.expect_new_device).
         self.expect_device = expect_device
-        self.accounts = VisitorAccounts(admin, stores.cases, clock)
 
     async def _visitor_case(self, token: str) -> Case:
-        try:
-            user = await self.admin.whoami(token)
-        except SynapseError as exc:
-            if exc.status in (401, 403):
-                raise NotAVisitor from exc
-            raise
-        case = await self.stores.cases.by_visitor(user)
+        case = await self.stores.cases.by_visitor(await token_owner(self.admin, token))
         if case is None or case.state != "open" or case.visitor is None:
             raise NotAVisitor
         return case
@@ -113,7 +127,8 @@ class ReturnCodes:
     async def end_with_code(self, case: Case, token: str) -> bool:
         """The visitor ends the chat: True when it has a code and is (now) dormant, not erased.
 
-        Called by ``SessionManager.end`` before it would close and erase the case."""
+        The concern's end hook: ``SessionManager.end`` asks it before it would close and erase
+        the case."""
         if case.state == "dormant":
             return True
         if case.state != "open" or case.visitor is None or await self.stores.codes.of_case(case.id) is None:
@@ -122,7 +137,7 @@ class ReturnCodes:
         now = millis(self.clock)
         until = now + self.valid_days * DAY_MS
         async with self.stores.transaction():
-            if not await self.stores.cases.go_dormant(case.id, now, until):
+            if not await self.stores.dormancy.go_dormant(case.id, now, until):
                 return False
             await self.stores.codes.set_expiry(case.id, until)
             await self.stores.case_log.add(case.id, "dormant", now)
@@ -162,9 +177,10 @@ class ReturnCodes:
             await self.expect_device(case.visitor)
         async with self.stores.transaction():
             await self.stores.codes.forget(case.id)  # used up
-            if not await self.stores.cases.wake(case.id, now):
+            if not await self.stores.dormancy.wake(case.id, now):
                 return None
-            days = max(0, (now - (case.dormant_at or now)) // DAY_MS)
+            dormancy = await self.stores.dormancy.get(case.id)
+            days = dormancy.days_away(now) if dormancy is not None else 0
             await self.stores.case_log.add(case.id, "returned", now, None, f"days={days}")
         log.info("The visitor of case %s returned with a code after %d days", case.number, days)
         self.changed()
@@ -174,11 +190,11 @@ class ReturnCodes:
         """End a dormant case: closed, its code gone, the counsellor told, the account erased."""
         now = millis(self.clock)
         async with self.stores.transaction():
-            if not await self.stores.cases.end_dormant(case.id, reason, now):
+            if not await self.stores.dormancy.end_dormant(case.id, reason, now):
                 return
             await self.stores.codes.forget(case.id)
             await self.stores.case_log.add(case.id, "case_closed", now, None, reason)
-            if await self.stores.queue.get(case.id) is not None:
+            if await self.stores.queue.workflow.get(case.id) is not None:
                 body = text(self.staff_language, f"queue.staff.{reason}", number=case.number)
                 await self.stores.posts.add(case.id, "reply", staff_text(body), now)
         log.info("Dormant case %s ended (%s)", case.number, reason)

@@ -6,7 +6,7 @@ import math
 
 from bots.clock import Clock
 from bots.limits import ClientKeyer, TokenBuckets
-from bots.sessions.validation import ApiError
+from bots.visitors.http import ApiError
 
 
 class SessionRateLimiter:

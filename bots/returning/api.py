@@ -1,4 +1,4 @@
-"""The return code's HTTP edge (docs/return-code.md), routes added to the session API's app:
+"""The return code's HTTP edge (docs/return-code.md), routes served beside the session API:
 
 - ``POST /api/v1/sessions/code`` (visitor's bearer token) ``{"lookup", "verifier", "login"}``
   → 204; 401 ``unauthorized`` without an open case of the token's visitor.
@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from bots.sessions.api import SessionsApi, client_address
-from bots.sessions.domain import NotAVisitor
-from bots.sessions.ratelimit import SessionRateLimiter
-from bots.sessions.returning import ReturnCodes
-from bots.sessions.validation import ApiError, bad_request
+from bots.returning.codes import ReturnCodes, ReturnSettings
+from bots.visitors.accounts import NotAVisitor
+from bots.visitors.http import ApiEdge, ApiError, bad_request, bearer_token, read_json
+from bots.visitors.ratelimit import SessionRateLimiter
 
 B64_32 = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -42,17 +42,27 @@ def _exact(data: dict[str, Any], keys: set[str]) -> None:
 
 
 class ReturnApi:
-    def __init__(self, sessions: SessionsApi, codes: ReturnCodes | None, limiter: SessionRateLimiter) -> None:
-        self.sessions = sessions
-        self.config = sessions.config
+    def __init__(
+        self,
+        edge: ApiEdge,
+        codes: ReturnCodes | None,
+        limiter: SessionRateLimiter,
+        settings: ReturnSettings,
+        changed: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.edge = edge
         self.codes = codes
+        # Shared by both routes: capped at 10 per client and hour whatever the config says.
         self.limiter = limiter
+        self.settings = settings
+        self.changed = changed
 
-    def add_routes(self, app: web.Application) -> None:
-        app.router.add_post("/api/v1/sessions/code", self.register)
-        app.router.add_post("/api/v1/sessions/return", self.come_back)
-        app.router.add_route("OPTIONS", "/api/v1/sessions/code", self.sessions.preflight)
-        app.router.add_route("OPTIONS", "/api/v1/sessions/return", self.sessions.preflight)
+    @property
+    def routes(self) -> tuple[web.RouteDef, ...]:
+        return (
+            *self.edge.post("/api/v1/sessions/code", self.register),
+            *self.edge.post("/api/v1/sessions/return", self.come_back),
+        )
 
     def _enabled(self) -> ReturnCodes:
         if self.codes is None:
@@ -60,21 +70,20 @@ class ReturnApi:
         return self.codes
 
     def _limit(self, request: web.Request) -> None:
-        api = self.config.bots.api
-        self.limiter.check(client_address(request, api.trust_forwarded_for, api.trusted_proxies))
+        self.limiter.check(self.edge.address(request))
 
     async def register(self, request: web.Request) -> web.Response:
         codes = self._enabled()
         self._limit(request)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(request)
+        if token is None:
             raise ApiError(401, "unauthorized")
-        data = await self.sessions._json_body(request, allow_empty=False)
+        data = await read_json(request, allow_empty=False)
         _exact(data, {"lookup", "verifier", "login"})
         lookup, verifier = _bytes(data, "lookup"), _bytes(data, "verifier")
         _bytes(data, "login")
         try:
-            await codes.register(token.strip(), lookup, verifier, str(data["login"]))
+            await codes.register(token, lookup, verifier, str(data["login"]))
         except NotAVisitor:
             raise ApiError(401, "unauthorized") from None
         return web.Response(status=204)
@@ -82,17 +91,17 @@ class ReturnApi:
     async def come_back(self, request: web.Request) -> web.Response:
         codes = self._enabled()
         self._limit(request)
-        data = await self.sessions._json_body(request, allow_empty=False)
+        data = await read_json(request, allow_empty=False)
         _exact(data, {"lookup", "verifier"})
         returned = await codes.come_back(_bytes(data, "lookup"), _bytes(data, "verifier"))
         if returned is None:
             raise ApiError(403, "unknown_code")
-        self.sessions.ended()  # wakes the queue: the card and the counsellor
+        self.changed()  # wakes the queue: the card and the counsellor
         body = {
-            "homeserver": self.config.homeserver.public_url,
+            "homeserver": self.settings.public_url,
             "user_id": returned.user_id,
             "room_id": returned.room_id,
-            "bot": self.config.bot_user_id,
+            "bot": self.settings.bot,
             "case": returned.number,
             "days": returned.days,
         }

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from bots.db.case import Case
 from bots.ids import EventID, RoomID, UserID
 
-# "case": a visitor's case room; "queue": the staff queue room; "handover": a handover room.
-# A concern that owns rooms of another kind adds its own name here.
-RoomKind = Literal["case", "queue", "handover", "outreach", "direct"]
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
 class Where:
     """A room the bots know: its kind, the case it belongs to (if any), and the owning concern's
-    own record of it (a handover room's ``Handover``)."""
+    own record of it (a handover room's ``Handover``), read back typed with ``record_as``."""
 
     room_id: RoomID
-    kind: RoomKind
+    # A room kind its concern declares (bots.declarations): "case" is a visitor's case room.
+    kind: str
     case: Case | None = None
     record: object | None = None
+
+    def record_as(self, kind: type[R]) -> R | None:
+        """The owning concern's record of this room, if it is a ``kind``."""
+        return self.record if isinstance(self.record, kind) else None
 
     @property
     def case_room(self) -> Case | None:

@@ -1,0 +1,105 @@
+"""What waiting visitors are told without asking: a new place in the queue (throttled) while
+the chat is open, and "we are closed now" when the opening hours end (once per closing)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bots.clock import Clock, millis
+from bots.concern import Reconciler
+from bots.db import Stores
+from bots.db.case import Case
+from bots.matrix.content import place_message, visitor_message
+from bots.queue.closed import closed_text
+from bots.queue.domain import MINUTE_MS, QueueDomain
+from bots.queue.throttle import position_update_due
+from bots.texts import as_language
+from keerpunt.base.hours import OpeningHours
+
+log = logging.getLogger(__name__)
+
+
+class VisitorNotices(Reconciler):
+    name = "queue notices"
+    title = "The waiting visitors' notices"
+
+    def __init__(
+        self,
+        stores: Stores,
+        domain: QueueDomain,
+        hours: OpeningHours,
+        portal_url: str,
+        clock: Clock,
+        to_send: Callable[[], None],
+    ) -> None:
+        super().__init__()
+        self.stores = stores
+        self.notices = stores.queue.notices
+        self.domain = domain
+        self.hours = hours
+        self.portal_url = portal_url
+        self.interval = int(domain.settings.position_update_minutes * MINUTE_MS)
+        self.clock = clock
+        self.to_send = to_send
+        self._was_open: bool | None = None
+
+    async def step(self) -> bool:
+        now = millis(self.clock)
+        open_now = self.hours.is_open(datetime.fromtimestamp(now / 1000, tz=UTC))
+        if open_now:
+            await self._places(now)
+        await self._hours(now, open_now)
+        return False
+
+    async def _case(self, case_id: str) -> Case:
+        case = await self.stores.cases.get(case_id)
+        assert case is not None and case.room_id is not None
+        return case
+
+    async def _places(self, now: int) -> None:
+        places = await self.domain.places()
+        if not places:
+            return
+        for told in await self.notices.places_told():
+            place = places.get(told.case_id)
+            if place is None:
+                continue
+            due = position_update_due(
+                position=place.position,
+                told_position=told.position,
+                told_at=told.at,
+                now=now,
+                min_interval_ms=self.interval,
+            )
+            if not due:
+                continue
+            case = await self._case(told.case_id)
+            assert case.room_id is not None
+            async with self.stores.transaction():
+                if await self.notices.notify_once(told.case_id, told.position, place.position, now):
+                    content = place_message(as_language(case.language), place.position, place.minutes)
+                    await self.stores.outbox.enqueue(case.room_id, "m.room.message", content, now)
+            self.to_send()
+
+    async def _hours(self, now: int, open_now: bool) -> None:
+        was_open, self._was_open = self._was_open, open_now
+        if open_now:
+            if was_open is not True:
+                await self.notices.reset_closed_notices()
+            return
+        moment = datetime.fromtimestamp(now / 1000, tz=UTC)
+        for case_id in await self.notices.closed_to_tell():
+            case = await self._case(case_id)
+            assert case.room_id is not None
+            language = as_language(case.language)
+            content: dict[str, Any] = visitor_message(
+                closed_text(language, self.hours, moment, self.portal_url), "queue.hours_closed"
+            )
+            async with self.stores.transaction():
+                await self.stores.outbox.enqueue(case.room_id, "m.room.message", content, now)
+                await self.notices.closed_notice(case_id, now)
+            self.to_send()
+            log.info("Told a waiting visitor that the chat has closed")

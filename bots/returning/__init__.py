@@ -1,0 +1,60 @@
+"""The anonymous return code (docs/return-code.md; off by default): a visitor who ends the
+chat with a code leaves the case dormant instead of closed, and comes back to it later.
+
+Its routes (``/api/v1/sessions/code`` and ``/return``) are always served and answer 404 while
+``return_code.enabled`` is false; when it is on, the concern's end hook keeps a case that has a
+code (``ReturnCodes.end_with_code``) and its worker ends dormant cases whose code expired.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from bots.concern import Concern, Parts, Periodic, Worker
+from bots.declarations import Declared
+from bots.returning.api import ReturnApi
+from bots.returning.codes import CodeKeyer, ReturnCodes, ReturnSettings
+from bots.triage import TriageDefinition
+from bots.visitors.accounts import VisitorAccounts
+from bots.visitors.http import ApiEdge
+from bots.visitors.invites import secret_key
+from bots.visitors.ratelimit import SessionRateLimiter
+from keerpunt.base.config import Config
+
+# Code and return share one limit per client and hour, whatever ``bots.rate_limit`` allows.
+RETURNS_PER_CLIENT_PER_HOUR = 10
+
+
+class Returning:
+    declares: ClassVar[Declared] = Declared()
+
+    def __init__(self, config: Config, definition: TriageDefinition) -> None:
+        self.config = config
+        self.settings = ReturnSettings.of(config)
+
+    async def build(self, parts: Parts) -> Concern:
+        cfg = self.config
+        codes = None
+        workers: tuple[Worker, ...] = ()
+        if cfg.return_code.enabled:
+            codes = ReturnCodes(
+                VisitorAccounts(parts.admin, parts.stores.cases, parts.clock),
+                parts.stores,
+                parts.clock,
+                CodeKeyer(secret_key(cfg.path(cfg.return_code.key_path))),
+                self.settings,
+                changed=parts.wakeups.changed,
+                expect_device=parts.trust.expect_new_device,
+            )
+            workers = (Periodic("return codes", codes.step),)
+        rate = cfg.bots.rate_limit
+        per_client = min(RETURNS_PER_CLIENT_PER_HOUR, rate.per_client_per_hour)
+        limiter = SessionRateLimiter(per_client, rate.global_per_minute, parts.clock)
+        api = ReturnApi(ApiEdge(cfg), codes, limiter, self.settings, changed=parts.wakeups.changed)
+        return Concern(
+            "return codes",
+            workers=workers,
+            routes=api.routes,
+            ending=(codes.end_with_code,) if codes is not None else (),
+            services=(api, *((codes,) if codes is not None else ())),
+        )
