@@ -3,7 +3,7 @@
 Two jobs, both configured by `keerpunt init` (keerpunt/synapse_config.py renders the config):
 
 1. **Visitor accounts can do nothing but chat** (SECURITY.md G.33). Accounts whose localpart
-   starts with ``visitor_localpart_prefix`` (``visitor-``, bots/sessions/accounts.py) may only
+   starts with ``visitor_localpart_prefix`` (``visitor-``, bots/visitors/accounts.py) may only
    join rooms a server admin (the system bot) invited them to, and there send encrypted
    messages, join and leave. Everything else is refused by Synapse with ``M_FORBIDDEN`` and
    ``"nl.keerpunt.refused": "<what>"`` in the error body where the callback allows extra
