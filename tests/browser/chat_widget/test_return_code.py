@@ -67,10 +67,11 @@ def extra_config() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def fresh_return_limit(stack: Stack) -> None:
-    """Every request of the suite comes from 127.0.0.1, and code and return API share a limit of
-    10 per client and hour (not raised by config): each test starts with a full one."""
-    limiter = stack.bots.assembled.service(ReturnApi).limiter
-    limiter.per_client = TokenBuckets(int(limiter.per_client.capacity), 3600.0)
+    """Every request of the suite comes from 127.0.0.1, and the code and return routes each have
+    a limit of 10 per client and hour (not raised by config): each test starts with full ones."""
+    limits = stack.bots.assembled.service(ReturnApi).limits
+    for limiter in (limits.code, limits.back):
+        limiter.per_client = TokenBuckets(int(limiter.per_client.capacity), 3600.0)
 
 
 @pytest.fixture
