@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .synapse import SynapseProcess, start_synapse
 
@@ -60,11 +61,46 @@ def unpadded(size: int) -> str:
     return base64.b64encode(os.urandom(size)).decode().rstrip("=")
 
 
+def _master(code: str, word: str) -> bytes:
+    words, second = code.strip().lower().encode(), word.strip().lower().encode()
+    return hashlib.pbkdf2_hmac("sha512", words + b"\x00" + second, b"nl.keerpunt.return.v1.master", 500_000, 64)
+
+
+def _hkdf(master: bytes, info: bytes, salt: bytes | None = None) -> bytes:
+    """HKDF-SHA256 for 32 bytes (one block); no salt is HashLen zeros, as RFC 5869 says."""
+    prk = hmac.new(salt or b"\x00" * 32, master, hashlib.sha256).digest()
+    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+
+
 def derived(code: str, word: str) -> dict[str, str]:
     """lookup and verifier of a code as shown ("tafel-regen-vosje-mantel") and a second word."""
-    words, second = code.strip().lower().encode(), word.strip().lower().encode()
+    words = code.strip().lower().encode()
     lookup = hashlib.pbkdf2_hmac("sha512", words, b"nl.keerpunt.return.v1.lookup", 500_000, 32)
-    master = hashlib.pbkdf2_hmac("sha512", words + b"\x00" + second, b"nl.keerpunt.return.v1.master", 500_000, 64)
-    prk = hmac.new(b"\x00" * 32, master, hashlib.sha256).digest()
-    verifier = hmac.new(prk, b"verifier\x01", hashlib.sha256).digest()
-    return {"lookup": b64(lookup), "verifier": b64(verifier)}
+    return {"lookup": b64(lookup), "verifier": b64(_hkdf(_master(code, word), b"verifier"))}
+
+
+def storage_key(code: str, word: str, part: bytes | None) -> bytes:
+    """The secret-storage key of a code and word, with the bots' part (None: as made before the
+    bots took part)."""
+    return _hkdf(_master(code, word), b"ssss", part)
+
+
+def bots_part(key: bytes, values: dict[str, str]) -> bytes:
+    """The bots' part of the secret-storage key (their HMAC under the return-code key ``key``)."""
+    raw = [base64.urlsafe_b64decode(values[name] + "=") for name in ("lookup", "verifier")]
+    return hmac.new(key, b"ssss\x00" + raw[0] + raw[1], hashlib.sha256).digest()
+
+
+def opens(key: bytes, key_info: dict[str, Any]) -> bool:
+    """Whether ``key`` is the secret-storage key ``key_info`` describes: the check every client
+    makes (m.secret_storage.v1.aes-hmac-sha2: 32 zero bytes encrypted under the key with the
+    stored ``iv``, and the HMAC of that compared with the stored ``mac``). What an attacker with
+    a copy of Synapse's database would test each guess against."""
+    prk = hmac.new(b"\x00" * 32, key, hashlib.sha256).digest()  # HKDF, salt: 32 zeros, info: "" (the name)
+    aes_key = hmac.new(prk, b"\x01", hashlib.sha256).digest()
+    mac_key = hmac.new(prk, aes_key + b"\x02", hashlib.sha256).digest()
+    iv = base64.b64decode(key_info["iv"] + "=" * (-len(key_info["iv"]) % 4))
+    encryptor = Cipher(algorithms.AES(aes_key), modes.CTR(iv)).encryptor()
+    ciphertext = encryptor.update(b"\x00" * 32) + encryptor.finalize()
+    mac = base64.b64encode(hmac.new(mac_key, ciphertext, hashlib.sha256).digest()).decode().rstrip("=")
+    return hmac.compare_digest(mac, str(key_info["mac"]).rstrip("="))
