@@ -267,6 +267,9 @@ class FakeMatrix:
     async def delete_status(self, delete_id: str) -> str:
         return "complete"
 
+    async def forget_rooms(self) -> None:
+        self._call("forget_rooms")
+
     async def whoami(self, token: str) -> UserID:
         if token not in self._tokens or self._tokens[token] in self.deactivated or self._tokens[token] in self.locked:
             raise SynapseError(401, "M_UNKNOWN_TOKEN", "unknown token")
