@@ -84,7 +84,7 @@ export class ReturnFlow {
     screens.show("chat", null);
     performance.mark("kp-history-shown");
     view.chat.input.focus();
-    // Each return rotates the code: the old one is used up already (the bots deleted it).
+    // Each return rotates the code: the old one is used up now that this device exists.
     void this.makeCode(entry.word, true);
   }
 
