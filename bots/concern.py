@@ -60,9 +60,9 @@ DevicesHook = Callable[[list[UserID]], Awaitable[None]]
 # A user's cross-signing identity is not the pinned one any more (their devices are no longer
 # trusted); the new master key.
 IdentityHook = Callable[[UserID, str], Awaitable[None]]
-# The visitor ends the chat (the case, their token): True when the concern keeps the case (a
-# return code makes it dormant); it is then neither closed nor erased.
-EndHook = Callable[[Case, str], Awaitable[bool]]
+# The visitor ends the chat (the case, their token, why: "ended" or "quick_exit"): True when the
+# concern keeps the case (a return code makes it dormant); it is then neither closed nor erased.
+EndHook = Callable[[Case, str, str], Awaitable[bool]]
 
 
 class Worker(Protocol):
@@ -133,10 +133,10 @@ class Hooks:
         for hook in self._identity:
             await hook(user, master)
 
-    async def ending(self, case: Case, token: str) -> bool:
+    async def ending(self, case: Case, token: str, reason: str) -> bool:
         """Whether a concern keeps the case its visitor is ending (the first that does)."""
         for hook in self._ending:
-            if await hook(case, token):
+            if await hook(case, token, reason):
                 return True
         return False
 

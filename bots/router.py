@@ -4,7 +4,10 @@ The concerns say which rooms are theirs (the queue room, case rooms, handover ro
 event in one of them:
 
 - still encrypted (its room key has not arrived): parked in ``pending_event`` and tried
-  again after every batch; after ``GIVE_UP_MS`` it is recorded as undecryptable;
+  again after later batches, soon at first and then less often, at most ``MAX_TRIES`` times
+  and never past ``GIVE_UP_MS``; then it is recorded as undecryptable and counted in one log
+  line without identifiers. A room holds at most ``MAX_PARKED_PER_ROOM`` waiting events (more
+  are recorded as undecryptable at once), so a flood of them costs a bounded amount of work;
 - a membership change (join or leave): the concerns' member hooks;
 - sent unencrypted, or from a device its owner has not cross-signed (DESIGN.md rule 3):
   recorded as ignored, never acted on — except a reaction outside case rooms: clients send
@@ -41,6 +44,20 @@ log = logging.getLogger(__name__)
 
 GIVE_UP_MS = 15 * 60 * 1000
 FAILURES_BEFORE_SKIP = 3
+# Parked encrypted events: the first retries after the very next batches (a room key usually
+# follows its message within a batch or two), then after a wait that doubles up to a cap.
+SOON_TRIES = 3
+RETRY_FIRST_MS = 2_000
+RETRY_MAX_MS = 120_000
+MAX_TRIES = 15
+MAX_PARKED_PER_ROOM = 100
+
+
+def next_try(tries: int, now: int) -> int:
+    """When a parked event that failed ``tries`` times is tried again."""
+    if tries < SOON_TRIES:
+        return now
+    return now + min(RETRY_MAX_MS, RETRY_FIRST_MS << (tries - SOON_TRIES))
 
 
 class Router:
@@ -71,6 +88,9 @@ class Router:
         self.reactions = [hook for concern in concerns for hook in concern.reactions]
         self.devices = [hook for concern in concerns for hook in concern.devices]
         self._failures: dict[str, int] = {}
+        # Parked encrypted events: how often each was tried and when next (memory only: after a
+        # restart they start again, still ending at GIVE_UP_MS after they were first seen).
+        self._tries: dict[str, tuple[int, int]] = {}
 
     async def where(self, room_id: RoomID) -> Where | None:
         for lookup in self.lookups:
@@ -97,7 +117,12 @@ class Router:
         if await self.stores.handled.seen(event_id):
             return
         if isinstance(event, MegolmEvent):
-            await self.stores.pending.add(event_id, room_id, event.source, millis(self.clock))
+            now = millis(self.clock)
+            if await self.stores.pending.count_in_room(room_id) >= MAX_PARKED_PER_ROOM:
+                await self.stores.handled.record(event_id, room_id, "undecryptable", now)
+                log.warning("An encrypted event was not kept for later: its room has too many waiting already")
+                return
+            await self.stores.pending.add(event_id, room_id, event.source, now)
             return
         await self._guarded(where, event)
 
@@ -207,23 +232,37 @@ class Router:
             await hook(users)
 
     async def after_batch(self) -> None:
-        """Try the parked encrypted events again now that more room keys may have arrived."""
+        """Try the parked encrypted events that are due again, now that more room keys may have
+        arrived; give up on those tried too often or too long."""
         now = millis(self.clock)
+        gave_up = 0
         for parked in await self.stores.pending.all():
+            tries, due = self._tries.get(parked.event_id, (0, now))
+            if due > now:
+                continue
             event = Event.parse_event(parked.source)
             if not isinstance(event, MegolmEvent):
-                await self.stores.pending.remove(parked.event_id)
+                await self._unpark(parked.event_id)
                 continue
             event.room_id = parked.room_id
             try:
                 decrypted = self.client.decrypt_event(event)
             except EncryptionError:
-                if now - parked.first_seen > GIVE_UP_MS:
-                    log.warning("Giving up on an event whose room key never arrived")
+                tries += 1
+                if tries >= MAX_TRIES or now - parked.first_seen > GIVE_UP_MS:
                     await self.stores.handled.record(parked.event_id, parked.room_id, "undecryptable", now)
-                    await self.stores.pending.remove(parked.event_id)
+                    await self._unpark(parked.event_id)
+                    gave_up += 1
+                else:
+                    self._tries[parked.event_id] = (tries, next_try(tries, now))
                 continue
             where = await self.where(parked.room_id)
             if where is not None and not await self.stores.handled.seen(parked.event_id):
                 await self._guarded(where, decrypted)
-            await self.stores.pending.remove(parked.event_id)
+            await self._unpark(parked.event_id)
+        if gave_up:
+            log.warning("Gave up on %d encrypted event(s) whose room key never arrived", gave_up)
+
+    async def _unpark(self, event_id: EventID) -> None:
+        await self.stores.pending.remove(event_id)
+        self._tries.pop(event_id, None)

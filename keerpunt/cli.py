@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("name", help="the login or the full Matrix ID")
     reset = staff_sub.add_parser("reset-identity", help="trust a staff member's new cross-signing identity")
     reset.add_argument("name", help="the login or the full Matrix ID")
+    reset.add_argument(
+        "--key",
+        required=True,
+        help="the new identity's master key as the staff member's own Element shows it (spaces allowed)",
+    )
     sub.add_parser("example-config", help="print the commented example keerpunt.yaml")
     report = sub.add_parser("report", help="the statistics of a period: an HTML page, CSV or JSON")
     report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD", help="first day")
@@ -197,8 +202,8 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
             user = asyncio.run(staff.disable_staff(config, args.name))
             print(f"Disabled {user}: signed out everywhere, out of every room, no longer staff.")
         else:
-            user = asyncio.run(staff.reset_identity(config, args.name))
-            print(f"The bots will trust the next cross-signing identity they see for {user}.")
+            user = asyncio.run(staff.reset_identity(config, args.name, args.key))
+            print(f"The bots trust {user}'s identity {staff.fingerprint(''.join(args.key.split()))} (and no other).")
     except staff.StaffError as exc:
         print(f"keerpunt: {exc}", file=sys.stderr)
         return 1

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
 
+from bots.crypto.cross_signing import query_keys
 from bots.db import Database, create_database
 from bots.db.outreach_invite import InviteStore
 from bots.db.pinned_identity import PinnedIdentityStore
@@ -28,6 +30,7 @@ from bots.matrix.staff_rooms import StaffRooms
 from keerpunt.base.config import Config, read_secret
 
 LOGIN_RE = re.compile(r"^[a-z0-9._=-]{1,64}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9+/]{43}$")  # an Ed25519 public key, unpadded base64
 SHOWN_AS_MAX = 40
 
 
@@ -175,12 +178,35 @@ async def disable_staff(config: Config, name: str) -> UserID:
         return user
 
 
-async def reset_identity(config: Config, name: str) -> UserID:
-    """Trust a staff member's new cross-signing identity (after they legitimately reset it):
-    the bots pin the identity they see next, instead of refusing it for good."""
+def fingerprint(key: str) -> str:
+    """A public key as Element shows keys: its unpadded base64 in groups of four characters."""
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+async def reset_identity(config: Config, name: str, key: str) -> UserID:
+    """Trust a staff member's new cross-signing identity after they reset it themselves: the
+    bots pin the master key ``key`` (its fingerprint as the staff member's own Element shows it,
+    spaces or none) and only that one, and only when it is the identity Synapse has for them now
+    (security review N12). Someone who took over the account and reset its identity has another
+    key: the bots keep refusing it."""
     user = user_id_of(config, name)
-    async with _connected(config) as (db, _admin):
+    given = "".join(key.split())
+    if not KEY_RE.fullmatch(given):
+        raise StaffError("--key takes the identity's master key: 43 characters (letters, digits, + and /)")
+    async with _connected(config) as (db, admin):
         if await StaffStore(db).get(user) is None:
             raise StaffError(f"{user} is not a staff member")
-        await PinnedIdentityStore(db).forget(user)
+        if not admin.access_token:
+            raise StaffError("the bots have not started yet (no system bot session)")
+        keys = (await query_keys(admin, [user])).get(user)
+        master = keys.master_public if keys is not None else None
+        if master is None:
+            raise StaffError(f"{user} has no cross-signing identity: they sign in to Element and set it up first")
+        if not secrets.compare_digest(given, master):
+            raise StaffError(
+                f"that key is not {user}'s identity now; nothing was changed. The identity Synapse has for "
+                f"{user}: {fingerprint(master)}. If {user} did not reset it themselves, someone else may "
+                "have: disable the account (keerpunt staff disable) and give them a new one."
+            )
+        await PinnedIdentityStore(db).replace(user, master, int(time.time() * 1000))
         return user

@@ -51,7 +51,9 @@ Two jobs, both configured by `keerpunt init` (keerpunt/synapse_config.py renders
    visitor account is erased, Synapse still remembers the addresses and user agents that
    account used (``user_ips``, kept up to ``user_ips_max_age``) and, until deactivation, its
    devices. This endpoint deletes those rows for a deactivated account at once (SECURITY.md
-   G.30), so a purge leaves no address behind.
+   G.30), so a purge leaves no address behind. ``POST …/forget_rooms`` (``{}``) deletes the
+   same kind of rows for every room that no longer exists, without a user: the bots call it
+   after they purge a retired staff Space.
 
 Copied next to homeserver.yaml by `keerpunt init` and put on Synapse's PYTHONPATH, like the
 log filter. Besides the module API it uses two private parts of the pinned Synapse: the
@@ -66,7 +68,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from keerpunt_synapse_forget import FORGET_PATH, ForgetUser
+from keerpunt_synapse_forget import FORGET_PATH, FORGET_ROOMS_PATH, ForgetRooms, ForgetUser
 from keerpunt_synapse_guards import REFUSED, VisitorGuards
 from synapse.api.errors import Codes, SynapseError
 from synapse.module_api import NOT_SPAM, EventBase, ModuleApi
@@ -87,6 +89,7 @@ class KeerpuntModule:
     def __init__(self, config: dict[str, Any], api: ModuleApi) -> None:
         self.api = api
         api.register_web_resource(FORGET_PATH, ForgetUser(api))
+        api.register_web_resource(FORGET_ROOMS_PATH, ForgetRooms(api))
         limits = VisitorLimits(api, config["visitor_localpart_prefix"], config["visitor_display_names"])
         limits.register()
         VisitorGuards(api, limits.is_visitor, config["visitor_device_names"]).install()

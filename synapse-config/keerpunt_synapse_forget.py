@@ -37,6 +37,7 @@ from synapse.module_api import ModuleApi
 logger = logging.getLogger(__name__)
 
 FORGET_PATH = "/_synapse/client/keerpunt/v1/forget_user"
+FORGET_ROOMS_PATH = "/_synapse/client/keerpunt/v1/forget_rooms"
 
 
 class ForgetUser(DirectServeJsonResource):
@@ -63,6 +64,24 @@ class ForgetUser(DirectServeJsonResource):
             for key in [key for key in pending if key[0] == user_id]:
                 del pending[key]
         deleted = await self.api.run_db_interaction("keerpunt_forget_user", _forget, store, user_id)
+        respond_with_json(request, 200, {"deleted": deleted}, send_cors=False)
+
+
+class ForgetRooms(DirectServeJsonResource):
+    """``POST …/forget_rooms`` (``{}``, a server admin's token): the rows of every room that no
+    longer exists (a purged room), as ``forget_user`` deletes them, without a user. The bots
+    call it after purging a retired staff Space (its ``m.space.child`` state named case rooms)."""
+
+    def __init__(self, api: ModuleApi) -> None:
+        super().__init__()
+        self.api = api
+
+    async def _async_render_POST(self, request: Any) -> None:
+        requester = await self.api.get_user_by_req(request)
+        if not await self.api.is_user_admin(requester.user.to_string()):
+            raise SynapseError(403, "Only a server admin may do this", Codes.FORBIDDEN)
+        store = self.api._store
+        deleted = await self.api.run_db_interaction("keerpunt_forget_rooms", _forget_rooms, store)
         respond_with_json(request, 200, {"deleted": deleted}, send_cors=False)
 
 
@@ -104,27 +123,41 @@ def _forget(txn: Any, store: Any, user_id: str) -> dict[str, int]:
         run(table, f"DELETE FROM {table} WHERE {column} = ?", (user_id,))  # noqa: S608
     # To-device messages the visitor sent that a staff device has not fetched yet.
     run("device_inbox", "DELETE FROM device_inbox WHERE message_json LIKE ?", (f'%"sender":"{user_id}"%',))
-    for table in ROOM_ROWS:
-        run(table, f"DELETE FROM {table} WHERE {GONE}")  # noqa: S608
-    run(
-        "device_lists_changes_converted_stream_position",
-        f"UPDATE device_lists_changes_converted_stream_position SET room_id = '' WHERE {GONE}",  # noqa: S608
-    )
-    # Finished background tasks about the user or a purged room (Synapse keeps them a week).
+    # Finished background tasks about the user (Synapse keeps them a week).
     mention = f"%{user_id}%"
     run(
         "scheduled_tasks",
         f"DELETE FROM scheduled_tasks WHERE {DONE} AND (resource_id = ? OR params LIKE ? OR result LIKE ?)",  # noqa: S608
         (user_id, mention, mention),
     )
-    run(
-        "scheduled_tasks",
-        f"DELETE FROM scheduled_tasks WHERE {DONE} AND resource_id LIKE '!%' "  # noqa: S608
-        "AND resource_id NOT IN (SELECT room_id FROM rooms)",
-    )
+    for table, count in _forget_rooms(txn, store).items():
+        counts[table] = counts.get(table, 0) + count
     invalidate = getattr(store, "_invalidate_cache_and_stream", None)
     for name in CACHED:
         cached = getattr(store, name, None)
         if callable(invalidate) and cached is not None and hasattr(cached, "invalidate"):
             invalidate(txn, cached, (user_id,))
+    return counts
+
+
+def _forget_rooms(txn: Any, store: Any) -> dict[str, int]:
+    """The rows of every room that no longer exists (fixed table names only, no input)."""
+    counts: dict[str, int] = {}
+
+    def run(name: str, sql: str) -> None:
+        txn.execute(sql)
+        counts[name] = counts.get(name, 0) + max(txn.rowcount, 0)
+
+    for table in ROOM_ROWS:
+        run(table, f"DELETE FROM {table} WHERE {GONE}")  # noqa: S608
+    run(
+        "device_lists_changes_converted_stream_position",
+        f"UPDATE device_lists_changes_converted_stream_position SET room_id = '' WHERE {GONE}",  # noqa: S608
+    )
+    # Finished background tasks about a purged room (Synapse keeps them a week).
+    run(
+        "scheduled_tasks",
+        f"DELETE FROM scheduled_tasks WHERE {DONE} AND resource_id LIKE '!%' "  # noqa: S608
+        "AND resource_id NOT IN (SELECT room_id FROM rooms)",
+    )
     return counts

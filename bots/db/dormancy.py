@@ -28,16 +28,25 @@ class DormancyStore:
         row = await self.db.fetchrow("SELECT id, dormant_at, returned_at FROM visitor_case WHERE id=$1", case_id)
         return Dormancy(row["id"], row["dormant_at"], row["returned_at"]) if row else None
 
-    async def go_dormant(self, case_id: str, now: int, until: int) -> bool:
-        """open → dormant: the visitor ended with a code. ``purge_after`` is the code's expiry."""
+    async def go_dormant(self, case_id: str, now: int, until: int, *, quick_exit: bool = False) -> bool:
+        """open → dormant: the visitor ended with a code (in a hurry: ``quick_exit``).
+        ``purge_after`` is the code's expiry: the case ends then, whatever happens to the code."""
         row = await self.db.fetchrow(
-            "UPDATE visitor_case SET state='dormant', close_reason='dormant', closed_at=$2, purge_after=$3, "
+            "UPDATE visitor_case SET state='dormant', close_reason=$4, closed_at=$2, purge_after=$3, "
             "dormant_at=$2, returned_at=NULL, idle_warned_at=NULL WHERE id=$1 AND state='open' RETURNING id",
             case_id,
             now,
             until,
+            "dormant_quick_exit" if quick_exit else "dormant",
         )
         return row is not None
+
+    async def expired(self, now: int) -> list[str]:
+        """Dormant cases past their expiry (``purge_after``)."""
+        rows = await self.db.fetch(
+            "SELECT id FROM visitor_case WHERE state='dormant' AND purge_after <= $1 ORDER BY purge_after", now
+        )
+        return [row["id"] for row in rows]
 
     async def wake(self, case_id: str, now: int) -> bool:
         """dormant → open: the visitor came back with the code."""

@@ -1,7 +1,8 @@
 """Encrypted room events the bot could not decrypt yet (their room key is still on its way).
 
-Kept so that persisting the sync token never loses them: after every sync batch the bot
-tries them again, and gives up (recording them as undecryptable) after a while.
+Kept so that persisting the sync token never loses them: after later sync batches the bot
+tries them again, and gives up (recording them as undecryptable) after a number of tries or a
+while, whichever comes first (``bots.router``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class PendingEventStore:
     async def all(self) -> list[PendingEvent]:
         rows = await self.db.fetch("SELECT * FROM pending_event ORDER BY first_seen, event_id")
         return [PendingEvent.from_row(row) for row in rows]
+
+    async def count_in_room(self, room_id: RoomID) -> int:
+        return int(await self.db.fetchval("SELECT COUNT(*) FROM pending_event WHERE room_id=$1", room_id) or 0)
 
     async def remove(self, event_id: EventID) -> None:
         await self.db.execute("DELETE FROM pending_event WHERE event_id=$1", event_id)

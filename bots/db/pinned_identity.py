@@ -42,6 +42,17 @@ class PinnedIdentityStore:
         )
         return row is not None
 
+    async def replace(self, user_id: UserID, master_key: str, now: int) -> None:
+        """Pin ``master_key`` in place of any earlier key (an operator confirmed it)."""
+        await self.db.execute(
+            "INSERT INTO pinned_identity (user_id, master_key, pinned_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT (user_id) DO UPDATE SET master_key=excluded.master_key, pinned_at=excluded.pinned_at, "
+            "announced_master=NULL",
+            user_id,
+            master_key,
+            now,
+        )
+
     async def forget(self, user_id: UserID) -> None:
         """Drop the pin of a user who is gone (a visitor whose case room was purged)."""
         await self.db.execute("DELETE FROM pinned_identity WHERE user_id=$1", user_id)

@@ -23,6 +23,9 @@ class SystemRoomStore:
             room_id,
         )
 
+    async def delete(self, kind: str) -> None:
+        await self.db.execute("DELETE FROM system_room WHERE kind=$1", kind)
+
     async def kind_of(self, room_id: RoomID) -> str | None:
         value = await self.db.fetchval("SELECT kind FROM system_room WHERE room_id=$1", room_id)
         return str(value) if value is not None else None

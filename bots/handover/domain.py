@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,19 @@ from keerpunt.base.config import Config
 
 HOUR_MS = 3_600_000
 PARTNER_KEY = "nl.keerpunt.partner"
+# The most of a partner's display name the visitor is shown (it is the partner's own to set).
+SHOWN_NAME_MAX = 40
+
+
+def shown_name(name: str, fallback: str) -> str:
+    """A partner's display name as the visitor reads it: no control, format or line characters
+    (no right-to-left overrides, no line breaks), spaces collapsed, at most ``SHOWN_NAME_MAX``
+    characters; ``fallback`` when nothing is left (review L7)."""
+    kept = "".join(" " if ch.isspace() else ch for ch in name if unicodedata.category(ch)[0] != "C" or ch.isspace())
+    words = " ".join(kept.split())
+    if len(words) > SHOWN_NAME_MAX:
+        words = words[: SHOWN_NAME_MAX - 1].rstrip() + "…"
+    return words or fallback
 
 
 def summary_hash(summary: str) -> str:
@@ -133,7 +147,8 @@ class HandoverDomain:
             intro,
             "handover.intro",
             now,
-            **{HANDOVER_KEY: {"partner": name, "case_room": case.room_id}},
+            # The partner's name only: the case room's ID never reaches a partner (review L7).
+            **{HANDOVER_KEY: {"partner": name}},
         )
         summary = text(language, "handover.visitor.summary", summary=handover.summary)
         await self._to_room(handover.room_id, summary, "handover.summary", now)
@@ -144,7 +159,8 @@ class HandoverDomain:
         """An intake member joined: the visitor reads who, from which organisation."""
         assert handover.room_id is not None
         name = self._name(handover)
-        body = text(as_language(case.language), "handover.visitor.partner_joined", user=display_name, partner=name)
+        shown = shown_name(display_name, name)
+        body = text(as_language(case.language), "handover.visitor.partner_joined", user=shown, partner=name)
         extra = {PARTNER_KEY: {"user": user, "organisation": name}}
         await self._to_room(handover.room_id, body, "handover.partner_joined", now, **extra)
 

@@ -253,6 +253,11 @@ class SynapseAdmin:
         """Delete a deactivated visitor's IP and device rows in Synapse (Keerpunt's module)."""
         await self.request("POST", "/_synapse/client/keerpunt/v1/forget_user", {"user_id": user_id})
 
+    async def forget_rooms(self) -> None:
+        """Delete what Synapse keeps of rooms that no longer exist (Keerpunt's module): after a
+        retired staff Space was purged."""
+        await self.request("POST", "/_synapse/client/keerpunt/v1/forget_rooms", {})
+
     async def devices(self, user_id: UserID) -> list[dict[str, Any]]:
         data = await self.request("GET", f"/_synapse/admin/v2/users/{quote(user_id)}/devices")
         return list(data.get("devices", []))

@@ -41,6 +41,8 @@ class Rooms(Protocol):
 
     async def delete_status(self, delete_id: str) -> str: ...
 
+    async def forget_rooms(self) -> None: ...
+
 
 class Accounts(Protocol):
     """Visitor accounts: made, whose a token is, locked for a return, erased."""

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 ROOM_KIND_EVENT = "nl.keerpunt.room"
 ENCRYPTION = {"algorithm": "m.megolm.v1.aes-sha2", "rotation_period_msgs": 100, "rotation_period_ms": 604800000}
 SPACE = "space"
+# A staff Space being made to replace the current one, and the one it replaced until it is
+# purged (the Space's rotation: bots/queue/space.py).
+NEXT_SPACE = "space next"
+OLD_SPACE = "space old"
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,27 @@ class StaffRooms:
             if user_id not in members:
                 await self.admin.force_join(room_id, user_id)
                 log.info("Added %s (%s) to the %s room", user_id, role, kind)
+
+    async def new_space(self) -> RoomID:
+        """A fresh staff Space, recorded as the next one (made once: a crash after this finds
+        it again as ``NEXT_SPACE``)."""
+        space = await self.rooms.get(NEXT_SPACE)
+        if space is None:
+            space = await self._create(SPACE)
+            await self.rooms.put(NEXT_SPACE, space)
+        return space
+
+    async def fill_space(self, space: RoomID) -> None:
+        """The staff rooms made at start as the Space's children, and in it every staff member
+        whose role joins rooms (each step safe to repeat)."""
+        for kind in self.layout.rooms:
+            child = await self.rooms.get(kind)
+            if child is not None:
+                await self._link(space, child)
+        members = set(await self.admin.joined_members(space))
+        for member in await self.staff.all():
+            if self.layout.roles.get(member.role) and member.user_id not in members:
+                await self.admin.force_join(space, member.user_id)
 
     async def _find_existing(self, kind: str) -> RoomID | None:
         for room_id in await self.admin.joined_rooms():

@@ -12,6 +12,7 @@ from bots.queue.commands import StaffSide
 from bots.queue.domain import QueueDomain
 from bots.queue.lifecycle import Lifecycle
 from bots.queue.rooms import StaffMatrix
+from bots.queue.space import SpaceRotation
 from bots.queue.visitor import VisitorSide
 from bots.queue.workers.access import AccessReconciler
 from bots.queue.workers.cards import CardReconciler
@@ -49,7 +50,7 @@ class Queue:
         workers = (
             Departures(stores, domain, clock, to_send),
             CardReconciler(stores, domain, parts.hours.zone, queue_room, matrix.redact, clock, to_send),
-            AccessReconciler(stores, matrix),
+            AccessReconciler(stores, matrix, SpaceRotation(stores, parts.staff_rooms, parts.admin, matrix, clock)),
             Reminders(stores, domain, clock, changed),
             VisitorNotices(stores, domain, parts.hours, cfg.portal.public_url, clock, to_send),
             Erasure(stores, accounts.erase, clock, cfg.queue.erase_after_minutes),

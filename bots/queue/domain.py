@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bots.db import Stores
 from bots.db.case import Case
 from bots.db.queue.notices import Reminder
-from bots.db.queue.workflow import Departure, Workflow
+from bots.db.queue.workflow import RETURNABLE, Departure, Workflow
 from bots.errors import UserError
 from bots.ids import UserID
 from bots.matrix.content import place_message, staff_text, visitor_message
@@ -261,8 +261,15 @@ class QueueDomain:
         if moved is None:
             return  # unknown case or told before
         await self.log.add(case.id, "departed", now, None, departure)
-        if moved.stage == "claimed":
-            await self._tell_staff_in_room(case, f"queue.staff.visitor_{departure}", now)
+        if moved.stage != "claimed":
+            return
+        key = f"queue.staff.visitor_{departure}"
+        if departure in RETURNABLE:
+            # The visitor may come back and read the case room's history: staff-only words go
+            # under the card, to the counsellor who has the chat.
+            await self._thread(case, text(self.staff_language, key), now, mention=moved.claimed_by)
+        else:
+            await self._tell_staff_in_room(case, key, now)
 
     async def returned(self, case: Case, q: Workflow, now: int) -> None:
         """The visitor came back with a return code: back to the counsellor who had the case if

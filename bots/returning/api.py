@@ -1,15 +1,19 @@
 """The return code's HTTP edge (docs/return-code.md), routes served beside the session API:
 
 - ``POST /api/v1/sessions/code`` (visitor's bearer token) ``{"lookup", "verifier", "login"}``
-  → 204; 401 ``unauthorized`` without an open case of the token's visitor.
+  → 200 ``{"key"}`` (the bots' part of the code's secret-storage key); 401 ``unauthorized``
+  without an open case of the token's visitor, and alike when another case's code has the same
+  lookup value (that code is never touched).
 - ``POST /api/v1/sessions/return`` ``{"lookup", "verifier"}`` → 200 ``{"homeserver",
-  "user_id", "room_id", "bot", "case", "days"}``; 403 ``unknown_code`` for an unknown, expired,
-  used-up or wrong code alike (no oracle).
+  "user_id", "room_id", "bot", "case", "days", "key"}`` (``key`` is null for a code made before
+  the bots took part); 403 ``unknown_code`` for an unknown, expired, used-up or wrong code
+  alike (no oracle).
 
 Both answer 404 ``not_found`` while ``return_code.enabled`` is false. Each value is base64url
-without padding, 43 characters (32 bytes), derived in the widget; the API never sees the code
-or the second word. Both are rate-limited per client and globally; ``return`` also has the
-wrong-word count behind it.
+without padding, 43 characters (32 bytes); the API never sees the code or the second word. Each
+route has its own limits per client and overall, so that a flood of returns (which need no
+token) blocks neither a new code nor a session start; ``return`` also has the wrong-word count
+behind it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from bots.returning.codes import ReturnCodes, ReturnSettings
+from bots.returning.codes import CodeRefused, ReturnCodes, ReturnSettings
 from bots.visitors.accounts import NotAVisitor
 from bots.visitors.http import ApiEdge, ApiError, bad_request, bearer_token, read_json
 from bots.visitors.ratelimit import SessionRateLimiter
@@ -41,19 +46,31 @@ def _exact(data: dict[str, Any], keys: set[str]) -> None:
         raise bad_request()
 
 
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class ReturnLimits:
+    """One limiter per route (per client and overall): making a code and returning never
+    share a budget."""
+
+    code: SessionRateLimiter
+    back: SessionRateLimiter
+
+
 class ReturnApi:
     def __init__(
         self,
         edge: ApiEdge,
         codes: ReturnCodes | None,
-        limiter: SessionRateLimiter,
+        limits: ReturnLimits,
         settings: ReturnSettings,
         changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.edge = edge
         self.codes = codes
-        # Shared by both routes: capped at 10 per client and hour whatever the config says.
-        self.limiter = limiter
+        self.limits = limits
         self.settings = settings
         self.changed = changed
 
@@ -69,12 +86,9 @@ class ReturnApi:
             raise ApiError(404, "not_found")
         return self.codes
 
-    def _limit(self, request: web.Request) -> None:
-        self.limiter.check(self.edge.address(request))
-
     async def register(self, request: web.Request) -> web.Response:
         codes = self._enabled()
-        self._limit(request)
+        self.limits.code.check(self.edge.address(request))
         token = bearer_token(request)
         if token is None:
             raise ApiError(401, "unauthorized")
@@ -83,14 +97,15 @@ class ReturnApi:
         lookup, verifier = _bytes(data, "lookup"), _bytes(data, "verifier")
         _bytes(data, "login")
         try:
-            await codes.register(token, lookup, verifier, str(data["login"]))
-        except NotAVisitor:
+            key = await codes.register(token, lookup, verifier, str(data["login"]))
+        except (NotAVisitor, CodeRefused):
+            # A lookup value another case's code has is refused like any other refusal here.
             raise ApiError(401, "unauthorized") from None
-        return web.Response(status=204)
+        return web.json_response({"key": _b64(key)}, status=200)
 
     async def come_back(self, request: web.Request) -> web.Response:
         codes = self._enabled()
-        self._limit(request)
+        self.limits.back.check(self.edge.address(request))
         data = await read_json(request, allow_empty=False)
         _exact(data, {"lookup", "verifier"})
         returned = await codes.come_back(_bytes(data, "lookup"), _bytes(data, "verifier"))
@@ -104,5 +119,6 @@ class ReturnApi:
             "bot": self.settings.bot,
             "case": returned.number,
             "days": returned.days,
+            "key": _b64(returned.key) if returned.key is not None else None,
         }
         return web.json_response(body, status=200)

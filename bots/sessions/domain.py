@@ -43,12 +43,12 @@ log = logging.getLogger(__name__)
 
 NUMBER_ATTEMPTS = 30
 
-# The visitor ends the chat with the case and their token: True when a concern kept the case
-# (a return code made it dormant), so it is neither closed nor erased.
-Keep = Callable[[Case, str], Awaitable[bool]]
+# The visitor ends the chat with the case, their token and why: True when a concern kept the
+# case (a return code made it dormant), so it is neither closed nor erased.
+Keep = Callable[[Case, str, EndReason], Awaitable[bool]]
 
 
-async def nothing_kept(case: Case, token: str) -> bool:
+async def nothing_kept(case: Case, token: str, reason: EndReason) -> bool:
     return False
 
 
@@ -228,7 +228,7 @@ class SessionManager:
         case = await self.cases.by_visitor(await token_owner(self.admin, token))
         if case is None or case.state == "creating":
             raise NotAVisitor
-        if await self.keep(case, token):
+        if await self.keep(case, token, reason):
             return
         now = millis(self.clock)
         if case.state == "open":

@@ -4,6 +4,8 @@ suite; the full run with real E2EE and the SIGKILL tests stay there)."""
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 import yaml
 
 from bots.db.handover import Handover
+from bots.handover.domain import SHOWN_NAME_MAX, shown_name
 from bots.handover.worker import HandoverWorker
 from bots.homeserver.admin import SynapseError
 from bots.ids import RoomID, UserID
@@ -258,3 +261,30 @@ async def test_staff_commands_in_a_case_or_handover_room_reveal_nothing_there(co
     everything = " ".join(s.body for s in [*core.sent(visitor.room_id), *core.sent(room)])
     assert other.number not in everything and "moeder weet van niets" not in everything
     assert any("moeder weet van niets" in body for body in core.thread(visitor.number))
+
+
+async def test_the_partner_never_gets_the_case_room_and_a_hostile_display_name_reaches_the_visitor_bounded(
+    core: CoreBot,
+) -> None:
+    """Review L7: nothing the bots write in the handover room, nor its state, names the case
+    room; the partner's own display name reaches the visitor without control characters (no
+    right-to-left override, no line break) and at most SHOWN_NAME_MAX characters."""
+    visitor, anna, police = await claimed(core)
+    await core.command(visitor.room_id, anna, f"!handover politie {SUMMARY}")
+    await visitor.press(consent_prompt(visitor), "yes", "Ja, dat wil ik")
+    (handover,) = await records(core, visitor)
+    room = handover.room_id
+    assert room is not None
+    hostile = "Agent\u202e\nJansen " + "x" * 500
+    await core.join(room, police, hostile)
+    written = json.dumps([s.content for s in core.sent(room)]) + json.dumps(
+        {str(key): value for key, value in core.matrix.state[room].items()}
+    )
+    assert visitor.room_id not in written
+    joined = core.sent(room)[-1]
+    assert joined.kind == "handover.partner_joined"
+    shown = shown_name(hostile, "Politie")
+    assert joined.body == text("nl", "handover.visitor.partner_joined", user=shown, partner="Politie")
+    assert len(shown) <= SHOWN_NAME_MAX and shown.startswith("Agent Jansen x")
+    assert not any(unicodedata.category(ch)[0] == "C" for ch in shown)
+    assert shown_name("\u200b\u202e \n", "Politie") == "Politie"

@@ -106,6 +106,7 @@ class FakeMatrix:
         self.locked: set[UserID] = set()
         self.deleted_devices: dict[UserID, list[str]] = {}
         self.dehydrated: dict[UserID, str] = {}
+        self.signed_in: dict[UserID, list[str]] = {}  # devices signed in later (a returning visitor's)
         self.uploads: list[tuple[str, bytes]] = []
 
     def new_id(self, sigil: str) -> str:
@@ -232,6 +233,7 @@ class FakeMatrix:
         found = [] if user_id in self.signed_out else [{"device_id": "WIDGET", "user_id": user_id}]
         if user_id in self.dehydrated:
             found.append({"device_id": self.dehydrated[user_id], "user_id": user_id})
+        found += [{"device_id": device, "user_id": user_id} for device in self.signed_in.get(user_id, [])]
         return [d for d in found if d["device_id"] not in self.deleted_devices.get(user_id, [])]
 
     async def set_password(self, user_id: UserID, password: str) -> None:
@@ -264,6 +266,9 @@ class FakeMatrix:
 
     async def delete_status(self, delete_id: str) -> str:
         return "complete"
+
+    async def forget_rooms(self) -> None:
+        self._call("forget_rooms")
 
     async def whoami(self, token: str) -> UserID:
         if token not in self._tokens or self._tokens[token] in self.deactivated or self._tokens[token] in self.locked:

@@ -197,11 +197,15 @@ def start_synapse(
     postgres_admin_url: str | None = None,
     overrides: dict[str, Any] | None = None,
     real_password_hashing: bool = False,
+    production_login: bool = False,
 ) -> SynapseProcess:
     """Render and start a test Synapse; SQLite unless ``postgres_admin_url`` is given.
 
     ``real_password_hashing`` drops the test overlay's cheap ``bcrypt_rounds`` (benchmarks that
     time registrations must pay what production pays); the raised rate limits stay.
+    ``production_login`` drops the overlay's raised ``rc_login`` (production keeps Synapse's own:
+    5 logins per address, then one every ~333 s) and reads the client address from
+    ``X-Forwarded-For``, as behind Keerpunt's proxy, so a test can speak from any network.
     """
     database_url = None
     merged = dict(overrides or {})
@@ -210,9 +214,14 @@ def start_synapse(
         merged = merge(merged, {"synapse": {"database": database_url}})
     config = make_test_config(data_dir, merged)
     homeserver = init_synapse(config, variant="dev", test=True)
-    if real_password_hashing:
+    if real_password_hashing or production_login:
         rendered = yaml.safe_load(homeserver.read_text("utf-8"))
-        del rendered["bcrypt_rounds"]
+        if real_password_hashing:
+            del rendered["bcrypt_rounds"]
+        if production_login:
+            del rendered["rc_login"]
+            for listener in rendered["listeners"]:
+                listener["x_forwarded"] = True
         homeserver.write_text(yaml.safe_dump(rendered, sort_keys=True), "utf-8")
     proc = SynapseProcess(config, "postgres" if postgres_admin_url else "sqlite", database_url=database_url)
     proc.start()

@@ -3,6 +3,9 @@ that both have the same keys); the case room gives the visitor no power and no s
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from bots.crypto.trust import UserKeys
 from bots.ids import UserID
 from bots.matrix.rooms import case_power_levels
@@ -11,6 +14,7 @@ from bots.triage.greeting import START_EVENT, greeting_content, start_language
 from bots.visitors.accounts import visitor_localpart
 from bots.visitors.rooms import case_room_body
 
+WIDGET_LOCALES = Path(__file__).parents[2] / "widget" / "src" / "app" / "locales"
 BOT = UserID("@keerpunt:localhost")
 VISITOR = UserID("@visitor-x:localhost")
 
@@ -21,6 +25,20 @@ def test_greeting_and_visitor_names_render_in_both_languages() -> None:
         assert text(language, "visitor.display_name")
         assert greeting_content(language)["msgtype"] == "m.text"
     assert text("nl", "visitor.display_name") == "Bezoeker"
+
+
+def test_the_greeting_names_the_same_readers_as_the_start_screen() -> None:
+    """Who can read the chat, said alike (security review N11): the visitor, the counsellors in
+    the conversation and Keerpunt's chat system (the bots read every case room), never "only
+    our counsellors"."""
+    start = json.loads((WIDGET_LOCALES / "nl.json").read_text("utf-8"))["start_encrypted"]
+    readers = "Alleen jij, de hulpverleners in het gesprek en het chatsysteem van Keerpunt"
+    assert readers in start and readers in text("nl", "greeting.welcome")
+    start = json.loads((WIDGET_LOCALES / "en.json").read_text("utf-8"))["start_encrypted"]
+    for reader in ("Only you", "the counsellors in", "Keerpunt's chat system"):
+        assert reader in start and reader in text("en", "greeting.welcome")
+    for language in LANGUAGES:
+        assert "Keerpunt" in text(language, "greeting.welcome").splitlines()[1]
 
 
 def test_the_start_event_chooses_the_language() -> None:

@@ -53,3 +53,8 @@ class AccessStore:
 
     async def space_applied(self, case_id: str, linked: bool) -> None:
         await self.db.execute("UPDATE queue_case SET space_linked=$2 WHERE case_id=$1", case_id, linked)
+
+    async def relink_all(self) -> None:
+        """A new staff Space: no case room is linked into it yet (the access worker links every
+        live one again)."""
+        await self.db.execute("UPDATE queue_case SET space_linked=false WHERE space_linked")

@@ -19,9 +19,12 @@ from bots.ids import UserID
 Stage = Literal["triage", "waiting", "claimed", "closed"]
 # How a case ended without a counsellor's close: the visitor left, ended or fled, or a timer
 # closed it (the visitor went silent: abandoned; an idle chat: timeout).
-# 'dormant': the visitor ended with a return code and may come back (docs/return-code.md).
-Departure = Literal["left", "ended", "quick_exit", "abandoned", "timeout", "dormant"]
-DEPARTURES: tuple[Departure, ...] = ("left", "ended", "quick_exit", "dormant")
+# 'dormant': the visitor ended with a return code and may come back (docs/return-code.md);
+# 'dormant_quick_exit': the same after a quick exit (the counsellor is told it was in a hurry).
+Departure = Literal["left", "ended", "quick_exit", "abandoned", "timeout", "dormant", "dormant_quick_exit"]
+DEPARTURES: tuple[Departure, ...] = ("left", "ended", "quick_exit", "dormant", "dormant_quick_exit")
+# Departures the visitor can come back from (with a return code).
+RETURNABLE: tuple[Departure, ...] = ("dormant", "dormant_quick_exit")
 
 COLUMNS = "case_id, stage, urgent, greeted_at, waiting_since, claimed_by, claimed_at, closed_at, outcome, departure"
 
@@ -223,7 +226,7 @@ class WorkflowStore:
         return await self._transition(
             "UPDATE queue_case SET stage='claimed', departure=NULL, outcome=NULL, closed_at=NULL, "
             "triage_done=true, reminder_due=NULL, card_version=card_version+1 "
-            "WHERE case_id=$1 AND departure='dormant' AND claimed_by=$2",
+            "WHERE case_id=$1 AND departure IN ('dormant', 'dormant_quick_exit') AND claimed_by=$2",
             case_id,
             counsellor,
         )
@@ -233,7 +236,8 @@ class WorkflowStore:
         return await self._transition(
             "UPDATE queue_case SET stage='waiting', departure=NULL, outcome=NULL, closed_at=NULL, "
             "claimed_by=NULL, claimed_at=NULL, waiting_since=$2, triage_done=true, reminder_due=$3, "
-            "notified_position=NULL, card_version=card_version+1 WHERE case_id=$1 AND departure='dormant'",
+            "notified_position=NULL, card_version=card_version+1 "
+            "WHERE case_id=$1 AND departure IN ('dormant', 'dormant_quick_exit')",
             case_id,
             now,
             reminder_due,

@@ -1,7 +1,8 @@
 """Who has a case room, and where it is listed: applied in Synapse as the workflow decided.
 
 - room access: the claiming counsellor is moderator and invited, a previous one kicked;
-- the staff Space: case rooms in the queue or claimed are its children, others are not.
+- the staff Space: case rooms in the queue or claimed are its children, others are not; the
+  Space itself is made anew every week (bots/queue/space.py) so that it keeps no purged room.
 
 A bounded number of changes per round, a few at once: rounds stay short under load (fifty
 cases entering at once), so nothing waits behind a long row of Space links.
@@ -20,6 +21,7 @@ from bots.db.case import Case
 from bots.db.queue.access import Access, SpaceLink
 from bots.homeserver.admin import SynapseError
 from bots.queue.rooms import StaffMatrix
+from bots.queue.space import SpaceRotation
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +36,19 @@ class AccessReconciler(Reconciler):
     name = "queue access"
     title = "The case rooms' access"
 
-    def __init__(self, stores: Stores, matrix: StaffMatrix) -> None:
+    def __init__(self, stores: Stores, matrix: StaffMatrix, rotation: SpaceRotation | None = None) -> None:
         super().__init__()
         self.stores = stores
         self.access = stores.queue.access
         self.matrix = matrix
+        # The staff Space made anew now and then (bots/queue/space.py), before any link.
+        self.rotation = rotation
 
     async def step(self) -> bool:
+        rotating = await self.rotation.step() if self.rotation is not None else False
         busy = await self._batch(await self.access.to_apply(), self._give_access, self._access_done)
-        return await self._batch(await self.access.space_to_apply(), self._link, self._link_done) or busy
+        linking = await self._batch(await self.access.space_to_apply(), self._link, self._link_done)
+        return rotating or linking or busy
 
     async def _live_room(self, case_id: str) -> Case | None:
         case = await self.stores.cases.get(case_id)

@@ -32,9 +32,17 @@ from bots.db.system_room import SystemRoomStore
 from bots.limits import TokenBuckets
 from bots.returning.api import ReturnApi
 from bots.texts import text
+from bots.visitors.invites import secret_key
 from tests.support.browser import Stack, fulfil_neutral
 from tests.support.matrix_clients import ClientFactory
-from tests.support.return_code import ENABLED, derived, synapse_with_return_codes
+from tests.support.return_code import (
+    ENABLED,
+    bots_part,
+    derived,
+    opens,
+    storage_key,
+    synapse_with_return_codes,
+)
 from tests.support.staff import Observer, add_counsellor
 from tests.support.synapse import SynapseProcess
 from tests.support.visitor import post_session
@@ -67,10 +75,11 @@ def extra_config() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def fresh_return_limit(stack: Stack) -> None:
-    """Every request of the suite comes from 127.0.0.1, and code and return API share a limit of
-    10 per client and hour (not raised by config): each test starts with a full one."""
-    limiter = stack.bots.assembled.service(ReturnApi).limiter
-    limiter.per_client = TokenBuckets(int(limiter.per_client.capacity), 3600.0)
+    """Every request of the suite comes from 127.0.0.1, and the code and return routes each have
+    a limit of 10 per client and hour (not raised by config): each test starts with full ones."""
+    limits = stack.bots.assembled.service(ReturnApi).limits
+    for limiter in (limits.code, limits.back):
+        limiter.per_client = TokenBuckets(int(limiter.per_client.capacity), 3600.0)
 
 
 @pytest.fixture
@@ -170,6 +179,25 @@ async def knows_devices(stack: Stack, counsellor: Observer, user: str, operator:
     await wait_until(known, within=20, what="the counsellor's client to see the dehydrated device")
 
 
+async def no_offline_guessing(stack: Stack, session: dict[str, Any], code: str) -> None:
+    """Review N9: what Synapse's database holds of the code's secret storage (the key's check
+    values) cannot be opened with the code and the word alone, only with the bots' part, which
+    they give out after checking the verifier (so each guess goes through /return, counted)."""
+    token, user = session["access_token"], quote(session["user_id"])
+    status, default = await stack.matrix(
+        "GET", f"/_matrix/client/v3/user/{user}/account_data/m.secret_storage.default_key", token
+    )
+    assert status == 200, default
+    kind = quote(f"m.secret_storage.key.{default['key']}")
+    status, key_info = await stack.matrix("GET", f"/_matrix/client/v3/user/{user}/account_data/{kind}", token)
+    assert status == 200 and {"iv", "mac"} <= set(key_info), key_info
+    assert not opens(storage_key(code, WORD, None), key_info), "the code and the word alone open the secret storage"
+    bots_key = secret_key(stack.bots.config.path(stack.bots.config.return_code.key_path))
+    part = bots_part(bots_key, derived(code, WORD))
+    assert opens(storage_key(code, WORD, part), key_info)
+    assert not opens(storage_key(code, "paardebloem", part), key_info)
+
+
 async def account(stack: Stack, user: str, operator: str) -> dict[str, Any]:
     status, body = await stack.matrix("GET", f"/_synapse/admin/v2/users/{quote(user)}", operator)
     assert status == 200, body
@@ -197,6 +225,7 @@ async def test_a_code_brings_the_visitor_back_to_the_whole_conversation_until_wr
 
     code = await make_code(page)
     await expect(page.get_by_text("Je hebt een code.", exact=False)).to_be_visible()
+    await no_offline_guessing(stack, session, code)
     await end_chat(page)
     assert await storage_of(page) == {"local": 0, "session": 0, "idb": [], "caches": [], "cookie": ""}
     await page.context.close()
@@ -216,6 +245,9 @@ async def test_a_code_brings_the_visitor_back_to_the_whole_conversation_until_wr
     await expect(back.get_by_text("Je eerdere gesprek")).to_be_visible()
     await expect(back.get_by_text(UNDECRYPTABLE)).to_have_count(0)
     await expect(back.locator(".kp-options button:enabled")).to_have_count(0)  # old questions stay answered
+    # What the counsellor was told when the visitor left is not in the history the visitor reads.
+    staff_only = text("nl", "queue.staff.visitor_dormant").split(".")[0]
+    await expect(back.get_by_text(staff_only, exact=False)).to_have_count(0)
     # The code rotated: a new one, shown at once; the old one is used up.
     new_code = await read_code(back)
     assert new_code != code

@@ -1,5 +1,7 @@
 /** The visitor-session API (DESIGN.md "The visitor session (contract)"), JSON without cookies. */
 
+import { fromBase64url } from "./returncode/derive";
+
 export interface SessionInfo {
   homeserver: string;
   user_id: string;
@@ -115,12 +117,15 @@ export function logout(homeserver: string, token: string): Promise<Response> {
 
 // --- the return code (docs/return-code.md "The API") -------------------------------------------
 
-/** Register (or replace) the open case's return code: 204, or the request failed. */
+/**
+ * Register (or replace) the open case's return code: the bots' part of its secret-storage key
+ * (32 bytes), or null when the request failed or was refused.
+ */
 export async function registerCode(
   api: string,
   token: string,
   values: { lookup: string; verifier: string; login: string },
-): Promise<boolean> {
+): Promise<Uint8Array | null> {
   try {
     const response = await fetch(`${api}/sessions/code`, {
       method: "POST",
@@ -130,15 +135,28 @@ export async function registerCode(
       cache: "no-store",
       referrerPolicy: "no-referrer",
     });
-    return response.status === 204;
+    if (response.status !== 200) return null;
+    return fromBase64url(((await response.json()) as Record<string, unknown>).key);
   } catch {
-    return false;
+    return null;
   }
 }
 
-/** What a return answers: the case to log in to, or why not (every refusal alike: "refused"). */
+/**
+ * What a return answers: the case to log in to, or why not (every refusal alike: "refused").
+ * `key`: the bots' part of the secret-storage key; null for a code made before they took part.
+ */
 export type ReturnResult =
-  | { kind: "back"; homeserver: string; user_id: string; room_id: string; bot: string; case: string; days: number }
+  | {
+      kind: "back";
+      homeserver: string;
+      user_id: string;
+      room_id: string;
+      bot: string;
+      case: string;
+      days: number;
+      key: Uint8Array | null;
+    }
   | { kind: "refused" }
   | { kind: "busy" }
   | { kind: "failed" };
@@ -173,11 +191,18 @@ export async function returnWithCode(api: string, values: { lookup: string; veri
       bot: d.bot as string,
       case: typeof d.case === "string" || typeof d.case === "number" ? String(d.case) : "",
       days: typeof d.days === "number" ? d.days : 0,
+      key: fromBase64url(d.key),
     };
   } catch {
     return { kind: "failed" };
   }
 }
+
+/** A login's outcome: the new device, Synapse's limit (with its wait, if given), or a failure. */
+export type LoginResult =
+  | { kind: "in"; access_token: string; device_id: string }
+  | { kind: "busy"; retryAfterMs: number | null }
+  | { kind: "failed" };
 
 /**
  * Log in to Synapse with the code's login secret (m.login.password). The widget does this
@@ -188,7 +213,7 @@ export async function passwordLogin(
   user: string,
   password: string,
   deviceName: string,
-): Promise<{ access_token: string; device_id: string } | null> {
+): Promise<LoginResult> {
   try {
     const response = await fetch(`${homeserver}/_matrix/client/v3/login`, {
       method: "POST",
@@ -203,11 +228,14 @@ export async function passwordLogin(
       cache: "no-store",
       referrerPolicy: "no-referrer",
     });
-    if (!response.ok) return null;
-    const d = (await response.json()) as Record<string, unknown>;
-    if (!text(d.access_token) || !text(d.device_id)) return null;
-    return { access_token: d.access_token as string, device_id: d.device_id as string };
+    const d = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (response.status === 429) {
+      const wait = d.retry_after_ms;
+      return { kind: "busy", retryAfterMs: typeof wait === "number" && Number.isFinite(wait) ? wait : null };
+    }
+    if (!response.ok || !text(d.access_token) || !text(d.device_id)) return { kind: "failed" };
+    return { kind: "in", access_token: d.access_token as string, device_id: d.device_id as string };
   } catch {
-    return null;
+    return { kind: "failed" };
   }
 }

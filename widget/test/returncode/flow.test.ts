@@ -8,15 +8,25 @@ import { hostLink } from "../../src/app/host";
 import { CONFIG, dialogs, fakeSessionModule, SESSION, visible, type Call } from "../app/dom";
 
 const ssssKeys: Uint8Array[] = [];
-vi.mock("../../src/app/returncode/derive", () => ({
-  derive: vi.fn(async (words: string[], word: string) => {
-    const ssss = new Uint8Array(32).fill(7);
-    ssssKeys.push(ssss);
-    return { lookup: `L:${words.join("-")}`, verifier: `V:${word}`, login: `P:${word}`, ssss };
-  }),
+const parts: (Uint8Array | null)[] = [];
+vi.mock("../../src/app/returncode/derive", async (original) => ({
+  ...(await original<typeof import("../../src/app/returncode/derive")>()),
+  derive: vi.fn(async (words: string[], word: string) => ({
+    lookup: `L:${words.join("-")}`,
+    verifier: `V:${word}`,
+    login: `P:${word}`,
+    storageKey: async (part: Uint8Array | null) => {
+      parts.push(part === null ? null : part.slice());
+      const ssss = new Uint8Array(32).fill(7);
+      ssssKeys.push(ssss);
+      return ssss;
+    },
+  })),
 }));
 
-const BACK = { homeserver: "https://hs.test", user_id: SESSION.user_id, room_id: SESSION.room_id, bot: SESSION.bot, case: "4821", days: 30 };
+// The bots' part of the 4S key, as /sessions/code and /sessions/return answer it (base64url).
+const PART = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
+const BACK = { homeserver: "https://hs.test", user_id: SESSION.user_id, room_id: SESSION.room_id, bot: SESSION.bot, case: "4821", days: 30, key: PART };
 
 interface Answers {
   back?: () => Response;
@@ -31,7 +41,7 @@ function stub(answers: Answers = {}): Call[] {
     if (url.endsWith("/sessions")) return Response.json(SESSION, { status: 201 });
     if (url.endsWith("/sessions/return")) return answers.back?.() ?? Response.json(BACK);
     if (url.endsWith("/_matrix/client/v3/login")) return answers.login?.() ?? Response.json({ access_token: "new-token", device_id: "DEV2" });
-    if (url.endsWith("/sessions/code")) return answers.code?.() ?? new Response(null, { status: 204 });
+    if (url.endsWith("/sessions/code")) return answers.code?.() ?? Response.json({ key: PART });
     if (url.endsWith("/sessions/end")) return new Response(null, { status: 204 });
     return new Response("{}", { status: 200 });
   });
@@ -75,6 +85,7 @@ let calls: Call[];
 beforeEach(() => {
   dialogs();
   ssssKeys.length = 0;
+  parts.length = 0;
   calls = stub();
   vi.spyOn(console, "warn").mockImplementation(() => undefined);
 });
@@ -109,9 +120,18 @@ describe("coming back with a code", () => {
     expect(fake.session.protect).toHaveBeenCalledTimes(1);
     expect(lines(root)).toEqual(["Je eerdere gesprek", "Je bent terug. Je kunt verder praten.", "Je hebt een code. Als je nu stopt, kun je later terugkomen."]);
     expect(root.textContent).toContain("Je oude code werkt niet meer. Dit is je nieuwe code.");
-    // Every 4S key derived was wiped once used.
+    // Every 4S key derived was wiped once used; each was made with the bots' part.
     expect(ssssKeys).toHaveLength(2);
     for (const key of ssssKeys) expect([...key].every((b) => b === 0)).toBe(true);
+    expect(parts).toEqual([new Uint8Array(32).fill(1), new Uint8Array(32).fill(1)]);
+  });
+
+  it("comes back with a code made before the bots took part: no part, the 4S key as then", async () => {
+    calls = stub({ back: () => Response.json({ ...BACK, key: null }) });
+    const made = makeApp();
+    await comeBack(made);
+    expect(made.fake.opened).toHaveLength(1);
+    expect(parts[0]).toBeNull();
   });
 
   it("without history says so and opens the session without it", async () => {
@@ -142,14 +162,41 @@ describe("coming back with a code", () => {
     expect(visible(made.root)?.textContent).toContain("Het is nu erg druk.");
   });
 
-  it("tries the login twice, then says it did not work and keeps nothing", async () => {
+  it("tries the login twice, then says the code still works and 'Try again' goes back to it", async () => {
     calls = stub({ login: () => new Response("{}", { status: 403 }) });
     const made = makeApp();
     await comeBack(made);
     expect(urls(calls).filter((u) => u.endsWith("/login"))).toHaveLength(2);
     expect(made.fake.opened).toEqual([]);
     expect(made.app.state).toEqual({ session: null, credentials: null, active: false });
-    expect(visible(made.root)?.textContent).toContain("Het lukt nu niet om de chat te starten.");
+    expect(visible(made.root)?.textContent).toContain("Inloggen lukt nu even niet. Je code werkt nog.");
+    expect(ssssKeys).toEqual([]); // no 4S key was even made
+    visible(made.root)?.querySelector<HTMLButtonElement>("button.kp-primary")?.click();
+    expect(document.activeElement?.id).toBe("kp-code-word");
+    expect(made.root.querySelector<HTMLInputElement>("#kp-code-input")?.value).toBe("appel boom kaas deur");
+  });
+
+  it("sits out a short login limit, then signs in", async () => {
+    let first = true;
+    calls = stub({
+      login: () => {
+        if (!first) return Response.json({ access_token: "new-token", device_id: "DEV2" });
+        first = false;
+        return Response.json({ errcode: "M_LIMIT_EXCEEDED", retry_after_ms: 20 }, { status: 429 });
+      },
+    });
+    const made = makeApp();
+    await comeBack(made);
+    expect(urls(calls).filter((u) => u.endsWith("/login"))).toHaveLength(2);
+    expect(made.fake.opened).toHaveLength(1);
+  });
+
+  it("does not sit out a long login limit: the code still works later", async () => {
+    calls = stub({ login: () => Response.json({ errcode: "M_LIMIT_EXCEEDED", retry_after_ms: 333000 }, { status: 429 }) });
+    const made = makeApp();
+    await comeBack(made);
+    expect(urls(calls).filter((u) => u.endsWith("/login"))).toHaveLength(1);
+    expect(visible(made.root)?.textContent).toContain("Je code werkt nog.");
   });
 
   it("ends the account and wipes the key when the session does not open", async () => {

@@ -2,7 +2,7 @@
 // one (checked against Python's hashlib), the code's words are drawn without bias, and typed
 // codes are told apart by shape.
 import { describe, expect, it } from "vitest";
-import { canonicalWord, derive } from "../../src/app/returncode/derive";
+import { base64url, canonicalWord, derive, fromBase64url } from "../../src/app/returncode/derive";
 import words from "../../src/app/returncode/words.nl.txt?raw";
 import { CODE_WORDS, makeCode, randomIndex, returnCodeWords } from "../../src/app/returncode/words";
 
@@ -14,8 +14,28 @@ describe("derive", () => {
     expect(got.lookup).toBe("zuveq1Xo_qGPtB7LX1Wso_zGq1ZsrWNG1eEA51UP-FA");
     expect(got.verifier).toBe("BOLTSX74JZYMGyT43RcC0sZJaIHTrcuOxqOIT5yaLjg");
     expect(got.login).toBe("ieBjTkjWz73mDAlYshfmFFGg8btJuxwYmzCqD8uNaQA");
-    expect(hex(got.ssss)).toBe("d01a0765994c37ed794e09578059d567132f3fd6eea5e9811f21ef744f24d18a");
+    // A code made before the bots took part (no part: an empty salt, as then).
+    expect(hex(await got.storageKey(null))).toBe("d01a0765994c37ed794e09578059d567132f3fd6eea5e9811f21ef744f24d18a");
+    // With the bots' part as the HKDF salt.
+    const part = new Uint8Array(32).fill(1);
+    expect(hex(await got.storageKey(part))).toBe("9b8a2d06b3a0d7f0b8e41837ef612163effc3b928af6d269e35be7c627aeb874");
     for (const value of [got.lookup, got.verifier, got.login]) expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("needs the bots' part: without it, or with another, the secret-storage key is another", async () => {
+    const got = await derive(["a", "b", "c", "d"], "een", 10);
+    const part = crypto.getRandomValues(new Uint8Array(32));
+    const other = crypto.getRandomValues(new Uint8Array(32));
+    const keyed = hex(await got.storageKey(part));
+    expect(hex(await got.storageKey(part))).toBe(keyed);
+    expect(hex(await got.storageKey(null))).not.toBe(keyed);
+    expect(hex(await got.storageKey(other))).not.toBe(keyed);
+  });
+
+  it("reads the bots' part from base64url and nothing else", () => {
+    const part = crypto.getRandomValues(new Uint8Array(32));
+    expect(fromBase64url(base64url(part))).toEqual(part);
+    for (const bad of [null, 7, "", "abc", `${base64url(part)}=`, base64url(part).slice(1) + "+"]) expect(fromBase64url(bad)).toBeNull();
   });
 
   it("makes the lookup from the code alone, everything else from the code and the word", async () => {
@@ -23,7 +43,7 @@ describe("derive", () => {
     const b = await derive(["a", "b", "c", "d"], "twee", 10);
     expect(a.lookup).toBe(b.lookup);
     expect(a.verifier).not.toBe(b.verifier);
-    expect(hex(a.ssss)).not.toBe(hex(b.ssss));
+    expect(hex(await a.storageKey(null))).not.toBe(hex(await b.storageKey(null)));
     expect(canonicalWord(" Ｚon ")).toBe("zon");
   });
 });

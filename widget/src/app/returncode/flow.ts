@@ -3,17 +3,18 @@
  * for the open case. ChatApp holds one only when return codes are on, and lends it the few parts
  * it needs (ReturnHost); the chat's own state (session, credentials) stays with ChatApp.
  *
- * Every 4S key derived here is wiped (filled with zeros) as soon as it has been used, whatever
- * happened; the code and the second word stay nowhere but in the later dialog while it shows.
+ * Every 4S key derived here, and the bots' part of it, is wiped (filled with zeros) as soon as
+ * it has been used, whatever happened; the code and the second word stay nowhere but in the
+ * later dialog while it shows.
  */
-import { logout, passwordLogin, registerCode, returnWithCode, type SessionInfo } from "../api";
+import { logout, passwordLogin, registerCode, returnWithCode, type LoginResult, type SessionInfo } from "../api";
 import type { Conversations } from "../conversations";
 import { translate } from "../i18n";
 import type { AppView } from "../screens";
 import type { ReturnEntry } from "../screens/code";
 import type { LiveSession, Returning, SessionModule } from "../session/types";
 import type { Screens } from "../ui";
-import { derive } from "./derive";
+import { derive, type Derived } from "./derive";
 import { loadWords, makeCode, showCode } from "./words";
 
 /**
@@ -22,6 +23,13 @@ import { loadWords, makeCode, showCode } from "./words";
  * the counsellor keeps the whole conversation, the visitor's history may miss the last keys.
  */
 export const SETTLE_MS = 15000;
+
+/**
+ * The longest wait for Synapse's login limit the widget sits out by itself before it tries
+ * again; past it the visitor is told the code still works and to try again in a few minutes
+ * (the bots keep the code until the new device exists: docs/return-code.md).
+ */
+export const LOGIN_WAIT_MS = 15000;
 
 /** What the flow needs of the app. */
 export interface ReturnHost {
@@ -40,7 +48,8 @@ export interface ReturnHost {
 export class ReturnFlow {
   /** The open case has a registered return code: ending it makes it dormant. */
   hasCode = false;
-  /** The last return was refused: "Try again" goes back to the code, once. */
+  /** The last return was refused, or its login did not go through: "Try again" goes back to
+   * the code, once. */
   private refused = false;
 
   constructor(private readonly app: ReturnHost) {}
@@ -59,25 +68,31 @@ export class ReturnFlow {
     const loading = this.app.warm();
     loading.catch(() => undefined);
     const derived = await derive(entry.words, entry.word);
-    let info: SessionInfo | null = null;
+    const back = await this.login(derived, signal);
+    if (!back) return;
+    const { info, part } = back;
+    const ssss = await derived.storageKey(part);
     let session: LiveSession | null = null;
     try {
-      info = await this.login(derived, signal);
-      if (info) session = await this.app.open(info, loading, signal, { ssss: derived.ssss, history: entry.history });
+      session = await this.app.open(info, loading, signal, { ssss, history: entry.history });
     } finally {
-      derived.ssss.fill(0);
+      ssss.fill(0);
+      part?.fill(0);
     }
-    if (!info || !session) return;
+    if (!session) return;
     conversations.system(info.room_id, entry.history ? "return_back" : "return_back_fresh");
     screens.show("chat", null);
     performance.mark("kp-history-shown");
     view.chat.input.focus();
-    // Each return rotates the code: the old one is used up already (the bots deleted it).
+    // Each return rotates the code: the old one is used up now that this device exists.
     void this.makeCode(entry.word, true);
   }
 
-  /** Ask the bots for the case and log in to it: the credentials, or null (an error is shown). */
-  private async login(derived: { lookup: string; verifier: string; login: string }, signal: AbortSignal): Promise<SessionInfo | null> {
+  /**
+   * Ask the bots for the case and log in to it: the credentials and the bots' part of the 4S key
+   * (null for a code made before they took part), or null (an error is shown).
+   */
+  private async login(derived: Derived, signal: AbortSignal): Promise<{ info: SessionInfo; part: Uint8Array | null } | null> {
     const { api, screens, view } = this.app;
     const answer = await returnWithCode(api, { lookup: derived.lookup, verifier: derived.verifier });
     if (signal.aborted) return null;
@@ -86,21 +101,33 @@ export class ReturnFlow {
       view.error.show(answer.kind === "busy" ? "error_busy" : answer.kind === "refused" ? "error_code" : "error_start");
       return null;
     }
-    view.start.clearCode(true);
     performance.mark("kp-return-api");
     const device = translate(screens.lang, "device_name");
-    let login = await passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
-    if (!login && !signal.aborted) login = await passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
+    const attempt = (): Promise<LoginResult> => passwordLogin(answer.homeserver, answer.user_id, derived.login, device);
+    let login = await attempt();
+    if (login.kind === "busy" && login.retryAfterMs !== null && login.retryAfterMs <= LOGIN_WAIT_MS && !signal.aborted) {
+      const wait = login.retryAfterMs;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (!signal.aborted) login = await attempt();
+    } else if (login.kind === "failed" && !signal.aborted) {
+      login = await attempt();
+    }
     if (signal.aborted) {
-      if (login) logout(answer.homeserver, login.access_token).catch(() => undefined);
+      if (login.kind === "in") logout(answer.homeserver, login.access_token).catch(() => undefined);
+      answer.key?.fill(0);
       return null;
     }
-    if (!login) {
-      view.error.show("error_start");
+    if (login.kind !== "in") {
+      // The bots keep the code until the new device exists: the same code and word work again.
+      answer.key?.fill(0);
+      this.refused = true;
+      view.error.show("error_code_later");
       return null;
     }
+    view.start.clearCode(true);
     const { homeserver, user_id, room_id, bot } = answer;
-    return { homeserver, user_id, room_id, bot, case: answer.case, access_token: login.access_token, device_id: login.device_id };
+    const info = { homeserver, user_id, room_id, bot, case: answer.case, access_token: login.access_token, device_id: login.device_id };
+    return { info, part: answer.key };
   }
 
   /**
@@ -127,8 +154,9 @@ export class ReturnFlow {
 
   /**
    * Make a return code for the open case with the visitor's second word (or, `rotated`, a new
-   * one after a return): words from the list, the derivation, the history kept under the new 4S
-   * key, the code registered with the bots; only then is it shown, to the visitor alone.
+   * one after a return): words from the list, the derivation, the code registered with the bots
+   * (who answer their part of the 4S key), the history kept under the new 4S key; only then is it
+   * shown, to the visitor alone.
    */
   async makeCode(word: string, rotated = false): Promise<void> {
     const { api, view, conversations } = this.app;
@@ -140,15 +168,16 @@ export class ReturnFlow {
     try {
       words = makeCode(await loadWords());
       const derived = await derive(words, word);
-      try {
-        await session.protect(derived.ssss);
-      } finally {
-        derived.ssss.fill(0);
-      }
-      if (!still()) return;
       const { lookup, verifier, login } = derived;
-      if (!(await registerCode(api, credentials.access_token, { lookup, verifier, login }))) {
-        throw new Error("the code was not registered");
+      // Registered first: the bots answer their part of the 4S key only for a code they hold.
+      const part = await registerCode(api, credentials.access_token, { lookup, verifier, login });
+      if (!part) throw new Error("the code was not registered");
+      const ssss = await derived.storageKey(part);
+      part.fill(0);
+      try {
+        if (still()) await session.protect(ssss);
+      } finally {
+        ssss.fill(0);
       }
     } catch (error) {
       console.warn("keerpunt: no return code:", error instanceof Error ? error.message : error);

@@ -39,7 +39,7 @@ export function closedScreen(screens: Screens, portalUrl: string): ClosedScreen 
   };
 }
 
-export type ErrorKey = "error_busy" | "error_start" | "error_browser" | "error_code";
+export type ErrorKey = "error_busy" | "error_start" | "error_browser" | "error_code" | "error_code_later";
 
 export interface ErrorScreen {
   section: HTMLElement;
