@@ -38,6 +38,7 @@ from bots.queue import Queue
 from bots.returning import Returning
 from bots.router import Router
 from bots.sessions import Sessions
+from bots.shift import Shift
 from bots.stats import Statistics
 from bots.triage import TriageDefinition, load_definition
 from bots.visitors.http import ApiEdge
@@ -48,7 +49,7 @@ from keerpunt.base.hours import OpeningHours
 # The concerns, in order. The order is the order of their hooks: the handover's consent
 # question sees a visitor's message before the queue's triage dialog does, and the sessions'
 # start-up repair runs before anything else is built.
-PLUGS: tuple[type[Plug], ...] = (Sessions, Returning, Handovers, Queue, Outreach, Statistics)
+PLUGS: tuple[type[Plug], ...] = (Sessions, Returning, Handovers, Queue, Shift, Outreach, Statistics)
 
 T = TypeVar("T")
 

@@ -89,7 +89,11 @@ async def test_note_release_transfer_quick_exit_and_close(core: CoreBot) -> None
     assert await core.command(visitor.room_id, anna, "!close fixed") == text(
         "nl", "queue.staff.outcome_unknown", outcome="fixed", outcomes=outcomes
     )
-    assert await core.command(visitor.room_id, anna, "!close no-contact") is None
+    # Closed without a wrap-up: the counsellor is asked for one under the card (tests/core/test_wrap_up.py).
+    lists = {"topics": ", ".join(core.config.queue.wrap_up.topics), "referrals": ", ".join(core.config.queue.wrap_up.referrals)}
+    assert await core.command(visitor.room_id, anna, "!close no-contact") == text(
+        "nl", "queue.staff.wrap_up_ask", number=number, **lists
+    )
     assert "no-contact" in core.card_now(number)
     assert child(core, visitor.room_id) == {}
 
@@ -165,7 +169,8 @@ async def test_yes_to_danger_gets_112_at_once_and_jumps_the_queue(core: CoreBot)
     assert listing.index(f"Chat {urgent.number}") < listing.index(f"Chat {calm.number}")
     assert f"1. Chat {urgent.number} – URGENT" in listing
 
-    # Nobody claims it: after urgent_reminder_minutes the queue room is pinged with @room.
+    # Nobody claims it: after urgent_reminder_minutes the queue room pings who may take it
+    # (never @room: a counsellor on a break is not disturbed; tests/core/test_shift.py).
     core.clock.advance(core.config.queue.urgent_reminder_minutes * 60 + 1)
     await core.settle()
     card = core.card(urgent.number)
@@ -174,7 +179,7 @@ async def test_yes_to_danger_gets_112_at_once_and_jumps_the_queue(core: CoreBot)
         for s in core.sent(core.queue_room)
         if (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == card.event_id
     ]
-    assert ping.body.startswith("@room") and ping.content["m.mentions"] == {"room": True}
+    assert ping.body.startswith("🚨") and anna in ping.body and ping.content["m.mentions"] == {"user_ids": [anna]}
 
     # The calm visitor was pushed back to place 2 (told after the minimum interval); once the
     # urgent case is claimed they are first again and told so at once.
