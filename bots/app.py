@@ -27,6 +27,7 @@ from bots.concern import Concern, Hooks, Parts, Plug, Worker
 from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.declarations import Declarations
+from bots.feedback import Feedback
 from bots.handover import Handovers
 from bots.homeserver.ports import Homeserver
 from bots.limits import FirstContactLimits
@@ -49,7 +50,7 @@ from keerpunt.base.hours import OpeningHours
 # The concerns, in order. The order is the order of their hooks: the handover's consent
 # question sees a visitor's message before the queue's triage dialog does, and the sessions'
 # start-up repair runs before anything else is built.
-PLUGS: tuple[type[Plug], ...] = (Sessions, Returning, Handovers, Queue, Shift, Outreach, Statistics)
+PLUGS: tuple[type[Plug], ...] = (Sessions, Returning, Handovers, Queue, Shift, Outreach, Statistics, Feedback)
 
 T = TypeVar("T")
 

@@ -31,6 +31,7 @@ from bots.texts import Language, as_language, text
 from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
 from bots.visitors.closing import close_case
+from bots.visitors.feedback import offer
 from keerpunt.base.config import Config
 
 MINUTE_MS = 60_000
@@ -58,6 +59,7 @@ class QueueDomain:
         self.staff_language: Language = config.languages.default
         self.case_room_days = config.retention.case_room_days
         self.roster = Roster(stores, config.queue.max_chats_per_counsellor)
+        self.feedback = config.feedback
         self.zone = ZoneInfo(config.hours.timezone)
 
     # Reading
@@ -119,10 +121,15 @@ class QueueDomain:
         await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
         await self.notices.notified(case.id, place.position, now)
 
-    async def _tell_visitor(self, case: Case, key: str, now: int) -> None:
+    async def _tell_visitor(self, case: Case, key: str, now: int, *, verdict: bool = False) -> None:
+        """``verdict``: a counsellor picks the chat up for the first time; the message carries
+        the one-time ticket for the visitor's verdict after the chat (bots.visitors.feedback)."""
         assert case.room_id is not None
         body = text(as_language(case.language), key)
-        await self.outbox.enqueue(case.room_id, "m.room.message", visitor_message(body, key), now)
+        content = visitor_message(body, key)
+        if verdict:
+            content.update(await offer(self.stores, self.feedback, now))
+        await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
 
     async def _tell_staff_in_room(self, case: Case, key: str, now: int) -> None:
         assert case.room_id is not None
@@ -161,7 +168,7 @@ class QueueDomain:
         if routed is None:
             return False
         await self.log.add(case.id, "claimed", now, worker.user_id, "outreach")
-        await self._tell_visitor(case, "queue.visitor.routed", now)
+        await self._tell_visitor(case, "queue.visitor.routed", now, verdict=True)
         facts = await self.facts(case, routed)
         await self._thread(case, summary_text(facts, self.definition, self.staff_language), now, mention=worker.user_id)
         return True
@@ -218,7 +225,7 @@ class QueueDomain:
         first = not any(event.kind == "claimed" for event in await self.log.of_case(case.id))
         await self.count_load(counsellor, now, first_pickup=first)
         await self.log.add(case.id, "claimed", now, counsellor)
-        await self._tell_visitor(case, "queue.visitor.claimed", now)
+        await self._tell_visitor(case, "queue.visitor.claimed", now, verdict=first)
         facts = await self.facts(case, claimed)
         await self._thread(case, summary_text(facts, self.definition, self.staff_language), now, mention=counsellor)
         return claimed

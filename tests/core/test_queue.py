@@ -90,7 +90,10 @@ async def test_note_release_transfer_quick_exit_and_close(core: CoreBot) -> None
         "nl", "queue.staff.outcome_unknown", outcome="fixed", outcomes=outcomes
     )
     # Closed without a wrap-up: the counsellor is asked for one under the card (tests/core/test_wrap_up.py).
-    lists = {"topics": ", ".join(core.config.queue.wrap_up.topics), "referrals": ", ".join(core.config.queue.wrap_up.referrals)}
+    lists = {
+        "topics": ", ".join(core.config.queue.wrap_up.topics),
+        "referrals": ", ".join(core.config.queue.wrap_up.referrals),
+    }
     assert await core.command(visitor.room_id, anna, "!close no-contact") == text(
         "nl", "queue.staff.wrap_up_ask", number=number, **lists
     )
