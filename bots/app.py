@@ -41,6 +41,7 @@ from bots.router import Router
 from bots.sessions import Sessions
 from bots.shift import Shift
 from bots.stats import Statistics
+from bots.supervision import Supervision
 from bots.triage import TriageDefinition, load_definition
 from bots.visitors.http import ApiEdge
 from bots.wakeups import Wakeups
@@ -50,7 +51,17 @@ from keerpunt.base.hours import OpeningHours
 # The concerns, in order. The order is the order of their hooks: the handover's consent
 # question sees a visitor's message before the queue's triage dialog does, and the sessions'
 # start-up repair runs before anything else is built.
-PLUGS: tuple[type[Plug], ...] = (Sessions, Returning, Handovers, Queue, Shift, Outreach, Statistics, Feedback)
+PLUGS: tuple[type[Plug], ...] = (
+    Sessions,
+    Returning,
+    Handovers,
+    Queue,
+    Shift,
+    Supervision,
+    Outreach,
+    Statistics,
+    Feedback,
+)
 
 T = TypeVar("T")
 

@@ -110,8 +110,11 @@ async def add_staff(
     *,
     login: str | None = None,
     organisation: str | None = None,
+    supervisor: bool = False,
 ) -> NewStaff:
     check_partner(config, role, partner_id)
+    if supervisor and role != "counsellor":
+        raise StaffError("--supervisor is only for --role counsellor")
     name = check_shown_as(shown_as)
     if organisation is not None:
         if role != "outreach":
@@ -132,6 +135,8 @@ async def add_staff(
             raise
         staff = StaffStore(db)
         await staff.add(reg.user_id, role, partner_id, organisation)
+        if supervisor:
+            await staff.set_supervisor(reg.user_id, True)
         if admin.access_token:
             from bots.app import declarations  # the rooms each role joins, as its concern declares
 
@@ -172,6 +177,17 @@ async def disable_staff(config: Config, name: str) -> UserID:
         await staff.remove(user)
         await InviteStore(db).drop_worker(user)  # their open invites lead to the queue from now on
         await PinnedIdentityStore(db).forget(user)
+        return user
+
+
+async def set_supervisor(config: Config, name: str, supervisor: bool) -> UserID:
+    """Let a counsellor read along in colleagues' chats (``!watch``), or no longer."""
+    user = user_id_of(config, name)
+    async with _connected(config) as (db, _admin):
+        member = await StaffStore(db).get(user)
+        if member is None or member.role != "counsellor":
+            raise StaffError(f"{user} is not a counsellor")
+        await StaffStore(db).set_supervisor(user, supervisor)
         return user
 
 
