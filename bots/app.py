@@ -43,6 +43,7 @@ from bots.shift import Shift
 from bots.stats import Statistics
 from bots.supervision import Supervision
 from bots.triage import TriageDefinition, load_definition
+from bots.vetted import VettedTexts
 from bots.visitors.http import ApiEdge
 from bots.wakeups import Wakeups
 from keerpunt.base.config import Config
@@ -58,6 +59,7 @@ PLUGS: tuple[type[Plug], ...] = (
     Queue,
     Shift,
     Supervision,
+    VettedTexts,
     Outreach,
     Statistics,
     Feedback,

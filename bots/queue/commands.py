@@ -14,6 +14,7 @@ from bots.commands.cases import case_of
 from bots.commands.dispatch import reply
 from bots.commands.table import Call, Command, Context, args
 from bots.counsellors.availability import refusal
+from bots.counsellors.counting import count_action
 from bots.counsellors.views import roster_lines
 from bots.crypto.ports import Trust
 from bots.db import Stores
@@ -108,6 +109,7 @@ class StaffSide:
             case = await self.cases.get(item.case)
             assert case is not None
             await self.domain.claim(case, call.sender, call.now)
+            await count_action(self.stores, self.domain.zone, call.now, "next")
             return None if call.where.case else text(self.language, "queue.staff.claimed", number=case.number)
         raise UserError("queue.staff.nothing_waiting")
 
@@ -145,6 +147,7 @@ class StaffSide:
         if any(event.kind == "wrap_up" for event in await self.stores.case_log.of_case(case.id)):
             raise UserError("queue.staff.wrap_up_given", number=case.number)
         await self.stores.case_log.add(case.id, "wrap_up", call.now, call.sender, wrap_up.detail)
+        await count_action(self.stores, self.domain.zone, call.now, "wrapup")
         return text(self.language, "queue.staff.wrap_up_saved", number=case.number)
 
     async def note(self, call: Call) -> str | None:

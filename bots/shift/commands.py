@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bots.commands.table import Call, Command, args
+from bots.counsellors.counting import count_action
 from bots.counsellors.roster import Roster
 from bots.db import Stores
 from bots.errors import UserError
@@ -46,6 +47,7 @@ class ShiftCommands:
         if not await self.stores.staff.start_break(call.sender, call.now):
             raise UserError("shift.already_on_break")
         load = await self.roster.load_of(call.sender)
+        await count_action(self.stores, self.zone, call.now, "pause")
         return text(self.language, "shift.paused", chats=load.chats if load else 0)
 
     async def resume(self, call: Call) -> str | None:
@@ -57,6 +59,7 @@ class ShiftCommands:
         await self.stores.stats.add(day, "breaks", "total")
         await self.stores.stats.add(day, "breaks", f"minutes:{break_bucket(minutes)}")
         await self.stores.stats.add(day, "break_minutes", "total", round(minutes))
+        await count_action(self.stores, self.zone, call.now, "resume")
         return text(self.language, "shift.resumed", minutes=round(minutes))
 
     async def capacity(self, call: Call) -> str | None:
@@ -68,4 +71,5 @@ class ShiftCommands:
         if not given.isdigit() or not 1 <= int(given) <= MAX_CAPACITY:
             raise UserError("shift.capacity_bad", value=given, most=str(MAX_CAPACITY))
         await self.stores.staff.set_capacity(call.sender, int(given))
+        await count_action(self.stores, self.zone, call.now, "capacity")
         return text(self.language, "shift.capacity_set", capacity=int(given), chats=load.chats)

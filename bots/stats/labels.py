@@ -171,6 +171,7 @@ class Labeller:
             "outcomes": "outcome",
             "close_reasons": "close_reason",
             "handovers": "handover",
+            "staff_actions": "staff_action",
             "wrap_up_topics": "topic",
             "wrap_up_referrals": "referral",
         }.get(measure, fam if measure == "sessions_started" else "")

@@ -44,6 +44,8 @@ MEASURES = (
     "wrap_up_topics",
     "wrap_up_referrals",
     "feedback",
+    "vetted_texts",
+    "staff_actions",
 )
 
 

@@ -10,6 +10,7 @@ after that (docs/privacy.md, "Who can read a conversation")."""
 from __future__ import annotations
 
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from bots.concern import Concern, Parts
 from bots.declarations import Declared
@@ -27,7 +28,7 @@ class Supervision:
         self.config = config
 
     async def build(self, parts: Parts) -> Concern:
-        domain = Supervising(parts.stores, parts.staff_language)
+        domain = Supervising(parts.stores, parts.staff_language, ZoneInfo(self.config.hours.timezone))
         edge = SupervisionEdge(parts.stores, domain, parts.staff_language)
         worker = WatchReconciler(parts.stores, parts.admin, parts.wakeups.to_send)
         return Concern(

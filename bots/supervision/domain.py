@@ -4,7 +4,9 @@ caller's transaction and only writes to the database (the reconciler invites and
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bots.counsellors.counting import count_action
 from bots.db import Stores
 from bots.db.case import Case
 from bots.errors import UserError
@@ -25,8 +27,9 @@ def notice(case: Case, supervisor: UserID, watching: bool) -> dict[str, Any]:
 
 
 class Supervising:
-    def __init__(self, stores: Stores, language: Language) -> None:
+    def __init__(self, stores: Stores, language: Language, zone: ZoneInfo) -> None:
         self.stores = stores
+        self.zone = zone
         self.watches = stores.queue.watch
         self.language = language
 
@@ -52,6 +55,7 @@ class Supervising:
         if not await self.watches.watch(case.id, supervisor, txn):
             raise UserError("supervision.taken", number=case.number, supervisor="")
         await self.stores.case_log.add(case.id, "watched", now, supervisor)
+        await count_action(self.stores, self.zone, now, "watch")
         body = text(self.language, "supervision.staff.watching", supervisor=supervisor, number=case.number)
         await self.stores.posts.add(case.id, "thread", staff_text(body, mention=q.claimed_by), now)
 
@@ -62,6 +66,7 @@ class Supervising:
         if case.room_id is not None and case.state == "open":
             await self.stores.outbox.enqueue(case.room_id, "m.room.message", notice(case, supervisor, False), now)
         await self.stores.case_log.add(case.id, "unwatched", now, supervisor, "left" if left else None)
+        await count_action(self.stores, self.zone, now, "unwatch")
         body = text(self.language, "supervision.staff.stopped", supervisor=supervisor, number=case.number)
         await self.stores.posts.add(case.id, "thread", staff_text(body), now)
         return True
@@ -74,3 +79,4 @@ class Supervising:
             return
         body = text(self.language, "supervision.staff.whisper", supervisor=supervisor, counsellor=q.claimed_by)
         await self.stores.posts.add(case.id, "thread", staff_text(body, mention=q.claimed_by), now)
+        await count_action(self.stores, self.zone, now, "whisper")

@@ -100,6 +100,8 @@ SHIFT_MEASURES = (
     "wrap_up_topics",
     "wrap_up_referrals",
     "feedback",
+    "vetted_texts",
+    "staff_actions",
 )
 
 
