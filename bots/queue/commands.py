@@ -6,7 +6,6 @@ rules are the domain's, which raises ``UserError`` before it writes anything.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from bots.clock import Clock, millis
@@ -28,8 +27,6 @@ from bots.texts import Language, text
 from bots.turn import Membership, Turn
 from keerpunt.base.config import Config
 
-log = logging.getLogger(__name__)
-
 THUMBS_UP = "👍"
 CLAIM_ROLES = frozenset({"counsellor"})
 
@@ -44,7 +41,6 @@ class StaffSide:
         trust: Trust,
         queue_room: RoomID,
         clock: Clock,
-        changed: Callable[[], None],
     ) -> None:
         self.stores = stores
         self.cases = stores.cases
@@ -60,7 +56,6 @@ class StaffSide:
         self.trust = trust
         self.queue_room = queue_room
         self.clock = clock
-        self.changed = changed  # a committed change for the workers (cards posted again)
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -235,27 +230,6 @@ class StaffSide:
             body = text(self.language, "queue.staff.identity_changed", user=user)
             content = {"msgtype": "m.text", "body": body, "m.mentions": {"user_ids": [user]}}
             await self.stores.outbox.enqueue(self.queue_room, "m.room.message", content, millis(self.clock))
-
-    # A counsellor's new session
-
-    async def devices_changed(self, users: list[UserID]) -> None:
-        """A staff member's new cross-signed device cannot read what was sent before it existed
-        (Element asks only its own devices for lost keys): every live card is posted again."""
-        repost = False
-        for user in users:
-            member = await self.stores.staff.get(user)
-            if member is None or member.role not in CLAIM_ROLES:
-                continue
-            now = await self.trust.cross_signed_devices(user)
-            known = await self.stores.staff.devices(user)
-            if now != known:
-                await self.stores.staff.set_devices(user, now)
-            repost = repost or bool(known and now - known)
-        if repost:
-            async with self.stores.transaction():
-                count = await self.cards.repost_live()
-            log.info("A counsellor's new session: posting %d live card(s) again", count)
-            self.changed()
 
     # A counsellor walking out
 

@@ -378,3 +378,55 @@ async def test_one_network_moves_at_most_two_urgent_cases_an_hour_to_the_front(c
     core.clock.advance(3601)
     fourth = await in_danger("192.0.2.11")
     assert core.card(fourth.number).body.startswith(text("nl", "queue.card.title_urgent", number=fourth.number))
+
+
+def live_cards(core: CoreBot, *visitors: Visitor) -> dict[str, list[str]]:
+    """Every card posted (not edits) per case, oldest first."""
+    return {
+        v.number: [
+            s.event_id
+            for s in core.sent(core.queue_room)
+            if (s.content.get("nl.keerpunt.card") or {}).get("case") == v.number and "m.new_content" not in s.content
+        ]
+        for v in visitors
+    }
+
+
+async def test_a_new_counsellors_first_device_gets_the_live_cards_again(core: CoreBot) -> None:
+    first, second = await core.open_case(), await core.open_case()
+    for visitor in (first, second):
+        await visitor.answer_all(CALM)
+    before = live_cards(core, first, second)
+    # A counsellor added after the cards were posted: their identity appears before any device
+    # is signed (bootstrapping cross-signing): the cards are owed, nothing is posted yet.
+    nina = await core.add_staff("nina")
+    core.trust.devices[nina] = set()
+    await core.app.hooks.identity_pinned(nina)
+    await core.settle()
+    assert live_cards(core, first, second) == before
+    # Her first device is signed: sync says her devices changed, and both cards come again.
+    core.trust.devices[nina] = {"NINAPHONE"}
+    await core.bot.router.on_devices_changed([nina])
+    await core.settle()
+    after = live_cards(core, first, second)
+    for number, cards in after.items():
+        assert len(cards) == 2 and cards[0] == before[number][0]
+        assert (core.queue_room, cards[0]) in core.matrix.redacted
+    # Paid once: the same devices again change nothing.
+    await core.bot.router.on_devices_changed([nina])
+    await core.settle()
+    assert live_cards(core, first, second) == after
+
+
+async def test_after_an_identity_reset_is_trusted_the_live_cards_come_again_without_a_sync(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    await core.bot.router.on_devices_changed([anna])  # her known device
+    await core.settle()
+    before = live_cards(core, visitor)
+    # `keerpunt staff reset-identity`; the trust policy pins her new identity the next time it
+    # looks her up, her device already signed by it: the worker posts the cards by itself.
+    await core.app.hooks.identity_pinned(anna)
+    await core.settle()
+    assert len(live_cards(core, visitor)[visitor.number]) == len(before[visitor.number]) + 1
