@@ -61,7 +61,7 @@ class StaffSide:
     def commands(self) -> tuple[Command, ...]:
         return (
             Command("claim", args("case:case?"), "any", self.claim, CLAIM_ROLES),
-            Command("next", args(""), "any", self.next_case, CLAIM_ROLES),
+            Command("next", args(""), "staff", self.next_case, CLAIM_ROLES),
             Command("release", args(""), "case", self.release),
             Command("transfer", args("case:case user:user"), "any", self.transfer),
             Command(
@@ -105,7 +105,7 @@ class StaffSide:
             assert case is not None
             await self.domain.claim(case, call.sender, call.now)
             await count_action(self.stores, self.domain.zone, call.now, "next")
-            return None if call.where.case else text(self.language, "queue.staff.claimed", number=case.number)
+            return text(self.language, "queue.staff.claimed", number=case.number)
         raise UserError("queue.staff.nothing_waiting")
 
     async def release(self, call: Call) -> str | None:

@@ -50,6 +50,8 @@ async def test_at_capacity_no_claim_no_thumbs_up_no_next_and_after_the_close_nex
     assert await core.command(core.queue_room, anna, f"!claim {calm.number}") == full
     await core.react(core.queue_room, anna, core.card(calm.number).event_id)
     assert full in core.replies(core.queue_room, core.card(calm.number).event_id)
+    # !next takes a chat for the one asking: only where staff alone read the answer.
+    assert await core.command(first.room_id, anna, "!next") == text("nl", "commands.only_in_staff_room")
     nothing = text("nl", "counsellors.refused.at_capacity", number="", who="", chats="1", capacity="1")
     assert await core.command(core.queue_room, anna, "!next") == nothing
     assert await holder(core, calm) is None
