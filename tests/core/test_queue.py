@@ -430,3 +430,18 @@ async def test_after_an_identity_reset_is_trusted_the_live_cards_come_again_with
     await core.app.hooks.identity_pinned(anna)
     await core.settle()
     assert len(live_cards(core, visitor)[visitor.number]) == len(before[visitor.number]) + 1
+
+
+async def test_a_reply_under_a_card_that_was_posted_again_is_still_redacted_with_the_case(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    old = core.card(visitor.number).event_id
+    await core.app.hooks.identity_pinned(anna)  # her first identity: the cards come again
+    await core.settle()
+    assert len(live_cards(core, visitor)[visitor.number]) == 2
+    relates = {"rel_type": "m.thread", "event_id": old, "m.in_reply_to": {"event_id": old}}
+    reply = await core.say(core.queue_room, anna, "nog onder de oude kaart", **{"m.relates_to": relates})
+    case = await core.case(visitor)
+    traced = await core.stores.traces.of_case(case.id)
+    assert reply in [event_id for _, event_id in traced]

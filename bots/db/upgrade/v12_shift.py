@@ -20,6 +20,8 @@ async def upgrade(conn: Connection) -> None:
     room for that (``watch_member``, as applied) and the outbox message telling the visitor,
     which must be out before the invite (``watch_notice``). The row goes at the purge.
 
+    ``outbox`` gets an index to find a case by an earlier card of it.
+
     ``feedback_ticket`` holds only a hash of each one-time ticket for the visitor's verdict and
     when it expires: no case, no visitor, nothing to join it with.
     """
@@ -37,3 +39,5 @@ async def upgrade(conn: Connection) -> None:
         )"""
     )
     await conn.execute("CREATE INDEX feedback_ticket_expires ON feedback_ticket (expires_at)")
+    # A card's case by any card it had (a card posted again for a new session replaces one).
+    await conn.execute("CREATE INDEX outbox_case_event ON outbox (event_id) WHERE case_id IS NOT NULL")
