@@ -27,6 +27,7 @@ from bots.concern import Concern, Hooks, Parts, Plug, Worker
 from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.declarations import Declarations
+from bots.feedback import Feedback
 from bots.handover import Handovers
 from bots.homeserver.ports import Homeserver
 from bots.limits import FirstContactLimits
@@ -38,8 +39,11 @@ from bots.queue import Queue
 from bots.returning import Returning
 from bots.router import Router
 from bots.sessions import Sessions
+from bots.shift import Shift
 from bots.stats import Statistics
+from bots.supervision import Supervision
 from bots.triage import TriageDefinition, load_definition
+from bots.vetted import VettedTexts
 from bots.visitors.http import ApiEdge
 from bots.wakeups import Wakeups
 from keerpunt.base.config import Config
@@ -48,7 +52,18 @@ from keerpunt.base.hours import OpeningHours
 # The concerns, in order. The order is the order of their hooks: the handover's consent
 # question sees a visitor's message before the queue's triage dialog does, and the sessions'
 # start-up repair runs before anything else is built.
-PLUGS: tuple[type[Plug], ...] = (Sessions, Returning, Handovers, Queue, Outreach, Statistics)
+PLUGS: tuple[type[Plug], ...] = (
+    Sessions,
+    Returning,
+    Handovers,
+    Queue,
+    Shift,
+    Supervision,
+    VettedTexts,
+    Outreach,
+    Statistics,
+    Feedback,
+)
 
 T = TypeVar("T")
 

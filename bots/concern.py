@@ -60,6 +60,9 @@ DevicesHook = Callable[[list[UserID]], Awaitable[None]]
 # A user's cross-signing identity is not the pinned one any more (their devices are no longer
 # trusted); the new master key.
 IdentityHook = Callable[[UserID, str], Awaitable[None]]
+# A user's cross-signing identity was pinned: the first one they ever had, or the first after
+# ``keerpunt staff reset-identity``. Called inside whatever asked for their keys: only record.
+PinnedHook = Callable[[UserID], Awaitable[None]]
 # The visitor ends the chat (the case, their token, why: "ended" or "quick_exit"): True when the
 # concern keeps the case (a return code makes it dormant); it is then neither closed nor erased.
 EndHook = Callable[[Case, str, str], Awaitable[bool]]
@@ -123,15 +126,21 @@ class Hooks:
 
     def __init__(self) -> None:
         self._identity: list[IdentityHook] = []
+        self._pinned: list[PinnedHook] = []
         self._ending: list[EndHook] = []
 
     def add(self, concern: Concern) -> None:
         self._identity.extend(concern.identity)
+        self._pinned.extend(concern.pinned)
         self._ending.extend(concern.ending)
 
     async def identity_changed(self, user: UserID, master: str) -> None:
         for hook in self._identity:
             await hook(user, master)
+
+    async def identity_pinned(self, user: UserID) -> None:
+        for hook in self._pinned:
+            await hook(user)
 
     async def ending(self, case: Case, token: str, reason: str) -> bool:
         """Whether a concern keeps the case its visitor is ending (the first that does)."""
@@ -182,6 +191,7 @@ class Concern:
     reactions: tuple[ReactionHook, ...] = ()
     roles: tuple[RoleHook, ...] = ()
     identity: tuple[IdentityHook, ...] = ()
+    pinned: tuple[PinnedHook, ...] = ()
     devices: tuple[DevicesHook, ...] = ()
     commands: tuple[Command, ...] = ()
     workers: tuple[Worker, ...] = ()

@@ -74,7 +74,10 @@ class BotsService(Service):
         log.info("Device %s is cross-signed by %s", session.device_id, session.user_id)
 
         stores = Stores.over(db)
-        trust = TrustPolicy(admin, stores.pins, self.clock, on_change=self.app.hooks.identity_changed)
+        hooks = self.app.hooks
+        trust = TrustPolicy(
+            admin, stores.pins, self.clock, on_change=hooks.identity_changed, on_pinned=hooks.identity_pinned
+        )
         self.bot = bot = await self.app.assemble(stores, client, admin, trust, self.clock)
         sync = SyncLoop(client, stores.bot_state, bot.router, trust, self.clock)
         await sync.load()

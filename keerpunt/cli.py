@@ -72,7 +72,15 @@ def _parser() -> argparse.ArgumentParser:
         help="the organisation an outreach worker works for (e.g. Spine), shown on cards and to visitors",
     )
     add.add_argument("--login", help="the account's login (default: the role and a random suffix; no real names)")
+    add.add_argument(
+        "--supervisor",
+        action="store_true",
+        help="a counsellor who may read along in colleagues' chats (!watch; the visitor is told)",
+    )
     staff_sub.add_parser("list", help="every staff account: login, role, the name visitors see, active or not")
+    supervise = staff_sub.add_parser("supervisor", help="let a counsellor read along in colleagues' chats, or not")
+    supervise.add_argument("name", help="the login or the full Matrix ID")
+    supervise.add_argument("--off", action="store_true", help="no longer a supervisor")
     disable = staff_sub.add_parser("disable", help="end every session of an account and take it out of every room")
     disable.add_argument("name", help="the login or the full Matrix ID")
     reset = staff_sub.add_parser("reset-identity", help="trust a staff member's new cross-signing identity")
@@ -183,12 +191,22 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
             if args.partner and args.role != "partner":
                 print("keerpunt: --partner is only for --role partner", file=sys.stderr)
                 return 2
+            if args.supervisor and args.role != "counsellor":
+                print("keerpunt: --supervisor is only for --role counsellor", file=sys.stderr)
+                return 2
             new = asyncio.run(
                 staff.add_staff(
-                    config, args.shown_as, args.role, args.partner, login=args.login, organisation=args.organisation
+                    config,
+                    args.shown_as,
+                    args.role,
+                    args.partner,
+                    login=args.login,
+                    organisation=args.organisation,
+                    supervisor=args.supervisor,
                 )
             )
-            print(f"Created {new.user_id} ({new.role}), shown to visitors as {' '.join(args.shown_as.split())}.")
+            role = f"{new.role}, supervisor" if args.supervisor else new.role
+            print(f"Created {new.user_id} ({role}), shown to visitors as {' '.join(args.shown_as.split())}.")
             print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
         elif args.staff_command == "list":
             for listed in asyncio.run(staff.list_staff(config)):
@@ -197,7 +215,11 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
                     f" ({member.partner_id or member.organisation})" if member.partner_id or member.organisation else ""
                 )
                 state = "active" if listed.active else "disabled"
-                print(f"{member.user_id}\t{member.role}{partner}\t{listed.shown_as}\t{state}")
+                role = f"{member.role}, supervisor" if member.supervisor else member.role
+                print(f"{member.user_id}\t{role}{partner}\t{listed.shown_as}\t{state}")
+        elif args.staff_command == "supervisor":
+            user = asyncio.run(staff.set_supervisor(config, args.name, not args.off))
+            print(f"{user} {'may no longer' if args.off else 'may now'} read along in colleagues' chats.")
         elif args.staff_command == "disable":
             user = asyncio.run(staff.disable_staff(config, args.name))
             print(f"Disabled {user}: signed out everywhere, out of every room, no longer staff.")

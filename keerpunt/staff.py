@@ -113,8 +113,11 @@ async def add_staff(
     *,
     login: str | None = None,
     organisation: str | None = None,
+    supervisor: bool = False,
 ) -> NewStaff:
     check_partner(config, role, partner_id)
+    if supervisor and role != "counsellor":
+        raise StaffError("--supervisor is only for --role counsellor")
     name = check_shown_as(shown_as)
     if organisation is not None:
         if role != "outreach":
@@ -135,6 +138,8 @@ async def add_staff(
             raise
         staff = StaffStore(db)
         await staff.add(reg.user_id, role, partner_id, organisation)
+        if supervisor:
+            await staff.set_supervisor(reg.user_id, True)
         if admin.access_token:
             from bots.app import declarations  # the rooms each role joins, as its concern declares
 
@@ -178,6 +183,17 @@ async def disable_staff(config: Config, name: str) -> UserID:
         return user
 
 
+async def set_supervisor(config: Config, name: str, supervisor: bool) -> UserID:
+    """Let a counsellor read along in colleagues' chats (``!watch``), or no longer."""
+    user = user_id_of(config, name)
+    async with _connected(config) as (db, _admin):
+        member = await StaffStore(db).get(user)
+        if member is None or member.role != "counsellor":
+            raise StaffError(f"{user} is not a counsellor")
+        await StaffStore(db).set_supervisor(user, supervisor)
+        return user
+
+
 def fingerprint(key: str) -> str:
     """A public key as Element shows keys: its unpadded base64 in groups of four characters."""
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
@@ -209,4 +225,7 @@ async def reset_identity(config: Config, name: str, key: str) -> UserID:
                 "have: disable the account (keerpunt staff disable) and give them a new one."
             )
         await PinnedIdentityStore(db).replace(user, master, int(time.time() * 1000))
+        # Their new identity's devices cannot read the cards sent before it: the bots post the
+        # live cards again once a device of it is cross-signed (bots.queue.workers.sessions).
+        await StaffStore(db).owe_cards(user)
         return user

@@ -50,6 +50,8 @@ def help_text(table: CommandTable, language: Language) -> str:
     lines = [text(language, "commands.help_header")]
     for command in table:
         about = text(language, command.help_key, **command.help_values)
+        if command.aliases:
+            about = f"{about} {text(language, 'commands.also', names=command.names)}"
         lines.append(text(language, "commands.help_line", usage=command.usage, help=about))
     return "\n".join(lines)
 

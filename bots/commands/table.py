@@ -133,6 +133,8 @@ class Command:
     roles: frozenset[str] = frozenset({"counsellor"})
     # Values the help text needs (``!close``'s outcomes, from the config).
     help_values: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # Other names it answers to (``!pauze`` for ``!pause``), shown with it in ``!help``.
+    aliases: tuple[str, ...] = ()
 
     @property
     def usage(self) -> str:
@@ -140,6 +142,11 @@ class Command:
         for arg in self.args:
             parts.append(f"[{arg.name}]" if arg.optional else f"<{arg.name}>")
         return " ".join(parts)
+
+    @property
+    def names(self) -> str:
+        """``!pause``, or ``!pause`` with its aliases: ``!pause / !pauze``."""
+        return " / ".join(f"{PREFIX}{name}" for name in (self.name, *self.aliases))
 
     @property
     def help_key(self) -> str:
@@ -161,10 +168,13 @@ class CommandTable:
 
     def __init__(self, commands: Iterable[Command]) -> None:
         self._commands: dict[str, Command] = {}
+        self._aliases: dict[str, Command] = {}
         for command in commands:
-            if command.name in self._commands:
-                raise ValueError(f"two concerns declare the command !{command.name}")
+            for name in (command.name, *command.aliases):
+                if name in self._commands or name in self._aliases:
+                    raise ValueError(f"two concerns declare the command !{name}")
             self._commands[command.name] = command
+            self._aliases.update(dict.fromkeys(command.aliases, command))
 
     def __iter__(self) -> Iterator[Command]:
         return iter(self._commands.values())
@@ -173,7 +183,7 @@ class CommandTable:
         return len(self._commands)
 
     def get(self, name: str) -> Command | None:
-        return self._commands.get(name)
+        return self._commands.get(name) or self._aliases.get(name)
 
     def parse(self, body: str) -> Parsed:
         """Parse ``!name args…``; raises UserError with a helpful key on any problem."""
@@ -184,7 +194,7 @@ class CommandTable:
         if command is not None:
             rest = after
         else:
-            command = self._commands.get(name)
+            command = self.get(name)
         if command is None:
             subcommands = [c.usage for c in self if c.name.startswith(f"{name} ")]
             if subcommands:
@@ -195,12 +205,14 @@ class CommandTable:
 
 def _values(command: Command, rest: str) -> dict[str, str]:
     values: dict[str, str] = {}
-    for arg in command.args:
+    for index, arg in enumerate(command.args):
         if arg.kind == "text":
             token, rest = rest, ""
         else:
-            token, _, rest = rest.partition(" ")
-            rest = rest.strip()
+            token, _, after = rest.partition(" ")
+            if arg.optional and token and command.args[index + 1 :] and not _fits(arg, token):
+                continue  # ``!wrapup debts``: an optional case left out before the words
+            rest = after.strip()
         if not token:
             if arg.optional:
                 continue
@@ -209,6 +221,14 @@ def _values(command: Command, rest: str) -> dict[str, str]:
     if rest:
         raise UserError("commands.too_many_arguments", usage=command.usage)
     return values
+
+
+def _fits(arg: Arg, token: str) -> bool:
+    if arg.kind == "case":
+        return CASE_RE.match(token) is not None
+    if arg.kind == "user":
+        return USER_RE.match(token) is not None
+    return True
 
 
 def _check(command: Command, arg: Arg, token: str) -> str:

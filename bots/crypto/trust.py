@@ -160,6 +160,7 @@ class TrustPolicy:
         clock: Clock,
         *,
         on_change: Callable[[UserID, str], Awaitable[None]] | None = None,
+        on_pinned: Callable[[UserID], Awaitable[None]] | None = None,
     ) -> None:
         self.api = api
         self.pins = pins
@@ -168,6 +169,8 @@ class TrustPolicy:
         self._expected: dict[UserID, tuple[float, frozenset[str]]] = {}
         # Told when a user's master key differs from the pinned one (the concerns' hooks).
         self.on_change = on_change
+        # Told when a user's identity is pinned (first seen, or the first after a reset).
+        self.on_pinned = on_pinned
 
     def forget(self, users: Iterable[str]) -> None:
         for user in users:
@@ -219,7 +222,9 @@ class TrustPolicy:
             keys = parsed.get(user, UserKeys(user))
             master = keys.master_public
             if master is not None:
-                pinned = await self.pins.pin(user, master, millis(self.clock))
+                pinned, new = await self.pins.pin(user, master, millis(self.clock))
+                if new and self.on_pinned is not None:
+                    await self.on_pinned(user)
                 if pinned != master:
                     log.warning("A cross-signing identity changed; its devices are no longer trusted")
                     keys = replace(keys, identity_changed=True)

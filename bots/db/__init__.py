@@ -23,6 +23,7 @@ from bots.db.case_activity import ActivityStore
 from bots.db.case_log import CaseLogStore
 from bots.db.case_trace import CaseTraceStore
 from bots.db.dormancy import DormancyStore
+from bots.db.feedback import FeedbackTicketStore
 from bots.db.handled_event import HandledEventStore
 from bots.db.handover import HandoverStore
 from bots.db.outbox import OutboxStore
@@ -100,6 +101,7 @@ class Stores:
     posts: StaffPostStore
     system_rooms: SystemRoomStore
     stats: StatStore
+    feedback: FeedbackTicketStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -124,6 +126,7 @@ class Stores:
             posts=StaffPostStore(db),
             system_rooms=SystemRoomStore(db),
             stats=StatStore(db),
+            feedback=FeedbackTicketStore(db),
         )
 
     def transaction(self) -> AbstractAsyncContextManager[None]:

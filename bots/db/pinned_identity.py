@@ -19,18 +19,19 @@ class PinnedIdentityStore:
         value = await self.db.fetchval("SELECT master_key FROM pinned_identity WHERE user_id=$1", user_id)
         return str(value) if value is not None else None
 
-    async def pin(self, user_id: UserID, master_key: str, now: int) -> str:
-        """Pin ``master_key`` unless a key is pinned already; return the pinned key."""
-        await self.db.execute(
+    async def pin(self, user_id: UserID, master_key: str, now: int) -> tuple[str, bool]:
+        """Pin ``master_key`` unless a key is pinned already; the pinned key, and whether it was
+        pinned just now (a first identity, or the first after ``keerpunt staff reset-identity``)."""
+        inserted = await self.db.fetchrow(
             "INSERT INTO pinned_identity (user_id, master_key, pinned_at) VALUES ($1, $2, $3) "
-            "ON CONFLICT (user_id) DO NOTHING",
+            "ON CONFLICT (user_id) DO NOTHING RETURNING user_id",
             user_id,
             master_key,
             now,
         )
         pinned = await self.get(user_id)
         assert pinned is not None
-        return pinned
+        return pinned, inserted is not None
 
     async def announce(self, user_id: UserID, master_key: str) -> bool:
         """Record that a change to ``master_key`` was announced; False when it was before."""

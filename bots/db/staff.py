@@ -25,6 +25,16 @@ class StaffMember:
     # The organisation an outreach worker works for (a partner such as Spine), shown on cards.
     organisation: str | None = None
     on_duty: bool = True
+    # A counsellor's shift (bots.counsellors): their own limit of simultaneous chats (None: the
+    # configured default), since when they are on a break (None: not on one), and whether they
+    # may read along with colleagues (open supervision).
+    capacity: int | None = None
+    break_since: int | None = None
+    supervisor: bool = False
+
+    @property
+    def on_break(self) -> bool:
+        return self.break_since is not None
 
     @classmethod
     def from_row(cls, row: Record) -> StaffMember:
@@ -35,6 +45,9 @@ class StaffMember:
             row["added_at"],
             row["organisation"],
             bool(row["on_duty"]),
+            row["capacity"],
+            row["break_since"],
+            bool(row["supervisor"]),
         )
 
 
@@ -73,6 +86,52 @@ class StaffStore:
 
     async def set_duty(self, user_id: UserID, on_duty: bool) -> None:
         await self.db.execute("UPDATE staff SET on_duty=$2 WHERE user_id=$1", user_id, on_duty)
+
+    # A counsellor's shift
+
+    async def set_capacity(self, user_id: UserID, capacity: int | None) -> None:
+        await self.db.execute("UPDATE staff SET capacity=$2 WHERE user_id=$1", user_id, capacity)
+
+    async def start_break(self, user_id: UserID, now: int) -> bool:
+        """On a break from ``now``; False when they were on one already."""
+        row = await self.db.fetchrow(
+            "UPDATE staff SET break_since=$2 WHERE user_id=$1 AND break_since IS NULL RETURNING user_id", user_id, now
+        )
+        return row is not None
+
+    async def end_break(self, user_id: UserID) -> int | None:
+        """Back from a break: when it started; None when they were not on one."""
+        member = await self.get(user_id)
+        if member is None or member.break_since is None:
+            return None
+        row = await self.db.fetchrow(
+            "UPDATE staff SET break_since=NULL WHERE user_id=$1 AND break_since=$2 RETURNING user_id",
+            user_id,
+            member.break_since,
+        )
+        return member.break_since if row is not None else None
+
+    async def set_supervisor(self, user_id: UserID, supervisor: bool) -> None:
+        await self.db.execute("UPDATE staff SET supervisor=$2 WHERE user_id=$1", user_id, supervisor)
+
+    # The live cards owed to a new cross-signing identity (bots.queue: first device, reset)
+
+    async def owe_cards(self, user_id: UserID) -> bool:
+        """The live cards are owed to this counsellor's new identity; False if not a counsellor."""
+        row = await self.db.fetchrow(
+            "UPDATE staff SET cards_owed=true WHERE user_id=$1 AND role='counsellor' RETURNING user_id", user_id
+        )
+        return row is not None
+
+    async def cards_owed(self) -> list[UserID]:
+        rows = await self.db.fetch("SELECT user_id FROM staff WHERE cards_owed ORDER BY user_id")
+        return [UserID(row["user_id"]) for row in rows]
+
+    async def owes_cards(self, user_id: UserID) -> bool:
+        return bool(await self.db.fetchval("SELECT cards_owed FROM staff WHERE user_id=$1", user_id))
+
+    async def cards_paid(self, user_id: UserID) -> None:
+        await self.db.execute("UPDATE staff SET cards_owed=false WHERE user_id=$1", user_id)
 
     async def remove(self, user_id: UserID) -> None:
         """No longer staff (``keerpunt staff disable``)."""

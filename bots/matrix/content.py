@@ -8,6 +8,7 @@ can show it. Staff messages in the queue room mention nobody unless they mean to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bots.ids import EventID
@@ -35,14 +36,18 @@ def place_message(language: Language, position: int, minutes: int, *, lead: str 
     return visitor_message(f"{lead}\n{body}" if lead else body, "queue.position", position=position, minutes=minutes)
 
 
-def staff_text(body: str, *, mention_room: bool = False, mention: str | None = None) -> dict[str, Any]:
-    """A message for the queue room (``m.text``: Element notifies counsellors of these)."""
-    mentions: dict[str, Any] = {}
+def staff_text(
+    body: str, *, mention_room: bool = False, mention: str | None = None, mentions: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A message for the queue room (``m.text``: Element notifies counsellors of these). Whoever
+    it mentions is also named in ``body``, which carries everything (no ``formatted_body``)."""
+    said: dict[str, Any] = {}
     if mention_room:
-        mentions["room"] = True
-    if mention:
-        mentions["user_ids"] = [mention]
-    return {"msgtype": "m.text", "body": body, "m.mentions": mentions}
+        said["room"] = True
+    users = [*([mention] if mention else []), *(user for user in mentions if user != mention)]
+    if users:
+        said["user_ids"] = users
+    return {"msgtype": "m.text", "body": body, "m.mentions": said}
 
 
 def notice_reply(body: str, to: EventID, *, thread_root: EventID | None = None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from bots.queue.workers.departures import Departures
 from bots.queue.workers.erasure import Erasure
 from bots.queue.workers.notices import VisitorNotices
 from bots.queue.workers.reminders import Reminders
+from bots.queue.workers.sessions import NewSessions
 from bots.triage import TriageDefinition
 from bots.turn import Where
 from bots.visitors.accounts import VisitorAccounts
@@ -44,7 +45,7 @@ class Queue:
         domain = QueueDomain(stores, self.definition, cfg)
         matrix = StaffMatrix(parts.admin, parts.bot, cfg.homeserver.server_name, space)
         visitor = VisitorSide(stores, domain, self.definition, parts.hours, cfg.portal.public_url, parts.limits)
-        staff = StaffSide(stores, domain, cfg, matrix.redact, parts.trust, queue_room, clock, changed)
+        staff = StaffSide(stores, domain, cfg, matrix.redact, parts.trust, queue_room, clock)
         accounts = VisitorAccounts(parts.admin, stores.cases, clock)
         # The reconcilers, one job each; a committed change wakes them all.
         workers = (
@@ -56,6 +57,7 @@ class Queue:
             Erasure(stores, accounts.erase, clock, cfg.queue.erase_after_minutes),
         )
         lifecycle = Lifecycle(stores, cfg, clock, to_send)
+        sessions = NewSessions(stores, parts.trust, changed)
 
         async def the_queue_room(room_id: RoomID) -> Where | None:
             return Where(room_id, "queue") if room_id == queue_room else None
@@ -68,7 +70,8 @@ class Queue:
             members=(visitor.on_member, staff.on_member),
             reactions=(staff.on_reaction,),
             identity=(staff.identity_changed,),
-            devices=(staff.devices_changed,),
+            pinned=(sessions.identity_pinned,),
+            devices=(sessions.devices_changed,),
             commands=staff.commands,
-            workers=(*workers, lifecycle),
+            workers=(*workers, sessions, lifecycle),
         )

@@ -6,13 +6,15 @@ rules are the domain's, which raises ``UserError`` before it writes anything.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from bots.clock import Clock, millis
 from bots.commands.cases import case_of
 from bots.commands.dispatch import reply
 from bots.commands.table import Call, Command, Context, args
+from bots.counsellors.availability import refusal
+from bots.counsellors.counting import count_action
+from bots.counsellors.views import roster_lines
 from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.errors import UserError
@@ -20,11 +22,10 @@ from bots.ids import EventID, RoomID, UserID
 from bots.queue.cards import QueueLine, render_queue
 from bots.queue.domain import QueueDomain
 from bots.queue.order import Waiting, ordered
+from bots.queue.wrapup import WrapUp, parse_wrap_up
 from bots.texts import Language, text
 from bots.turn import Membership, Turn
 from keerpunt.base.config import Config
-
-log = logging.getLogger(__name__)
 
 THUMBS_UP = "👍"
 CLAIM_ROLES = frozenset({"counsellor"})
@@ -40,7 +41,6 @@ class StaffSide:
         trust: Trust,
         queue_room: RoomID,
         clock: Clock,
-        changed: Callable[[], None],
     ) -> None:
         self.stores = stores
         self.cases = stores.cases
@@ -50,20 +50,35 @@ class StaffSide:
         self.domain = domain
         self.definition = domain.definition
         self.outcomes = config.queue.outcomes
+        self.wrap_up = config.queue.wrap_up
         self.language: Language = config.languages.default
         self.redact = redact
         self.trust = trust
         self.queue_room = queue_room
         self.clock = clock
-        self.changed = changed  # a committed change for the workers (cards posted again)
 
     @property
     def commands(self) -> tuple[Command, ...]:
         return (
             Command("claim", args("case:case?"), "any", self.claim, CLAIM_ROLES),
+            Command("next", args(""), "staff", self.next_case, CLAIM_ROLES),
             Command("release", args(""), "case", self.release),
             Command("transfer", args("case:case user:user"), "any", self.transfer),
-            Command("close", args("outcome:word?"), "case", self.close, help_values={"outcomes": self._listed}),
+            Command(
+                "close",
+                args("outcome:word? wrapup:text?"),
+                "case",
+                self.close,
+                help_values={"outcomes": self._listed, **self.domain.wrap_up_lists},
+            ),
+            Command(
+                "wrapup",
+                args("case:case? words:text"),
+                "any",
+                self.record_wrap_up,
+                CLAIM_ROLES,
+                help_values=self.domain.wrap_up_lists,
+            ),
             Command("note", args("case:case text:text"), "any", self.note),
             Command("queue", args(""), "staff", self.show_queue),
         )
@@ -78,6 +93,20 @@ class StaffSide:
         case = await case_of(self.stores, call, call.values.get("case"))
         await self.domain.claim(case, call.sender, call.now)
         return None if call.where.case else text(self.language, "queue.staff.claimed", number=case.number)
+
+    async def next_case(self, call: Call) -> str | None:
+        """The most urgent, then longest-waiting case this counsellor may take."""
+        refused = refusal(await self.domain.roster.load_of(call.sender), None)
+        if refused is not None:
+            raise refused
+        waiting = await self.workflow.in_stage("waiting")
+        for item in ordered(Waiting(q.case_id, q.urgent, q.since / 1000) for q in waiting):
+            case = await self.cases.get(item.case)
+            assert case is not None
+            await self.domain.claim(case, call.sender, call.now)
+            await count_action(self.stores, self.domain.zone, call.now, "next")
+            return text(self.language, "queue.staff.claimed", number=case.number)
+        raise UserError("queue.staff.nothing_waiting")
 
     async def release(self, call: Call) -> str | None:
         await self.domain.release(call.case, call.sender, call.now)
@@ -95,8 +124,26 @@ class StaffSide:
         return text(self.language, "queue.staff.transfer_done", number=case.number, counsellor=target)
 
     async def close(self, call: Call) -> str | None:
-        await self.domain.close(call.case, call.sender, self._outcome(call.values.get("outcome")), call.now)
+        outcome = self._outcome(call.values.get("outcome"))
+        words = call.values.get("wrapup")
+        wrap_up = parse_wrap_up(words, self.wrap_up) if words is not None else None
+        await self.domain.close(call.case, call.sender, outcome, call.now, wrap_up)
         return None
+
+    async def record_wrap_up(self, call: Call) -> str | None:
+        """The wrap-up of a chat closed without one, by the counsellor who closed it (once)."""
+        case = await case_of(self.stores, call, call.values.get("case"))
+        wrap_up: WrapUp = parse_wrap_up(call.values["words"], self.wrap_up)
+        q = await self.workflow.get(case.id)
+        if q is None or q.stage != "closed" or q.outcome is None:
+            raise UserError("queue.staff.wrap_up_not_closed", number=case.number)
+        if q.claimed_by != call.sender:
+            raise UserError("queue.staff.not_yours", number=case.number)
+        if any(event.kind == "wrap_up" for event in await self.stores.case_log.of_case(case.id)):
+            raise UserError("queue.staff.wrap_up_given", number=case.number)
+        await self.stores.case_log.add(case.id, "wrap_up", call.now, call.sender, wrap_up.detail)
+        await count_action(self.stores, self.domain.zone, call.now, "wrapup")
+        return text(self.language, "queue.staff.wrap_up_saved", number=case.number)
 
     async def note(self, call: Call) -> str | None:
         case = await case_of(self.stores, call, call.values["case"])
@@ -121,7 +168,8 @@ class StaffSide:
             answers = await self.triage.answers(item.case)
             lines.append(QueueLine(case.number, q.urgent, q.since, answers))
         claimed = len(await self.workflow.in_stage("claimed"))
-        return render_queue(lines, claimed, self.definition, self.language, call.now)
+        listing = render_queue(lines, claimed, self.definition, self.language, call.now)
+        return "\n".join([listing, *roster_lines(await self.domain.roster.loads(), self.language)])
 
     def _outcome(self, given: str | None) -> str:
         if given is None:
@@ -182,27 +230,6 @@ class StaffSide:
             body = text(self.language, "queue.staff.identity_changed", user=user)
             content = {"msgtype": "m.text", "body": body, "m.mentions": {"user_ids": [user]}}
             await self.stores.outbox.enqueue(self.queue_room, "m.room.message", content, millis(self.clock))
-
-    # A counsellor's new session
-
-    async def devices_changed(self, users: list[UserID]) -> None:
-        """A staff member's new cross-signed device cannot read what was sent before it existed
-        (Element asks only its own devices for lost keys): every live card is posted again."""
-        repost = False
-        for user in users:
-            member = await self.stores.staff.get(user)
-            if member is None or member.role not in CLAIM_ROLES:
-                continue
-            now = await self.trust.cross_signed_devices(user)
-            known = await self.stores.staff.devices(user)
-            if now != known:
-                await self.stores.staff.set_devices(user, now)
-            repost = repost or bool(known and now - known)
-        if repost:
-            async with self.stores.transaction():
-                count = await self.cards.repost_live()
-            log.info("A counsellor's new session: posting %d live card(s) again", count)
-            self.changed()
 
     # A counsellor walking out
 

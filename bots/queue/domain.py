@@ -11,7 +11,11 @@ is applied by the queue's reconcilers (``bots.queue.workers``). A problem the us
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+from bots.counsellors.availability import nobody_there, refusal, reminder_recipients
+from bots.counsellors.roster import Roster
 from bots.db import Stores
 from bots.db.case import Case
 from bots.db.queue.notices import Reminder
@@ -22,10 +26,12 @@ from bots.matrix.content import place_message, staff_text, visitor_message
 from bots.matrix.staff_rooms import direct_room_kind
 from bots.queue.cards import CaseFacts, summary_text
 from bots.queue.order import Waiting, estimate_wait_minutes, positions
+from bots.queue.wrapup import WrapUp
 from bots.texts import Language, as_language, text
 from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
 from bots.visitors.closing import close_case
+from bots.visitors.feedback import offer
 from keerpunt.base.config import Config
 
 MINUTE_MS = 60_000
@@ -52,6 +58,9 @@ class QueueDomain:
         self.settings = config.queue
         self.staff_language: Language = config.languages.default
         self.case_room_days = config.retention.case_room_days
+        self.roster = Roster(stores, config.queue.max_chats_per_counsellor)
+        self.feedback = config.feedback
+        self.zone = ZoneInfo(config.hours.timezone)
 
     # Reading
 
@@ -91,11 +100,19 @@ class QueueDomain:
 
     # Visitor side
 
+    async def nobody_there(self) -> bool:
+        """Every counsellor is on a break (bots.counsellors.availability.nobody_there)."""
+        return nobody_there(await self.roster.loads())
+
     async def tell_place(self, case: Case, now: int, *, lead: str | None = None) -> None:
         """Tell the visitor their place (after ``lead``); just ``lead`` if they are not waiting."""
         assert case.room_id is not None
         language = as_language(case.language)
         place = (await self.places()).get(case.id)
+        if place is not None and await self.nobody_there():
+            # Every counsellor is on a break: no place or estimate that nobody can keep, but
+            # what the visitor can do now (the notices worker tells it once; bots.queue.workers).
+            place = None
         if place is None:
             if lead:
                 await self.outbox.enqueue(case.room_id, "m.room.message", visitor_message(lead, "queue.status"), now)
@@ -104,10 +121,15 @@ class QueueDomain:
         await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
         await self.notices.notified(case.id, place.position, now)
 
-    async def _tell_visitor(self, case: Case, key: str, now: int) -> None:
+    async def _tell_visitor(self, case: Case, key: str, now: int, *, verdict: bool = False) -> None:
+        """``verdict``: a counsellor picks the chat up for the first time; the message carries
+        the one-time ticket for the visitor's verdict after the chat (bots.visitors.feedback)."""
         assert case.room_id is not None
         body = text(as_language(case.language), key)
-        await self.outbox.enqueue(case.room_id, "m.room.message", visitor_message(body, key), now)
+        content = visitor_message(body, key)
+        if verdict:
+            content.update(await offer(self.stores, self.feedback, now))
+        await self.outbox.enqueue(case.room_id, "m.room.message", content, now)
 
     async def _tell_staff_in_room(self, case: Case, key: str, now: int) -> None:
         assert case.room_id is not None
@@ -146,7 +168,7 @@ class QueueDomain:
         if routed is None:
             return False
         await self.log.add(case.id, "claimed", now, worker.user_id, "outreach")
-        await self._tell_visitor(case, "queue.visitor.routed", now)
+        await self._tell_visitor(case, "queue.visitor.routed", now, verdict=True)
         facts = await self.facts(case, routed)
         await self._thread(case, summary_text(facts, self.definition, self.staff_language), now, mention=worker.user_id)
         return True
@@ -189,13 +211,21 @@ class QueueDomain:
         return UserError("queue.staff.closed_case", number=case.number)
 
     async def claim(self, case: Case, counsellor: UserID, now: int) -> Workflow:
+        """Take a waiting case: refused to a counsellor on a break or at their limit."""
+        q = await self.workflow.get(case.id)
+        if q is not None and q.stage == "waiting":
+            refused = refusal(await self.roster.load_of(counsellor), case.number)
+            if refused is not None:
+                raise refused
         claimed = await self.workflow.claim(case.id, counsellor, now)
         if claimed is None:
             q = await self.workflow.get(case.id)
             assert q is not None
             raise self._refusal(case, q, counsellor)
+        first = not any(event.kind == "claimed" for event in await self.log.of_case(case.id))
+        await self.count_load(counsellor, now, first_pickup=first)
         await self.log.add(case.id, "claimed", now, counsellor)
-        await self._tell_visitor(case, "queue.visitor.claimed", now)
+        await self._tell_visitor(case, "queue.visitor.claimed", now, verdict=first)
         facts = await self.facts(case, claimed)
         await self._thread(case, summary_text(facts, self.definition, self.staff_language), now, mention=counsellor)
         return claimed
@@ -226,11 +256,15 @@ class QueueDomain:
             raise UserError("queue.staff.transfer_unclaimed", number=case.number)
         if q.claimed_by == to:
             raise UserError("queue.staff.transfer_done", number=case.number, counsellor=to)
+        refused = refusal(await self.roster.load_of(to), case.number, who=to)
+        if refused is not None:
+            raise refused
         moved = await self.workflow.transfer(case.id, q.stage, q.claimed_by, to, now)
         if moved is None:  # it changed hands in the meantime
             fresh = await self.workflow.get(case.id)
             assert fresh is not None
             raise self._refusal(case, fresh, actor)
+        await self.count_load(to, now, first_pickup=False)
         await self.log.add(case.id, "transferred", now, actor, to)
         body = text(self.staff_language, "queue.staff.transferred", actor=actor, number=case.number, counsellor=to)
         await self._thread(case, body, now, mention=to)
@@ -242,7 +276,8 @@ class QueueDomain:
             key = "queue.visitor.transferred" if q.stage == "claimed" else "queue.visitor.claimed"
             await self._tell_visitor(case, key, now)
 
-    async def close(self, case: Case, counsellor: UserID, outcome: str, now: int) -> None:
+    async def close(self, case: Case, counsellor: UserID, outcome: str, now: int, wrap_up: WrapUp | None) -> None:
+        """The counsellor closes the chat; without a wrap-up they are asked for one under the card."""
         closed = await self.workflow.close(case.id, counsellor, outcome, now)
         if closed is None:
             q = await self.workflow.get(case.id)
@@ -251,6 +286,11 @@ class QueueDomain:
                 raise UserError("queue.staff.closed_case", number=case.number)
             raise UserError("queue.staff.not_yours", number=case.number)
         await self.log.add(case.id, "closed", now, counsellor, outcome)
+        if wrap_up is not None:
+            await self.log.add(case.id, "wrap_up", now, counsellor, wrap_up.detail)
+        else:
+            body = text(self.staff_language, "queue.staff.wrap_up_ask", number=case.number, **self.wrap_up_lists)
+            await self._thread(case, body, now, mention=counsellor)
         if closed.departure is None:
             await self._tell_visitor(case, "queue.visitor.closed", now)
         await close_case(self.stores, case.id, CLOSED_BY_COUNSELLOR, now, self.case_room_days)
@@ -300,7 +340,27 @@ class QueueDomain:
             return False
         key = "queue.staff.reminder_urgent" if reminder.urgent else "queue.staff.reminder"
         minutes = minutes_between(reminder.since, now)
-        body = text(self.staff_language, key, number=case.number, minutes=minutes)
-        await self.posts.add(case.id, "reply", staff_text(body, mention_room=reminder.urgent), now)
+        # Who may take it now, never anyone on a break (bots.counsellors decides who).
+        who = reminder_recipients(await self.roster.loads(), urgent=reminder.urgent)
+        body = text(self.staff_language, key, number=case.number, minutes=minutes, who=", ".join(who))
+        await self.posts.add(case.id, "reply", staff_text(body, mentions=who), now)
         await self.log.add(case.id, "reminder", now)
         return True
+
+    # The shift (bots.counsellors): what a claim adds to the counts, the wrap-up's lists
+
+    async def count_load(self, counsellor: UserID, now: int, *, first_pickup: bool) -> None:
+        """Counted without a name or a case: how many chats the counsellor holds now (this one
+        included), and for a chat's first pick-up the hour of the day it happened in."""
+        local = datetime.fromtimestamp(now / 1000, tz=UTC).astimezone(self.zone)
+        day = local.date().isoformat()
+        held = await self.workflow.claimed_count(counsellor)
+        await self.stores.stats.add(day, "concurrent_chats", "total")
+        await self.stores.stats.add(day, "concurrent_chats", f"chats:{held}")
+        if first_pickup:
+            await self.stores.stats.add(day, "chats_per_hour", f"hour:{local.hour:02d}")
+
+    @property
+    def wrap_up_lists(self) -> dict[str, str]:
+        lists = self.settings.wrap_up
+        return {"topics": ", ".join(lists.topics), "referrals": ", ".join(lists.referrals)}

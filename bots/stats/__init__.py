@@ -30,6 +30,8 @@ class Statistics:
             outcomes=frozenset(config.queue.outcomes),
             campaigns=frozenset(campaigns),
             partner_kinds={p.id: p.kind for p in directory.partners},
+            topics=frozenset(config.queue.wrap_up.topics),
+            referrals=frozenset(config.queue.wrap_up.referrals),
         )
 
     async def build(self, parts: Parts) -> Concern:

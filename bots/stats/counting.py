@@ -72,6 +72,9 @@ class Known:
     outcomes: Set[str]
     campaigns: Set[str]
     partner_kinds: Mapping[str, str]  # partner id → kind
+    # The wrap-up's closed lists (queue.wrap_up).
+    topics: Set[str] = frozenset()
+    referrals: Set[str] = frozenset()
 
 
 Rule = Callable[[CaseEvent, Sequence[CaseEvent], Known], list[Count]]
@@ -142,6 +145,19 @@ def _returned(event: CaseEvent, history: Sequence[CaseEvent], known: Known) -> l
     return out
 
 
+def _wrap_up(event: CaseEvent, history: Sequence[CaseEvent], known: Known) -> list[Count]:
+    """A chat can have several topics and referrals: each named one counts (none: ``none``)."""
+    f = _fields(event.detail)
+    out = []
+    for measure, field, allowed in (
+        ("wrap_up_topics", "topics", known.topics),
+        ("wrap_up_referrals", "referrals", known.referrals),
+    ):
+        named = [value for value in f.get(field, "-").split(",") if value in allowed]
+        out += [Count(measure, value) for value in named] or [Count(measure, "none")]
+    return out
+
+
 RULES: dict[str, Rule] = {
     "started": _started,
     "greeted": _greeted,
@@ -155,6 +171,7 @@ RULES: dict[str, Rule] = {
     "code_made": lambda event, history, known: [Count("return_codes", TOTAL)],
     "dormant": lambda event, history, known: [Count("return_codes", "dormant")],
     "returned": _returned,
+    "wrap_up": _wrap_up,
 }
 
 

@@ -56,7 +56,7 @@ def render(report: Report, form: Format, language: Language, config: Config, mad
     from bots.stats.html import render_html  # matplotlib only when a page is made
 
     made = made or today(config)
-    return render_html(report, language, load_definition(), config.queue.outcomes, made)
+    return render_html(report, language, load_definition(), config.queue.outcomes, made, config.feedback.questions)
 
 
 def write(body: str, output: str | None) -> None:

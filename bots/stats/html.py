@@ -23,6 +23,7 @@ from bots.stats.labels import Group, Labeller, Row
 from bots.stats.report import Report, Value
 from bots.texts import Language
 from bots.triage import TriageDefinition
+from keerpunt.base.config.model import FeedbackQuestion
 
 _NOT_AN_ID = re.compile(r"[^a-z0-9_-]+")
 
@@ -49,9 +50,14 @@ def _environment() -> Environment:
 
 
 def render_html(
-    report: Report, language: Language, definition: TriageDefinition, outcomes: Sequence[str], made: date
+    report: Report,
+    language: Language,
+    definition: TriageDefinition,
+    outcomes: Sequence[str],
+    made: date,
+    feedback: Sequence[FeedbackQuestion] = (),
 ) -> str:
-    words = Labeller(language, definition, outcomes)
+    words = Labeller(language, definition, outcomes, feedback)
     separator = words.say("thousands")
 
     def number(value: Value) -> str:

@@ -20,6 +20,7 @@ from bots.stats.report import Measure, Value, family
 from bots.texts import Language, catalogue, text
 from bots.triage import TriageDefinition
 from bots.triage.labels import field_name
+from keerpunt.base.config.model import FeedbackAnswer, FeedbackQuestion
 
 BUCKET = re.compile(r"^(\d+)-(\d+)$|^(\d+)\+$")
 SESSION_FAMILIES = ("entry", "language", "campaign", "hours")
@@ -33,6 +34,8 @@ VALUE_ORDER: dict[str, tuple[str, ...]] = {
     "return_codes": ("dormant", "returned"),
 }
 LAST = 10_000  # rank of anything not in a known order: after the known ones, by id
+# Cells that are histogram buckets (``0-15``, ``480+``), ordered by their lower edge.
+BUCKETED = (("return_codes", "days"), ("breaks", "minutes"))
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,18 @@ def _rank(order: Sequence[str], value: str) -> tuple[int, str]:
 class Labeller:
     """The report's words for one language."""
 
-    def __init__(self, language: Language, definition: TriageDefinition, outcomes: Sequence[str]) -> None:
+    def __init__(
+        self,
+        language: Language,
+        definition: TriageDefinition,
+        outcomes: Sequence[str],
+        feedback: Sequence[FeedbackQuestion] = (),
+    ) -> None:
         self.language = language
         self.definition = definition
         self.outcomes = tuple(outcomes)
+        # The verdict's questions (feedback.questions): their words and their answers' order.
+        self.feedback = {question.id: question for question in feedback}
 
     def say(self, key: str, **values: object) -> str:
         return text(self.language, f"report.{key}", **values)
@@ -94,6 +105,8 @@ class Labeller:
             return _rank([q.id for q in self.definition.questions], fam)
         if measure == "handovers":
             return _rank(("result", *KINDS, "unknown"), fam)
+        if measure == "feedback":
+            return _rank(tuple(self.feedback), fam)
         return _rank((), fam)
 
     def _family_title(self, measure: str, fam: str) -> str | None:
@@ -103,6 +116,8 @@ class Labeller:
             return field_name(self.language, fam)
         if measure == "handovers" and fam != "result":
             return self._known(f"partner_kind.{fam}", fam)
+        if measure == "feedback" and fam in self.feedback:
+            return _said(self.feedback[fam], self.language)
         return self._known(f"family.{fam}", fam)
 
     # Values ---------------------------------------------------------------------------------
@@ -112,9 +127,13 @@ class Labeller:
             question = self.definition.question(fam)
             ids = [o.id for o in question.options] if question else []
             return _rank([*ids, self.definition.skip.id], value)
-        if measure in ("waiting_time", "conversation_length") or (measure, fam) == ("return_codes", "days"):
+        if measure in ("waiting_time", "conversation_length") or (measure, fam) in BUCKETED:
             found = BUCKET.match(value)
             return (int(found.group(1) or found.group(3)), "") if found else (LAST, value)
+        if (measure, fam) in (("chats_per_hour", "hour"), ("concurrent_chats", "chats")):
+            return (int(value), "") if value.isdigit() else (LAST, value)
+        if measure == "feedback" and fam in self.feedback:
+            return _rank([answer.id for answer in self.feedback[fam].answers], value)
         if measure == "outcomes":
             return _rank((*self.outcomes, "other"), value)
         if measure == "sessions_started" and fam == "campaign":
@@ -124,7 +143,14 @@ class Labeller:
     def _cell(self, measure: str, fam: str, value: str) -> str:
         if measure == "triage_answers":
             return self._answer(fam, value)
-        if measure in ("waiting_time", "conversation_length"):
+        if measure == "feedback" and fam in self.feedback:
+            answer = next((a for a in self.feedback[fam].answers if a.id == value), None)
+            return _said(answer, self.language) if answer else value
+        if (measure, fam) == ("chats_per_hour", "hour"):
+            return self.say("hour", hour=value) if value.isdigit() else value
+        if (measure, fam) == ("concurrent_chats", "chats"):
+            return self.say("chats_at_once", chats=value)
+        if measure in ("waiting_time", "conversation_length") or (measure, fam) == ("breaks", "minutes"):
             found = BUCKET.match(value)
             if found is None:
                 return value
@@ -145,6 +171,9 @@ class Labeller:
             "outcomes": "outcome",
             "close_reasons": "close_reason",
             "handovers": "handover",
+            "staff_actions": "staff_action",
+            "wrap_up_topics": "topic",
+            "wrap_up_referrals": "referral",
         }.get(measure, fam if measure == "sessions_started" else "")
         return self._known(f"{key}.{value}", value) if key else value
 
@@ -154,6 +183,11 @@ class Labeller:
         question = self.definition.question(question_id)
         option = question.option(option_id) if question else None
         return option.label[self.language] if option else option_id
+
+
+def _said(item: FeedbackQuestion | FeedbackAnswer, language: Language) -> str:
+    """A verdict question's or answer's words in ``language`` (from the config)."""
+    return item.nl if language == "nl" else item.en
 
 
 def _value(dimension: str) -> str:

@@ -37,6 +37,15 @@ MEASURES = (
     "close_reasons",
     "handovers",
     "outreach_approaches",
+    "chats_per_hour",
+    "concurrent_chats",
+    "breaks",
+    "break_minutes",
+    "wrap_up_topics",
+    "wrap_up_referrals",
+    "feedback",
+    "vetted_texts",
+    "staff_actions",
 )
 
 

@@ -89,7 +89,14 @@ async def test_note_release_transfer_quick_exit_and_close(core: CoreBot) -> None
     assert await core.command(visitor.room_id, anna, "!close fixed") == text(
         "nl", "queue.staff.outcome_unknown", outcome="fixed", outcomes=outcomes
     )
-    assert await core.command(visitor.room_id, anna, "!close no-contact") is None
+    # Closed without a wrap-up: the counsellor is asked for one under the card (tests/core/test_wrap_up.py).
+    lists = {
+        "topics": ", ".join(core.config.queue.wrap_up.topics),
+        "referrals": ", ".join(core.config.queue.wrap_up.referrals),
+    }
+    assert await core.command(visitor.room_id, anna, "!close no-contact") == text(
+        "nl", "queue.staff.wrap_up_ask", number=number, **lists
+    )
     assert "no-contact" in core.card_now(number)
     assert child(core, visitor.room_id) == {}
 
@@ -165,7 +172,8 @@ async def test_yes_to_danger_gets_112_at_once_and_jumps_the_queue(core: CoreBot)
     assert listing.index(f"Chat {urgent.number}") < listing.index(f"Chat {calm.number}")
     assert f"1. Chat {urgent.number} – URGENT" in listing
 
-    # Nobody claims it: after urgent_reminder_minutes the queue room is pinged with @room.
+    # Nobody claims it: after urgent_reminder_minutes the queue room pings who may take it
+    # (never @room: a counsellor on a break is not disturbed; tests/core/test_shift.py).
     core.clock.advance(core.config.queue.urgent_reminder_minutes * 60 + 1)
     await core.settle()
     card = core.card(urgent.number)
@@ -174,7 +182,7 @@ async def test_yes_to_danger_gets_112_at_once_and_jumps_the_queue(core: CoreBot)
         for s in core.sent(core.queue_room)
         if (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == card.event_id
     ]
-    assert ping.body.startswith("@room") and ping.content["m.mentions"] == {"room": True}
+    assert ping.body.startswith("🚨") and anna in ping.body and ping.content["m.mentions"] == {"user_ids": [anna]}
 
     # The calm visitor was pushed back to place 2 (told after the minimum interval); once the
     # urgent case is claimed they are first again and told so at once.
@@ -370,3 +378,70 @@ async def test_one_network_moves_at_most_two_urgent_cases_an_hour_to_the_front(c
     core.clock.advance(3601)
     fourth = await in_danger("192.0.2.11")
     assert core.card(fourth.number).body.startswith(text("nl", "queue.card.title_urgent", number=fourth.number))
+
+
+def live_cards(core: CoreBot, *visitors: Visitor) -> dict[str, list[str]]:
+    """Every card posted (not edits) per case, oldest first."""
+    return {
+        v.number: [
+            s.event_id
+            for s in core.sent(core.queue_room)
+            if (s.content.get("nl.keerpunt.card") or {}).get("case") == v.number and "m.new_content" not in s.content
+        ]
+        for v in visitors
+    }
+
+
+async def test_a_new_counsellors_first_device_gets_the_live_cards_again(core: CoreBot) -> None:
+    first, second = await core.open_case(), await core.open_case()
+    for visitor in (first, second):
+        await visitor.answer_all(CALM)
+    before = live_cards(core, first, second)
+    # A counsellor added after the cards were posted: their identity appears before any device
+    # is signed (bootstrapping cross-signing): the cards are owed, nothing is posted yet.
+    nina = await core.add_staff("nina")
+    core.trust.devices[nina] = set()
+    await core.app.hooks.identity_pinned(nina)
+    await core.settle()
+    assert live_cards(core, first, second) == before
+    # Her first device is signed: sync says her devices changed, and both cards come again.
+    core.trust.devices[nina] = {"NINAPHONE"}
+    await core.bot.router.on_devices_changed([nina])
+    await core.settle()
+    after = live_cards(core, first, second)
+    for number, cards in after.items():
+        assert len(cards) == 2 and cards[0] == before[number][0]
+        assert (core.queue_room, cards[0]) in core.matrix.redacted
+    # Paid once: the same devices again change nothing.
+    await core.bot.router.on_devices_changed([nina])
+    await core.settle()
+    assert live_cards(core, first, second) == after
+
+
+async def test_after_an_identity_reset_is_trusted_the_live_cards_come_again_without_a_sync(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    await core.bot.router.on_devices_changed([anna])  # her known device
+    await core.settle()
+    before = live_cards(core, visitor)
+    # `keerpunt staff reset-identity`; the trust policy pins her new identity the next time it
+    # looks her up, her device already signed by it: the worker posts the cards by itself.
+    await core.app.hooks.identity_pinned(anna)
+    await core.settle()
+    assert len(live_cards(core, visitor)[visitor.number]) == len(before[visitor.number]) + 1
+
+
+async def test_a_reply_under_a_card_that_was_posted_again_is_still_redacted_with_the_case(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await core.open_case()
+    await visitor.answer_all(CALM)
+    old = core.card(visitor.number).event_id
+    await core.app.hooks.identity_pinned(anna)  # her first identity: the cards come again
+    await core.settle()
+    assert len(live_cards(core, visitor)[visitor.number]) == 2
+    relates = {"rel_type": "m.thread", "event_id": old, "m.in_reply_to": {"event_id": old}}
+    reply = await core.say(core.queue_room, anna, "nog onder de oude kaart", **{"m.relates_to": relates})
+    case = await core.case(visitor)
+    traced = await core.stores.traces.of_case(case.id)
+    assert reply in [event_id for _, event_id in traced]

@@ -139,3 +139,25 @@ async def axe(page: Page, screen: str) -> None:
         await page.add_script_tag(path=str(AXE))
     violations: list[dict[str, Any]] = await page.evaluate(RUN_AXE)
     assert violations == [], f"{screen}: {violations}"
+
+
+# Every text the page ever showed, from now on (removed nodes included: they were shown).
+RECORD_TEXT = """() => {
+  const seen = [];
+  const take = (records) => {
+    for (const record of records) {
+      if (record.type === "characterData") seen.push(record.target.textContent || "");
+      for (const node of record.addedNodes) seen.push(node.textContent || "");
+    }
+  };
+  const observer = new MutationObserver(take);
+  observer.observe(document.documentElement, {subtree: true, childList: true, characterData: true});
+  window.kpEverShown = () => {
+    take(observer.takeRecords());
+    return seen.join("\\n") + "\\n" + document.documentElement.textContent;
+  };
+}"""
+
+
+async def ever_shown(page: Page) -> str:
+    return str(await page.evaluate("() => window.kpEverShown()"))

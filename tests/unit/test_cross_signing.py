@@ -127,8 +127,9 @@ class _Pins:
     def __init__(self) -> None:
         self.pinned: dict[str, str] = {}
 
-    async def pin(self, user: str, master: str, now: int) -> str:
-        return self.pinned.setdefault(user, master)
+    async def pin(self, user: str, master: str, now: int) -> tuple[str, bool]:
+        new = user not in self.pinned
+        return self.pinned.setdefault(user, master), new
 
 
 class _Clock:

@@ -91,6 +91,20 @@ async def filled(tmp_path: Path) -> Path:
     return tmp_path
 
 
+# The counsellor's side (issue 24): listed, empty when nothing was counted.
+SHIFT_MEASURES = (
+    "chats_per_hour",
+    "concurrent_chats",
+    "breaks",
+    "break_minutes",
+    "wrap_up_topics",
+    "wrap_up_referrals",
+    "feedback",
+    "vetted_texts",
+    "staff_actions",
+)
+
+
 async def test_json_gives_the_exact_counts_of_the_period_with_min_cell_1(
     filled: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -110,6 +124,7 @@ async def test_json_gives_the_exact_counts_of_the_period_with_min_cell_1(
             "close_reasons": {"total": 7, "by": {"counsellor": 5, "quick_exit": 2}},
             "handovers": EMPTY,
             "outreach_approaches": EMPTY,
+            **dict.fromkeys(SHIFT_MEASURES, EMPTY),
         },
     }
 

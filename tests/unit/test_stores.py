@@ -114,8 +114,8 @@ async def test_only_creating_cases_can_be_deleted(db: Database) -> None:
 async def test_the_first_master_key_seen_stays_pinned(db: Database) -> None:
     pins = PinnedIdentityStore(db)
     user = UserID(_id("@u"))
-    assert await pins.pin(user, "first", 1) == "first"
-    assert await pins.pin(user, "second", 2) == "first"
+    assert await pins.pin(user, "first", 1) == ("first", True)
+    assert await pins.pin(user, "second", 2) == ("first", False)
 
 
 async def test_pending_events_and_bot_state(db: Database) -> None:

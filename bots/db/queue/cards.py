@@ -57,8 +57,16 @@ class CardStore:
         return CardState.from_row(row) if row else None
 
     async def case_of(self, event_id: EventID) -> str | None:
-        """The case whose card this is."""
+        """The case whose card this is: the card now, or one it replaced (a counsellor's new
+        session got the cards again; a reply in the old card's thread is still about the case,
+        and must be redacted with it)."""
         found = await self.db.fetchval("SELECT case_id FROM queue_case WHERE card_event_id=$1", event_id)
+        if found is None:
+            found = await self.db.fetchval(
+                "SELECT case_id FROM outbox WHERE event_id=$1 AND case_id IS NOT NULL AND content IS NULL "
+                "AND event_type='m.room.message' LIMIT 1",
+                event_id,
+            )
         return str(found) if found else None
 
     async def to_show(self) -> list[CardState]:

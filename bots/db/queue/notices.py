@@ -98,6 +98,14 @@ class NoticeStore:
         )
         return [row["case_id"] for row in rows]
 
+    async def unstaffed_to_tell(self) -> list[str]:
+        """Visitors waiting after their triage, still there, not told since nobody was there."""
+        rows = await self.db.fetch(
+            "SELECT case_id FROM queue_case WHERE stage='waiting' AND triage_done "
+            "AND closed_notice_at IS NULL AND departure IS NULL ORDER BY greeted_at"
+        )
+        return [row["case_id"] for row in rows]
+
     async def closed_notice(self, case_id: str, now: int | None) -> None:
         await self.db.execute("UPDATE queue_case SET closed_notice_at=$2 WHERE case_id=$1", case_id, now)
 

@@ -99,6 +99,20 @@ class WorkflowStore:
             *stages,
         )
 
+    async def claimed_counts(self) -> dict[UserID, int]:
+        """How many chats each counsellor holds (claimed and not closed yet)."""
+        rows = await self.db.fetch(
+            "SELECT claimed_by, COUNT(*) AS n FROM queue_case WHERE stage='claimed' GROUP BY claimed_by"
+        )
+        return {UserID(row["claimed_by"]): int(row["n"]) for row in rows if row["claimed_by"]}
+
+    async def claimed_count(self, counsellor: UserID) -> int:
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM queue_case WHERE stage='claimed' AND claimed_by=$1", counsellor
+            )
+        )
+
     async def counsellors_busy(self) -> int:
         return int(await self.db.fetchval("SELECT COUNT(DISTINCT claimed_by) FROM queue_case WHERE stage='claimed'"))
 

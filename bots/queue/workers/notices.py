@@ -1,12 +1,14 @@
 """What waiting visitors are told without asking: a new place in the queue (throttled) while
-the chat is open, and "we are closed now" when the opening hours end (once per closing)."""
+the chat is open, "we are closed now" when the opening hours end (once per closing), and
+"nobody is there right now" while every counsellor is on a break (once per such time; they keep
+their place, and hear it again once someone is back)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from bots.clock import Clock, millis
 from bots.concern import Reconciler
@@ -16,10 +18,13 @@ from bots.matrix.content import place_message, visitor_message
 from bots.queue.closed import closed_text
 from bots.queue.domain import MINUTE_MS, QueueDomain
 from bots.queue.throttle import position_update_due
-from bots.texts import as_language
+from bots.texts import as_language, text
 from keerpunt.base.hours import OpeningHours
 
 log = logging.getLogger(__name__)
+
+# Open with someone there; closed (opening hours); open, but every counsellor on a break.
+Staffing = Literal["open", "closed", "unstaffed"]
 
 
 class VisitorNotices(Reconciler):
@@ -44,14 +49,18 @@ class VisitorNotices(Reconciler):
         self.interval = int(domain.settings.position_update_minutes * MINUTE_MS)
         self.clock = clock
         self.to_send = to_send
-        self._was_open: bool | None = None
+        self._was: Staffing | None = None
 
     async def step(self) -> bool:
         now = millis(self.clock)
-        open_now = self.hours.is_open(datetime.fromtimestamp(now / 1000, tz=UTC))
-        if open_now:
+        staffing: Staffing = "open"
+        if not self.hours.is_open(datetime.fromtimestamp(now / 1000, tz=UTC)):
+            staffing = "closed"
+        elif await self.domain.nobody_there():
+            staffing = "unstaffed"
+        if staffing == "open":
             await self._places(now)
-        await self._hours(now, open_now)
+        await self._hours(now, staffing)
         return False
 
     async def _case(self, case_id: str) -> Case:
@@ -84,22 +93,27 @@ class VisitorNotices(Reconciler):
                     await self.stores.outbox.enqueue(case.room_id, "m.room.message", content, now)
             self.to_send()
 
-    async def _hours(self, now: int, open_now: bool) -> None:
-        was_open, self._was_open = self._was_open, open_now
-        if open_now:
-            if was_open is not True:
+    async def _hours(self, now: int, staffing: Staffing) -> None:
+        was, self._was = self._was, staffing
+        if staffing != was and was is not None:
+            await self.notices.reset_closed_notices()  # each change is told once
+        if staffing == "open":
+            if was is None:
                 await self.notices.reset_closed_notices()
             return
         moment = datetime.fromtimestamp(now / 1000, tz=UTC)
-        for case_id in await self.notices.closed_to_tell():
+        waiting = await (self.notices.closed_to_tell() if staffing == "closed" else self.notices.unstaffed_to_tell())
+        for case_id in waiting:
             case = await self._case(case_id)
             assert case.room_id is not None
             language = as_language(case.language)
-            content: dict[str, Any] = visitor_message(
-                closed_text(language, self.hours, moment, self.portal_url), "queue.hours_closed"
-            )
+            if staffing == "closed":
+                body, kind = closed_text(language, self.hours, moment, self.portal_url), "queue.hours_closed"
+            else:
+                body, kind = text(language, "queue.visitor.nobody_there", portal=self.portal_url), "queue.nobody_there"
+            content: dict[str, Any] = visitor_message(body, kind)
             async with self.stores.transaction():
                 await self.stores.outbox.enqueue(case.room_id, "m.room.message", content, now)
                 await self.notices.closed_notice(case_id, now)
             self.to_send()
-            log.info("Told a waiting visitor that the chat has closed")
+            log.info("Told a waiting visitor: %s", "the chat has closed" if staffing == "closed" else "nobody is there")

@@ -190,6 +190,7 @@ def _validate(config: Config) -> None:
     _validate_lifecycle(config)
     _validate_ready_sessions(config)
     _validate_return_code(config)
+    _validate_feedback(config)
     _validate_proxies(config)
     if config.handover.reminder_hours <= 0:
         raise ConfigError("handover.reminder_hours", "must be more than 0 hours")
@@ -276,6 +277,57 @@ def _validate_queue(config: Config) -> None:
             raise ConfigError(f"queue.outcomes[{i}]", f"{outcome!r} is not an id (a-z, 0-9 and -, at most 32)")
     if len(set(queue.outcomes)) != len(queue.outcomes):
         raise ConfigError("queue.outcomes", "every outcome must be listed once")
+    _validate_shift(config)
+
+
+def _validate_shift(config: Config) -> None:
+    queue = config.queue
+    if not 1 <= queue.max_chats_per_counsellor <= MAX_CAPACITY:
+        raise ConfigError("queue.max_chats_per_counsellor", f"must be between 1 and {MAX_CAPACITY}")
+    seen = {outcome: "queue.outcomes" for outcome in queue.outcomes}
+    for name in ("topics", "referrals"):
+        for i, value in enumerate(getattr(queue.wrap_up, name)):
+            key = f"queue.wrap_up.{name}[{i}]"
+            if not OUTCOME_RE.match(value):
+                raise ConfigError(key, f"{value!r} is not an id (a-z, 0-9 and -, at most 32)")
+            if value in seen:
+                raise ConfigError(key, f"{value!r} is in {seen[value]} already; every word may be in one list only")
+            seen[value] = f"queue.wrap_up.{name}"
+
+
+MAX_CAPACITY = 10
+MAX_FEEDBACK_QUESTIONS = 3
+FEEDBACK_ANSWERS = (2, 5)
+FEEDBACK_TEXT_MAX = 120
+
+
+def _validate_feedback(config: Config) -> None:
+    feedback = config.feedback
+    if len(feedback.questions) > MAX_FEEDBACK_QUESTIONS:
+        raise ConfigError("feedback.questions", f"at most {MAX_FEEDBACK_QUESTIONS} questions")
+    if feedback.ticket_valid_hours <= 0:
+        raise ConfigError("feedback.ticket_valid_hours", "must be more than 0 hours")
+    ids: set[str] = set()
+    for i, question in enumerate(feedback.questions):
+        key = f"feedback.questions[{i}]"
+        _feedback_item(question.id, (question.nl, question.en), key, ids)
+        low, high = FEEDBACK_ANSWERS
+        if not low <= len(question.answers) <= high:
+            raise ConfigError(f"{key}.answers", f"needs {low} to {high} answers")
+        answers: set[str] = set()
+        for j, answer in enumerate(question.answers):
+            _feedback_item(answer.id, (answer.nl, answer.en), f"{key}.answers[{j}]", answers)
+
+
+def _feedback_item(ident: str, texts: tuple[str, ...], key: str, seen: set[str]) -> None:
+    if not OUTCOME_RE.match(ident):
+        raise ConfigError(f"{key}.id", f"{ident!r} is not an id (a-z, 0-9 and -, at most 32)")
+    if ident in seen:
+        raise ConfigError(f"{key}.id", f"{ident!r} is used twice")
+    seen.add(ident)
+    for language, value in zip(("nl", "en"), texts, strict=True):
+        if not value.strip() or len(value) > FEEDBACK_TEXT_MAX:
+            raise ConfigError(f"{key}.{language}", f"must be 1 to {FEEDBACK_TEXT_MAX} characters")
 
 
 def _refuse_placeholders(config: Config) -> None:

@@ -126,6 +126,12 @@ class HoursConfig:
 
 
 @dataclass(frozen=True)
+class WrapUpConfig:
+    topics: tuple[str, ...]
+    referrals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     urgent_reminder_minutes: float
     reminder_minutes: float
@@ -134,6 +140,8 @@ class QueueConfig:
     default_handling_minutes: float
     estimate_history: int
     erase_after_minutes: float
+    max_chats_per_counsellor: int
+    wrap_up: WrapUpConfig
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,27 @@ class ReturnCodeConfig:
 
 
 @dataclass(frozen=True)
+class FeedbackAnswer:
+    id: str
+    nl: str
+    en: str
+
+
+@dataclass(frozen=True)
+class FeedbackQuestion:
+    id: str
+    nl: str
+    en: str
+    answers: tuple[FeedbackAnswer, ...]
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    questions: tuple[FeedbackQuestion, ...]
+    ticket_valid_hours: float
+
+
+@dataclass(frozen=True)
 class ProxyConfig:
     staff_url: str
     staff_upstream: str
@@ -200,6 +229,7 @@ class Config:
     outreach: OutreachConfig
     proxy: ProxyConfig
     return_code: ReturnCodeConfig
+    feedback: FeedbackConfig
 
     @property
     def data_path(self) -> Path:

@@ -20,30 +20,16 @@ from playwright.async_api import Page, expect
 from tests.support.browser import Stack
 from tests.support.matrix_clients import ClientFactory
 from tests.support.staff import Observer, add_counsellor
-from tests.support.widget import answer_triage_with_buttons, claim_and_join, open_chat_page, start_chat
+from tests.support.widget import (
+    RECORD_TEXT,
+    answer_triage_with_buttons,
+    claim_and_join,
+    ever_shown,
+    open_chat_page,
+    start_chat,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-# Every text the page ever showed, from now on (removed nodes included: they were shown).
-RECORD_TEXT = """() => {
-  const seen = [];
-  const take = (records) => {
-    for (const record of records) {
-      if (record.type === "characterData") seen.push(record.target.textContent || "");
-      for (const node of record.addedNodes) seen.push(node.textContent || "");
-    }
-  };
-  const observer = new MutationObserver(take);
-  observer.observe(document.documentElement, {subtree: true, childList: true, characterData: true});
-  window.kpEverShown = () => {
-    take(observer.takeRecords());
-    return seen.join("\\n") + "\\n" + document.documentElement.textContent;
-  };
-}"""
-
-
-async def ever_shown(page: Page) -> str:
-    return str(await page.evaluate("() => window.kpEverShown()"))
 
 
 async def claimed_chat(page: Page, stack: Stack, clients: ClientFactory, name: str) -> tuple[Observer, dict[str, Any]]:

@@ -103,6 +103,26 @@ export async function endOrLogout(api: string, creds: SessionInfo): Promise<void
   }
 }
 
+/**
+ * The visitor's verdict after the chat: the answers (question id → answer id; none: skipped) with
+ * the one-time ticket the chat was given. No token: the bots never learn which chat it was.
+ */
+export async function sendFeedback(api: string, ticket: string, answers: Record<string, string>): Promise<boolean> {
+  try {
+    const response = await fetch(`${api}/feedback`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ticket, answers }),
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+    });
+    return response.status === 204;
+  } catch {
+    return false;
+  }
+}
+
 /** Log the Matrix device out (keepalive: it is sent even while the page goes away). */
 export function logout(homeserver: string, token: string): Promise<Response> {
   return fetch(`${homeserver}/_matrix/client/v3/logout`, {

@@ -9,6 +9,7 @@
 import { PROTOCOL } from "../shared/protocol";
 import { endOrLogout, endSession, startSession, type SessionInfo } from "./api";
 import type { WidgetConfig } from "./config";
+import type { FeedbackOffer } from "./content";
 import { Composer } from "./composer";
 import { Conversations } from "./conversations";
 import type { HostLink } from "./host";
@@ -90,7 +91,8 @@ export class ChatApp {
       : null;
     this.composer = new Composer(() => this.session, conversations, chat);
     const caseRoom = (): string | null => this.credentials?.room_id ?? null;
-    this.callbacks = sessionView({ conversations, chat, caseRoom, ended: () => {
+    const feedback = (offer: FeedbackOffer): void => this.view.ended.offer(offer);
+    this.callbacks = sessionView({ conversations, chat, caseRoom, feedback, ended: () => {
         // Closed from the other side: nothing to come back to. (Ending with a code also signs
         // this device out, which can arrive here while end() still waits for its answer.)
         if (!this.ending) this.view.ended.withCode(false);
@@ -292,5 +294,6 @@ export class ChatApp {
     this.view.chat.reset();
     if (plan.emptyPage) this.deps.root.replaceChildren();
     if (plan.showEnded) this.screens.show("ended");
+    else this.view.ended.forget(); // the verdict is asked only after a chat that ended normally
   }
 }

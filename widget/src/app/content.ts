@@ -103,3 +103,58 @@ export function parsePartnerMember(value: unknown): PartnerMember | null {
   const organisation = shortText(raw.organisation, 200);
   return user && organisation ? { user, organisation } : null;
 }
+
+/** A question of the visitor's verdict, in both languages (`feedback.questions` in keerpunt.yaml). */
+export interface FeedbackQuestion {
+  id: string;
+  text: { nl: string; en: string };
+  answers: { id: string; label: { nl: string; en: string } }[];
+}
+
+/** `nl.keerpunt.feedback`: the one-time ticket and the questions to ask after the chat. */
+export interface FeedbackOffer {
+  ticket: string;
+  questions: FeedbackQuestion[];
+}
+
+function bothLanguages(value: unknown): { nl: string; en: string } | null {
+  if (typeof value !== "object" || value === null) return null;
+  const raw = value as Record<string, unknown>;
+  const nl = shortText(raw.nl, 200);
+  const en = shortText(raw.en, 200);
+  return nl && en ? { nl, en } : null;
+}
+
+/** At most three questions of at most five answers; anything malformed: no questions at all. */
+export function parseFeedbackOffer(value: unknown): FeedbackOffer | null {
+  if (typeof value !== "object" || value === null) return null;
+  const raw = value as Record<string, unknown>;
+  const ticket = shortText(raw.ticket, 64);
+  if (!ticket || !Array.isArray(raw.questions) || raw.questions.length < 1 || raw.questions.length > 3) return null;
+  const questions: FeedbackQuestion[] = [];
+  for (const item of raw.questions) {
+    if (typeof item !== "object" || item === null) return null;
+    const q = item as Record<string, unknown>;
+    const id = shortText(q.id, 32);
+    const text = bothLanguages(q.text);
+    if (!id || !text || !Array.isArray(q.answers) || q.answers.length < 2 || q.answers.length > 5) return null;
+    const answers: FeedbackQuestion["answers"] = [];
+    for (const a of q.answers) {
+      const answer = typeof a === "object" && a !== null ? (a as Record<string, unknown>) : {};
+      const aid = shortText(answer.id, 32);
+      const label = bothLanguages(answer.label);
+      if (!aid || !label) return null;
+      answers.push({ id: aid, label });
+    }
+    questions.push({ id, text, answers });
+  }
+  return { ticket, questions };
+}
+
+/** `nl.keerpunt.supervisor`: `{"user", "watching"}`: a colleague reads along, or stopped. */
+export function parseSupervisor(value: unknown): { user: string; watching: boolean } | null {
+  if (typeof value !== "object" || value === null) return null;
+  const raw = value as Record<string, unknown>;
+  const user = shortText(raw.user, 255);
+  return user && typeof raw.watching === "boolean" ? { user, watching: raw.watching } : null;
+}

@@ -4,6 +4,7 @@
  */
 import type { Conversations } from "./conversations";
 import type { ChatView } from "./screens/chat";
+import type { FeedbackOffer } from "./content";
 import type { SessionCallbacks } from "./session/types";
 
 export const BANNER_BACK_MS = 4000;
@@ -15,6 +16,8 @@ export interface SessionViewDeps {
   caseRoom(): string | null;
   /** The session ended from the other side (the case was closed, the account erased). */
   ended(): void;
+  /** The verdict's ticket and questions arrived (asked once the chat ends). */
+  feedback(offer: FeedbackOffer): void;
 }
 
 export function sessionView(deps: SessionViewDeps): SessionCallbacks {
@@ -59,5 +62,6 @@ export function sessionView(deps: SessionViewDeps): SessionCallbacks {
     },
     partner: (room, name) => conversations.setPartner(room, name),
     reopenPrompt: (room, prompt) => conversations.get(room)?.list.reopen(prompt),
+    feedback: (offer) => deps.feedback(offer),
   };
 }

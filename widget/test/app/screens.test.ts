@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Conversations } from "../../src/app/conversations";
 import { formatOpening } from "../../src/app/hours";
 import { translate, type Language } from "../../src/app/i18n";
@@ -125,10 +125,98 @@ describe("the screens around the chat", () => {
   it("the ended screen offers a new chat", () => {
     const { root, screens } = page();
     const newChat = vi.fn();
-    const section = mount(screens, root, "ended", endedScreen(screens, { newChat }).section);
+    const section = mount(screens, root, "ended", endedScreen(screens, "/api/v1", { newChat }).section);
     expect(section.querySelector("h1")?.textContent).toBe("Het gesprek is gestopt");
-    section.querySelector("button")?.click();
+    section.querySelector<HTMLElement>('button[data-t="new_chat"]')?.click();
     expect(newChat).toHaveBeenCalledTimes(1);
+  });
+
+  const OFFER = {
+    ticket: "t1",
+    questions: [
+      {
+        id: "helped",
+        text: { nl: "Had je iets aan dit gesprek?", en: "Did this conversation help you?" },
+        answers: [
+          { id: "yes", label: { nl: "Ja", en: "Yes" } },
+          { id: "no", label: { nl: "Nee", en: "No" } },
+        ],
+      },
+      {
+        id: "again",
+        text: { nl: "Zou je Keerpunt nog eens gebruiken?", en: "Would you use Keerpunt again?" },
+        answers: [
+          { id: "yes", label: { nl: "Ja", en: "Yes" } },
+          { id: "maybe", label: { nl: "Misschien", en: "Maybe" } },
+        ],
+      },
+    ],
+  };
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  function endedWithOffer() {
+    const { root, screens } = page();
+    const sent: unknown[] = [];
+    vi.stubGlobal("fetch", vi.fn(async (_url: string, init: RequestInit) => {
+      sent.push(JSON.parse(String(init.body)));
+      return new Response(null, { status: 204 });
+    }));
+    const ended = endedScreen(screens, "/api/v1", { newChat: vi.fn() });
+    const section = mount(screens, root, "ended", ended.section);
+    return { ended, section, sent, screens };
+  }
+
+  it("after a chat that ended normally, asks the verdict's questions and sends only the ticket and the answers", async () => {
+    const { ended, section, sent } = endedWithOffer();
+    ended.offer(OFFER);
+    ended.withCode(false);
+    const form = section.querySelector<HTMLFormElement>("form.kp-feedback") as HTMLFormElement;
+    expect(form.hidden).toBe(false);
+    expect([...form.querySelectorAll("legend")].map((l) => l.textContent)).toEqual([
+      "Had je iets aan dit gesprek?",
+      "Zou je Keerpunt nog eens gebruiken?",
+    ]);
+    // One tap per question, by its label; a question may be left out.
+    section.querySelector<HTMLLabelElement>('label[for="kp-fb-0-0"]')?.click();
+    form.requestSubmit();
+    await Promise.resolve();
+    expect(sent).toEqual([{ ticket: "t1", answers: { helped: "yes" } }]);
+    expect(form.hidden).toBe(true);
+    expect(section.querySelector<HTMLElement>(".kp-feedback-thanks")?.hidden).toBe(false);
+  });
+
+  it("skipping sends the ticket with no answers, once", async () => {
+    const { ended, section, sent } = endedWithOffer();
+    ended.offer(OFFER);
+    ended.withCode(false);
+    const skip = section.querySelector<HTMLElement>('button[data-t="feedback_skip"]') as HTMLElement;
+    skip.click();
+    skip.click();
+    await Promise.resolve();
+    expect(sent).toEqual([{ ticket: "t1", answers: {} }]);
+  });
+
+  it("asks nothing without an offer, after a chat ended with a code, or after a quick exit", () => {
+    for (const how of ["none", "code", "forget"] as const) {
+      const { ended, section } = endedWithOffer();
+      if (how !== "none") ended.offer(OFFER);
+      if (how === "forget") ended.forget();
+      ended.withCode(how === "code");
+      expect(section.querySelector<HTMLFormElement>("form.kp-feedback")?.hidden).toBe(true);
+    }
+  });
+
+  it("the questions follow the language switch", () => {
+    const { ended, section, screens } = endedWithOffer();
+    ended.offer(OFFER);
+    ended.withCode(false);
+    section.querySelector<HTMLLabelElement>('label[for="kp-fb-1-1"]')?.click();
+    screens.apply("en");
+    screens.langButton.click();
+    const legends = [...section.querySelectorAll("legend")].map((l) => l.textContent);
+    expect(legends).toContain("Did this conversation help you?");
+    expect(section.querySelector<HTMLInputElement>("#kp-fb-1-1")?.checked).toBe(true);
   });
 });
 

@@ -16,7 +16,7 @@ function view() {
   document.body.append(chat.section);
   screens.apply("nl");
   const ended = vi.fn();
-  const callbacks = sessionView({ conversations, chat, caseRoom: () => CASE, ended });
+  const callbacks = sessionView({ conversations, chat, caseRoom: () => CASE, ended, feedback: vi.fn() });
   conversations.open(CASE, "case");
   const q = (selector: string) => document.querySelector<HTMLElement>(selector) as HTMLElement;
   const lines = (room: string) => [...(conversations.get(room)?.panel.querySelectorAll(".kp-msg--system") ?? [])].map((l) => l.textContent);

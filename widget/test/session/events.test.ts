@@ -205,6 +205,32 @@ describe("botNews", () => {
     expect(botNews("handover", joined)).toEqual([{ kind: "organisation", user: "@i:k", organisation: "Politie" }]);
   });
 
+  const OFFER = {
+    ticket: "abc",
+    questions: [{ id: "helped", text: { nl: "Hielp het?", en: "Did it help?" }, answers: [{ id: "yes", label: { nl: "Ja", en: "Yes" } }, { id: "no", label: { nl: "Nee", en: "No" } }] }],
+  };
+
+  it("reads the verdict's offer and a colleague reading along in the case room only", () => {
+    const claimed = { "nl.keerpunt.message": "queue.visitor.claimed", "nl.keerpunt.feedback": OFFER };
+    expect(botNews("case", claimed)).toEqual([{ kind: "feedback", offer: OFFER }]);
+    const watching = { "nl.keerpunt.supervisor": { user: "@sam:k", watching: true } };
+    expect(botNews("case", watching)).toEqual([{ kind: "supervisor", user: "@sam:k", watching: true }]);
+    expect(botNews("handover", claimed)).toEqual([]);
+    expect(botNews("handover", watching)).toEqual([]);
+  });
+
+  it("ignores a malformed offer as a whole", () => {
+    const broken = [
+      { ...OFFER, ticket: "" },
+      { ...OFFER, questions: [] },
+      { ...OFFER, questions: [{ ...OFFER.questions[0], answers: [OFFER.questions[0]!.answers[0]] }] },
+      { ...OFFER, questions: [{ ...OFFER.questions[0], text: { nl: "Alleen Nederlands" } }] },
+      { ...OFFER, questions: [OFFER.questions[0], OFFER.questions[0], OFFER.questions[0], OFFER.questions[0]] },
+    ];
+    for (const offer of broken) expect(botNews("case", { "nl.keerpunt.feedback": offer })).toEqual([]);
+    expect(botNews("case", { "nl.keerpunt.supervisor": { user: "@sam:k" } })).toEqual([]);
+  });
+
   it("ignores what does not belong in the room, and anything malformed", () => {
     expect(botNews("handover", { "nl.keerpunt.queue": { position: 1 }, "nl.keerpunt.message": "queue.visitor.closed" })).toEqual([]);
     expect(botNews("case", { "nl.keerpunt.message": "handover.intro", "nl.keerpunt.handover": { partner: "X" } })).toEqual([]);

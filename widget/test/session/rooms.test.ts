@@ -128,6 +128,17 @@ describe("Rooms", () => {
     expect(callbacks.memberLeft).toHaveBeenCalledTimes(1);
   });
 
+  it("leaves a colleague who reads along to the bot's notice: no 'counsellor joined' or 'left' for them", () => {
+    const { r, callbacks } = rooms();
+    r.learnSupervisor(CASE, "@sam:k");
+    r.membership({ room: CASE, user: "@sam:k", membership: "join", previous: "invite" });
+    r.membership({ room: CASE, user: "@sam:k", membership: "leave", previous: "join" });
+    expect(callbacks.memberJoined).not.toHaveBeenCalled();
+    expect(callbacks.memberLeft).not.toHaveBeenCalled();
+    r.membership({ room: CASE, user: "@anna:k", membership: "join", previous: "invite" });
+    expect(callbacks.memberJoined).toHaveBeenCalledTimes(1);
+  });
+
   it("remembers intake staff's organisations per room, and forgets everything on clear", () => {
     const { r } = rooms();
     r.learnOrganisation(CASE, "@i:k", "Politie");

@@ -35,7 +35,7 @@ export interface ScreenHandlers extends ChatHandlers {
 export function buildScreens(
   screens: Screens,
   conversations: Conversations,
-  config: Pick<WidgetConfig, "hours" | "openNow" | "opensAt" | "portalUrl" | "quickExitUrl" | "returnCode">,
+  config: Pick<WidgetConfig, "api" | "hours" | "openNow" | "opensAt" | "portalUrl" | "quickExitUrl" | "returnCode">,
   on: ScreenHandlers,
 ): AppView {
   const start = startScreen(screens, config, on, config.returnCode !== null);
@@ -47,7 +47,7 @@ export function buildScreens(
   screens.add("closed", closed.section);
   screens.add("error", error.section);
   screens.add("chat", chat.section);
-  const ended = endedScreen(screens, on);
+  const ended = endedScreen(screens, config.api, on);
   screens.add("ended", ended.section);
   return { start, closed, error, chat, ended };
 }

@@ -1,5 +1,8 @@
 /** The screens between start and chat, and after it: connecting, closed, an error, ended. */
+import { sendFeedback } from "../api";
+import type { FeedbackOffer } from "../content";
 import { formatOpening } from "../hours";
+import { feedbackForm } from "./feedback";
 import { el, t, type Screens } from "../ui";
 
 export function connectingScreen(): HTMLElement {
@@ -63,19 +66,29 @@ export function errorScreen(screens: Screens, on: { retry(): void }): ErrorScree
 
 export interface EndedScreen {
   section: HTMLElement;
-  /** The chat ended with a return code: say that the visitor can come back. */
+  /** The chat ended, with a return code or not: say whether the visitor can come back; without
+   * one, ask the verdict's questions (if a counsellor was there: `offer`). */
   withCode(made: boolean): void;
+  /** The verdict's ticket and questions, kept until the chat ends. */
+  offer(offer: FeedbackOffer): void;
+  /** The chat did not end normally (quick exit, the page went away): nothing is asked. */
+  forget(): void;
 }
 
-export function endedScreen(screens: Screens, on: { newChat(): void }): EndedScreen {
+export function endedScreen(screens: Screens, api: string, on: { newChat(): void }): EndedScreen {
   const newChatButton = t("button", "new_chat", { type: "button", class: "kp-primary" });
   newChatButton.addEventListener("click", () => on.newChat());
   const text = t("p", "ended_text");
-  const section = el("section", {}, t("h1", "ended_heading", { tabindex: "-1" }), text, newChatButton);
+  const verdict = feedbackForm(screens, (ticket, answers) => void sendFeedback(api, ticket, answers));
+  const section = el("section", {}, t("h1", "ended_heading", { tabindex: "-1" }), text, ...verdict.nodes, newChatButton);
   return {
     section,
     withCode(made) {
       screens.setText(text, made ? "ended_text_code" : "ended_text");
+      if (made) verdict.forget();
+      else verdict.show();
     },
+    offer: (offer) => verdict.offer(offer),
+    forget: () => verdict.forget(),
   };
 }

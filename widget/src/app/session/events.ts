@@ -11,11 +11,14 @@
 import { DecryptionFailureCode } from "matrix-js-sdk/lib/crypto-api/index.js";
 import {
   messageKind,
+  parseFeedbackOffer,
   parseHandoverPartner,
   parsePartnerMember,
   parsePrompt,
   parseQueue,
+  parseSupervisor,
   withoutOptionList,
+  type FeedbackOffer,
   type QueueInfo,
 } from "../content";
 import { displayName } from "../render";
@@ -146,7 +149,11 @@ export type BotNews =
   | { kind: "closed" }
   | { kind: "reopen"; prompt: string }
   | { kind: "partner"; name: string }
-  | { kind: "organisation"; user: string; organisation: string };
+  | { kind: "organisation"; user: string; organisation: string }
+  /** A counsellor joined: the ticket and questions for the visitor's verdict after the chat. */
+  | { kind: "feedback"; offer: FeedbackOffer }
+  /** A colleague reads along (or stopped): their joining and leaving is the bot's to announce. */
+  | { kind: "supervisor"; user: string; watching: boolean };
 
 /** What the bot's structured content means for the widget (renderEvent shows the text itself). */
 export function botNews(room: RoomKind, content: Record<string, unknown>): BotNews[] {
@@ -157,6 +164,10 @@ export function botNews(room: RoomKind, content: Record<string, unknown>): BotNe
     if (queue) news.push({ kind: "queue", info: queue });
     if (kind === "queue.visitor.closed") news.push({ kind: "closed" });
     if (kind === "handover.later") news.push({ kind: "reopen", prompt: "handover" });
+    const offer = parseFeedbackOffer(content["nl.keerpunt.feedback"]);
+    if (offer) news.push({ kind: "feedback", offer });
+    const supervisor = parseSupervisor(content["nl.keerpunt.supervisor"]);
+    if (supervisor) news.push({ kind: "supervisor", ...supervisor });
     return news;
   }
   if (kind === "handover.intro") {

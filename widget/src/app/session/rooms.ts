@@ -16,6 +16,8 @@ interface RoomInfo {
   announced: boolean;
   /** Intake staff from `handover.partner_joined`: user → organisation (the name when none is set). */
   organisations: Map<string, string>;
+  /** Colleagues the bot said read along (`nl.keerpunt.supervisor`): the bot tells their coming and going. */
+  supervisors: Set<string>;
 }
 
 /** A member's membership changed (`m.room.member`), with what it was before. */
@@ -42,7 +44,7 @@ export class Rooms {
   private readonly rooms = new Map<string, RoomInfo>();
 
   constructor(private readonly deps: RoomsDeps) {
-    this.rooms.set(deps.caseRoom, { kind: "case", announced: true, organisations: new Map() });
+    this.rooms.set(deps.caseRoom, { kind: "case", announced: true, organisations: new Map(), supervisors: new Set() });
   }
 
   has(roomId: string): boolean {
@@ -83,10 +85,16 @@ export class Rooms {
       else if (change.previous === "join") callbacks.closed(change.room);
       return;
     }
-    // In a handover room the bot says who joined and from which organisation.
-    if (change.user === this.deps.bot || room.kind !== "case") return;
+    // In a handover room the bot says who joined and from which organisation; in the case room,
+    // that a colleague reads along (no "a counsellor joined" for them).
+    if (change.user === this.deps.bot || room.kind !== "case" || room.supervisors.has(change.user)) return;
     if (change.membership === "join" && change.previous !== "join") callbacks.memberJoined(change.room);
     else if (change.membership !== "join" && change.previous === "join") callbacks.memberLeft(change.room);
+  }
+
+  /** A colleague who reads along, from the bot's notice (before they are even invited). */
+  learnSupervisor(roomId: string, user: string): void {
+    this.rooms.get(roomId)?.supervisors.add(user);
   }
 
   /** An intake member's organisation, from the bot's `handover.partner_joined`. */
@@ -104,7 +112,7 @@ export class Rooms {
 
   private async joinHandover(roomId: string): Promise<void> {
     if (this.rooms.has(roomId)) return;
-    this.rooms.set(roomId, { kind: "handover", announced: false, organisations: new Map() });
+    this.rooms.set(roomId, { kind: "handover", announced: false, organisations: new Map(), supervisors: new Set() });
     const wait = this.deps.sleep ?? sleep;
     for (let attempt = 1; !this.deps.stopped(); attempt += 1) {
       try {

@@ -25,7 +25,7 @@ export interface TimelineDeps {
   bot: string;
   names: Names;
   rooms: Rooms;
-  callbacks: Pick<SessionCallbacks, "message" | "remove" | "queue" | "closed" | "reopenPrompt" | "partner">;
+  callbacks: Pick<SessionCallbacks, "message" | "remove" | "queue" | "closed" | "reopenPrompt" | "partner" | "feedback">;
   /** The sender's own display name in that room (js-sdk's rawDisplayName), or null. */
   displayNameOf(roomId: string, user: string): string | null;
   /** Send a read receipt for the event (only while the page is visible). */
@@ -126,6 +126,8 @@ export class Timeline {
       else if (news.kind === "closed") callbacks.closed(roomId);
       else if (news.kind === "reopen") callbacks.reopenPrompt(roomId, news.prompt);
       else if (news.kind === "partner") callbacks.partner(roomId, news.name);
+      else if (news.kind === "feedback") callbacks.feedback(news.offer);
+      else if (news.kind === "supervisor") rooms.learnSupervisor(roomId, news.user);
       else rooms.learnOrganisation(roomId, news.user, news.organisation);
     }
     if (rendered.kind === "hidden") {

@@ -3,7 +3,7 @@
  * small entry imports these without pulling in the Matrix SDK.
  */
 import type { SessionInfo } from "../api";
-import type { Prompt, QueueInfo } from "../content";
+import type { FeedbackOffer, Prompt, QueueInfo } from "../content";
 
 export type Sender = "me" | "bot" | "staff";
 export type RoomKind = "case" | "handover";
@@ -46,6 +46,8 @@ export interface SessionCallbacks {
   partner(room: string, name: string): void;
   /** The visitor answered "later": the prompt `prompt` in `room` can be answered again. */
   reopenPrompt(room: string, prompt: string): void;
+  /** The ticket and questions for the visitor's verdict, asked once the chat has ended. */
+  feedback(offer: FeedbackOffer): void;
 }
 
 /** What the app needs of a running ChatSession (session.ts). */
