@@ -192,19 +192,43 @@ def _staff_site(config: Config) -> list[str]:
     if not config.proxy.staff_url:
         return []
     host = urlsplit(config.proxy.staff_url).hostname
-    return [f"{host} {{", f"\treverse_proxy {config.proxy.staff_upstream}", f"\t{HSTS}", "}"]
+    # Element needs no client address: staff's, too, arrive truncated (review 3, N13).
+    inner = [*_truncation_map(), f"reverse_proxy {config.proxy.staff_upstream} {{", *_forwarded_lines(), "}", HSTS]
+    return [f"{host} {{", *("\t" + line for line in inner), "}"]
+
+
+# Caddy's default logger, the only one it writes. An error line (any 5xx, e.g. every request
+# while an upstream restarts) carries the whole request (client address and port, user agent,
+# path with room IDs, headers): the filter deletes that field from every line of every logger,
+# and keeps the rest (status, duration, the upstream's error), so an operator still sees why.
+# There is no access log (no `log` directive in a site). SECURITY.md H.36, review 3 N1.
+LOG_OPTIONS = [
+    "log default {",
+    "\toutput stderr",
+    "\tformat filter {",
+    "\t\twrap json",
+    "\t\tfields {",
+    "\t\t\trequest delete",
+    "\t\t}",
+    "\t}",
+    "}",
+]
 
 
 def render_caddyfile(config: Config, kind: Kind) -> str:
     header = [
         "# Rendered by `keerpunt caddyfile` from the routing table in keerpunt/base/routing.py and",
         "# keerpunt.yaml. Do not edit: change those and render again.",
-        "# No `log` directive: Caddy writes no access log, so no client address is kept.",
+        "# No access log, and no request in any other line: no client address, agent or path is kept.",
         "{",
         "\tadmin off",
     ]
     if kind == "local":
         header += ["\tauto_https off", f"\tstorage file_system {config.path('caddy')}"]
+    elif config.proxy.local_ca:
+        # A test stack on one machine (`make compose-up`): certificates from Caddy's local CA.
+        header += ["\tlocal_certs", "\tskip_install_trust"]
+    header += ["\t" + line for line in LOG_OPTIONS]
     header.append("}")
     blocks = [header, homeserver_site(config, kind), internal_site(config, kind)]
     if kind == "production":
