@@ -81,33 +81,21 @@ def build_widget(repo: Path) -> None:
 
 def images(repo: Path) -> list[Image]:
     local = repo / "deploy" / "local"
-    wheels = "--no-index --find-links /build/wheels"
+    # The locked files, mounted into the build's RUN steps (not in the build context).
+    wheels = ("-v", f"{repo / 'deploy' / 'wheels'}:/build/wheels:ro")
+    pip = ("--build-arg", "PIP_SOURCES=--no-index --find-links /build/wheels", *wheels)
     return [
-        Image(KEERPUNT_IMAGE, repo, repo / "Dockerfile", ("--build-arg", f"PIP_SOURCES={wheels}")),
+        Image(KEERPUNT_IMAGE, repo, repo / "Dockerfile", pip),
         Image(STANDIN_IMAGE, local, local / "Dockerfile.standin"),
-        Image(SYNAPSE_IMAGE, local, local / "Dockerfile.synapse", ("--build-arg", f"KEERPUNT_IMAGE={KEERPUNT_IMAGE}")),
+        Image(SYNAPSE_IMAGE, repo, local / "Dockerfile.synapse", pip),
     ]
 
 
 def build_images(repo: Path) -> None:
     """Build each image; podman's layer cache makes an unchanged one quick."""
     for image in images(repo):
-        run(
-            [
-                "podman",
-                "build",
-                "--pull=never",
-                "--layers",
-                "--quiet",
-                *image.args,
-                "-f",
-                str(image.dockerfile),
-                "-t",
-                image.tag,
-                str(image.context),
-            ],
-            quiet=True,
-        )
+        argv = ["podman", "build", "--pull=never", "--layers", "--quiet", *image.args]
+        run([*argv, "-f", str(image.dockerfile), "-t", image.tag, str(image.context)], quiet=True)
 
 
 def image_sizes() -> dict[str, int]:

@@ -144,6 +144,12 @@ class Stack:
         self._note("demo staff made, .keerpunt-compose.json written", started)
         return info
 
+    def wait_healthy(self, *names: str) -> None:
+        """Until each service's health command passes (after a restart)."""
+        services = self.services()
+        for name in names:
+            self._wait_for(name, services, "service_healthy")
+
     def _note(self, what: str, since: float) -> None:
         self.log.append(f"{time.monotonic() - since:6.1f}s {what}")
         print(f"compose: {self.log[-1]}", flush=True)
