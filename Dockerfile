@@ -33,7 +33,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 libpq5 postgresql-client-15 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 991 --home-dir /data keerpunt \
- && mkdir -p /data && chown keerpunt /data
+ && mkdir -p /data/synapse /data/shared /data/bots /etc/caddy-out \
+ && chown -R keerpunt /data /etc/caddy-out
+# (A new named volume takes the owner of the path it is mounted on: so these exist, as 991's.)
 ENV PATH=/opt/keerpunt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /opt/keerpunt/app

@@ -48,6 +48,10 @@ driver = "vfs"
 runroot = "/run/containers/storage"
 graphroot = "/var/lib/containers/storage"'
 
+# A base made before / got its mode right is made again.
+if podman image exists "$BASE" && [ "$(podman run --rm --user 65534 "$BASE" sh -c 'echo ok' 2>/dev/null)" != ok ]; then
+  podman rmi -f "$BASE" >/dev/null
+fi
 if ! podman image exists "$BASE"; then
   mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   mirror=${mirror:-http://deb.debian.org/debian}
@@ -55,7 +59,9 @@ if ! podman image exists "$BASE"; then
   trap 'rm -rf "$root"' EXIT
   echo "host-setup: making $BASE with debootstrap from $mirror (about a minute)"
   debootstrap --variant=minbase bookworm "$root" "$mirror" >/dev/null
-  # As the slim image: no apt lists, no docs.
+  # As the slim image: no apt lists, no docs. And / as in any image (mktemp made it 0700: no
+  # user but root could then reach a file).
+  chmod 755 "$root"
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* "$root"/usr/share/man/*
   tar -C "$root" -c . | podman import --change 'CMD ["bash"]' - "$BASE" >/dev/null
   rm -rf "$root"

@@ -18,9 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m keerpunt.compose")
     parser.add_argument("command", choices=["up", "down", "sizes"])
     parser.add_argument("--scale", action="store_true", help="with the scale profile (Synapse workers, Redis)")
-    parser.add_argument("--port", type=int, default=8443, help="the loopback port of the proxy (default 8443)")
     args = parser.parse_args(argv)
-    stack = Stack(REPO, scale=args.scale, port=args.port)
+    stack = Stack(REPO, scale=args.scale)
     try:
         if args.command == "down":
             stack.down()
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
             host.build_widget(REPO)
             host.build_images(REPO)
             print(f"compose: images ready after {time.monotonic() - started:.1f}s", flush=True)
-            prepare(stack.folder, REPO / "deploy" / "keerpunt.yaml", args.port, workers=args.scale)
+            prepare(stack.folder, REPO / "deploy" / "keerpunt.yaml", stack.port, workers=args.scale)
             stack.up()
             print(f"compose: up in {time.monotonic() - started:.1f}s; see {stack.info_file}")
     except (host.HostError, StackError) as exc:

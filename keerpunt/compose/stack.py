@@ -43,7 +43,7 @@ class Stack:
 
     repo: Path
     scale: bool = False
-    port: int = 8443
+    port: int = 8443  # compose.local.yaml publishes the proxy there
     project: str = PROJECT
     timeout: float = 600
     log: list[str] = field(default_factory=list)
@@ -63,7 +63,6 @@ class Stack:
             KEERPUNT_CONFIG=str(folder.config),
             KEERPUNT_SECRETS=str(folder.secrets),
             KEERPUNT_BACKUP_DIR=str(folder.backups),
-            KEERPUNT_COMPOSE_PORT=str(self.port),
         )
         if folder.recipient.exists():
             env["KEERPUNT_BACKUP_RECIPIENT"] = recipient(folder)
