@@ -63,13 +63,15 @@ def _alternation(patterns: list[str] | tuple[str, ...]) -> str:
 
 
 def _main_fallback(config: Config, name: str) -> bool:
-    # Without workers main writes every stream (and the worker hosts do not exist): it answers all.
-    return name != MAIN and (process(name).main_fallback or not config.synapse.workers.enabled)
+    return name != MAIN and config.synapse.workers.enabled and process(name).main_fallback
 
 
 def _upstreams(config: Config, name: str) -> str:
     main = address(config, MAIN).http
-    if name == MAIN:
+    if name == MAIN or not config.synapse.workers.enabled:
+        # Without workers main writes every stream and answers all; the worker hosts do not
+        # exist, and naming them first would cost every request a failed dial, after which
+        # Caddy 2.6 cannot send a request body on (Go closes it: "invalid Read on closed Body").
         return main
     if not _main_fallback(config, name):
         return address(config, name).http
@@ -80,7 +82,7 @@ def _proxy(config: Config, matcher: str, name: str, *, public: bool) -> list[str
     options = []
     if _main_fallback(config, name):
         options += ["\tlb_policy first", "\tlb_try_duration 5s", "\tfail_duration 10s"]
-    elif name != MAIN:
+    elif name != MAIN and config.synapse.workers.enabled:
         # The only upstream: keep dialling it while it restarts; no passive health check, which
         # would refuse every request for fail_duration after the writer was back.
         options += ["\tlb_try_duration 5s"]
