@@ -130,7 +130,8 @@ class Stack:
         services = self.services()
         started = time.monotonic()
         for layer in _layers(services):
-            self.compose("up", "-d", "--no-deps", *layer)
+            # Recreated: a container made from an older build of the image is replaced.
+            self.compose("up", "-d", "--no-deps", "--force-recreate", *layer)
             self._note(f"started {', '.join(layer)}", started)
             for name in layer:
                 self._wait_for(name, services, _needed_as(name, services))

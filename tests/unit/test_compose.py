@@ -158,8 +158,11 @@ def test_only_the_proxy_is_published_and_the_bots_trust_only_its_address() -> No
     # IPv6 on the network: an IPv6 visitor reaches Caddy with its own address (review 2, H5).
     assert compose["networks"]["default"]["enable_ipv6"] is True
     subnets = [ipaddress.ip_network(c["subnet"]) for c in compose["networks"]["default"]["ipam"]["config"]]
+    ranges = [ipaddress.ip_network(c["ip_range"]) for c in compose["networks"]["default"]["ipam"]["config"]]
     for address in (network["ipv4_address"], network["ipv6_address"]):
         assert any(ipaddress.ip_address(address) in subnet for subnet in subnets), address
+        # Outside the range the others are given, so none takes it first (seen in compose-up).
+        assert not any(ipaddress.ip_address(address) in r for r in ranges), address
     assert config.homeserver.internal_url == "http://proxy:8008"
     # The proxy's Caddyfile is rendered by `init` from the same keerpunt.yaml (workers or not).
     assert "proxy-config:/etc/caddy:ro" in compose["services"]["proxy"]["volumes"]
