@@ -163,6 +163,7 @@ def _restore_into_a_fresh_stack(stack: Stack, backup: Path, keep: Path) -> None:
     harness("up", *(["--scale"] if stack.scale else []))
 
 
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("scale", [False, True], ids=["single", "scale"])
 async def test_a_conversation_through_the_production_stack(scale: bool, tmp_path: Path) -> None:
     stack = Stack(REPO, scale=scale)
