@@ -77,9 +77,15 @@ async def _talk(counsellor: Observer, visitor: Visitor, said: list[str], tag: st
     await _turn(visitor.observer, counsellor, visitor.room, f"Ik moet pakketjes rondbrengen ({tag}).", said)
 
 
-def _everything_arrived(counsellor: Observer, visitor: Visitor, said: list[str]) -> None:
+async def _everything_arrived(counsellor: Observer, visitor: Visitor, said: list[str]) -> None:
     for observer in (counsellor, visitor.observer):
-        bodies = [e["content"].get("body") for e in observer.messages(visitor.room)]
+
+        def seen(observer: Observer = observer) -> list[Any]:
+            return [e["content"].get("body") for e in observer.messages(visitor.room)]
+
+        # Its own last message comes back with a later sync.
+        await observer.wait_for(lambda: set(said) <= set(seen()), within=60, what="every message")
+        bodies = seen()
         for body in said:
             assert bodies.count(body) == 1, (observer.user_id, body)
         assert not observer.undecryptable, observer.user_id
@@ -191,7 +197,7 @@ async def test_a_conversation_through_the_production_stack(scale: bool, tmp_path
         await _talk(counsellor, visitor, said, "na de herstart")
         await _proxy_outage(stack, site, visitor)
         await _talk(counsellor, visitor, said, "na de storing")
-        _everything_arrived(counsellor, visitor, said)
+        await _everything_arrived(counsellor, visitor, said)
         if scale:
             assert "/sync" in stack.logs("synapse-sync1") and "/send/" in stack.logs("synapse-client1")
         _no_log_names_the_visitor(stack, services, visitor, said)
@@ -202,7 +208,7 @@ async def test_a_conversation_through_the_production_stack(scale: bool, tmp_path
             _restore_into_a_fresh_stack(stack, backup, keep)
             await clients.move_to(info())
             await _talk(counsellor, visitor, said, "na het terugzetten")
-            _everything_arrived(counsellor, visitor, said)
+            await _everything_arrived(counsellor, visitor, said)
             _no_log_names_the_visitor(stack, services, visitor, said)
     finally:
         await clients.close()
