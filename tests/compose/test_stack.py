@@ -144,6 +144,7 @@ def _restore_into_a_fresh_stack(stack: Stack, backup: Path, keep: Path) -> None:
     """docs/operations.md's restore: a new stack, PostgreSQL alone, the restore service, then up."""
     shutil.copytree(backup, keep / "set")
     shutil.copy(stack.folder.identity, keep / "identity")
+    (keep / "identity").chmod(0o644)  # read by the restore's user, 991; the folder is the test's
     shutil.copy(stack.folder.accounts, keep / "accounts.json")
     harness("down")
     assert not any(leftovers(kind, stack.project) for kind in ("container", "volume", "network"))
@@ -158,6 +159,7 @@ def _restore_into_a_fresh_stack(stack: Stack, backup: Path, keep: Path) -> None:
     for path in target.iterdir():
         shutil.chown(path, 991, 991)
     # A set this platform did not sign is refused: the fresh stack's own identity is another one.
+    stack.folder.identity.chmod(0o644)
     refused = stack.compose(
         "run", "--rm", "-v", f"{stack.folder.identity}:/run/identity:ro", "restore", "/backups/restored",
         profiles=("tools",), check=False,
