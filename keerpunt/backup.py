@@ -308,7 +308,11 @@ def restore(config: Config, source: Path, identity_file: Path) -> None:
     for name in DUMPS:
         if not _empty(config, databases[name]):
             raise BackupError(f"{name}'s database is not empty: restore only into a new, empty database")
-    with _private_tmp(config.data_path) as tmp:
+    # Beside Synapse's files, which a restore writes anyway (in compose the data dir itself is on
+    # the read-only root; only its volumes can be written).
+    scratch = synapse_dir(config)
+    scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _private_tmp(scratch) as tmp:
         for name in DUMPS:
             dump = tmp / f"{name}.dump"
             try:

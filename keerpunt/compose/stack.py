@@ -88,7 +88,8 @@ class Stack:
             timeout=timeout or self.timeout,
         )
         if check and done.returncode != 0:
-            raise StackError(f"podman-compose {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            raise StackError(f"podman-compose {' '.join(args)} failed ({done.returncode}):\n{output}")
         return done
 
     # --- what is running ------------------------------------------------------------------
