@@ -4,13 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.keerpunt-installed
 
-.PHONY: setup setup-browser dev test lint unit bench clean
+.PHONY: setup setup-browser dev test lint unit bench clean lock compose-up compose-down compose-test
 
-$(STAMP): pyproject.toml
+# Every Python package from the lock file, each checked against its hash (`make lock` updates
+# it, see docs/operations.md); then the project itself, without dependencies.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Resolve pyproject.toml's dependencies again into the two lock files (runtime for the image,
+# runtime + dev for `make setup`), with the hashes of every file PyPI has for each version.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet "uv>=0.13,<0.14"
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --upgrade \
+		--custom-compile-command "make lock" -q -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --extra dev \
+		-c requirements.lock --custom-compile-command "make lock" -q -o requirements-dev.lock
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -45,8 +57,23 @@ test: setup setup-browser lint
 unit: setup
 	$(BIN)/pytest -m "not integration and not browser"
 
+# compose.yaml on this machine (podman; compose.local.yaml swaps the images that cannot be
+# pulled here): builds, starts, waits until healthy, writes .keerpunt-compose.json. As root.
+# SCALE=1 adds the scale profile (Synapse workers and Redis).
+compose-up: setup
+	$(BIN)/python -m keerpunt.compose up $(if $(SCALE),--scale)
+
+# Removes every container, network and volume of the local stack, and .keerpunt-compose*.
+compose-down:
+	$(BIN)/python -m keerpunt.compose down
+
+# The acceptance run (tests/compose): a conversation through the proxy, restarts, a backup and a
+# restore, the logs searched; once without and once with the scale profile. Minutes; not in CI.
+compose-test: setup
+	$(BIN)/pytest -m compose tests/compose -p no:cacheprovider
+
 bench: setup
 	$(BIN)/python -m bench.dev_startup
 
 clean:
-	rm -rf $(VENV) node_modules .keerpunt
+	rm -rf $(VENV) node_modules .keerpunt .keerpunt-compose .keerpunt-compose.json

@@ -1,4 +1,4 @@
-"""`keerpunt backup DIR` and `keerpunt restore DIR`: both databases and the key material, encrypted.
+"""`keerpunt backup DIR` and `keerpunt restore DIR`: both databases and the key material, encrypted and signed.
 
 A backup is a folder with, each encrypted with age (``pyrage``, X25519) to the operator's
 recipient key:
@@ -7,16 +7,23 @@ recipient key:
   ``e2e_one_time_keys_json``: a one-time key must be used once, and a restored one could be
   handed out a second time (SECURITY.md E.25). Clients upload new ones when the count is low.
 - ``bots.dump.age``: the same of the bots' database.
-- ``keys.tar.age``: the key material that must match the databases: the bots' store (session
-  and nio's crypto store, copied with SQLite's online backup so a running bot is no problem),
-  Synapse's secrets (signing key, macaroon and form secrets), the registration shared secret and
-  the outreach invite key.
-- ``manifest.json`` (in clear): when, which files, their SHA-256, the recipient. Nothing about
-  anyone.
+- ``keys.tar.age``: the key material that must match the databases (``KEY_FILES``): the bots'
+  store (session and nio's crypto store, copied with SQLite's online backup so a running bot is
+  no problem), Synapse's secrets (signing key, macaroon and form secrets, the appservice's
+  hs_token), the registration shared secret, the visitor appservice's token and the return-code
+  key (without it every dormant visitor's code would fail after a restore). Not the outreach
+  invite key: invites live for days, and after a restore the bots make a new key (open invites
+  then no longer work; workers hand out new ones).
+- ``manifest.json`` (in clear): when, which files, their SHA-256, the recipient, signed with
+  this platform's backup signing key (ed25519, signedjson). Nothing about anyone.
 
-The identity that decrypts it (``keerpunt backup-key FILE``) is kept apart from the backups and
-from the servers; a host that makes backups needs only the public recipient. PostgreSQL only:
-the embedded SQLite default is for development.
+``keerpunt backup-key FILE`` makes both keys once, on a machine apart: the age identity that
+decrypts, with the signer's public key in a comment, is kept apart from the backups and the
+servers; the signing key goes to the server (compose.yaml: the ``backup_signing_key`` secret).
+A restore accepts only a set whose manifest that signer signed and whose files match it
+(SECURITY.md H.37): whoever can write to the backup store, and knows the public recipient,
+still cannot make a set this platform restores. PostgreSQL only: the embedded SQLite default is
+for development.
 """
 
 from __future__ import annotations
@@ -34,8 +41,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyrage
+from signedjson.key import (
+    decode_signing_key_base64,
+    decode_verify_key_base64,
+    encode_signing_key_base64,
+    encode_verify_key_base64,
+    generate_signing_key,
+    get_verify_key,
+)
+from signedjson.sign import SignatureVerifyException, sign_json, verify_signed_json
 
 from keerpunt.base.config import Config
 from keerpunt.synapse_config import synapse_dir
@@ -44,6 +61,9 @@ from keerpunt.synapse_config import synapse_dir
 SYNAPSE_SKIP_DATA = ("e2e_one_time_keys_json",)
 DUMPS = ("synapse", "bots")
 KEYS = "keys.tar"
+# The name under which the manifest is signed, and the identity file's comment naming the signer.
+SIGNER = "keerpunt-backup"
+SIGNER_LINE = "# keerpunt backup signer: "
 
 
 class BackupError(Exception):
@@ -102,14 +122,16 @@ def _private_tmp(near: Path) -> Iterator[Path]:
 
 
 def _key_files(config: Config) -> dict[str, Path]:
-    """Key material by its name in the archive."""
-    sdir = synapse_dir(config)
-    return {
-        "synapse-secrets": sdir / "secrets",
+    """Key material by its name in the archive (docs/operations.md lists the same)."""
+    files = {
+        "synapse-secrets": synapse_dir(config) / "secrets",
         "registration_shared_secret": config.path(config.homeserver.registration_shared_secret_file),
-        "outreach_invite_key": config.path(config.outreach.invite_key_path),
+        "return_code_key": config.path(config.return_code.key_path),
         "bots-store": config.path(config.bots.store_dir),
     }
+    if config.homeserver.visitor_appservice_token_file:
+        files["visitor_appservice_token"] = config.path(config.homeserver.visitor_appservice_token_file)
+    return files
 
 
 def _copy_store(source: Path, target: Path) -> None:
@@ -127,22 +149,68 @@ def _copy_store(source: Path, target: Path) -> None:
             shutil.copy2(path, dest)
 
 
-def new_identity(path: Path) -> str:
-    """Write a new age identity to ``path`` (0600, never overwritten); return its recipient."""
-    identity = pyrage.x25519.Identity.generate()
+def signing_key_path(identity: Path) -> Path:
+    """Where ``backup-key`` puts the signing key: beside the identity, for the operator to move."""
+    return identity.with_name(identity.name + ".signing-key")
+
+
+def _create(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(f"# keerpunt backup identity; recipient: {identity.to_public()}\n{identity}\n")
+        fh.write(text)
+
+
+def new_identity(path: Path) -> str:
+    """This platform's backup keys, once: the age identity with the signer's public key at
+    ``path`` and the signing key at :func:`signing_key_path` (both 0600, never overwritten).
+    Returns the recipient."""
+    signing = signing_key_path(path)
+    if path.exists() or signing.exists():
+        raise FileExistsError(path)
+    identity = pyrage.x25519.Identity.generate()
+    key = generate_signing_key("1")
+    verify = f"ed25519 {key.version} {encode_verify_key_base64(get_verify_key(key))}"
+    _create(signing, f"ed25519 {key.version} {encode_signing_key_base64(key)}\n")
+    _create(
+        path,
+        f"# keerpunt backup identity; recipient: {identity.to_public()}\n{SIGNER_LINE}{verify}\n{identity}\n",
+    )
     return str(identity.to_public())
 
 
-def backup(config: Config, target: Path, recipient: str) -> dict[str, object]:
-    """Make a backup in the empty (or new) folder ``target``; returns the manifest."""
+def _signing_key(path: Path) -> Any:
+    try:
+        algorithm, version, encoded = path.read_text("utf-8").split()
+        if algorithm != "ed25519":
+            raise ValueError(algorithm)
+        return decode_signing_key_base64(algorithm, version, encoded)
+    except OSError as exc:
+        raise BackupError(f"cannot read the backup signing key {path}: {exc.strerror}") from None
+    except ValueError:
+        raise BackupError(f"{path} is not a backup signing key from `keerpunt backup-key`") from None
+
+
+def _verify_key(identity_file: Path) -> Any:
+    for line in identity_file.read_text("utf-8").splitlines():
+        if line.startswith(SIGNER_LINE):
+            try:
+                algorithm, version, encoded = line.removeprefix(SIGNER_LINE).split()
+                key = decode_verify_key_base64(algorithm, version, encoded)
+            except ValueError:
+                break
+            key.version = version
+            return key
+    raise BackupError(f"{identity_file} names no backup signer: make the keys with `keerpunt backup-key`")
+
+
+def backup(config: Config, target: Path, recipient: str, signing_key: Path) -> dict[str, object]:
+    """Make a backup in the empty (or new) folder ``target``; returns the signed manifest."""
     try:
         to = pyrage.x25519.Recipient.from_str(recipient.strip())
     except Exception:
         raise BackupError("the recipient is not an age public key (age1…)") from None
+    key = _signing_key(signing_key)
     databases = _databases(config)
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     if any(target.iterdir()):
@@ -158,11 +226,17 @@ def backup(config: Config, target: Path, recipient: str) -> dict[str, object]:
             pyrage.encrypt_file(str(dump), str(out), [to])
             files[out.name] = _sha256(out)
         staged = tmp / "keys"
+        staged.mkdir()
+        files_in_keys = []
         for name, path in _key_files(config).items():
-            if path.is_dir():
-                _copy_store(path, staged / name) if name == "bots-store" else shutil.copytree(path, staged / name)
-            elif path.exists():
-                staged.mkdir(exist_ok=True)
+            if not path.exists():
+                continue
+            files_in_keys.append(name)
+            if name == "bots-store":
+                _copy_store(path, staged / name)
+            elif path.is_dir():
+                shutil.copytree(path, staged / name)
+            else:
                 shutil.copy2(path, staged / name)
         archive = tmp / KEYS
         with tarfile.open(archive, "w") as tar:
@@ -176,7 +250,9 @@ def backup(config: Config, target: Path, recipient: str) -> dict[str, object]:
         "recipient": str(to),
         "files": files,
         "skipped_table_data": list(SYNAPSE_SKIP_DATA),
+        "key_files": sorted(files_in_keys),
     }
+    manifest = sign_json(manifest, SIGNER, key)
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
     return manifest
 
@@ -190,6 +266,14 @@ def _identity(path: Path) -> pyrage.x25519.Identity:
         if line.startswith("AGE-SECRET-KEY-"):
             return pyrage.x25519.Identity.from_str(line)
     raise BackupError(f"{path} holds no age identity")
+
+
+def _check_signed(manifest: Any, key: Any) -> None:
+    """Only a set this platform's backup key signed (SECURITY.md H.37)."""
+    try:
+        verify_signed_json(manifest, SIGNER, key)
+    except (SignatureVerifyException, KeyError, TypeError):
+        raise BackupError("the manifest is not signed by this platform's backup key: refusing to restore") from None
 
 
 def _empty(config: Config, db: Database) -> bool:
@@ -213,14 +297,22 @@ def restore(config: Config, source: Path, identity_file: Path) -> None:
     except (OSError, ValueError):
         raise BackupError(f"{source} has no readable manifest.json") from None
     identity = _identity(identity_file)
+    _check_signed(manifest, _verify_key(identity_file))
     databases = _databases(config)
+    expected = {f"{name}.dump.age" for name in DUMPS} | {f"{KEYS}.age"}
+    if not isinstance(manifest.get("files"), dict) or set(manifest["files"]) != expected:
+        raise BackupError("the manifest does not list the files of a backup")
     for name, digest in dict(manifest["files"]).items():
         if _sha256(source / name) != digest:
             raise BackupError(f"{name} does not match the manifest (damaged or changed)")
     for name in DUMPS:
         if not _empty(config, databases[name]):
             raise BackupError(f"{name}'s database is not empty: restore only into a new, empty database")
-    with _private_tmp(config.data_path) as tmp:
+    # Beside Synapse's files, which a restore writes anyway (in compose the data dir itself is on
+    # the read-only root; only its volumes can be written).
+    scratch = synapse_dir(config)
+    scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _private_tmp(scratch) as tmp:
         for name in DUMPS:
             dump = tmp / f"{name}.dump"
             try:
@@ -242,17 +334,35 @@ def restore(config: Config, source: Path, identity_file: Path) -> None:
         archive = tmp / KEYS
         pyrage.decrypt_file(str(source / f"{KEYS}.age"), str(archive), [identity])
         with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")
-        staged = tmp / "keys"
-        for name, path in _key_files(config).items():
-            found = staged / name
-            if not found.exists():
-                continue
-            if found.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                shutil.copytree(found, path)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                shutil.copy2(found, path)
-                os.chmod(path, 0o600)
+            _extract(tar, tmp)
+        _put_back(config, tmp / "keys")
+
+
+def _extract(tar: tarfile.TarFile, target: Path) -> None:
+    """Plain files and folders only, inside ``target``. Debian bookworm's Python (3.11.2, the
+    image's) has no extraction filters yet: the same check by hand there."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(target, filter="data")
+        return
+    members = [
+        m
+        for m in tar.getmembers()
+        if (m.isfile() or m.isdir()) and not m.name.startswith("/") and ".." not in Path(m.name).parts
+    ]
+    tar.extractall(target, members=members)  # noqa: S202 - members checked above
+
+
+def _put_back(config: Config, staged: Path) -> None:
+    """The archive's key files to where this config keeps them (the others stay as they are)."""
+    for name, path in _key_files(config).items():
+        found = staged / name
+        if not found.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if found.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            shutil.copytree(found, path)
+        else:
+            path.unlink(missing_ok=True)
+            shutil.copy2(found, path)
+            os.chmod(path, 0o600)

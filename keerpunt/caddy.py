@@ -63,13 +63,15 @@ def _alternation(patterns: list[str] | tuple[str, ...]) -> str:
 
 
 def _main_fallback(config: Config, name: str) -> bool:
-    # Without workers main writes every stream (and the worker hosts do not exist): it answers all.
-    return name != MAIN and (process(name).main_fallback or not config.synapse.workers.enabled)
+    return name != MAIN and config.synapse.workers.enabled and process(name).main_fallback
 
 
 def _upstreams(config: Config, name: str) -> str:
     main = address(config, MAIN).http
-    if name == MAIN:
+    if name == MAIN or not config.synapse.workers.enabled:
+        # Without workers main writes every stream and answers all; the worker hosts do not
+        # exist, and naming them first would cost every request a failed dial, after which
+        # Caddy 2.6 cannot send a request body on (Go closes it: "invalid Read on closed Body").
         return main
     if not _main_fallback(config, name):
         return address(config, name).http
@@ -80,7 +82,7 @@ def _proxy(config: Config, matcher: str, name: str, *, public: bool) -> list[str
     options = []
     if _main_fallback(config, name):
         options += ["\tlb_policy first", "\tlb_try_duration 5s", "\tfail_duration 10s"]
-    elif name != MAIN:
+    elif name != MAIN and config.synapse.workers.enabled:
         # The only upstream: keep dialling it while it restarts; no passive health check, which
         # would refuse every request for fail_duration after the writer was back.
         options += ["\tlb_try_duration 5s"]
@@ -192,19 +194,43 @@ def _staff_site(config: Config) -> list[str]:
     if not config.proxy.staff_url:
         return []
     host = urlsplit(config.proxy.staff_url).hostname
-    return [f"{host} {{", f"\treverse_proxy {config.proxy.staff_upstream}", f"\t{HSTS}", "}"]
+    # Element needs no client address: staff's, too, arrive truncated (review 3, N13).
+    inner = [*_truncation_map(), f"reverse_proxy {config.proxy.staff_upstream} {{", *_forwarded_lines(), "}", HSTS]
+    return [f"{host} {{", *("\t" + line for line in inner), "}"]
+
+
+# Caddy's default logger, the only one it writes. An error line (any 5xx, e.g. every request
+# while an upstream restarts) carries the whole request (client address and port, user agent,
+# path with room IDs, headers): the filter deletes that field from every line of every logger,
+# and keeps the rest (status, duration, the upstream's error), so an operator still sees why.
+# There is no access log (no `log` directive in a site). SECURITY.md H.36, review 3 N1.
+LOG_OPTIONS = [
+    "log default {",
+    "\toutput stderr",
+    "\tformat filter {",
+    "\t\twrap json",
+    "\t\tfields {",
+    "\t\t\trequest delete",
+    "\t\t}",
+    "\t}",
+    "}",
+]
 
 
 def render_caddyfile(config: Config, kind: Kind) -> str:
     header = [
         "# Rendered by `keerpunt caddyfile` from the routing table in keerpunt/base/routing.py and",
         "# keerpunt.yaml. Do not edit: change those and render again.",
-        "# No `log` directive: Caddy writes no access log, so no client address is kept.",
+        "# No access log, and no request in any other line: no client address, agent or path is kept.",
         "{",
         "\tadmin off",
     ]
     if kind == "local":
         header += ["\tauto_https off", f"\tstorage file_system {config.path('caddy')}"]
+    elif config.proxy.local_ca:
+        # A test stack on one machine (`make compose-up`): certificates from Caddy's local CA.
+        header += ["\tlocal_certs", "\tskip_install_trust"]
+    header += ["\t" + line for line in LOG_OPTIONS]
     header.append("}")
     blocks = [header, homeserver_site(config, kind), internal_site(config, kind)]
     if kind == "production":

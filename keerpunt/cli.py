@@ -47,14 +47,22 @@ def _parser() -> argparse.ArgumentParser:
     caddy.add_argument(
         "--local", action="store_true", help="the loopback router of `keerpunt dev --workers` instead of production"
     )
-    key = sub.add_parser("backup-key", help="make the age identity that opens backups; keep it apart from them")
+    key = sub.add_parser(
+        "backup-key", help="make the keys of this platform's backups: an identity to keep apart, a key to sign with"
+    )
     key.add_argument("file", type=Path, help="where to write the identity (never overwritten)")
-    back = sub.add_parser("backup", help="back up both databases and the key material, encrypted (PostgreSQL)")
+    back = sub.add_parser("backup", help="back up both databases and the key material, encrypted and signed")
     back.add_argument("dir", type=Path, help="an empty or new folder")
     back.add_argument(
         "--recipient",
         default=os.environ.get("KEERPUNT_BACKUP_RECIPIENT", ""),
         help="the age public key (age1…) from `keerpunt backup-key`; default: $KEERPUNT_BACKUP_RECIPIENT",
+    )
+    back.add_argument(
+        "--signing-key",
+        type=Path,
+        default=os.environ.get("KEERPUNT_BACKUP_SIGNING_KEY", ""),
+        help="the signing key from `keerpunt backup-key`; default: $KEERPUNT_BACKUP_SIGNING_KEY",
     )
     rest = sub.add_parser("restore", help="restore a backup into empty databases and the data directory")
     rest.add_argument("dir", type=Path, help="the backup folder")
@@ -144,7 +152,7 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
 
     if args.command == "init":
         path = init_synapse(config)
-        check_secret_files(config)
+        check_secret_files(config, "init")
         print(f"Synapse configuration written to {path}")
         return 0
     if args.command == "dev":
@@ -165,7 +173,7 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
         sys.stdout.write(render_caddyfile(config, "local" if args.local else "production"))
         return 0
     if args.command == "run":
-        check_secret_files(config)
+        check_secret_files(config, args.process)
         from keerpunt.base.service import run_service
 
         if args.process == "bots":
@@ -185,7 +193,7 @@ def _dispatch(args: argparse.Namespace, config: Config, config_path: str | None)
 def _staff(config: Config, args: argparse.Namespace) -> int:
     from keerpunt import staff
 
-    check_secret_files(config)
+    check_secret_files(config, "staff")
     try:
         if args.staff_command == "add":
             if args.partner and args.role != "partner":
@@ -239,13 +247,20 @@ def _backup(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.command == "backup-key":
             recipient = backup.new_identity(args.file)
-            print(f"Identity written to {args.file}; keep it apart from the backups. Recipient: {recipient}")
+            print(f"Identity written to {args.file}; keep it apart from the backups and the servers.")
+            print(f"Signing key written to {backup.signing_key_path(args.file)}: put it on the server")
+            print("(compose.yaml: secrets/backup_signing_key), then delete it here.")
+            print(f"Recipient: {recipient}")
         elif args.command == "backup":
             if not args.recipient:
                 raise backup.BackupError("give --recipient age1… (or set KEERPUNT_BACKUP_RECIPIENT)")
-            manifest = backup.backup(config, args.dir, args.recipient)
+            if not str(args.signing_key) or str(args.signing_key) == ".":
+                raise backup.BackupError("give --signing-key FILE (or set KEERPUNT_BACKUP_SIGNING_KEY)")
+            check_secret_files(config, "backup")
+            manifest = backup.backup(config, args.dir, args.recipient, args.signing_key)
             print(f"Backup written to {args.dir}: {', '.join(dict(manifest['files']))}")  # type: ignore[call-overload]
         else:
+            check_secret_files(config, "backup")
             backup.restore(config, args.dir, args.identity)
             # Synapse's config embeds secrets (the visitor appservice's tokens): render it again
             # from the restored ones.

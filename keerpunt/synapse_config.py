@@ -241,14 +241,14 @@ def _write_secret(path: Path, value: str | bytes) -> None:
 
 
 def ensure_secrets(config: Config) -> None:
-    """Generate Synapse's secrets once; never overwrite an existing one."""
+    """Generate Synapse's secrets once; never overwrite an existing one. (The bots' own keys,
+    for invites and return codes, are made by the bots, on their own volume.)"""
     sdir = synapse_dir(config)
     wanted: dict[Path, Any] = {
         config.path(config.homeserver.registration_shared_secret_file): lambda: secrets.token_urlsafe(48),
         sdir / "secrets" / "macaroon_secret_key": lambda: secrets.token_urlsafe(48),
         sdir / "secrets" / "form_secret": lambda: secrets.token_urlsafe(48),
         sdir / "secrets" / "signing.key": _signing_key,
-        config.path(config.outreach.invite_key_path): lambda: secrets.token_urlsafe(48),
     }
     if config.homeserver.visitor_appservice_token_file:
         wanted[config.path(config.homeserver.visitor_appservice_token_file)] = lambda: secrets.token_urlsafe(48)

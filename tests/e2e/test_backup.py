@@ -6,6 +6,7 @@ starts too. The backup holds nothing in clear."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import shutil
 from dataclasses import replace
@@ -15,7 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from keerpunt.backup import SYNAPSE_SKIP_DATA, BackupError, backup, new_identity, restore
+from bots.visitors.invites import secret_key
+from keerpunt.backup import SYNAPSE_SKIP_DATA, BackupError, backup, new_identity, restore, signing_key_path
 from keerpunt.synapse_config import init_synapse, synapse_dir
 from tests.support.bots import InProcessBots, bots_config
 from tests.support.matrix_clients import ClientFactory
@@ -79,19 +81,33 @@ async def test_a_restored_platform_talks_on_without_decryption_failures(tmp_path
         await counsellor.wait_for(lambda: BEFORE in counsellor.bodies(visitor.room), what="the visitor's message")
 
         # The backup, taken while everything runs.
-        recipient = new_identity(tmp_path / "keep-apart" / "identity.txt")
+        identity = tmp_path / "keep-apart" / "identity.txt"
+        recipient = new_identity(identity)
         with pytest.raises(FileExistsError):
-            new_identity(tmp_path / "keep-apart" / "identity.txt")
+            new_identity(identity)
+        signing = signing_key_path(identity)
+        # The return-code key, as the bots make it when return codes are on.
+        code_key = secret_key(config.path(config.return_code.key_path))
         target = tmp_path / "backup"
-        manifest = backup(config, target, recipient)
+        manifest = backup(config, target, recipient, signing)
         assert sorted(manifest["files"]) == ["bots.dump.age", "keys.tar.age", "synapse.dump.age"]  # type: ignore[call-overload]
         assert manifest["skipped_table_data"] == list(SYNAPSE_SKIP_DATA)
+        # What docs/operations.md lists: the return-code key in, the invite key out.
+        assert manifest["key_files"] == [
+            "bots-store", "registration_shared_secret", "return_code_key", "synapse-secrets", "visitor_appservice_token"
+        ]  # fmt: skip
         secret = (synapse_dir(config) / "secrets" / "signing.key").read_text().split()[-1].encode()
         for path in target.iterdir():
             raw = path.read_bytes()
             assert BEFORE.encode() not in raw and secret not in raw and b"PGDMP" not in raw, path.name
         with pytest.raises(BackupError, match="not empty"):
-            backup(config, target, recipient)
+            backup(config, target, recipient, signing)
+        # A set someone else made for the same recipient (who can write to the backup store and
+        # knows the public recipient) is refused, and so is a changed manifest.
+        forged = tmp_path / "forged"
+        other = tmp_path / "other" / "identity.txt"
+        new_identity(other)
+        backup(config, forged, recipient, signing_key_path(other))
 
         # The disaster: both databases and the key files are gone.
         await harness.stop()
@@ -100,17 +116,28 @@ async def test_a_restored_platform_talks_on_without_decryption_failures(tmp_path
         await _recreate_empty(bots_db)
         shutil.rmtree(config.path(config.bots.store_dir))
         shutil.rmtree(synapse_dir(config) / "secrets")
+        config.path(config.return_code.key_path).unlink()
         init_synapse(synapse.config, variant="dev", test=True)  # a new machine: fresh secrets at first
         new_identity(tmp_path / "wrong.txt")
-        with pytest.raises(BackupError, match="does not open"):
+        with pytest.raises(BackupError, match="not signed by this platform"):
             restore(config, target, tmp_path / "wrong.txt")
-        restore(config, target, tmp_path / "keep-apart" / "identity.txt")
+        with pytest.raises(BackupError, match="not signed by this platform"):
+            restore(config, forged, identity)
+        signed = json.loads((target / "manifest.json").read_text())
+        changed = {**signed, "created": "2020-01-01T00:00:00+00:00"}
+        (forged / "manifest.json").write_text(json.dumps(changed))
+        for name in signed["files"]:
+            shutil.copy(target / name, forged / name)
+        with pytest.raises(BackupError, match="not signed by this platform"):
+            restore(config, forged, identity)
+        restore(config, target, identity)
         # As `keerpunt restore` does: Synapse's config again, from the restored secrets (the
         # visitor appservice's registration embeds its tokens).
         init_synapse(synapse.config, variant="dev", test=True)
         with pytest.raises(BackupError, match="not empty"):
-            restore(config, target, tmp_path / "keep-apart" / "identity.txt")
+            restore(config, target, identity)
         assert (synapse_dir(config) / "secrets" / "signing.key").read_text().split()[-1].encode() == secret
+        assert secret_key(config.path(config.return_code.key_path)) == code_key
         await asyncio.to_thread(synapse.start)
         harness = InProcessBots(config)
         await harness.start()

@@ -7,7 +7,9 @@ Layers, by folder, and the markers they get here (so ``-m`` selects them right):
   with a recording fake Matrix and a clock the test moves (``tests/support/core.py``); no
   Synapse, so ``make unit`` runs it too, on SQLite and PostgreSQL;
 - ``tests/e2e``: a real Synapse started once per session (``integration``);
-- ``tests/browser``: Debian's Chromium (``browser``; also ``integration`` when it needs Synapse).
+- ``tests/browser``: Debian's Chromium (``browser``; also ``integration`` when it needs Synapse);
+- ``tests/compose``: the production compose.yaml in containers (``compose``), collected only
+  when ``-m`` names it (``make compose-test``): minutes per run, not part of ``make test``.
 
 A test that uses the ``synapse`` or ``browser`` fixture gets the marker whatever its folder.
 Integration tests never mock the homeserver.
@@ -59,7 +61,7 @@ from .synapse import (
 POSTGRES_URL = os.environ.get("KEERPUNT_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TESTS = Path(__file__).resolve().parents[1]
-LAYER_MARKERS = {"e2e": ("integration",), "browser": ("browser",)}
+LAYER_MARKERS = {"e2e": ("integration",), "browser": ("browser",), "compose": ("compose",)}
 
 
 # --- collection -------------------------------------------------------------------------------
@@ -118,6 +120,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         backend = params.params.get("backend") if params is not None else None
         if backend == "postgres" and item.get_closest_marker("pg") is None:
             drop.append(item)
+        elif "compose" in markers and "compose" not in (config.option.markexpr or ""):
+            drop.append(item)  # the production stack in containers: only `make compose-test`
         else:
             keep.append(item)
     if drop:

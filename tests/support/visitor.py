@@ -78,16 +78,21 @@ def cross_signed_by_owner(keys_query: dict[str, Any], user: str, device_id: str)
 
 
 async def keys_query(client: AsyncClient, users: list[str]) -> dict[str, Any]:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
+    # The client's own HTTP session when it has one (the compose stack's: its CA, its names).
+    own = client.client_session is None
+    http = aiohttp.ClientSession() if own else client.client_session
+    assert http is not None
+    try:
+        async with http.post(
             client.homeserver + "/_matrix/client/v3/keys/query",
             json={"device_keys": {u: [] for u in users}},
             headers={"Authorization": f"Bearer {client.access_token}"},
-        ) as resp,
-    ):
-        assert resp.status == 200
-        return dict(await resp.json())
+        ) as resp:
+            assert resp.status == 200
+            return dict(await resp.json())
+    finally:
+        if own:
+            await http.close()
 
 
 async def sync_until(client: AsyncClient, check: Any, within: float = 20.0) -> None:

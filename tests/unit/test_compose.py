@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,15 @@ def _compose() -> dict[str, Any]:
     return dict(yaml.safe_load((REPO / "compose.yaml").read_text()))
 
 
+def _default(value: str) -> str:
+    """``${VAR:-default}`` as compose reads it when VAR is not set."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+
+
 def _bind_sources(service: dict[str, Any]) -> list[str]:
     sources = []
     for volume in service.get("volumes", []):
-        source = volume.split(":")[0] if isinstance(volume, str) else volume["source"]
+        source = _default(volume).split(":")[0] if isinstance(volume, str) else volume["source"]
         if source.startswith(("./", "/")):
             sources.append(source)
     return sources
@@ -37,6 +44,8 @@ def test_every_mounted_file_and_build_context_exists() -> None:
     compose = _compose()
     for name, service in compose["services"].items():
         for source in _bind_sources(service):
+            if source in ("./backups",):
+                continue  # made by the operator (docs/deploy.md), owned by the image's user
             assert (REPO / source).exists(), f"{name} mounts missing {source}"
         build = service.get("build")
         if build:
@@ -89,7 +98,7 @@ def test_synapse_and_keerpunt_share_the_rendered_config_path() -> None:
     assert raw["data_dir"] == "/data"
 
 
-ONE_SHOT = {"init"}
+ONE_SHOT = {"init", "backup", "restore"}
 
 
 def test_every_service_has_a_restart_policy_and_a_pinned_image() -> None:
@@ -128,8 +137,11 @@ def test_the_scale_profile_runs_redis_and_every_worker_of_the_routing_table() ->
         assert argv[3:] == ["-c", "/data/synapse/homeserver.yaml", "-c", f"/data/synapse/workers/{worker.name}.yaml"]
         assert service["image"] == services["synapse"]["image"]
         assert "redis" in service["depends_on"]
-    # Nothing else is in a profile: without --profile scale the single-process stack runs.
-    assert not [n for n, s in services.items() if s.get("profiles") and n not in scaled]
+    # Nothing else is in a profile but the one-shot tools: without --profile scale the
+    # single-process stack runs.
+    tools = {n for n, s in services.items() if s.get("profiles") == ["tools"]}
+    assert tools == {"backup", "restore"}
+    assert not [n for n, s in services.items() if s.get("profiles") and n not in scaled | tools]
 
 
 def test_only_the_proxy_is_published_and_the_bots_trust_only_its_address() -> None:
@@ -139,9 +151,18 @@ def test_only_the_proxy_is_published_and_the_bots_trust_only_its_address() -> No
     published = {name for name, service in compose["services"].items() if service.get("ports")}
     assert published == {"proxy"}
     assert compose["services"]["proxy"]["ports"] == ["80:80", "443:443"]
-    proxy_ip = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    network = compose["services"]["proxy"]["networks"]["default"]
     config = production_config()
-    assert config.bots.api.trust_forwarded_for and config.bots.api.trusted_proxies == (proxy_ip,)
+    assert config.bots.api.trust_forwarded_for
+    assert config.bots.api.trusted_proxies == (network["ipv4_address"], network["ipv6_address"])
+    # IPv6 on the network: an IPv6 visitor reaches Caddy with its own address (review 2, H5).
+    assert compose["networks"]["default"]["enable_ipv6"] is True
+    subnets = [ipaddress.ip_network(c["subnet"]) for c in compose["networks"]["default"]["ipam"]["config"]]
+    ranges = [ipaddress.ip_network(c["ip_range"]) for c in compose["networks"]["default"]["ipam"]["config"]]
+    for address in (network["ipv4_address"], network["ipv6_address"]):
+        assert any(ipaddress.ip_address(address) in subnet for subnet in subnets), address
+        # Outside the range the others are given, so none takes it first (seen in compose-up).
+        assert not any(ipaddress.ip_address(address) in r for r in ranges), address
     assert config.homeserver.internal_url == "http://proxy:8008"
     # The proxy's Caddyfile is rendered by `init` from the same keerpunt.yaml (workers or not).
     assert "proxy-config:/etc/caddy:ro" in compose["services"]["proxy"]["volumes"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -114,6 +115,32 @@ def test_missing_secret_file_names_the_key(tmp_path: Path) -> None:
         check_secret_files(config)
     assert info.value.key == "homeserver.registration_shared_secret_file"
     assert "cannot read secret file" in str(info.value)
+
+
+def test_each_process_checks_only_the_secret_files_it_reads(tmp_path: Path) -> None:
+    """Review 3, N4: the portal has no secret; the bots have not Synapse's database password."""
+    synapse_pw, bots_pw = tmp_path / "synapse_pw", tmp_path / "bots_pw"
+    config = load_config(data_dir=str(tmp_path))
+    config = replace(
+        config,
+        synapse=replace(config.synapse, database_password_file=str(synapse_pw)),
+        bots=replace(config.bots, database_password_file=str(bots_pw)),
+    )
+    check_secret_files(config, "portal")  # nothing at all exists, and the portal needs none of it
+    for name in ("registration_shared_secret_file", "visitor_appservice_token_file"):
+        path = config.path(getattr(config.homeserver, name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("s3cret\n")
+    with pytest.raises(ConfigError) as info:
+        check_secret_files(config, "bots")
+    assert info.value.key == "bots.database_password_file"
+    bots_pw.write_text("pw\n")
+    check_secret_files(config, "bots")  # without Synapse's database password
+    with pytest.raises(ConfigError) as info:
+        check_secret_files(config, "init")
+    assert info.value.key == "synapse.database_password_file"
+    with pytest.raises(ConfigError):
+        check_secret_files(config)  # every one, as `keerpunt dev` checks
 
 
 def test_empty_secret_file_is_refused(tmp_path: Path) -> None:

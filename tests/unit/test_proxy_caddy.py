@@ -201,3 +201,20 @@ async def test_an_ipv6_client_is_truncated_to_its_48(tmp_path: Path) -> None:
     async for router in _router(tmp_path, "::1"):
         status, body = await _get(router.public + "/_matrix/client/v3/sync")
         assert status == 200 and body["xff"] == ["::"]
+
+
+async def test_with_every_upstream_down_the_proxy_logs_no_address_agent_or_path(router: Router) -> None:
+    """SECURITY.md H.36 (review 3, N1): a 502 while upstreams restart leaves an error line
+    (status, cause) in Caddy's output, but not the client's address, agent or the path's IDs."""
+    await router.backends.stop()
+    client, agent, room = "127.0.7.79", "KeerpuntProbe/7.1", "!geheimekamer:example.org"
+    connector = aiohttp.TCPConnector(local_addr=(client, 0))
+    async with aiohttp.ClientSession(connector=connector) as http:
+        url = f"{router.public}/_matrix/client/v3/rooms/{room}/messages?dir=b"
+        async with http.get(url, headers={"User-Agent": agent, "Authorization": "Bearer t"}) as resp:
+            assert resp.status == 502
+    log = (Path(router.config.data_dir) / "caddy.log").read_text()
+    errors = [line for line in log.splitlines() if '"status":502' in line]
+    assert errors, log  # the line is there, only without the request
+    for needle in (client, agent, "geheimekamer", "/rooms/"):
+        assert needle not in log, needle

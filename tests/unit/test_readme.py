@@ -32,9 +32,15 @@ NOT_IN_A_CLONE = (
     "node_modules",
     "widget/node_modules",
     "widget/dist",
+    # On the production host, made by the operator or the stack (docs/deploy.md): secrets, backups.
+    "secrets/",
+    "backups/",
+    "~/",
 )
 # The operator's own files, which the docs tell them to make.
 OPERATOR_FILES = {"keerpunt.yaml", "./keerpunt.yaml"}
+# A shell line may chain commands; each is checked on its own.
+CHAIN = re.compile(r"\s*(?:&&|\|\||;|\|)\s*")
 
 SPAN = re.compile(r"`([^`\n]+)`")
 KEERPUNT = re.compile(r"(?:^|\s)(?:\.venv/bin/)?keerpunt\s+(.+)")
@@ -146,11 +152,12 @@ def problems(text: str, root: Path = ROOT) -> list[str]:
     parser = _parser()
     for number, span, line in mentions(text):
         checks = [path_problem(span, line, root)]
-        if match := MAKE.match(span):
-            checks.append(make_problem(match.group(1), root))
-        if match := KEERPUNT.search(span):
-            checks.append(keerpunt_problem(match.group(1), parser))
-            checks += [path_problem(token, "", root) for token in match.group(1).split() if "/" in token]
+        for command in CHAIN.split(span):
+            if match := MAKE.match(command):
+                checks.append(make_problem(match.group(1), root))
+            if match := KEERPUNT.search(command):
+                checks.append(keerpunt_problem(match.group(1), parser))
+                checks += [path_problem(token, "", root) for token in match.group(1).split() if "/" in token]
         for name in BENCH.findall(span):
             checks.append(None if (root / "bench" / f"{name}.py").exists() else f"no bench module bench.{name}")
         found += [f"line {number}: {problem}" for problem in checks if problem]
@@ -167,7 +174,7 @@ def test_a_made_up_path_target_subcommand_option_or_bench_is_found() -> None:
         [
             "Run `make nowhere` or `make -C widget nowhere`, then `keerpunt nowhere`, `keerpunt dev --nowhere`,",
             "`.venv/bin/keerpunt staff nowhere NAME` and `python -m bench.nowhere`; read `bots/nowhere.py` and",
-            "`docs/nowhere/`.",
+            "`docs/nowhere/`. Chained: `make -C widget build && keerpunt elsewhere`.",
             "",
             "```sh",
             "docker compose run --rm bots keerpunt --config deploy/nowhere.yaml caddyfile",
@@ -184,10 +191,11 @@ def test_a_made_up_path_target_subcommand_option_or_bench_is_found() -> None:
         "line 2: no bench module bench.nowhere",
         "line 2: no such path: bots/nowhere.py",
         "line 3: no such path: docs/nowhere/",
+        "line 3: `keerpunt elsewhere`: no subcommand 'elsewhere'",
         "line 6: no such path: deploy/nowhere.yaml",
     ):
         assert any(problem.startswith(expected) for problem in found), (expected, found)
-    assert len(found) == 9, found
+    assert len(found) == 10, found
 
 
 def test_what_a_clone_does_not_hold_and_placeholders_are_not_problems() -> None:

@@ -209,6 +209,7 @@ class ProxyConfig:
     staff_upstream: str
     bots_upstream: str
     portal_upstream: str
+    local_ca: bool
 
 
 @dataclass(frozen=True)
