@@ -17,6 +17,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Route
 
 from bots.db import create_database
 from bots.db.stats import StatStore
+from bots.stats.report import MEASURES
 from keerpunt.cli import main
 from tests.support.browser import AXE
 from tests.support.synapse import make_test_config
@@ -67,7 +68,19 @@ COUNTS = {
         "approach:talked": 11,
         "approach:declined": 3,
     },
+    # The counsellor's side (issue 24): load, breaks, wrap-up, the visitor's verdict, staff actions.
+    "chats_per_hour": {"hour:09": 5, "hour:14": 8, "hour:20": 4},
+    "concurrent_chats": {"total": 17, "chats:1": 9, "chats:2": 6, "chats:3": 2},
+    "breaks": {"total": 7, "minutes:0-15": 4, "minutes:15-30": 2, "minutes:60-120": 1},
+    "break_minutes": {"total": 145},
+    "wrap_up_topics": {"drug-running": 7, "money-mule": 6, "none": 4},
+    "wrap_up_referrals": {"police": 3, "veilig-thuis": 2, "none": 12},
+    "feedback": {"total": 9, "helped=yes": 6, "helped=a-bit": 2, "helped=no": 1, "again=yes": 7, "again=maybe": 2},
+    "vetted_texts": {"noodnummers": 4, "fier": 2, "terugkomcode": 6},
+    "staff_actions": {"next": 12, "pause": 7, "resume": 7, "watch": 2, "whisper": 3, "wrapup": 15},
 }
+# Measures with a total only draw no chart.
+TOTAL_ONLY = {"urgent", "break_minutes"}
 # Every violation of WCAG 2.1 A and AA, whatever its impact: the page is static and small.
 RUN_AXE = """async () => {
   const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
@@ -158,8 +171,9 @@ async def test_the_report_opens_offline_asks_for_nothing_and_passes_axe(
     assert await page.evaluate("document.scripts.length") == 0
     assert await page.evaluate("document.documentElement.lang") == language
     assert await page.locator("h1").count() == 1
+    assert set(COUNTS) == set(MEASURES), "the sample covers every measure a report lists"
     assert await page.locator("section h2").count() == len(COUNTS)
-    assert await page.locator("svg[aria-hidden='true']").count() == len(COUNTS) - 1  # urgent: a total only
+    assert await page.locator("svg[aria-hidden='true']").count() == len(COUNTS) - len(TOTAL_ONLY)
     assert await page.locator("td", has_text="<5").count() > 0
 
     path = tmp_path / f"report-{language}.png"

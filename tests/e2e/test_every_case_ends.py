@@ -70,16 +70,21 @@ async def step(bots: InProcessBots, *names: str) -> None:
     await bots.assembled.sender.flush()
 
 
-async def report(bots: InProcessBots, folder: Path, day: date, *, min_cell: int) -> dict[str, Any]:
-    """`keerpunt report --format json` for ``day``, over the bots' own database."""
+async def report(bots: InProcessBots, folder: Path, days: tuple[date, date], *, min_cell: int) -> dict[str, Any]:
+    """`keerpunt report --format json` from the first to the last of ``days``, over the bots' own database.
+
+    A range, not one day: the test moves the clock 31 minutes on, which near midnight crosses into
+    the next day while the sessions were counted on the day before.
+    """
     config = folder / f"report-{min_cell}.yaml"
     settings = {"bots": {"database": bots.config.bots.database}, "statistics": {"min_cell": min_cell}}
     config.write_text(yaml.safe_dump({"data_dir": bots.config.data_dir, **settings}))
     out = folder / f"report-{min_cell}.json"
-    argv = ["--config", str(config), "report", "--from", day.isoformat(), "--to", day.isoformat()]
+    first, last = days
+    argv = ["--config", str(config), "report", "--from", first.isoformat(), "--to", last.isoformat()]
     assert await asyncio.to_thread(main, [*argv, "--format", "json", "--output", str(out)]) == 0
     data: dict[str, Any] = json.loads(out.read_text())
-    assert data["from"] == data["to"] == day.isoformat() and data["min_cell"] == min_cell
+    assert (data["from"], data["to"]) == (first.isoformat(), last.isoformat()) and data["min_cell"] == min_cell
     return data
 
 
@@ -94,6 +99,8 @@ async def test_six_visitors_end_are_counted_and_leave_nothing_behind(
     bots: InProcessBots, clients: ClientFactory, partners: Partners, tmp_path: Path
 ) -> None:
     assert isinstance(bots.clock, FakeClock)
+    zone = ZoneInfo(bots.config.hours.timezone)
+    started = datetime.fromtimestamp(bots.clock.now(), tz=UTC).astimezone(zone).date()
     stores = Stores.over(bots.db)
     api, bot = bots.api, bots.user_id
     counsellor = await add_counsellor(clients, bots.config, bots.db)
@@ -163,16 +170,16 @@ async def test_six_visitors_end_are_counted_and_leave_nothing_behind(
         handed.number: "counsellor",
     }
     await step(bots, "statistics")
-    zone = ZoneInfo(bots.config.hours.timezone)
     today = datetime.fromtimestamp(bots.clock.now(), tz=UTC).astimezone(zone).date()
-    exact = (await report(bots, tmp_path, today, min_cell=1))["measures"]
+    days = (started, today)
+    exact = (await report(bots, tmp_path, days, min_cell=1))["measures"]
     assert exact["sessions_started"]["total"] == 6
     assert exact["close_reasons"]["by"] == {"abandoned": 2, "counsellor": 2, "left": 1, "quick_exit": 1}
     assert exact["outcomes"]["by"] == {"handover": 1, "helped": 1}
     assert exact["queue"]["by"]["picked_up"] == 2 and exact["queue"]["by"]["abandoned_before_pickup"] == 2
     assert exact["handovers"]["by"]["police:arrived"] == 1 and exact["handovers"]["by"]["police:consented"] == 1
     assert exact["triage_answers"]["by"]["topic=money-mule"] == 4  # the silent visitor stopped after one question
-    hidden = (await report(bots, tmp_path, today, min_cell=5))["measures"]
+    hidden = (await report(bots, tmp_path, days, min_cell=5))["measures"]
     assert hidden["close_reasons"]["by"]["left"] == "<5" and hidden["sessions_started"]["total"] == 6
 
     # The erase grace, then the retention period: everything is purged.
@@ -186,7 +193,7 @@ async def test_six_visitors_end_are_counted_and_leave_nothing_behind(
     rooms = [v.room for v in visitors] + [never["room_id"], handover]
     await assert_nothing_left(bots, stores, clients, users, rooms)
     # The counts stay.
-    assert (await report(bots, tmp_path, today, min_cell=1))["measures"] == exact
+    assert (await report(bots, tmp_path, days, min_cell=1))["measures"] == exact
 
 
 async def assert_nothing_left(
