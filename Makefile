@@ -48,9 +48,12 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Set-up + every test (unit, integration against a real Synapse, browser) + lint.
+# Set-up + every test (unit, integration against a real Synapse, browser) + lint. Test files run
+# in TEST_PROCS processes at once (pytest-xdist), each with its own Synapse; a file stays in one
+# process, so a file's tests share their bots and keep their order.
+TEST_PROCS ?= 2
 test: setup setup-browser lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCS) --dist loadfile
 
 # Every test that needs neither Synapse nor a browser (tests/unit and tests/core; the markers come from the
 # layer a test lives in, see tests/support/plugin.py).

@@ -18,12 +18,14 @@ from .conftest import QUEUE
 pytestmark = pytest.mark.integration
 
 ZONE = ZoneInfo("Europe/Amsterdam")
+# Taken when the file is collected; the test may run after midnight (a run takes many minutes),
+# so the bots are closed on this day and the next, and open again at the start of the day after.
 TODAY = datetime.now(ZONE).date()
 
 
-def closed_on(day: date) -> dict[str, Any]:
-    """Open around the clock, except all of ``day``."""
-    return {**QUEUE, "hours": {"closed_dates": [day.isoformat()], "apply_in_dev": True}}
+def closed_on(*days: date) -> dict[str, Any]:
+    """Open around the clock, except all of ``days``."""
+    return {**QUEUE, "hours": {"closed_dates": [day.isoformat() for day in days], "apply_in_dev": True}}
 
 
 def midnight(day: date) -> datetime:
@@ -31,13 +33,13 @@ def midnight(day: date) -> datetime:
 
 
 @pytest.mark.fresh_bots("hours of its own")
-@pytest.mark.parametrize("bots_extra", [closed_on(TODAY)])
+@pytest.mark.parametrize("bots_extra", [closed_on(TODAY, TODAY + timedelta(days=1))])
 async def test_the_session_api_says_closed_with_the_next_opening_and_creates_nothing(bots: InProcessBots) -> None:
     status, body, _ = await post_session(bots.api, {"language": "nl", "entry": "widget"})
     assert status == 200
-    tomorrow = midnight(TODAY + timedelta(days=1))
-    assert body == {"open": False, "opens_at": tomorrow.isoformat(timespec="seconds")}
-    assert datetime.fromisoformat(body["opens_at"]) == tomorrow
+    reopens = midnight(TODAY + timedelta(days=2))
+    assert body == {"open": False, "opens_at": reopens.isoformat(timespec="seconds")}
+    assert datetime.fromisoformat(body["opens_at"]) == reopens
     assert await CaseStore(bots.db).count() == 0
     # Bad input is still bad input.
     status, body, _ = await post_session(bots.api, {"language": "xx", "entry": "widget"})

@@ -22,7 +22,6 @@ from .conftest import ClientFactory
 
 SLUG = "geldezel-no-way"
 PAGE = f"/nl/campagne/{SLUG}"
-TODAY = today("Europe/Amsterdam")
 
 
 def set_dates(content: Path, **dates: object) -> None:
@@ -51,7 +50,8 @@ async def state(client: TestClient[web.Request, web.Application]) -> dict[str, o
 async def test_a_campaign_exists_from_its_first_day_and_keeps_its_page_after_its_last(
     make_client: ClientFactory, content_copy: Path
 ) -> None:
-    starts, ends = TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=10)
+    now = today("Europe/Amsterdam")  # not at import: a run may cross midnight before this test
+    starts, ends = now + dt.timedelta(days=1), now + dt.timedelta(days=10)
     set_dates(content_copy, starts=starts.isoformat(), ends=ends.isoformat())
     client = await make_client({"portal": {"content_dir": str(content_copy)}})
 
@@ -75,7 +75,7 @@ async def test_a_campaign_without_dates_runs_for_good(make_client: ClientFactory
     set_dates(content_copy)
     client = await make_client({"portal": {"content_dir": str(content_copy)}})
     assert await state(client) == {"page": 200, "noindex": False, "on_home": True, "in_sitemap": True}
-    assert next_change(load_campaigns(content_copy), TODAY) is None
+    assert next_change(load_campaigns(content_copy), today("Europe/Amsterdam")) is None
 
 
 def test_the_calendar_wakes_on_each_day_a_campaign_starts_or_stops(content_copy: Path) -> None:
