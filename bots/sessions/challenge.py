@@ -128,6 +128,11 @@ class Challenges:
     def issue(self, address: str | None) -> tuple[Level, dict[str, Any]]:
         """A new challenge for ``address``: its level and the JSON the widget solves."""
         level = self.level(address, ask=True)
+        self.handed_out[(self._day(), level)] += 1
+        return level, self.make(level)
+
+    def make(self, level: Level) -> dict[str, Any]:
+        """A signed challenge of ``level``: a counter drawn below its number, derived once here."""
         number = self.settings.numbers[level]
         challenge = altcha.create_challenge(
             ALGORITHM,
@@ -138,8 +143,7 @@ class Challenges:
             hmac_secret=self._secret,
             hmac_key_secret=self._key_secret,
         )
-        self.handed_out[(self._day(), level)] += 1
-        return level, challenge.to_dict()
+        return dict(challenge.to_dict())
 
     def check(self, answer: str | None, address: str | None) -> None:
         """Accept ``answer`` (base64 of the challenge and its solution) once, or raise."""
