@@ -76,7 +76,12 @@ async def prove_work(
 
 
 async def new_session(api: str, language: str = "nl", **extra: Any) -> dict[str, Any]:
-    status, data, _ = await post_session(api, {"language": language, "entry": "widget", **extra})
+    """A started session, as the widget starts one (with the proof of work when it is asked)."""
+    body: dict[str, Any] = {"language": language, "entry": "widget", **extra}
+    proof = await prove_work(api, headers={"Origin": ORIGIN})
+    if proof is not None:
+        body["challenge"] = proof
+    status, data, _ = await post_session(api, body)
     assert status == 201, (status, data)
     return dict(data)
 
