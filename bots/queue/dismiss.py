@@ -38,7 +38,8 @@ class Dismissal:
 
     @property
     def commands(self) -> tuple[Command, ...]:
-        return (Command("dismiss", args("case:case?"), "any", self.dismiss, COUNSELLORS),)
+        # Dutch alias as the shift's commands have (!pauze, !verder).
+        return (Command("dismiss", args("case:case?"), "any", self.dismiss, COUNSELLORS, aliases=("wegsturen",)),)
 
     async def dismiss(self, call: Call) -> str | None:
         case = await case_of(self.stores, call, call.values.get("case"))

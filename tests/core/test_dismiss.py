@@ -41,7 +41,7 @@ async def test_only_the_counsellor_who_has_the_chat_dismisses_it(core: CoreBot) 
         "nl", "queue.staff.not_yours", number=visitor.number
     )
     assert (await core.case(visitor)).state == "open"
-    await core.command(visitor.room_id, anna, "!dismiss")  # in the chat itself: that chat
+    await core.command(visitor.room_id, anna, "!wegsturen")  # the Dutch name, in the chat itself: that chat
     assert (await core.case(visitor)).close_reason == "dismissed"
 
 
