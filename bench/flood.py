@@ -16,7 +16,9 @@ Python solver, which derives PBKDF2 natively as the browser's WebCrypto does, th
 1. quiet: no flood;
 2. unsolved flood: the flooder posts starts with no or a made-up answer as fast as
    ``--concurrency`` connections go (refused with 403, each an HMAC for the bots);
-3. solving flood: the flooder asks for challenges (raised for its network after
+3. asking flood: the flooder only asks for challenges, as fast as it can (each costs the bots
+   one key derivation; the answers are 200s, counted with the levels they had);
+4. solving flood: the flooder asks for challenges (raised for its network after
    ``raise_starts_per_minute``), solves them on ``--solvers`` threads and posts the answers.
 
 Reported: per phase, the flooder's answers by status and its start times, the normal visitors'
@@ -121,7 +123,7 @@ async def normal_visitors(api: str, seconds: float, first: int, pool: ThreadPool
     return starts
 
 
-async def flooder(api: str, seconds: float, concurrency: int, solving: bool, pool: ThreadPoolExecutor) -> Flood:
+async def flooder(api: str, seconds: float, concurrency: int, mode: str, pool: ThreadPoolExecutor) -> Flood:
     flood = Flood()
     deadline = time.monotonic() + seconds
 
@@ -130,7 +132,12 @@ async def flooder(api: str, seconds: float, concurrency: int, solving: bool, poo
         while time.monotonic() < deadline:
             i += 1
             t0 = time.perf_counter()
-            if solving:
+            if mode == "asking":
+                got = await ask(http, api)
+                flood.levels[got["level"]] += 1
+                flood.statuses[200] += 1
+                continue
+            if mode == "solving":
                 got = await ask(http, api)
                 flood.levels[got["level"]] += 1
                 body = {**START, "challenge": await solve(got, pool)}
@@ -193,8 +200,13 @@ async def bench(seconds: float, concurrency: int, solvers: int, rate_limit: bool
         quiet = await normal_visitors(bots.api, seconds / 2, 10, visitors)
         report("quiet (no flood)", quiet, None)
         await asyncio.sleep(10)
-        for phase, solving, first in (("unsolved flood", False, 60), ("solving flood", True, 120)):
-            flood_task = asyncio.create_task(flooder(bots.api, seconds, concurrency, solving, flood_pool))
+        phases = (
+            ("unsolved flood", "unsolved", 60),
+            ("asking flood", "asking", 100),
+            ("solving flood", "solving", 140),
+        )
+        for phase, mode, first in phases:
+            flood_task = asyncio.create_task(flooder(bots.api, seconds, concurrency, mode, flood_pool))
             await asyncio.sleep(1)
             starts = await normal_visitors(bots.api, seconds - 2, first, visitors)
             report(phase, starts, await flood_task)
