@@ -22,6 +22,7 @@ async function challenge(counter: number) {
     cost: 10,
     counter,
     deriveKey,
+    data: { level: "normal" },
     hmacSignatureSecret: "s",
     hmacKeySignatureSecret: "k",
   });
@@ -58,10 +59,32 @@ describe("the proof of work", () => {
       if (answers.length === 1) return Response.json({ error: "challenge_invalid" }, { status: 403 });
       return Response.json(SESSION, { status: 201 });
     });
-    const result = await startProven("/api/v1", { language: "en", entry: "widget" }, new AbortController().signal);
+    const slow = vi.fn();
+    const result = await startProven("/api/v1", { language: "en", entry: "widget" }, new AbortController().signal, slow);
     expect(result.kind).toBe("started");
+    expect(slow).not.toHaveBeenCalled(); // the normal level: nothing to say
     expect(answers).toHaveLength(2);
     expect(answers[0]).not.toBe(answers[1]);
+  });
+
+  it("says it takes longer when the level is more than normal", async () => {
+    const raised = await createChallenge({
+      algorithm: "PBKDF2/SHA-256",
+      cost: 10,
+      counter: 2,
+      deriveKey,
+      data: { level: "raised" },
+      hmacSignatureSecret: "s",
+      hmacKeySignatureSecret: "k",
+    });
+    vi.stubGlobal("fetch", async (url: string) => {
+      if (url.endsWith("/challenge")) return Response.json({ challenge: raised, level: "raised" });
+      return Response.json(SESSION, { status: 201 });
+    });
+    const slow = vi.fn();
+    const result = await startProven("/api/v1", { language: "nl", entry: "widget" }, new AbortController().signal, slow);
+    expect(result.kind).toBe("started");
+    expect(slow).toHaveBeenCalledOnce();
   });
 
   it("gives up when the bots' challenge cannot be had", async () => {

@@ -53,6 +53,7 @@ async def test_the_widget_solves_the_normal_challenge_on_the_page_and_starts(pag
     assert sent["challenge"] == challenge["challenge"]
     assert set(sent["solution"]) == {"counter", "derivedKey"}
     assert workers == []  # cheaper on the page than starting a worker
+    assert await page.locator(".kp-slow").get_attribute("hidden") is not None  # nothing to say
 
 
 async def test_a_raised_challenge_is_solved_in_the_widgets_own_workers_and_starts(page: Page, stack: Stack) -> None:
@@ -60,3 +61,5 @@ async def test_a_raised_challenge_is_solved_in_the_widgets_own_workers_and_start
     assert challenge["level"] == "raised"
     assert "challenge" in body
     assert workers and all(url.startswith(f"{stack.portal_url}/widget/assets/worker-") for url in workers)
+    # While it solved, the visitor read that it takes a little longer.
+    assert await page.locator(".kp-slow").get_attribute("hidden") is None

@@ -133,10 +133,10 @@ export class ChatApp {
     const back = this.codes ? view.start.returnCode() : null;
     if (back && this.codes) return this.codes.comeBack(back, signal);
     screens.show("connecting");
-    // The SDK and the crypto load (if they did not already) while the API makes the account and room.
-    const loading = this.warm();
+    const loading = this.warm(); // the SDK and crypto load (if not yet) while the API makes the account and room
     loading.catch(() => undefined);
-    const result = await startProven(deps.config.api, startRequest(screens.lang, deps.outreach, view.start.code()), signal);
+    const slow = () => screens.root.querySelector(".kp-slow")?.removeAttribute("hidden"); // a harder proof of work
+    const result = await startProven(deps.config.api, startRequest(screens.lang, deps.outreach, view.start.code()), signal, slow);
     performance.mark("kp-api");
     if (signal.aborted) {
       // Torn down while the API made the account: nobody else knows its token, so end it here.

@@ -95,13 +95,22 @@ export function answer(challenge: Challenge, solution: Solution): string {
   return btoa(json);
 }
 
-/** Start a session with the proof of work the bots ask for (once more if they refuse it). */
-export async function startProven(api: string, request: StartRequest, signal: AbortSignal): Promise<StartResult> {
+/**
+ * Start a session with the proof of work the bots ask for (once more if they refuse it);
+ * `slow` is called when it is more than the normal level (the visitor is told it takes longer).
+ */
+export async function startProven(
+  api: string,
+  request: StartRequest,
+  signal: AbortSignal,
+  slow: () => void = () => undefined,
+): Promise<StartResult> {
   for (let attempt = 0; attempt < 2; attempt++) {
     const challenge = await fetchChallenge(api);
     if (challenge === undefined) return { kind: "failed" };
     let proven = request;
     if (challenge !== null) {
+      if (challenge.parameters.data?.level !== "normal") slow();
       const solution = await solve(challenge, signal);
       if (!solution) return { kind: "failed" };
       proven = { ...request, challenge: answer(challenge, solution) };
