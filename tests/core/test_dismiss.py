@@ -3,8 +3,13 @@ get, and what is counted; the network's slower start is in tests/e2e/bots/test_c
 
 from __future__ import annotations
 
+import pytest
+
 from bots.texts import text
 from tests.support.core import CoreBot
+
+# The close runs new SQL (a compare-and-set from any open stage): on PostgreSQL too.
+pytestmark = pytest.mark.pg
 
 CALM = {"audience": "self", "danger": "no", "topic": "money-mule", "region": "zeeland"}
 
