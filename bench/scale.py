@@ -130,7 +130,11 @@ def workers(tmp: Path, counts: list[int], procs: int) -> list[Row]:
             {
                 "homeserver": {"public_url": hs, "internal_url": hs},
                 "synapse": {"port": free_port(), "workers": {"base_port": base}},
-                "bots": {"api": {"port": api, "allowed_origins": [ORIGIN]}, "rate_limit": LIMITS},
+                "bots": {
+                    "api": {"port": api, "allowed_origins": [ORIGIN]},
+                    "rate_limit": LIMITS,
+                    "challenge": {"enabled": False},
+                },
                 "portal": {"port": free_port(), "api_url": f"http://127.0.0.1:{api}"},
                 "hours": ALWAYS_OPEN,
             }

@@ -34,6 +34,7 @@ from bots.limits import FirstContactLimits
 from bots.matrix.outbox import OutboxSender
 from bots.matrix.ports import MatrixClient
 from bots.matrix.staff_rooms import StaffRooms
+from bots.networks import NetworkMemory
 from bots.outreach import Outreach
 from bots.queue import Queue
 from bots.returning import Returning
@@ -134,6 +135,7 @@ class App:
             staff_rooms,
             limits,
             self.hooks,
+            NetworkMemory(clock),
         )
         concerns = [await plug.build(parts) for plug in self.plugs]
         for concern in concerns:

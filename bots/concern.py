@@ -35,6 +35,7 @@ from bots.ids import RoomID, UserID
 from bots.limits import FirstContactLimits
 from bots.matrix.ports import MatrixClient
 from bots.matrix.staff_rooms import StaffRooms
+from bots.networks import NetworkMemory
 from bots.texts import Language
 from bots.triage import TriageDefinition
 from bots.turn import Membership, Turn, Where
@@ -171,6 +172,9 @@ class Parts:
     # triage charges an urgent answer to it); in memory only.
     limits: FirstContactLimits
     hooks: Hooks
+    # Dismissed networks and each case's network, as hashes under a daily key (bots.networks):
+    # the session API records and reads them, ``!dismiss`` adds one; in memory only.
+    networks: NetworkMemory
 
     @property
     def bot(self) -> UserID:

@@ -129,7 +129,8 @@ class Widget:
                 "img-src 'self'",
                 "font-src 'self'",
                 f"connect-src 'self' {homeserver}".strip(),
-                "worker-src 'none'",
+                # The proof of work before a start runs in Web Workers of the widget's own files.
+                "worker-src 'self'",
                 "frame-src 'none'",
                 "form-action 'none'",
                 "object-src 'none'",

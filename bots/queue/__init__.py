@@ -9,6 +9,7 @@ from bots.concern import Concern, Parts
 from bots.declarations import Declared, Role, RoomKind
 from bots.ids import RoomID
 from bots.queue.commands import StaffSide
+from bots.queue.dismiss import Dismissal
 from bots.queue.domain import QueueDomain
 from bots.queue.lifecycle import Lifecycle
 from bots.queue.rooms import StaffMatrix
@@ -72,6 +73,6 @@ class Queue:
             identity=(staff.identity_changed,),
             pinned=(sessions.identity_pinned,),
             devices=(sessions.devices_changed,),
-            commands=staff.commands,
+            commands=(*staff.commands, *Dismissal(stores, parts.networks, cfg).commands),
             workers=(*workers, sessions, lifecycle),
         )

@@ -14,6 +14,7 @@ from bots.declarations import Declared, RoomKind
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import RoomID
 from bots.sessions.api import Entries, SessionsApi, StartLimits
+from bots.sessions.challenge import Challenges, ChallengeSettings
 from bots.sessions.domain import SessionManager
 from bots.sessions.pool import ReadySessions
 from bots.sessions.retention import RetentionTask
@@ -68,10 +69,15 @@ class Sessions:
         await manager.repair(set(parts.rooms.values()))
         retention = RetentionTask(accounts, parts.stores, parts.clock, parts.client)
         rate = cfg.bots.rate_limit
+        challenges = Challenges(
+            ChallengeSettings.of(cfg), parts.networks, lambda: (pool.ready, pool.target), parts.clock
+        )
         limits = StartLimits(
             start=SessionRateLimiter(rate.per_client_per_hour, rate.global_per_minute, parts.clock),
             end=SessionRateLimiter(rate.per_client_per_hour, rate.global_per_minute, parts.clock),
             first_contact=parts.limits,
+            challenges=challenges,
+            networks=parts.networks,
         )
         entries = Entries(known_campaigns(cfg), InviteKeyer(invite_key(cfg)), settings.timezone)
         api = SessionsApi(
@@ -87,7 +93,11 @@ class Sessions:
             "sessions",
             rooms=(case_rooms,),
             devices=(manager.devices_changed,),
-            workers=(Periodic("retention", retention.step), Periodic("ready sessions", pool.step)),
+            workers=(
+                Periodic("retention", retention.step),
+                Periodic("ready sessions", pool.step),
+                Periodic("challenge counts", lambda: challenges.flush_forever(parts.stores)),
+            ),
             routes=api.routes,
-            services=(manager, pool, retention, api),
+            services=(manager, pool, retention, api, challenges),
         )

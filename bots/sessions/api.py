@@ -1,8 +1,11 @@
-"""The session API (the HTTP edge): ``POST /api/v1/sessions`` and ``POST /api/v1/sessions/end``.
+"""The session API (the HTTP edge): ``GET /api/v1/sessions/challenge``, ``POST /api/v1/sessions``
+and ``POST /api/v1/sessions/end``.
 
 Served by the visitor API's application (``bots.visitors.http``: origin check, CORS, safe
 headers, strict JSON). Statuses, each with a JSON body ``{"error": "<code>"}`` and nothing else:
 
+- 200 on ``GET …/challenge``: ``{"challenge": {ALTCHA v2 challenge} | null, "level": "normal" |
+  "raised" | "hard" | null}`` (null: no proof of work is asked; ``bots.sessions.challenge``)
 - 201 session created (DESIGN.md's contract, plus ``"open": true``); 204 session ended
 - 200 ``{"open": false, "opens_at": "<ISO 8601 with offset>" | null}``: the chat is closed
   (outside the opening hours of ``hours:``). Nothing is created then — no account, no room,
@@ -13,6 +16,9 @@ headers, strict JSON). Statuses, each with a JSON body ``{"error": "<code>"}`` a
 - 401 ``unauthorized``: ``end`` without a valid visitor token
 - 403 ``forbidden``: a POST whose ``Origin`` is not allowed (or missing, unless
   ``Sec-Fetch-Site: same-origin``)
+- 403 ``challenge_required``: a start without the proof of work's answer (``"challenge"``);
+  403 ``challenge_invalid``: an answer that is wrong, malformed, expired, used before, or of a
+  lower level than the network now needs: ask for a new challenge and start again
 - 413 ``too_large``: a body over 4 KiB; 415 ``unsupported_media_type``: not application/json
 - 429 ``rate_limited`` with ``Retry-After``; 503 ``unavailable``: Synapse failed (nothing kept)
 - 500 ``internal``: a bug, logged once with its traceback, never shown
@@ -32,6 +38,8 @@ from aiohttp import web
 
 from bots.clock import Clock
 from bots.limits import FirstContactLimits
+from bots.networks import NetworkMemory
+from bots.sessions.challenge import ChallengeRefused, Challenges
 from bots.sessions.domain import SessionManager, SessionUnavailable, VisitorNames
 from bots.sessions.settings import SessionSettings
 from bots.sessions.validation import StartRequest, parse_end, parse_start
@@ -52,6 +60,9 @@ class StartLimits:
     # Ending costs a Synapse call per token tried: it has limits of its own.
     end: SessionRateLimiter
     first_contact: FirstContactLimits
+    # The proof of work and the networks it reads (each case's network, dismissed networks).
+    challenges: Challenges
+    networks: NetworkMemory
 
 
 class Entries:
@@ -76,7 +87,7 @@ class Entries:
         invite = None
         if start.entry == "outreach" and start.invite is not None and self.invites is not None:
             invite = self.invites.hash(start.invite)
-        return replace(start, invite=None), invite
+        return replace(start, invite=None, challenge=None), invite
 
 
 class SessionsApi:
@@ -103,9 +114,18 @@ class SessionsApi:
     @property
     def routes(self) -> tuple[web.RouteDef, ...]:
         return (
+            web.get("/api/v1/sessions/challenge", self.challenge),
             *self.edge.post("/api/v1/sessions", self.start_session),
             *self.edge.post("/api/v1/sessions/end", self.end_session),
         )
+
+    async def challenge(self, request: web.Request) -> web.Response:
+        """A proof of work for the next start (nothing stored: the challenge is signed)."""
+        challenges = self.limits.challenges
+        if not challenges.enabled:
+            return web.json_response({"challenge": None, "level": None})
+        level, challenge = challenges.issue(self.edge.address(request))
+        return web.json_response({"challenge": challenge, "level": level})
 
     async def start_session(self, request: web.Request) -> web.Response:
         start = parse_start(await read_json(request, allow_empty=False))
@@ -115,6 +135,11 @@ class SessionsApi:
             opens_at = opening.isoformat(timespec="seconds") if opening is not None else None
             return web.json_response({"open": False, "opens_at": opens_at}, status=200)
         address = self.edge.address(request)
+        if self.limits.challenges.enabled:
+            try:
+                self.limits.challenges.check(start.challenge, address)
+            except ChallengeRefused as refused:
+                raise ApiError(403, refused.code) from None
         first_contact = self.limits.first_contact
         client = first_contact.keyer.key(address)
         wait = first_contact.restart_wait(client)
@@ -128,6 +153,7 @@ class SessionsApi:
         except SessionUnavailable:
             raise ApiError(503, "unavailable") from None
         first_contact.started(new.case_id, client)
+        self.limits.networks.started(new.case_id, address)
         body = {
             "homeserver": self.settings.public_url,
             "user_id": new.user_id,

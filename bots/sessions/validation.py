@@ -27,6 +27,8 @@ class StartRequest:
     entry: Entry
     invite: str | None = None
     campaign: str | None = None
+    # The answer to the proof of work (bots.sessions.challenge), checked there.
+    challenge: str | None = None
 
 
 def _optional_slug(data: dict[str, Any], key: str) -> str | None:
@@ -49,8 +51,20 @@ def _optional_code(data: dict[str, Any], key: str) -> str | None:
     return value
 
 
+def _optional_answer(data: dict[str, Any]) -> str | None:
+    """The proof of work's answer: base64 text; whether it is right is the challenge's to say."""
+    if "challenge" not in data:
+        return None
+    value = data["challenge"]
+    if not isinstance(value, str) or not 0 < len(value) <= 2048:
+        raise bad_request()
+    return value
+
+
 def parse_start(data: dict[str, Any]) -> StartRequest:
-    if not set(data) <= {"language", "entry", "invite", "campaign"} or not {"language", "entry"} <= set(data):
+    if not set(data) <= {"language", "entry", "invite", "campaign", "challenge"} or not {"language", "entry"} <= set(
+        data
+    ):
         raise bad_request()
     language, entry = data["language"], data["entry"]
     if not isinstance(language, str) or language not in LANGUAGES:
@@ -62,6 +76,7 @@ def parse_start(data: dict[str, Any]) -> StartRequest:
         entry=entry,
         invite=_optional_code(data, "invite"),
         campaign=_optional_slug(data, "campaign"),
+        challenge=_optional_answer(data),
     )
 
 

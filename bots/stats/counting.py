@@ -24,7 +24,9 @@ TOTAL = "total"
 WAIT_EDGES = (5, 15, 30, 60, 120)
 TALK_EDGES = (10, 20, 30, 60, 90)
 HANDOVER_RESULTS = ("asked", "consented", "declined", "cancelled", "accepted", "refused", "arrived", "failed")
-CLOSE_REASONS = ("ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong")
+CLOSE_REASONS = (
+    "ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong", "dismissed",
+)  # fmt: skip
 # Days a visitor stayed away before returning with a code (docs/return-code.md).
 AWAY_EDGES = (1, 3, 7, 14)
 

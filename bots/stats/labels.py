@@ -32,6 +32,7 @@ VALUE_ORDER: dict[str, tuple[str, ...]] = {
     "close_reasons": (*CLOSE_REASONS, "other"),
     "handovers": HANDOVER_RESULTS,
     "return_codes": ("dormant", "returned"),
+    "challenges": ("normal", "raised", "hard"),
 }
 LAST = 10_000  # rank of anything not in a known order: after the known ones, by id
 # Cells that are histogram buckets (``0-15``, ``480+``), ordered by their lower edge.
@@ -170,6 +171,7 @@ class Labeller:
             "urgent": "urgent",
             "outcomes": "outcome",
             "close_reasons": "close_reason",
+            "challenges": "challenge_level",
             "handovers": "handover",
             "staff_actions": "staff_action",
             "wrap_up_topics": "topic",

@@ -35,6 +35,7 @@ MEASURES = (
     "conversation_length",
     "outcomes",
     "close_reasons",
+    "challenges",
     "handovers",
     "outreach_approaches",
     "chats_per_hour",

@@ -24,7 +24,7 @@ from keerpunt.compose.stack import Stack, leftovers
 from tests.support.compose import REPO, StackClients, harness, http, info
 from tests.support.staff import Observer
 from tests.support.triage import Visitor, answer_all
-from tests.support.visitor import join, post_session, speak_first
+from tests.support.visitor import join, post_session, prove_work, speak_first
 
 ANSWERS = {"audience": "self", "danger": "no", "topic": "debts", "region": "utrecht"}
 AGENT = "KeerpuntComposeProbe/22.1"
@@ -48,7 +48,10 @@ async def _visitor(clients: StackClients, stack: dict[str, Any]) -> Visitor:
     """As the widget: POST /api/v1/sessions on the portal's site, then the chat on the homeserver."""
     bot = f"@keerpunt:{stack['server_name']}"
     async with http(stack, headers={"User-Agent": AGENT}) as session:
-        body = {"language": "nl", "entry": "widget"}
+        body: dict[str, Any] = {"language": "nl", "entry": "widget"}
+        proof = await prove_work(stack["api"], session)  # the production config asks for it
+        if proof is not None:
+            body["challenge"] = proof
         status, answer, _ = await post_session(stack["api"], body, origin=stack["portal"], http=session)
     assert status == 201, answer
     assert answer["homeserver"] == stack["homeserver"]

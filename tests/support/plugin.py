@@ -427,7 +427,12 @@ async def core(
     tmp_path: Path, core_config: dict[str, Any], core_database: str, core_plugs: tuple[type[Plug], ...]
 ) -> AsyncIterator[CoreBot]:
     # No Synapse here: no application service token, so no ready sessions either.
-    no_appservice = {"homeserver": {"visitor_appservice_token_file": ""}, "bots": {"api": {"ready_sessions": 0}}}
+    # The proof of work before a start is off, as in the other layers' test config
+    # (tests/support/bots.py); its own tests turn it on.
+    no_appservice = {
+        "homeserver": {"visitor_appservice_token_file": ""},
+        "bots": {"api": {"ready_sessions": 0}, "challenge": {"enabled": False}},
+    }
     config = make_test_config(tmp_path / "data", merge(no_appservice, core_config))
     db = create_database(config, core_database)
     await db.start()

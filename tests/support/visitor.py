@@ -7,11 +7,13 @@ room keys only to devices their owner cross-signed. That check is done here with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
 import aiohttp
+import altcha
 from nio import AsyncClient, MegolmEvent, RoomMessageText, RoomSendResponse
 from signedjson.key import decode_verify_key_bytes
 from signedjson.sign import SignatureVerifyException, verify_signed_json
@@ -51,8 +53,35 @@ async def post_session(
             await session.close()
 
 
+async def prove_work(
+    api: str, http: aiohttp.ClientSession | None = None, headers: dict[str, str] | None = None
+) -> str | None:
+    """As the widget does before a start: ask for the proof of work and solve it (altcha's own
+    solver here, the same algorithm the widget's altcha-lib runs); None when none is asked."""
+    own = http is None
+    session = http or aiohttp.ClientSession()
+    try:
+        async with session.get(api + "/api/v1/sessions/challenge", headers=headers or {}) as resp:
+            assert resp.status == 200, resp.status
+            data = await resp.json()
+    finally:
+        if own:
+            await session.close()
+    if data["challenge"] is None:
+        return None
+    challenge = altcha.Challenge.from_dict(data["challenge"])
+    solution = await asyncio.to_thread(altcha.solve_challenge, challenge)
+    assert solution is not None
+    return str(altcha.Payload(challenge, solution).to_base64())
+
+
 async def new_session(api: str, language: str = "nl", **extra: Any) -> dict[str, Any]:
-    status, data, _ = await post_session(api, {"language": language, "entry": "widget", **extra})
+    """A started session, as the widget starts one (with the proof of work when it is asked)."""
+    body: dict[str, Any] = {"language": language, "entry": "widget", **extra}
+    proof = await prove_work(api, headers={"Origin": ORIGIN})
+    if proof is not None:
+        body["challenge"] = proof
+    status, data, _ = await post_session(api, body)
     assert status == 201, (status, data)
     return dict(data)
 

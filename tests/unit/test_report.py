@@ -122,6 +122,8 @@ async def test_json_gives_the_exact_counts_of_the_period_with_min_cell_1(
             "conversation_length": EMPTY,
             "outcomes": EMPTY,
             "close_reasons": {"total": 7, "by": {"counsellor": 5, "quick_exit": 2}},
+            # Challenges handed out (issue 23): listed, empty when none were counted.
+            "challenges": EMPTY,
             "handovers": EMPTY,
             "outreach_approaches": EMPTY,
             **dict.fromkeys(SHIFT_MEASURES, EMPTY),

@@ -207,6 +207,18 @@ class WorkflowStore:
             now,
         )
 
+    async def dismiss(self, case_id: str, stage: Stage, holder: UserID | None, now: int) -> Workflow | None:
+        """``!dismiss``: closed as ``dismissed`` from ``stage`` (with the same holder, if any)."""
+        return await self._transition(
+            "UPDATE queue_case SET stage='closed', outcome='dismissed', closed_at=$4, reminder_due=NULL, "
+            "triage_done=true, card_version=card_version+1 WHERE case_id=$1 AND stage=$2 "
+            "AND COALESCE(claimed_by, '')=$3",
+            case_id,
+            stage,
+            holder or "",
+            now,
+        )
+
     async def depart(self, case_id: str, departure: Departure, now: int) -> Workflow | None:
         """The visitor left. An unclaimed case leaves the queue; a claimed one waits for !close.
 

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_
 
 import yaml
 
+from keerpunt.base.config.challenge import validate_challenge
 from keerpunt.base.config.errors import ConfigError
 from keerpunt.base.config.model import Config
 
@@ -189,6 +190,7 @@ def _validate(config: Config) -> None:
     _validate_queue(config)
     _validate_lifecycle(config)
     _validate_ready_sessions(config)
+    validate_challenge(config)
     _validate_return_code(config)
     _validate_feedback(config)
     _validate_proxies(config)

@@ -66,6 +66,18 @@ class RateLimitConfig:
 
 
 @dataclass(frozen=True)
+class ChallengeConfig:
+    enabled: bool
+    cost: int
+    normal: int
+    raised: int
+    hard: int
+    expires_minutes: int
+    raise_below_ready: float
+    raise_starts_per_minute: int
+
+
+@dataclass(frozen=True)
 class BotsConfig:
     localpart: str
     display_name: str
@@ -75,6 +87,7 @@ class BotsConfig:
     metrics_port: int
     api: ApiConfig
     rate_limit: RateLimitConfig
+    challenge: ChallengeConfig
 
 
 @dataclass(frozen=True)

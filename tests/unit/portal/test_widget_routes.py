@@ -64,6 +64,8 @@ async def test_chat_page_has_the_only_wasm_csp_no_store_and_the_framing_allowlis
     assert "unsafe-inline" not in resp.headers["Content-Security-Policy"]
     assert "'unsafe-eval'" not in resp.headers["Content-Security-Policy"]
     assert policy["connect-src"] == "'self' https://matrix.keerpunt.test"
+    # Web Workers (the proof of work before a start) only from the widget's own files.
+    assert policy["worker-src"] == "'self'"
     assert policy["frame-ancestors"] == "'self' https://keerpunt.test https://partner.test"
     assert policy["object-src"] == "'none'" and policy["base-uri"] == "'none'"
     assert resp.headers["Cache-Control"] == "no-store"

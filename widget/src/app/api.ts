@@ -18,11 +18,16 @@ export type StartResult =
   | { kind: "busy"; retryAfter: number | null }
   | { kind: "failed" };
 
+/** A start's answer, or "proof": the proof of work was missing or refused (challenge/proof.ts). */
+export type StartAnswer = StartResult | { kind: "proof" };
+
 export interface StartRequest {
   language: "nl" | "en";
   entry: "widget" | "outreach";
   invite?: string;
   campaign?: string;
+  /** The proof of work's answer (challenge/proof.ts). */
+  challenge?: string;
 }
 
 function text(value: unknown): value is string {
@@ -46,7 +51,7 @@ export function parseSession(data: unknown): SessionInfo | null {
   };
 }
 
-export async function startSession(api: string, request: StartRequest): Promise<StartResult> {
+export async function startSession(api: string, request: StartRequest): Promise<StartAnswer> {
   let response: Response;
   try {
     response = await fetch(`${api}/sessions`, {
@@ -71,6 +76,7 @@ export async function startSession(api: string, request: StartRequest): Promise<
     return { kind: "failed" };
   }
   const d = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  if (response.status === 403 && typeof d.error === "string" && d.error.startsWith("challenge_")) return { kind: "proof" };
   if (d.open === false) {
     const opensAt = typeof d.opens_at === "string" ? d.opens_at : null;
     return { kind: "closed", opensAt, session: response.ok ? parseSession(data) : null };

@@ -7,7 +7,8 @@
  * differ. The Matrix SDK and Rust crypto load only when the visitor presses "Start" (session.ts).
  */
 import { PROTOCOL } from "../shared/protocol";
-import { endOrLogout, endSession, startSession, type SessionInfo } from "./api";
+import { endOrLogout, endSession, type SessionInfo } from "./api";
+import { startProven } from "./challenge/proof";
 import type { WidgetConfig } from "./config";
 import type { FeedbackOffer } from "./content";
 import { Composer } from "./composer";
@@ -132,10 +133,10 @@ export class ChatApp {
     const back = this.codes ? view.start.returnCode() : null;
     if (back && this.codes) return this.codes.comeBack(back, signal);
     screens.show("connecting");
-    // The SDK and the crypto load (if they did not already) while the API makes the account and room.
-    const loading = this.warm();
+    const loading = this.warm(); // the SDK and crypto load (if not yet) while the API makes the account and room
     loading.catch(() => undefined);
-    const result = await startSession(deps.config.api, startRequest(screens.lang, deps.outreach, view.start.code()));
+    const slow = () => screens.root.querySelector(".kp-slow")?.removeAttribute("hidden"); // a harder proof of work
+    const result = await startProven(deps.config.api, startRequest(screens.lang, deps.outreach, view.start.code()), signal, slow);
     performance.mark("kp-api");
     if (signal.aborted) {
       // Torn down while the API made the account: nobody else knows its token, so end it here.

@@ -45,10 +45,14 @@ export interface Call {
   body: Record<string, unknown> | null;
 }
 
-/** fetch, answered like the session API and the homeserver would; every call recorded. */
+/**
+ * fetch, answered like the session API and the homeserver would; every call recorded but the
+ * proof of work's challenge, which these bots never ask for (test/challenge.test.ts tests it).
+ */
 export function stubFetch(answers: { sessions?: () => Response | Promise<Response>; end?: () => Promise<Response> } = {}): Call[] {
   const calls: Call[] = [];
   vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
+    if (url.endsWith("/sessions/challenge")) return Response.json({ challenge: null, level: null });
     calls.push({ url, init, body: init.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : null });
     if (url.endsWith("/sessions")) return (await answers.sessions?.()) ?? Response.json(SESSION, { status: 201 });
     if (url.endsWith("/sessions/end")) return (await answers.end?.()) ?? new Response(null, { status: 204 });

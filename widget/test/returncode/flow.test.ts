@@ -37,6 +37,8 @@ interface Answers {
 function stub(answers: Answers = {}): Call[] {
   const calls: Call[] = [];
   vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
+    // No proof of work asked (test/challenge.test.ts has it), and not recorded.
+    if (url.endsWith("/sessions/challenge")) return Response.json({ challenge: null, level: null });
     calls.push({ url, init, body: init.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : null });
     if (url.endsWith("/sessions")) return Response.json(SESSION, { status: 201 });
     if (url.endsWith("/sessions/return")) return answers.back?.() ?? Response.json(BACK);

@@ -10,6 +10,8 @@ export function connectingScreen(): HTMLElement {
     "section",
     { role: "status" },
     t("h1", "connecting", { tabindex: "-1" }),
+    // Shown while a raised or hard proof of work is solved (challenge/proof.ts).
+    t("p", "connecting_slow", { class: "kp-slow", hidden: "" }),
     el("div", { class: "kp-spinner", "aria-hidden": "true" }),
   );
 }
