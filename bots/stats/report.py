@@ -36,6 +36,7 @@ MEASURES = (
     "outcomes",
     "close_reasons",
     "handovers",
+    "async",
     "outreach_approaches",
     "chats_per_hour",
     "concurrent_chats",

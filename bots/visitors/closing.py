@@ -9,8 +9,12 @@ DAY_MS = 86_400_000
 
 # Why a case closed: the visitor ended it or fled, a counsellor closed it, or a timer did
 # (never wrote or went silent: abandoned; left the room: left; an idle chat: timeout).
-# A dormant case ends as code_expired or code_wrong (bots.returning.codes).
-CLOSE_REASONS = ("ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong")
+# A dormant case ends as code_expired or code_wrong (bots.returning.codes), or as
+# async_unanswered: a message left to be answered later that nobody answered (docs/write-later.md).
+CLOSE_REASONS = (
+    "ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong",
+    "async_unanswered",
+)  # fmt: skip
 
 
 async def close_case(stores: Stores, case_id: str, reason: str, now: int, case_room_days: int) -> bool:
