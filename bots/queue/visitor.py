@@ -122,6 +122,7 @@ class VisitorSide:
             # as in a live chat; the case waits in the queue until the visitor leaves it.
             lead = text(language, "queue.visitor.later_closed", opens=self._opens(language, moment))
             await self._send(case, visitor_message(lead, "queue.later_closed"), now)
+            await self.notices.closed_notice(case.id, now)  # said in the lead: not again
             first = self.definition.questions[0]
             await self._send(case, question_content(self.definition, first, language), now)
             return
