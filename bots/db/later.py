@@ -63,6 +63,30 @@ class LaterStore:
             answer_due,
         )
 
+    async def owe_relay(self, case_id: str, holder: str) -> bool:
+        """``holder`` joined the room of a case with a message left for later, and has not had
+        the visitor's earlier lines yet: owe them (bots/queue/workers/relay.py)."""
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET relay_to=$2 WHERE id=$1 AND later_at IS NOT NULL "
+            "AND COALESCE(relayed_to, '') <> $2 RETURNING id",
+            case_id,
+            holder,
+        )
+        return row is not None
+
+    async def relays_owed(self) -> list[tuple[str, str]]:
+        rows = await self.db.fetch("SELECT id, relay_to FROM visitor_case WHERE relay_to IS NOT NULL")
+        return [(row["id"], row["relay_to"]) for row in rows]
+
+    async def relayed(self, case_id: str, holder: str) -> bool:
+        """The relay to ``holder`` is done (or cannot be); False when another round did it."""
+        row = await self.db.fetchrow(
+            "UPDATE visitor_case SET relay_to=NULL, relayed_to=$2 WHERE id=$1 AND relay_to=$2 RETURNING id",
+            case_id,
+            holder,
+        )
+        return row is not None
+
     async def answered(self, case_id: str, now: int) -> Later | None:
         """A staff member wrote in the room of a case waiting for an answer: from now on it
         lasts as long as its return code (``purge_after`` becomes the code's expiry). The

@@ -155,6 +155,28 @@ async def test_a_counsellor_claims_and_answers_it_and_it_then_lasts_as_long_as_i
 
 
 @pytest.mark.parametrize("core_config", [closed_today()])
+async def test_the_counsellor_who_joins_gets_what_the_visitor_wrote_once_and_no_triage_answers(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await start_later(core)
+    await visitor.answer_all(CALM)
+    await leave_message(core, visitor, ("Hallo, het is nacht.", "Ik durf niet te bellen."))
+    await core.command(core.queue_room, anna, f"!claim {visitor.number}")
+    core.new(visitor.room_id)
+    await core.join(visitor.room_id, anna, "Anna")
+    relayed = [s for s in core.new(visitor.room_id) if s.kind == "queue.relay"]
+    assert len(relayed) == 1
+    body = relayed[0].body
+    assert body.startswith("💬 Dit schreef de bezoeker voordat je er was:")
+    assert body.index("Hallo, het is nacht.") < body.index("Ik durf niet te bellen.")
+    assert "debts" not in body and "zeeland" not in body  # the triage answers are on the card
+    # Another join event of the holder (a new display name) relays nothing new; nor does someone
+    # joining who does not hold the case.
+    await core.join(visitor.room_id, anna, "Anna B.")
+    await core.join(visitor.room_id, "@bram:localhost", "Bram")
+    assert [s for s in core.new(visitor.room_id) if s.kind == "queue.relay"] == []
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
 async def test_the_visitor_returns_to_read_the_answer_and_the_counsellor_who_answered_gets_it(core: CoreBot) -> None:
     anna = await core.add_staff("anna")
     visitor = await start_later(core)

@@ -2,7 +2,8 @@
 closed the session API offers it and starts a session only when asked to; the bot greets with
 the closed lead and the questions; ending with a code as ``later`` leaves the case dormant,
 locked and waiting in the queue as ``waiting_async`` with its card saying so; a counsellor
-claims it and their first message in the room counts as the answer. The rules with the clock
+claims it, reads the visitor's lines (relayed by the bot: the room's earlier events are not
+theirs to see) and their first message in the room counts as the answer. The rules with the clock
 moved are in tests/core/test_write_later.py; the widget's half in widget/test."""
 
 from __future__ import annotations
@@ -119,6 +120,17 @@ async def test_a_message_left_while_closed_waits_dormant_for_a_counsellor_and_th
     await counsellor.say(queue_room, f"!claim {session['case']}")
     await counsellor.wait_for(lambda: room in counsellor.user.client.invited_rooms, what="the invite")
     await counsellor.join(room)
+    # The room's history before the join is not the counsellor's to see: the bot relays the
+    # visitor's own lines to them, readable (strict: from a cross-signed device of the bot).
+    relay = await counsellor.wait_message(
+        room,
+        bots.user_id,
+        lambda e: "Ik durf niet te bellen." in e["content"].get("body", ""),
+        within=30,
+        what="the relay",
+    )
+    assert "Hallo, het is nacht." in relay["content"]["body"]
+    assert counsellor.bodies(room, user) == []  # the visitor's own events stay out of reach
     await counsellor.say(room, "Dank je voor je bericht. Ik ben er voor je.")
 
     async def answered() -> bool:
