@@ -38,9 +38,10 @@ setup-browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 		else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
 
-# Set-up + run: Synapse (SQLite), the bots and the portal on loopback.
+# Set-up + run: Synapse (SQLite), the bots and the portal on loopback. Without a ./keerpunt.yaml,
+# dev.yaml (the example with the return code and "write now, answered later" on).
 dev: setup
-	$(BIN)/keerpunt dev
+	$(BIN)/keerpunt $(if $(wildcard keerpunt.yaml),,--config dev.yaml) dev
 
 lint: setup
 	$(BIN)/ruff check .

@@ -176,7 +176,13 @@ class Widget:
         code = self.config.return_code
         if not code.enabled:
             return {"return_code": False}
-        return {"return_code": True, "return_code_days": code.valid_days, "return_code_tries": code.max_wrong}
+        out: dict[str, Any] = {
+            "return_code": True, "return_code_days": code.valid_days, "return_code_tries": code.max_wrong,
+        }  # fmt: skip
+        later = self.config.async_
+        if later.enabled:  # write now, answered later (docs/write-later.md); needs the code
+            out |= {"later_after_minutes": later.offer_after_minutes, "later_answer_hours": later.answer_within_hours}
+        return out
 
     def hours_text(self, opening: OpeningHours, language: str) -> str:
         """The start screen's hours line: the weekly hours, or that dev keeps the chat open."""

@@ -14,6 +14,10 @@ class Trust(Protocol):
     async def sent_by_trusted_device(self, client: Any, room_id: str, event: Any) -> bool:
         """Whether the event's sending device is cross-signed by its owner (DESIGN.md rule 3)."""
 
+    def was_sent_by_trusted_device(self, client: Any, room_id: str, event: Any) -> bool:
+        """The same for an event read again later, when its device may be gone (signed out):
+        the device the policy marked verified in the client's store while it existed."""
+
     async def all_devices_cross_signed(self, user: UserID) -> bool: ...
 
     async def cross_signed_devices(self, user: UserID) -> set[str]: ...

@@ -287,6 +287,19 @@ class TrustPolicy:
             return False
         return await self.trusted_sender(UserID(event.sender), sender_key, session.ed25519) is not None
 
+    def was_sent_by_trusted_device(self, client: AsyncClient, room_id: str, event: Event) -> bool:
+        """Whether an event read again later (``/messages``) came, first-hand, from a device this
+        policy marked verified while it existed: the store keeps a signed-out device and its mark."""
+        sender_key = getattr(event, "sender_key", None)
+        session_id = getattr(event, "session_id", None)
+        if not sender_key or not session_id or client.olm is None:
+            return False
+        session = client.olm.inbound_group_store.get(room_id, sender_key, session_id)
+        if session is None or session.forwarding_chain:
+            return False
+        devices = client.device_store[event.sender].values() if event.sender in client.device_store.users else []
+        return any(d.curve25519 == sender_key and d.ed25519 == session.ed25519 and d.verified for d in devices)
+
     async def apply(self, client: AsyncClient, users: Iterable[str]) -> None:
         """Mark every known device of ``users`` verified (cross-signed) or blacklisted in nio."""
         assert client.olm is not None

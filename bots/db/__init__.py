@@ -26,6 +26,7 @@ from bots.db.dormancy import DormancyStore
 from bots.db.feedback import FeedbackTicketStore
 from bots.db.handled_event import HandledEventStore
 from bots.db.handover import HandoverStore
+from bots.db.later import LaterStore
 from bots.db.outbox import OutboxStore
 from bots.db.outreach_invite import InviteStore
 from bots.db.pending_event import PendingEventStore
@@ -86,6 +87,7 @@ class Stores:
     cases: CaseStore
     activity: ActivityStore
     dormancy: DormancyStore
+    later: LaterStore
     case_log: CaseLogStore
     traces: CaseTraceStore
     handled: HandledEventStore
@@ -111,6 +113,7 @@ class Stores:
             cases=CaseStore(db),
             activity=ActivityStore(db),
             dormancy=DormancyStore(db),
+            later=LaterStore(db),
             case_log=CaseLogStore(db),
             traces=CaseTraceStore(db),
             handled=HandledEventStore(db),

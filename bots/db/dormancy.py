@@ -28,16 +28,18 @@ class DormancyStore:
         row = await self.db.fetchrow("SELECT id, dormant_at, returned_at FROM visitor_case WHERE id=$1", case_id)
         return Dormancy(row["id"], row["dormant_at"], row["returned_at"]) if row else None
 
-    async def go_dormant(self, case_id: str, now: int, until: int, *, quick_exit: bool = False) -> bool:
-        """open → dormant: the visitor ended with a code (in a hurry: ``quick_exit``).
-        ``purge_after`` is the code's expiry: the case ends then, whatever happens to the code."""
+    async def go_dormant(self, case_id: str, now: int, until: int, *, reason: str = "dormant") -> bool:
+        """open → dormant: the visitor ended with a code (``reason``: ``dormant``,
+        ``dormant_quick_exit`` in a hurry, ``async`` to be answered later). ``purge_after`` is
+        when the case ends (the code's expiry, or ``async.keep_days`` for a message nobody has
+        answered yet), whatever happens to the code."""
         row = await self.db.fetchrow(
             "UPDATE visitor_case SET state='dormant', close_reason=$4, closed_at=$2, purge_after=$3, "
             "dormant_at=$2, returned_at=NULL, idle_warned_at=NULL WHERE id=$1 AND state='open' RETURNING id",
             case_id,
             now,
             until,
-            "dormant_quick_exit" if quick_exit else "dormant",
+            reason,
         )
         return row is not None
 

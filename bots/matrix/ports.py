@@ -33,5 +33,12 @@ class MatrixClient(Protocol):
 
     def decrypt_event(self, event: Any) -> Any: ...
 
+    @property
+    def next_batch(self) -> str | None:
+        """The last sync's token (where ``room_messages`` starts paging back from now)."""
+
+    async def room_messages(self, room_id: str, start: str, **kwargs: Any) -> Any:
+        """A page of the room's events (nio's ``RoomMessagesResponse``: ``chunk``, ``end``)."""
+
     def forget(self, rooms: Iterable[str], users: Iterable[str]) -> None:
         """Drop the crypto store's keys of purged rooms and erased users."""

@@ -20,6 +20,7 @@ from bots.queue.workers.cards import CardReconciler
 from bots.queue.workers.departures import Departures
 from bots.queue.workers.erasure import Erasure
 from bots.queue.workers.notices import VisitorNotices
+from bots.queue.workers.relay import Relay
 from bots.queue.workers.reminders import Reminders
 from bots.queue.workers.sessions import NewSessions
 from bots.triage import TriageDefinition
@@ -58,6 +59,7 @@ class Queue:
             Erasure(stores, accounts.erase, clock, cfg.queue.erase_after_minutes),
         )
         lifecycle = Lifecycle(stores, cfg, clock, to_send)
+        relay = Relay(stores, parts.client, parts.trust, cfg.languages.default, clock, to_send)
         sessions = NewSessions(stores, parts.trust, changed)
 
         async def the_queue_room(room_id: RoomID) -> Where | None:
@@ -68,11 +70,11 @@ class Queue:
             rooms=(the_queue_room,),
             messages=(lifecycle.on_message, staff.trace),
             visitor=(visitor.on_visitor,),
-            members=(visitor.on_member, staff.on_member),
+            members=(visitor.on_member, staff.on_member, relay.on_member),
             reactions=(staff.on_reaction,),
             identity=(staff.identity_changed,),
             pinned=(sessions.identity_pinned,),
             devices=(sessions.devices_changed,),
             commands=(*staff.commands, *Dismissal(stores, parts.networks, cfg).commands),
-            workers=(*workers, sessions, lifecycle),
+            workers=(*workers, sessions, lifecycle, relay),
         )

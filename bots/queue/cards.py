@@ -33,6 +33,15 @@ class CaseFacts:
     departure: Departure | None
     # The organisation of the outreach worker an invite routed the case to.
     organisation: str | None = None
+    # A message left to be answered later (docs/write-later.md).
+    later: LaterFacts | None = None
+
+
+@dataclass(frozen=True)
+class LaterFacts:
+    reason: str  # 'closed' or 'long_wait'
+    written_at: int
+    came_back: bool
 
 
 def answer_label(definition: TriageDefinition, language: Language, question_id: str, answers: Mapping[str, str]) -> str:
@@ -69,6 +78,9 @@ def short_answers(definition: TriageDefinition, language: Language, answers: Map
 
 
 def status_text(language: Language, facts: CaseFacts) -> str:
+    if facts.stage == "waiting_async":
+        reason = facts.later.reason if facts.later is not None else "closed"
+        return text(language, f"queue.card.status.waiting_async_{reason}")
     if facts.stage == "claimed":
         return text(language, "queue.card.status.claimed", counsellor=facts.claimed_by)
     if facts.stage == "closed":
@@ -98,11 +110,14 @@ def render_card(
     line("status", status_text(language, facts))
     lines += answer_lines(definition, language, facts.answers)
     line("entry", entry_text(language, facts.entry, facts.campaign, facts.organisation))
-    if facts.waiting_since is not None:
+    if facts.waiting_since is not None and facts.later is None:
         line("since", phrase(language, from_millis(facts.waiting_since, zone), now))
+    if facts.later is not None:
+        line("written", phrase(language, from_millis(facts.later.written_at, zone), now))
+        line("came_back", text(language, f"queue.card.came_back.{'yes' if facts.later.came_back else 'no'}"))
     if facts.departure is not None:
         lines.append(text(language, f"queue.card.departure.{facts.departure}"))
-    if facts.stage == "waiting":
+    if facts.stage in ("waiting", "waiting_async"):
         lines.append(text(language, "queue.card.how_to_claim", number=facts.number))
     return "\n".join(lines)
 
@@ -119,6 +134,8 @@ class QueueLine:
     urgent: bool
     waiting_since: int
     answers: Mapping[str, str]
+    # A message left to be answered later (listed after the live chats).
+    later: bool = False
 
 
 def render_queue(
@@ -137,6 +154,7 @@ def render_queue(
                     position=position,
                     number=item.number,
                     urgent=item.urgent,
+                    later=item.later,
                     minutes=minutes_between(item.waiting_since, now_ms),
                     answers=short_answers(definition, language, item.answers),
                 )

@@ -17,6 +17,7 @@ from bots.counsellors.counting import count_action
 from bots.counsellors.views import roster_lines
 from bots.crypto.ports import Trust
 from bots.db import Stores
+from bots.db.queue.workflow import CLAIMABLE
 from bots.errors import UserError
 from bots.ids import EventID, RoomID, UserID
 from bots.queue.cards import QueueLine, render_queue
@@ -99,8 +100,8 @@ class StaffSide:
         refused = refusal(await self.domain.roster.load_of(call.sender), None)
         if refused is not None:
             raise refused
-        waiting = await self.workflow.in_stage("waiting")
-        for item in ordered(Waiting(q.case_id, q.urgent, q.since / 1000) for q in waiting):
+        waiting = await self.workflow.in_stage(*CLAIMABLE)
+        for item in ordered(Waiting(q.case_id, q.urgent, q.since / 1000, q.stage == "waiting_async") for q in waiting):
             case = await self.cases.get(item.case)
             assert case is not None
             await self.domain.claim(case, call.sender, call.now)
@@ -158,15 +159,17 @@ class StaffSide:
         return text(self.language, "queue.staff.note_moved", number=case.number)
 
     async def show_queue(self, call: Call) -> str | None:
-        waiting = {q.case_id: q for q in await self.workflow.in_stage("waiting")}
-        order = ordered(Waiting(q.case_id, q.urgent, q.since / 1000) for q in waiting.values())
+        waiting = {q.case_id: q for q in await self.workflow.in_stage(*CLAIMABLE)}
+        order = ordered(
+            Waiting(q.case_id, q.urgent, q.since / 1000, q.stage == "waiting_async") for q in waiting.values()
+        )
         lines = []
         for item in order:
             q = waiting[item.case]
             case = await self.cases.get(item.case)
             assert case is not None
             answers = await self.triage.answers(item.case)
-            lines.append(QueueLine(case.number, q.urgent, q.since, answers))
+            lines.append(QueueLine(case.number, q.urgent, q.since, answers, q.stage == "waiting_async"))
         claimed = len(await self.workflow.in_stage("claimed"))
         listing = render_queue(lines, claimed, self.definition, self.language, call.now)
         return "\n".join([listing, *roster_lines(await self.domain.roster.loads(), self.language)])

@@ -24,7 +24,7 @@ from bots.errors import UserError
 from bots.ids import UserID
 from bots.matrix.content import place_message, staff_text, visitor_message
 from bots.matrix.staff_rooms import direct_room_kind
-from bots.queue.cards import CaseFacts, summary_text
+from bots.queue.cards import CaseFacts, LaterFacts, summary_text
 from bots.queue.order import Waiting, estimate_wait_minutes, positions
 from bots.queue.wrapup import WrapUp
 from bots.texts import Language, as_language, text
@@ -70,6 +70,10 @@ class QueueDomain:
 
     async def facts(self, case: Case, q: Workflow) -> CaseFacts:
         worker = await self.stores.staff.get(case.routed_to) if case.routed_to else None
+        later = await self.stores.later.get(case.id)
+        written = None
+        if later is not None and later.reason is not None and later.left_at is not None:
+            written = LaterFacts(later.reason, later.left_at, later.came_back)
         return CaseFacts(
             number=case.number,
             stage=q.stage,
@@ -82,6 +86,7 @@ class QueueDomain:
             outcome=q.outcome,
             departure=q.departure,
             organisation=worker.organisation if worker else None,
+            later=written,
         )
 
     async def places(self) -> dict[str, Place]:
@@ -213,7 +218,7 @@ class QueueDomain:
     async def claim(self, case: Case, counsellor: UserID, now: int) -> Workflow:
         """Take a waiting case: refused to a counsellor on a break or at their limit."""
         q = await self.workflow.get(case.id)
-        if q is not None and q.stage == "waiting":
+        if q is not None and q.claimable:
             refused = refusal(await self.roster.load_of(counsellor), case.number)
             if refused is not None:
                 raise refused
@@ -225,7 +230,10 @@ class QueueDomain:
         first = not any(event.kind == "claimed" for event in await self.log.of_case(case.id))
         await self.count_load(counsellor, now, first_pickup=first)
         await self.log.add(case.id, "claimed", now, counsellor)
-        await self._tell_visitor(case, "queue.visitor.claimed", now, verdict=first)
+        later = q is not None and q.stage == "waiting_async"  # they read it when they come back
+        await self._tell_visitor(
+            case, "queue.visitor.claimed_later" if later else "queue.visitor.claimed", now, verdict=first
+        )
         facts = await self.facts(case, claimed)
         await self._thread(case, summary_text(facts, self.definition, self.staff_language), now, mention=counsellor)
         return claimed

@@ -34,6 +34,7 @@ from keerpunt.base.config import Config
 log = logging.getLogger(__name__)
 
 IDLE_WAIT = 30.0
+HOUR_MS = 3_600_000
 
 
 class Lifecycle(Reconciler):
@@ -60,6 +61,23 @@ class Lifecycle(Reconciler):
         case = turn.where.case_room
         if case is not None:
             await self.stores.activity.wrote(case.id, turn.now, visitor=turn.sender == case.visitor)
+            if case.state == "dormant" and turn.sender != case.visitor:
+                await self._answered(case, turn)
+
+    async def _answered(self, case: Case, turn: Turn) -> None:
+        """A staff member's first message (not a command) in the room of a message left to be
+        answered later: it now lasts as long as its code; counted with how long it took
+        (docs/write-later.md)."""
+        body = turn.content.get("body")
+        if turn.type != "m.room.message" or not isinstance(body, str) or body.startswith("!"):
+            return
+        later = await self.stores.later.answered(case.id, turn.now)
+        if later is None or later.left_at is None:
+            return
+        hours = (turn.now - later.left_at) // HOUR_MS
+        in_time = "yes" if later.answer_due is None or turn.now <= later.answer_due else "no"
+        await self.stores.case_log.add(case.id, "later_answered", turn.now, None, f"hours={hours} in_time={in_time}")
+        log.info("The message of case %s was answered after %d hours", case.number, hours)
 
     # The timers
 

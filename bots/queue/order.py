@@ -1,6 +1,7 @@
 """Queue order and waiting-time estimate. Pure: the caller passes cases and history.
 
-Order: urgent cases first, then by how long they have waited. The estimate uses the median
+Order: live chats before messages left to be answered later; within each, urgent cases first,
+then by how long they have waited. The estimate uses the median
 of recent handling times (claim to close) divided over the counsellors on duty; with no
 history it falls back to a configured default. Positions are 1-based.
 """
@@ -18,10 +19,12 @@ class Waiting:
     case: str
     urgent: bool
     waiting_since: float  # unix seconds
+    # A message left to be answered later (docs/write-later.md): after every live chat.
+    later: bool = False
 
     @property
-    def sort_key(self) -> tuple[int, float, str]:
-        return (0 if self.urgent else 1, self.waiting_since, self.case)
+    def sort_key(self) -> tuple[int, int, float, str]:
+        return (1 if self.later else 0, 0 if self.urgent else 1, self.waiting_since, self.case)
 
 
 def ordered(cases: Iterable[Waiting]) -> list[Waiting]:

@@ -33,6 +33,7 @@ from bots.matrix.content import visitor_message
 from bots.queue.closed import closed_text
 from bots.queue.domain import QueueDomain
 from bots.texts import Language, as_language, text
+from bots.texts.moments import phrase
 from bots.triage.definition import TriageDefinition
 from bots.triage.engine import Outcome, TriageState, interpret
 from bots.triage.greeting import START_EVENT, greeting_content, start_language
@@ -59,6 +60,7 @@ class VisitorSide:
         self.notices = stores.queue.notices
         self.log = stores.case_log
         self.outbox = stores.outbox
+        self.later = stores.later
         self.domain = domain
         self.definition = definition
         self.hours = hours
@@ -115,6 +117,15 @@ class VisitorSide:
                 case, question_content(self.definition, first, language, lead=text(language, "triage.intro")), now
             )
             return
+        if not open_now and await self._writing_later(case):
+            # Started while closed to leave a message (docs/write-later.md): the questions run
+            # as in a live chat; the case waits in the queue until the visitor leaves it.
+            lead = text(language, "queue.visitor.later_closed", opens=self._opens(language, moment))
+            await self._send(case, visitor_message(lead, "queue.later_closed"), now)
+            await self.notices.closed_notice(case.id, now)  # said in the lead: not again
+            first = self.definition.questions[0]
+            await self._send(case, question_content(self.definition, first, language), now)
+            return
         if not open_now:
             body = closed_text(language, self.hours, moment, self.portal_url)
             await self._send(case, visitor_message(body, "queue.hours_closed"), now)
@@ -126,6 +137,14 @@ class VisitorSide:
         await self._send(
             case, question_content(self.definition, first, language, lead=text(language, "triage.intro")), now
         )
+
+    async def _writing_later(self, case: Case) -> bool:
+        later = await self.later.get(case.id)
+        return later is not None and later.reason == "closed"
+
+    def _opens(self, language: Language, moment: datetime) -> str:
+        opening = self.hours.next_opening(moment)
+        return phrase(language, opening, moment) if opening is not None else ""
 
     async def _answer(
         self, case: Case, q: Workflow, progress: TriageProgress, event_type: str, content: dict[str, Any], now: int
@@ -160,7 +179,13 @@ class VisitorSide:
 
     async def _urgent(self, case: Case, q: Workflow, language: Language, now: int) -> None:
         # At once, in this same turn, before anything else: then the case jumps the queue.
-        await self._send(case, visitor_message(text(language, "triage.urgent"), "triage.urgent"), now)
+        moment = datetime.fromtimestamp(now / 1000, tz=UTC)
+        if not self.hours.is_open(moment) and await self._writing_later(case):
+            # Nobody reads a message for later before the next opening: said at once, honestly.
+            body = text(language, "triage.urgent_closed", opens=self._opens(language, moment))
+            await self._send(case, visitor_message(body, "triage.urgent"), now)
+        else:
+            await self._send(case, visitor_message(text(language, "triage.urgent"), "triage.urgent"), now)
         if self.limits.may_jump_queue(case.id):
             await self.domain.mark_urgent(case, now)
         else:
@@ -175,6 +200,8 @@ class VisitorSide:
             thanks = text(language, "triage.done")
             if self.hours.is_open(datetime.fromtimestamp(now / 1000, tz=UTC)):
                 await self.domain.tell_place(case, now, lead=thanks)
+            elif await self._writing_later(case):
+                await self._send(case, visitor_message(text(language, "triage.done_later"), "triage.done"), now)
             else:  # no estimate at night: the place is told when the chat opens again
                 await self._send(case, visitor_message(thanks, "triage.done"), now)
         elif q.stage == "claimed":  # an outreach case: the worker is (about to be) there

@@ -49,6 +49,7 @@ class Returning:
                 self.settings,
                 changed=parts.wakeups.changed,
                 expect_device=parts.trust.expect_new_device,
+                hours=parts.hours,
             )
         rate = cfg.bots.rate_limit
         per_client = min(RETURNS_PER_CLIENT_PER_HOUR, rate.per_client_per_hour)

@@ -24,19 +24,23 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bots.clock import millis
 from bots.db.case import Case
+from bots.db.later import LATER, LaterReason
 from bots.db.return_code import LookupTaken
 from bots.ids import RoomID, UserID
 from bots.returning.dormant import DormantCases
 from bots.texts import Language
 from bots.visitors.accounts import NotAVisitor, token_owner
 from keerpunt.base.config import Config
+from keerpunt.base.hours import OpeningHours
 
 log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,11 @@ class ReturnSettings:
     staff_language: Language
     public_url: str
     bot: UserID
+    # Write now, answered later (``async:``, docs/write-later.md): whether a visitor may leave
+    # a message with their code, how long one nobody answered is kept, what the widget promises.
+    later: bool = False
+    keep_days: int = 7
+    answer_within_hours: int = 24
 
     @classmethod
     def of(cls, config: Config) -> ReturnSettings:
@@ -59,6 +68,9 @@ class ReturnSettings:
             config.languages.default,
             config.homeserver.public_url,
             UserID(config.bot_user_id),
+            later=config.async_.enabled and code.enabled,
+            keep_days=config.async_.keep_days,
+            answer_within_hours=config.async_.answer_within_hours,
         )
 
 
@@ -106,8 +118,12 @@ class ReturnCodes:
         *,
         changed: Callable[[], None] = lambda: None,
         expect_device: Callable[[UserID], Awaitable[None]] | None = None,
+        hours: OpeningHours | None = None,
     ) -> None:
         self.dormant = dormant
+        self.settings = settings
+        # Whether a message left to be answered later was written while the chat was closed.
+        self.hours = hours
         self.admin = dormant.admin
         self.stores = dormant.stores
         self.clock = dormant.clock
@@ -162,15 +178,21 @@ class ReturnCodes:
         keep = await self.admin.dehydrated_device(token)  # asked while the token still works
         now = millis(self.clock)
         until = now + self.valid_days * DAY_MS
+        later = self.settings.later and reason == "later"
+        dormant = LATER if later else "dormant_quick_exit" if reason == "quick_exit" else "dormant"
+        # A message nobody answers ends after keep_days; once answered, with its code.
+        ends = now + self.settings.keep_days * DAY_MS if later else until
         try:
             async with self.stores.transaction():
                 # The code and the case change together or not at all: no dormant case without
                 # a live code, no code kept for a case that closed meanwhile.
                 if not await self.stores.codes.keep_until(case.id, until, keep):
                     return False
-                if not await self.stores.dormancy.go_dormant(case.id, now, until, quick_exit=reason == "quick_exit"):
+                if not await self.stores.dormancy.go_dormant(case.id, now, ends, reason=dormant):
                     raise _Undo
                 await self.stores.case_log.add(case.id, "dormant", now)
+                if later:
+                    await self._leave_message(case, now)
         except _Undo:
             return False
         # Dormant first, so that the devices going away does not read as a quick exit.
@@ -181,6 +203,18 @@ class ReturnCodes:
         log.info("Case %s is dormant (return code, %s, %s)", case.number, history, reason)
         self.changed()
         return True
+
+    async def _leave_message(self, case: Case, now: int) -> None:
+        """The case waits for an answer (docs/write-later.md): why, since when, promised by when
+        (the next opening, or now when the chat is open, plus ``answer_within_hours``)."""
+        moment = datetime.fromtimestamp(now / 1000, tz=UTC)
+        is_open = self.hours is None or self.hours.is_open(moment)
+        opening = None if is_open or self.hours is None else self.hours.next_opening(moment)
+        start = int(opening.timestamp() * 1000) if opening is not None else now
+        due = start + self.settings.answer_within_hours * HOUR_MS
+        reason: LaterReason = "long_wait" if is_open else "closed"
+        await self.stores.later.left(case.id, reason, now, due)
+        await self.stores.case_log.add(case.id, "later_left", now, None, f"reason={reason}")
 
     async def come_back(self, lookup: bytes, verifier: bytes) -> Returned | None:
         """The visitor returns: the case if the code is known, valid and the verifier right.

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from bots.clock import Clock, millis
 from bots.db import Stores
 from bots.db.case import Case
+from bots.db.later import LATER
 from bots.db.return_code import ReturnCode
 from bots.matrix.content import staff_text
 from bots.texts import Language, text
@@ -55,12 +56,24 @@ class DormantCases:
                 return
             await self.stores.codes.forget(case.id)
             await self.stores.case_log.add(case.id, "case_closed", now, None, reason)
-            if await self.stores.queue.workflow.get(case.id) is not None:
+            q = await self.stores.queue.workflow.get(case.id)
+            if q is not None and q.stage == "waiting_async":  # nobody took it: its card says it ended
+                await self.stores.queue.workflow.expire(case.id, "async", now)
+            if q is not None:
                 body = text(self.staff_language, f"queue.staff.{reason}", number=case.number)
                 await self.stores.posts.add(case.id, "reply", staff_text(body), now)
         log.info("Dormant case %s ended (%s)", case.number, reason)
         await self.accounts.erase(case)
         self.changed()
+
+    async def _expiry(self, case: Case) -> str:
+        """Why a dormant case past its end ends: a message nobody answered within
+        ``async.keep_days`` (docs/write-later.md), else its code expired."""
+        if case.close_reason == LATER:
+            later = await self.stores.later.get(case.id)
+            if later is not None and later.answered_at is None:
+                return "async_unanswered"
+        return "code_expired"
 
     async def signed_in(self, case: Case, code: ReturnCode) -> bool:
         """Whether the visitor of a returned case has a device besides the one kept while dormant."""
@@ -76,7 +89,7 @@ class DormantCases:
         for case_id in await self.stores.dormancy.expired(now):
             case = await self.stores.cases.get(case_id)
             if case is not None and case.state == "dormant":
-                await self.end(case, "code_expired")
+                await self.end(case, await self._expiry(case))
                 ended += 1
         for case_id in await self.stores.codes.expired(now):
             case = await self.stores.cases.get(case_id)

@@ -7,7 +7,9 @@ headers, strict JSON). Statuses, each with a JSON body ``{"error": "<code>"}`` a
 - 200 on ``GET …/challenge``: ``{"challenge": {ALTCHA v2 challenge} | null, "level": "normal" |
   "raised" | "hard" | null}`` (null: no proof of work is asked; ``bots.sessions.challenge``)
 - 201 session created (DESIGN.md's contract, plus ``"open": true``); 204 session ended
-- 200 ``{"open": false, "opens_at": "<ISO 8601 with offset>" | null}``: the chat is closed
+- 200 ``{"open": false, "opens_at": "<ISO 8601 with offset>" | null}`` (with ``"later": true``
+  when ``async.enabled``: a start with ``"later": true`` is accepted while closed, to leave a
+  message to be answered later, and answers 201 with ``"later": true``; docs/write-later.md): the chat is closed
   (outside the opening hours of ``hours:``). Nothing is created then — no account, no room,
   no case, nothing stored, and the rate limit is not charged — so there is nothing to clean
   up; the widget shows when the chat opens (``opens_at`` is null when no opening is
@@ -130,10 +132,16 @@ class SessionsApi:
     async def start_session(self, request: web.Request) -> web.Response:
         start = parse_start(await read_json(request, allow_empty=False))
         now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-        if not self.hours.is_open(now):
+        closed = not self.hours.is_open(now)
+        if closed and not (start.later and self.settings.later):
             opening = self.hours.next_opening(now)
             opens_at = opening.isoformat(timespec="seconds") if opening is not None else None
-            return web.json_response({"open": False, "opens_at": opens_at}, status=200)
+            answer: dict[str, object] = {"open": False, "opens_at": opens_at}
+            if self.settings.later:
+                answer["later"] = True  # a message can be left (docs/write-later.md)
+            return web.json_response(answer, status=200)
+        # A live start never counts as one to leave a message, even if the widget said so.
+        start = replace(start, later=closed)
         address = self.edge.address(request)
         if self.limits.challenges.enabled:
             try:
@@ -164,6 +172,8 @@ class SessionsApi:
             "case": new.case_number,
             "open": True,
         }
+        if closed:
+            body["later"] = True  # the chat is closed: a message to be answered later
         return web.json_response(body, status=201)
 
     async def end_session(self, request: web.Request) -> web.Response:

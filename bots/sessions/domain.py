@@ -181,6 +181,8 @@ class SessionManager:
                 if used is not None:
                     await self.cases.route(case_id, used.worker, used.campaign)
                 await self.cases.open(case_id, room_id, now)
+                if req.later:  # started while closed, to leave a message (docs/write-later.md)
+                    await self.stores.later.started_closed(case_id)
                 campaign = req.campaign or (used.campaign if used is not None else None)
                 started = f"entry={req.entry} language={req.language} campaign={campaign or '-'}"
                 await self.stores.case_log.add(case_id, "started", now, None, started)
@@ -232,6 +234,8 @@ class SessionManager:
             return
         now = millis(self.clock)
         if case.state == "open":
+            # 'later' without a code to read the answer with is a plain end.
+            reason = "ended" if reason == "later" else reason
             await close_case(self.stores, case.id, reason, now, self.settings.case_room_days)
             log.info("Case %s closed by the visitor (%s)", case.number, reason)
         await self.accounts.erase(case)

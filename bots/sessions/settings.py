@@ -33,6 +33,9 @@ class SessionSettings:
     # Session starts in Synapse at once; more wait their turn (``bots.api.concurrent_session_starts``).
     concurrent_starts: int
     pool: PoolSettings
+    # Write now, answered later (``async:``, docs/write-later.md): a session may start while the
+    # chat is closed, to leave a message. Only with return codes on.
+    later: bool = False
 
     @classmethod
     def of(cls, config: Config) -> SessionSettings:
@@ -51,4 +54,5 @@ class SessionSettings:
                 api.ready_session_max_age_minutes,
                 config.languages.default,
             ),
+            later=config.async_.enabled and config.return_code.enabled,
         )

@@ -17,8 +17,9 @@ SLUG = re.compile(r"^[a-z0-9-]{1,64}$")
 
 Entry = Literal["widget", "outreach"]
 ENTRIES: tuple[Entry, ...] = ("widget", "outreach")
-EndReason = Literal["ended", "quick_exit"]
-END_REASONS: tuple[EndReason, ...] = ("ended", "quick_exit")
+# 'later': the visitor leaves a message to be answered later (docs/write-later.md).
+EndReason = Literal["ended", "quick_exit", "later"]
+END_REASONS: tuple[EndReason, ...] = ("ended", "quick_exit", "later")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class StartRequest:
     campaign: str | None = None
     # The answer to the proof of work (bots.sessions.challenge), checked there.
     challenge: str | None = None
+    # To write a message while the chat is closed (docs/write-later.md).
+    later: bool = False
 
 
 def _optional_slug(data: dict[str, Any], key: str) -> str | None:
@@ -62,11 +65,15 @@ def _optional_answer(data: dict[str, Any]) -> str | None:
 
 
 def parse_start(data: dict[str, Any]) -> StartRequest:
-    if not set(data) <= {"language", "entry", "invite", "campaign", "challenge"} or not {"language", "entry"} <= set(
-        data
-    ):
+    if not set(data) <= {"language", "entry", "invite", "campaign", "challenge", "later"} or not {
+        "language",
+        "entry",
+    } <= set(data):
         raise bad_request()
     language, entry = data["language"], data["entry"]
+    later = data.get("later", False)
+    if not isinstance(later, bool):
+        raise bad_request()
     if not isinstance(language, str) or language not in LANGUAGES:
         raise bad_request()
     if not isinstance(entry, str) or entry not in ENTRIES:
@@ -77,6 +84,7 @@ def parse_start(data: dict[str, Any]) -> StartRequest:
         invite=_optional_code(data, "invite"),
         campaign=_optional_slug(data, "campaign"),
         challenge=_optional_answer(data),
+        later=later,
     )
 
 

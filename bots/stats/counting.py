@@ -25,10 +25,14 @@ WAIT_EDGES = (5, 15, 30, 60, 120)
 TALK_EDGES = (10, 20, 30, 60, 90)
 HANDOVER_RESULTS = ("asked", "consented", "declined", "cancelled", "accepted", "refused", "arrived", "failed")
 CLOSE_REASONS = (
-    "ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong", "dismissed",
+    "ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong",
+    "async_unanswered", "dismissed",
 )  # fmt: skip
 # Days a visitor stayed away before returning with a code (docs/return-code.md).
 AWAY_EDGES = (1, 3, 7, 14)
+# Hours from leaving a message to be answered later to its first answer (docs/write-later.md).
+ANSWER_EDGES = (1, 4, 8, 24, 48)
+LATER_REASONS = ("closed", "long_wait")
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,29 @@ def _returned(event: CaseEvent, history: Sequence[CaseEvent], known: Known) -> l
     out = [Count("return_codes", "returned")]
     if days.isdigit():
         out.append(Count("return_codes", f"days:{bucket(int(days), AWAY_EDGES)}"))
+    if _first(history, "later_left") is not None:
+        # Back after leaving a message: to read an answer if one was written since.
+        out.append(Count("async", "returned"))
+        if _first(history, "later_answered") is not None:
+            out.append(Count("async", "returned_to_read"))
+    return out
+
+
+def _later_left(event: CaseEvent, history: Sequence[CaseEvent], known: Known) -> list[Count]:
+    reason = _fields(event.detail).get("reason", "")
+    out = [Count("async", TOTAL)]
+    if reason in LATER_REASONS:
+        out.append(Count("async", f"reason:{reason}"))
+    return out
+
+
+def _later_answered(event: CaseEvent, history: Sequence[CaseEvent], known: Known) -> list[Count]:
+    f = _fields(event.detail)
+    out = [Count("async", "answered")]
+    if f.get("in_time") in ("yes", "no"):
+        out.append(Count("async", "answered_in_time" if f["in_time"] == "yes" else "answered_late"))
+    if f.get("hours", "").isdigit():
+        out.append(Count("async", f"answer_hours:{bucket(int(f['hours']), ANSWER_EDGES)}"))
     return out
 
 
@@ -173,6 +200,8 @@ RULES: dict[str, Rule] = {
     "code_made": lambda event, history, known: [Count("return_codes", TOTAL)],
     "dormant": lambda event, history, known: [Count("return_codes", "dormant")],
     "returned": _returned,
+    "later_left": _later_left,
+    "later_answered": _later_answered,
     "wrap_up": _wrap_up,
 }
 

@@ -33,10 +33,11 @@ VALUE_ORDER: dict[str, tuple[str, ...]] = {
     "handovers": HANDOVER_RESULTS,
     "return_codes": ("dormant", "returned"),
     "challenges": ("normal", "raised", "hard"),
+    "async": ("answered", "answered_in_time", "answered_late", "returned", "returned_to_read"),
 }
 LAST = 10_000  # rank of anything not in a known order: after the known ones, by id
 # Cells that are histogram buckets (``0-15``, ``480+``), ordered by their lower edge.
-BUCKETED = (("return_codes", "days"), ("breaks", "minutes"))
+BUCKETED = (("return_codes", "days"), ("breaks", "minutes"), ("async", "answer_hours"))
 
 
 @dataclass(frozen=True)
@@ -158,15 +159,15 @@ class Labeller:
             if found.group(3):
                 return self.say("minutes_open", low=found.group(3))
             return self.say("minutes", low=found.group(1), high=found.group(2))
+        if (measure, fam) == ("async", "answer_hours"):
+            return self._range(value, "hours_range", "hours_open")
+        if (measure, fam) == ("async", "reason"):
+            return self._known(f"later_reason.{value}", value)
         if (measure, fam) == ("return_codes", "days"):
-            found = BUCKET.match(value)
-            if found is None:
-                return value
-            if found.group(3):
-                return self.say("days_open", low=found.group(3))
-            return self.say("days", low=found.group(1), high=found.group(2))
+            return self._range(value, "days", "days_open")
         key = {
             "return_codes": "return_code",
+            "async": "later",
             "queue": "queue",
             "urgent": "urgent",
             "outcomes": "outcome",
@@ -178,6 +179,15 @@ class Labeller:
             "wrap_up_referrals": "referral",
         }.get(measure, fam if measure == "sessions_started" else "")
         return self._known(f"{key}.{value}", value) if key else value
+
+    def _range(self, value: str, closed: str, open_ended: str) -> str:
+        """A histogram bucket (``3-7``, ``14+``) in words."""
+        found = BUCKET.match(value)
+        if found is None:
+            return value
+        if found.group(3):
+            return self.say(open_ended, low=found.group(3))
+        return self.say(closed, low=found.group(1), high=found.group(2))
 
     def _answer(self, question_id: str, option_id: str) -> str:
         if option_id == self.definition.skip.id:

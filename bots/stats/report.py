@@ -37,6 +37,7 @@ MEASURES = (
     "close_reasons",
     "challenges",
     "handovers",
+    "async",
     "outreach_approaches",
     "chats_per_hour",
     "concurrent_chats",

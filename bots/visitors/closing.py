@@ -9,10 +9,12 @@ DAY_MS = 86_400_000
 
 # Why a case closed: the visitor ended it or fled, a counsellor closed it, or a timer did
 # (never wrote or went silent: abandoned; left the room: left; an idle chat: timeout).
-# A dormant case ends as code_expired or code_wrong (bots.returning.codes); an abusive or
-# automated chat a counsellor sent away with !dismiss as dismissed (bots.queue.dismiss).
+# A dormant case ends as code_expired or code_wrong (bots.returning.codes), or as
+# async_unanswered: a message left to be answered later that nobody answered (docs/write-later.md);
+# an abusive or automated chat a counsellor sent away with !dismiss as dismissed (bots.queue.dismiss).
 CLOSE_REASONS = (
-    "ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong", "dismissed",
+    "ended", "quick_exit", "counsellor", "abandoned", "left", "timeout", "code_expired", "code_wrong",
+    "async_unanswered", "dismissed",
 )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from nio import EncryptionError, Event, RoomSendResponse, UploadResponse
@@ -108,6 +109,9 @@ class FakeMatrix:
         self.dehydrated: dict[UserID, str] = {}
         self.signed_in: dict[UserID, list[str]] = {}  # devices signed in later (a returning visitor's)
         self.uploads: list[tuple[str, bytes]] = []
+        # Every event the router was fed, per room (what /messages pages back through).
+        self.timeline: dict[str, list[Event]] = {}
+        self.next_batch: str | None = "s1"
 
     def new_id(self, sigil: str) -> str:
         return f"{sigil}fake{next(self._ids)}:{self.server_name}"
@@ -134,6 +138,10 @@ class FakeMatrix:
 
     async def keys_query(self) -> Any:
         return None
+
+    async def room_messages(self, room_id: str, start: str, **_: Any) -> Any:
+        """One page back from now: every event fed to the room, newest first."""
+        return SimpleNamespace(chunk=list(reversed(self.timeline.get(room_id, []))), end=None)
 
     def decrypt_event(self, event: Any) -> Any:
         raise EncryptionError("the fake client holds no room keys")
@@ -292,6 +300,9 @@ class FakeTrust:
     async def sent_by_trusted_device(self, client: Any, room_id: str, event: Event) -> bool:
         return event.sender not in self.untrusted
 
+    def was_sent_by_trusted_device(self, client: Any, room_id: str, event: Event) -> bool:
+        return event.sender not in self.untrusted
+
     def settling(self, users: Any) -> bool:
         return False
 
@@ -373,6 +384,7 @@ class CoreBot:
 
     async def feed(self, room_id: RoomID, event: Event) -> EventID:
         """The event as the sync would hand it to the router; then the bot catches up."""
+        self.matrix.timeline.setdefault(room_id, []).append(event)
         await self.bot.router.on_room_event(room_id, event)
         await self.settle()
         return EventID(event.event_id)

@@ -34,7 +34,7 @@ def _fields(cls: type, prefix: str = "") -> set[str]:
     out: set[str] = set()
     hints = get_type_hints(cls)
     for field in dataclasses.fields(cls):
-        key = f"{prefix}{field.name}"
+        key = f"{prefix}{field.metadata.get('key', field.name)}"
         out.add(key)
         if dataclasses.is_dataclass(hints[field.name]):
             out |= _fields(hints[field.name], f"{key}.")
@@ -238,3 +238,53 @@ def test_max_wrong_second_words_must_be_sensible() -> None:
     data = _example()
     data["return_code"]["max_wrong"] = 0
     assert _error(data).key == "return_code.max_wrong"
+
+
+def test_write_later_is_off_by_default_and_needs_the_return_code() -> None:
+    config = load_config()
+    assert config.async_.enabled is False
+    assert config.async_.offer_after_minutes == 15
+    data = _example()
+    data["async"]["enabled"] = True
+    error = _error(data)
+    assert error.key == "async.enabled"
+    assert "return_code.enabled" in str(error)
+    data["return_code"]["enabled"] = True
+    assert build_config(data).async_.enabled is True
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("offer_after_minutes", 0), ("answer_within_hours", 0), ("answer_within_hours", 169), ("keep_days", 0)],
+)
+def test_write_later_limits_name_the_key(key: str, value: int) -> None:
+    data = _example()
+    data["async"][key] = value
+    assert _error(data).key == f"async.{key}"
+
+
+def test_an_unanswered_message_never_outlives_its_code() -> None:
+    data = _example()
+    data["return_code"]["valid_days"] = 5
+    data["async"]["keep_days"] = 6
+    error = _error(data)
+    assert error.key == "async.keep_days"
+    assert "return_code.valid_days" in str(error)
+
+
+def test_the_async_key_is_read_under_its_yaml_name() -> None:
+    data = _example()
+    data["async"] = {**data["async"], "async_": 1}
+    assert _error(data).key == "async.async_"
+    data = _example()
+    data["async_"] = data.pop("async")
+    assert _error(data).key == "async_"
+
+
+def test_make_dev_turns_the_return_code_and_write_later_on() -> None:
+    root = Path(__file__).resolve().parents[2]
+    config = load_config(root / "dev.yaml")
+    assert config.mode == "dev"
+    assert config.return_code.enabled is True
+    assert config.async_.enabled is True
+    assert "--config dev.yaml" in (root / "Makefile").read_text("utf-8")

@@ -125,6 +125,7 @@ async def test_json_gives_the_exact_counts_of_the_period_with_min_cell_1(
             # Challenges handed out (issue 23): listed, empty when none were counted.
             "challenges": EMPTY,
             "handovers": EMPTY,
+            "async": EMPTY,
             "outreach_approaches": EMPTY,
             **dict.fromkeys(SHIFT_MEASURES, EMPTY),
         },
@@ -280,6 +281,15 @@ LABELS = [
             ("Binnengekomen via", ["Een outreach-link"]),
             ("Campagne", ["geldezel", "Geen campagne"]),
             ("Openingstijden", ["Binnen de openingstijden"]),
+        ],
+    ),
+    (
+        "async",
+        {"reason:closed": 2, "answered_late": 1, "answered": 2, "answer_hours:24-48": 1, "answer_hours:0-1": 1},
+        [
+            (None, ["Beantwoord", "Later beantwoord dan beloofd"]),
+            ("Beantwoord na", ["0–1 uur", "24–48 uur"]),
+            ("Waarom later", ["De chat was dicht"]),
         ],
     ),
     ("new_measure", {"mystery:thing": 1}, [("mystery", ["thing"])]),

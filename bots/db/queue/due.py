@@ -58,7 +58,7 @@ class DueStore:
             "SELECT q.case_id, c.close_reason FROM queue_case q JOIN visitor_case c ON c.id = q.case_id "
             "WHERE q.stage IN ('triage', 'waiting', 'claimed') AND q.departure IS NULL "
             "AND c.state IN ('closed', 'dormant') "
-            "AND c.close_reason IN ('ended', 'quick_exit', 'dormant', 'dormant_quick_exit')"
+            "AND c.close_reason IN ('ended', 'quick_exit', 'dormant', 'dormant_quick_exit', 'async')"
         )
         return [(row["case_id"], row["close_reason"]) for row in rows]
 
@@ -66,7 +66,7 @@ class DueStore:
         """Cases that went dormant and whose visitor came back (the case is open again)."""
         return await self._many(
             f"SELECT {QUALIFIED} FROM queue_case q JOIN visitor_case c ON c.id = q.case_id "  # noqa: S608 - fixed columns
-            "WHERE q.departure IN ('dormant', 'dormant_quick_exit') AND c.state = 'open'"
+            "WHERE q.departure IN ('dormant', 'dormant_quick_exit', 'async') AND c.state = 'open'"
         )
 
     # Erasing a visitor a while after the close

@@ -16,15 +16,20 @@ from mautrix.util.async_db import Database
 
 from bots.ids import UserID
 
-Stage = Literal["triage", "waiting", "claimed", "closed"]
+# 'waiting_async': the visitor left a message and a return code, to be answered later
+# (docs/write-later.md); claimed as any waiting case, listed after the live ones.
+Stage = Literal["triage", "waiting", "waiting_async", "claimed", "closed"]
 # How a case ended without a counsellor's close: the visitor left, ended or fled, or a timer
 # closed it (the visitor went silent: abandoned; an idle chat: timeout).
 # 'dormant': the visitor ended with a return code and may come back (docs/return-code.md);
 # 'dormant_quick_exit': the same after a quick exit (the counsellor is told it was in a hurry).
-Departure = Literal["left", "ended", "quick_exit", "abandoned", "timeout", "dormant", "dormant_quick_exit"]
-DEPARTURES: tuple[Departure, ...] = ("left", "ended", "quick_exit", "dormant", "dormant_quick_exit")
+# 'async': the visitor left a message to be answered later, with a return code.
+Departure = Literal["left", "ended", "quick_exit", "abandoned", "timeout", "dormant", "dormant_quick_exit", "async"]
+DEPARTURES: tuple[Departure, ...] = ("left", "ended", "quick_exit", "dormant", "dormant_quick_exit", "async")
 # Departures the visitor can come back from (with a return code).
-RETURNABLE: tuple[Departure, ...] = ("dormant", "dormant_quick_exit")
+RETURNABLE: tuple[Departure, ...] = ("dormant", "dormant_quick_exit", "async")
+# Stages a counsellor can claim a case from.
+CLAIMABLE: tuple[Stage, ...] = ("waiting", "waiting_async")
 
 COLUMNS = "case_id, stage, urgent, greeted_at, waiting_since, claimed_by, claimed_at, closed_at, outcome, departure"
 
@@ -45,6 +50,10 @@ class Workflow:
     @property
     def in_queue(self) -> bool:
         return self.stage == "waiting"
+
+    @property
+    def claimable(self) -> bool:
+        return self.stage in CLAIMABLE
 
     @property
     def since(self) -> int:
@@ -155,7 +164,7 @@ class WorkflowStore:
         """waiting → claimed: exactly one of any number of concurrent claims wins."""
         return await self._transition(
             "UPDATE queue_case SET stage='claimed', claimed_by=$2, claimed_at=$3, triage_done=true, "
-            "reminder_due=NULL, card_version=card_version+1 WHERE case_id=$1 AND stage='waiting'",
+            "reminder_due=NULL, card_version=card_version+1 WHERE case_id=$1 AND stage IN ('waiting', 'waiting_async')",
             case_id,
             counsellor,
             now,
@@ -221,17 +230,23 @@ class WorkflowStore:
 
     async def depart(self, case_id: str, departure: Departure, now: int) -> Workflow | None:
         """The visitor left. An unclaimed case leaves the queue; a claimed one waits for !close.
+        A message left to be answered later (``async``) waits in the queue instead, unclaimed,
+        as ``waiting_async`` (its place kept, or taken now).
 
         A closed case stays as it was closed (its visitor's account is erased after the close).
         """
+        later = departure == "async"
         return await self._transition(
             "UPDATE queue_case SET departure=$2, reminder_due=NULL, card_version=card_version+1, "
-            "stage=CASE WHEN stage IN ('triage', 'waiting') THEN 'closed' ELSE stage END, "
-            "closed_at=CASE WHEN stage IN ('triage', 'waiting') THEN $3 ELSE closed_at END, "
+            "stage=CASE WHEN stage IN ('triage', 'waiting') THEN $4 ELSE stage END, "
+            "closed_at=CASE WHEN stage IN ('triage', 'waiting') AND NOT $5 THEN $3 ELSE closed_at END, "
+            "waiting_since=CASE WHEN $5 THEN COALESCE(waiting_since, $3) ELSE waiting_since END, "
             "triage_done=true WHERE case_id=$1 AND departure IS NULL AND stage <> 'closed'",
             case_id,
             departure,
             now,
+            "waiting_async" if later else "closed",
+            later,
         )
 
     async def expire(self, case_id: str, departure: Departure, now: int) -> Workflow | None:
@@ -252,7 +267,7 @@ class WorkflowStore:
         return await self._transition(
             "UPDATE queue_case SET stage='claimed', departure=NULL, outcome=NULL, closed_at=NULL, "
             "triage_done=true, reminder_due=NULL, card_version=card_version+1 "
-            "WHERE case_id=$1 AND departure IN ('dormant', 'dormant_quick_exit') AND claimed_by=$2",
+            "WHERE case_id=$1 AND departure IN ('dormant', 'dormant_quick_exit', 'async') AND claimed_by=$2",
             case_id,
             counsellor,
         )
@@ -263,7 +278,7 @@ class WorkflowStore:
             "UPDATE queue_case SET stage='waiting', departure=NULL, outcome=NULL, closed_at=NULL, "
             "claimed_by=NULL, claimed_at=NULL, waiting_since=$2, triage_done=true, reminder_due=$3, "
             "notified_position=NULL, card_version=card_version+1 "
-            "WHERE case_id=$1 AND departure IN ('dormant', 'dormant_quick_exit')",
+            "WHERE case_id=$1 AND departure IN ('dormant', 'dormant_quick_exit', 'async')",
             case_id,
             now,
             reminder_due,

@@ -19,6 +19,7 @@ import yaml
 
 from keerpunt.base.config.challenge import validate_challenge
 from keerpunt.base.config.errors import ConfigError
+from keerpunt.base.config.later import validate_async
 from keerpunt.base.config.model import Config
 
 T = TypeVar("T")
@@ -118,7 +119,9 @@ def _build(cls: type[T], value: Any, key: str) -> T:
     if not isinstance(value, Mapping):
         raise ConfigError(key or "(top level)", f"expected a mapping, got {_describe(value)}")
     hints = get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    # A field whose name is a Python keyword (``async_``) names its YAML key in its metadata.
+    keys = {f.metadata.get("key", f.name): f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = set(keys)
     for name in value:
         if name in fields:
             continue
@@ -129,10 +132,10 @@ def _build(cls: type[T], value: Any, key: str) -> T:
             )
         raise ConfigError(_join(key, name), f"unknown key; known keys here: {', '.join(sorted(fields))}")
     kwargs = {}
-    for name in fields:
+    for name, attribute in keys.items():
         if name not in value:
             raise ConfigError(_join(key, name), "missing")
-        kwargs[name] = _convert(hints[name], value[name], _join(key, name))
+        kwargs[attribute] = _convert(hints[attribute], value[name], _join(key, name))
     return cls(**kwargs)
 
 
@@ -192,6 +195,7 @@ def _validate(config: Config) -> None:
     _validate_ready_sessions(config)
     validate_challenge(config)
     _validate_return_code(config)
+    validate_async(config)
     _validate_feedback(config)
     _validate_proxies(config)
     if config.handover.reminder_hours <= 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -196,6 +196,16 @@ class ReturnCodeConfig:
 
 
 @dataclass(frozen=True)
+class AsyncConfig:
+    """``async:`` (docs/write-later.md): write now, answered later."""
+
+    enabled: bool
+    offer_after_minutes: float
+    answer_within_hours: int
+    keep_days: int
+
+
+@dataclass(frozen=True)
 class FeedbackAnswer:
     id: str
     nl: str
@@ -244,6 +254,8 @@ class Config:
     proxy: ProxyConfig
     return_code: ReturnCodeConfig
     feedback: FeedbackConfig
+    # ``async`` is a Python keyword: the YAML key is named in the field's metadata.
+    async_: AsyncConfig = field(metadata={"key": "async"})
 
     @property
     def data_path(self) -> Path:

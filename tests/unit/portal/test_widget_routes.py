@@ -233,3 +233,18 @@ def test_the_widget_offers_a_return_code_only_when_the_bots_accept_one(tmp_path:
     enabled = {"return_code": {"enabled": True, "valid_days": 10, "max_wrong": 3}}
     on = Widget(make_test_config(tmp_path / "on", enabled)).page_config("nl", None, now)
     assert (on["return_code"], on["return_code_days"], on["return_code_tries"]) == (True, 10, 3)
+    assert "later_answer_hours" not in on  # write-later off: the widget says nothing about it
+
+
+def test_the_widget_offers_to_write_later_only_when_it_is_on(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from portal.widget import Widget
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    enabled = {
+        "return_code": {"enabled": True},
+        "async": {"enabled": True, "offer_after_minutes": 20, "answer_within_hours": 12},
+    }
+    on = Widget(make_test_config(tmp_path / "on", enabled)).page_config("nl", None, now)
+    assert (on["later_after_minutes"], on["later_answer_hours"]) == (20, 12)

@@ -10,11 +10,13 @@ export interface SessionInfo {
   room_id: string;
   bot: string;
   case: string;
+  /** Started while the chat is closed, to leave a message (docs/write-later.md). */
+  later?: boolean;
 }
 
 export type StartResult =
   | { kind: "started"; session: SessionInfo }
-  | { kind: "closed"; opensAt: string | null; session: SessionInfo | null }
+  | { kind: "closed"; opensAt: string | null; session: SessionInfo | null; later: boolean }
   | { kind: "busy"; retryAfter: number | null }
   | { kind: "failed" };
 
@@ -28,6 +30,7 @@ export interface StartRequest {
   campaign?: string;
   /** The proof of work's answer (challenge/proof.ts). */
   challenge?: string;
+  later?: boolean;
 }
 
 function text(value: unknown): value is string {
@@ -48,6 +51,7 @@ export function parseSession(data: unknown): SessionInfo | null {
     room_id: d.room_id as string,
     bot: d.bot as string,
     case: typeof d.case === "string" || typeof d.case === "number" ? String(d.case) : "",
+    ...(d.later === true ? { later: true } : {}),
   };
 }
 
@@ -79,7 +83,7 @@ export async function startSession(api: string, request: StartRequest): Promise<
   if (response.status === 403 && typeof d.error === "string" && d.error.startsWith("challenge_")) return { kind: "proof" };
   if (d.open === false) {
     const opensAt = typeof d.opens_at === "string" ? d.opens_at : null;
-    return { kind: "closed", opensAt, session: response.ok ? parseSession(data) : null };
+    return { kind: "closed", opensAt, session: response.ok ? parseSession(data) : null, later: d.later === true };
   }
   if (!response.ok) return { kind: "failed" };
   const session = parseSession(data);
@@ -100,9 +104,9 @@ export function endSession(api: string, token: string, reason: string, keepalive
 }
 
 /** The visitor ended the chat: the bots close the case; if that fails, at least the token dies. */
-export async function endOrLogout(api: string, creds: SessionInfo): Promise<void> {
+export async function endOrLogout(api: string, creds: SessionInfo, reason = "ended"): Promise<void> {
   try {
-    const response = await endSession(api, creds.access_token, "ended", false);
+    const response = await endSession(api, creds.access_token, reason, false);
     if (!response.ok) throw new Error(String(response.status));
   } catch {
     await logout(creds.homeserver, creds.access_token).catch(() => undefined);

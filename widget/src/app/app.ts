@@ -77,6 +77,7 @@ export class ChatApp {
       end: () => void this.end(),
       quickExit: () => this.exit(),
       makeCode: (word) => void this.codes?.makeCode(word),
+      writeLater: () => this.codes?.writeLater(() => void this.start()),
     });
     const chat = this.view.chat;
     this.codes = config.returnCode
@@ -136,7 +137,8 @@ export class ChatApp {
     const loading = this.warm(); // the SDK and crypto load (if not yet) while the API makes the account and room
     loading.catch(() => undefined);
     const slow = () => screens.root.querySelector(".kp-slow")?.removeAttribute("hidden"); // a harder proof of work
-    const result = await startProven(deps.config.api, startRequest(screens.lang, deps.outreach, view.start.code()), signal, slow);
+    const request = startRequest(screens.lang, deps.outreach, view.start.code(), this.codes?.wantLater);
+    const result = await startProven(deps.config.api, request, signal, slow);
     performance.mark("kp-api");
     if (signal.aborted) {
       // Torn down while the API made the account: nobody else knows its token, so end it here.
@@ -151,7 +153,7 @@ export class ChatApp {
         this.credentials = result.session;
         this.teardown("not-started"); // no chat now: do not leave an account behind
       }
-      return view.closed.show(result.opensAt);
+      return view.closed.show(result.opensAt, result.later && this.codes !== null);
     }
     if (!(await this.openSession(result.session, loading, signal))) return;
     // On a touch screen focusing the composer opens the keyboard over the first question's
@@ -236,7 +238,7 @@ export class ChatApp {
     try {
       // With a return code the device goes away: first the key backup must hold every key.
       this.view.ended.withCode((await this.codes?.settle(this.session)) ?? false);
-      if (creds) await endOrLogout(this.deps.config.api, creds);
+      if (creds) await endOrLogout(this.deps.config.api, creds, this.codes?.endReason());
       this.teardown("ended");
     } finally {
       this.ending = false;
@@ -282,7 +284,7 @@ export class ChatApp {
     const creds = this.credentials;
     this.credentials = null;
     this.active = false;
-    if (this.codes) this.codes.hasCode = false;
+    this.codes?.reset();
     this.view.start.clearCode(true);
     if (plan.endRequest && creds) {
       endSession(this.deps.config.api, creds.access_token, plan.endRequest, true).catch(() => undefined);

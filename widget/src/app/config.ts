@@ -24,6 +24,8 @@ export interface WidgetConfig {
   pageHeader: boolean;
   /** Return codes (docs/return-code.md), only when the bots offer them: how long a code works after the chat, and how many wrong words erase it. */
   returnCode: { days: number; tries: number } | null;
+  /** Write now, answered later (docs/write-later.md), only with return codes: when a live chat offers it, and the hours to an answer after the opening. */
+  later: { afterMinutes: number; answerHours: number } | null;
 }
 
 function positive(value: unknown): number | null {
@@ -57,7 +59,15 @@ export function readConfig(doc: Document): WidgetConfig {
     host: typeof raw.host === "string" ? originOf(raw.host) : null,
     pageHeader: raw.page_header === true,
     returnCode: readReturnCode(raw),
+    later: readLater(raw),
   };
+}
+
+/** Write-later's numbers; null (nothing offered, nothing said) without return codes or without them. */
+function readLater(raw: Record<string, unknown>): WidgetConfig["later"] {
+  const after = typeof raw.later_after_minutes === "number" && raw.later_after_minutes > 0 ? raw.later_after_minutes : null;
+  const hours = positive(raw.later_answer_hours);
+  return readReturnCode(raw) && after !== null && hours !== null ? { afterMinutes: after, answerHours: hours } : null;
 }
 
 /** `return_code: true` with its limits; anything else: the widget offers no code at all. */

@@ -79,9 +79,10 @@ export function typedCode(value: string): string | null {
  * the start screen wins over one from the link. Whether a code exists is for the API alone to
  * know: the widget sends any code of the right shape and behaves the same whatever the answer.
  */
-export function startRequest(language: Language, outreach: Outreach, typed: string | null = null): StartRequest {
+export function startRequest(language: Language, outreach: Outreach, typed: string | null = null, later = false): StartRequest {
   const invite = normaliseCode(typed ?? outreach.invite);
   const request: StartRequest = { language, entry: invite ? "outreach" : "widget" };
+  if (later) request.later = true; // to leave a message while the chat is closed (docs/write-later.md)
   if (invite) request.invite = invite;
   if (outreach.campaign) request.campaign = outreach.campaign.slice(0, MAX_CAMPAIGN);
   return request;

@@ -27,6 +27,7 @@ export const CONFIG: WidgetConfig = {
   host: null,
   pageHeader: false,
   returnCode: null,
+  later: null,
 };
 
 export const SESSION: SessionInfo = {

@@ -15,6 +15,7 @@ import type { ReturnEntry } from "../screens/code";
 import type { LiveSession, Returning, SessionModule } from "../session/types";
 import type { Screens } from "../ui";
 import { derive, type Derived } from "./derive";
+import { openingMs } from "./later";
 import { loadWords, makeCode, showCode } from "./words";
 
 /**
@@ -48,6 +49,10 @@ export interface ReturnHost {
 export class ReturnFlow {
   /** The open case has a registered return code: ending it makes it dormant. */
   hasCode = false;
+  /** The next start is one to leave a message while the chat is closed (docs/write-later.md). */
+  wantLater = false;
+  /** The visitor of this live chat chose to leave a message after a long wait. */
+  private longWait = false;
   /** The last return was refused, or its login did not go through: "Try again" goes back to
    * the code, once. */
   private refused = false;
@@ -136,11 +141,42 @@ export class ReturnFlow {
    */
   async settle(session: LiveSession | null): Promise<boolean> {
     if (!this.hasCode) return false;
+    if (this.endReason() === "later") {
+      // The ended screen says when an answer can be expected: the next opening, or now (a long wait).
+      const closed = this.app.current()?.credentials.later === true;
+      this.app.view.ended.laterFrom(closed ? openingMs(this.app.view.closed.opensAt()) : Date.now());
+    }
     if (session) {
       this.app.view.chat.showBanner("end_saving");
       if (!(await session.settle(SETTLE_MS))) console.warn("keerpunt: the key backup is not complete");
     }
     return true;
+  }
+
+  /**
+   * "Schrijf nu, we antwoorden later" (docs/write-later.md): in a live chat (a long wait) the code
+   * dialog, and everything written stays; otherwise `start` a session to leave a message while closed.
+   */
+  writeLater(start: () => void): void {
+    if (this.app.current()) {
+      this.longWait = true;
+      this.app.view.chat.later?.open();
+      return;
+    }
+    this.wantLater = true;
+    start();
+  }
+
+  /** How the open chat ends: `later` (a message left to be answered) once it has a code in that path. */
+  endReason(): "later" | "ended" {
+    const closed = this.app.current()?.credentials.later === true;
+    return this.hasCode && (closed || this.longWait) ? "later" : "ended";
+  }
+
+  /** The chat is gone: no code, no message for later. */
+  reset(): void {
+    this.hasCode = false;
+    this.longWait = false;
   }
 
   /** "Try again" after an error: true when it went back to the refused code (the start screen). */

@@ -9,6 +9,7 @@ import type { Key } from "../i18n";
 import { el, t, type Screens } from "../ui";
 import { endDialog } from "./enddialog";
 import { laterDialog, type LaterDialog } from "./later";
+import { laterOffer } from "./lateroffer";
 
 export type BannerKey = Extract<Key, "connection_lost" | "connection_back" | "untrusted" | "end_saving">;
 
@@ -22,6 +23,8 @@ export interface ChatHandlers {
   quickExit(): void;
   /** The visitor chose a second word in "Wil je later verder praten?": make the code. */
   makeCode?(word: string): void;
+  /** "Schrijf nu, we antwoorden later" (docs/write-later.md). */
+  writeLater?(): void;
 }
 
 export interface ChatView {
@@ -49,7 +52,9 @@ export function chatScreen(
   quickExitUrl: string,
   on: ChatHandlers,
   returnCode: { days: number; tries: number } | null = null,
+  laterAfter: { afterMinutes: number; answerHours: number } | null = null,
 ): ChatView {
+  const offer = laterOffer(screens, laterAfter, () => on.writeLater?.());
   const banner = el("p", { class: "kp-banner", role: "status", hidden: "" });
   let bannerTimer: ReturnType<typeof setTimeout> | undefined;
   const queueLine = el("p", { class: "kp-queue", role: "status" });
@@ -95,6 +100,7 @@ export function chatScreen(
     banner,
     conversations.tablist,
     queueLine,
+    offer.element,
     conversations.panels,
     typingLine,
     form,
@@ -146,6 +152,7 @@ export function chatScreen(
         return part;
       });
       queueLine.replaceChildren(...parts.flatMap((part, i) => (i > 0 ? [" ", part] : [part])));
+      offer.waiting(info);
     },
     showBanner(key, hideAfterMs) {
       clearTimeout(bannerTimer);
@@ -162,6 +169,7 @@ export function chatScreen(
       sendButton.disabled = false;
       queueLine.replaceChildren();
       queueLine.hidden = false;
+      offer.waiting(null);
       screens.clearText(typingLine);
       clearTimeout(bannerTimer);
       banner.hidden = true;

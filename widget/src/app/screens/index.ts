@@ -35,19 +35,19 @@ export interface ScreenHandlers extends ChatHandlers {
 export function buildScreens(
   screens: Screens,
   conversations: Conversations,
-  config: Pick<WidgetConfig, "api" | "hours" | "openNow" | "opensAt" | "portalUrl" | "quickExitUrl" | "returnCode">,
+  config: Pick<WidgetConfig, "api" | "hours" | "openNow" | "opensAt" | "portalUrl" | "quickExitUrl" | "returnCode" | "later">,
   on: ScreenHandlers,
 ): AppView {
   const start = startScreen(screens, config, on, config.returnCode !== null);
-  const closed = closedScreen(screens, config.portalUrl);
+  const closed = closedScreen(screens, config.portalUrl, config.later, () => on.writeLater?.());
   const error = errorScreen(screens, on);
-  const chat = chatScreen(screens, conversations, config.quickExitUrl, on, config.returnCode);
+  const chat = chatScreen(screens, conversations, config.quickExitUrl, on, config.returnCode, config.later);
   screens.add("start", start.section);
   screens.add("connecting", connectingScreen());
   screens.add("closed", closed.section);
   screens.add("error", error.section);
   screens.add("chat", chat.section);
-  const ended = endedScreen(screens, config.api, on);
+  const ended = endedScreen(screens, config.api, on, config.later);
   screens.add("ended", ended.section);
   return { start, closed, error, chat, ended };
 }
