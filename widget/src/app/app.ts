@@ -1,10 +1,9 @@
 /**
- * The chat app: its state (the running session, its credentials, whether a chat is going on)
- * and what happens to it: start, send, end, quick exit. One instance per page (main.ts makes
- * it); tests make their own with a fake session module and a stubbed fetch.
- *
- * Every way a conversation ends goes through `teardown(reason)`; TEARDOWN says how the ways
- * differ. The Matrix SDK and Rust crypto load only when the visitor presses "Start" (session.ts).
+ * The chat app: its state (the running session, its credentials, whether a chat is going on) and
+ * what happens to it: start, send, end, quick exit. One instance per page (main.ts makes it); tests
+ * make their own with a fake session module and a stubbed fetch. Every way a conversation ends goes
+ * through `teardown(reason)` (TEARDOWN says how the ways differ). The Matrix SDK and Rust crypto
+ * load only when the visitor presses "Start" (session.ts).
  */
 import { PROTOCOL } from "../shared/protocol";
 import { endOrLogout, endSession, type SessionInfo } from "./api";
@@ -158,8 +157,7 @@ export class ChatApp {
     if (!(await this.openSession(result.session, loading, signal))) return;
     // On a touch screen focusing the composer opens the keyboard over the first question's
     // buttons: there the chat's heading gets focus (screen readers start at the chat).
-    const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
-    if (touch) view.chat.section.querySelector<HTMLElement>("h1")?.focus();
+    if (window.matchMedia?.("(pointer: coarse)").matches) view.chat.section.querySelector<HTMLElement>("h1")?.focus();
     else view.chat.input.focus();
   }
 
