@@ -121,16 +121,15 @@ def _build(cls: type[T], value: Any, key: str) -> T:
     hints = get_type_hints(cls)
     # A field whose name is a Python keyword (``async_``) names its YAML key in its metadata.
     keys = {f.metadata.get("key", f.name): f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    fields = set(keys)
     for name in value:
-        if name in fields:
+        if name in keys:
             continue
-        if f"{name}_file" in fields:
+        if f"{name}_file" in keys:
             raise ConfigError(
                 _join(key, name),
                 f"secrets cannot be set inline; write it to a file and set {name}_file",
             )
-        raise ConfigError(_join(key, name), f"unknown key; known keys here: {', '.join(sorted(fields))}")
+        raise ConfigError(_join(key, name), f"unknown key; known keys here: {', '.join(sorted(keys))}")
     kwargs = {}
     for name, attribute in keys.items():
         if name not in value:
