@@ -120,9 +120,14 @@ def build_images(repo: Path) -> list[str]:
         wanted = build_inputs(repo, image)
         if _inspect(image.tag, f'{{{{index .Labels "{inputs.LABEL}"}}}}') == wanted:
             continue
+        before = _inspect(image.tag, "{{.Id}}")
         argv = ["podman", "build", "--pull=never", "--layers", "--quiet", "--label", f"{inputs.LABEL}={wanted}"]
         run([*argv, *image.args, "-f", str(image.dockerfile), "-t", image.tag, str(image.context)], quiet=True)
         built.append(image.tag)
+        if before and before != _inspect(image.tag, "{{.Id}}"):
+            # The replaced build, now untagged: under vfs every image is a full copy (~800 MB).
+            # Kept when a container still uses it (podman refuses, and that is fine).
+            subprocess.run(["podman", "rmi", before], capture_output=True, check=False)
     return built
 
 
