@@ -72,9 +72,10 @@ compose-down:
 	$(BIN)/python -m keerpunt.compose down
 
 # The acceptance run (tests/compose): a conversation through the proxy, restarts, a backup and a
-# restore, the logs searched; once without and once with the scale profile. Minutes; not in CI.
+# restore, the logs searched; without the scale profile, or with it as SCALE=1 (as compose-up).
+# Minutes; not in CI.
 compose-test: setup
-	$(BIN)/pytest -m compose tests/compose -p no:cacheprovider
+	$(BIN)/pytest -m compose tests/compose -p no:cacheprovider -k $(if $(SCALE),scale,single)
 
 bench: setup
 	$(BIN)/python -m bench.dev_startup

@@ -32,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
             host.set_up_host(REPO)
             host.download_wheels(REPO)
             host.build_widget(REPO)
-            host.build_images(REPO)
-            print(f"compose: images ready after {time.monotonic() - started:.1f}s", flush=True)
+            built = host.build_images(REPO)
+            what = f"built {', '.join(built)}" if built else "none built: their inputs did not change"
+            print(f"compose: images ready after {time.monotonic() - started:.1f}s ({what})", flush=True)
             prepare(stack.folder, REPO / "deploy" / "keerpunt.yaml", stack.port, workers=args.scale)
             stack.up()
             print(f"compose: up in {time.monotonic() - started:.1f}s; see {stack.info_file}")

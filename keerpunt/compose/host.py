@@ -4,6 +4,8 @@ A build here cannot reach PyPI (the host trusts a CA a fresh image does not) nor
 so the host downloads every file of requirements.lock, each checked against its hash, into
 deploy/wheels/, and the Dockerfile installs from there (``PIP_SOURCES``); the widget is built
 on the host as for `make dev`. The base image is made with debootstrap by host-setup.sh.
+Each image carries the digest of its inputs as a label (inputs.py); an image whose inputs did
+not change is not built again.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from keerpunt.compose import inputs
+
 KEERPUNT_IMAGE = "localhost/keerpunt:0.1.0"
 STANDIN_IMAGE = "localhost/keerpunt-standin:0.1.0"
 SYNAPSE_IMAGE = "localhost/keerpunt-synapse:1.163.2"
+# Made by host-setup.sh with debootstrap (FIELD-NOTES.md); pulled as usual elsewhere.
+BASE_IMAGE = "docker.io/library/debian:bookworm-slim"
 # What the build stage installs psycopg2 and the project with: pip's build backends.
 BUILD_BACKENDS = ("setuptools>=69", "wheel")
 
@@ -91,20 +97,45 @@ def images(repo: Path) -> list[Image]:
     ]
 
 
-def build_images(repo: Path) -> None:
-    """Build each image; podman's layer cache makes an unchanged one quick."""
+def _inspect(image: str, fmt: str) -> str | None:
+    done = subprocess.run(
+        ["podman", "image", "inspect", "--format", fmt, image], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def build_inputs(repo: Path, image: Image) -> str:
+    """The digest of what ``image`` is built from (keerpunt/compose/inputs.py)."""
+    extra = [arg for arg in image.args if not arg.startswith(("-v", str(repo)))]
+    if "-v" in image.args:  # the mounted wheels: what requirements.lock names, by its digest
+        extra.append((repo / "deploy" / "wheels" / ".lock-sha256").read_text("utf-8"))
+    base = _inspect(BASE_IMAGE, "{{.Id}}") or ""
+    return inputs.digest(image.dockerfile, image.context, base_id=base, extra=extra)
+
+
+def build_images(repo: Path) -> list[str]:
+    """Build each image whose inputs changed since it was built; the tags built."""
+    built = []
     for image in images(repo):
-        argv = ["podman", "build", "--pull=never", "--layers", "--quiet", *image.args]
-        run([*argv, "-f", str(image.dockerfile), "-t", image.tag, str(image.context)], quiet=True)
+        wanted = build_inputs(repo, image)
+        if _inspect(image.tag, f'{{{{index .Labels "{inputs.LABEL}"}}}}') == wanted:
+            continue
+        before = _inspect(image.tag, "{{.Id}}")
+        argv = ["podman", "build", "--pull=never", "--layers", "--quiet", "--label", f"{inputs.LABEL}={wanted}"]
+        run([*argv, *image.args, "-f", str(image.dockerfile), "-t", image.tag, str(image.context)], quiet=True)
+        built.append(image.tag)
+        if before and before != _inspect(image.tag, "{{.Id}}"):
+            # The replaced build, now untagged: under vfs every image is a full copy (~800 MB).
+            # Kept when a container still uses it (podman refuses, and that is fine).
+            subprocess.run(["podman", "rmi", before], capture_output=True, check=False)
+    return built
 
 
 def image_sizes() -> dict[str, int]:
     """Each image's size in bytes, as podman reports it."""
     sizes = {}
-    for image in (KEERPUNT_IMAGE, STANDIN_IMAGE, SYNAPSE_IMAGE):
-        done = subprocess.run(
-            ["podman", "image", "inspect", "--format", "{{.Size}}", image], capture_output=True, text=True, check=False
-        )
-        if done.returncode == 0:
-            sizes[image] = int(done.stdout.strip())
+    for image in (KEERPUNT_IMAGE, STANDIN_IMAGE, SYNAPSE_IMAGE, BASE_IMAGE):
+        size = _inspect(image, "{{.Size}}")
+        if size:
+            sizes[image] = int(size)
     return sizes
