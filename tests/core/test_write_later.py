@@ -7,7 +7,7 @@ answers it, the visitor comes back to read it, and one nobody answers ends after
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from bots.returning.dormant import DormantCases
 from bots.sessions.domain import SessionManager, VisitorNames
 from bots.sessions.retention import RetentionTask
 from bots.sessions.validation import StartRequest
+from bots.stats.report import build
 from bots.texts import text
 from tests.support.core import CoreBot, Visitor
 from tests.support.database import KEPT, rows
@@ -262,3 +263,27 @@ async def test_with_write_later_off_a_later_end_is_an_ordinary_dormant_case(core
     assert case.state == "dormant" and case.close_reason == "dormant"
     assert (await core.stores.later.get(case.id)).reason is None  # type: ignore[union-attr]
     assert await stage(core, visitor) == "closed"
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
+async def test_the_days_report_shows_messages_for_later_and_answer_times_exactly_at_min_cell_1(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    answered, late, unanswered = [await start_later(core) for _ in range(3)]
+    for visitor in (answered, late, unanswered):
+        await visitor.answer_all(CALM)
+        await leave_message(core, visitor)
+    await core.command(core.queue_room, anna, f"!claim {answered.number}")
+    await core.say(answered.room_id, anna, "Een antwoord, snel.")
+    core.clock.advance(3 * DAY)  # past the promise (next opening + 24 hours)
+    await core.stores.staff.set_capacity(anna, 3)
+    await core.command(core.queue_room, anna, f"!claim {late.number}")
+    await core.say(late.room_id, anna, "Een antwoord, laat.")
+    await core.settle()
+    day = datetime.fromtimestamp(core.clock.now() - 3 * DAY, ZONE).date()
+    counted = await core.stores.stats.between("2000-01-01", "2999-12-31")
+    report = build(counted, day, day + timedelta(days=3), 1).as_json()["measures"]["async"]
+    assert report["total"] == 3
+    assert report["by"]["reason:closed"] == 3
+    assert report["by"]["answered"] == 2
+    assert (report["by"]["answered_in_time"], report["by"]["answered_late"]) == (1, 1)
+    assert report["by"]["answer_hours:0-1"] == 1 and report["by"]["answer_hours:48+"] == 1
