@@ -196,6 +196,18 @@ async def test_the_visitor_returns_to_read_the_answer_and_the_counsellor_who_ans
     assert q is not None and q.stage == "claimed" and q.claimed_by == anna and q.departure is None
     assert "Teruggekomen: ja" in core.card_now(visitor.number)
     assert {("async", "returned"), ("async", "returned_to_read")} <= await counted(core)
+    # Read, written again and left again with the new code (the rotation): a message for later
+    # again, with its counsellor, who is told under the card.
+    await visitor.say("Dank je. Nog een vraag.")
+    again = Code()
+    await codes(core).register(visitor.token, again.lookup, again.verifier, again.login)
+    await visitor.end("ended")
+    case = await core.case(visitor)
+    assert case.state == "dormant" and case.close_reason == "async"
+    q = await core.stores.queue.workflow.get(case.id)
+    assert q is not None and q.stage == "claimed" and q.claimed_by == anna and q.departure == "async"
+    told = text("nl", "queue.staff.visitor_async").split(".")[0]
+    assert any(told in body for body in core.thread(visitor.number))
 
 
 @pytest.mark.parametrize("core_config", [closed_today()])
