@@ -15,7 +15,8 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +195,13 @@ async def element_staff(clients: ClientFactory, stack: Stack, name: str, *, supe
     assert queue_room is not None
     await (await clients.admin(stack.bot_token)).force_join(queue_room, registration.user_id)
     return await ElementClient.start(clients.synapse.url, registration.user_id, password)
+
+
+@asynccontextmanager
+async def counsellor_in_element(clients: ClientFactory, stack: Stack, name: str) -> AsyncIterator[ElementClient]:
+    """``element_staff`` for the length of a block, closed after it."""
+    client = await element_staff(clients, stack, name)
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -27,7 +27,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
 from tests.support.browser import Stack, fulfil_neutral
-from tests.support.element import ElementClient, element_staff
+from tests.support.element import ElementClient, counsellor_in_element
 from tests.support.matrix_clients import ClientFactory
 from tests.support.return_code import synapse_with_return_codes
 from tests.support.synapse import SynapseProcess
@@ -88,11 +88,8 @@ async def fresh(browser: Browser) -> AsyncIterator[Any]:
 async def test_a_message_written_while_closed_is_answered_and_read_on_return(
     stack: Stack, fresh: Any, clients: ClientFactory
 ) -> None:
-    counsellor = await element_staff(clients, stack, "Anna")
-    try:
+    async with counsellor_in_element(clients, stack, "Anna") as counsellor:
         await closed_hours_run(stack, fresh, counsellor)
-    finally:
-        await counsellor.close()
 
 
 async def closed_hours_run(stack: Stack, fresh: Any, counsellor: ElementClient) -> None:

@@ -17,14 +17,13 @@ from bots.db.later import LaterStore
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
 from tests.support.browser import Stack, fulfil_neutral
+from tests.support.element import ElementClient, counsellor_in_element
 from tests.support.matrix_clients import ClientFactory
 from tests.support.return_code import synapse_with_return_codes
-from tests.support.staff import add_counsellor
 from tests.support.synapse import SynapseProcess
 from tests.support.widget import (
     answer_triage_with_buttons,
     case_of,
-    claim_and_join,
     open_chat_page,
     read_code,
     start_chat,
@@ -50,7 +49,11 @@ def extra_config() -> dict[str, Any]:
 async def test_a_long_wait_offers_the_switch_and_taking_it_keeps_everything_written(
     stack: Stack, browser: Browser, clients: ClientFactory
 ) -> None:
-    counsellor = await add_counsellor(clients, stack.config, stack.bots.db, "anna")
+    async with counsellor_in_element(clients, stack, "Anna") as counsellor:
+        await long_wait_run(stack, browser, counsellor)
+
+
+async def long_wait_run(stack: Stack, browser: Browser, counsellor: ElementClient) -> None:
     context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="nl-NL")
     await context.route("https://neutral.test/**", fulfil_neutral)
     page: Page = await context.new_page()
@@ -91,16 +94,21 @@ async def test_a_long_wait_offers_the_switch_and_taking_it_keeps_everything_writ
     waiting = text("nl", "queue.card.status.waiting_async_long_wait")
 
     def card_waits() -> bool:
-        card = counsellor.card(queue_room, session["case"])
-        return card is not None and waiting in counsellor.latest_card_body(queue_room, card["event_id"])
+        return any(
+            waiting in str((e["content"].get("m.new_content") or e["content"]).get("body", ""))
+            for e in counsellor.events.values()
+            if e["room_id"] == queue_room and e["decrypted"]
+        )
 
-    await counsellor.wait_for(card_waits, within=30, what="the card saying it waits")
-    await claim_and_join(stack, counsellor, session)
-    relay = await counsellor.wait_message(
-        session["room_id"],
-        stack.bots.user_id,
-        lambda e: "Ik schrijf nog even wat ik kwijt wil." in e["content"].get("body", ""),
-        within=30,
-        what="the relay",
-    )
-    assert "Ik wacht al een tijd." in relay["content"]["body"]
+    await counsellor.wait_for(card_waits, within=30, what="the card saying it waits (written while waiting long)")
+    room = session["room_id"]
+    await counsellor.say(queue_room, f"!claim {session['case']}")
+    await counsellor.wait_for(lambda: room in counsellor.invites, what="the invite")
+    await counsellor.join(room)
+
+    def relayed() -> Any:
+        wanted = "Ik schrijf nog even wat ik kwijt wil."
+        return next((e for e in counsellor.messages(room) if wanted in str(e["content"].get("body", ""))), None)
+
+    relay = await counsellor.wait_for(relayed, within=30, what="the relay of every line")
+    assert relay["sender"] == stack.bots.user_id and "Ik wacht al een tijd." in relay["content"]["body"]
