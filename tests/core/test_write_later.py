@@ -299,3 +299,30 @@ async def test_the_days_report_shows_messages_for_later_and_answer_times_exactly
     assert report["by"]["answered"] == 2
     assert (report["by"]["answered_in_time"], report["by"]["answered_late"]) == (1, 1)
     assert report["by"]["answer_hours:0-1"] == 1 and report["by"]["answer_hours:48+"] == 1
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
+async def test_a_new_counsellors_first_device_gets_the_cards_of_messages_for_later_again(core: CoreBot) -> None:
+    visitor = await start_later(core)
+    await visitor.answer_all(CALM)
+    await leave_message(core, visitor)
+
+    def cards() -> list[str]:
+        return [
+            s.event_id
+            for s in core.sent(core.queue_room)
+            if (s.content.get("nl.keerpunt.card") or {}).get("case") == visitor.number
+            and "m.new_content" not in s.content
+        ]
+
+    before = cards()
+    nina = await core.add_staff("nina")
+    core.trust.devices[nina] = set()
+    await core.app.hooks.identity_pinned(nina)
+    core.trust.devices[nina] = {"NINAPHONE"}
+    await core.bot.router.on_devices_changed([nina])
+    await core.settle()
+    after = cards()
+    assert len(after) == len(before) + 1  # posted again, readable by her first device
+    reposted = next(s for s in core.sent(core.queue_room) if s.event_id == after[-1])
+    assert "wacht (geschreven toen we dicht waren)" in reposted.body
