@@ -326,3 +326,17 @@ async def test_a_new_counsellors_first_device_gets_the_cards_of_messages_for_lat
     assert len(after) == len(before) + 1  # posted again, readable by her first device
     reposted = next(s for s in core.sent(core.queue_room) if s.event_id == after[-1])
     assert "wacht (geschreven toen we dicht waren)" in reposted.body
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
+async def test_a_message_for_later_is_taken_with_transfer_to_oneself_as_a_waiting_chat_is(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    bram = await core.add_staff("bram")
+    visitor = await start_later(core)
+    await visitor.answer_all(CALM)
+    await leave_message(core, visitor)
+    refused = await core.command(core.queue_room, anna, f"!transfer {visitor.number} {bram}")
+    assert refused is not None and "!claim" in refused  # nobody is handed it unannounced
+    await core.command(core.queue_room, anna, f"!transfer {visitor.number} {anna}")
+    q = await core.stores.queue.workflow.get((await core.case(visitor)).id)
+    assert q is not None and q.stage == "claimed" and q.claimed_by == anna
