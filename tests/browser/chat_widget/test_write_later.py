@@ -95,6 +95,7 @@ async def test_a_message_written_while_closed_is_answered_and_read_on_return(
 async def closed_hours_run(stack: Stack, fresh: Any, counsellor: ElementClient) -> None:
     page: Page = await fresh()
     await open_chat_page(page, stack)
+    await expect(page.locator(".kp-closed-now")).to_contain_text("je kunt dan een bericht schrijven")
     await page.locator("button.kp-primary", has_text="Start").click()
     offer = page.get_by_role("button", name="Schrijf nu, we antwoorden later")
     await expect(offer).to_be_visible(timeout=30000)
