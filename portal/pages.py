@@ -95,6 +95,7 @@ def _article(r: Renderer, entry: Entry) -> PageHTML:
         retention_days=r.config.retention.case_room_days,
         address_days=r.config.synapse.user_ips_max_age_days,
         return_code=r.config.return_code if r.config.return_code.enabled else None,
+        later=r.config.async_ if r.config.async_.enabled and r.config.return_code.enabled else None,
     )
 
 

@@ -256,11 +256,11 @@ class QueueDomain:
         only take it themselves (nobody is handed a chat they did not ask for unannounced)."""
         q = await self.workflow.get(case.id)
         assert q is not None
-        if q.stage not in ("waiting", "claimed"):
+        if not (q.claimable or q.stage == "claimed"):
             raise self._refusal(case, q, to)
         if q.stage == "claimed" and q.claimed_by != actor:
             raise UserError("queue.staff.not_yours", number=case.number)
-        if q.stage == "waiting" and to != actor:
+        if q.claimable and to != actor:
             raise UserError("queue.staff.transfer_unclaimed", number=case.number)
         if q.claimed_by == to:
             raise UserError("queue.staff.transfer_done", number=case.number, counsellor=to)
@@ -276,7 +276,7 @@ class QueueDomain:
         await self.log.add(case.id, "transferred", now, actor, to)
         body = text(self.staff_language, "queue.staff.transferred", actor=actor, number=case.number, counsellor=to)
         await self._thread(case, body, now, mention=to)
-        if q.stage == "waiting":
+        if q.claimable:
             await self._thread(
                 case, summary_text(await self.facts(case, moved), self.definition, self.staff_language), now
             )

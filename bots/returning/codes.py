@@ -178,7 +178,7 @@ class ReturnCodes:
         keep = await self.admin.dehydrated_device(token)  # asked while the token still works
         now = millis(self.clock)
         until = now + self.valid_days * DAY_MS
-        later = self.settings.later and reason == "later"
+        later = self.settings.later and (reason == "later" or (reason == "ended" and await self._wrote_later(case)))
         dormant = LATER if later else "dormant_quick_exit" if reason == "quick_exit" else "dormant"
         # A message nobody answers ends after keep_days; once answered, with its code.
         ends = now + self.settings.keep_days * DAY_MS if later else until
@@ -203,6 +203,12 @@ class ReturnCodes:
         log.info("Case %s is dormant (return code, %s, %s)", case.number, history, reason)
         self.changed()
         return True
+
+    async def _wrote_later(self, case: Case) -> bool:
+        """The case was a message left for later before: a visitor who came back to read the
+        answer and ends with a code leaves a message again (docs/write-later.md "Returning")."""
+        later = await self.stores.later.get(case.id)
+        return later is not None and later.left_at is not None
 
     async def _leave_message(self, case: Case, now: int) -> None:
         """The case waits for an answer (docs/write-later.md): why, since when, promised by when

@@ -7,7 +7,7 @@ answers it, the visitor comes back to read it, and one nobody answers ends after
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from bots.returning.dormant import DormantCases
 from bots.sessions.domain import SessionManager, VisitorNames
 from bots.sessions.retention import RetentionTask
 from bots.sessions.validation import StartRequest
+from bots.stats.report import build
 from bots.texts import text
 from tests.support.core import CoreBot, Visitor
 from tests.support.database import KEPT, rows
@@ -195,6 +196,18 @@ async def test_the_visitor_returns_to_read_the_answer_and_the_counsellor_who_ans
     assert q is not None and q.stage == "claimed" and q.claimed_by == anna and q.departure is None
     assert "Teruggekomen: ja" in core.card_now(visitor.number)
     assert {("async", "returned"), ("async", "returned_to_read")} <= await counted(core)
+    # Read, written again and left again with the new code (the rotation): a message for later
+    # again, with its counsellor, who is told under the card.
+    await visitor.say("Dank je. Nog een vraag.")
+    again = Code()
+    await codes(core).register(visitor.token, again.lookup, again.verifier, again.login)
+    await visitor.end("ended")
+    case = await core.case(visitor)
+    assert case.state == "dormant" and case.close_reason == "async"
+    q = await core.stores.queue.workflow.get(case.id)
+    assert q is not None and q.stage == "claimed" and q.claimed_by == anna and q.departure == "async"
+    told = text("nl", "queue.staff.visitor_async").split(".")[0]
+    assert any(told in body for body in core.thread(visitor.number))
 
 
 @pytest.mark.parametrize("core_config", [closed_today()])
@@ -262,3 +275,68 @@ async def test_with_write_later_off_a_later_end_is_an_ordinary_dormant_case(core
     assert case.state == "dormant" and case.close_reason == "dormant"
     assert (await core.stores.later.get(case.id)).reason is None  # type: ignore[union-attr]
     assert await stage(core, visitor) == "closed"
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
+async def test_the_days_report_shows_messages_for_later_and_answer_times_exactly_at_min_cell_1(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    answered, late, unanswered = [await start_later(core) for _ in range(3)]
+    for visitor in (answered, late, unanswered):
+        await visitor.answer_all(CALM)
+        await leave_message(core, visitor)
+    await core.command(core.queue_room, anna, f"!claim {answered.number}")
+    await core.say(answered.room_id, anna, "Een antwoord, snel.")
+    core.clock.advance(3 * DAY)  # past the promise (next opening + 24 hours)
+    await core.stores.staff.set_capacity(anna, 3)
+    await core.command(core.queue_room, anna, f"!claim {late.number}")
+    await core.say(late.room_id, anna, "Een antwoord, laat.")
+    await core.settle()
+    day = datetime.fromtimestamp(core.clock.now() - 3 * DAY, ZONE).date()
+    counted = await core.stores.stats.between("2000-01-01", "2999-12-31")
+    report = build(counted, day, day + timedelta(days=3), 1).as_json()["measures"]["async"]
+    assert report["total"] == 3
+    assert report["by"]["reason:closed"] == 3
+    assert report["by"]["answered"] == 2
+    assert (report["by"]["answered_in_time"], report["by"]["answered_late"]) == (1, 1)
+    assert report["by"]["answer_hours:0-1"] == 1 and report["by"]["answer_hours:48+"] == 1
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
+async def test_a_new_counsellors_first_device_gets_the_cards_of_messages_for_later_again(core: CoreBot) -> None:
+    visitor = await start_later(core)
+    await visitor.answer_all(CALM)
+    await leave_message(core, visitor)
+
+    def cards() -> list[str]:
+        return [
+            s.event_id
+            for s in core.sent(core.queue_room)
+            if (s.content.get("nl.keerpunt.card") or {}).get("case") == visitor.number
+            and "m.new_content" not in s.content
+        ]
+
+    before = cards()
+    nina = await core.add_staff("nina")
+    core.trust.devices[nina] = set()
+    await core.app.hooks.identity_pinned(nina)
+    core.trust.devices[nina] = {"NINAPHONE"}
+    await core.bot.router.on_devices_changed([nina])
+    await core.settle()
+    after = cards()
+    assert len(after) == len(before) + 1  # posted again, readable by her first device
+    reposted = next(s for s in core.sent(core.queue_room) if s.event_id == after[-1])
+    assert "wacht (geschreven toen we dicht waren)" in reposted.body
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
+async def test_a_message_for_later_is_taken_with_transfer_to_oneself_as_a_waiting_chat_is(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    bram = await core.add_staff("bram")
+    visitor = await start_later(core)
+    await visitor.answer_all(CALM)
+    await leave_message(core, visitor)
+    refused = await core.command(core.queue_room, anna, f"!transfer {visitor.number} {bram}")
+    assert refused is not None and "!claim" in refused  # nobody is handed it unannounced
+    await core.command(core.queue_room, anna, f"!transfer {visitor.number} {anna}")
+    q = await core.stores.queue.workflow.get((await core.case(visitor)).id)
+    assert q is not None and q.stage == "claimed" and q.claimed_by == anna

@@ -12,13 +12,21 @@ import asyncio
 import itertools
 import json
 import os
+import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bots.db.staff import StaffStore
+from bots.db.system_room import SystemRoomStore
+
+from .browser import Stack
+from .matrix_clients import ClientFactory
 
 SCRIPT = Path(__file__).with_name("element_jssdk.mjs")
 JS_SDK = Path(__file__).resolve().parents[2] / "widget" / "node_modules" / "matrix-js-sdk"
@@ -169,3 +177,31 @@ class ElementClient:
                 await self._proc.wait()
         if self._reader is not None:
             await self._reader
+
+
+async def element_staff(clients: ClientFactory, stack: Stack, name: str, *, supervisor: bool = False) -> ElementClient:
+    """A counsellor (a supervisor: ``supervisor``, as `keerpunt staff add --supervisor`) in the
+    queue room, on Element's own crypto stack."""
+    password = secrets.token_urlsafe(16)
+    prefix = "sup" if supervisor else "c"
+    registration = await (await clients.admin()).register(
+        f"{prefix}-{secrets.token_hex(5)}", password, displayname=name
+    )
+    staff = StaffStore(stack.bots.db)
+    await staff.add(registration.user_id, "counsellor")
+    if supervisor:
+        await staff.set_supervisor(registration.user_id, True)
+    queue_room = await SystemRoomStore(stack.bots.db).get("queue")
+    assert queue_room is not None
+    await (await clients.admin(stack.bot_token)).force_join(queue_room, registration.user_id)
+    return await ElementClient.start(clients.synapse.url, registration.user_id, password)
+
+
+@asynccontextmanager
+async def counsellor_in_element(clients: ClientFactory, stack: Stack, name: str) -> AsyncIterator[ElementClient]:
+    """``element_staff`` for the length of a block, closed after it."""
+    client = await element_staff(clients, stack, name)
+    try:
+        yield client
+    finally:
+        await client.close()

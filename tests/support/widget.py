@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import quote
 
 from playwright.async_api import Dialog, Page, expect
 
@@ -13,6 +15,7 @@ from .browser import AXE, Stack
 from .matrix_clients import TestUser
 from .staff import Observer
 from .visitor import join, messages_from, send
+from .waiting import wait_until
 
 
 async def open_chat_page(page: Page, stack: Stack, language: str = "nl") -> None:
@@ -161,3 +164,54 @@ RECORD_TEXT = """() => {
 
 async def ever_shown(page: Page) -> str:
     return str(await page.evaluate("() => window.kpEverShown()"))
+
+
+# --- the return code in the widget (docs/return-code.md) ----------------------------------------
+
+WORD = "zonnebloem"
+
+
+async def make_code(page: Page, word: str = WORD) -> str:
+    """ "Wil je later verder praten?" → yes → a second word → the code shown (and closed again)."""
+    await page.get_by_role("button", name="Wil je later verder praten?").click()
+    dialog = page.locator("dialog.kp-later")
+    await expect(dialog).to_contain_text("kan dit gesprek lezen")  # what a code cannot do
+    await dialog.get_by_role("button", name="Ja, maak een code").click()
+    await dialog.get_by_label("Kies een geheim woord").fill(word)
+    await dialog.get_by_role("button", name="Maak mijn code").click()
+    return await read_code(page)
+
+
+async def read_code(page: Page) -> str:
+    shown = page.locator("#kp-later-code")
+    await expect(shown).to_have_text(re.compile(r"^[a-z]+(-[a-z]+){3}$"), timeout=30000)
+    code = await shown.inner_text()
+    await page.locator("dialog.kp-later").get_by_role("button", name="Klaar").click()
+    return code
+
+
+async def come_back(page: Page, stack: Stack, code: str, word: str = WORD, *, history: bool = True) -> None:
+    await open_chat_page(page, stack)
+    await page.get_by_role("button", name="Ik heb een code").click()
+    await page.get_by_label("Jouw code").fill(code.replace("-", " "))
+    await page.get_by_label("Jouw geheime woord").fill(word)
+    if not history:
+        await page.get_by_label("Kom terug zonder het eerdere gesprek").check()
+    await page.locator("button.kp-primary", has_text="Start").click()
+
+
+async def knows_devices(stack: Stack, counsellor: Observer, user: str, operator: str) -> None:
+    """The counsellor's client has seen the visitor's device list change (the dehydrated device
+    in, the others out), as Element does by syncing all the time; the test client syncs on demand."""
+    status, body = await stack.matrix("GET", f"/_synapse/admin/v2/users/{quote(user)}/devices", operator)
+    assert status == 200, body
+    devices = {d["device_id"] for d in body["devices"]}
+    client = counsellor.user.client
+
+    async def known() -> bool:
+        await counsellor.sync()
+        if client.should_query_keys:
+            await client.keys_query()
+        return devices <= {d.id for d in client.device_store.active_user_devices(user)}
+
+    await wait_until(known, within=20, what="the counsellor's client to see the dehydrated device")

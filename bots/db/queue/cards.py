@@ -93,11 +93,11 @@ class CardStore:
         )
 
     async def repost_live(self) -> int:
-        """Every card of a case waiting or claimed is posted again (the old one redacted after);
-        how many."""
+        """Every card of a case waiting (a message left for later too) or claimed is posted again
+        (the old one redacted after); how many."""
         rows = await self.db.fetch(
             "UPDATE queue_case SET card_replaced=card_event_id, card_txn=NULL, card_event_id=NULL, card_shown=0 "
-            "WHERE stage IN ('waiting', 'claimed') AND card_event_id IS NOT NULL RETURNING case_id"
+            "WHERE stage IN ('waiting', 'waiting_async', 'claimed') AND card_event_id IS NOT NULL RETURNING case_id"
         )
         return len(rows)
 

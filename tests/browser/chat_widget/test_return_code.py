@@ -20,7 +20,6 @@ without signing out and the dehydrated device kept on a real Synapse
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -48,10 +47,15 @@ from tests.support.synapse import SynapseProcess
 from tests.support.visitor import post_session
 from tests.support.waiting import wait_until
 from tests.support.widget import (
+    WORD,
     answer_triage_with_buttons,
     case_of,
     claim_and_join,
+    come_back,
+    knows_devices,
+    make_code,
     open_chat_page,
+    read_code,
     start_chat,
     storage_of,
     visitor_says,
@@ -59,7 +63,6 @@ from tests.support.widget import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-WORD = "zonnebloem"
 UNDECRYPTABLE = "Dit bericht kan niet geopend worden."
 
 
@@ -106,40 +109,11 @@ async def fresh(browser: Browser) -> AsyncIterator[Any]:
 # --- steps ------------------------------------------------------------------------------------
 
 
-async def make_code(page: Page, word: str = WORD) -> str:
-    """ "Wil je later verder praten?" → yes → a second word → the code shown (and closed again)."""
-    await page.get_by_role("button", name="Wil je later verder praten?").click()
-    dialog = page.locator("dialog.kp-later")
-    await expect(dialog).to_contain_text("kan dit gesprek lezen")  # what a code cannot do
-    await dialog.get_by_role("button", name="Ja, maak een code").click()
-    await dialog.get_by_label("Kies een geheim woord").fill(word)
-    await dialog.get_by_role("button", name="Maak mijn code").click()
-    return await read_code(page)
-
-
-async def read_code(page: Page) -> str:
-    shown = page.locator("#kp-later-code")
-    await expect(shown).to_have_text(re.compile(r"^[a-z]+(-[a-z]+){3}$"), timeout=30000)
-    code = await shown.inner_text()
-    await page.locator("dialog.kp-later").get_by_role("button", name="Klaar").click()
-    return code
-
-
 async def end_chat(page: Page) -> None:
     await page.get_by_role("button", name="Gesprek stoppen").click()
     await page.get_by_role("button", name="Ja, stoppen").click()
     await expect(page.locator("h1", has_text="Het gesprek is gestopt")).to_be_visible(timeout=30000)
     await expect(page.get_by_text("Met je code en je geheime woord kun je later terugkomen.")).to_be_visible()
-
-
-async def come_back(page: Page, stack: Stack, code: str, word: str = WORD, *, history: bool = True) -> None:
-    await open_chat_page(page, stack)
-    await page.get_by_role("button", name="Ik heb een code").click()
-    await page.get_by_label("Jouw code").fill(code.replace("-", " "))
-    await page.get_by_label("Jouw geheime woord").fill(word)
-    if not history:
-        await page.get_by_label("Kom terug zonder het eerdere gesprek").check()
-    await page.locator("button.kp-primary", has_text="Start").click()
 
 
 async def refused(page: Page) -> None:
@@ -160,23 +134,6 @@ async def queue_post(stack: Stack, counsellor: Observer, bodies: set[str]) -> No
     await counsellor.wait_message(
         queue_room, stack.bots.user_id, lambda e: e["content"].get("body") in bodies, within=30, what=str(bodies)
     )
-
-
-async def knows_devices(stack: Stack, counsellor: Observer, user: str, operator: str) -> None:
-    """The counsellor's client has seen the visitor's device list change (the dehydrated device
-    in, the others out), as Element does by syncing all the time; the test client syncs on demand."""
-    status, body = await stack.matrix("GET", f"/_synapse/admin/v2/users/{quote(user)}/devices", operator)
-    assert status == 200, body
-    devices = {d["device_id"] for d in body["devices"]}
-    client = counsellor.user.client
-
-    async def known() -> bool:
-        await counsellor.sync()
-        if client.should_query_keys:
-            await client.keys_query()
-        return devices <= {d.id for d in client.device_store.active_user_devices(user)}
-
-    await wait_until(known, within=20, what="the counsellor's client to see the dehydrated device")
 
 
 async def no_offline_guessing(stack: Stack, session: dict[str, Any], code: str) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,14 +24,13 @@ import pytest
 import yaml
 from playwright.async_api import Page, expect
 
-from bots.db.staff import StaffStore
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
 from bots.vetted.library import load_library
 from keerpunt.cli import main
 from keerpunt.site.folder import DEFAULT_CONTENT_DIR
 from tests.support.browser import Stack
-from tests.support.element import ElementClient
+from tests.support.element import ElementClient, element_staff
 from tests.support.matrix_clients import ClientFactory
 from tests.support.staff import Observer, add_counsellor
 from tests.support.waiting import wait_until
@@ -120,14 +118,7 @@ async def test_a_vetted_text_reaches_the_visitor_in_their_language_and_the_comma
 
 async def element_supervisor(clients: ClientFactory, stack: Stack, name: str) -> ElementClient:
     """A supervisor (a counsellor with the flag, as `keerpunt staff add --supervisor`) in Element."""
-    password = secrets.token_urlsafe(16)
-    registration = await (await clients.admin()).register(f"sup-{secrets.token_hex(5)}", password, displayname=name)
-    staff = StaffStore(stack.bots.db)
-    await staff.add(registration.user_id, "counsellor")
-    await staff.set_supervisor(registration.user_id, True)
-    admin = await clients.admin(stack.bot_token)
-    await admin.force_join(await queue_room_of(stack), registration.user_id)
-    return await ElementClient.start(clients.synapse.url, registration.user_id, password)
+    return await element_staff(clients, stack, name, supervisor=True)
 
 
 async def test_a_colleague_reads_along_openly_from_joining_on_and_whispers_only_to_the_counsellor(

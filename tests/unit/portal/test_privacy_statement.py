@@ -72,10 +72,16 @@ async def test_the_statements_numbers_come_from_the_configuration(make_client: C
     assert "hooguit 3 dagen" in nl and "at most 3 days" in en
     assert "werkt 9 dagen" in nl and "Na 4 foute geheime woorden" in nl
     assert "works for 9 days" in en and "After 4 wrong secret words" in en
+    assert "niemand het binnen" not in nl  # write-later off: its keeping time is not named
+    # With write-later on, its keeping time too.
+    client = await make_client({**config, "async": {"enabled": True, "keep_days": 5}})
+    nl = page_text(await (await client.get("/nl/privacy")).text())
+    en = page_text(await (await client.get("/en/privacy")).text())
+    assert "niemand het binnen 5 dagen beantwoordt" in nl and "nobody answers it within 5 days" in en
     # Without return codes the page names no code's days.
     client = await make_client({"return_code": {"enabled": False}})
     nl = page_text(await (await client.get("/nl/privacy")).text())
-    assert "foute geheime woorden" not in nl
+    assert "foute geheime woorden" not in nl and "niemand het binnen" not in nl
 
 
 def test_synapse_forgets_addresses_when_the_statement_says(tmp_path: Path) -> None:

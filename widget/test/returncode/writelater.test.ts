@@ -118,6 +118,28 @@ describe("write now, answered later", () => {
     expect(visible(root)?.textContent).toContain("Je bericht is bewaard. Een hulpverlener antwoordt waarschijnlijk vóór woensdag 9 december om 09:00.");
   });
 
+  it("says on the start screen, while closed, that a message can be left", () => {
+    document.body.replaceChildren();
+    const root = document.createElement("main");
+    document.body.append(root);
+    const closedNow = { ...CONFIG, openNow: false, opensAt: OPENS, returnCode: { days: 14, tries: 3 } };
+    const make = (later: typeof LATER | null) =>
+      new ChatApp({
+        config: { ...closedNow, later },
+        root,
+        minimisable: false,
+        outreach: { invite: null, campaign: null },
+        host: hostLink(null, null),
+        replace: vi.fn(),
+        reload: vi.fn(),
+        loadSession: async () => fakeSessionModule().module,
+      });
+    make(LATER);
+    expect(root.querySelector(".kp-closed-now")?.textContent).toContain("je kunt dan een bericht schrijven");
+    make(null);
+    expect(root.querySelector(".kp-closed-now")?.textContent).not.toContain("bericht");
+  });
+
   it("says nothing about it when it is off, and a code then ends the chat as before", async () => {
     calls = stub(true);
     const { app, root } = makeApp(null);

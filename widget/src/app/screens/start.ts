@@ -9,6 +9,8 @@ export interface StartConfig {
   hours: Partial<Record<Language, string>>;
   openNow: boolean;
   opensAt: string | null;
+  /** Write now, answered later is on: the closed line says a message can be left (docs/write-later.md). */
+  later?: unknown;
 }
 
 export interface StartScreen {
@@ -74,7 +76,7 @@ export function startScreen(
     if (hours) screens.setText(hoursLine, "start_hours", { hours });
     const when = config.openNow ? null : formatOpening(config.opensAt, screens.lang);
     closedNowLine.hidden = !when;
-    if (when) screens.setText(closedNowLine, "closed_now", { when });
+    if (when) screens.setText(closedNowLine, config.later ? "closed_now_later" : "closed_now", { when });
   }
 
   return { section, refresh, code: code.value, returnCode: code.returnCode, clearCode: code.clear, codeAgain: code.again };

@@ -205,7 +205,8 @@ export async function resume(steps: ResumeSteps, history: boolean): Promise<void
   signal?.throwIfAborted();
   const prepared = firstSync(client);
   await Promise.all([
-    steps.startClient({ lazyLoadMembers: false, filter: timelineFilter(info.user_id, HISTORY_LIMIT) }).then(() => prepared),
+    // js-sdk's first sync takes its timeline limit from initialSyncLimit (default 8), not the filter.
+    steps.startClient({ initialSyncLimit: HISTORY_LIMIT, lazyLoadMembers: false, filter: timelineFilter(info.user_id, HISTORY_LIMIT) }).then(() => prepared),
     trust.prefetch?.([info.bot]),
   ]);
   signal?.throwIfAborted();
