@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the new identity's master key as the staff member's own Element shows it (spaces allowed)",
     )
     sub.add_parser("example-config", help="print the commented example keerpunt.yaml")
+    texts = sub.add_parser("texts", help="the visitor texts in every language")
+    texts_sub = texts.add_subparsers(dest="texts_command", required=True)
+    texts_check = texts_sub.add_parser(
+        "check", help="list missing and unreviewed keys per language; exit 1 when a key is missing"
+    )
+    texts_check.add_argument("--summary", action="store_true", help="counts only, no list of unreviewed keys")
     report = sub.add_parser("report", help="the statistics of a period: an HTML page, CSV or JSON")
     report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD", help="first day")
     report.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD", help="last day (included)")
@@ -137,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(example_text())
         return 0
+    if args.command == "texts":  # needs no configuration: it reads the shipped text files
+        from keerpunt.texts_check import check, render
+
+        report = check()
+        sys.stdout.write(render(report, details=not args.summary))
+        return 0 if report.ok else 1
     _setup_logging()
     config_path = _config_path(args)
     try:

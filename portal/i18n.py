@@ -63,7 +63,8 @@ def load_translations() -> dict[Language, Translations]:
         data = yaml.safe_load(folder.joinpath(f"{language}.yaml").read_text("utf-8"))
         if not isinstance(data, dict):
             raise ContentError(name, "", "must be a mapping of texts")
-        loaded[language] = Translations(language, data)
+        # _reviewed: the keys a native speaker signed off (keerpunt texts check), not a text.
+        loaded[language] = Translations(language, {k: v for k, v in data.items() if k != "_reviewed"})
     reference = flat_keys(loaded[LANGUAGES[0]].texts)
     for language in LANGUAGES[1:]:
         keys = flat_keys(loaded[language].texts)

@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bots.db.queue.workflow import Departure, Stage
-from bots.texts import Language, catalogue, text
+from bots.texts import Language, has_text, text
 from bots.texts.moments import from_millis, minutes_between, phrase
 from bots.triage import TriageDefinition
 from bots.triage.labels import field_name
@@ -80,7 +80,7 @@ def status_text(language: Language, facts: CaseFacts) -> str:
 
 def entry_text(language: Language, entry: str, campaign: str | None, organisation: str | None = None) -> str:
     key = f"queue.card.entry.{entry}"
-    label = text(language, key) if key in catalogue(language) else entry
+    label = text(language, key) if has_text(language, key) else entry
     if organisation:
         label = text(language, "queue.card.organisation", entry=label, organisation=organisation)
     return text(language, "queue.card.campaign", entry=label, campaign=campaign) if campaign else label
