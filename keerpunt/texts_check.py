@@ -6,15 +6,19 @@ top-level ``_reviewed``: ``all``, or the list of keys signed off):
 - the bots' texts (``bots/texts/*.yaml``): Dutch and English need every key, the other
   languages the texts a visitor reads (``bots.texts.VISITOR_TEXTS``);
 - the triage questions and options (``bots/triage/definition.yaml``), by id;
-- the portal's chrome (``portal/i18n/<lang>.yaml``): every key of ``nl.yaml``.
+- the portal's chrome (``portal/i18n/<lang>.yaml``): every key of ``nl.yaml``;
+- the chat widget's texts (``widget/src/app/locales/<lang>.json``): every key of ``nl.json``
+  (JSON has no room for a note per file: ``reviewed.json`` beside them holds each language's).
 
 Missing texts fail the check (CI runs it); unreviewed ones are listed only.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -78,9 +82,28 @@ def _portal(report: Report) -> None:
         report.add(language, "portal", reference - keys, (reference & keys) - done)
 
 
+WIDGET_LOCALES = Path(__file__).resolve().parent.parent / "widget" / "src" / "app" / "locales"
+
+
+def _widget(report: Report) -> None:
+    def read(name: str) -> Any:
+        try:
+            return json.loads((WIDGET_LOCALES / name).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    reference = set(read("nl.json"))
+    marks = read("reviewed.json")
+    for language in LANGUAGES:
+        keys = set(read(f"{language}.json"))
+        mark = marks.get(language, []) if isinstance(marks, dict) else []
+        done = keys if mark == "all" else {str(k) for k in mark}
+        report.add(language, "widget", reference - keys, (reference & keys) - done)
+
+
 def check() -> Report:
     report = Report()
-    for part in (_bots, _triage, _portal):
+    for part in (_bots, _triage, _portal, _widget):
         part(report)
     return report
 

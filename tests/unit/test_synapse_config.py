@@ -216,7 +216,7 @@ def test_keerpunt_module_limits_visitors_with_the_bots_names(rendered: tuple[Con
         {text(language, "visitor.device_name") for language in LANGUAGES}
     )
     locales = CONFIG_DIR.parent / "widget" / "src" / "app" / "locales"
-    for path in sorted(locales.glob("*.json")):
+    for path in sorted(p for p in locales.glob("*.json") if p.name != "reviewed.json"):
         widget_name = json.loads(path.read_text())["device_name"]
         assert widget_name in config["visitor_device_names"], path.name
     for name in ("keerpunt_synapse.py", "keerpunt_synapse_guards.py", "keerpunt_synapse_forget.py"):

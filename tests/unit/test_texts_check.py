@@ -31,6 +31,7 @@ def test_the_new_languages_are_marked_unreviewed_and_dutch_and_english_reviewed(
         assert "greeting.welcome" in unreviewed["bots"]
         assert "danger.yes" in unreviewed["triage"] and "skip" in unreviewed["triage"]
         assert "quick_exit.label" in unreviewed["portal"]
+        assert "start_button" in unreviewed["widget"]
         assert reviewed(language) == set()
     for language in STAFF_LANGUAGES:
         assert report.count(report.unreviewed, language) == 0

@@ -1,5 +1,6 @@
 /** The visitor-session API (DESIGN.md "The visitor session (contract)"), JSON without cookies. */
 
+import type { Language } from "./i18n";
 import { fromBase64url } from "./returncode/derive";
 
 export interface SessionInfo {
@@ -19,7 +20,7 @@ export type StartResult =
   | { kind: "failed" };
 
 export interface StartRequest {
-  language: "nl" | "en";
+  language: Language;
   entry: "widget" | "outreach";
   invite?: string;
   campaign?: string;
