@@ -28,6 +28,18 @@ def _day(value: str) -> date:
     raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-03-01")
 
 
+def _languages(value: str) -> tuple[str, ...]:
+    """``nl,en,pl`` as a tuple of the languages Keerpunt has; anything else is refused."""
+    from keerpunt.site.content import LANGUAGES
+
+    found = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    unknown = [part for part in found if part not in LANGUAGES]
+    if not found or unknown:
+        shown = ", ".join(unknown) or "nothing"
+        raise argparse.ArgumentTypeError(f"unknown language {shown}; use some of {', '.join(LANGUAGES)}")
+    return found
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keerpunt", description="Keerpunt help platform")
     parser.add_argument(
@@ -85,7 +97,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a counsellor who may read along in colleagues' chats (!watch; the visitor is told)",
     )
-    staff_sub.add_parser("list", help="every staff account: login, role, the name visitors see, active or not")
+    add.add_argument(
+        "--languages",
+        type=_languages,
+        metavar="nl,en,pl",
+        help="the languages a counsellor speaks, comma-separated (default: nl,en); chats in them are routed to them",
+    )
+    staff_sub.add_parser(
+        "list", help="every staff account: login, role, the languages they speak, the name visitors see, active or not"
+    )
     supervise = staff_sub.add_parser("supervisor", help="let a counsellor read along in colleagues' chats, or not")
     supervise.add_argument("name", help="the login or the full Matrix ID")
     supervise.add_argument("--off", action="store_true", help="no longer a supervisor")
@@ -223,10 +243,12 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
                     login=args.login,
                     organisation=args.organisation,
                     supervisor=args.supervisor,
+                    languages=args.languages,
                 )
             )
             role = f"{new.role}, supervisor" if args.supervisor else new.role
-            print(f"Created {new.user_id} ({role}), shown to visitors as {' '.join(args.shown_as.split())}.")
+            speaks = f", speaks {','.join(args.languages)}" if args.languages else ""
+            print(f"Created {new.user_id} ({role}{speaks}), shown to visitors as {' '.join(args.shown_as.split())}.")
             print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
         elif args.staff_command == "list":
             for listed in asyncio.run(staff.list_staff(config)):
@@ -236,7 +258,8 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
                 )
                 state = "active" if listed.active else "disabled"
                 role = f"{member.role}, supervisor" if member.supervisor else member.role
-                print(f"{member.user_id}\t{role}{partner}\t{listed.shown_as}\t{state}")
+                languages = ",".join(member.languages)
+                print(f"{member.user_id}\t{role}{partner}\t{languages}\t{listed.shown_as}\t{state}")
         elif args.staff_command == "supervisor":
             user = asyncio.run(staff.set_supervisor(config, args.name, not args.off))
             print(f"{user} {'may no longer' if args.off else 'may now'} read along in colleagues' chats.")

@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bots.db.queue.workflow import Departure, Stage
-from bots.texts import Language, has_text, text
+from bots.texts import Language, has_text, language_label, text
 from bots.texts.moments import from_millis, minutes_between, phrase
 from bots.triage import TriageDefinition
 from bots.triage.labels import field_name
@@ -33,6 +33,8 @@ class CaseFacts:
     departure: Departure | None
     # The organisation of the outreach worker an invite routed the case to.
     organisation: str | None = None
+    # The language the visitor chats in (from the session's start).
+    language: str = "nl"
 
 
 def answer_label(definition: TriageDefinition, language: Language, question_id: str, answers: Mapping[str, str]) -> str:
@@ -98,6 +100,7 @@ def render_card(
     line("status", status_text(language, facts))
     lines += answer_lines(definition, language, facts.answers)
     line("entry", entry_text(language, facts.entry, facts.campaign, facts.organisation))
+    line("language", language_label(language, facts.language))
     if facts.waiting_since is not None:
         line("since", phrase(language, from_millis(facts.waiting_since, zone), now))
     if facts.departure is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import yaml
 from jinja2 import Environment, StrictUndefined
@@ -121,6 +121,17 @@ def lookup(language: Language, key: str) -> str:
 def text(language: Language, key: str, **values: Any) -> str:
     """Render the text ``key`` in ``language``; a missing key is a bug and raises KeyError."""
     return _env.from_string(lookup(language, key)).render(**values)
+
+
+def is_language(value: str) -> TypeGuard[Language]:
+    return value in LANGUAGES
+
+
+def language_label(staff_language: Language, code: str) -> str:
+    """A visitor's language as staff read it, code and name ("pl" and "Polish")."""
+    key = f"queue.card.languages.{code}"
+    name = text(staff_language, key) if has_text(staff_language, key) else code
+    return text(staff_language, "queue.card.language", code=code, name=name)
 
 
 def as_language(value: str, fallback: Language = "nl") -> Language:
