@@ -47,6 +47,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/keerpunt texts check --summary  # fails only on a missing text; unreviewed ones are listed
 
 # Set-up + every test (unit, integration against a real Synapse, browser) + lint.
 test: setup setup-browser lint
