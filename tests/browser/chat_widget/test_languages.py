@@ -115,6 +115,13 @@ async def test_a_whole_chat_in_arabic_on_a_phone(stack: Stack, phone: Page, clie
     # Mixed direction: a Dutch place name and a number inside Arabic text.
     await amal.say(room, "مرحبًا، أنا هنا. هل تسكن في Rotterdam؟ رقم الطوارئ 112.")
     await expect(page.locator(".kp-msg .kp-body", has_text="هل تسكن في Rotterdam")).to_be_visible(timeout=30000)
+    # A line in Dutch keeps its own direction inside the right-to-left chat.
+    await amal.say(room, "Veilig Thuis: 0800-2000, dag en nacht.")
+    dutch = page.locator(".kp-msg .kp-body", has_text="Veilig Thuis: 0800-2000")
+    await expect(dutch).to_be_visible(timeout=30000)
+    assert await dutch.evaluate("(e) => getComputedStyle(e).direction") == "ltr"
+    arabic = page.locator(".kp-msg .kp-body", has_text="هل تسكن في Rotterdam")
+    assert await arabic.evaluate("(e) => getComputedStyle(e).direction") == "rtl"
     await visitor_says(page, "نعم، في Rotterdam. عندي ديون.")
     await amal.wait_message(room, session["user_id"], lambda e: "عندي ديون" in e["content"].get("body", ""), within=60)
     await expect(page.locator(".kp-msg--me .kp-status").last).to_have_text(AR["status_sent"], timeout=30000)
