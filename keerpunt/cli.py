@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     supervise = staff_sub.add_parser("supervisor", help="let a counsellor read along in colleagues' chats, or not")
     supervise.add_argument("name", help="the login or the full Matrix ID")
     supervise.add_argument("--off", action="store_true", help="no longer a supervisor")
+    speaks = staff_sub.add_parser("languages", help="set the languages a staff member speaks")
+    speaks.add_argument("name", help="the login or the full Matrix ID")
+    speaks.add_argument("languages", type=_languages, metavar="nl,en,pl", help="comma-separated language codes")
     disable = staff_sub.add_parser("disable", help="end every session of an account and take it out of every room")
     disable.add_argument("name", help="the login or the full Matrix ID")
     reset = staff_sub.add_parser("reset-identity", help="trust a staff member's new cross-signing identity")
@@ -263,6 +266,9 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
         elif args.staff_command == "supervisor":
             user = asyncio.run(staff.set_supervisor(config, args.name, not args.off))
             print(f"{user} {'may no longer' if args.off else 'may now'} read along in colleagues' chats.")
+        elif args.staff_command == "languages":
+            user = asyncio.run(staff.set_languages(config, args.name, args.languages))
+            print(f"{user} speaks {','.join(args.languages)}.")
         elif args.staff_command == "disable":
             user = asyncio.run(staff.disable_staff(config, args.name))
             print(f"Disabled {user}: signed out everywhere, out of every room, no longer staff.")

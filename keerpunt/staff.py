@@ -206,6 +206,17 @@ async def set_supervisor(config: Config, name: str, supervisor: bool) -> UserID:
         return user
 
 
+async def set_languages(config: Config, name: str, languages: tuple[str, ...]) -> UserID:
+    """The languages a staff member speaks (routing by language, issue 26)."""
+    check_languages(languages)
+    user = user_id_of(config, name)
+    async with _connected(config) as (db, _admin):
+        if await StaffStore(db).get(user) is None:
+            raise StaffError(f"{user} is not staff")
+        await StaffStore(db).set_languages(user, languages)
+        return user
+
+
 def fingerprint(key: str) -> str:
     """A public key as Element shows keys: its unpadded base64 in groups of four characters."""
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))

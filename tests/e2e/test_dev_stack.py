@@ -142,6 +142,9 @@ async def test_dev_stack_starts_works_and_stops_without_orphans(dev_stack: DevSt
     assert f"{anna_id[0]}\tcounsellor\tnl,en,pl\tAnna\tactive" in listed.stdout.splitlines()
     unknown = dev_stack.run("staff", "add", "Ola", "--role", "counsellor", "--languages", "nl,xx")
     assert unknown.returncode == 2 and "unknown language xx" in unknown.stderr
+    changed = dev_stack.run("staff", "languages", anna_id[0], "nl,ar")
+    assert changed.returncode == 0 and f"{anna_id[0]} speaks nl,ar." in changed.stdout, changed.stderr
+    assert f"{anna_id[0]}\tcounsellor\tnl,ar\tAnna\tactive" in dev_stack.run("staff", "list").stdout.splitlines()
     again = dev_stack.run("staff", "add", "Anna", "--role", "counsellor", "--login", "counsellor")
     assert again.returncode == 1 and "already exists" in again.stderr
     # Disabled: signed out everywhere, out of the staff rooms, no longer staff.
@@ -149,7 +152,7 @@ async def test_dev_stack_starts_works_and_stops_without_orphans(dev_stack: DevSt
     assert disabled.returncode == 0, disabled.stderr
     assert await _login_status(stack["homeserver"], anna_id[0], password) == 403
     assert not await _token_works(stack["homeserver"], anna["access_token"])
-    assert f"{anna_id[0]}\tcounsellor\tnl,en,pl\tAnna\tactive" not in dev_stack.run("staff", "list").stdout
+    assert f"{anna_id[0]}\tcounsellor\tnl,ar\tAnna\tactive" not in dev_stack.run("staff", "list").stdout
 
     found = subprocess.run(
         ["pgrep", "-f", str(dev_stack.data_dir / "synapse" / "homeserver.yaml")],
