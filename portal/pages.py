@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from keerpunt.site.content import AUDIENCES, FULL_LANGUAGES, LANGUAGES, PAGE_KEYS, TOPICS, Language
+from keerpunt.site.content import AUDIENCES, FALLBACK, FULL_LANGUAGES, LANGUAGES, PAGE_KEYS, TOPICS, Language
 from keerpunt.site.routes import has_route, url
 from portal.cache import PRIVATE, PUBLIC, CachedPage
 from portal.markup import render_markdown
@@ -142,7 +142,8 @@ def _selfcheck_and_chat(r: Renderer, lang: Language) -> Iterator[PageHTML]:
         description=t("chat.lead"),
         cache=PRIVATE,
         indexable=False,
-        chat_info=r.site.by_key.get((lang, "chat")),
+        # "What happens when you chat": in English where the language lacks it (marked so).
+        chat_info=r.site.by_key.get((lang, "chat")) or r.site.by_key.get((FALLBACK, "chat")),
     )
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bots.ids import UserID
-from bots.texts import text
+from bots.texts import Language, language_label, text
+from bots.triage.definition import load_definition
 from tests.support.core import CoreBot, Visitor
 
 CALM = {"audience": "self", "danger": "no", "topic": "money-mule", "region": "zeeland"}
@@ -116,3 +119,24 @@ async def test_an_outreach_invite_carries_the_visitors_language(core: CoreBot) -
     # Without a language: the staff's default, as before.
     plain = await core.command(room, olga, "!outreach link")
     assert plain is not None and "/nl/chat#invite=" in plain
+
+
+@pytest.mark.parametrize("language", ["pl", "ro", "bg", "uk", "ar"])
+async def test_each_new_language_greets_asks_and_queues_in_that_language(core: CoreBot, language: Language) -> None:
+    visitor = await core.open_case(language)
+    await visitor.start()
+    greeting = visitor.heard()[0]
+    assert greeting.body == text(language, "greeting.welcome")
+    definition = load_definition()
+    first = definition.questions[0]
+    prompt = next(s.content["nl.keerpunt.prompt"] for s in visitor.heard() if "nl.keerpunt.prompt" in s.content)
+    assert prompt["id"] == first.id
+    labels = [o["label"] for o in prompt["options"]]
+    assert labels == [*(o.label[language] for o in first.options), definition.skip.label[language]]
+    assert len(set(labels) & {o.label["nl"] for o in first.options}) == 0, "nothing in Dutch"
+    for question, option in CALM.items():
+        await visitor.press(question, option)
+    # Done, with the place in the queue, in the visitor's language.
+    assert any(s.body.startswith(text(language, "triage.done")) for s in visitor.heard())
+    line = text("nl", "queue.card.line", name="Taal", value=language_label("nl", language))
+    assert line in core.card_now(visitor.number).splitlines()

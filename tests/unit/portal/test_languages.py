@@ -140,3 +140,11 @@ async def test_a_first_visit_gets_the_home_page_in_the_browsers_language(client:
 def test_every_language_has_the_same_text_keys_and_names_itself() -> None:
     translations = load_translations()
     assert {lang: translations[lang]("language.name") for lang in LANGUAGES} == NAMES
+
+
+async def test_the_chat_page_links_what_happens_in_a_chat_in_english_where_untranslated(client: Client) -> None:
+    page = await (await client.get("/pl/czat")).text()
+    assert '<a href="/en/article/what-happens-when-you-chat" hreflang="en">' in page
+    assert "(po angielsku)" in page.split('class="chat-after"', 1)[1]
+    dutch = await (await client.get("/nl/chat")).text()
+    assert '<a href="/nl/artikel/wat-gebeurt-er-als-je-chat">' in dutch
