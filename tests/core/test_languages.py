@@ -4,8 +4,6 @@ is offered Dutch or English in Polish."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bots.ids import UserID
@@ -29,16 +27,6 @@ async def counsellor(core: CoreBot, name: str, *languages: str) -> UserID:
     return user
 
 
-def reminders(core: CoreBot, visitor: Visitor) -> list[dict[str, Any]]:
-    card = core.card(visitor.number)
-    return [
-        s.content
-        for s in core.sent(core.queue_room)
-        if (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == card.event_id
-        and s.body.startswith(("⏰", "🚨"))
-    ]
-
-
 async def test_a_polish_visitor_reads_polish_and_the_card_shows_pl(core: CoreBot) -> None:
     await counsellor(core, "anna")
     visitor = await polish_visitor(core)
@@ -60,7 +48,7 @@ async def test_the_reminder_mentions_the_polish_speaker_on_shift_first(core: Cor
     visitor = await polish_visitor(core)
     core.clock.advance(30 * 60 + 1)
     await core.settle()
-    (ping,) = reminders(core, visitor)
+    (ping,) = core.reminders(visitor.number)
     assert ping["m.mentions"] == {"user_ids": [zofia, anna]}, "the Polish speaker first"
     assert ping["body"].index(zofia) < ping["body"].index(anna)
     speaks = text("nl", "queue.staff.reminder_language", visitor_language="pl – Pools", speakers=zofia)
@@ -87,7 +75,7 @@ async def test_with_no_polish_speaker_on_shift_the_visitor_is_offered_dutch_or_e
     # The reminder says so to staff, and mentions who may take it.
     core.clock.advance(30 * 60 + 1)
     await core.settle()
-    (ping,) = reminders(core, visitor)
+    (ping,) = core.reminders(visitor.number)
     assert ping["m.mentions"] == {"user_ids": [anna]}
     nobody = text("nl", "queue.staff.reminder_language", visitor_language="pl – Pools", speakers="")
     assert nobody in ping["body"]
@@ -100,7 +88,7 @@ async def test_a_dutch_visitor_gets_no_language_notice_and_an_unchanged_reminder
     core.clock.advance(30 * 60 + 1)
     await core.settle()
     assert not [s for s in visitor.heard() if s.kind == "queue.other_language"]
-    (ping,) = reminders(core, visitor)
+    (ping,) = core.reminders(visitor.number)
     assert ping["m.mentions"] == {"user_ids": [anna]}
     assert "Taal van de bezoeker" not in ping["body"]
 

@@ -16,20 +16,25 @@ function texts(): { text: string; key: string | undefined }[] {
   return found;
 }
 
+/** The chat app on an empty page, its start screen shown. */
+function mountApp(config: typeof CONFIG): ChatApp {
+  dialogs();
+  const root = document.createElement("main");
+  document.body.replaceChildren(root);
+  return new ChatApp({
+    config,
+    root,
+    minimisable: true,
+    outreach: { invite: null, campaign: null },
+    host: hostLink({ postMessage: vi.fn() }, "https://partner.test"),
+    replace: vi.fn(),
+    reload: vi.fn(),
+  });
+}
+
 describe("the app's texts", () => {
   it("all come from the locale files, in Dutch by default and in each language picked", () => {
-    dialogs();
-    const root = document.createElement("main");
-    document.body.replaceChildren(root);
-    const app = new ChatApp({
-      config: { ...CONFIG, openNow: false, opensAt: "2030-01-07T09:00:00+01:00" },
-      root,
-      minimisable: true,
-      outreach: { invite: null, campaign: null },
-      host: hostLink({ postMessage: vi.fn() }, "https://partner.test"),
-      replace: vi.fn(),
-      reload: vi.fn(),
-    });
+    const app = mountApp({ ...CONFIG, openNow: false, opensAt: "2030-01-07T09:00:00+01:00" });
     for (const language of LANGUAGES) {
       if (language !== "nl") pickLanguage(app.screens, language);
       expect(document.documentElement.lang).toBe(language);
@@ -60,18 +65,7 @@ describe("the app's texts", () => {
 
 describe("the language choice", () => {
   it("names every language in itself and sets lang and dir (right to left for Arabic)", () => {
-    dialogs();
-    const root = document.createElement("main");
-    document.body.replaceChildren(root);
-    const app = new ChatApp({
-      config: CONFIG,
-      root,
-      minimisable: true,
-      outreach: { invite: null, campaign: null },
-      host: hostLink({ postMessage: vi.fn() }, "https://partner.test"),
-      replace: vi.fn(),
-      reload: vi.fn(),
-    });
+    const app = mountApp(CONFIG);
     const options = [...app.screens.langSelect.options].map((o) => [o.value, o.lang, o.textContent]);
     expect(options).toEqual([
       ["nl", "nl", "Nederlands"],
