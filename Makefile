@@ -48,6 +48,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/keerpunt texts check --summary  # fails only on a missing text; unreviewed ones are listed
 
 # Set-up + every test (unit, integration against a real Synapse, browser) + lint. Test files run
 # in TEST_PROCS processes at once (pytest-xdist), each with its own Synapse; a file stays in one

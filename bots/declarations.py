@@ -17,7 +17,7 @@ from importlib.resources.abc import Traversable
 
 from bots.commands.table import ANY, Command, Place
 from bots.matrix.staff_rooms import StaffLayout
-from bots.texts import LANGUAGES, catalogue, include
+from bots.texts import STAFF_LANGUAGES, catalogue, include
 
 # Rooms only staff read are one place; its refusal is shared.
 STAFF = "staff"
@@ -65,7 +65,7 @@ def _unique(names: Iterable[str], what: str) -> None:
 
 
 def _missing_texts(keys: Iterable[str]) -> list[str]:
-    return [f"{key} ({language})" for key in keys for language in LANGUAGES if key not in catalogue(language)]
+    return [f"{key} ({language})" for key in keys for language in STAFF_LANGUAGES if key not in catalogue(language)]
 
 
 class Declarations:

@@ -28,6 +28,18 @@ def _day(value: str) -> date:
     raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-03-01")
 
 
+def _languages(value: str) -> tuple[str, ...]:
+    """``nl,en,pl`` as a tuple of the languages Keerpunt has; anything else is refused."""
+    from keerpunt.site.content import LANGUAGES
+
+    found = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    unknown = [part for part in found if part not in LANGUAGES]
+    if not found or unknown:
+        shown = ", ".join(unknown) or "nothing"
+        raise argparse.ArgumentTypeError(f"unknown language {shown}; use some of {', '.join(LANGUAGES)}")
+    return found
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keerpunt", description="Keerpunt help platform")
     parser.add_argument(
@@ -85,10 +97,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a counsellor who may read along in colleagues' chats (!watch; the visitor is told)",
     )
-    staff_sub.add_parser("list", help="every staff account: login, role, the name visitors see, active or not")
+    add.add_argument(
+        "--languages",
+        type=_languages,
+        metavar="nl,en,pl",
+        help="the languages a counsellor speaks, comma-separated (default: nl,en); chats in them are routed to them",
+    )
+    staff_sub.add_parser(
+        "list", help="every staff account: login, role, the languages they speak, the name visitors see, active or not"
+    )
     supervise = staff_sub.add_parser("supervisor", help="let a counsellor read along in colleagues' chats, or not")
     supervise.add_argument("name", help="the login or the full Matrix ID")
     supervise.add_argument("--off", action="store_true", help="no longer a supervisor")
+    speaks = staff_sub.add_parser("languages", help="set the languages a staff member speaks")
+    speaks.add_argument("name", help="the login or the full Matrix ID")
+    speaks.add_argument("languages", type=_languages, metavar="nl,en,pl", help="comma-separated language codes")
     disable = staff_sub.add_parser("disable", help="end every session of an account and take it out of every room")
     disable.add_argument("name", help="the login or the full Matrix ID")
     reset = staff_sub.add_parser("reset-identity", help="trust a staff member's new cross-signing identity")
@@ -99,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the new identity's master key as the staff member's own Element shows it (spaces allowed)",
     )
     sub.add_parser("example-config", help="print the commented example keerpunt.yaml")
+    texts = sub.add_parser("texts", help="the visitor texts in every language")
+    texts_sub = texts.add_subparsers(dest="texts_command", required=True)
+    texts_check = texts_sub.add_parser(
+        "check", help="list missing and unreviewed keys per language; exit 1 when a key is missing"
+    )
+    texts_check.add_argument("--summary", action="store_true", help="counts only, no list of unreviewed keys")
     report = sub.add_parser("report", help="the statistics of a period: an HTML page, CSV or JSON")
     report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD", help="first day")
     report.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD", help="last day (included)")
@@ -137,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(example_text())
         return 0
+    if args.command == "texts":  # needs no configuration: it reads the shipped text files
+        from keerpunt.texts_check import check, render
+
+        report = check()
+        sys.stdout.write(render(report, details=not args.summary))
+        return 0 if report.ok else 1
     _setup_logging()
     config_path = _config_path(args)
     try:
@@ -211,10 +246,12 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
                     login=args.login,
                     organisation=args.organisation,
                     supervisor=args.supervisor,
+                    languages=args.languages,
                 )
             )
             role = f"{new.role}, supervisor" if args.supervisor else new.role
-            print(f"Created {new.user_id} ({role}), shown to visitors as {' '.join(args.shown_as.split())}.")
+            speaks = f", speaks {','.join(args.languages)}" if args.languages else ""
+            print(f"Created {new.user_id} ({role}{speaks}), shown to visitors as {' '.join(args.shown_as.split())}.")
             print(f"One-time password (shown once, change it after the first sign-in): {new.password}")
         elif args.staff_command == "list":
             for listed in asyncio.run(staff.list_staff(config)):
@@ -224,10 +261,14 @@ def _staff(config: Config, args: argparse.Namespace) -> int:
                 )
                 state = "active" if listed.active else "disabled"
                 role = f"{member.role}, supervisor" if member.supervisor else member.role
-                print(f"{member.user_id}\t{role}{partner}\t{listed.shown_as}\t{state}")
+                languages = ",".join(member.languages)
+                print(f"{member.user_id}\t{role}{partner}\t{languages}\t{listed.shown_as}\t{state}")
         elif args.staff_command == "supervisor":
             user = asyncio.run(staff.set_supervisor(config, args.name, not args.off))
             print(f"{user} {'may no longer' if args.off else 'may now'} read along in colleagues' chats.")
+        elif args.staff_command == "languages":
+            user = asyncio.run(staff.set_languages(config, args.name, args.languages))
+            print(f"{user} speaks {','.join(args.languages)}.")
         elif args.staff_command == "disable":
             user = asyncio.run(staff.disable_staff(config, args.name))
             print(f"Disabled {user}: signed out everywhere, out of every room, no longer staff.")

@@ -28,6 +28,7 @@ from bots.homeserver.admin import SynapseAdmin, SynapseError
 from bots.ids import UserID
 from bots.matrix.staff_rooms import StaffRooms
 from keerpunt.base.config import Config, read_secret
+from keerpunt.site.content import LANGUAGES
 
 LOGIN_RE = re.compile(r"^[a-z0-9._=-]{1,64}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9+/]{43}$")  # an Ed25519 public key, unpadded base64
@@ -67,6 +68,12 @@ def check_partner(config: Config, role: Role, partner_id: str | None) -> None:
     if directory.get(partner_id) is None:
         known = ", ".join(p.id for p in directory.partners) or "none: set handover.partners_file"
         raise StaffError(f"{partner_id!r} is not in the partner directory (partners: {known})")
+
+
+def check_languages(languages: tuple[str, ...]) -> None:
+    unknown = [code for code in languages if code not in LANGUAGES]
+    if not languages or unknown:
+        raise StaffError(f"--languages: unknown {', '.join(unknown) or 'empty'}; use some of {', '.join(LANGUAGES)}")
 
 
 def login_for(role: Role, login: str | None) -> str:
@@ -114,10 +121,13 @@ async def add_staff(
     login: str | None = None,
     organisation: str | None = None,
     supervisor: bool = False,
+    languages: tuple[str, ...] | None = None,
 ) -> NewStaff:
     check_partner(config, role, partner_id)
     if supervisor and role != "counsellor":
         raise StaffError("--supervisor is only for --role counsellor")
+    if languages is not None:
+        check_languages(languages)
     name = check_shown_as(shown_as)
     if organisation is not None:
         if role != "outreach":
@@ -140,6 +150,8 @@ async def add_staff(
         await staff.add(reg.user_id, role, partner_id, organisation)
         if supervisor:
             await staff.set_supervisor(reg.user_id, True)
+        if languages is not None:
+            await staff.set_languages(reg.user_id, languages)
         if admin.access_token:
             from bots.app import declarations  # the rooms each role joins, as its concern declares
 
@@ -191,6 +203,17 @@ async def set_supervisor(config: Config, name: str, supervisor: bool) -> UserID:
         if member is None or member.role != "counsellor":
             raise StaffError(f"{user} is not a counsellor")
         await StaffStore(db).set_supervisor(user, supervisor)
+        return user
+
+
+async def set_languages(config: Config, name: str, languages: tuple[str, ...]) -> UserID:
+    """The languages a staff member speaks (routing by language, issue 26)."""
+    check_languages(languages)
+    user = user_id_of(config, name)
+    async with _connected(config) as (db, _admin):
+        if await StaffStore(db).get(user) is None:
+            raise StaffError(f"{user} is not staff")
+        await StaffStore(db).set_languages(user, languages)
         return user
 
 

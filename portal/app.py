@@ -12,6 +12,7 @@ from aiohttp import web
 
 from keerpunt.base.config import Config
 from keerpunt.site.campaigns import next_change, today
+from keerpunt.site.content import LANGUAGES
 from keerpunt.site.folder import content_dir
 from keerpunt.site.routes import ROUTES
 from portal import metrics
@@ -20,7 +21,7 @@ from portal.pages import cache_pages, error_pages, render_all
 from portal.proxy import http_client, make_proxy
 from portal.render import Renderer
 from portal.site import Site, load_site
-from portal.sitemap import robots, sitemap
+from portal.sitemap import robots, sitemaps
 from portal.static import StaticFiles
 from portal.views import Views
 from portal.widget import Widget, add_widget_routes, origin
@@ -46,11 +47,11 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
     views = Views(
         renderer=renderer,
         day=day,
-        pages=cache_pages(rendered, base_headers, config.languages.default),
+        pages=cache_pages(rendered, base_headers),
         errors=error_pages(renderer, base_headers),
         base_headers=base_headers,
         default=config.languages.default,
-        sitemap=sitemap(renderer, rendered),
+        sitemaps=sitemaps(renderer, rendered),
         robots=robots(renderer),
         origin=origin(config.portal.public_url),
     )
@@ -68,10 +69,11 @@ def create_app(config: Config, site: Site | None = None) -> web.Application:
         app.cleanup_ctx.append(http_client)
         router.add_route("*", "/api/{tail:.*}", make_proxy(config))
     router.add_get("/static/{name:.+}", renderer.static.handle)
-    router.add_get("/sitemap.xml", views.sitemap_xml)
+    for path in views.sitemaps:
+        router.add_get(path, views.sitemap_xml)
     router.add_get("/robots.txt", views.robots_txt)
-    router.add_get("/", views.page)
-    for language in ("nl", "en"):
+    router.add_get("/", views.root)
+    for language in LANGUAGES:
         router.add_get(f"/{language}", views.add_slash)
         router.add_get(ROUTES["search"][language], views.search_form)
         router.add_post(ROUTES["search"][language], views.search)
@@ -94,10 +96,10 @@ def refresh_pages(app: web.Application, day: dt.date) -> None:
     Only campaigns change with the day, and a page once published stays (an ended campaign
     keeps its page), so updating the page map in place never takes a page away mid-request.
     """
-    config, views = app[CONFIG_KEY], app[VIEWS_KEY]
+    views = app[VIEWS_KEY]
     rendered = render_all(views.renderer, day)
-    views.pages.update(cache_pages(rendered, views.base_headers, config.languages.default))
-    views.sitemap = sitemap(views.renderer, rendered)
+    views.pages.update(cache_pages(rendered, views.base_headers))
+    views.sitemaps = sitemaps(views.renderer, rendered)
     views.day = day
 
 

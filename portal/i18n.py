@@ -13,7 +13,10 @@ from typing import Any
 
 import yaml
 
-from keerpunt.site.content import LANGUAGES, ContentError, Language
+from keerpunt.site.content import LANGUAGES, ContentError, Language, is_language
+
+# More entries than this in an Accept-Language header are ignored (no browser sends so many).
+MAX_ACCEPT_LANGUAGES = 20
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ def load_translations() -> dict[Language, Translations]:
         data = yaml.safe_load(folder.joinpath(f"{language}.yaml").read_text("utf-8"))
         if not isinstance(data, dict):
             raise ContentError(name, "", "must be a mapping of texts")
-        loaded[language] = Translations(language, data)
+        # _reviewed: the keys a native speaker signed off (keerpunt texts check), not a text.
+        loaded[language] = Translations(language, {k: v for k, v in data.items() if k != "_reviewed"})
     reference = flat_keys(loaded[LANGUAGES[0]].texts)
     for language in LANGUAGES[1:]:
         keys = flat_keys(loaded[language].texts)
@@ -71,7 +75,31 @@ def load_translations() -> dict[Language, Translations]:
 
 
 def other(language: Language) -> Language:
+    """Between the two full languages: the other one (for "not in the other language yet")."""
     return "en" if language == "nl" else "nl"
+
+
+def preferred_language(accept_language: str, default: Language) -> Language:
+    """The visitor's first language we have, from the browser's Accept-Language; else ``default``.
+
+    ``pl-PL,pl;q=0.9,en;q=0.8`` gives ``pl``. Entries with ``q=0`` are refused languages. Only the
+    primary subtag counts; malformed entries are skipped.
+    """
+    ranked: list[tuple[float, int, Language]] = []
+    for position, item in enumerate(accept_language.split(",")[:MAX_ACCEPT_LANGUAGES]):
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().split("-")[0].lower()
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0 and is_language(primary):
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else default
 
 
 def language_of_path(path: str, default: Language) -> Language:

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from keerpunt.site.content import AUDIENCES, LANGUAGES, PAGE_KEYS, TOPICS, Language
-from keerpunt.site.routes import url
+from keerpunt.site.content import AUDIENCES, FALLBACK, FULL_LANGUAGES, LANGUAGES, PAGE_KEYS, TOPICS, Language
+from keerpunt.site.routes import has_route, url
 from portal.cache import PRIVATE, PUBLIC, CachedPage
 from portal.markup import render_markdown
 from portal.render import Renderer
@@ -37,12 +37,13 @@ def _page(
 
 
 def _both(name: str, **parts: str) -> dict[Language, str]:
-    return {lang: url(name, lang, **parts) for lang in LANGUAGES}
+    """The page's address in every language that has it (hreflang alternates, language switch)."""
+    return {lang: url(name, lang, **parts) for lang in LANGUAGES if has_route(name, lang)}
 
 
 def _home(r: Renderer, lang: Language, day: dt.date) -> Iterator[PageHTML]:
     t = r.site.translations[lang]
-    running = [c for c in r.site.campaigns if c.running(day)]
+    running = [c for c in r.site.campaigns if c.running(day)] if lang in FULL_LANGUAGES else []
     yield _page(r, "home.html", lang, url("home", lang), _both("home"), title=t("home.title"), campaigns=running)
 
 
@@ -78,10 +79,7 @@ def _topics(r: Renderer, lang: Language) -> Iterator[PageHTML]:
 
 def _article(r: Renderer, entry: Entry) -> PageHTML:
     a = entry.article
-    translation = r.site.translation(entry)
-    alternates = {a.language: entry.path}
-    if translation is not None:
-        alternates[translation.article.language] = translation.path
+    alternates = {lang: e.path for lang, e in r.site.versions(entry).items()}
     return _page(
         r,
         "page.html" if a.is_page else "article.html",
@@ -110,7 +108,7 @@ def _campaigns(r: Renderer, lang: Language, day: dt.date) -> Iterator[PageHTML]:
             "campaign.html",
             lang,
             url("campaign", lang, slug=campaign.slug),
-            _both("campaign", slug=campaign.slug),
+            {o: url("campaign", o, slug=campaign.slug) for o in FULL_LANGUAGES},
             title=text.title,
             description=text.summary,
             campaign=campaign,
@@ -145,7 +143,8 @@ def _selfcheck_and_chat(r: Renderer, lang: Language) -> Iterator[PageHTML]:
         description=t("chat.lead"),
         cache=PRIVATE,
         indexable=False,
-        chat_info=r.site.by_key.get((lang, "chat")),
+        # "What happens when you chat": in English where the language lacks it (marked so).
+        chat_info=r.site.by_key.get((lang, "chat")) or r.site.by_key.get((FALLBACK, "chat")),
     )
 
 
@@ -156,20 +155,21 @@ def render_all(r: Renderer, day: dt.date) -> list[PageHTML]:
         rendered.extend(_home(r, lang, day))
         for part in (_audiences, _topics):
             rendered.extend(part(r, lang))
-        rendered.extend(_campaigns(r, lang, day))
+        if lang in FULL_LANGUAGES:  # campaigns have Dutch and English texts only
+            rendered.extend(_campaigns(r, lang, day))
         rendered.extend(_selfcheck_and_chat(r, lang))
     rendered.extend(_article(r, entry) for entry in r.site.articles)
     paths = {p.path for p in rendered}
-    missing = [url(key, lang) for key in PAGE_KEYS for lang in LANGUAGES if url(key, lang) not in paths]
+    expected = [url(key, lang) for key in PAGE_KEYS for lang in LANGUAGES if has_route(key, lang)]
+    missing = [path for path in expected if path not in paths]
     if missing:
         raise AssertionError(f"fixed pages missing: {missing}")  # load_articles checks this first
     return rendered
 
 
-def cache_pages(rendered: list[PageHTML], base_headers: Mapping[str, str], default: Language) -> dict[str, CachedPage]:
-    pages = {p.path: CachedPage.build(p.html, p.language, base_headers, cache=p.cache) for p in rendered}
-    pages["/"] = pages[url("home", default)]
-    return pages
+def cache_pages(rendered: list[PageHTML], base_headers: Mapping[str, str]) -> dict[str, CachedPage]:
+    # "/" is not among them: it answers in the visitor's language (Views.root).
+    return {p.path: CachedPage.build(p.html, p.language, base_headers, cache=p.cache) for p in rendered}
 
 
 def error_pages(r: Renderer, base_headers: Mapping[str, str]) -> dict[tuple[int, Language], CachedPage]:

@@ -9,8 +9,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from keerpunt.base.config import Config
-from keerpunt.site.content import AUDIENCES, LANGUAGES, TOPICS, Language
-from keerpunt.site.routes import url
+from keerpunt.site.content import AUDIENCES, FULL_LANGUAGES, LANGUAGES, TOPICS, Language, direction
+from keerpunt.site.routes import url, url_or_fallback
 from portal.i18n import other
 from portal.site import Site
 from portal.static import StaticFiles
@@ -54,18 +54,30 @@ class Renderer:
     ) -> str:
         t = self.site.translations[language]
         alternates = dict(alternates if alternates is not None else {language: path})
-        switch_to = other(language)
         shared = {
             "lang": language,
+            "dir": direction(language),
+            # The language switch: every language, named in itself, to this page where it exists.
+            "switch": [
+                {
+                    "lang": lang,
+                    "name": self.site.translations[lang]("language.name"),
+                    "href": alternates.get(lang, url("home", lang)),
+                    "dir": direction(lang),
+                }
+                for lang in LANGUAGES
+            ],
             "t": t,
             "path": path,
             "title": title,
             "description": description or t("site.description"),
             "canonical": self.public_url + path,
             "alternates": {lang: self.public_url + p for lang, p in alternates.items()},
-            "switch_url": alternates.get(switch_to, url("home", switch_to)),
-            "switch_lang": switch_to,
-            "url": lambda name, **parts: url(name, language, **parts),
+            # Between Dutch and English: the other one ("not in the other language yet").
+            "other_lang": other(language) if language in FULL_LANGUAGES else None,
+            # Pages a language lacks (privacy, about) link to the English page.
+            "url": lambda name, **parts: url_or_fallback(name, language, **parts)[0],
+            "page_url": lambda name: url_or_fallback(name, language),
             "static": self.static.url,
             "date": lambda value: self.date(value, language),
             "quick_exit_url": self.config.portal.quick_exit_url,

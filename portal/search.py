@@ -33,7 +33,16 @@ MAX_QUERY_WORDS = 12
 COMMON_SHARE = 0.5
 # Words this short (de, is, of, to) only count when the query has nothing else.
 MAX_SHORT = 2
-STEMMER_NAMES: dict[Language, str] = {"nl": "dutch", "en": "english"}
+# Snowball has no Bulgarian or Ukrainian stemmer: there words are only folded (no stemming).
+STEMMER_NAMES: dict[Language, str | None] = {
+    "nl": "dutch",
+    "en": "english",
+    "pl": "polish",
+    "ro": "romanian",
+    "bg": None,
+    "uk": None,
+    "ar": "arabic",
+}
 
 
 def fold(word: str) -> str:
@@ -72,10 +81,13 @@ class Tokens:
 
 class Analyzer:
     def __init__(self, language: Language) -> None:
-        self._stemmer = snowballstemmer.stemmer(STEMMER_NAMES[language])
+        name = STEMMER_NAMES[language]
+        self._stemmer = snowballstemmer.stemmer(name) if name else None
         self.stem = lru_cache(maxsize=50_000)(self._stem)
 
     def _stem(self, word: str) -> str:
+        if self._stemmer is None:
+            return fold(word)
         return str(self._stemmer.stemWord(fold(word)))
 
     def stems(self, text: str) -> list[str]:

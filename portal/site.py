@@ -9,7 +9,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from keerpunt.site.campaigns import Campaign, load_campaigns
-from keerpunt.site.content import LANGUAGES, Article, ContentError, Language, load_articles
+from keerpunt.site.content import FALLBACK, FULL_LANGUAGES, LANGUAGES, Article, ContentError, Language, load_articles
 from keerpunt.site.folder import DEFAULT_CONTENT_DIR
 from keerpunt.site.routes import url
 from portal.i18n import Translations, load_translations
@@ -52,16 +52,28 @@ class Site:
             self.indexes[language] = SearchIndex(language, docs)
 
     def listed(self, language: Language) -> list[Entry]:
-        """The articles of a language (without the fixed pages), by title."""
-        entries = [e for e in self.articles if e.article.language == language and not e.article.is_page]
-        return sorted(entries, key=lambda e: e.article.title.casefold())
+        """The articles of a language (without the fixed pages), by title.
+
+        A language with a core set of pages also lists every other article, in English, so a
+        reader can still find it; the templates mark those (``entry.article.language != lang``).
+        """
+        own = [e for e in self.articles if e.article.language == language and not e.article.is_page]
+        keys = {e.article.translation_key for e in own}
+        if language not in FULL_LANGUAGES:
+            own += [
+                e
+                for e in self.articles
+                if e.article.language == FALLBACK and not e.article.is_page and e.article.translation_key not in keys
+            ]
+        return sorted(own, key=lambda e: (e.article.language != language, e.article.title.casefold()))
 
     def page(self, language: Language, key: str) -> Entry:
         return self.by_key[(language, key)]
 
-    def translation(self, entry: Entry) -> Entry | None:
-        other = next(lang for lang in LANGUAGES if lang != entry.article.language)
-        return self.by_key.get((other, entry.article.translation_key))
+    def versions(self, entry: Entry) -> dict[Language, Entry]:
+        """The article in every language it exists in (itself included)."""
+        key = entry.article.translation_key
+        return {lang: self.by_key[(lang, key)] for lang in LANGUAGES if (lang, key) in self.by_key}
 
     def for_audience(self, language: Language, audience: str) -> list[Entry]:
         """Articles for an audience; those written only for it first."""
@@ -78,7 +90,7 @@ class Site:
             b = other.article
             return 2 * len(set(a.topics) & set(b.topics)) + len(set(a.audience) & set(b.audience))
 
-        others = [e for e in self.listed(a.language) if e is not entry]
+        others = [e for e in self.listed(a.language) if e.article.translation_key != a.translation_key]
         ranked = sorted(others, key=lambda e: (-score(e), e.article.title.casefold()))
         return [e for e in ranked if score(e) > 0][:limit]
 
@@ -110,7 +122,7 @@ def load_site(content_dir: Path | None = None) -> Site:
     keys = {(a.language, a.translation_key) for a in articles}
     for i, campaign in enumerate(campaigns):
         for j, key in enumerate(campaign.articles):
-            missing = [lang for lang in LANGUAGES if (lang, key) not in keys]
+            missing = [lang for lang in FULL_LANGUAGES if (lang, key) not in keys]
             if missing:
                 raise ContentError(
                     folder / "campaigns.yaml", f"campaigns[{i}].articles[{j}]", f"no {missing[0]} article {key!r}"

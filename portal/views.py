@@ -14,7 +14,7 @@ from keerpunt.site.content import LANGUAGES, Language
 from keerpunt.site.routes import url
 from portal.cache import CachedPage, fresh_response
 from portal.highlight import mark, snippet
-from portal.i18n import language_of_path
+from portal.i18n import language_of_path, preferred_language
 from portal.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class Views:
     errors: Mapping[tuple[int, Language], CachedPage]
     base_headers: Mapping[str, str]
     default: Language
-    sitemap: bytes
+    sitemaps: Mapping[str, bytes]  # by path: the index and one per language
     robots: bytes
     origin: str | None = None  # the portal's public origin (scheme://host[:port])
 
@@ -57,6 +57,13 @@ class Views:
         if target is not None:
             return self.redirect(target)
         return self.error(404, request)
+
+    async def root(self, request: web.Request) -> web.Response:
+        """``/``: the home page in the browser's language (first visit). Links carry it on from there."""
+        language = preferred_language(request.headers.get("Accept-Language", ""), self.default)
+        response = self.pages[url("home", language)].respond(request)
+        response.headers["Vary"] = "Accept-Encoding, Accept-Language"
+        return response
 
     def redirect(self, target: str) -> web.Response:
         return web.Response(status=301, headers={**self.base_headers, "Location": target})
@@ -121,7 +128,7 @@ class Views:
             language,
             url("search", language),
             title=t("search.title"),
-            alternates={lang: url("search", lang) for lang in LANGUAGES},
+            alternates={lang: url("search", lang) for lang in LANGUAGES},  # search exists in every language
             query=query,
             too_long=too_long,
             results=results,
@@ -129,7 +136,7 @@ class Views:
         )
 
     async def sitemap_xml(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.sitemap, content_type="application/xml", charset="utf-8")
+        return web.Response(body=self.sitemaps[request.path], content_type="application/xml", charset="utf-8")
 
     async def robots_txt(self, request: web.Request) -> web.Response:
         return web.Response(body=self.robots, content_type="text/plain", charset="utf-8")

@@ -26,12 +26,12 @@ from aiohttp import web
 
 from keerpunt.base.config import Config
 from keerpunt.base.hours import WEEKDAYS, OpeningHours, around_the_clock
+from keerpunt.site.content import LANGUAGES, Language, direction, is_language
 
 log = logging.getLogger(__name__)
 
 DIST = Path(__file__).resolve().parent.parent / "widget" / "dist"
 MANIFEST = "keerpunt-widget.json"
-LANGUAGES = ("nl", "en")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=300, must-revalidate"
 # Vite's `name-<8 chars>.ext` and postbuild's `embed.<12 hex>.js`.
@@ -193,9 +193,8 @@ class Widget:
         return weekly_hours(opening, self.config.hours.closed_on_public_holidays, language, self.dist)
 
     async def chat_page(self, request: web.Request) -> web.Response:
-        language = request.query.get("lang", "")
-        if language not in LANGUAGES:
-            language = self.config.languages.default
+        wanted = request.query.get("lang", "")
+        language: Language = wanted if is_language(wanted) else self.config.languages.default
         host = origin(request.query.get("host", ""))
         if host not in self.frame_origins:
             host = None
@@ -217,7 +216,7 @@ class Widget:
         page = "\n".join(
             [
                 "<!doctype html>",
-                f'<html lang="{language}">',
+                f'<html lang="{language}" dir="{direction(language)}">',
                 "<head>",
                 '<meta charset="utf-8">',
                 '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -245,6 +244,8 @@ class Widget:
         raise web.HTTPMovedPermanently("/chat/" + (f"?{request.query_string}" if request.query_string else ""))
 
 
+# Used only when the widget's locale files are missing (an unbuilt checkout); otherwise the
+# texts come from widget/src/app/locales/<lang>.json, in every language.
 FALLBACK_TEXTS = {
     "nl": {
         "title": "Keerpunt – anoniem chatten",
@@ -296,11 +297,16 @@ def weekly_hours(opening: OpeningHours, holidays_closed: bool, language: str, di
 
 def page_texts(dist: Path, language: str) -> dict[str, str]:
     """The few texts the server writes into the page, from the widget's translation files."""
-    texts = dict(FALLBACK_TEXTS[language])
+    texts = dict(FALLBACK_TEXTS.get(language, FALLBACK_TEXTS["en"]))
     catalogue_ = catalogue(dist, language)
     if not catalogue_:
         return texts
-    for ours, theirs in (("title", "page_title"), ("quick_exit", "quick_exit")):
+    for ours, theirs in (
+        ("title", "page_title"),
+        ("quick_exit", "quick_exit"),
+        ("noscript", "noscript"),
+        ("unavailable", "unavailable"),
+    ):
         if isinstance(catalogue_.get(theirs), str):
             texts[ours] = catalogue_[theirs]
     return texts

@@ -3,7 +3,7 @@
 A counsellor is *available* (no chats), *busy* (``n/max`` chats) or *on a break*. They may take
 a chat while not on a break and below their limit (their own ``!capacity`` or
 ``queue.max_chats_per_counsellor``). The reminder's recipients are decided here and only here
-(``reminder_recipients``), so routing by language can be added in one place.
+(``reminder_recipients``): those who speak the visitor's language first (issue 26).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ class Load:
     chats: int
     capacity: int
     on_break: bool
+    # The languages they speak (routing by language).
+    languages: tuple[str, ...] = ("nl", "en")
 
     @property
     def status(self) -> Status:
@@ -56,15 +58,20 @@ def refusal(load: Load | None, number: str | None, *, who: str | None = None) ->
     return None
 
 
-def reminder_recipients(loads: Iterable[Load], *, urgent: bool) -> list[UserID]:
+def reminder_recipients(loads: Iterable[Load], *, urgent: bool, language: str | None = None) -> list[UserID]:
     """Who a reminder about a waiting chat mentions: the counsellors who may take it now; for an
     urgent chat nobody may take, every counsellor not on a break (one may end a chat for it).
-    Nobody on a break is ever mentioned."""
+    Nobody on a break is ever mentioned. With the visitor's ``language``, those who speak it
+    come first."""
     working = [load for load in loads if not load.on_break]
-    free = [load.user for load in working if load.may_take]
-    if free or not urgent:
-        return sorted(free)
-    return sorted(load.user for load in working)
+    free = [load for load in working if load.may_take]
+    chosen = free if free or not urgent else working
+    return [load.user for load in sorted(chosen, key=lambda load: (language not in load.languages, load.user))]
+
+
+def speakers(loads: Iterable[Load], language: str) -> list[UserID]:
+    """The counsellors on shift (not on a break) who speak ``language``."""
+    return sorted(load.user for load in loads if not load.on_break and language in load.languages)
 
 
 def nobody_there(loads: Sequence[Load]) -> bool:

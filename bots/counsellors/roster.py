@@ -17,7 +17,7 @@ class Roster:
 
     def _load(self, member: StaffMember, chats: dict[UserID, int]) -> Load:
         capacity = member.capacity if member.capacity is not None else self.default_capacity
-        return Load(member.user_id, chats.get(member.user_id, 0), capacity, member.on_break)
+        return Load(member.user_id, chats.get(member.user_id, 0), capacity, member.on_break, member.languages)
 
     async def loads(self) -> list[Load]:
         """Every counsellor's load, in the order they were added."""

@@ -14,6 +14,14 @@ from bots.ids import UserID
 # (outreach), "partner" (a partner's intake staff, in their handover rooms). The store keeps
 # whatever it is given; ``keerpunt staff add`` offers the roles it knows how to make.
 Role = str
+# What a member speaks when nobody said: staff work in Dutch or English.
+DEFAULT_LANGUAGES: tuple[str, ...] = ("nl", "en")
+
+
+def parse_languages(value: str | None) -> tuple[str, ...]:
+    """``"nl,en,pl"`` as a tuple; None or empty: the default."""
+    found = tuple(part for part in (value or "").split(",") if part)
+    return found or DEFAULT_LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class StaffMember:
     capacity: int | None = None
     break_since: int | None = None
     supervisor: bool = False
+    # The languages they speak (routing by language); Dutch and English unless set.
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
 
     @property
     def on_break(self) -> bool:
@@ -48,6 +58,7 @@ class StaffMember:
             row["capacity"],
             row["break_since"],
             bool(row["supervisor"]),
+            parse_languages(row["languages"]),
         )
 
 
@@ -110,6 +121,9 @@ class StaffStore:
             member.break_since,
         )
         return member.break_since if row is not None else None
+
+    async def set_languages(self, user_id: UserID, languages: tuple[str, ...]) -> None:
+        await self.db.execute("UPDATE staff SET languages=$2 WHERE user_id=$1", user_id, ",".join(languages))
 
     async def set_supervisor(self, user_id: UserID, supervisor: bool) -> None:
         await self.db.execute("UPDATE staff SET supervisor=$2 WHERE user_id=$1", user_id, supervisor)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bots.partners.directory import Partner
-from bots.texts import LANGUAGES, Language, text
+from bots.texts import FALLBACK, LANGUAGES, Language, text
 from bots.triage.engine import fold
 from bots.triage.prompts import PROMPT_KEY, REPLY_KEY
 
@@ -39,7 +39,7 @@ def consent_content(language: Language, partner: Partner, summary: str, handover
         language,
         "handover.visitor.consent",
         partner=partner.name,
-        description=partner.description[language],
+        description=partner.description.get(language, partner.description[FALLBACK]),
         summary=summary,
         labels=labels,
     )

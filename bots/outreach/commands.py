@@ -1,6 +1,7 @@
 """Outreach workers' commands, in the outreach room or their direct room with the bot.
 
-``!outreach link [campaign] [article]`` → a link, a code to read aloud, its expiry and a QR
+``!outreach link [campaign] [article] [language]`` → a link (in the visitor's language: the
+chat opens in it, issue 26), a code to read aloud, its expiry and a QR
 image (``nl.keerpunt.invite`` for machines); ``!outreach list`` / ``!outreach revoke <code>``;
 ``!outreach log <channel> <result>`` (an approach made elsewhere, counted only); ``!duty on|off``.
 """
@@ -18,7 +19,7 @@ from bots.matrix.content import notice_reply
 from bots.matrix.staff_rooms import StaffRooms
 from bots.outreach.domain import OutreachDomain
 from bots.outreach.links import Targets, invite_link
-from bots.texts import Language, text
+from bots.texts import Language, is_language, language_label, text
 from keerpunt.base.config import Config
 
 WORKERS = frozenset({"outreach"})
@@ -45,7 +46,7 @@ class OutreachCommands:
     @property
     def commands(self) -> tuple[Command, ...]:
         return (
-            Command("outreach link", args("first:word? second:word?"), "staff", self.link, WORKERS),
+            Command("outreach link", args("first:word? second:word? third:word?"), "staff", self.link, WORKERS),
             Command("outreach list", (), "staff", self.list, WORKERS),
             Command("outreach revoke", args("code:text"), "staff", self.revoke, WORKERS),
             Command(
@@ -66,9 +67,25 @@ class OutreachCommands:
         return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(self.zone).strftime("%d-%m-%Y %H:%M")
 
     async def link(self, call: Call) -> str | None:
-        made = await self.domain.new_invite(call.sender, call.values.get("first"), call.values.get("second"), call.now)
+        words = [call.values.get(name) for name in ("first", "second", "third")]
+        # A language code is the invite's language (the visitor's); the other words name a
+        # campaign or an article. The words' order does not matter.
+        chosen = [w for w in words if w is not None and is_language(w)]
+        if len(chosen) > 1:
+            raise UserError("outreach.two_languages")
+        rest = [w for w in words if w is not None and not is_language(w)]
+        if len(rest) > 2:
+            raise UserError("outreach.unknown_word", word=rest[2], campaigns="–")
+        visitor_language = chosen[0] if chosen else None
+        first, second = (*rest, None, None)[:2]
+        made = await self.domain.new_invite(call.sender, first, second, call.now)
         link = invite_link(
-            self.config, self.targets, made.code, campaign=made.campaign, article=made.article, language=self.language
+            self.config,
+            self.targets,
+            made.code,
+            campaign=made.campaign,
+            article=made.article,
+            language=visitor_language or self.language,
         )
         expires = datetime.fromtimestamp(made.expires_at / 1000, tz=UTC)
         body = text(
@@ -79,12 +96,14 @@ class OutreachCommands:
             expires=self._moment(made.expires_at),
             campaign=made.campaign or "",
             article=made.article or "",
+            visitor_language=language_label(self.language, visitor_language) if visitor_language else "",
         )
         answer = notice_reply(body, call.context.event_id, thread_root=call.context.thread_root)
         answer["nl.keerpunt.invite"] = {
             "code": made.code,
             "link": link,
             "expires_at": expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "language": visitor_language or self.language,
         }
         room = call.where.room_id
         await self.stores.outbox.enqueue(room, "m.room.message", answer, call.now)

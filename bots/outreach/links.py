@@ -10,7 +10,7 @@ from keerpunt.base.config import Config
 from keerpunt.site.campaigns import Campaign, load_campaigns
 from keerpunt.site.content import LANGUAGES, Language, is_language, load_articles
 from keerpunt.site.folder import content_dir
-from keerpunt.site.routes import url
+from keerpunt.site.routes import url, url_or_fallback
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def invite_link(
     if article is not None:
         path = url("article", targets.articles.get(article, site_language), slug=quote(article))
     elif campaign is not None:
-        path = url("campaign", site_language, slug=quote(campaign))
+        path = url_or_fallback("campaign", site_language, slug=quote(campaign))[0]  # campaigns: nl and en
     else:
         path = url("chat", site_language)
     return f"{base}{path}#invite={code}"

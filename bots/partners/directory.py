@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 import yaml
 
 from bots.ids import UserID
-from bots.texts import LANGUAGES, Language
+from bots.texts import STAFF_LANGUAGES, Language
 from bots.triage import TriageDefinition
 from keerpunt.base.config import Config, ConfigError
 from keerpunt.base.config.model import HoursConfig
@@ -139,15 +139,16 @@ def _partner(node: Any, key: str, regions: set[str], servers: set[str]) -> Partn
         raise ConfigError(f"{key}.kind", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     raw_regions = _regions(node.get("regions"), f"{key}.regions", regions)
     description = node.get("description")
-    if not isinstance(description, dict) or set(description) != set(LANGUAGES):
-        raise ConfigError(f"{key}.description", f"needs exactly the languages {', '.join(LANGUAGES)}")
+    # Staff write these in Dutch and English; a visitor in another language reads the English one.
+    if not isinstance(description, dict) or set(description) != set(STAFF_LANGUAGES):
+        raise ConfigError(f"{key}.description", f"needs exactly the languages {', '.join(STAFF_LANGUAGES)}")
     intake = _intake(node.get("intake"), f"{key}.intake", servers)
     return Partner(
         id=partner_id,
         name=_text(node.get("name"), f"{key}.name"),
         kind=kind,
         regions=tuple(raw_regions),
-        description={lang: _text(description[lang], f"{key}.description.{lang}") for lang in LANGUAGES},
+        description={lang: _text(description[lang], f"{key}.description.{lang}") for lang in STAFF_LANGUAGES},
         intake=intake,
         hours=_hours(node.get("hours"), f"{key}.hours"),
     )

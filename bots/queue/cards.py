@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bots.db.queue.workflow import Departure, Stage
-from bots.texts import Language, catalogue, text
+from bots.texts import Language, has_text, language_label, text
 from bots.texts.moments import from_millis, minutes_between, phrase
 from bots.triage import TriageDefinition
 from bots.triage.labels import field_name
@@ -35,6 +35,8 @@ class CaseFacts:
     organisation: str | None = None
     # A message left to be answered later (docs/write-later.md).
     later: LaterFacts | None = None
+    # The language the visitor chats in (from the session's start).
+    language: str = "nl"
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def status_text(language: Language, facts: CaseFacts) -> str:
 
 def entry_text(language: Language, entry: str, campaign: str | None, organisation: str | None = None) -> str:
     key = f"queue.card.entry.{entry}"
-    label = text(language, key) if key in catalogue(language) else entry
+    label = text(language, key) if has_text(language, key) else entry
     if organisation:
         label = text(language, "queue.card.organisation", entry=label, organisation=organisation)
     return text(language, "queue.card.campaign", entry=label, campaign=campaign) if campaign else label
@@ -110,6 +112,7 @@ def render_card(
     line("status", status_text(language, facts))
     lines += answer_lines(definition, language, facts.answers)
     line("entry", entry_text(language, facts.entry, facts.campaign, facts.organisation))
+    line("language", language_label(language, facts.language))
     if facts.waiting_since is not None and facts.later is None:
         line("since", phrase(language, from_millis(facts.waiting_since, zone), now))
     if facts.later is not None:

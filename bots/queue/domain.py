@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bots.counsellors.availability import nobody_there, refusal, reminder_recipients
+from bots.counsellors.availability import nobody_there, refusal, reminder_recipients, speakers
 from bots.counsellors.roster import Roster
 from bots.db import Stores
 from bots.db.case import Case
@@ -27,7 +27,7 @@ from bots.matrix.staff_rooms import direct_room_kind
 from bots.queue.cards import CaseFacts, LaterFacts, summary_text
 from bots.queue.order import Waiting, estimate_wait_minutes, positions
 from bots.queue.wrapup import WrapUp
-from bots.texts import Language, as_language, text
+from bots.texts import STAFF_LANGUAGES, Language, as_language, language_label, text
 from bots.texts.moments import minutes_between
 from bots.triage import TriageDefinition
 from bots.visitors.closing import close_case
@@ -87,6 +87,7 @@ class QueueDomain:
             departure=q.departure,
             organisation=worker.organisation if worker else None,
             later=written,
+            language=case.language,
         )
 
     async def places(self) -> dict[str, Place]:
@@ -348,9 +349,21 @@ class QueueDomain:
             return False
         key = "queue.staff.reminder_urgent" if reminder.urgent else "queue.staff.reminder"
         minutes = minutes_between(reminder.since, now)
-        # Who may take it now, never anyone on a break (bots.counsellors decides who).
-        who = reminder_recipients(await self.roster.loads(), urgent=reminder.urgent)
+        # Who may take it now, never anyone on a break, those who speak the visitor's language
+        # first (bots.counsellors decides who).
+        loads = await self.roster.loads()
+        who = reminder_recipients(loads, urgent=reminder.urgent, language=case.language)
         body = text(self.staff_language, key, number=case.number, minutes=minutes, who=", ".join(who))
+        if case.language not in STAFF_LANGUAGES:
+            # Also those who speak it but are busy: one may hand a chat on to take this one.
+            speaking = speakers(loads, case.language)
+            who = list(dict.fromkeys([*speaking, *who]))
+            body += "\n" + text(
+                self.staff_language,
+                "queue.staff.reminder_language",
+                visitor_language=language_label(self.staff_language, case.language),
+                speakers=", ".join(speaking),
+            )
         await self.posts.add(case.id, "reply", staff_text(body, mentions=who), now)
         await self.log.add(case.id, "reminder", now)
         return True

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bots.partners.directory import KINDS
 from bots.stats.counting import CLOSE_REASONS, HANDOVER_RESULTS, TOTAL
 from bots.stats.report import Measure, Value, family
-from bots.texts import Language, catalogue, text
+from bots.texts import LANGUAGES, Language, has_text, text
 from bots.triage import TriageDefinition
 from bots.triage.labels import field_name
 from keerpunt.base.config.model import FeedbackAnswer, FeedbackQuestion
@@ -26,7 +26,7 @@ BUCKET = re.compile(r"^(\d+)-(\d+)$|^(\d+)\+$")
 SESSION_FAMILIES = ("entry", "language", "campaign", "hours")
 VALUE_ORDER: dict[str, tuple[str, ...]] = {
     "entry": ("widget", "outreach", "unknown"),
-    "language": ("nl", "en", "unknown"),
+    "language": (*LANGUAGES, "unknown"),
     "hours": ("open", "closed"),
     "queue": ("waited", "picked_up", "abandoned_before_pickup"),
     "close_reasons": (*CLOSE_REASONS, "other"),
@@ -77,7 +77,7 @@ class Labeller:
 
     def _known(self, key: str, fallback: str) -> str:
         full = f"report.{key}"
-        return text(self.language, full) if full in catalogue(self.language) else fallback
+        return text(self.language, full) if has_text(self.language, full) else fallback
 
     def title(self, measure: str) -> str:
         return self._known(f"measure.{measure}.title", measure)

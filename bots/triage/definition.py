@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from bots.texts import LANGUAGES, Language
+from bots.texts import FALLBACK, LANGUAGES, STAFF_LANGUAGES, Language
 from keerpunt.base.config import ConfigError
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -46,12 +46,28 @@ class TriageDefinition:
 
 
 def _texts(node: Any, key: str) -> dict[Language, str]:
-    if not isinstance(node, dict) or set(node) != set(LANGUAGES):
-        raise ConfigError(key, f"needs exactly the languages {', '.join(LANGUAGES)}")
+    """A text per language: Dutch and English required; a visitor language left out reads the
+    English one (``keerpunt texts check`` reports it as missing)."""
+    if not isinstance(node, dict) or not set(STAFF_LANGUAGES) <= set(node):
+        raise ConfigError(key, f"needs at least the languages {', '.join(STAFF_LANGUAGES)}")
+    unknown = sorted(set(node) - set(LANGUAGES))
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", f"unknown language; use {', '.join(LANGUAGES)}")
     for lang, value in node.items():
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{key}.{lang}", "needs a non-empty text")
-    return {lang: node[lang].strip() for lang in LANGUAGES}
+    return {lang: str(node[lang] if lang in node else node[FALLBACK]).strip() for lang in LANGUAGES}
+
+
+def translated_ids(data: Any) -> dict[str, dict[str, object]]:
+    """Each text of a definition by id (``skip``, ``<question>``, ``<question>.<option>``): its
+    language mapping as written, for ``keerpunt texts check``. Assumes a valid definition."""
+    out: dict[str, dict[str, object]] = {"skip": data["skip"]["label"]}
+    for question in data["questions"]:
+        out[question["id"]] = question["text"]
+        for option in question["options"]:
+            out[f"{question['id']}.{option['id']}"] = option["label"]
+    return out
 
 
 def _id(node: dict[str, Any], key: str) -> str:
@@ -97,12 +113,14 @@ def parse_definition(data: Any, origin: str = "triage") -> TriageDefinition:
     return TriageDefinition(tuple(questions), skip)
 
 
+def read_definition(path: str | Path | None = None) -> tuple[Any, str]:
+    """The parsed YAML of the shipped definition or of the file at ``path``, and its origin."""
+    if path:
+        return yaml.safe_load(Path(path).read_text("utf-8")), str(path)
+    return yaml.safe_load(resources.files(__package__).joinpath("definition.yaml").read_text("utf-8")), "triage"
+
+
 def load_definition(path: str | Path | None = None) -> TriageDefinition:
     """The shipped definition, or the file at ``path``."""
-    if path:
-        text = Path(path).read_text("utf-8")
-        origin = str(path)
-    else:
-        text = resources.files(__package__).joinpath("definition.yaml").read_text("utf-8")
-        origin = "triage"
-    return parse_definition(yaml.safe_load(text), origin)
+    data, origin = read_definition(path)
+    return parse_definition(data, origin)

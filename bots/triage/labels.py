@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bots.texts import Language, catalogue, text
+from bots.texts import Language, has_text, text
 
 
 def field_name(language: Language, question_id: str) -> str:
     """The question's short name, or its id when it has none."""
     key = f"triage.fields.{question_id}"
-    return text(language, key) if key in catalogue(language) else question_id
+    return text(language, key) if has_text(language, key) else question_id

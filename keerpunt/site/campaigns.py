@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from keerpunt.site.content import LANGUAGES, SLUG, TOPICS, ContentError, Language
+from keerpunt.site.content import FULL_LANGUAGES, SLUG, TOPICS, ContentError, Language
 
-FIELDS = ("slug", "topics", "articles", *LANGUAGES)
+FIELDS = ("slug", "topics", "articles", *FULL_LANGUAGES)  # texts in Dutch and English
 OPTIONAL_FIELDS = ("starts", "ends")
 TEXT_FIELDS = {"title": 80, "summary": 300, "body": 6000, "chat_prompt": 160}
 
@@ -127,7 +127,7 @@ def _campaign(path: Path, key: str, item: Any) -> Campaign:
         slug=slug,
         topics=_keys(path, f"{key}.topics", item["topics"], TOPICS),
         articles=_keys(path, f"{key}.articles", item["articles"], None),
-        texts={lang: _texts(path, f"{key}.{lang}", item[lang]) for lang in LANGUAGES},
+        texts={lang: _texts(path, f"{key}.{lang}", item[lang]) for lang in FULL_LANGUAGES},
         starts=starts,
         ends=ends,
     )

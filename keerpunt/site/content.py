@@ -17,12 +17,24 @@ import yaml
 
 from keerpunt.base.config import ConfigError
 
-Language = Literal["nl", "en"]
-LANGUAGES: tuple[Language, ...] = ("nl", "en")
+Language = Literal["nl", "en", "pl", "ro", "bg", "uk", "ar"]
+LANGUAGES: tuple[Language, ...] = ("nl", "en", "pl", "ro", "bg", "uk", "ar")
+# Languages with every article and every fixed page. The others have a core set of pages; the
+# portal lists the rest of the articles in English with a note (portal.site.Site.listed).
+FULL_LANGUAGES: tuple[Language, ...] = ("nl", "en")
+# Where an article or fixed page is missing in a language, readers get this one.
+FALLBACK: Language = "en"
+# Written right to left.
+RTL_LANGUAGES: frozenset[Language] = frozenset({"ar"})
 
 
 def is_language(value: str) -> TypeGuard[Language]:
     return value in LANGUAGES
+
+
+def direction(language: Language) -> str:
+    """The ``dir`` attribute of a page or widget in ``language``."""
+    return "rtl" if language in RTL_LANGUAGES else "ltr"
 
 
 AUDIENCES = ("young", "relatives", "professionals")
@@ -195,7 +207,7 @@ def load_articles(content_dir: Path) -> list[Article]:
                 raise ContentError(path, "translation_key", f"{article.translation_key!r} is also used by {other}")
             seen[article.translation_key] = path
             articles.append(article)
-        for key in PAGE_KEYS:
+        for key in PAGE_KEYS if language in FULL_LANGUAGES else ():
             if not any(a.is_page and a.translation_key == key and a.language == language for a in articles):
                 raise ContentError(folder, "", f"no page with kind: page and translation_key: {key}")
     return articles

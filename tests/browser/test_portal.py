@@ -44,6 +44,13 @@ PAGE_TYPES = {
     "self-check": "/nl/zelftest",
     "chat": "/nl/chat",
     "not-found": "/nl/bestaat-niet",
+    # A core page in each of the five languages of issue 26 (Arabic right to left).
+    "home-pl": "/pl/",
+    "article-ro": "/ro/articol/ce-este-exploatarea-infractionala",
+    "safety-bg": "/bg/sigurnost",
+    "self-check-uk": "/uk/test",
+    "article-ar": "/ar/maqal/al-musaada-fi-al-tawari",
+    "home-ar": "/ar/",
 }
 
 
@@ -163,19 +170,31 @@ async def test_quick_exit_is_the_first_tab_stop_and_the_skip_link_the_second(pag
 
 
 async def test_the_language_switch_keeps_the_page(page: Page, portal: Portal) -> None:
+    switch = page.get_by_role("navigation", name="Taal")
     await page.goto(portal.url("/nl/artikel/zo-word-je-geronseld"))
-    await page.get_by_role("link", name="Lees deze pagina in het Engels").click()
+    await switch.get_by_role("link", name="English").click()
     await page.wait_for_url(portal.url("/en/article/how-recruitment-works"))
     assert await page.evaluate("document.documentElement.lang") == "en"
-    await page.get_by_role("link", name="Read this page in Dutch").click()
+    await page.get_by_role("navigation", name="Language").get_by_role("link", name="Nederlands").click()
     await page.wait_for_url(portal.url("/nl/artikel/zo-word-je-geronseld"))
     for nl_path, en_path in (
         ("/nl/jongeren", "/en/young-people"),
         ("/nl/onderwerp/geldezels", "/en/topic/money-mules"),
     ):
         await page.goto(portal.url(nl_path))
-        await page.get_by_role("link", name="Lees deze pagina in het Engels").click()
+        await switch.get_by_role("link", name="English").click()
         await page.wait_for_url(portal.url(en_path))
+    # Into Arabic and back: the translated article keeps its page, the direction follows.
+    await page.goto(portal.url("/nl/artikel/wat-is-criminele-uitbuiting"))
+    await switch.get_by_role("link", name="العربية").click()
+    await page.wait_for_url(portal.url("/ar/maqal/ma-huwa-al-istighlal-al-ijrami"))
+    assert await page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
+    await page.get_by_role("navigation", name="اللغة").get_by_role("link", name="Polski").click()
+    await page.wait_for_url(portal.url("/pl/artykul/czym-jest-wyzysk-przestepczy"))
+    assert await page.evaluate("document.documentElement.dir") == "ltr"
+    # Nothing is kept: no cookie, no storage; a fresh visit to "/" follows the browser again.
+    assert await page.context.cookies() == []
+    assert await page.evaluate("localStorage.length + sessionStorage.length") == 0
 
 
 REPORT_EXIT = """

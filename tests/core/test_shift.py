@@ -3,8 +3,6 @@ reminders mention, and what the queue room, the staff Space and waiting visitors
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bots.ids import UserID
@@ -25,16 +23,6 @@ async def holder(core: CoreBot, visitor: Visitor) -> UserID | None:
     q = await core.stores.queue.workflow.by_number(visitor.number)
     assert q is not None
     return q.claimed_by
-
-
-def reminders(core: CoreBot, visitor: Visitor) -> list[dict[str, Any]]:
-    card = core.card(visitor.number)
-    return [
-        s.content
-        for s in core.sent(core.queue_room)
-        if (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == card.event_id
-        and s.body.startswith(("⏰", "🚨"))
-    ]
 
 
 @pytest.mark.parametrize("core_config", [{"queue": {"max_chats_per_counsellor": 1, "reminder_minutes": 30}}])
@@ -86,7 +74,7 @@ async def test_on_a_break_no_reminder_mentions_them_no_claim_and_the_queue_shows
     visitor = await waiting(core)
     core.clock.advance(30 * 60 + 1)
     await core.settle()
-    (ping,) = reminders(core, visitor)
+    (ping,) = core.reminders(visitor.number)
     assert ping["m.mentions"] == {"user_ids": [bram]} and bram in ping["body"] and anna not in ping["body"]
     assert await core.command(core.queue_room, anna, f"!claim {visitor.number}") == text(
         "nl", "counsellors.refused.on_break", number=visitor.number, who=""
@@ -121,7 +109,7 @@ async def test_an_urgent_chat_nobody_may_take_pings_who_works_never_who_is_on_a_
     urgent = await waiting(core, URGENT)
     core.clock.advance(core.config.queue.urgent_reminder_minutes * 60 + 1)
     await core.settle()
-    (ping,) = reminders(core, urgent)
+    (ping,) = core.reminders(urgent.number)
     assert ping["m.mentions"] == {"user_ids": [anna]}, "full, but not on a break: she may end a chat for it"
     assert "room" not in ping["m.mentions"]
 

@@ -123,21 +123,28 @@ async def test_dev_stack_starts_works_and_stops_without_orphans(dev_stack: DevSt
     assert spine.returncode == 0, spine.stderr
     spine_id = re.search(r"@outreach-[0-9a-f]{6}:localhost", spine.stdout)
     assert spine_id is not None, spine.stdout
-    assert f"{spine_id[0]}\toutreach (Spine)\tMo (Spine)\tactive" in dev_stack.run("staff", "list").stdout.splitlines()
+    listing = dev_stack.run("staff", "list").stdout.splitlines()
+    assert f"{spine_id[0]}\toutreach (Spine)\tnl,en\tMo (Spine)\tactive" in listing
     refused = dev_stack.run("staff", "add", "Mo", "--role", "counsellor", "--organisation", "Spine")
     assert refused.returncode == 1 and "--organisation is only for --role outreach" in refused.stderr
 
     # A new staff member gets a one-time password and lands in the staff rooms.
     # Staff are pseudonymous: the name is what visitors see, the Matrix ID carries no name.
-    added = dev_stack.run("staff", "add", "Anna", "--role", "counsellor")
+    added = dev_stack.run("staff", "add", "Anna", "--role", "counsellor", "--languages", "nl,en,pl")
     assert added.returncode == 0, added.stderr
+    assert "speaks nl,en,pl" in added.stdout
     anna_id = re.search(r"@counsellor-[0-9a-f]{6}:localhost", added.stdout)
     assert anna_id is not None, added.stdout
     password = added.stdout.strip().splitlines()[-1].split(": ")[-1]
     anna = await _login(stack["homeserver"], anna_id[0], password)
     assert stack["queue_room"] in await _joined_rooms(stack["homeserver"], anna["access_token"])
     listed = dev_stack.run("staff", "list")
-    assert f"{anna_id[0]}\tcounsellor\tAnna\tactive" in listed.stdout.splitlines()
+    assert f"{anna_id[0]}\tcounsellor\tnl,en,pl\tAnna\tactive" in listed.stdout.splitlines()
+    unknown = dev_stack.run("staff", "add", "Ola", "--role", "counsellor", "--languages", "nl,xx")
+    assert unknown.returncode == 2 and "unknown language xx" in unknown.stderr
+    changed = dev_stack.run("staff", "languages", anna_id[0], "nl,ar")
+    assert changed.returncode == 0 and f"{anna_id[0]} speaks nl,ar." in changed.stdout, changed.stderr
+    assert f"{anna_id[0]}\tcounsellor\tnl,ar\tAnna\tactive" in dev_stack.run("staff", "list").stdout.splitlines()
     again = dev_stack.run("staff", "add", "Anna", "--role", "counsellor", "--login", "counsellor")
     assert again.returncode == 1 and "already exists" in again.stderr
     # Disabled: signed out everywhere, out of the staff rooms, no longer staff.
@@ -145,7 +152,7 @@ async def test_dev_stack_starts_works_and_stops_without_orphans(dev_stack: DevSt
     assert disabled.returncode == 0, disabled.stderr
     assert await _login_status(stack["homeserver"], anna_id[0], password) == 403
     assert not await _token_works(stack["homeserver"], anna["access_token"])
-    assert f"{anna_id[0]}\tcounsellor\tAnna\tactive" not in dev_stack.run("staff", "list").stdout
+    assert f"{anna_id[0]}\tcounsellor\tnl,ar\tAnna\tactive" not in dev_stack.run("staff", "list").stdout
 
     found = subprocess.run(
         ["pgrep", "-f", str(dev_stack.data_dir / "synapse" / "homeserver.yaml")],

@@ -505,6 +505,16 @@ class CoreBot:
                 body = s.content["m.new_content"]["body"]
         return body
 
+    def reminders(self, number: str) -> list[dict[str, Any]]:
+        """The reminders (⏰, 🚨) posted in reply to the card, as sent."""
+        card = self.card(number)
+        return [
+            s.content
+            for s in self.sent(self.queue_room)
+            if (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == card.event_id
+            and s.body.startswith(("⏰", "🚨"))
+        ]
+
     def thread(self, number: str) -> list[str]:
         """The bodies posted under the card (its thread and replies to it)."""
         card = self.card(number)

@@ -255,6 +255,12 @@ async def test_a_missing_database_is_an_error_not_an_empty_report(
 
 
 LABELS = [
+    # Sessions per language (issue 26): the seven in their fixed order, named in the report's language.
+    (
+        "sessions_started",
+        {"language:ar": 1, "language:nl": 4, "language:pl": 2, "language:uk": 1, "language:xx": 1},
+        [("Taal", ["Nederlands", "Pools", "Oekraïens", "Arabisch", "xx"])],
+    ),
     (
         "triage_answers",
         {"topic=skip": 1, "topic=debts": 2},

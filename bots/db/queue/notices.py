@@ -111,3 +111,25 @@ class NoticeStore:
 
     async def reset_closed_notices(self) -> None:
         await self.db.execute("UPDATE queue_case SET closed_notice_at=NULL WHERE closed_notice_at IS NOT NULL")
+
+    # "Nobody on shift speaks your language" (issue 26)
+
+    async def language_to_tell(self, spoken_by_all: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(case, language) of visitors waiting after their triage, still there, in a language
+        not in ``spoken_by_all`` and not told about it yet; the earliest first."""
+        rows = await self.db.fetch(
+            "SELECT q.case_id, c.language FROM queue_case q JOIN visitor_case c ON c.id = q.case_id "
+            "WHERE q.stage='waiting' AND q.triage_done AND q.departure IS NULL AND q.language_notice_at IS NULL "
+            "ORDER BY q.greeted_at"
+        )
+        return [(row["case_id"], row["language"]) for row in rows if row["language"] not in spoken_by_all]
+
+    async def language_notice(self, case_id: str, now: int) -> bool:
+        """Told once; False when it was told before."""
+        row = await self.db.fetchrow(
+            "UPDATE queue_case SET language_notice_at=$2 WHERE case_id=$1 AND language_notice_at IS NULL "
+            "RETURNING case_id",
+            case_id,
+            now,
+        )
+        return row is not None

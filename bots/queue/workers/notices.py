@@ -1,7 +1,8 @@
 """What waiting visitors are told without asking: a new place in the queue (throttled) while
 the chat is open, "we are closed now" when the opening hours end (once per closing), and
 "nobody is there right now" while every counsellor is on a break (once per such time; they keep
-their place, and hear it again once someone is back)."""
+their place, and hear it again once someone is back), and, once, that nobody on shift speaks
+their language, with Dutch or English offered now (issue 26)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from typing import Any, Literal
 
 from bots.clock import Clock, millis
 from bots.concern import Reconciler
+from bots.counsellors.availability import speakers
 from bots.db import Stores
 from bots.db.case import Case
 from bots.matrix.content import place_message, visitor_message
 from bots.queue.closed import closed_text
 from bots.queue.domain import MINUTE_MS, QueueDomain
 from bots.queue.throttle import position_update_due
-from bots.texts import as_language, text
+from bots.texts import STAFF_LANGUAGES, as_language, text
 from keerpunt.base.hours import OpeningHours
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class VisitorNotices(Reconciler):
             staffing = "unstaffed"
         if staffing == "open":
             await self._places(now)
+            await self._languages(now)
         await self._hours(now, staffing)
         return False
 
@@ -92,6 +95,26 @@ class VisitorNotices(Reconciler):
                     content = place_message(as_language(case.language), place.position, place.minutes)
                     await self.stores.outbox.enqueue(case.room_id, "m.room.message", content, now)
             self.to_send()
+
+    async def _languages(self, now: int) -> None:
+        """A visitor whose language nobody on shift speaks is told so, once, in that language,
+        and offered Dutch or English now (issue 26)."""
+        waiting = await self.notices.language_to_tell(STAFF_LANGUAGES)
+        if not waiting:
+            return
+        loads = await self.domain.roster.loads()
+        for case_id, language in waiting:
+            if speakers(loads, language):
+                continue  # someone on shift speaks it: the reminder names them
+            case = await self._case(case_id)
+            assert case.room_id is not None
+            body = text(as_language(language), "queue.visitor.other_language")
+            async with self.stores.transaction():
+                if await self.notices.language_notice(case_id, now):
+                    content = visitor_message(body, "queue.other_language")
+                    await self.stores.outbox.enqueue(case.room_id, "m.room.message", content, now)
+            self.to_send()
+            log.info("Told a waiting visitor that nobody on shift speaks their language")
 
     async def _hours(self, now: int, staffing: Staffing) -> None:
         was, self._was = self._was, staffing

@@ -3,21 +3,27 @@
 leave fast) and its Start button are in view without scrolling and nothing covers the button;
 the quick exit comes first in the tab order; the page offers one language switch and one quick
 exit; axe is clean. For the four ways in: the home page's launcher (the full-screen overlay),
-/nl/chat and /en/chat (inline in the portal's page), and an article's "talk about this".
+/<lang>/chat (inline in the portal's page), and an article's "talk about this"; in all seven
+languages (issue 26), Arabic right to left.
 
 The start screen needs no Synapse: one portal (which serves the built widget) per module.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from playwright.async_api import Browser, FloatRect, Frame, Page, ViewportSize, expect
 
+from keerpunt.site.content import LANGUAGES
+from keerpunt.site.routes import url
 from portal.app import create_app
+from portal.i18n import load_translations
 from portal.site import Site
 from tests.support.browser import AXE, require_build
 from tests.support.synapse import free_port, make_test_config
@@ -26,12 +32,25 @@ from tests.support.widget import RUN_AXE
 pytestmark = pytest.mark.browser
 
 PHONES = {"360x640": ViewportSize(width=360, height=640), "320x568": ViewportSize(width=320, height=568)}
-LAUNCHER = {"nl": "Chat anoniem", "en": "Chat anonymously"}
-ARTICLE = {"nl": "/nl/artikel/zo-word-je-geronseld", "en": "/en/article/how-recruitment-works"}
-TALK = {"nl": "Praat met iemand", "en": "Talk to someone"}
+LOCALES = Path(__file__).resolve().parents[3] / "widget" / "src" / "app" / "locales"
+WIDGET = {lang: json.loads((LOCALES / f"{lang}.json").read_text("utf-8")) for lang in LANGUAGES}
+PORTAL = load_translations()
+LAUNCHER = {lang: WIDGET[lang]["launcher_label"] for lang in LANGUAGES}
+TALK = {lang: PORTAL[lang]("chat_button") for lang in LANGUAGES}
 START = "section[aria-labelledby=kp-start-h]"  # the start screen
-QUICK_EXIT = re.compile(r"^(Snel weg|Quick exit)$")
-LANGUAGE_SWITCH = re.compile(r"English|Nederlands")
+QUICK_EXIT = re.compile("^(" + "|".join(re.escape(WIDGET[lang]["quick_exit"]) for lang in LANGUAGES) + ")$")
+
+
+# An article in each language: what criminal exploitation is (translated in all seven).
+ARTICLE = {
+    "nl": "/nl/artikel/wat-is-criminele-uitbuiting",
+    "en": "/en/article/what-is-criminal-exploitation",
+    "pl": "/pl/artykul/czym-jest-wyzysk-przestepczy",
+    "ro": "/ro/articol/ce-este-exploatarea-infractionala",
+    "bg": "/bg/statiya/kakvo-e-kriminalna-eksploatatsiya",
+    "uk": "/uk/stattia/shcho-take-kryminalna-ekspluatatsiia",
+    "ar": "/ar/maqal/ma-huwa-al-istighlal-al-ijrami",
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +80,12 @@ async def open_chat(page: Page, base: str, way: str, language: str) -> Frame:
         await page.goto(f"{base}/{language}/")
         await page.get_by_role("button", name=LAUNCHER[language]).click()
     elif way == "chat page":
-        await page.goto(f"{base}/{language}/chat")
+        await page.goto(base + url("chat", language))
     else:
         await page.goto(base + ARTICLE[language])
         await page.locator(".chat-box").get_by_role("link", name=TALK[language]).click()
-        await page.wait_for_url(f"**/{language}/chat")
-    chat = page.frame_locator('iframe[title="Keerpunt chat"]')
+        await page.wait_for_url("**" + url("chat", language))
+    chat = page.frame_locator('iframe[src*="/chat/"]')
     await expect(chat.locator("button.kp-primary").first).to_be_visible()
     frame = next(f for f in page.frames if "/chat/" in f.url)
     await frame.evaluate("document.fonts.ready")
@@ -89,7 +108,7 @@ UNDER_BUTTON = """(inset) => {
 }"""
 
 ON_TOP_OF_FRAME = """([points]) => {
-  const frame = document.querySelector('iframe[title="Keerpunt chat"]');
+  const frame = document.querySelector('iframe[src*="/chat/"]');
   return points.map(([x, y]) => document.elementFromPoint(x, y) === frame);
 }"""
 
@@ -120,6 +139,23 @@ async def in_view(page: Page, frame: Frame, selector: str) -> list[FloatRect]:
         if not (inside and box["y"] + box["height"] <= size["height"] + 0.5):
             out.append(box)
     return out
+
+
+async def language_switches(page: Page, frame: Frame) -> list[str]:
+    """The language switches the visitor can see: the page's row of languages (unless the chat's
+    overlay covers it) and the chat's own language choice."""
+    found = []
+    nav = page.locator("nav.language-switch")
+    if await nav.count() and await nav.is_visible():
+        box = await nav.bounding_box()
+        assert box is not None
+        centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+        if await page.evaluate(ON_TOP_OF_FRAME, [[centre]]) != [True]:
+            found.append("page")
+    choice = frame.locator("select.kp-lang")
+    if await choice.count() and await choice.is_visible():
+        found.append("chat")
+    return found
 
 
 async def offered(page: Page, frame: Frame, name: re.Pattern[str]) -> list[str]:
@@ -164,7 +200,7 @@ async def assert_start_in_view(page: Page, frame: Frame, screen: str) -> None:
 
 
 @pytest.mark.parametrize("size", PHONES)
-@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("way", ["launcher", "chat page", "article"])
 async def test_on_a_small_phone_start_is_in_the_first_screen_under_one_header(
     browser: Browser, portal_url: str, way: str, language: str, size: str
@@ -173,11 +209,17 @@ async def test_on_a_small_phone_start_is_in_the_first_screen_under_one_header(
     try:
         screen = f"{way} ({language}, {size})"
         frame = await open_chat(page, portal_url, way, language)
+        direction = "rtl" if language == "ar" else "ltr"
+        assert await frame.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
+            language,
+            direction,
+        ], screen
+        assert await frame.locator(f"{START} button.kp-primary").inner_text() == WIDGET[language]["start_button"]
         await assert_start_in_view(page, frame, screen)
         # On a touch screen the start screen speaks of tapping, not of the Shift key.
         assert "Shift" not in await frame.locator(START).inner_text()
         # One quick exit and one language switch on the page: the overlay's own, or the page's.
-        exits, switches = await offered(page, frame, QUICK_EXIT), await offered(page, frame, LANGUAGE_SWITCH)
+        exits, switches = await offered(page, frame, QUICK_EXIT), await language_switches(page, frame)
         assert len(exits) == 1 and len(switches) == 1, f"{screen}: {exits} {switches}"
         assert exits[0].startswith("chat" if way == "launcher" else "page"), f"{screen}: {exits}"
         # The quick exit is the first Tab stop of the page and of the chat's overlay.

@@ -32,6 +32,6 @@ async def test_start_screen_says_when_a_closed_chat_opens_again(stack: Stack, br
     await expect(notice).to_contain_text("10:00")
     await expect(page.locator(".kp-hours")).to_be_hidden()  # no weekly hours to show
     await axe(page, "start, closed")
-    await page.get_by_role("button", name="Switch to English").click()
+    await page.get_by_role("combobox", name="Taal").select_option("en")
     await expect(notice).to_contain_text("The chat is closed right now. It opens again on")
     await context.close()

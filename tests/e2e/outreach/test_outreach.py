@@ -98,7 +98,8 @@ async def test_an_invite_opens_an_encrypted_chat_with_the_worker_and_works_once(
     answer, image = await ask_invite(worker, outreach_room, CAMPAIGN)
     invite = answer["content"]["nl.keerpunt.invite"]
     code, link = invite["code"], invite["link"]
-    assert set(invite) == {"code", "link", "expires_at"} and invite["expires_at"].endswith("Z")
+    assert set(invite) == {"code", "link", "expires_at", "language"} and invite["expires_at"].endswith("Z")
+    assert invite["language"] == "nl"  # the staff default unless the worker names one (issue 26)
     assert link == f"{bots.config.portal.public_url.rstrip('/')}/nl/campagne/{CAMPAIGN}#invite={code}"
     assert "?" not in link, "the code travels in the fragment only, never in a query string"
     assert code in answer["content"]["body"] and link in answer["content"]["body"]

@@ -37,7 +37,7 @@ def set_dates(content: Path, **dates: object) -> None:
 async def state(client: TestClient[web.Request, web.Application]) -> dict[str, object]:
     page = await client.get(PAGE)
     home = await (await client.get("/nl/")).text()
-    sitemap = await (await client.get("/sitemap.xml")).text()
+    sitemap = await (await client.get("/sitemap-nl.xml")).text()
     body = await page.text()
     return {
         "page": page.status,

@@ -11,13 +11,21 @@ import pytest
 import yaml
 
 from keerpunt.base.config import EXIT_CONFIG
-from keerpunt.site.content import AUDIENCES, LANGUAGES, PAGE_KEYS, ContentError, load_articles, parse_article
+from keerpunt.site.content import (
+    AUDIENCES,
+    FULL_LANGUAGES,
+    LANGUAGES,
+    PAGE_KEYS,
+    ContentError,
+    load_articles,
+    parse_article,
+)
 from keerpunt.site.folder import DEFAULT_CONTENT_DIR
 from keerpunt.site.routes import url
 from portal.site import Site, load_site
 
 CONTENT_FILES = sorted(DEFAULT_CONTENT_DIR.glob("*/*.md"))
-LINK = re.compile(r"\]\((/(?:nl|en)/[^)\s#]*)")
+LINK = re.compile(r"\]\((/(?:nl|en|pl|ro|bg|uk|ar)/[^)\s#]*)")
 
 
 @pytest.mark.parametrize("path", CONTENT_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -55,10 +63,12 @@ def test_links_between_articles_point_to_pages_that_exist(site: Site) -> None:
     assert not broken, "\n".join(broken)
 
 
-def test_the_fixed_pages_exist_in_both_languages(site: Site) -> None:
-    for language in LANGUAGES:
+def test_the_fixed_pages_exist_in_both_full_languages_and_safety_in_all(site: Site) -> None:
+    for language in FULL_LANGUAGES:
         for key in PAGE_KEYS:
             assert site.page(language, key).article.is_page
+    for language in LANGUAGES:
+        assert site.page(language, "safety").article.is_page
 
 
 def test_the_geldezel_campaign_is_data_driven(site: Site) -> None:

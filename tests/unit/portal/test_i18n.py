@@ -42,4 +42,4 @@ async def test_english_pages_show_english_and_dutch_pages_dutch(client: Client) 
     dutch = await (await client.get("/nl/artikel/zo-word-je-geronseld")).text()
     assert ">Quick exit<" in english and "Snel weg" not in english
     assert ">Snel weg<" in dutch and "Quick exit" not in dutch
-    assert '<span lang="nl">Nederlands</span>' in english
+    assert '<a href="/nl/artikel/zo-word-je-geronseld" lang="nl" hreflang="nl" dir="ltr">Nederlands</a>' in english

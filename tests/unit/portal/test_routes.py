@@ -9,6 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from keerpunt.site.content import LANGUAGES
 from portal.app import VIEWS_KEY
 from portal.site import Site
 
@@ -85,7 +86,10 @@ async def test_an_article_links_its_translation_with_hreflang(client: Client) ->
     page = await (await client.get("/nl/artikel/zo-word-je-geronseld")).text()
     assert '<link rel="alternate" hreflang="en" href="http://127.0.0.1:' in page
     assert re.search(r'hreflang="en" href="http://127\.0\.0\.1:\d+/en/article/how-recruitment-works"', page)
-    assert re.search(r'class="language-switch" href="/en/article/how-recruitment-works"', page)
+    switch = page.split('class="wrap language-switch"', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/en/article/how-recruitment-works" lang="en" hreflang="en" dir="ltr">English</a>' in switch
+    # A language without this article: the switch leads to its home page.
+    assert '<a href="/pl/" lang="pl" hreflang="pl" dir="ltr">Polski</a>' in switch
 
 
 async def test_an_article_shows_related_articles_and_a_chat_button(client: Client) -> None:
@@ -195,25 +199,36 @@ async def test_a_crash_gets_a_500_in_the_site_style_without_details(make_client:
 
 
 async def test_sitemap_lists_every_page_with_alternates(client: Client, site: Site) -> None:
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
     response = await client.get("/sitemap.xml")
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("application/xml")
-    root = ET.fromstring(await response.read())  # noqa: S314 - our own sitemap, not untrusted input
-    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
-    locations = {u.findtext("s:loc", namespaces=ns) for u in root.findall("s:url", ns)}
+    index = ET.fromstring(await response.read())  # noqa: S314 - our own sitemap, not untrusted input
+    maps = [m.findtext("s:loc", namespaces=ns) or "" for m in index.findall("s:sitemap", ns)]
+    assert [m.rsplit("/", 1)[1] for m in maps] == [f"sitemap-{lang}.xml" for lang in LANGUAGES]
+    urls = []
+    for loc in maps:
+        part = await client.get("/" + loc.split(":", 2)[2].split("/", 1)[1])
+        assert part.status == 200 and part.headers["Content-Type"].startswith("application/xml")
+        urls += ET.fromstring(await part.read()).findall("s:url", ns)  # noqa: S314 - our own sitemap
+    locations = {u.findtext("s:loc", namespaces=ns) for u in urls}
     assert all(loc and loc.startswith("http://127.0.0.1:") for loc in locations)
     paths = {loc.split(":", 2)[2].split("/", 1)[1] for loc in locations if loc}
     for entry in site.articles:
         assert entry.path.lstrip("/") in paths
-    assert "nl/zoeken" not in paths and "nl/chat" not in paths
+    assert "nl/zoeken" not in paths and "nl/chat" not in paths and "pl/czat" not in paths
     article = next(
-        u
-        for u in root.findall("s:url", ns)
-        if (u.findtext("s:loc", namespaces=ns) or "").endswith("/nl/artikel/zo-word-je-geronseld")
+        u for u in urls if (u.findtext("s:loc", namespaces=ns) or "").endswith("/nl/artikel/zo-word-je-geronseld")
     )
     hreflangs = {link.get("hreflang") for link in article.findall("x:link", ns)}
     assert hreflangs == {"nl", "en"}
     assert article.findtext("s:lastmod", namespaces=ns) == "2026-11-28"
+    translated = next(
+        u
+        for u in urls
+        if (u.findtext("s:loc", namespaces=ns) or "").endswith("/nl/artikel/wat-is-criminele-uitbuiting")
+    )
+    assert {link.get("hreflang") for link in translated.findall("x:link", ns)} == set(LANGUAGES)
 
 
 async def test_robots_txt_points_to_the_sitemap_and_keeps_searches_out(client: Client) -> None:

@@ -74,7 +74,9 @@ async def test_chat_page_has_the_only_wasm_csp_no_store_and_the_framing_allowlis
     assert "camera=()" in resp.headers["Permissions-Policy"]
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
     html = await resp.text()
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
+    arabic = await (await client.get("/chat/?lang=ar")).text()
+    assert '<html lang="ar" dir="rtl">' in arabic and ">خروج سريع</a>" in arabic
     # Quick exit comes first in the body, as a plain link without Referer.
     body = html.split("<body>", 1)[1]
     assert body.lstrip().startswith('<a class="kp-quick-exit" id="kp-quick-exit" href="https://www.buienradar.nl/"')
@@ -196,10 +198,12 @@ def test_start_screen_gets_the_weekly_hours_and_the_next_opening_when_closed(tmp
     widget = Widget(make_test_config(tmp_path, EXAMPLE_HOURS))
     sunday_noon = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
     config = widget.page_config("nl", None, sunday_noon)
-    assert config["hours"] == {
+    assert {lang: config["hours"][lang] for lang in ("nl", "en", "pl")} == {
         "nl": "ma\u2013vr 09:00\u201321:00, za 12:00\u201318:00. Op feestdagen is de chat dicht.",
         "en": "Mon\u2013Fri 09:00\u201321:00, Sat 12:00\u201318:00. The chat is closed on public holidays.",
+        "pl": "pon.\u2013pt. 09:00\u201321:00, sob. 12:00\u201318:00. W święta czat jest zamknięty.",
     }
+    assert set(config["hours"]) == {"nl", "en", "pl", "ro", "bg", "uk", "ar"}
     assert config["open_now"] is False
     assert config["opens_at"] == "2026-11-30T09:00:00+01:00"
     monday = widget.page_config("en", None, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
@@ -216,9 +220,10 @@ def test_in_dev_the_start_screen_says_the_chat_is_open_day_and_night(tmp_path: P
     sunday_night = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
     config = widget.page_config("nl", None, sunday_night)
     assert config["open_now"] is True and config["opens_at"] is None
-    assert config["hours"] == {
+    assert {lang: config["hours"][lang] for lang in ("nl", "en", "ar")} == {
         "nl": "Dag en nacht: dit is een testversie.",
         "en": "Day and night: this is a test version.",
+        "ar": "ليلًا ونهارًا: هذه نسخة تجريبية.",
     }
 
 

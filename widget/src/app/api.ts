@@ -1,5 +1,6 @@
 /** The visitor-session API (DESIGN.md "The visitor session (contract)"), JSON without cookies. */
 
+import type { Language } from "./i18n";
 import { fromBase64url } from "./returncode/derive";
 
 export interface SessionInfo {
@@ -24,7 +25,7 @@ export type StartResult =
 export type StartAnswer = StartResult | { kind: "proof" };
 
 export interface StartRequest {
-  language: "nl" | "en";
+  language: Language;
   entry: "widget" | "outreach";
   invite?: string;
   campaign?: string;

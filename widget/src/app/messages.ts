@@ -62,12 +62,14 @@ export class MessageList {
     }
     li.className = `kp-msg kp-msg--${view.from}${view.notice ? " kp-msg--notice" : ""}`;
     li.replaceChildren();
-    const who = el("p", { class: "kp-who" });
+    const who = el("p", { class: "kp-who", dir: "auto" });
     if (view.from === "me") this.screens.setText(who, "you");
     else if (view.from === "bot") this.screens.setText(who, "bot");
     else if (view.name) who.textContent = displayName(view.name, "");
     if (!who.textContent) this.screens.setText(who, "counsellor");
-    const body = el("p", { class: "kp-body" });
+    // dir=auto: a message takes the direction of its own first strong letter, so a Dutch line
+    // reads left to right in the Arabic chat and an Arabic one right to left in the Dutch chat.
+    const body = el("p", { class: "kp-body", dir: "auto" });
     if (view.state === "decrypting") this.screens.setText(body, "decrypting");
     else if (view.state === "undecryptable") this.screens.setText(body, "undecryptable");
     else renderBody(document, body, view.body ?? "");

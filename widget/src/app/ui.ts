@@ -2,7 +2,7 @@
  * The DOM of the chat app, built with createElement and textContent only. Static texts carry
  * their translation key (`data-t`, `data-t-label`) so a language switch re-labels everything.
  */
-import { direction, translate, type Key, type Language } from "./i18n";
+import { catalogue, direction, LANGUAGES, translate, type Key, type Language } from "./i18n";
 
 type Attrs = Record<string, string>;
 
@@ -27,7 +27,8 @@ export type ScreenName = "start" | "connecting" | "closed" | "error" | "chat" | 
 export class Screens {
   readonly root: HTMLElement;
   readonly header: HTMLElement;
-  readonly langButton: HTMLButtonElement;
+  /** The language choice: every language named in itself (issue 26). */
+  readonly langSelect: HTMLSelectElement;
   readonly minimiseButton: HTMLButtonElement | null;
   readonly screens = new Map<ScreenName, HTMLElement>();
   readonly cover: HTMLElement;
@@ -39,7 +40,12 @@ export class Screens {
     embedded: boolean,
   ) {
     this.root = root;
-    this.langButton = t("button", "lang_switch", { type: "button", "data-t-label": "lang_switch_label", lang: "" });
+    this.langSelect = el("select", { class: "kp-lang", "data-t-label": "lang_choose" });
+    for (const lang of LANGUAGES) {
+      const option = el("option", { value: lang, lang, dir: direction(lang) });
+      option.textContent = catalogue(lang).lang_name;
+      this.langSelect.append(option);
+    }
     // A glyph (styles.css) with the label as its name: a phone's header keeps to one row.
     this.minimiseButton = embedded ? el("button", { type: "button", class: "kp-minimise", "data-t-label": "minimise" }) : null;
     this.header = el(
@@ -48,7 +54,7 @@ export class Screens {
       el("span", { class: "kp-brand", "aria-hidden": "true" }, document.createTextNode("Keerpunt")),
       // About the Shift key: hidden on touch screens (styles.css, pointer: coarse).
       el("span", { class: "kp-hint kp-keys-only", "data-t": "quick_exit_hint" }),
-      this.langButton,
+      this.langSelect,
       this.minimiseButton,
     );
     this.cover = el("div", { class: "kp-cover", hidden: "" });
@@ -98,6 +104,11 @@ export class Screens {
     for (const node of document.querySelectorAll<HTMLElement>("[data-t-label]")) {
       node.setAttribute("aria-label", translate(language, node.dataset.tLabel as Key));
     }
-    this.langButton.lang = language === "nl" ? "en" : "nl";
+    this.langSelect.value = language;
+  }
+
+  /** Call `listener` with each language the visitor picks. */
+  onLanguage(listener: (language: Language) => void): void {
+    this.langSelect.addEventListener("change", () => listener(this.langSelect.value as Language));
   }
 }

@@ -12,14 +12,25 @@
  * fragment only, so it never reaches any server. A campaign (this page's `?campaign=`, or the
  * `data-campaign` of a chat button on a campaign page) goes to the frame too.
  */
-import { launcher_close, launcher_label, launcher_title } from "../app/locales/nl.json";
+import * as nl from "../app/locales/nl.json";
 import * as en from "../app/locales/en.json";
+import * as pl from "../app/locales/pl.json";
+import * as ro from "../app/locales/ro.json";
+import * as bg from "../app/locales/bg.json";
+import * as uk from "../app/locales/uk.json";
+import * as ar from "../app/locales/ar.json";
 import { PROTOCOL, parseAppMessage, type HostToApp } from "../shared/protocol";
 
 type Texts = { launcher_label: string; launcher_title: string; launcher_close: string };
+// Property by property, so the bundle keeps only these three texts of each locale file.
 const TEXTS: Record<string, Texts> = {
-  nl: { launcher_label, launcher_title, launcher_close },
+  nl: { launcher_label: nl.launcher_label, launcher_title: nl.launcher_title, launcher_close: nl.launcher_close },
   en: { launcher_label: en.launcher_label, launcher_title: en.launcher_title, launcher_close: en.launcher_close },
+  pl: { launcher_label: pl.launcher_label, launcher_title: pl.launcher_title, launcher_close: pl.launcher_close },
+  ro: { launcher_label: ro.launcher_label, launcher_title: ro.launcher_title, launcher_close: ro.launcher_close },
+  bg: { launcher_label: bg.launcher_label, launcher_title: bg.launcher_title, launcher_close: bg.launcher_close },
+  uk: { launcher_label: uk.launcher_label, launcher_title: uk.launcher_title, launcher_close: uk.launcher_close },
+  ar: { launcher_label: ar.launcher_label, launcher_title: ar.launcher_title, launcher_close: ar.launcher_close },
 };
 
 function css(el: HTMLElement, rules: Record<string, string>): void {

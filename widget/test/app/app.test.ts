@@ -4,7 +4,7 @@ import type { WidgetConfig } from "../../src/app/config";
 import type { HostLink } from "../../src/app/host";
 import { PROTOCOL } from "../../src/shared/protocol";
 import type { SessionModule } from "../../src/app/session/types";
-import { CONFIG, deferred, dialogs, fakeSessionModule, SESSION, stubFetch, visible, type Call } from "./dom";
+import { CONFIG, deferred, dialogs, fakeSessionModule, SESSION, stubFetch, visible, pickLanguage, type Call } from "./dom";
 
 /** A fresh app (and a fresh quickexit module: its "exiting" flag lives per page load). */
 interface Options {
@@ -484,7 +484,7 @@ describe("chatting", () => {
 describe("the header", () => {
   it("switches the language of every text, the hours included", async () => {
     const made = await makeApp();
-    made.app.screens.langButton.click();
+    pickLanguage(made.app.screens, "en");
     expect(document.documentElement.lang).toBe("en");
     expect(visible(made.root)?.querySelector("h1")?.textContent).toBe("Talk anonymously to a counsellor");
     expect(document.querySelector(".kp-hours")?.textContent).toBe("When is someone there? Mon–Fri 09:00–21:00.");

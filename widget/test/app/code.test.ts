@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChatApp } from "../../src/app/app";
 import { hostLink } from "../../src/app/host";
-import { CONFIG, dialogs, fakeSessionModule, stubFetch, type Call } from "./dom";
+import { CONFIG, dialogs, fakeSessionModule, stubFetch, pickLanguage, type Call } from "./dom";
 
 function makeApp(invite: string | null = null) {
   document.body.replaceChildren();
@@ -98,7 +98,7 @@ describe("I have a code", () => {
 
   it("follows a language switch", () => {
     const { app, toggle } = makeApp();
-    app.screens.langButton.click();
+    pickLanguage(app.screens, "en");
     expect(toggle.textContent).toBe("I have a code");
     expect(document.querySelector("label[for=kp-code-input]")?.textContent).toBe("Your code");
   });

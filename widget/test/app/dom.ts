@@ -110,3 +110,9 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   });
   return { promise, resolve, reject };
 }
+
+/** Pick a language in the header's language choice, as a visitor does. */
+export function pickLanguage(screens: { langSelect: HTMLSelectElement }, language: string): void {
+  screens.langSelect.value = language;
+  screens.langSelect.dispatchEvent(new Event("change"));
+}

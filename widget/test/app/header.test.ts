@@ -30,7 +30,7 @@ describe("the chat's header", () => {
   it("is left out where the page around the chat has its own: no second language switch", () => {
     const { root } = makeApp(true);
     expect(root.querySelector("header")).toBeNull();
-    expect(document.querySelectorAll("button[data-t=lang_switch]")).toHaveLength(0);
+    expect(document.querySelectorAll("select.kp-lang")).toHaveLength(0);
     expect(root.firstElementChild?.matches("section.kp-start")).toBe(true);
   });
 

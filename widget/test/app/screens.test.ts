@@ -7,7 +7,7 @@ import { chatScreen } from "../../src/app/screens/chat";
 import { closedScreen, endedScreen, errorScreen } from "../../src/app/screens/notices";
 import { startScreen, type StartConfig } from "../../src/app/screens/start";
 import { Screens } from "../../src/app/ui";
-import { dialogs } from "./dom";
+import { dialogs, pickLanguage } from "./dom";
 
 const OPENS_AT = "2030-01-07T09:00:00+01:00"; // a Monday, 09:00 in Amsterdam
 
@@ -213,7 +213,7 @@ describe("the screens around the chat", () => {
     ended.withCode(false);
     section.querySelector<HTMLLabelElement>('label[for="kp-fb-1-1"]')?.click();
     screens.apply("en");
-    screens.langButton.click();
+    pickLanguage(screens, "en");
     const legends = [...section.querySelectorAll("legend")].map((l) => l.textContent);
     expect(legends).toContain("Did this conversation help you?");
     expect(section.querySelector<HTMLInputElement>("#kp-fb-1-1")?.checked).toBe(true);

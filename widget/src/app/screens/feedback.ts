@@ -35,7 +35,8 @@ export function feedbackForm(screens: Screens, send: (ticket: string, answers: R
   const thanks = t("p", "feedback_thanks", { role: "status", class: "kp-feedback-thanks", hidden: "" });
 
   const render = (offer: FeedbackOffer): void => {
-    const lang = screens.lang;
+    // The questions are configured in Dutch and English (keerpunt.yaml): other languages read the English.
+    const lang = screens.lang === "nl" ? "nl" : "en";
     const chosen = new Map(
       [...questions.querySelectorAll<HTMLInputElement>("input:checked")].map((input) => [input.name, input.value]),
     );
@@ -72,7 +73,7 @@ export function feedbackForm(screens: Screens, send: (ticket: string, answers: R
   });
   skipButton.addEventListener("click", () => finish({}));
   // The question texts come from the bot in both languages: shown again in the one chosen.
-  screens.langButton.addEventListener("click", () => {
+  screens.onLanguage(() => {
     if (pending && !form.hidden) render(pending);
   });
 

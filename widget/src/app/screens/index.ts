@@ -55,7 +55,7 @@ export function buildScreens(
 /**
  * Put the app on the page and show the start screen (leaving the focus where it is): the header
  * (unless the page around the chat has its own: `pageHeader`), the screens and the quick exit's
- * cover. The header's language button switches every text in place; its minimise button (only
+ * cover. The header's language choice switches every text in place; its minimise button (only
  * in the launcher's frame) calls `minimise`.
  */
 export function mountScreens(root: HTMLElement, screens: Screens, view: AppView, pageHeader: boolean, minimise: () => void): void {
@@ -64,8 +64,7 @@ export function mountScreens(root: HTMLElement, screens: Screens, view: AppView,
   screens.apply(screens.lang);
   view.start.refresh();
   screens.show("start", false);
-  screens.langButton.addEventListener("click", () => {
-    const next: Language = screens.lang === "nl" ? "en" : "nl";
+  screens.onLanguage((next: Language) => {
     screens.apply(next);
     view.start.refresh();
   });
