@@ -78,6 +78,21 @@ COUNTS = {
     "feedback": {"total": 9, "helped=yes": 6, "helped=a-bit": 2, "helped=no": 1, "again=yes": 7, "again=maybe": 2},
     "vetted_texts": {"noodnummers": 4, "fier": 2, "terugkomcode": 6},
     "staff_actions": {"next": 12, "pause": 7, "resume": 7, "watch": 2, "whisper": 3, "wrapup": 15},
+    # Messages for later (issue 25) and the proof of work before a start (issue 23).
+    "async": {
+        "total": 8,
+        "reason:closed": 6,
+        "reason:long_wait": 2,
+        "answered": 7,
+        "answered_in_time": 6,
+        "answered_late": 1,
+        "answer_hours:1-4": 3,
+        "answer_hours:4-8": 3,
+        "answer_hours:24-48": 1,
+        "returned": 5,
+        "returned_to_read": 5,
+    },
+    "challenges": {"total": 41, "level:normal": 36, "level:raised": 4, "level:hard": 1},
 }
 # Measures with a total only draw no chart.
 TOTAL_ONLY = {"urgent", "break_minutes"}
