@@ -41,7 +41,7 @@ async def _end(api: str, token: str | None, body: Any = None) -> tuple[int, Any]
 async def test_end_closes_the_case_and_erases_the_account(bots: InProcessBots, clients: ClientFactory) -> None:
     session, visitor, _ = await start_and_greet(clients, bots.api, bots.user_id)
     assert await _end(bots.api, None) == (401, {"error": "unauthorized"})
-    assert await _end(bots.api, session["access_token"], {"reason": "later"}) == (400, {"error": "bad_request"})
+    assert await _end(bots.api, session["access_token"], {"reason": "tomorrow"}) == (400, {"error": "bad_request"})
     status, user = await _admin(clients, "GET", f"/_synapse/admin/v2/users/{quote(visitor.user_id)}")
     assert status == 200 and user["deactivated"] is False
 
