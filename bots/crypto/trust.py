@@ -27,6 +27,7 @@ from bots.ids import DeviceID, UserID
 
 if TYPE_CHECKING:
     from nio import AsyncClient, Event
+    from nio.crypto import InboundGroupSession
 
     from bots.homeserver.admin import SynapseAdmin
 
@@ -278,27 +279,19 @@ class TrustPolicy:
         The device is the owner of the Megolm session the event was encrypted with, as nio
         received it first-hand: a forwarded key says nothing about who sent the message.
         """
-        sender_key = getattr(event, "sender_key", None)
-        session_id = getattr(event, "session_id", None)
-        if not sender_key or not session_id or client.olm is None:
+        session = _first_hand_session(client, room_id, event)
+        if session is None:
             return False
-        session = client.olm.inbound_group_store.get(room_id, sender_key, session_id)
-        if session is None or session.forwarding_chain:
-            return False
-        return await self.trusted_sender(UserID(event.sender), sender_key, session.ed25519) is not None
+        return await self.trusted_sender(UserID(event.sender), session.sender_key, session.ed25519) is not None
 
     def was_sent_by_trusted_device(self, client: AsyncClient, room_id: str, event: Event) -> bool:
         """Whether an event read again later (``/messages``) came, first-hand, from a device this
         policy marked verified while it existed: the store keeps a signed-out device and its mark."""
-        sender_key = getattr(event, "sender_key", None)
-        session_id = getattr(event, "session_id", None)
-        if not sender_key or not session_id or client.olm is None:
-            return False
-        session = client.olm.inbound_group_store.get(room_id, sender_key, session_id)
-        if session is None or session.forwarding_chain:
+        session = _first_hand_session(client, room_id, event)
+        if session is None:
             return False
         devices = client.device_store[event.sender].values() if event.sender in client.device_store.users else []
-        return any(d.curve25519 == sender_key and d.ed25519 == session.ed25519 and d.verified for d in devices)
+        return any(d.curve25519 == session.sender_key and d.ed25519 == session.ed25519 and d.verified for d in devices)
 
     async def apply(self, client: AsyncClient, users: Iterable[str]) -> None:
         """Mark every known device of ``users`` verified (cross-signed) or blacklisted in nio."""
@@ -339,3 +332,16 @@ def _mark(client: AsyncClient, device: Any, *, trusted: bool) -> None:
             client.unverify_device(device)
         if not client.olm.is_device_blacklisted(device):
             client.blacklist_device(device)
+
+
+def _first_hand_session(client: AsyncClient, room_id: str, event: Event) -> InboundGroupSession | None:
+    """The Megolm session a room event was encrypted with, if nio received it first-hand (a
+    forwarded key says nothing about who sent the message); None otherwise."""
+    sender_key = getattr(event, "sender_key", None)
+    session_id = getattr(event, "session_id", None)
+    if not sender_key or not session_id or client.olm is None:
+        return None
+    session = client.olm.inbound_group_store.get(room_id, sender_key, session_id)
+    if session is None or session.forwarding_chain:
+        return None
+    return session

@@ -382,6 +382,25 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
 
 
 @pytest.fixture
+async def fresh(browser: Browser) -> AsyncIterator[Any]:
+    """New, empty, in-memory browser profiles on demand ("another device"): ``await fresh()`` gives
+    a page in a profile of its own, closed with the test."""
+    opened: list[BrowserContext] = []
+
+    async def profile() -> Page:
+        context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="nl-NL")
+        await context.route("https://neutral.test/**", fulfil_neutral)
+        opened.append(context)
+        page = await context.new_page()
+        page.on("console", lambda msg: print(f"[console.{msg.type}] {msg.text}"))
+        return page
+
+    yield profile
+    for context in opened:
+        await context.close()
+
+
+@pytest.fixture
 async def axe_page(browser: Browser) -> AsyncIterator[Page]:
     """axe is injected as an inline script, which the page's CSP rightly refuses: bypass it here."""
     context = await browser.new_context(viewport={"width": 320, "height": 640}, locale="nl-NL", bypass_csp=True)

@@ -20,19 +20,19 @@ without signing out and the dehydrated device kept on a real Synapse
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Page, expect
 
 from bots.db.system_room import SystemRoomStore
 from bots.limits import TokenBuckets
 from bots.returning.api import ReturnApi
 from bots.texts import text
 from bots.visitors.invites import secret_key
-from tests.support.browser import Stack, fulfil_neutral
+from tests.support.browser import Stack
 from tests.support.matrix_clients import ClientFactory
 from tests.support.return_code import (
     ENABLED,
@@ -83,24 +83,6 @@ def fresh_return_limit(stack: Stack) -> None:
     limits = stack.bots.assembled.service(ReturnApi).limits
     for limiter in (limits.code, limits.back):
         limiter.per_client = TokenBuckets(int(limiter.per_client.capacity), 3600.0)
-
-
-@pytest.fixture
-async def fresh(browser: Browser) -> AsyncIterator[Any]:
-    """New browser profiles on demand (each one a new, empty, in-memory profile: "another device")."""
-    opened: list[BrowserContext] = []
-
-    async def profile() -> Page:
-        context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="nl-NL")
-        await context.route("https://neutral.test/**", fulfil_neutral)
-        opened.append(context)
-        page = await context.new_page()
-        page.on("console", lambda msg: print(f"[console.{msg.type}] {msg.text}"))
-        return page
-
-    yield profile
-    for context in opened:
-        await context.close()
 
 
 # --- the derivation, done again in Python (docs/return-code.md): the contract both sides keep ---

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Page, expect
 
 from bots.db.system_room import SystemRoomStore
 from bots.texts import text
-from tests.support.browser import Stack, fulfil_neutral
+from tests.support.browser import Stack
 from tests.support.element import ElementClient, counsellor_in_element
 from tests.support.matrix_clients import ClientFactory
 from tests.support.return_code import synapse_with_return_codes
@@ -65,24 +65,6 @@ def extra_config() -> dict[str, Any]:
             "special_hours": [f"{OPENS.isoformat()} 10:00-16:00"],
         },
     }
-
-
-@pytest.fixture
-async def fresh(browser: Browser) -> AsyncIterator[Any]:
-    """New, empty, in-memory browser profiles on demand ("another device")."""
-    opened: list[BrowserContext] = []
-
-    async def profile() -> Page:
-        context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="nl-NL")
-        await context.route("https://neutral.test/**", fulfil_neutral)
-        opened.append(context)
-        page = await context.new_page()
-        page.on("console", lambda msg: print(f"[console.{msg.type}] {msg.text}"))
-        return page
-
-    yield profile
-    for context in opened:
-        await context.close()
 
 
 async def test_a_message_written_while_closed_is_answered_and_read_on_return(
