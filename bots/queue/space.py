@@ -94,7 +94,7 @@ class SpaceRotation:
                 raise
         else:
             deadline = self.clock.monotonic() + PURGE_WAIT
-            while (status := await self.admin.delete_status(delete_id)) != "complete":
+            while (status := await self.admin.delete_status(delete_id, space)) != "complete":
                 if status == "failed" or self.clock.monotonic() > deadline:
                     raise RuntimeError(f"purging the old staff Space ended as {status!r}; trying again")
                 await asyncio.sleep(0.2)

@@ -141,16 +141,16 @@ class RetentionTask:
                 if exc.status == 404:
                     return "complete"  # purged before a crash
                 raise
-            status = await self._wait(delete_id)
+            status = await self._wait(delete_id, room_id)
             if status == "complete":
                 break
         return status
 
-    async def _wait(self, delete_id: str) -> str:
+    async def _wait(self, delete_id: str, room_id: RoomID) -> str:
         deadline = self.clock.monotonic() + PURGE_WAIT
         status = ""
         while self.clock.monotonic() < deadline:
-            status = await self.admin.delete_status(delete_id)
+            status = await self.admin.delete_status(delete_id, room_id)
             if status in ("complete", "failed"):
                 return status
             await asyncio.sleep(0.2)

@@ -272,7 +272,7 @@ class FakeMatrix:
         self.rooms.pop(room_id, None)
         return "delete"
 
-    async def delete_status(self, delete_id: str) -> str:
+    async def delete_status(self, delete_id: str, room_id: RoomID) -> str:
         return "complete"
 
     async def forget_rooms(self) -> None:
