@@ -206,7 +206,7 @@ async def test_an_unclaimed_case_is_reminded_once_per_interval(core: CoreBot) ->
 
 
 def closed_on(day: date) -> dict[str, Any]:
-    # Up to a day passes before the chat closes: no lifecycle timer may close the cases first.
+    # Up to two days pass before the chat closes: no lifecycle timer may close the cases first.
     timers = ("never_wrote", "silent_in_triage", "silent_in_queue", "idle_warning")
     return {
         "queue": {"reminder_minutes": 30, "urgent_reminder_minutes": 5},
@@ -215,16 +215,18 @@ def closed_on(day: date) -> dict[str, Any]:
     }
 
 
-TOMORROW = datetime.now(ZONE).date() + timedelta(days=1)
+# Two days ahead, not one: the date is taken when the file is collected, and a run that crosses
+# midnight before this test would otherwise close the chat on a day that has begun already.
+CLOSED_DAY = datetime.now(ZONE).date() + timedelta(days=2)
 
 
-@pytest.mark.parametrize("core_config", [closed_on(TOMORROW)])
+@pytest.mark.parametrize("core_config", [closed_on(CLOSED_DAY)])
 async def test_when_the_chat_closes_the_bot_says_when_it_opens_again(core: CoreBot) -> None:
     waiting = await core.open_case("en")
     await waiting.answer_all({q.id: "skip" for q in core.app.definition.questions})
     late = await core.open_case("nl")  # made just before closing; its visitor speaks after
 
-    closing = datetime.combine(TOMORROW, datetime.min.time(), tzinfo=ZONE) + timedelta(seconds=30)
+    closing = datetime.combine(CLOSED_DAY, datetime.min.time(), tzinfo=ZONE) + timedelta(seconds=30)
     core.clock.advance(closing.timestamp() - core.clock.now())
     await core.settle()
     portal = core.config.portal.public_url
