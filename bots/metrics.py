@@ -52,6 +52,16 @@ DECRYPTION_FAILURES = Gauge(
 WAITING_FOR_KEYS = Gauge(
     "keerpunt_events_waiting_for_keys", "Room events the bots hold until their room key arrives.", registry=REGISTRY
 )
+LATER_WAITING = Gauge(
+    "keerpunt_later_waiting",
+    "Messages left to be answered later that no counsellor has claimed yet.",
+    registry=REGISTRY,
+)
+OLDEST_LATER = Gauge(
+    "keerpunt_later_oldest_waiting_seconds",
+    "How long the oldest unclaimed message left for later has waited (0 when none).",
+    registry=REGISTRY,
+)
 OUTBOX_BACKLOG = Gauge("keerpunt_outbox_backlog", "Messages the bots still have to send.", registry=REGISTRY)
 API_REJECTIONS = Counter(
     "keerpunt_api_rejections", "Session API requests refused, by reason.", ["reason"], registry=REGISTRY
@@ -99,6 +109,9 @@ async def refresh(db: Database, now_ms: int | None = None) -> None:
     QUEUE_LENGTH.set(counts.waiting)
     oldest = counts.oldest_waiting_since
     OLDEST_WAITING.set(0 if oldest is None else max(0, now_ms - oldest) / 1000)
+    LATER_WAITING.set(counts.later)
+    oldest = counts.oldest_later_since
+    OLDEST_LATER.set(0 if oldest is None else max(0, now_ms - oldest) / 1000)
     LIVE_CASES.set(counts.live_cases)
     OUTBOX_BACKLOG.set(counts.outbox_pending)
     DECRYPTION_FAILURES.set(counts.undecryptable)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bots.db.case import Case
+from bots.db.ops import OpsStore
 from bots.returning.codes import ReturnCodes
 from bots.returning.dormant import DormantCases
 from bots.sessions.domain import SessionManager, VisitorNames
@@ -134,10 +135,16 @@ async def test_a_counsellor_claims_and_answers_it_and_it_then_lasts_as_long_as_i
     visitor = await start_later(core)
     await visitor.answer_all(CALM)
     await leave_message(core, visitor)
+    left = await core.stores.later.get((await core.case(visitor)).id)
+    assert left is not None and left.left_at is not None
+    ops = await OpsStore(core.db).counts()  # what the metrics show an operator
+    assert (ops.later, ops.oldest_later_since, ops.waiting) == (1, left.left_at, 0)
     core.clock.advance(3 * 3600)  # the opening, say
     await core.command(core.queue_room, anna, f"!claim {visitor.number}")
     await core.settle()
     assert await stage(core, visitor) == "claimed"
+    ops = await OpsStore(core.db).counts()
+    assert (ops.later, ops.oldest_later_since) == (0, None)
     assert any(s.kind == "queue.visitor.claimed_later" for s in visitor.heard())
     await core.say(visitor.room_id, anna, "!note not an answer")
     assert (await core.stores.later.get((await core.case(visitor)).id)).answered_at is None  # type: ignore[union-attr]

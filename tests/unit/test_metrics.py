@@ -19,6 +19,8 @@ SERIES = [
     "keerpunt_decryption_failures",
     "keerpunt_events_waiting_for_keys",
     "keerpunt_outbox_backlog",
+    "keerpunt_later_waiting",
+    "keerpunt_later_oldest_waiting_seconds",
     "keerpunt_api_rejections_total",
     "process_resident_memory_bytes",
 ]
