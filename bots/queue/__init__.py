@@ -12,6 +12,7 @@ from bots.queue.commands import StaffSide
 from bots.queue.dismiss import Dismissal
 from bots.queue.domain import QueueDomain
 from bots.queue.lifecycle import Lifecycle
+from bots.queue.reminding import QueueReminders
 from bots.queue.rooms import StaffMatrix
 from bots.queue.space import SpaceRotation
 from bots.queue.visitor import VisitorSide
@@ -44,7 +45,7 @@ class Queue:
         stores, clock, cfg = parts.stores, parts.clock, self.config
         changed, to_send = parts.wakeups.changed, parts.wakeups.to_send
         queue_room, space = parts.rooms["queue"], parts.rooms["space"]
-        domain = QueueDomain(stores, self.definition, cfg)
+        domain = QueueDomain(stores, self.definition, cfg, parts.hours)
         matrix = StaffMatrix(parts.admin, parts.bot, cfg.homeserver.server_name, space)
         visitor = VisitorSide(stores, domain, self.definition, parts.hours, cfg.portal.public_url, parts.limits)
         staff = StaffSide(stores, domain, cfg, matrix.redact, parts.trust, queue_room, clock)
@@ -54,7 +55,7 @@ class Queue:
             Departures(stores, domain, clock, to_send),
             CardReconciler(stores, domain, parts.hours.zone, queue_room, matrix.redact, clock, to_send),
             AccessReconciler(stores, matrix, SpaceRotation(stores, parts.staff_rooms, parts.admin, matrix, clock)),
-            Reminders(stores, domain, clock, changed),
+            Reminders(stores, QueueReminders(domain, parts.hours), clock, changed),
             VisitorNotices(stores, domain, parts.hours, cfg.portal.public_url, clock, to_send),
             Erasure(stores, accounts.erase, clock, cfg.queue.erase_after_minutes),
         )

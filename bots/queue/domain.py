@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bots.counsellors.availability import nobody_there, refusal, reminder_recipients, speakers
+from bots.counsellors.availability import nobody_there, refusal
 from bots.counsellors.roster import Roster
 from bots.db import Stores
 from bots.db.case import Case
-from bots.db.queue.notices import Reminder
 from bots.db.queue.workflow import RETURNABLE, Departure, Workflow
 from bots.errors import UserError
 from bots.ids import UserID
@@ -26,13 +25,14 @@ from bots.matrix.content import place_message, staff_text, visitor_message
 from bots.matrix.staff_rooms import direct_room_kind
 from bots.queue.cards import CaseFacts, LaterFacts, summary_text
 from bots.queue.order import Waiting, estimate_wait_minutes, positions
+from bots.queue.reminding import first_reminder
 from bots.queue.wrapup import WrapUp
-from bots.texts import STAFF_LANGUAGES, Language, as_language, language_label, text
-from bots.texts.moments import minutes_between
+from bots.texts import Language, as_language, text
 from bots.triage import TriageDefinition
 from bots.visitors.closing import close_case
 from bots.visitors.feedback import offer
 from keerpunt.base.config import Config
+from keerpunt.base.hours import OpeningHours
 
 MINUTE_MS = 60_000
 CLOSED_BY_COUNSELLOR = "counsellor"
@@ -45,8 +45,9 @@ class Place:
 
 
 class QueueDomain:
-    def __init__(self, stores: Stores, definition: TriageDefinition, config: Config) -> None:
+    def __init__(self, stores: Stores, definition: TriageDefinition, config: Config, hours: OpeningHours) -> None:
         self.stores = stores
+        self.hours = hours
         self.cases = stores.cases
         self.workflow = stores.queue.workflow
         self.triage = stores.queue.triage
@@ -306,7 +307,11 @@ class QueueDomain:
 
     async def depart(self, case: Case, departure: Departure, now: int) -> None:
         """The visitor left (or ended, or fled): the card says so, a counsellor in the room is told."""
-        moved = await self.workflow.depart(case.id, departure, now)
+        remind_at = None
+        if departure == "async":  # a message left for later: reminded of once the chat is open
+            q = await self.workflow.get(case.id)
+            remind_at = first_reminder(self.hours, now, self.reminder_ms(q is not None and q.urgent))
+        moved = await self.workflow.depart(case.id, departure, now, remind_at)
         if moved is None:
             return  # unknown case or told before
         await self.log.add(case.id, "departed", now, None, departure)
@@ -341,32 +346,6 @@ class QueueDomain:
         body = text(self.staff_language, "queue.staff.note", counsellor=counsellor, text=note)
         await self._thread(case, body, now)
         await self.log.add(case.id, "note", now, counsellor)
-
-    async def remind(self, case: Case, reminder: Reminder, now: int) -> bool:
-        """Ping the queue room about a case nobody claimed; False if this reminder was sent before."""
-        next_due = now + self.reminder_ms(reminder.urgent)
-        if not await self.notices.next_reminder(case.id, reminder.due, next_due):
-            return False
-        key = "queue.staff.reminder_urgent" if reminder.urgent else "queue.staff.reminder"
-        minutes = minutes_between(reminder.since, now)
-        # Who may take it now, never anyone on a break, those who speak the visitor's language
-        # first (bots.counsellors decides who).
-        loads = await self.roster.loads()
-        who = reminder_recipients(loads, urgent=reminder.urgent, language=case.language)
-        body = text(self.staff_language, key, number=case.number, minutes=minutes, who=", ".join(who))
-        if case.language not in STAFF_LANGUAGES:
-            # Also those who speak it but are busy: one may hand a chat on to take this one.
-            speaking = speakers(loads, case.language)
-            who = list(dict.fromkeys([*speaking, *who]))
-            body += "\n" + text(
-                self.staff_language,
-                "queue.staff.reminder_language",
-                visitor_language=language_label(self.staff_language, case.language),
-                speakers=", ".join(speaking),
-            )
-        await self.posts.add(case.id, "reply", staff_text(body, mentions=who), now)
-        await self.log.add(case.id, "reminder", now)
-        return True
 
     # The shift (bots.counsellors): what a claim adds to the counts, the wrap-up's lists
 

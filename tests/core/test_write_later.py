@@ -7,7 +7,7 @@ answers it, the visitor comes back to read it, and one nobody answers ends after
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from bots.sessions.retention import RetentionTask
 from bots.sessions.validation import StartRequest
 from bots.stats.report import build
 from bots.texts import text
+from keerpunt.base.hours import OpeningHours
 from tests.support.core import CoreBot, Visitor
 from tests.support.database import KEPT, rows
 
@@ -33,12 +34,14 @@ TIMERS = ("never_wrote", "silent_in_triage", "silent_in_queue", "idle_warning")
 
 
 def closed_today() -> dict[str, Any]:
-    """The chat closed all of today (the clock starts now), write-later on."""
-    today = datetime.now(ZONE).date().isoformat()
+    """The chat closed all of today (the clock starts now), write-later on. Tomorrow too: the
+    date is taken when the file is collected, and a run may cross midnight before the test."""
+    today = datetime.now(ZONE).date()
+    closed = [today.isoformat(), (today + timedelta(days=1)).isoformat()]
     return {
         **LATER,
         "async": {"enabled": True, "keep_days": 7, "answer_within_hours": 24},
-        "hours": {"closed_dates": [today], "apply_in_dev": True},
+        "hours": {"closed_dates": closed, "apply_in_dev": True},
         "lifecycle": {f"{timer}_minutes": 3000 for timer in TIMERS},
     }
 
@@ -116,6 +119,51 @@ async def test_while_closed_a_visitor_answers_the_triage_leaves_a_message_and_it
     # Promised by the next opening plus answer_within_hours: after now, and a day after an opening.
     assert later.answer_due > (later.left_at or 0) + 24 * 3600 * 1000 - 1
     assert {("async", "total"), ("async", "reason:closed")} <= await counted(core)
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
+async def test_counsellors_are_reminded_of_an_unclaimed_message_only_once_the_chat_is_open(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await start_later(core)
+    await visitor.answer_all(CALM)
+    await leave_message(core, visitor)
+    left = await core.stores.later.get((await core.case(visitor)).id)
+    assert left is not None and left.left_at is not None and left.answer_due is not None
+    opening = OpeningHours(core.config.hours).next_opening(datetime.fromtimestamp(core.clock.now(), tz=UTC))
+    assert opening is not None
+    every = core.config.queue.reminder_minutes * 60
+
+    def reminders() -> list[str]:
+        return [body for body in core.thread(visitor.number) if body.startswith("📬")]
+
+    # Closed: a reminder interval passes, then all but a minute until the opening's first one.
+    core.clock.advance(every + 1)
+    await core.settle()
+    core.clock.advance(opening.timestamp() + every - 60 - core.clock.now())
+    await core.settle()
+    assert reminders() == []
+    core.clock.advance(61)
+    await core.settle()
+    await core.settle()
+    now_ms = int(core.clock.now() * 1000)
+    expected = text(
+        "nl",
+        "queue.staff.reminder_later",
+        number=visitor.number,
+        urgent=False,
+        hours=(now_ms - left.left_at) // 3_600_000,
+        hours_left=-(-(left.answer_due - now_ms) // 3_600_000),
+        who=anna,
+    )
+    assert reminders() == [expected]
+    assert "beloofden een antwoord binnen 24 uur" in expected and f"!claim {visitor.number}" in expected
+    core.clock.advance(every + 1)  # open: reminded again each interval
+    await core.settle()
+    assert len(reminders()) == 2
+    await core.command(core.queue_room, anna, f"!claim {visitor.number}")
+    core.clock.advance(3 * every)
+    await core.settle()
+    assert len(reminders()) == 2  # claimed: no more
 
 
 @pytest.mark.parametrize("core_config", [closed_today()])

@@ -19,6 +19,8 @@ class Reminder:
     urgent: bool
     # Since when the case waits (or was greeted).
     since: int
+    # A message left to be answered later (``waiting_async``), not a live chat.
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,17 @@ class NoticeStore:
 
     async def due_reminders(self, now: int) -> list[Reminder]:
         rows = await self.db.fetch(
-            "SELECT case_id, reminder_due, urgent, COALESCE(waiting_since, greeted_at) AS since FROM queue_case "
-            "WHERE stage='waiting' AND reminder_due IS NOT NULL AND reminder_due <= $1 ORDER BY reminder_due",
+            "SELECT case_id, reminder_due, urgent, COALESCE(waiting_since, greeted_at) AS since, stage FROM queue_case "
+            "WHERE stage IN ('waiting', 'waiting_async') AND reminder_due IS NOT NULL AND reminder_due <= $1 "
+            "ORDER BY reminder_due",
             now,
         )
-        return [Reminder(row["case_id"], row["reminder_due"], bool(row["urgent"]), row["since"]) for row in rows]
+        return [
+            Reminder(row["case_id"], row["reminder_due"], bool(row["urgent"]), row["since"], row["stage"] != "waiting")
+            for row in rows
+        ]
 
-    async def next_reminder(self, case_id: str, due: int, next_due: int) -> bool:
+    async def next_reminder(self, case_id: str, due: int, next_due: int | None) -> bool:
         """Move a fired reminder to its next due time; False if another run already did."""
         row = await self.db.fetchrow(
             "UPDATE queue_case SET reminder_due=$3, reminders_sent=reminders_sent+1 "

@@ -228,16 +228,19 @@ class WorkflowStore:
             now,
         )
 
-    async def depart(self, case_id: str, departure: Departure, now: int) -> Workflow | None:
+    async def depart(
+        self, case_id: str, departure: Departure, now: int, remind_at: int | None = None
+    ) -> Workflow | None:
         """The visitor left. An unclaimed case leaves the queue; a claimed one waits for !close.
         A message left to be answered later (``async``) waits in the queue instead, unclaimed,
-        as ``waiting_async`` (its place kept, or taken now).
+        as ``waiting_async`` (its place kept, or taken now), reminded of from ``remind_at``.
 
         A closed case stays as it was closed (its visitor's account is erased after the close).
         """
         later = departure == "async"
         return await self._transition(
-            "UPDATE queue_case SET departure=$2, reminder_due=NULL, card_version=card_version+1, "
+            "UPDATE queue_case SET departure=$2, card_version=card_version+1, "
+            "reminder_due=CASE WHEN $5 AND stage IN ('triage', 'waiting') THEN CAST($6 AS BIGINT) ELSE NULL END, "
             "stage=CASE WHEN stage IN ('triage', 'waiting') THEN $4 ELSE stage END, "
             "closed_at=CASE WHEN stage IN ('triage', 'waiting') AND NOT $5 THEN $3 ELSE closed_at END, "
             "waiting_since=CASE WHEN $5 THEN COALESCE(waiting_since, $3) ELSE waiting_since END, "
@@ -247,6 +250,7 @@ class WorkflowStore:
             now,
             "waiting_async" if later else "closed",
             later,
+            remind_at,
         )
 
     async def expire(self, case_id: str, departure: Departure, now: int) -> Workflow | None:
