@@ -225,11 +225,28 @@ async def test_the_counsellor_who_joins_gets_what_the_visitor_wrote_once_and_no_
     assert body.startswith("💬 Dit schreef de bezoeker voordat je er was:")
     assert body.index("Hallo, het is nacht.") < body.index("Ik durf niet te bellen.")
     assert "debts" not in body and "zeeland" not in body  # the triage answers are on the card
+    assert text("nl", "queue.visitor.relay_note") not in body  # the visitor reads the staff language
     # Another join event of the holder (a new display name) relays nothing new; nor does someone
     # joining who does not hold the case.
     await core.join(visitor.room_id, anna, "Anna B.")
     await core.join(visitor.room_id, "@bram:localhost", "Bram")
     assert [s for s in core.new(visitor.room_id) if s.kind == "queue.relay"] == []
+
+
+@pytest.mark.parametrize("core_config", [closed_today()])
+async def test_a_visitor_of_another_language_reads_in_it_why_their_lines_come_back(core: CoreBot) -> None:
+    anna = await core.add_staff("anna")
+    visitor = await start_later(core, "pl")
+    await visitor.answer_all(CALM)
+    await leave_message(core, visitor, ("Dzień dobry, jest noc.",))
+    await core.command(core.queue_room, anna, f"!claim {visitor.number}")
+    core.new(visitor.room_id)
+    await core.join(visitor.room_id, anna, "Anna")
+    [relayed] = [s for s in core.new(visitor.room_id) if s.kind == "queue.relay"]
+    assert relayed.body.startswith("💬 Dit schreef de bezoeker voordat je er was:")  # to the counsellor
+    assert "Dzień dobry, jest noc." in relayed.body
+    assert relayed.body.endswith(text("pl", "queue.visitor.relay_note"))
+    assert "konsultant" in text("pl", "queue.visitor.relay_note")
 
 
 @pytest.mark.parametrize("core_config", [closed_today()])

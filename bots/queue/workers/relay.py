@@ -26,7 +26,7 @@ from bots.crypto.ports import Trust
 from bots.db import Stores
 from bots.db.case import Case
 from bots.matrix.ports import MatrixClient
-from bots.texts import Language, text
+from bots.texts import Language, as_language, text
 from bots.turn import Membership, Turn
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ class Relay(Reconciler):
                     continue
                 if lines:
                     body = text(self.staff_language, "queue.staff.relay", lines="\n\n".join(lines))
+                    if case.language != self.staff_language:  # the visitor reads it too after a return
+                        body += "\n\n" + text(as_language(case.language), "queue.visitor.relay_note")
                     content = {"msgtype": "m.notice", "body": body, "nl.keerpunt.message": "queue.relay"}
                     await self.stores.outbox.enqueue(case.room_id, "m.room.message", content, now)
             log.info("Relayed %d earlier message(s) of case %s to its counsellor", len(lines), case.number)
