@@ -50,6 +50,7 @@ READ_MARKS = """() => {
   return {start: t("kp-start"), api: t("kp-api"), sent: t("kp-start-sent"), options: t("kp-options"),
           origin: performance.timeOrigin};
 }"""
+START_SHOWN = "() => !!document.querySelector('button.kp-primary')?.checkVisibility()"
 # The launcher click on the host page, in epoch milliseconds (its listener runs before embed.js's).
 CLICK_CLOCK = """() => { window.__kpClick = null;
   document.addEventListener("click", () => { window.__kpClick ??= performance.timeOrigin + performance.now(); },
@@ -96,8 +97,14 @@ async def one_run(browser: Browser, host: str, throttled: bool = False) -> tuple
         await page.evaluate(CLICK_CLOCK)
         t0 = time.perf_counter()
         await launcher.click()
+        # Start is pressed as soon as it shows: looked for at every animation frame (Playwright's
+        # own waits poll at growing intervals, up to 500 ms).
+        iframe = await page.wait_for_selector('iframe[title="Keerpunt chat"]', state="attached")
+        chat_frame = await iframe.content_frame() if iframe else None
+        assert chat_frame is not None
+        await chat_frame.wait_for_function(START_SHOWN, polling="raf", timeout=60_000)
+        await chat_frame.locator("button.kp-primary", has_text="Start").click()
         frame = page.frame_locator('iframe[title="Keerpunt chat"]')
-        await frame.locator("button.kp-primary", has_text="Start").click()
         await frame.locator(BUTTONS).first.wait_for(timeout=120_000)
         seen = time.perf_counter() - t0
         clicked = await page.evaluate("window.__kpClick")
