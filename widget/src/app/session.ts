@@ -152,6 +152,10 @@ export class ChatSession {
         send: (room: string, type: string, content: Record<string, unknown>) => session.sendEvent(room, type, content),
         signal,
         joined,
+        prepare: (room: string) => {
+          const r = client.getRoom(room);
+          if (r) crypto.prepareToEncrypt(r);
+        },
       };
       const steps$ = returning ? resume(steps, returning.history) : begin(steps, language);
       await unlessAborted(steps$, signal);

@@ -120,6 +120,15 @@ describe("begin", () => {
     expect(log.slice(7)).toEqual([`send ${START_EVENT} to !case:k: {"language":"en"}`]);
   });
 
+  it("shares the room key once a signed recipient is known, before the start event goes out", async () => {
+    const { s, log } = steps();
+    (s as { prepare?: (room: string) => void }).prepare = (room) => void log.push(`room key shared in ${room}`);
+    await begin(s, "en");
+    const shared = log.indexOf("room key shared in !case:k");
+    expect(shared).toBeGreaterThan(log.indexOf("signed recipient in !case:k"));
+    expect(shared).toBeLessThan(log.findIndex((line) => line.startsWith("send ")));
+  });
+
   it("fetches the bot's device keys with the first round trips", async () => {
     const prefetch = vi.fn(async () => undefined);
     const { s } = steps({ trust: { prefetch } });

@@ -127,6 +127,8 @@ export interface BeginSteps {
   signal?: AbortSignal;
   /** The join of the case room, when it was started already (with the crypto: `cryptoClient`). */
   joined?: Promise<unknown>;
+  /** Share the room key with the room's (signed) member devices now, before the first send. */
+  prepare?(roomId: string): void;
 }
 
 function timelineFilter(user: string, limit: number): Filter {
@@ -189,6 +191,10 @@ export async function begin(steps: BeginSteps, language: string): Promise<void> 
     );
     signal?.throwIfAborted();
     await trust.requireSignedRecipient(info.room_id);
+    // The key claim and the room key for the bot's device go out now, while our own signature
+    // is still being checked; the start event then only needs encrypting and sending. Our device
+    // is signed before the bot sees that event (the bot checks the sender when it decrypts).
+    steps.prepare?.(info.room_id);
   };
   await Promise.all([trust.requireOwnSignature(), recipient()]);
   signal?.throwIfAborted();
