@@ -31,17 +31,15 @@ import argparse
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import aiohttp
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from bench.common import ms, pct
 from bench.session_start import bare_run
 from bench.stack import partner_page, widget_stack
 from bots.homeserver.admin import SynapseAdmin
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, chromium
+from tests.support.browser import chromium
 from tests.support.synapse import SynapseProcess
 
 BUTTONS = ".kp-msg--bot .kp-options .kp-option"
@@ -72,28 +70,16 @@ PHASES = ("frame", "api", "widget", "bot")
 
 
 async def throttle(page: Page) -> None:
-    """Chromium's network emulation for the page (and its in-process chat frame, see ``browser``)."""
+    """Chromium's network emulation for the page (and its in-process chat frame: SHARED_PROCESS)."""
     cdp = await page.context.new_cdp_session(page)
     await cdp.send("Network.enable")
     await cdp.send("Network.emulateNetworkConditions", THROTTLE)
 
 
-@asynccontextmanager
-async def browser_for(throttled: bool) -> AsyncIterator[Browser]:
-    """Chromium as the tests start it. Throttled, the chat frame runs in the host page's process
-    (site isolation off): DevTools' network emulation is per process target, and the frame's
-    own target exists only once its first requests are under way, too late to throttle them."""
-    if not throttled:
-        async with chromium() as browser:
-            yield browser
-        return
-    args = [*CHROMIUM_ARGS, "--disable-site-isolation-trials", "--disable-features=IsolateOrigins,site-per-process"]
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+# Throttled, the chat frame runs in the host page's process (site isolation off): DevTools'
+# network emulation is per process target, and the frame's own target exists only once its
+# first requests are under way, too late to throttle them.
+SHARED_PROCESS = ("--disable-site-isolation-trials", "--disable-features=IsolateOrigins,site-per-process")
 
 
 async def one_run(browser: Browser, host: str, throttled: bool = False) -> tuple[float, float, dict[str, float]]:
@@ -143,7 +129,7 @@ def line(name: str, values: list[float]) -> str:
 async def bench(runs: int, throttled: bool) -> None:
     async with partner_page() as host, widget_stack("first", {"portal": {"frame_ancestors": [host.origin]}}) as synapse:
         host.embed(synapse.config.portal.public_url)
-        async with browser_for(throttled) as browser:
+        async with chromium(SHARED_PROCESS if throttled else ()) as browser:
             await one_run(browser, host.url)  # warm up the stack (not the browser: every run is a new profile)
             results = [await one_run(browser, host.url, throttled) for _ in range(runs)]
         bare = await floor(synapse, runs)
