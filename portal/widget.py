@@ -53,15 +53,21 @@ class Manifest:
     embed: str
     chat_script: str
     chat_css: tuple[str, ...]
+    # What the chat loads once the visitor asked for it: the SDK's and crypto's JS chunks, the .wasm.
+    warm_modules: tuple[str, ...] = ()
+    warm_wasm: tuple[str, ...] = ()
 
 
 def load_manifest(dist: Path) -> Manifest | None:
     try:
         data = json.loads((dist / MANIFEST).read_text("utf-8"))
+        warm = data["chat"].get("warm", {})
         return Manifest(
             embed=str(data["embed"]),
             chat_script=str(data["chat"]["script"]),
             chat_css=tuple(str(c) for c in data["chat"]["css"]),
+            warm_modules=tuple(str(m) for m in warm.get("modules", ())),
+            warm_wasm=tuple(str(w) for w in warm.get("wasm", ())),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("chat widget not built (%s); run `make -C widget build`", type(exc).__name__)
@@ -210,6 +216,8 @@ class Widget:
         if self.manifest is not None:
             head = [f'<link rel="stylesheet" href="/widget/{html.escape(css)}">' for css in self.manifest.chat_css]
             head.append(f'<script type="module" src="/widget/{html.escape(self.manifest.chat_script)}"></script>')
+            if request.query.get("warm") == "1":
+                head.extend(self.warm_links())
             body_main = f"<noscript><p>{html.escape(texts['noscript'])}</p></noscript>"
         page_config = self.page_config(language, host, datetime.now(UTC), page_header=in_portal)
         data = json.dumps(page_config, ensure_ascii=True).replace("<", "\\u003c")
@@ -239,6 +247,20 @@ class Widget:
             ]
         )
         return web.Response(body=page.encode("utf-8"), headers=self.page_headers())
+
+    def warm_links(self) -> list[str]:
+        """Opened from the launcher (``warm=1``, embed.ts): the visitor asked for the chat, so the
+        SDK, the crypto and its .wasm load at once beside the start screen's script instead of
+        after it ran (main.ts asks for them then: these are the requests it would make).
+        Nothing here makes a session; that waits for "Start"."""
+        assert self.manifest is not None
+        links = [f'<link rel="modulepreload" href="/widget/{html.escape(m)}">' for m in self.manifest.warm_modules]
+        # as=fetch with crossorigin: exactly the request the crypto's initAsync() makes, so it is used.
+        links += [
+            f'<link rel="preload" href="/widget/{html.escape(w)}" as="fetch" type="application/wasm" crossorigin>'
+            for w in self.manifest.warm_wasm
+        ]
+        return links
 
     async def chat_redirect(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPMovedPermanently("/chat/" + (f"?{request.query_string}" if request.query_string else ""))

@@ -10,6 +10,8 @@ exclusive ``@visitor-…`` namespace. Three calls, all as ``SynapseAdmin.request
   service``) — the device a ready session hands to the browser, which nobody had before.
 - ``set_display_name``: the neutral, language-dependent name (Synapse gives the localpart at
   registration), set as the visitor before anyone sees the account in a room.
+- ``join``: the visitor joins their (ready) case room, acting as the visitor and without a
+  device: the browser that gets the session later finds itself in the room (issue 28).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from urllib.parse import quote
 
 from bots.homeserver.admin import Registration
 from bots.homeserver.ports import Accounts
-from bots.ids import DeviceID, UserID
+from bots.ids import DeviceID, RoomID, UserID
 
 TYPE = "m.login.application_service"
 
@@ -58,4 +60,14 @@ class VisitorAppservice:
             {"displayname": name},
             token=self.token,
             label="displayname (appservice)",
+        )
+
+    async def join(self, user_id: UserID, room_id: RoomID) -> None:
+        """Join ``room_id`` as ``user_id`` (``?user_id=``); a repeated join changes nothing."""
+        await self.admin.request(
+            "POST",
+            f"/_matrix/client/v3/join/{quote(room_id)}?user_id={quote(user_id)}",
+            {},
+            token=self.token,
+            label="join (appservice)",
         )

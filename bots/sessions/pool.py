@@ -6,7 +6,10 @@ room are made while the visitor waits (issue 15). Each ready session is:
 - a visitor account registered through the application service *without* a device or token
   (``inhibit_login``) and with the neutral display name of the default language,
 - its case room, made by the bot exactly as a start makes it (``case_room_body``: encrypted
-  from event one, the visitor invited), and nothing else: no case, no queue card, no count.
+  from event one, the visitor invited), and nothing else: no case, no queue card, no count;
+- the visitor joined to that room (acting as the visitor, without a device): the join is off
+  the path of the visitor who presses Start, and the browser's first sync finds the room with
+  its members, which its first send waits for (issue 28).
 
 Every step is recorded before the next (``bots.db.ready_session``): the row ('making') before
 the account, the room with 'ready'. A crash leaves at most rows that are not 'ready'; the
@@ -188,6 +191,7 @@ class ReadySessions:
                 crash_point("ready.registered")
                 await self.appservice.set_display_name(visitor, self.names(self.language)[0])
                 room = await self.admin.create_room(case_room_body(self.settings.bot, visitor))
+                await self.appservice.join(visitor, room)
             crash_point("ready.room_made")
             await self.store.mark_ready(ready_id, room)
         except asyncio.CancelledError:

@@ -10,7 +10,7 @@ fail, not skip, when it is not.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +51,12 @@ AXE = Path(__file__).resolve().parents[2] / "widget" / "node_modules" / "axe-cor
 
 
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """Debian's Chromium, headless, with the flags every test and benchmark uses."""
+async def chromium(extra_args: Sequence[str] = ()) -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, with the flags every test and benchmark uses (and `extra_args`)."""
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+        )
         try:
             yield browser
         finally:

@@ -43,10 +43,28 @@ for (const path of [...files(dist)]) {
   sizes[relative(dist, path)] = { raw: body.length, gzip: gz.length, brotli: br.length };
 }
 
+// What the chat loads once the visitor asked for it (loader.ts): the SDK and crypto chunks, the
+// chunks they import, and the crypto's .wasm. The chat page opened from the launcher preloads
+// them from its <head>, before its own script even runs.
+const warm = { modules: [], wasm: [] };
+const seen = new Set();
+(function walk(keys) {
+  for (const key of keys ?? []) {
+    const chunk = vite[key];
+    if (!chunk || seen.has(key) || chunk.isEntry || key.endsWith("?raw")) continue;
+    seen.add(key);
+    if (chunk.file.endsWith(".wasm")) continue;
+    warm.modules.push(chunk.file);
+    for (const asset of chunk.assets ?? []) if (asset.endsWith(".wasm") && !warm.wasm.includes(asset)) warm.wasm.push(asset);
+    walk(chunk.imports);
+    walk(chunk.dynamicImports);
+  }
+})(entry.dynamicImports);
+
 const manifest = {
   embed: embedHashed,
   embed_stable: "embed.js",
-  chat: { script: entry.file, css: entry.css ?? [] },
+  chat: { script: entry.file, css: entry.css ?? [], warm },
   sizes,
 };
 writeFileSync(join(dist, "keerpunt-widget.json"), JSON.stringify(manifest, null, 2) + "\n");

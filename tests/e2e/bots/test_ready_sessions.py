@@ -53,6 +53,13 @@ async def _devices(clients: ClientFactory, user: str) -> list[str]:
     return [d["device_id"] for d in body["devices"]]
 
 
+async def _membership(clients: ClientFactory, room: str, user: str) -> str | None:
+    status, body = await _admin(clients, "GET", f"/_synapse/admin/v1/rooms/{quote(room)}/state")
+    assert status == 200, body
+    members = [e for e in body["state"] if e["type"] == "m.room.member" and e["state_key"] == user]
+    return str(members[0]["content"]["membership"]) if members else None
+
+
 async def _bots(synapse: SynapseProcess, tmp_path: Path, database: str, size: int) -> InProcessBots:
     config = bots_config(synapse, tmp_path / "data", database, {"bots": {"api": {"ready_sessions": size}}})
     harness = InProcessBots(config)
@@ -131,6 +138,8 @@ async def test_a_pooled_start_hands_over_a_device_the_pool_never_had(
     await wait_until(lambda: pool.full, within=60, what="the pool to fill")
     (oldest, *_) = await pool.store.all()
     assert await _devices(clients, oldest.visitor) == [], "a ready account has a device (and so a token)"
+    # Joined already: the browser's first sync has the room and its members (issue 28).
+    assert await _membership(clients, oldest.room_id, oldest.visitor) == "join"
 
     session = await new_session(pooled.api, language="en")
     assert (session["user_id"], session["room_id"]) == (oldest.visitor, oldest.room_id)

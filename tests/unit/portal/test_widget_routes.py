@@ -253,3 +253,20 @@ def test_the_widget_offers_to_write_later_only_when_it_is_on(tmp_path: Path) -> 
     }
     on = Widget(make_test_config(tmp_path / "on", enabled)).page_config("nl", None, now)
     assert (on["later_after_minutes"], on["later_answer_hours"]) == (20, 12)
+
+
+async def test_the_chat_page_opened_from_the_launcher_preloads_the_sdk_and_the_crypto_wasm(
+    make_client: MakeClient, manifest: dict[str, Any]
+) -> None:
+    warm = manifest["chat"]["warm"]
+    assert warm["wasm"] and any("session" in m for m in warm["modules"]), warm
+    client = await make_client()
+    html = await (await client.get("/chat/?lang=nl&embed=1&warm=1")).text()
+    for module in warm["modules"]:
+        assert f'<link rel="modulepreload" href="/widget/{module}">' in html
+    for wasm in warm["wasm"]:
+        # Exactly the request the crypto's initAsync() makes (a fetch, CORS mode), or it is not used.
+        assert f'<link rel="preload" href="/widget/{wasm}" as="fetch" type="application/wasm" crossorigin>' in html
+    # Not opened by the visitor (a page with the chat inline, the chat page alone): nothing big loads early.
+    cold = await (await client.get("/chat/?lang=nl&embed=inline")).text()
+    assert "modulepreload" not in cold and "preload" not in cold

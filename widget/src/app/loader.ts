@@ -23,6 +23,7 @@ export function sdkLoader(deps: LoaderDeps): () => Promise<SessionModule> {
     const crypto = deps.loadCrypto ?? (deps.loadSession ? null : () => import("./wasm").then((m) => m.warmUp()));
     crypto?.().catch(() => undefined);
     const load = (deps.loadSession ?? (() => import("./session")))().then((m) => {
+      performance.mark("kp-sdk");
       m.warmUp();
       return m;
     });

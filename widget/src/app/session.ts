@@ -120,7 +120,14 @@ export class ChatSession {
     quietLogger();
     const secret = new SecretKey();
     if (returning) secret.set(returning.ssss.slice());
-    const { client, crypto } = await cryptoClient(info, undefined, secret);
+    // A new visitor joins the case room while the crypto starts: the first sync then has the
+    // room with its members, which the first send waits for (session/startup.ts).
+    let joined: Promise<unknown> | undefined;
+    const join = (c: MatrixClient): void => {
+      joined = c.joinRoom(info.room_id);
+      joined.catch(() => undefined); // begin() awaits it and fails the start
+    };
+    const { client, crypto } = await cryptoClient(info, undefined, secret, returning ? undefined : join);
     const session = new ChatSession(client, crypto, info, callbacks, names, secret);
     if (returning) {
       session.replay = returning.history ? "show" : "hide";
@@ -144,6 +151,11 @@ export class ChatSession {
         trust: session.trust,
         send: (room: string, type: string, content: Record<string, unknown>) => session.sendEvent(room, type, content),
         signal,
+        joined,
+        prepare: (room: string) => {
+          const r = client.getRoom(room);
+          if (r) crypto.prepareToEncrypt(r);
+        },
       };
       const steps$ = returning ? resume(steps, returning.history) : begin(steps, language);
       await unlessAborted(steps$, signal);

@@ -5,5 +5,5 @@
 import { initAsync } from "@matrix-org/matrix-sdk-crypto-wasm";
 
 export function warmUp(): void {
-  initAsync().catch(() => undefined);
+  initAsync().then(() => performance.mark("kp-wasm"), () => undefined);
 }

@@ -88,7 +88,11 @@ function steps(over: { botMembership?: () => string; trust?: Partial<BeginSteps[
         : null,
   };
   const crypto = {
-    bootstrapCrossSigning: async (opts: { authUploadDeviceSigningKeys?: (make: (auth: null) => Promise<unknown>) => Promise<void> }) => {
+    bootstrapCrossSigning: async (opts: {
+      setupNewCrossSigning?: boolean;
+      authUploadDeviceSigningKeys?: (make: (auth: null) => Promise<unknown>) => Promise<void>;
+    }) => {
+      if (opts.setupNewCrossSigning) log.push("new cross-signing keys");
       await opts.authUploadDeviceSigningKeys?.(async (auth) => log.push(`cross-signing keys uploaded, auth ${auth}`));
     },
   };
@@ -108,10 +112,21 @@ describe("begin", () => {
   it("cross-signs, syncs and joins before it checks anything, and speaks first last", async () => {
     const { s, log } = steps();
     await begin(s, "en");
-    const firstThree = log.slice(0, 4).sort();
-    expect(firstThree).toEqual(["cross-signing keys uploaded, auth null", "join !case:k", "sync started", "synced"].sort());
-    expect(log.slice(4, 6).sort()).toEqual(["own device signed", "signed recipient in !case:k"]);
-    expect(log.slice(6)).toEqual([`send ${START_EVENT} to !case:k: {"language":"en"}`]);
+    const first = log.slice(0, 5).sort();
+    expect(first).toEqual(
+      ["new cross-signing keys", "cross-signing keys uploaded, auth null", "join !case:k", "sync started", "synced"].sort(),
+    );
+    expect(log.slice(5, 7).sort()).toEqual(["own device signed", "signed recipient in !case:k"]);
+    expect(log.slice(7)).toEqual([`send ${START_EVENT} to !case:k: {"language":"en"}`]);
+  });
+
+  it("shares the room key once a signed recipient is known, before the start event goes out", async () => {
+    const { s, log } = steps();
+    (s as { prepare?: (room: string) => void }).prepare = (room) => void log.push(`room key shared in ${room}`);
+    await begin(s, "en");
+    const shared = log.indexOf("room key shared in !case:k");
+    expect(shared).toBeGreaterThan(log.indexOf("signed recipient in !case:k"));
+    expect(shared).toBeLessThan(log.findIndex((line) => line.startsWith("send ")));
   });
 
   it("fetches the bot's device keys with the first round trips", async () => {

@@ -53,11 +53,13 @@ export function quietLogger(log: Leveled = logger as unknown as Leveled): void {
 /**
  * A client for the session's account and device, with in-memory Rust crypto in strict mode.
  * `secret`: the return code's 4S key, handed to js-sdk when it asks (session/recovery.ts).
+ * `early`: round trips that need no crypto, started while the crypto starts (the join).
  */
 export async function cryptoClient(
   info: SessionInfo,
   create: typeof createClient = createClient,
   secret?: SecretKey,
+  early?: (client: MatrixClient) => void,
 ): Promise<{ client: MatrixClient; crypto: CryptoApi }> {
   const client = create({
     baseUrl: info.homeserver,
@@ -69,6 +71,7 @@ export async function cryptoClient(
     timelineSupport: false,
     ...(secret ? { cryptoCallbacks: cryptoCallbacks(secret) } : {}),
   });
+  early?.(client);
   await client.initRustCrypto({ useIndexedDB: false });
   const crypto = client.getCrypto();
   if (!crypto) throw new Error("crypto did not start");
@@ -122,6 +125,10 @@ export interface BeginSteps {
   send(roomId: string, type: string, content: Record<string, unknown>): Promise<unknown>;
   /** Aborted: the app was torn down; nothing more happens (above all, nothing is sent). */
   signal?: AbortSignal;
+  /** The join of the case room, when it was started already (with the crypto: `cryptoClient`). */
+  joined?: Promise<unknown>;
+  /** Share the room key with the room's (signed) member devices now, before the first send. */
+  prepare?(roomId: string): void;
 }
 
 function timelineFilter(user: string, limit: number): Filter {
@@ -155,14 +162,17 @@ export async function begin(steps: BeginSteps, language: string): Promise<void> 
   // Independent round trips at once: cross-signing (the first upload of a fresh account's keys
   // needs no interactive auth), the first sync, joining the case room (we were invited in
   // createRoom) and the bot's device keys. Nothing is sent before all of them are done.
+  // The account is brand new (a start always gets a new one): new cross-signing keys at once,
+  // without first looking for keys in secret storage (three round trips one after another).
   await Promise.all([
     crypto.bootstrapCrossSigning({
+      setupNewCrossSigning: true,
       authUploadDeviceSigningKeys: async (makeRequest) => {
         await makeRequest(null);
       },
     }),
     steps.startClient({ initialSyncLimit: 30, lazyLoadMembers: false, filter }).then(() => prepared),
-    client.joinRoom(info.room_id),
+    steps.joined ?? client.joinRoom(info.room_id),
     trust.prefetch?.([info.bot]),
   ]);
   signal?.throwIfAborted();
@@ -181,6 +191,10 @@ export async function begin(steps: BeginSteps, language: string): Promise<void> 
     );
     signal?.throwIfAborted();
     await trust.requireSignedRecipient(info.room_id);
+    // The key claim and the room key for the bot's device go out now, while our own signature
+    // is still being checked; the start event then only needs encrypting and sending. Our device
+    // is signed before the bot sees that event (the bot checks the sender when it decrypts).
+    steps.prepare?.(info.room_id);
   };
   await Promise.all([trust.requireOwnSignature(), recipient()]);
   signal?.throwIfAborted();
