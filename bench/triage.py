@@ -43,6 +43,7 @@ import aiohttp
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomSendResponse
 
 from bench.common import cpu_seconds, ms, pct
+from bench.echo import KIND, EchoProcess
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
 from bots.homeserver.account import load_session
@@ -120,8 +121,11 @@ class Result:
 
 
 class Visitor:
-    def __init__(self, api: str, bot: str, store: Path, http: aiohttp.ClientSession, rng: random.Random) -> None:
+    def __init__(
+        self, api: str, bot: str, store: Path, http: aiohttp.ClientSession, rng: random.Random, echo: bool
+    ) -> None:
         self.api, self.bot, self.store, self.http, self.rng = api, bot, store, http, rng
+        self.echo = echo  # the floor: every answer from bench.echo's bot is a "next question"
         self.client: AsyncClient | None = None
         self.session: dict[str, Any] = {}
         self.inbox: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
@@ -188,7 +192,7 @@ class Visitor:
     async def next_message(self, kind: str) -> tuple[float, dict[str, Any]]:
         while True:
             arrived, content = await asyncio.wait_for(self.inbox.get(), 60)
-            if content.get("nl.keerpunt.message") == kind:
+            if content.get("nl.keerpunt.message") == (KIND if self.echo else kind):
                 return arrived, content
 
     def choose(self, question_id: str) -> dict[str, Any]:
@@ -226,7 +230,7 @@ class Visitor:
                 await ready.wait()
             for index, q in enumerate(DEFINITION.questions):
                 prompt = question.get("nl.keerpunt.prompt", {}).get("id")
-                if prompt != q.id:
+                if prompt != q.id and not self.echo:
                     raise RuntimeError(f"expected question {q.id}, got {prompt}")
                 t0 = time.perf_counter()
                 reply = await client.room_send(room, "m.room.message", self.choose(q.id))
@@ -247,7 +251,9 @@ class Visitor:
         return result
 
 
-def _worker(api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrier: Any, conn: Connection) -> None:
+def _worker(
+    api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrier: Any, echo: bool, conn: Connection
+) -> None:
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("nio").setLevel(logging.CRITICAL)
 
@@ -261,7 +267,7 @@ def _worker(api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrie
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=120)
         ) as http:
-            visitors = [Visitor(api, bot, store, http, rng) for store in stores]
+            visitors = [Visitor(api, bot, store, http, rng, echo) for store in stores]
             go.wait()
             ready = asyncio.Event() if barrier is not None else None
             runs = asyncio.gather(*(v.run(ready) for v in visitors))
@@ -275,7 +281,7 @@ def _worker(api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrie
 
 
 def run_visitors(
-    bots: TimedBots, tmp: Path, visitors: int, procs: int, seed: int, together: bool
+    bots: TimedBots | EchoProcess, tmp: Path, visitors: int, procs: int, seed: int, together: bool
 ) -> tuple[list[Result], float]:
     ctx = mp.get_context("spawn")
     go = ctx.Event()
@@ -284,7 +290,8 @@ def run_visitors(
     for i in range(procs):
         share = visitors // procs + (1 if i < visitors % procs else 0)
         parent, child = ctx.Pipe()
-        args = (bots.api, bots.user_id, str(tmp / f"w{i}"), share, seed + i, go, barrier, child)
+        echo = isinstance(bots, EchoProcess)
+        args = (bots.api, bots.user_id, str(tmp / f"w{i}"), share, seed + i, go, barrier, echo, child)
         proc = ctx.Process(target=_worker, args=args)
         proc.start()
         workers.append((proc, parent))
@@ -332,29 +339,58 @@ def report(
     return len(failed)
 
 
-async def bench(synapse: SynapseProcess, bots: TimedBots, tmp: Path, args: argparse.Namespace) -> int:
+def answer_samples(results: list[Result]) -> list[float]:
+    return [s for r in results if r.error is None for _, s in r.samples]
+
+
+def setups(results: list[Result]) -> list[float]:
+    return [r.setup for r in results if r.error is None]
+
+
+def compare(floor: list[Result], keerpunt: list[Result]) -> None:
+    """Keerpunt's p95 beside the echo floor's, measured in the same run (the target: at most 1.5 times)."""
+    print("\n== Keerpunt's bots against the echo floor, same run, same clients and concurrency (target p95 ≤ 1.5×)")
+    pairs = (
+        ("answer → next question", answer_samples(floor), answer_samples(keerpunt)),
+        ("session → first question", setups(floor), setups(keerpunt)),
+    )
+    for name, low, high in pairs:
+        print(
+            f"   {name:<26} p95 Keerpunt {ms(pct(high, 0.95))}, floor {ms(pct(low, 0.95))}: "
+            f"{pct(high, 0.95) / pct(low, 0.95):.2f}×   (p50 {ms(pct(high, 0.5))} / {ms(pct(low, 0.5))})"
+        )
+
+
+async def bench(
+    synapse: SynapseProcess, bots: TimedBots, echo: EchoProcess, tmp: Path, args: argparse.Namespace
+) -> int:
     counsellors = await add_counsellors(synapse, bots, args.counsellors, tmp / "staff")
     syncing = asyncio.create_task(keep_syncing(counsellors))
     failures = 0
-    pids = {"Synapse": synapse.process.pid if synapse.process else None, "bots": bots.proc.pid}
+    pids = {"Synapse": synapse.process.pid if synapse.process else None, "bots": bots.proc.pid, "echo": echo.proc.pid}
     try:
         results, wall = await asyncio.to_thread(run_visitors, bots, tmp / "baseline", 1, 1, args.seed, True)
         print("\nBaseline, one visitor alone:", end="")
         failures += report(results, wall, {})
         for r in range(args.rounds):
-            bots.reset()
-            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            results, wall = await asyncio.to_thread(
-                run_visitors,
-                bots,
-                tmp / f"round{r}",
-                args.visitors,
-                args.procs,
-                args.seed + 100 * r,
-                not args.staggered,
-            )
-            busy = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
-            failures += report(results, wall, bots.timings(), busy)
+            rounds: list[list[Result]] = []
+            for name, target in (("echo floor (bench.echo's bot)", echo), ("Keerpunt's bots", bots)):
+                target.reset()
+                before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                results, wall = await asyncio.to_thread(
+                    run_visitors,
+                    target,
+                    tmp / f"round{r}-{len(rounds)}",
+                    args.visitors,
+                    args.procs,
+                    args.seed + 100 * r,
+                    not args.staggered,
+                )
+                busy = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+                print(f"\n-- {name}", end="")
+                failures += report(results, wall, target.timings(), busy)
+                rounds.append(results)
+            compare(*rounds)
     finally:
         syncing.cancel()
         with contextlib.suppress(BaseException):
@@ -387,11 +423,14 @@ def main() -> int:
     synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres, real_password_hashing=True)
     bots_db = create_postgres_database(args.postgres, "keerpunt_bench_bots") if args.postgres else None
     bots = TimedBots(synapse, tmp / "bots", bots_db or SQLITE_DATABASE, BOTS)
+    echo = EchoProcess(synapse, tmp / "echo")
     failures = 0
     try:
         bots.start()
-        failures = asyncio.run(bench(synapse, bots, tmp, args))
+        echo.start()
+        failures = asyncio.run(bench(synapse, bots, echo, tmp, args))
     finally:
+        echo.stop()
         bots.stop()
         synapse.stop()
         if args.postgres:
