@@ -42,7 +42,7 @@ from typing import Any
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomSendResponse
 
-from bench.common import cpu_seconds, ms, pct
+from bench.common import cpu_seconds, ms, pct, ratio_line
 from bench.echo import KIND, EchoProcess
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
@@ -355,10 +355,7 @@ def compare(floor: list[Result], keerpunt: list[Result]) -> None:
         ("session → first question", setups(floor), setups(keerpunt)),
     )
     for name, low, high in pairs:
-        print(
-            f"   {name:<26} p95 Keerpunt {ms(pct(high, 0.95))}, floor {ms(pct(low, 0.95))}: "
-            f"{pct(high, 0.95) / pct(low, 0.95):.2f}×   (p50 {ms(pct(high, 0.5))} / {ms(pct(low, 0.5))})"
-        )
+        print(ratio_line(name, high, low))
 
 
 async def bench(
