@@ -11,8 +11,8 @@ room that invites them: what Keerpunt's session API does when its ready sessions
 the visitor registered through Keerpunt's application service, as the bots do, so no
 password is hashed)
 and one encrypted answer to every message from a visitor. It runs in its own process, as
-Keerpunt's bots do; its interface is the part of ``tests.support.bots.TimedBots`` the
-benches use.
+Keerpunt's bots do, and reports two timings through ``bots.timing`` as they do: how long after
+a visitor's send its sync delivered the message, and its ``room_send`` of the answer.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import logging
 import multiprocessing as mp
 import secrets
 import signal
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -34,7 +35,9 @@ from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.homeserver.admin import SynapseAdmin
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import VISITOR_PREFIX
+from bots.timing import TIMINGS
 from keerpunt.base.config import read_secret
+from tests.support.bots import TimedBots, answer_timing_commands
 from tests.support.synapse import SynapseProcess, free_port
 
 # What the visitors recognise as the bot's answer (Keerpunt's bots name theirs the same way).
@@ -81,6 +84,7 @@ class EchoBot:
         if isinstance(event, MegolmEvent):
             self.pending[event.event_id] = (room, event)
             return
+        TIMINGS.record("echo: visitor's send → decrypted by the echo bot", time.time() - event.server_timestamp / 1000)
         task = asyncio.create_task(self.answer(room.room_id))  # one answer must not hold up the sync
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -99,7 +103,8 @@ class EchoBot:
             if self.client.should_query_keys:
                 await self.client.keys_query()
         content = {"msgtype": "m.text", "body": "echo", "nl.keerpunt.message": KIND}
-        await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+        with TIMINGS.measure("echo: room_send of the answer"):
+            await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
 
 
 def _main(homeserver: str, keys: tuple[str, str], store: str, port: int, conn: Connection) -> None:
@@ -118,7 +123,10 @@ def _main(homeserver: str, keys: tuple[str, str], store: str, port: int, conn: C
             stop = asyncio.Event()
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
             assert bot.client is not None
-            syncing = asyncio.create_task(bot.client.sync_forever(timeout=30_000, full_state=True))
+            no_presence = {"presence": {"not_types": ["*"]}}  # as the visitors' and Keerpunt's bots' filters
+            syncing = asyncio.create_task(bot.client.sync_forever(30_000, no_presence, full_state=True))
+            answer_timing_commands(conn)
+            conn.send("ready")
             conn.send(user_id)
             await stop.wait()
             syncing.cancel()
@@ -128,8 +136,8 @@ def _main(homeserver: str, keys: tuple[str, str], store: str, port: int, conn: C
     asyncio.run(main())
 
 
-class EchoProcess:
-    """The echo bot in a child process, with the interface of ``TimedBots`` the benches use."""
+class EchoProcess(TimedBots):
+    """The echo bot in a child process; ``reset`` and ``timings`` as for Keerpunt's bots."""
 
     def __init__(self, synapse: SynapseProcess, store: Path) -> None:
         store.mkdir(parents=True, exist_ok=True)
@@ -139,25 +147,16 @@ class EchoProcess:
         token = read_secret(synapse.config, synapse.config.homeserver.visitor_appservice_token_file)
         keys = (synapse.shared_secret, token)
         self.proc = ctx.Process(target=_main, args=(synapse.url, keys, str(store), self.port, child))
-        self.user_id = ""
+        self.echo_user = ""
 
     @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def user_id(self) -> str:
+        return self.echo_user
+
     def start(self, within: float = 120.0) -> None:
-        self.proc.start()
-        if not self.conn.poll(within):
-            raise RuntimeError("the echo bot did not start")
-        self.user_id = self.conn.recv()
-
-    def reset(self) -> None:
-        """Nothing to reset: the echo bot keeps no timings."""
-
-    def timings(self) -> dict[str, dict[str, float]]:
-        return {}
-
-    def stop(self) -> None:
-        if self.proc.pid is not None:
-            self.proc.terminate()
-            self.proc.join(30)
+        super().start(within)
+        self.echo_user = self.conn.recv()

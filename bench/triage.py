@@ -371,7 +371,9 @@ async def bench(
         failures += report(results, wall, {})
         for r in range(args.rounds):
             rounds: list[list[Result]] = []
-            for name, target in (("echo floor (bench.echo's bot)", echo), ("Keerpunt's bots", bots)):
+            order = [("echo floor (bench.echo's bot)", echo), ("Keerpunt's bots", bots)]
+            # Alternate which side goes first: the other engineers' load moves while a round runs.
+            for name, target in order if r % 2 == 0 else order[::-1]:
                 target.reset()
                 before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 results, wall = await asyncio.to_thread(
@@ -387,7 +389,7 @@ async def bench(
                 print(f"\n-- {name}", end="")
                 failures += report(results, wall, target.timings(), busy)
                 rounds.append(results)
-            compare(*rounds)
+            compare(*(rounds if r % 2 == 0 else rounds[::-1]))
     finally:
         syncing.cancel()
         with contextlib.suppress(BaseException):
