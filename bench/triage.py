@@ -118,6 +118,7 @@ class Result:
     samples: list[tuple[str, float]] = field(default_factory=list)  # (question answered, seconds)
     setup: float = 0.0
     error: str | None = None
+    cpu: float = 0.0  # its worker process's CPU seconds, on the worker's first visitor only
 
 
 class Visitor:
@@ -277,7 +278,9 @@ def _worker(
                 ready.set()
             return list(await runs)
 
-    conn.send(asyncio.run(main()))
+    results = asyncio.run(main())
+    results[0].cpu = time.process_time()
+    conn.send(results)
 
 
 def run_visitors(
@@ -347,7 +350,7 @@ def setups(results: list[Result]) -> list[float]:
     return [r.setup for r in results if r.error is None]
 
 
-def compare(floor: list[Result], keerpunt: list[Result]) -> None:
+def compare(floor: list[Result], keerpunt: list[Result]) -> float:
     """Keerpunt's p95 beside the echo floor's, measured in the same run (the target: at most 1.5 times)."""
     print("\n== Keerpunt's bots against the echo floor, same run, same clients and concurrency (target p95 ≤ 1.5×)")
     pairs = (
@@ -356,6 +359,7 @@ def compare(floor: list[Result], keerpunt: list[Result]) -> None:
     )
     for name, low, high in pairs:
         print(ratio_line(name, high, low))
+    return pct(answer_samples(keerpunt), 0.95) / pct(answer_samples(floor), 0.95)
 
 
 async def bench(
@@ -369,6 +373,7 @@ async def bench(
         results, wall = await asyncio.to_thread(run_visitors, bots, tmp / "baseline", 1, 1, args.seed, True)
         print("\nBaseline, one visitor alone:", end="")
         failures += report(results, wall, {})
+        ratios: list[float] = []
         for r in range(args.rounds):
             rounds: list[list[Result]] = []
             order = [("echo floor (bench.echo's bot)", echo), ("Keerpunt's bots", bots)]
@@ -386,10 +391,15 @@ async def bench(
                     not args.staggered,
                 )
                 busy = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+                busy["visitors' processes"] = sum(r.cpu for r in results)
                 print(f"\n-- {name}", end="")
                 failures += report(results, wall, target.timings(), busy)
                 rounds.append(results)
-            compare(*(rounds if r % 2 == 0 else rounds[::-1]))
+            ratios.append(compare(*(rounds if r % 2 == 0 else rounds[::-1])))
+        if len(ratios) > 1:
+            print(
+                f"\n== p95 ratios per round: {', '.join(f'{x:.2f}x' for x in ratios)}; median {statistics.median(ratios):.2f}x"
+            )
     finally:
         syncing.cancel()
         with contextlib.suppress(BaseException):
