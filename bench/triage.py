@@ -397,9 +397,8 @@ async def bench(
                 rounds.append(results)
             ratios.append(compare(*(rounds if r % 2 == 0 else rounds[::-1])))
         if len(ratios) > 1:
-            print(
-                f"\n== p95 ratios per round: {', '.join(f'{x:.2f}x' for x in ratios)}; median {statistics.median(ratios):.2f}x"
-            )
+            each = ", ".join(f"{x:.2f}x" for x in ratios)
+            print(f"\n== answer p95 ratios per round: {each}; median {statistics.median(ratios):.2f}x")
     finally:
         syncing.cancel()
         with contextlib.suppress(BaseException):
