@@ -248,15 +248,18 @@ async def bench(
     failures = 0
     await measure(bots, tmp, 2, 1)  # warm up (imports, first sync, caches)
     await measure(echo, tmp, 2, 1)
-    for title, count, level in [(f"sequential, {runs} visitors one after another", runs, 1)] + [
-        (f"{level} concurrent visitors", level, level) for level in levels
-    ]:
-        # The floor first, then Keerpunt's bots: the same clients at the same concurrency in one run.
-        floor, wall = await measure(echo, tmp, count, level)
-        report(f"{title}, echo floor (bench.echo's bot)", floor, wall, {})
-        measured, wall = await measure(bots, tmp, count, level)
-        report(f"{title}, Keerpunt's bots", measured, wall, bots.timings())
-        failures += sum(r.error is not None for r in floor + measured)
+    steps = [(f"sequential, {runs} visitors one after another", runs, 1)]
+    steps += [(f"{level} concurrent visitors", level, level) for level in levels]
+    for index, (title, count, level) in enumerate(steps):
+        # The same clients at the same concurrency in one run; which side goes first alternates,
+        # since the other engineers' load on the machine moves while the bench runs.
+        sides = [("echo floor (bench.echo's bot)", echo), ("Keerpunt's bots", bots)]
+        runs_of: dict[str, list[Run]] = {}
+        for name, target in sides if index % 2 == 0 else sides[::-1]:
+            runs_of[name], wall = await measure(target, tmp, count, level)
+            report(f"{title}, {name}", runs_of[name], wall, target.timings())
+            failures += sum(r.error is not None for r in runs_of[name])
+        floor, measured = (runs_of[name] for name, _ in sides)
         print(f"   -- Keerpunt against the echo floor, {title} (target p95 at most 1.5x, 0 failures)")
         for name, pick in (("POST → greeting", lambda r: r.total), ("start event → greeting", start_to_greeting)):
             print(ratio_line(name, [pick(r) for r in measured if not r.error], [pick(r) for r in floor if not r.error]))
