@@ -369,6 +369,7 @@ async def bench(
     syncing = asyncio.create_task(keep_syncing(counsellors))
     failures = 0
     pids = {"Synapse": synapse.process.pid if synapse.process else None, "bots": bots.proc.pid, "echo": echo.proc.pid}
+    print("   pids (for a profiler): " + ", ".join(f"{name} {pid}" for name, pid in pids.items()), flush=True)
     try:
         results, wall = await asyncio.to_thread(run_visitors, bots, tmp / "baseline", 1, 1, args.seed, True)
         print("\nBaseline, one visitor alone:", end="")
