@@ -5,14 +5,14 @@ concurrency and in the same run, once against Keerpunt's bots and once against t
 that the ratio of the two says what the bots add, whatever the machine's cores are doing.
 
 The echo bot is what any E2EE bot must do at least: a matrix-nio client with vodozemac whose
-device is cross-signed like Keerpunt's bot (so the visitors' trust check passes), a minimal
-``POST /api/v1/sessions`` (register the visitor with the shared secret, create an encrypted
-room that invites them: what Keerpunt's session API does when its ready sessions run out;
-the visitor registered through Keerpunt's application service, as the bots do, so no
-password is hashed)
-and one encrypted answer to every message from a visitor. It runs in its own process, as
-Keerpunt's bots do, and reports two timings through ``bots.timing`` as they do: how long after
-a visitor's send its sync delivered the message, and its ``room_send`` of the answer.
+device is cross-signed like Keerpunt's bot (so the visitors' trust check passes) and which
+publishes a fallback key as Keerpunt's bot does (bots/matrix/fallback.py); a minimal
+``POST /api/v1/sessions`` that registers the visitor through Keerpunt's application service
+(no password hashed) and creates an encrypted room inviting them, which is what Keerpunt's
+session API does when its ready sessions run out; and one encrypted answer to every message
+from a visitor, at once. It runs in its own process, as Keerpunt's bots do, and reports two
+timings through ``bots.timing`` as they do: how long after a visitor's send it had the
+message decrypted, and its ``room_send`` of the answer.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.homeserver.admin import SynapseAdmin
 from bots.homeserver.appservice import VisitorAppservice
 from bots.ids import VISITOR_PREFIX
+from bots.matrix.fallback import publish_fallback_key
 from bots.timing import TIMINGS
 from keerpunt.base.config import read_secret
 from tests.support.bots import TimedBots, answer_timing_commands
@@ -63,6 +64,10 @@ class EchoBot:
         self.client = client = AsyncClient(self.homeserver, reg.user_id, reg.device_id, str(self.store), config)
         client.restore_login(reg.user_id, reg.device_id, reg.access_token)
         await client.keys_upload()
+        # As Keerpunt's bot: when a burst of visitors has claimed every one-time key, Synapse
+        # hands out this one, or those visitors' first messages could never be read.
+        if not await publish_fallback_key(client):
+            raise RuntimeError("the echo bot's fallback key could not be published")
         await ensure_device_cross_signed(own, reg.user_id, reg.device_id, self.store)
         self.own = own
         self.visitors = VisitorAppservice(own, self.appservice_token)
