@@ -47,8 +47,12 @@ ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorit
 
 
 class EchoBot:
-    def __init__(self, homeserver: str, keys: tuple[str, str], store: Path) -> None:
+    def __init__(self, homeserver: str, keys: tuple[str, str], store: Path, starts: int) -> None:
         self.homeserver, self.store = homeserver, store
+        # Sessions made in Synapse at once, the rest wait their turn: as Keerpunt's session API
+        # (bots.api.concurrent_session_starts). Unlimited, a burst of 100 shares Synapse so
+        # evenly that every visitor waits as long as the last one.
+        self.starts = asyncio.Semaphore(starts)
         self.shared_secret, self.appservice_token = keys
         self.client: AsyncClient | None = None
         self.pending: dict[str, tuple[MatrixRoom, MegolmEvent]] = {}  # its room key not here yet
@@ -76,9 +80,10 @@ class EchoBot:
         return reg.user_id
 
     async def new_session(self, request: web.Request) -> web.Response:
-        reg = await self.visitors.register(f"{VISITOR_PREFIX}{secrets.token_hex(6)}")
-        body = {"preset": "private_chat", "invite": [reg.user_id], "initial_state": [ENCRYPTION]}
-        room = await self.own.create_room(body)
+        async with self.starts:
+            reg = await self.visitors.register(f"{VISITOR_PREFIX}{secrets.token_hex(6)}")
+            body = {"preset": "private_chat", "invite": [reg.user_id], "initial_state": [ENCRYPTION]}
+            room = await self.own.create_room(body)
         session = {"homeserver": self.homeserver, "user_id": reg.user_id, "access_token": reg.access_token}
         return web.json_response({**session, "device_id": reg.device_id, "room_id": room}, status=201)
 
@@ -112,12 +117,13 @@ class EchoBot:
             await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
 
 
-def _main(homeserver: str, keys: tuple[str, str], store: str, port: int, conn: Connection) -> None:
+def _main(homeserver: str, keys: tuple[str, str], store: str, limits: tuple[int, int], conn: Connection) -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("nio").setLevel(logging.CRITICAL)
 
     async def main() -> None:
-        bot = EchoBot(homeserver, keys, Path(store))
+        port, starts = limits
+        bot = EchoBot(homeserver, keys, Path(store), starts)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             user_id = await bot.start(http)
             app = web.Application()
@@ -144,14 +150,15 @@ def _main(homeserver: str, keys: tuple[str, str], store: str, port: int, conn: C
 class EchoProcess(TimedBots):
     """The echo bot in a child process; ``reset`` and ``timings`` as for Keerpunt's bots."""
 
-    def __init__(self, synapse: SynapseProcess, store: Path) -> None:
+    def __init__(self, synapse: SynapseProcess, store: Path, starts: int) -> None:
         store.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
         token = read_secret(synapse.config, synapse.config.homeserver.visitor_appservice_token_file)
         keys = (synapse.shared_secret, token)
-        self.proc = ctx.Process(target=_main, args=(synapse.url, keys, str(store), self.port, child))
+        args = (synapse.url, keys, str(store), (self.port, starts), child)
+        self.proc = ctx.Process(target=_main, args=args)
         self.echo_user = ""
 
     @property

@@ -290,7 +290,7 @@ def main() -> int:
     print(f"Starting Synapse ({backend}, test overlay with raised rate limits) and the bots …", flush=True)
     synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres, real_password_hashing=True)
     bots = TimedBots(synapse, tmp / "bots", SQLITE_DATABASE, BOTS)
-    echo = EchoProcess(synapse, tmp / "echo")
+    echo = EchoProcess(synapse, tmp / "echo", bots.config.bots.api.concurrent_session_starts)
     try:
         bots.start()
         echo.start()

@@ -432,7 +432,7 @@ def main() -> int:
     synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres, real_password_hashing=True)
     bots_db = create_postgres_database(args.postgres, "keerpunt_bench_bots") if args.postgres else None
     bots = TimedBots(synapse, tmp / "bots", bots_db or SQLITE_DATABASE, BOTS)
-    echo = EchoProcess(synapse, tmp / "echo")
+    echo = EchoProcess(synapse, tmp / "echo", bots.config.bots.api.concurrent_session_starts)
     failures = 0
     try:
         bots.start()
