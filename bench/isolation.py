@@ -1,17 +1,19 @@
 """Isolation: does a flood on the portal slow the chat? (issue 16)
 
-Usage: .venv/bin/python -m bench.isolation [--visitors 12] [--messages 20] [--connections 32]
-       [--portal-workers 1] [--cpu-limit CPUS] [--cpu-shares SHARES]
+Usage: .venv/bin/python -m bench.isolation [--visitors 6] [--messages 10] [--blocks 3]
+       [--connections 32] [--portal-workers 1] [--cpu-limit CPUS] [--cpu-shares SHARES]
 
 Everything real and each in its own process, as in production: Synapse (one process, SQLite,
-test overlay), the bots (``keerpunt run bots``), the portal (``keerpunt run portal``). Two
-phases, the same work in each: ``--visitors`` sessions started one after the other (POST to
-the session API → a cross-signed nio visitor joins and speaks first → the bot's greeting
+test overlay), the bots (``keerpunt run bots``), the portal (``keerpunt run portal``). The
+same work in every block: ``--visitors`` sessions started one after the other (POST to the
+session API → a cross-signed nio visitor joins and speaks first → the bot's greeting
 decrypted: "start → greeting"), then ``--messages`` messages from one visitor to a
 counsellor who claimed the chat ("visitor → counsellor": from just before the send to the
-counsellor's client decrypting it). Phase 1 unloaded; phase 2 while ``wrk`` floods the
-portal's cached article page with ``--connections`` connections. Prints p50/p95 of both side
-by side and the ratio (the target is ≤ 1.2x), plus the portal's throughput under the flood.
+counsellor's client decrypting it). ``--blocks`` times a quiet block, then a block while
+``wrk`` floods the portal's cached article page with ``--connections`` connections
+(alternating, so that a change in the machine's other load falls on both sides). Prints
+p50/p95 of both side by side and the ratio (the target is ≤ 1.2x), plus the portal's
+throughput under the flood.
 
 The portal runs under the CPU limit compose.yaml gives its service (``cpus`` and
 ``cpu_shares``, read from the file; ``--cpu-limit`` and ``--cpu-shares`` change them), set on
@@ -93,6 +95,24 @@ async def start_to_greeting(clients: ClientFactory, bots: BotsProcess) -> float:
     return took
 
 
+async def start_flood(url: str, connections: int) -> asyncio.subprocess.Process:
+    """``wrk`` on the cached article page, for a long duration: :func:`stop_flood` ends it."""
+    wrk = await asyncio.create_subprocess_exec(
+        "wrk", "-t2", f"-c{connections}", "-d600s", url + ARTICLE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    await asyncio.sleep(2)
+    return wrk
+
+
+async def stop_flood(wrk: asyncio.subprocess.Process) -> float:
+    """SIGINT (wrk then prints its totals); the requests per second it served."""
+    wrk.send_signal(signal.SIGINT)
+    stdout, _ = await asyncio.wait_for(wrk.communicate(), 30)
+    found = re.search(r"Requests/sec:\s+([\d.]+)", stdout.decode())
+    return float(found[1]) if found else 0.0
+
+
 async def phase(
     clients: ClientFactory,
     bots: BotsProcess,
@@ -154,24 +174,29 @@ async def main(args: argparse.Namespace) -> None:
         await counsellor.wait_for(lambda: visitor.room in counsellor.user.client.invited_rooms, what="the invite")
         await counsellor.join(visitor.room)
 
-        quiet = await phase(clients, bots, visitor, counsellor, args, "rustig")
-        # A long duration, stopped with SIGINT when the phase is over (wrk then prints its totals).
-        wrk = await asyncio.create_subprocess_exec(
-            "wrk", "-t2", f"-c{args.connections}", "-d600s", url + ARTICLE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        await asyncio.sleep(2)
-        flood_began = time.monotonic()
-        cpu_before = cpu_seconds(portal.pid), cpu_seconds(wrk.pid)
-        loaded = await phase(clients, bots, visitor, counsellor, args, "vloed")
-        flood_took = time.monotonic() - flood_began
-        portal_cores = (cpu_seconds(portal.pid) - cpu_before[0]) / flood_took
-        wrk_cores = (cpu_seconds(wrk.pid) - cpu_before[1]) / flood_took
-        wrk.send_signal(signal.SIGINT)
-        stdout, _ = await asyncio.wait_for(wrk.communicate(), 30)
-        found = re.search(r"Requests/sec:\s+([\d.]+)", stdout.decode())
-        rps = found[1] if found else "(wrk printed no total)"
-        print(f"\nIsolation: {args.visitors} starts, {args.messages} messages; portal workers {args.portal_workers}")
+        # Quiet and flooded blocks alternate: the other engineers' load moves while this runs.
+        quiet: tuple[list[float], list[float]] = ([], [])
+        loaded: tuple[list[float], list[float]] = ([], [])
+        flood_took = portal_cpu = wrk_cpu = 0.0
+        served = 0.0
+        for block in range(args.blocks):
+            for side, series in ((quiet, "rustig"), (loaded, "vloed")):
+                flood = await start_flood(url, args.connections) if side is loaded else None
+                began = time.monotonic()
+                cpu_before = cpu_seconds(portal.pid), cpu_seconds(flood.pid) if flood else 0.0
+                starts, messages = await phase(clients, bots, visitor, counsellor, args, f"{series} {block}")
+                side[0].extend(starts)
+                side[1].extend(messages)
+                if flood is not None:
+                    took = time.monotonic() - began
+                    flood_took += took
+                    portal_cpu += cpu_seconds(portal.pid) - cpu_before[0]
+                    wrk_cpu += cpu_seconds(flood.pid) - cpu_before[1]
+                    served += await stop_flood(flood) * took
+        portal_cores, wrk_cores = portal_cpu / flood_took, wrk_cpu / flood_took
+        rps = f"{served / flood_took:.0f}"
+        counts = f"{args.visitors * args.blocks} starts, {args.messages * args.blocks} messages"
+        print(f"\nIsolation: {counts} per side in {args.blocks} blocks; portal workers {args.portal_workers}")
         print(f"portal limited by {limit.method}")
         print(f"{'':28}{'unloaded p50':>14}{'p95':>10}{'flooded p50':>14}{'p95':>10}{'p95 ratio':>11}")
         for name, a, b in (("start → greeting", quiet[0], loaded[0]), ("visitor → counsellor", quiet[1], loaded[1])):
@@ -195,8 +220,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--visitors", type=int, default=12)
-    parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--visitors", type=int, default=6, help="session starts per block and side")
+    parser.add_argument("--messages", type=int, default=10, help="messages per block and side")
+    parser.add_argument("--blocks", type=int, default=3, help="quiet and flooded blocks, alternating")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--portal-workers", type=int, default=1)
     cpus, shares = compose_limit(COMPOSE, "portal")
