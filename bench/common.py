@@ -32,3 +32,12 @@ def cpu_seconds(pid: int | None) -> float:
     except OSError:
         pass
     return total
+
+
+def ratio_line(name: str, measured: list[float], floor: list[float]) -> str:
+    """``measured``'s p95 beside ``floor``'s (both in seconds) and their ratio, p50s after."""
+    high, low = pct(measured, 0.95), pct(floor, 0.95)
+    return (
+        f"   {name:<26} p95 {ms(high)} vs floor {ms(low)}: {high / low if low else float('nan'):.2f}x"
+        f"   (p50 {ms(pct(measured, 0.5))} vs {ms(pct(floor, 0.5))})"
+    )

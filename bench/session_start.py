@@ -32,7 +32,8 @@ from typing import Any
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomMessageText, RoomSendResponse
 
-from bench.common import ms, pct
+from bench.common import ms, pct, ratio_line
+from bench.echo import EchoProcess
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
 from bots.homeserver.admin import SynapseAdmin
@@ -215,6 +216,11 @@ def report(title: str, runs: list[Run], wall: float, timings: dict[str, dict[str
     )
 
 
+def start_to_greeting(run: Run) -> float:
+    """From the visitor's first message (the start) to the bot's answer decrypted."""
+    return run.phases["start"] + run.phases["greeting"]
+
+
 def _stores(tmp: Path, count: int) -> list[Path]:
     stores = [tmp / secrets.token_hex(6) for _ in range(count)]
     for store in stores:
@@ -222,7 +228,7 @@ def _stores(tmp: Path, count: int) -> list[Path]:
     return stores
 
 
-async def measure(bots: TimedBots, tmp: Path, count: int, concurrency: int) -> tuple[list[Run], float]:
+async def measure(bots: TimedBots | EchoProcess, tmp: Path, count: int, concurrency: int) -> tuple[list[Run], float]:
     stores = _stores(tmp, max(count, concurrency))
     bots.reset()
     started = time.perf_counter()
@@ -236,16 +242,27 @@ async def measure(bots: TimedBots, tmp: Path, count: int, concurrency: int) -> t
     return runs, time.perf_counter() - started
 
 
-async def bench(synapse: SynapseProcess, bots: TimedBots, tmp: Path, runs: int, levels: list[int]) -> int:
+async def bench(
+    synapse: SynapseProcess, bots: TimedBots, echo: EchoProcess, tmp: Path, runs: int, levels: list[int]
+) -> int:
     failures = 0
     await measure(bots, tmp, 2, 1)  # warm up (imports, first sync, caches)
-    sequential, wall = await measure(bots, tmp, runs, 1)
-    report(f"sequential, {runs} visitors one after another", sequential, wall, bots.timings())
-    failures += sum(r.error is not None for r in sequential)
-    for level in levels:
-        concurrent, wall = await measure(bots, tmp, level, level)
-        report(f"{level} concurrent visitors", concurrent, wall, bots.timings())
-        failures += sum(r.error is not None for r in concurrent)
+    await measure(echo, tmp, 2, 1)
+    steps = [(f"sequential, {runs} visitors one after another", runs, 1)]
+    steps += [(f"{level} concurrent visitors", level, level) for level in levels]
+    for index, (title, count, level) in enumerate(steps):
+        # The same clients at the same concurrency in one run; which side goes first alternates,
+        # since the other engineers' load on the machine moves while the bench runs.
+        sides = [("echo floor (bench.echo's bot)", echo), ("Keerpunt's bots", bots)]
+        runs_of: dict[str, list[Run]] = {}
+        for name, target in sides if index % 2 == 0 else sides[::-1]:
+            runs_of[name], wall = await measure(target, tmp, count, level)
+            report(f"{title}, {name}", runs_of[name], wall, target.timings())
+            failures += sum(r.error is not None for r in runs_of[name])
+        floor, measured = (runs_of[name] for name, _ in sides)
+        print(f"   -- Keerpunt against the echo floor, {title} (target p95 at most 1.5x, 0 failures)")
+        for name, pick in (("POST → greeting", lambda r: r.total), ("start event → greeting", start_to_greeting)):
+            print(ratio_line(name, [pick(r) for r in measured if not r.error], [pick(r) for r in floor if not r.error]))
 
     async with aiohttp.ClientSession() as http:
         admin = SynapseAdmin(synapse.url, session=http, shared_secret=synapse.shared_secret)
@@ -273,10 +290,13 @@ def main() -> int:
     print(f"Starting Synapse ({backend}, test overlay with raised rate limits) and the bots …", flush=True)
     synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres, real_password_hashing=True)
     bots = TimedBots(synapse, tmp / "bots", SQLITE_DATABASE, BOTS)
+    echo = EchoProcess(synapse, tmp / "echo", bots.config.bots.api.concurrent_session_starts)
     try:
         bots.start()
-        failures = asyncio.run(bench(synapse, bots, tmp / "visitors", args.runs, args.concurrency))
+        echo.start()
+        failures = asyncio.run(bench(synapse, bots, echo, tmp / "visitors", args.runs, args.concurrency))
     finally:
+        echo.stop()
         bots.stop()
         synapse.stop()
         if args.postgres and synapse.database_url:

@@ -42,7 +42,8 @@ from typing import Any
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomSendResponse
 
-from bench.common import cpu_seconds, ms, pct
+from bench.common import cpu_seconds, ms, pct, ratio_line
+from bench.echo import KIND, EchoProcess
 from bots.crypto.cross_signing import ensure_device_cross_signed
 from bots.crypto.trust import device_cross_signed, parse_keys_query
 from bots.homeserver.account import load_session
@@ -117,11 +118,15 @@ class Result:
     samples: list[tuple[str, float]] = field(default_factory=list)  # (question answered, seconds)
     setup: float = 0.0
     error: str | None = None
+    cpu: float = 0.0  # its worker process's CPU seconds, on the worker's first visitor only
 
 
 class Visitor:
-    def __init__(self, api: str, bot: str, store: Path, http: aiohttp.ClientSession, rng: random.Random) -> None:
+    def __init__(
+        self, api: str, bot: str, store: Path, http: aiohttp.ClientSession, rng: random.Random, echo: bool
+    ) -> None:
         self.api, self.bot, self.store, self.http, self.rng = api, bot, store, http, rng
+        self.echo = echo  # the floor: every answer from bench.echo's bot is a "next question"
         self.client: AsyncClient | None = None
         self.session: dict[str, Any] = {}
         self.inbox: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
@@ -188,7 +193,7 @@ class Visitor:
     async def next_message(self, kind: str) -> tuple[float, dict[str, Any]]:
         while True:
             arrived, content = await asyncio.wait_for(self.inbox.get(), 60)
-            if content.get("nl.keerpunt.message") == kind:
+            if content.get("nl.keerpunt.message") == (KIND if self.echo else kind):
                 return arrived, content
 
     def choose(self, question_id: str) -> dict[str, Any]:
@@ -226,7 +231,7 @@ class Visitor:
                 await ready.wait()
             for index, q in enumerate(DEFINITION.questions):
                 prompt = question.get("nl.keerpunt.prompt", {}).get("id")
-                if prompt != q.id:
+                if prompt != q.id and not self.echo:
                     raise RuntimeError(f"expected question {q.id}, got {prompt}")
                 t0 = time.perf_counter()
                 reply = await client.room_send(room, "m.room.message", self.choose(q.id))
@@ -247,7 +252,9 @@ class Visitor:
         return result
 
 
-def _worker(api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrier: Any, conn: Connection) -> None:
+def _worker(
+    api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrier: Any, echo: bool, conn: Connection
+) -> None:
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("nio").setLevel(logging.CRITICAL)
 
@@ -261,7 +268,7 @@ def _worker(api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrie
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=120)
         ) as http:
-            visitors = [Visitor(api, bot, store, http, rng) for store in stores]
+            visitors = [Visitor(api, bot, store, http, rng, echo) for store in stores]
             go.wait()
             ready = asyncio.Event() if barrier is not None else None
             runs = asyncio.gather(*(v.run(ready) for v in visitors))
@@ -271,11 +278,13 @@ def _worker(api: str, bot: str, tmp: str, count: int, seed: int, go: Any, barrie
                 ready.set()
             return list(await runs)
 
-    conn.send(asyncio.run(main()))
+    results = asyncio.run(main())
+    results[0].cpu = time.process_time()
+    conn.send(results)
 
 
 def run_visitors(
-    bots: TimedBots, tmp: Path, visitors: int, procs: int, seed: int, together: bool
+    bots: TimedBots | EchoProcess, tmp: Path, visitors: int, procs: int, seed: int, together: bool
 ) -> tuple[list[Result], float]:
     ctx = mp.get_context("spawn")
     go = ctx.Event()
@@ -284,7 +293,8 @@ def run_visitors(
     for i in range(procs):
         share = visitors // procs + (1 if i < visitors % procs else 0)
         parent, child = ctx.Pipe()
-        args = (bots.api, bots.user_id, str(tmp / f"w{i}"), share, seed + i, go, barrier, child)
+        echo = isinstance(bots, EchoProcess)
+        args = (bots.api, bots.user_id, str(tmp / f"w{i}"), share, seed + i, go, barrier, echo, child)
         proc = ctx.Process(target=_worker, args=args)
         proc.start()
         workers.append((proc, parent))
@@ -332,29 +342,64 @@ def report(
     return len(failed)
 
 
-async def bench(synapse: SynapseProcess, bots: TimedBots, tmp: Path, args: argparse.Namespace) -> int:
+def answer_samples(results: list[Result]) -> list[float]:
+    return [s for r in results if r.error is None for _, s in r.samples]
+
+
+def setups(results: list[Result]) -> list[float]:
+    return [r.setup for r in results if r.error is None]
+
+
+def compare(floor: list[Result], keerpunt: list[Result]) -> float:
+    """Keerpunt's p95 beside the echo floor's, measured in the same run (the target: at most 1.5 times)."""
+    print("\n== Keerpunt's bots against the echo floor, same run, same clients and concurrency (target p95 ≤ 1.5×)")
+    pairs = (
+        ("answer → next question", answer_samples(floor), answer_samples(keerpunt)),
+        ("session → first question", setups(floor), setups(keerpunt)),
+    )
+    for name, low, high in pairs:
+        print(ratio_line(name, high, low))
+    return pct(answer_samples(keerpunt), 0.95) / pct(answer_samples(floor), 0.95)
+
+
+async def bench(
+    synapse: SynapseProcess, bots: TimedBots, echo: EchoProcess, tmp: Path, args: argparse.Namespace
+) -> int:
     counsellors = await add_counsellors(synapse, bots, args.counsellors, tmp / "staff")
     syncing = asyncio.create_task(keep_syncing(counsellors))
     failures = 0
-    pids = {"Synapse": synapse.process.pid if synapse.process else None, "bots": bots.proc.pid}
+    pids = {"Synapse": synapse.process.pid if synapse.process else None, "bots": bots.proc.pid, "echo": echo.proc.pid}
+    print("   pids (for a profiler): " + ", ".join(f"{name} {pid}" for name, pid in pids.items()), flush=True)
     try:
         results, wall = await asyncio.to_thread(run_visitors, bots, tmp / "baseline", 1, 1, args.seed, True)
         print("\nBaseline, one visitor alone:", end="")
         failures += report(results, wall, {})
+        ratios: list[float] = []
         for r in range(args.rounds):
-            bots.reset()
-            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            results, wall = await asyncio.to_thread(
-                run_visitors,
-                bots,
-                tmp / f"round{r}",
-                args.visitors,
-                args.procs,
-                args.seed + 100 * r,
-                not args.staggered,
-            )
-            busy = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
-            failures += report(results, wall, bots.timings(), busy)
+            rounds: list[list[Result]] = []
+            order = [("echo floor (bench.echo's bot)", echo), ("Keerpunt's bots", bots)]
+            # Alternate which side goes first: the other engineers' load moves while a round runs.
+            for name, target in order if r % 2 == 0 else order[::-1]:
+                target.reset()
+                before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                results, wall = await asyncio.to_thread(
+                    run_visitors,
+                    target,
+                    tmp / f"round{r}-{len(rounds)}",
+                    args.visitors,
+                    args.procs,
+                    args.seed + 100 * r,
+                    not args.staggered,
+                )
+                busy = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+                busy["visitors' processes"] = sum(r.cpu for r in results)
+                print(f"\n-- {name}", end="")
+                failures += report(results, wall, target.timings(), busy)
+                rounds.append(results)
+            ratios.append(compare(*(rounds if r % 2 == 0 else rounds[::-1])))
+        if len(ratios) > 1:
+            each = ", ".join(f"{x:.2f}x" for x in ratios)
+            print(f"\n== answer p95 ratios per round: {each}; median {statistics.median(ratios):.2f}x")
     finally:
         syncing.cancel()
         with contextlib.suppress(BaseException):
@@ -387,11 +432,14 @@ def main() -> int:
     synapse = start_synapse(tmp / "synapse", postgres_admin_url=args.postgres, real_password_hashing=True)
     bots_db = create_postgres_database(args.postgres, "keerpunt_bench_bots") if args.postgres else None
     bots = TimedBots(synapse, tmp / "bots", bots_db or SQLITE_DATABASE, BOTS)
+    echo = EchoProcess(synapse, tmp / "echo", bots.config.bots.api.concurrent_session_starts)
     failures = 0
     try:
         bots.start()
-        failures = asyncio.run(bench(synapse, bots, tmp, args))
+        echo.start()
+        failures = asyncio.run(bench(synapse, bots, echo, tmp, args))
     finally:
+        echo.stop()
         bots.stop()
         synapse.stop()
         if args.postgres:

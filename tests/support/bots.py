@@ -246,9 +246,23 @@ class BotsProcess:
             raise
 
 
+def answer_timing_commands(conn: Connection) -> None:
+    """In a child's running event loop: answer 'reset' / 'dump' of ``bots.timing`` on ``conn``."""
+    from bots.timing import TIMINGS
+
+    def command() -> None:
+        what = conn.recv()
+        if what == "reset":
+            TIMINGS.reset()
+            conn.send("ok")
+        elif what == "dump":
+            conn.send(TIMINGS.snapshot())
+
+    asyncio.get_running_loop().add_reader(conn.fileno(), command)
+
+
 def _timed_bots_main(config_file: str, conn: Connection) -> None:
     """Child process of :class:`TimedBots`: run BotsService; answer 'reset' / 'dump' for bots.timing."""
-    from bots.timing import TIMINGS
     from keerpunt.base.config import load_config
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -260,16 +274,7 @@ def _timed_bots_main(config_file: str, conn: Connection) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
-
-        def command() -> None:
-            what = conn.recv()
-            if what == "reset":
-                TIMINGS.reset()
-                conn.send("ok")
-            elif what == "dump":
-                conn.send(TIMINGS.snapshot())
-
-        loop.add_reader(conn.fileno(), command)
+        answer_timing_commands(conn)
         conn.send("ready")
         await stop.wait()
         await service.stop()
