@@ -6,7 +6,7 @@ Usage: .venv/bin/python -m bench.faults [--visitors 50] [--counsellors 0] [--pau
 On `keerpunt dev --workers` with a PostgreSQL cluster and a Redis of its own (never the
 machine's shared ones): ``--visitors`` cross-signed nio visitors start throughout the run (a
 third before the first fault), go through triage, are claimed by ``--counsellors`` (default
-one per six visitors) and talk with them, a message every ``--pace`` seconds each way; a
+one per two visitors) and talk with them, a message every ``--pace`` seconds each way; a
 quarter end the chat half-way (closed, purged). One fault every ``--pause`` seconds: the bots
 (SIGKILL), Synapse's main process (SIGKILL), each worker (SIGKILL), PostgreSQL (fast shutdown,
 start), Redis (stop, start), Caddy, the portal (SIGKILL), then the bots and streams1 together;
@@ -26,7 +26,7 @@ import argparse
 import asyncio
 import json
 import logging
-import os
+import shutil
 import sys
 import tempfile
 import time
@@ -48,16 +48,28 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _keep_logs(folder: Path, into: Path) -> None:
+    """The stack's logs (its data directory goes with the run) for reading after a failure."""
+    for log in [
+        *folder.glob("*.log"),
+        *(folder / "data" / "logs").glob("*"),
+        *(folder / "data" / "synapse").glob("*.log"),
+        *(folder / "data" / "synapse" / "workers").glob("*.log"),
+    ]:
+        into.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, into / log.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("nio").setLevel(logging.ERROR)  # its retries and missing Olm sessions are expected here
     lacking = missing()
     if lacking:
         print("bench.faults needs: " + "; ".join(lacking), file=sys.stderr)
         return 2
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="keerpunt-faults-") as tmp:
-        os.chmod(tmp, 0o755)  # the private PostgreSQL runs as its own user inside it
         opts = Options(
             Path(tmp),
             visitors=args.visitors,
@@ -66,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             pace=tuple(args.pace),
             faults=tuple(f for f in args.faults.split(",") if f),
         )
-        ledger = asyncio.run(run(opts))
+        try:
+            ledger = asyncio.run(run(opts))
+        finally:
+            _keep_logs(Path(tmp), args.out / "logs")
     meta = {
         "visitors": args.visitors,
         "pause_s": args.pause,

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,12 +39,14 @@ def missing() -> list[str]:
 
 
 class PrivatePostgres:
-    """A throwaway cluster in ``folder`` on its own port, owned by whoever runs the bench."""
+    """A throwaway cluster on its own port, in a directory of its own under /tmp (as root, the
+    server runs as the ``postgres`` account, which cannot enter a root-only test folder)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.data = folder / "pg"
+    def __init__(self) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="keerpunt-faults-pg-"))
+        self.data = self.home / "data"
         self.port = free_port()
-        self.log = folder / "pg.log"
+        self.log = self.home / "pg.log"
 
     @property
     def url(self) -> str:
@@ -54,8 +57,8 @@ class PrivatePostgres:
         subprocess.run(argv, check=True, capture_output=True, env=env, timeout=120, preexec_fn=_as_postgres_user())
 
     def init(self) -> None:
-        self.data.mkdir(parents=True)
-        _chown(self.data.parent)
+        self.data.mkdir()
+        _chown(self.home)
         self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
         self.start()
 
@@ -65,6 +68,9 @@ class PrivatePostgres:
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def _as_postgres_user() -> object:
@@ -167,7 +173,7 @@ class Stack:
 
     @classmethod
     def start(cls, folder: Path) -> Stack:
-        pg = PrivatePostgres(folder)
+        pg = PrivatePostgres()
         pg.init()
         redis = PrivateRedis(folder)
         redis.start()
@@ -186,6 +192,7 @@ class Stack:
             self.dev.stop()
         self.redis.stop()
         self.pg.stop("fast")
+        self.pg.remove()
 
     def pids(self, marker: str) -> list[int]:
         found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)

@@ -36,7 +36,7 @@ IMPOSSIBLE = {
 class Options:
     folder: Path
     visitors: int = 50
-    counsellors: int = 0  # 0: one per six visitors
+    counsellors: int = 0  # 0: one per two visitors (Synapse's rc_message: 0.2/s, burst 10)
     pause: float = 60.0  # seconds from one fault to the next
     pace: tuple[float, float] = (5.0, 20.0)  # seconds between two messages of one side
     end_share: float = 0.25  # visitors who end the chat (closed and purged) half-way
@@ -53,7 +53,7 @@ async def run(opts: Options) -> Ledger:
     clients = ClientFactory(SynapseProcess(config, "postgres"), opts.folder)
     syncs: list[Syncing] = []
     try:
-        count = opts.counsellors or math.ceil(opts.visitors / 6)
+        count = opts.counsellors or math.ceil(opts.visitors / 2)
         counsellors = [await add_counsellor(stack, clients, ledger, i) for i in range(count)]
         syncs += [c.sync for c in counsellors]
         talks = await _traffic_and_faults(opts, stack, clients, ledger, counsellors)
@@ -91,7 +91,7 @@ async def _traffic_and_faults(
         for i in range(opts.visitors):
             conv = Conversation(stack, clients, ledger, counsellors[i % len(counsellors)])
             conversations.append(conv)
-            tasks.append(asyncio.ensure_future(one(conv, random.random() < opts.end_share)))  # noqa: S311
+            tasks.append(asyncio.ensure_future(one(conv, random.random() < opts.end_share)))
             await asyncio.sleep(2 if i < early else gap)
 
     start_task = asyncio.ensure_future(starter())

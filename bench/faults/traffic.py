@@ -66,7 +66,9 @@ class Syncing:
                 raise
             except Exception as exc:  # a fault: the client waits a moment and tries again
                 self.errors += 1
-                log.debug("%s sync: %r", self.observer.user_id, exc)
+                log.warning(
+                    "%s sync: %r token=%s", self.observer.user_id, exc, bool(self.observer.user.client.access_token)
+                )
                 await asyncio.sleep(1)
             self.ledger.read(self.observer, self.side)
 
@@ -89,9 +91,9 @@ class Syncing:
                 if isinstance(resp, RoomSendResponse):
                     sent.accepted = True
                     return
-                log.debug("%s send %s: %r", self.side, sent.id, resp)
+                log.warning("%s send %s: %r token=%s", self.side, sent.id, resp, bool(client.access_token))
             except Exception as exc:
-                log.debug("%s send %s: %r", self.side, sent.id, exc)
+                log.warning("%s send %s: %r token=%s", self.side, sent.id, exc, bool(client.access_token))
             await asyncio.sleep(2)
 
 
@@ -131,9 +133,8 @@ async def add_counsellor(stack: Stack, clients: ClientFactory, ledger: Ledger, i
     else:
         from keerpunt.devworkers import EFFECTIVE_CONFIG
 
-        added = stack.dev.run(
-            "--config", str(stack.dev.data_dir / EFFECTIVE_CONFIG), "staff", "add", f"Bench {index}", "--role", "counsellor"
-        )  # fmt: skip
+        effective = str(stack.dev.data_dir / EFFECTIVE_CONFIG)
+        added = stack.dev.run("--config", effective, "staff", "add", f"Bench {index}", "--role", "counsellor")
         assert added.returncode == 0, added.stderr
         found = re.search(r"@[a-z0-9._=-]+:[a-z0-9.:-]+", added.stdout)
         assert found is not None, added.stdout
@@ -172,7 +173,9 @@ class Conversation:
                 await answer_all(visitor, ANSWERS, within=90)
                 await self.counsellor.claim(visitor.number, visitor.room)
                 await visitor.observer.wait_for(
-                    lambda v=visitor: self.counsellor.sync.observer.user_id in v.observer.user.client.rooms[v.room].users,
+                    lambda v=visitor: (
+                        self.counsellor.sync.observer.user_id in v.observer.user.client.rooms[v.room].users
+                    ),
                     within=60,
                     what="the counsellor",
                 )
@@ -193,7 +196,7 @@ class Conversation:
 
         async def side(speaker: Syncing, text: str) -> None:
             while time.monotonic() < until_time:
-                await asyncio.sleep(random.uniform(*pace))  # noqa: S311 - a pace, not a secret
+                await asyncio.sleep(random.uniform(*pace))
                 if time.monotonic() < until_time:
                     await speaker.say(room, text)
 

@@ -43,7 +43,8 @@ class Observer:
 
     async def sync(self) -> None:
         client = self.user.client
-        resp = await client.sync(timeout=self.poll_ms, sync_filter=TIMELINE_FILTER, full_state=client.next_batch is None)
+        full = client.next_batch is None
+        resp = await client.sync(timeout=self.poll_ms, sync_filter=TIMELINE_FILTER, full_state=full)
         rooms = getattr(resp, "rooms", None)
         if rooms is None:
             return
