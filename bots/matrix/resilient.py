@@ -12,16 +12,36 @@ never works again, found by bench/faults (issue 27) and mended here for every ni
    keys, outside its ``try``/``finally``: when that claim fails (or the send is cancelled), the
    entry is never removed, every later ``room_send`` in the room waits on it for ever and
    ``share_group_session`` refuses with "Already sharing a group session".
+3. ``share_group_session`` marks the room key shared even when a ``sendToDevice`` carrying it
+   failed (a 502 while streams1 restarts) or a device was skipped for want of an Olm session
+   (its key claim failed): the message is then encrypted with a key that device never gets,
+   undecryptable for good. Here the key counts as shared only when every device of the room
+   got it (or was left out on purpose); otherwise the send fails, the caller retries with the
+   same transaction ID, and the retry shares the same key with the devices that missed it.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from nio import AsyncClient, ErrorResponse, ShareGroupSessionError
 
+log = logging.getLogger(__name__)
+# Tries to give one room key to every device before it is used anyway (a device without any
+# one-time or fallback key can never get an Olm session; it must not stop the room for ever).
+SHARE_TRIES = 5
+
+
+class RoomKeyNotShared(Exception):
+    """A room key did not reach every device of the room; send again (same transaction ID)."""
+
 
 class ResilientClient(AsyncClient):  # type: ignore[misc]  # nio ships no type hints
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._share_tries: dict[str, int] = {}  # outbound session ID → shares that missed a device
+
     async def receive_response(self, response: Any) -> None:
         if isinstance(response, ShareGroupSessionError) and not isinstance(response.soft_logout, bool):
             response.room_id, response.users_shared_with = str(response.retry_after_ms), set(response.soft_logout)
@@ -33,9 +53,33 @@ class ResilientClient(AsyncClient):  # type: ignore[misc]  # nio ships no type h
     async def share_group_session(self, room_id: str, *args: Any, **kwargs: Any) -> Any:
         before = self.sharing_session.get(room_id)
         try:
-            return await super().share_group_session(room_id, *args, **kwargs)
+            response = await super().share_group_session(room_id, *args, **kwargs)
+            self._check_shared(room_id)
+            return response
         finally:
             left = self.sharing_session.get(room_id)
             if left is not None and left is not before:  # ours, left behind by a failed key claim
                 del self.sharing_session[room_id]
                 left.set()
+
+    def _check_shared(self, room_id: str) -> None:
+        session = self.olm.outbound_group_sessions.get(room_id)
+        room = self.rooms.get(room_id)
+        if session is None or room is None:
+            return
+        done = session.users_shared_with | session.users_ignored
+        missed = [
+            (user_id, device.id)
+            for user_id in room.users
+            for device in self.device_store.active_user_devices(user_id)
+            if device.id != self.device_id and (user_id, device.id) not in done
+        ]
+        if not missed:
+            self._share_tries.pop(session.id, None)
+            return
+        tries = self._share_tries[session.id] = self._share_tries.get(session.id, 0) + 1
+        if tries >= SHARE_TRIES:
+            log.warning("A room key missed %d device(s) %d times; sending anyway", len(missed), tries)
+            return
+        session.shared = False  # the next share gives the same key to the devices that missed it
+        raise RoomKeyNotShared(f"the room key missed {len(missed)} device(s)")
