@@ -63,7 +63,7 @@ def _keep_logs(folder: Path, into: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("nio").setLevel(logging.ERROR)  # its retries and missing Olm sessions are expected here
+    logging.getLogger("nio").setLevel(os.environ.get("BENCH_NIO_LOG", "ERROR"))  # its retries are expected here
     lacking = missing()
     if lacking:
         print("bench.faults needs: " + "; ".join(lacking), file=sys.stderr)

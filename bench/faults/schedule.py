@@ -123,6 +123,13 @@ def _count_undecryptable(ledger: Ledger, syncs: list[Syncing], rooms: set[str]) 
             if room in rooms and event_id not in seen:
                 seen.add(event_id)
                 window = ledger.window_at(int(event.server_timestamp))
+                log.warning(
+                    "undecryptable for %s: from %s, session %s, sent in %s",
+                    s.side,
+                    event.sender,
+                    event.session_id,
+                    window,
+                )
                 ledger.undecryptable[window] = ledger.undecryptable.get(window, 0) + 1
 
 
