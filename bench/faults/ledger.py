@@ -46,6 +46,7 @@ class Ledger:
         self.scanned: dict[int, int] = {}  # id(observer) → timeline entries already read
         self.impossible: dict[str, int] = {}
         self.undecryptable: dict[str, int] = {}  # window → events no key came for
+        self.held_to_device = 0  # to-device messages Synapse kept and never delivered
 
     @property
     def window(self) -> Window:

@@ -52,7 +52,13 @@ def _round(value: float | None) -> float | None:
 
 def as_json(ledger: Ledger, meta: dict[str, Any]) -> dict[str, Any]:
     table = rows(ledger)
-    return {**meta, "faults": table, "impossible_states": ledger.impossible, "passed": passed(table, ledger)}
+    return {
+        **meta,
+        "faults": table,
+        "impossible_states": ledger.impossible,
+        "to_device_never_delivered": ledger.held_to_device,
+        "passed": passed(table, ledger),
+    }
 
 
 def passed(table: list[dict[str, Any]], ledger: Ledger) -> bool:
@@ -73,4 +79,5 @@ def markdown(ledger: Ledger) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     states = ", ".join(f"{name}: {n}" for name, n in ledger.impossible.items()) or "not counted"
     lines += ["", f"Impossible case states at the end: {states}."]
+    lines += [f"To-device messages Synapse held for a syncing client and never delivered: {ledger.held_to_device}."]
     return "\n".join(lines)

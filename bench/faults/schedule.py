@@ -61,6 +61,7 @@ async def run(opts: Options) -> Ledger:
         await _settle(ledger, syncs)
         _count_undecryptable(ledger, syncs, {c.visitor.room for c in talks if c.visitor is not None})
         ledger.impossible = _impossible_states(config.path("bots") / "bots.db")
+        ledger.held_to_device = await _held_to_device(stack, [s.observer.user_id for s in syncs if not s.task.done()])
     finally:
         for s in syncs:
             await s.stop()
@@ -131,6 +132,25 @@ def _count_undecryptable(ledger: Ledger, syncs: list[Syncing], rooms: set[str]) 
                     window,
                 )
                 ledger.undecryptable[window] = ledger.undecryptable.get(window, 0) + 1
+
+
+async def _held_to_device(stack: Stack, users: list[str]) -> int:
+    """To-device messages Synapse still holds for devices that kept syncing through the settling
+    minute: a sync deletes what it delivered, so these were never delivered."""
+    import asyncpg
+
+    name = (stack.dev.data_dir / "synapse" / "dev-database").read_text().strip()
+    conn = await asyncpg.connect(stack.pg.url.rsplit("/", 1)[0] + "/" + name)
+    try:
+        rows = await conn.fetch(
+            "SELECT user_id, device_id, stream_id, message_json FROM device_inbox WHERE user_id = ANY($1::text[])",
+            users,
+        )
+    finally:
+        await conn.close()
+    for row in rows:
+        log.warning("held, never delivered: to %s %s, stream %s: %.120s", row[0], row[1], row[2], row[3])
+    return len(rows)
 
 
 def _impossible_states(database: Path) -> dict[str, int]:
