@@ -99,13 +99,13 @@ class PrivateRedis:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = (self.folder / "redis.log").open("ab")
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=log,
-            stderr=log,
-            cwd=self.folder,
-        )
+        with (self.folder / "redis.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                stdout=log,
+                stderr=log,
+                cwd=self.folder,
+            )
         _wait_port(self.port, 20)
 
     def stop(self) -> None:

@@ -19,7 +19,7 @@ class Sent:
     id: str
     side: str  # "visitor" or "counsellor": who sent it
     room: str
-    window: str
+    window: str  # where it counts: the window it was taken in (sent in, until then)
     at: float
     accepted: bool = False  # the homeserver answered the send with an event ID
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from nio import RoomSendResponse
+from nio import ForwardedRoomKeyEvent, OlmEvent, RoomKeyEvent, RoomSendResponse
 
 from tests.support.bots import ORIGIN
 from tests.support.matrix_clients import ClientFactory
@@ -56,7 +56,17 @@ class Syncing:
         self.ledger = ledger
         self.errors = 0
         observer.poll_ms = 10_000
+        self.keys_for: set[str] = set()  # Megolm session IDs whose room key reached this client
+        self.olm_failed = 0  # encrypted to-device messages this client could not decrypt
+        observer.user.client.add_to_device_callback(self._room_key, (RoomKeyEvent, ForwardedRoomKeyEvent, OlmEvent))
         self.task = asyncio.ensure_future(self._loop())
+
+    def _room_key(self, event: Any) -> None:
+        if isinstance(event, OlmEvent):
+            self.olm_failed += 1
+            log.warning("%s could not decrypt an Olm message from %s", self.observer.user_id, event.sender)
+        else:
+            self.keys_for.add(str(event.session_id))
 
     async def _loop(self) -> None:
         while True:
@@ -90,6 +100,7 @@ class Syncing:
                 resp = await asyncio.wait_for(client.room_send(room, "m.room.message", content, tx_id=txn), 30)
                 if isinstance(resp, RoomSendResponse):
                     sent.accepted = True
+                    sent.window = self.ledger.window.name  # the window the server took it in
                     return
                 log.warning("%s send %s: %r token=%s", self.side, sent.id, resp, bool(client.access_token))
             except Exception as exc:
