@@ -198,7 +198,12 @@ async def start_synapse_workers(group: ProcessGroup, config: Config, logs: Path)
     sdir = synapse_dir(config)
     env = {"PYTHONPATH": str(sdir)}
     main = await group.start(
-        "synapse", worker_argv(sys.executable, sdir, MAIN), cwd=sdir, env=env, log_path=logs / "synapse.out", restart=True
+        "synapse",
+        worker_argv(sys.executable, sdir, MAIN),
+        cwd=sdir,
+        env=env,
+        log_path=logs / "synapse.out",
+        restart=True,
     )
     # The main process prepares the database; the workers start on it afterwards.
     await wait_http(f"http://{address(config, MAIN).http}/_matrix/client/versions", within=180, child=main)

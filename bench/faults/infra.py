@@ -15,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,14 +74,19 @@ class PrivatePostgres:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
-def _as_postgres_user() -> object:
+def _as_postgres_user() -> Callable[[], None] | None:
     """initdb refuses root: run it (and the server) as the ``postgres`` account when we are root."""
     if os.geteuid() != 0:
         return None
     import pwd
 
     entry = pwd.getpwnam("postgres")
-    return lambda: (os.setgid(entry.pw_gid), os.setuid(entry.pw_uid))
+
+    def become() -> None:
+        os.setgid(entry.pw_gid)
+        os.setuid(entry.pw_uid)
+
+    return become
 
 
 def _chown(path: Path) -> None:

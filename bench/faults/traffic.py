@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -183,13 +184,7 @@ class Conversation:
                 visitor = await start_visitor(self.clients, info["api"], bot, within=90)
                 await answer_all(visitor, ANSWERS, within=90)
                 await self.counsellor.claim(visitor.number, visitor.room)
-                await visitor.observer.wait_for(
-                    lambda v=visitor: (
-                        self.counsellor.sync.observer.user_id in v.observer.user.client.rooms[v.room].users
-                    ),
-                    within=60,
-                    what="the counsellor",
-                )
+                await visitor.observer.wait_for(partial(self._joined, visitor), within=60, what="the counsellor")
             except Exception as exc:
                 log.warning("start failed (try %d): %r", attempt + 1, exc)
                 window.starts_retried += 1
@@ -200,6 +195,9 @@ class Conversation:
             return True
         window.starts_failed += 1
         return False
+
+    def _joined(self, visitor: Visitor) -> bool:
+        return self.counsellor.sync.observer.user_id in visitor.observer.user.client.rooms[visitor.room].users
 
     async def talk(self, until_time: float, pace: tuple[float, float]) -> None:
         assert self.visitor is not None and self.sync is not None
