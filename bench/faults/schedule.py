@@ -124,13 +124,8 @@ def _count_undecryptable(ledger: Ledger, syncs: list[Syncing], rooms: set[str]) 
             if room in rooms and event_id not in seen:
                 seen.add(event_id)
                 window = ledger.window_at(int(event.server_timestamp))
-                log.warning(
-                    "undecryptable for %s: from %s, session %s, sent in %s",
-                    s.side,
-                    event.sender,
-                    event.session_id,
-                    window,
-                )
+                came = "its room key came" if event.session_id in s.keys_for else "no room key came"
+                log.warning("undecryptable for %s: from %s, sent in %s; %s", s.side, event.sender, window, came)
                 ledger.undecryptable[window] = ledger.undecryptable.get(window, 0) + 1
 
 
