@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.keerpunt-installed
 
-.PHONY: setup setup-browser dev test lint unit bench clean lock compose-up compose-down compose-test
+.PHONY: setup setup-browser dev test lint unit bench faults clean lock compose-up compose-down compose-test
 
 # Every Python package from the lock file, each checked against its hash (`make lock` updates
 # it, see docs/operations.md); then the project itself, without dependencies.
@@ -80,6 +80,11 @@ compose-test: setup
 
 bench: setup
 	$(BIN)/python -m bench.dev_startup
+
+# Faults under load (issue 27): 50 visitors talking with counsellors on `keerpunt dev --workers`
+# while every process is killed in turn (about 20 minutes); the table goes to .keerpunt-faults/.
+faults: setup
+	$(BIN)/python -m bench.faults --out .keerpunt-faults
 
 clean:
 	rm -rf $(VENV) node_modules .keerpunt .keerpunt-compose .keerpunt-compose.json

@@ -121,7 +121,9 @@ StartSynapse = Callable[[ProcessGroup, Config, Path], Awaitable[Child]]
 
 async def run_dev(config: Config, config_path: str | None, *, start_synapse: StartSynapse | None = None) -> int:
     """The dev stack; ``start_synapse`` replaces the single Synapse process (`--workers`, which
-    checks its own ports first)."""
+    checks its own ports first). With `--workers` every child is started again when it exits, as
+    compose's ``restart: unless-stopped`` would (bench/faults kills each in turn)."""
+    restart = start_synapse is not None
     if start_synapse is None:
         problem = refusal(config, dev_listeners(config), config_path)
         if problem:
@@ -154,14 +156,16 @@ async def run_dev(config: Config, config_path: str | None, *, start_synapse: Sta
             )
         else:
             await _until(stopping, start_synapse(group, config, logs))
-        bots = await group.start("bots", [*_self_argv(config_path, config), "run", "bots"], log_path=logs / "bots.log")
+        bots = await group.start(
+            "bots", [*_self_argv(config_path, config), "run", "bots"], log_path=logs / "bots.log", restart=restart
+        )
         await _until(
             stopping,
             wait_http(f"http://{config.bots.api.host}:{config.bots.api.port}/api/v1/health", within=120, child=bots),
         )
         accounts = await _until(stopping, ensure_demo_accounts(config))
         portal = await group.start(
-            "portal", [*_self_argv(config_path, config), "run", "portal"], log_path=logs / "portal.log"
+            "portal", [*_self_argv(config_path, config), "run", "portal"], log_path=logs / "portal.log", restart=restart
         )
         await _until(stopping, wait_http(f"http://{config.portal.host}:{config.portal.port}/", within=60, child=portal))
         stack_path = write_dev_stack(config, accounts, await _queue_room(config), await _staff_room(config, "outreach"))

@@ -198,7 +198,12 @@ async def start_synapse_workers(group: ProcessGroup, config: Config, logs: Path)
     sdir = synapse_dir(config)
     env = {"PYTHONPATH": str(sdir)}
     main = await group.start(
-        "synapse", worker_argv(sys.executable, sdir, MAIN), cwd=sdir, env=env, log_path=logs / "synapse.out"
+        "synapse",
+        worker_argv(sys.executable, sdir, MAIN),
+        cwd=sdir,
+        env=env,
+        log_path=logs / "synapse.out",
+        restart=True,
     )
     # The main process prepares the database; the workers start on it afterwards.
     await wait_http(f"http://{address(config, MAIN).http}/_matrix/client/versions", within=180, child=main)
@@ -225,6 +230,7 @@ async def start_synapse_workers(group: ProcessGroup, config: Config, logs: Path)
         ["caddy", "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
         env={"XDG_CONFIG_HOME": str(caddyfile.parent), "XDG_DATA_HOME": str(caddyfile.parent)},
         log_path=logs / "caddy.log",
+        restart=True,
     )
     await wait_http(config.homeserver.internal_url + HEALTH_PATH, within=30, child=caddy)
     await wait_http(config.homeserver.public_url + "/_matrix/client/versions", within=30, child=caddy)

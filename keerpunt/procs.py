@@ -32,8 +32,8 @@ class Child:
     name: str
     process: asyncio.subprocess.Process
     log_path: Path | None = None
-    # Started again when it exits on its own (as compose's restart policy would): Synapse's
-    # workers in `keerpunt dev --workers`. The others end the stack when they exit.
+    # Started again when it exits on its own (as compose's restart policy would): every child
+    # of `keerpunt dev --workers`. In `keerpunt dev` a child that exits ends the stack.
     restart: bool = False
     argv: Sequence[str] = ()
     cwd: Path | None = None

@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, KeysUploadError
+from nio import AsyncClientConfig, KeysUploadError
 
 from bots.homeserver.account import BotSession
 from bots.matrix.forget import forget_in_memory, forget_in_store
+from bots.matrix.resilient import ResilientClient
 from bots.timing import TIMINGS
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 PICKLE_KEY_FILE = "crypto_pickle_key"
 
 
-class BotClient(AsyncClient):  # type: ignore[misc]  # nio ships no type hints
+class BotClient(ResilientClient):
     """An AsyncClient whose crypto store changes per sync batch are atomic, and whose requests are timed.
 
     nio saves an Olm session as soon as a to-device message is decrypted and the Megolm key

@@ -24,6 +24,7 @@ from bots.crypto.ports import Trust
 from bots.db.outbox import OutboxMessage, OutboxStore
 from bots.matrix.attachments import UploadFailed, needs_upload, with_upload
 from bots.matrix.ports import MatrixClient
+from bots.matrix.resilient import RoomKeyNotShared
 from keerpunt.base.service import wait_or_timeout
 
 log = logging.getLogger(__name__)
@@ -148,8 +149,9 @@ class OutboxSender:
         except UploadFailed as exc:
             log.info("Uploading an image failed (%s); the message stays queued", exc)
             return False
-        except OlmUnverifiedDeviceError:
-            log.info("A device appeared while sending; trying again")
+        except (OlmUnverifiedDeviceError, RoomKeyNotShared) as exc:
+            # A device appeared while sending, or the room key missed one (a to-device send failed).
+            log.info("Not sent yet (%s); trying again", type(exc).__name__)
             return False
         if isinstance(resp, RoomSendResponse):
             await self.store.mark_sent(message.txn_id, resp.event_id, millis(self.clock))

@@ -20,6 +20,7 @@ from nio import AsyncClient, AsyncClientConfig, KeysUploadError
 from bots.crypto.cross_signing import CrossSigningKeys, ensure_device_cross_signed
 from bots.homeserver.admin import Registration, SynapseAdmin
 from bots.ids import DeviceID, UserID
+from bots.matrix.resilient import ResilientClient
 
 from .synapse import SynapseProcess
 
@@ -62,7 +63,7 @@ class ClientFactory:
     async def _client(self, reg: Registration, name: str, homeserver: str | None = None) -> tuple[AsyncClient, Path]:
         store = self.tmp / f"{name}-{secrets.token_hex(3)}"
         store.mkdir()
-        client = AsyncClient(
+        client = ResilientClient(  # nio with two outage faults mended, as the bots use it
             homeserver or self.synapse.url,
             reg.user_id,
             device_id=reg.device_id,

@@ -33,6 +33,9 @@ class Observer:
         self.timeline: dict[str, list[Event]] = {}
         self.undecryptable: dict[str, tuple[str, MegolmEvent]] = {}
         self.invites: list[str] = []
+        # How long one /sync may wait on the server (ms): short for tests that wait for one
+        # event, long for a client that only syncs in the background (bench/faults).
+        self.poll_ms = 300
 
     @property
     def user_id(self) -> UserID:
@@ -40,7 +43,8 @@ class Observer:
 
     async def sync(self) -> None:
         client = self.user.client
-        resp = await client.sync(timeout=300, sync_filter=TIMELINE_FILTER, full_state=client.next_batch is None)
+        full = client.next_batch is None
+        resp = await client.sync(timeout=self.poll_ms, sync_filter=TIMELINE_FILTER, full_state=full)
         rooms = getattr(resp, "rooms", None)
         if rooms is None:
             return

@@ -46,14 +46,16 @@ class Visitor:
         return await self.observer.say(self.room, body, **extra)
 
 
-async def start_visitor(clients: ClientFactory, api: str, bot: str, language: str = "nl") -> Visitor:
+async def start_visitor(
+    clients: ClientFactory, api: str, bot: str, language: str = "nl", *, within: float = 20.0
+) -> Visitor:
     """Session → cross-signed visitor → join → speak first → greeting and the first question."""
     session = await new_session(api, language)
     user = await clients.visitor(session)
     await join(user, session["room_id"], bot)
     visitor = Visitor(Observer(user), session, bot)
     await speak_first(user, session["room_id"], language)
-    await visitor.next_from_bot(0, count=2)
+    await visitor.next_from_bot(0, count=2, within=within)
     return visitor
 
 
@@ -77,7 +79,7 @@ def number_of(question: str, option: str) -> str:
     return str(ids.index(option) + 1)
 
 
-async def answer_all(visitor: Visitor, answers: dict[str, str]) -> None:
+async def answer_all(visitor: Visitor, answers: dict[str, str], *, within: float = 20.0) -> None:
     """Answer every question with structured replies, waiting for each next bot message."""
     for question in DEFINITION.questions:
         seen = len(visitor.from_bot())
@@ -85,4 +87,4 @@ async def answer_all(visitor: Visitor, answers: dict[str, str]) -> None:
         await visitor.answer(
             label(question.id, option) if option != "skip" else "skip", prompt=question.id, option=option
         )
-        await visitor.next_from_bot(seen)
+        await visitor.next_from_bot(seen, within=within)

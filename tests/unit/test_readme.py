@@ -159,7 +159,8 @@ def problems(text: str, root: Path = ROOT) -> list[str]:
                 checks.append(keerpunt_problem(match.group(1), parser))
                 checks += [path_problem(token, "", root) for token in match.group(1).split() if "/" in token]
         for name in BENCH.findall(span):
-            checks.append(None if (root / "bench" / f"{name}.py").exists() else f"no bench module bench.{name}")
+            module = root / "bench" / f"{name}.py", root / "bench" / name / "__main__.py"  # a module or a package
+            checks.append(None if any(m.exists() for m in module) else f"no bench module bench.{name}")
         found += [f"line {number}: {problem}" for problem in checks if problem]
     return found
 
@@ -217,7 +218,9 @@ def test_every_bench_has_a_table_in_the_readme_and_its_history_in_docs() -> None
     readme = (ROOT / "README.md").read_text("utf-8")
     performance = readme.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
     history = (ROOT / "docs" / "performance-history.md").read_text("utf-8")
-    benches = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if '__name__ == "__main__"' in p.read_text("utf-8"))
+    modules = [*(ROOT / "bench").glob("*.py"), *(ROOT / "bench").glob("*/__main__.py")]
+    runnable = [p for p in modules if '__name__ == "__main__"' in p.read_text("utf-8")]
+    benches = sorted(p.parent.name if p.stem == "__main__" else p.stem for p in runnable)
     assert len(benches) >= 10
     for name in benches:
         assert f"**`bench.{name}`**" in performance, f"no table for bench.{name} in the README's Performance section"

@@ -1,0 +1,1 @@
+"""Faults under load (issue 27); run with ``python -m bench.faults``."""
