@@ -125,7 +125,10 @@ def _count_undecryptable(ledger: Ledger, syncs: list[Syncing], rooms: set[str]) 
                 seen.add(event_id)
                 window = ledger.window_at(int(event.server_timestamp))
                 came = "its room key came" if event.session_id in s.keys_for else "no room key came"
-                log.warning("undecryptable for %s: from %s, sent in %s; %s", s.side, event.sender, window, came)
+                log.warning(
+                    "undecryptable for %s: from %s %s, session %s, sent in %s; %s",
+                    s.side, event.sender, event.device_id, event.session_id, window, came,
+                )
                 ledger.undecryptable[window] = ledger.undecryptable.get(window, 0) + 1
 
 

@@ -1,6 +1,7 @@
-"""Two matrix-nio 0.26 faults that turn one failed request during an outage into a client that
-never works again, found by bench/faults (issue 27) and mended here for every nio client
-(the bots' and the test clients that play the widget and Element).
+"""matrix-nio 0.26 faults that turn one failed request during an outage into a client that never
+works again or into messages the other side can never read, found by bench/faults (issue 27)
+and mended here for every nio client (the bots' and the test clients that play the widget and
+Element).
 
 1. ``ShareGroupSessionError.from_dict`` passes ``(error, errcode, room_id, users_shared_with)``
    positionally into fields ordered ``(message, status_code, retry_after_ms, soft_logout)``:
@@ -18,6 +19,14 @@ never works again, found by bench/faults (issue 27) and mended here for every ni
    undecryptable for good. Here the key counts as shared only when every device of the room
    got it (or was left out on purpose); otherwise the send fails, the caller retries with the
    same transaction ID, and the retry shares the same key with the devices that missed it.
+4. nio reads a response by its body alone, never its HTTP status: an answer that is not JSON
+   becomes ``{}``, and ``{}`` is the whole answer of a request that succeeded with nothing to
+   say (``sendToDevice``, typing, receipts...). A proxy's own error page is such an answer:
+   Caddy's 502 for a ``sendToDevice`` while streams1 restarts (it cannot replay the request's
+   body to the restarted worker) counted as the room key delivered, and every message sent
+   with that key stayed undecryptable for the other side for good (bench/faults, streams1).
+   Here an error status with an empty or non-JSON body becomes a Matrix error (``M_UNKNOWN``);
+   the share then fails and is retried as in 3.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from aiohttp import ClientResponse
 from nio import AsyncClient, ErrorResponse, ShareGroupSessionError
 
 log = logging.getLogger(__name__)
@@ -41,6 +51,13 @@ class ResilientClient(AsyncClient):  # type: ignore[misc]  # nio ships no type h
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._share_tries: dict[str, int] = {}  # outbound session ID → shares that missed a device
+
+    async def parse_body(self, transport_response: ClientResponse) -> dict[Any, Any]:
+        body = await super().parse_body(transport_response)
+        status = transport_response.status
+        if status >= 400 and not body:  # a 401 asking for auth has a body without ``errcode``: kept
+            return {"errcode": "M_UNKNOWN", "error": f"HTTP {status} without a Matrix error (a proxy's)"}
+        return body  # type: ignore[no-any-return]
 
     async def receive_response(self, response: Any) -> None:
         if isinstance(response, ShareGroupSessionError) and not isinstance(response.soft_logout, bool):

@@ -7,10 +7,14 @@ release fixes it, the control assertion fails and the mend can go).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom, ShareGroupSessionError
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from nio import AsyncClient, AsyncClientConfig, MatrixRoom, ShareGroupSessionError, ToDeviceError, ToDeviceMessage
 from nio.crypto import OlmDevice
 
 from bots.matrix.resilient import ResilientClient, RoomKeyNotShared
@@ -117,3 +121,52 @@ async def test_a_room_key_that_missed_a_device_is_not_used(
     assert session.shared is not mended
     await client.close()
     await other.close()
+
+
+@contextlib.asynccontextmanager
+async def _proxy_answering_502(client: AsyncClient) -> AsyncIterator[list[str]]:
+    """What bench/faults saw at every streams1 restart, over real HTTP: Caddy answers a
+    ``sendToDevice`` it could not pass on with a 502 and an empty body. Yields the paths sent."""
+    sent: list[str] = []
+
+    async def caddy_502(request: web.Request) -> web.Response:
+        sent.append(request.path)
+        return web.Response(status=502)
+
+    app = web.Application()
+    app.router.add_put("/_matrix/client/{version}/sendToDevice/{type}/{txn}", caddy_502)
+    async with TestServer(app, host="127.0.0.1") as server:
+        client.homeserver = str(server.make_url("")).rstrip("/")
+        yield sent
+
+
+@pytest.mark.parametrize(("cls", "mended"), [(AsyncClient, False), (ResilientClient, True)])
+async def test_a_proxys_empty_502_is_not_a_delivered_room_key(
+    cls: type[AsyncClient], mended: bool, tmp_path: Path
+) -> None:
+    client = _client(cls, tmp_path / "visitor")
+    other = _counsellor_device(client, tmp_path / "counsellor")
+    async with _proxy_answering_502(client) as sent:
+        if mended:
+            with pytest.raises(RoomKeyNotShared):
+                await client.share_group_session(ROOM, ignore_unverified_devices=False)
+        else:
+            await client.share_group_session(ROOM, ignore_unverified_devices=False)
+    assert sent, "the room key was never sent"
+    session = client.olm.outbound_group_sessions[ROOM]
+    # Plain nio takes the 502 for a delivery and encrypts the next message with a key the
+    # counsellor never gets.
+    assert (("@counsellor:example.org", "LAPTOP") in session.users_shared_with) is not mended
+    assert session.shared is not mended
+    await client.close()
+    await other.close()
+
+
+async def test_any_empty_answer_with_an_error_status_is_an_error(tmp_path: Path) -> None:
+    """Not only room keys: every request nio reads as ``{}`` (to-device, typing, receipts)."""
+    client = _client(ResilientClient, tmp_path)
+    async with _proxy_answering_502(client):
+        response = await client.to_device(ToDeviceMessage("m.dummy", "@counsellor:example.org", "LAPTOP", {}), "t1")
+    assert isinstance(response, ToDeviceError) and response.soft_logout is False
+    assert client.access_token == "secret-token"
+    await client.close()
