@@ -21,7 +21,9 @@ only the writer: main is not the `to_device` writer and fails every
 `sendToDevice` (Synapse 1.163, storage/databases/main/deviceinbox.py:756 asserts
 ``_can_write_to_device``), so a room key for a new session would be lost; Caddy retries
 dialling the writer for ``lb_try_duration`` instead, and a request it cannot reach gets 502,
-which the client retries.
+which the client retries. That 502 has an empty body (a ``sendToDevice`` whose body Caddy had
+already sent to the dying writer cannot be replayed): matrix-nio alone took it for success and
+lost room keys; the bots and the test clients use ``bots.matrix.resilient.ResilientClient``.
 """
 
 from __future__ import annotations

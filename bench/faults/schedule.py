@@ -127,7 +127,12 @@ def _count_undecryptable(ledger: Ledger, syncs: list[Syncing], rooms: set[str]) 
                 came = "its room key came" if event.session_id in s.keys_for else "no room key came"
                 log.warning(
                     "undecryptable for %s: from %s %s, session %s, sent in %s; %s",
-                    s.side, event.sender, event.device_id, event.session_id, window, came,
+                    s.side,
+                    event.sender,
+                    event.device_id,
+                    event.session_id,
+                    window,
+                    came,
                 )
                 ledger.undecryptable[window] = ledger.undecryptable.get(window, 0) + 1
 

@@ -63,7 +63,7 @@ class ClientFactory:
     async def _client(self, reg: Registration, name: str, homeserver: str | None = None) -> tuple[AsyncClient, Path]:
         store = self.tmp / f"{name}-{secrets.token_hex(3)}"
         store.mkdir()
-        client = ResilientClient(  # nio with two outage faults mended, as the bots use it
+        client = ResilientClient(  # nio with its outage faults mended, as the bots use it
             homeserver or self.synapse.url,
             reg.user_id,
             device_id=reg.device_id,
