@@ -85,6 +85,7 @@ class ResilientClient(AsyncClient):  # type: ignore[misc]  # nio ships no type h
         if session is None or room is None:
             return
         done = session.users_shared_with | session.users_ignored
+        log.debug("room key %s of %s given to %s", session.id, room_id, sorted(session.users_shared_with))
         missed = [
             (user_id, device.id)
             for user_id in room.users
