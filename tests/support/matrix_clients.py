@@ -97,9 +97,20 @@ class ClientFactory:
             await self.cross_sign(user)
         return user
 
-    async def login(self, user_id: str, password: str, homeserver: str | None = None) -> TestUser:
-        """A new device of an existing account (a demo counsellor of the dev stack), keys uploaded."""
-        data = await (await self.admin()).login_password(UserID(user_id), password)
+    async def login(
+        self, user_id: str, password: str, homeserver: str | None = None, *, source: str | None = None
+    ) -> TestUser:
+        """A new device of an existing account (a demo counsellor of the dev stack), keys uploaded.
+
+        ``source``: a loopback address to log in from, each with its own share of Synapse's
+        ``rc_login`` per-address limit (many counsellors on a stack with production limits).
+        """
+        if source is None:
+            data = await (await self.admin()).login_password(UserID(user_id), password)
+        else:
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source, 0))) as http:
+                admin = SynapseAdmin(self.synapse.url, session=http)
+                data = await admin.login_password(UserID(user_id), password)
         reg = Registration(UserID(data["user_id"]), data["access_token"], DeviceID(data["device_id"]))
         client, store = await self._client(reg, "login", homeserver)
         user = TestUser(reg, password, client, store)
