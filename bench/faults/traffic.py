@@ -23,9 +23,8 @@ from typing import Any
 import aiohttp
 from nio import ForwardedRoomKeyEvent, OlmEvent, RoomKeyEvent, RoomSendResponse
 
-from bots.homeserver.admin import SynapseError
 from tests.support.bots import ORIGIN
-from tests.support.matrix_clients import ClientFactory, TestUser
+from tests.support.matrix_clients import ClientFactory
 from tests.support.staff import Observer
 from tests.support.triage import Visitor, answer_all, start_visitor
 from tests.support.visitor import trust_strictly
@@ -152,7 +151,9 @@ async def add_counsellor(stack: Stack, clients: ClientFactory, ledger: Ledger, i
         found = re.search(r"@[a-z0-9._=-]+:[a-z0-9.:-]+", added.stdout)
         assert found is not None, added.stdout
         user_id, password = found[0], added.stdout.strip().splitlines()[-1].split(": ")[-1]
-    user = await _login(clients, user_id, password, info["homeserver"], f"127.0.3.{index + 1}")
+    # From a loopback address of its own: the dev stack has production `rc_login` (a few logins per
+    # address, then one in five minutes), and 50 visitors need 25 counsellors.
+    user = await clients.login(user_id, password, info["homeserver"], source=f"127.0.3.{index + 1}")
     await clients.cross_sign(user)
     observer = Observer(user)
     syncing = Syncing(observer, "counsellor", ledger)
@@ -233,17 +234,3 @@ class Conversation:
                             return
                 await asyncio.sleep(3)
         log.warning("the end of %s was refused", self.visitor.number)
-
-
-async def _login(clients: ClientFactory, user_id: str, password: str, homeserver: str, source: str) -> TestUser:
-    """A counsellor's login from a loopback address of its own, waiting out Synapse's login limit
-    (``rc_login``, production values on the dev stack: a few logins per address, then one in
-    five minutes) if it is hit anyway: 25 counsellors for 50 visitors need 25 logins."""
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            return await clients.login(user_id, password, homeserver, source=source)
-        except SynapseError as exc:
-            if exc.status != 429 or time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(5)

@@ -18,9 +18,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from nio import AsyncClient, AsyncClientConfig, KeysUploadError
+from nio import AsyncClientConfig, KeysUploadError
 
 from bots.homeserver.admin import Registration, SynapseAdmin
+from bots.matrix.resilient import ResilientClient
 
 from .matrix_clients import ClientFactory, TestUser
 
@@ -88,10 +89,12 @@ class StackClients(ClientFactory):
             self._http = http(self.stack)
         return SynapseAdmin(self.stack["homeserver"], session=self._http, shared_secret="", access_token=token)
 
-    async def _client(self, reg: Registration, name: str, homeserver: str | None = None) -> tuple[AsyncClient, Path]:
+    async def _client(
+        self, reg: Registration, name: str, homeserver: str | None = None
+    ) -> tuple[ResilientClient, Path]:
         store = self.tmp / f"{name}-{len(self._users)}"
         store.mkdir()
-        client = AsyncClient(
+        client = ResilientClient(
             homeserver or self.stack["homeserver"],
             reg.user_id,
             device_id=reg.device_id,

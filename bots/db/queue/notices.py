@@ -20,7 +20,7 @@ class Reminder:
     # Since when the case waits (or was greeted).
     since: int
     # A message left to be answered later (``waiting_async``), not a live chat.
-    later: bool = False
+    later: bool
 
 
 @dataclass(frozen=True)
